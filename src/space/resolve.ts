@@ -1,0 +1,48 @@
+/**
+ * Turns what a user typed into an Arch: a preset name, an mnas arch string, or a path to a
+ * file holding an arch string or JSON (an Arch record `{global, blocks}`, or `{"arch": "<arch
+ * string>"}`), with optional overrides of input shape, classes and head.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { makeArch, withGlobal, type Arch, type ArchInput, type InputShape } from './arch.js';
+import { parseArch } from './arch-string.js';
+import { getPreset, hasPreset, presetNames } from './presets.js';
+
+export interface ArchOverrides {
+  readonly input?: InputShape;
+  readonly classes?: number;
+  readonly head?: number;
+}
+
+export function resolveArch(spec: string, overrides: ArchOverrides = {}): Arch {
+  if (typeof spec !== 'string' || spec.trim() === '') throw new Error('resolveArch: expected a preset name, an arch string or a file path, got nothing');
+  const arch = resolveBase(spec.trim());
+  const changes = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return Object.keys(changes).length === 0 ? arch : withGlobal(arch, changes);
+}
+
+function resolveBase(spec: string): Arch {
+  if (hasPreset(spec)) return getPreset(spec).arch;
+  if (spec.includes(':') && !existsSync(spec)) return parseArch(spec);
+  if (existsSync(spec)) return readArchFile(spec);
+  throw new Error(
+    `'${spec}' is not a preset (known: ${presetNames().join(', ')}), not an arch string (no ':' after the global prefix) and not an existing file`,
+  );
+}
+
+export function readArchFile(path: string): Arch {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    throw new Error(`cannot read arch file '${path}': ${(e as Error).message}`);
+  }
+  try {
+    if (!text.startsWith('{')) return parseArch(text);
+    const json: unknown = JSON.parse(text);
+    if (json !== null && typeof json === 'object' && 'arch' in json && typeof json.arch === 'string') return parseArch(json.arch);
+    return makeArch(json as ArchInput);
+  } catch (e) {
+    throw new Error(`arch file '${path}': ${(e as Error).message}`);
+  }
+}
