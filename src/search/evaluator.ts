@@ -1,0 +1,61 @@
+/**
+ * What the loop needs from whoever measures an architecture (proxy training + latency on a
+ * device, or the synthetic closed form). The evaluator never sees the strategy.
+ */
+import type { Dna, Json } from './space-like.js';
+
+export interface EvalDone {
+  readonly status: 'done';
+  /** Held-out accuracy in [0, 1]. */
+  readonly accuracy: number;
+  /** The latency the reward uses (e.g. the median of the measurement protocol), ms > 0. */
+  readonly latencyMs: number;
+  /** Full latency statistics (mean, median, p90, runs, device...), stored as JSON. */
+  readonly latencyStats?: Json;
+  readonly macs?: number;
+  readonly params?: number;
+  /** Phase timings in ms (train, export, measure...), stored as JSON. */
+  readonly timings?: { readonly [phase: string]: number };
+  readonly extra?: { readonly [key: string]: Json };
+}
+
+export interface EvalFailed {
+  readonly status: 'failed';
+  readonly reason: string;
+}
+
+export type EvalResult = EvalDone | EvalFailed;
+
+export interface EvalContext {
+  /** Trial id (= proposal id), stable across resume: use it for checkpoint / artifact paths. */
+  readonly trialId: number;
+  /** 1 for the first attempt, 2 after a resume re-runs an interrupted trial, ... */
+  readonly attempt: number;
+  /** Architecture string, if the loop was given an arch() function. */
+  readonly arch?: string;
+}
+
+export interface Evaluator {
+  /**
+   * Evaluates one architecture. Must stop promptly (reject or return) when `signal` aborts;
+   * anything returned after an abort is ignored. A thrown error (other than after an abort)
+   * is recorded as a failed trial with the error message as the reason.
+   */
+  evaluate(dna: Dna, signal: AbortSignal, context: EvalContext): Promise<EvalResult>;
+}
+
+/** Resolves after `ms`, or rejects with the abort reason when `signal` aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

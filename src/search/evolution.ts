@@ -1,0 +1,90 @@
+/**
+ * Regularized (aging) evolution, Real et al. 2019, composed from the operators:
+ *   - the first `populationSize` proposals are uniformly random (the initial population);
+ *   - afterwards: tournament-select a parent among `sampleSize` members sampled from the current
+ *     population, propose the parent with one decision mutated to a different choice;
+ *   - feedback appends (dna, reward) to the population; the oldest member is aged out once the
+ *     population exceeds `populationSize`.
+ * Asynchronous like the paper's workers: proposals made while feedback is pending select from
+ * the population as it is (if it is still empty, they are random). Failed trials join the
+ * population with the failure reward, so they are never selected over a working member and age
+ * out like any other.
+ */
+import { BaseStrategy, registerStrategy, type Proposal, type StrategyOptions } from './strategy.js';
+import { ageOut, mutateOneDecision, randomDna, tournamentSelect } from './operators.js';
+import type { DecisionSpaceLike, Dna, Json } from './space-like.js';
+
+export interface EvolutionOptions extends StrategyOptions {
+  /** P: population size (paper: 100 at scale; small spaces want 10-50). */
+  readonly populationSize: number;
+  /** S: tournament sample size (paper: 25 for P = 100). */
+  readonly sampleSize: number;
+}
+
+interface Member {
+  readonly id: number;
+  readonly dna: Dna;
+  readonly reward: number;
+}
+
+export class RegularizedEvolution extends BaseStrategy {
+  readonly kind = 'evolution';
+  protected readonly version = 1;
+  readonly populationSize: number;
+  readonly sampleSize: number;
+  private population: Member[] = [];
+
+  constructor(space: DecisionSpaceLike, options: EvolutionOptions) {
+    super(space, options);
+    const { populationSize: p, sampleSize: s } = options;
+    if (!Number.isInteger(p) || p < 1) throw new Error(`evolution: populationSize must be an integer >= 1, got ${p}`);
+    if (!Number.isInteger(s) || s < 1 || s > p) throw new Error(`evolution: sampleSize must be an integer in [1, populationSize=${p}], got ${s}`);
+    this.populationSize = p;
+    this.sampleSize = s;
+  }
+
+  protected generate(): Dna {
+    if (this.proposed < this.populationSize || this.population.length === 0) return randomDna(this.space, this.rng);
+    const parent = tournamentSelect(this.population, this.sampleSize, this.rng);
+    return mutateOneDecision(this.space, parent.dna, this.rng);
+  }
+
+  protected observe(proposal: Proposal, reward: number): void {
+    this.population.push({ id: proposal.id, dna: proposal.dna, reward });
+    ageOut(this.population, this.populationSize);
+  }
+
+  /** Current population, oldest first. */
+  members(): readonly Member[] {
+    return this.population.slice();
+  }
+
+  protected saveData(): { [key: string]: Json } {
+    return {
+      populationSize: this.populationSize,
+      sampleSize: this.sampleSize,
+      population: this.population.map((m) => ({ id: m.id, dna: [...m.dna], reward: m.reward })),
+    };
+  }
+
+  protected loadData(data: { readonly [key: string]: Json }): void {
+    if (data['populationSize'] !== this.populationSize || data['sampleSize'] !== this.sampleSize)
+      throw new Error(
+        `evolution.restore: snapshot has populationSize=${String(data['populationSize'])}, sampleSize=${String(data['sampleSize'])}; this strategy has ${this.populationSize}, ${this.sampleSize}`,
+      );
+    const pop = data['population'];
+    if (!Array.isArray(pop)) throw new Error('evolution.restore: bad population');
+    this.population = pop.map((m) => {
+      const o = m as { id: number; dna: number[]; reward: number };
+      if (typeof o?.id !== 'number' || !Array.isArray(o.dna) || typeof o.reward !== 'number') throw new Error('evolution.restore: bad population member');
+      return { id: o.id, dna: Object.freeze(o.dna.slice()), reward: o.reward };
+    });
+  }
+}
+
+registerStrategy('evolution', (space, o) => {
+  const p = o['populationSize'];
+  const s = o['sampleSize'];
+  if (typeof p !== 'number' || typeof s !== 'number') throw new Error('evolution: options need populationSize and sampleSize');
+  return new RegularizedEvolution(space, { seed: o.seed, populationSize: p, sampleSize: s });
+});
