@@ -2,14 +2,14 @@
  * Loads the vendored ONNX protobuf schema (onnx.proto, proto2, from the onnx repository) with
  * protobufjs and encodes/decodes ModelProto messages. No hand-written protobuf encoding.
  *
- * The .proto file is not copied to dist/ by tsc, so it is resolved from the source tree: walk up
- * from this module to the directory holding package.json (the repo root), then
- * src/model/onnx/onnx.proto. This works from both src/ (ts runners) and dist/src/ (tsc output).
+ * The .proto file is not copied to dist/ by tsc, so it is resolved from the source tree:
+ * repoRoot() (the folder holding package.json) + src/model/onnx/onnx.proto. This works from both
+ * src/ and the compiled dist/src/.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { repoRoot } from '../../util/paths.js';
 
 /** ONNX IR version written into every model (IR 8 = ONNX 1.10+, read by all current runtimes). */
 export const IR_VERSION = 8;
@@ -25,20 +25,9 @@ export const DataType = { FLOAT: 1, INT64: 7 } as const;
 /** AttributeProto.AttributeType values used by mnas. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
-/** Directory containing package.json, found by walking up from `start` (a directory). */
-export function findRepoRoot(start: string = path.dirname(fileURLToPath(import.meta.url))): string {
-  let dir = path.resolve(start);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`onnx: no package.json found above ${start}; cannot locate onnx.proto`);
-    dir = parent;
-  }
-}
-
 /** Absolute path of the vendored onnx.proto in the source tree. */
 export function onnxProtoPath(): string {
-  return path.join(findRepoRoot(), 'src', 'model', 'onnx', 'onnx.proto');
+  return path.join(repoRoot(), 'src', 'model', 'onnx', 'onnx.proto');
 }
 
 let cachedRoot: protobuf.Root | undefined;
@@ -73,5 +62,5 @@ export function encodeModelObject(model: Record<string, unknown>): Uint8Array {
 /** Decodes ModelProto bytes to a plain object (camelCase fields, int64 as JS numbers, bytes as Buffer). */
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
   const T = modelProtoType();
-  return T.toObject(T.decode(bytes), { longs: Number, enums: Number, defaults: false, arrays: true, oneofs: true }) as Record<string, unknown>;
+  return T.toObject(T.decode(bytes), { longs: Number, enums: Number, defaults: false, arrays: true }) as Record<string, unknown>;
 }
