@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ExperimentStore, ConfigMismatchError, canonicalJson, jsonDifferences } from './store.js';
+import type { StrategySnapshot } from './strategy.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'mnas-store-'));
+const snap = (n: number): StrategySnapshot => ({ kind: 'fake', version: 1, space: 's', data: { n } });
+
+test('create, reopen with same config, mismatch detected, open without config returns it', () => {
+  const dir = join(tmp(), 'run');
+  const config = { strategy: { kind: 'evolution', seed: 1 }, reward: { targetMs: 75, preset: 'soft' } };
+  ExperimentStore.open(dir, { config }).close();
+  assert.ok(ExperimentStore.exists(dir));
+  const again = ExperimentStore.open(dir, { config: { reward: { preset: 'soft', targetMs: 75 }, strategy: { seed: 1, kind: 'evolution' } } });
+  again.close();
+  assert.throws(
+    () => ExperimentStore.open(dir, { config: { ...config, reward: { targetMs: 80, preset: 'soft' } } }),
+    (e: unknown) => e instanceof ConfigMismatchError && e.differences.join() === 'reward.targetMs',
+  );
+  const resumed = ExperimentStore.open(dir);
+  assert.deepEqual(resumed.config, config);
+  resumed.close();
+  assert.throws(() => ExperimentStore.open(join(tmp(), 'none')), /config is needed/);
+  assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), '{"a":[{"c":2,"d":1}],"b":1}');
+  assert.deepEqual(jsonDifferences({ a: [1, 2], b: 1 }, { a: [1, 3], c: 1 }), ['a[1]', 'b', 'c']);
+});
+
+test('trial lifecycle, reuse lookup, listing, in-flight, snapshots', () => {
+  const dir = tmp();
+  const s = ExperimentStore.open(dir, { config: { x: 1 }, snapshotHistory: 3 });
+  s.addTrial({ id: 0, dna: [1, 2] }, 'A', snap(1));
+  s.addTrial({ id: 1, dna: [0, 0] }, 'B', snap(2));
+  s.addTrial({ id: 2, dna: [1, 2] }, 'A', snap(3));
+  assert.equal(s.markRunning(0), 1);
+  assert.equal(s.findDone([1, 2]), undefined);
+  s.complete(0, { accuracy: 0.8, latencyMs: 12, reward: 0.7, macs: 1000, params: 10, latencyStats: { medianMs: 12 }, timings: { evalMs: 5 } }, snap(4));
+  const found = s.findDone([1, 2]);
+  assert.equal(found?.id, 0);
+  assert.equal(found?.reward, 0.7);
+  s.complete(2, { accuracy: 0.8, latencyMs: 12, reward: 0.7, reusedFrom: 0 }, snap(5));
+  assert.equal(s.findDone([1, 2])?.id, 0, 'the evaluated trial, not the reuse');
+  assert.equal(s.trial(2)?.reusedFrom, 0);
+  s.markRunning(1);
+  assert.equal(s.markRunning(1), 2, 'a second start counts as a second attempt');
+  assert.deepEqual(s.inFlight().map((t) => t.id), [1]);
+  s.fail(1, 'out of memory', 0, snap(6));
+  assert.throws(() => s.complete(1, { accuracy: 0.5, latencyMs: 1, reward: 0.5 }, snap(7)), /not pending or running/);
+  assert.throws(() => s.markRunning(1), /not pending/);
+  assert.equal(s.latestSnapshot()?.state.data['n'], 6, 'the failed complete() rolled back its snapshot too');
+  assert.equal(s.count(), 3);
+  assert.equal(s.count('done'), 2);
+  assert.equal(s.count('failed'), 1);
+  assert.deepEqual(s.listTrials({ status: 'failed' }).map((t) => [t.id, t.error, t.reward]), [[1, 'out of memory', 0]]);
+  const t0 = s.trial(0)!;
+  assert.deepEqual([t0.dna, t0.arch, t0.status, t0.latencyMs, t0.macs, t0.latencyStats, t0.timings], [[1, 2], 'A', 'done', 12, 1000, { medianMs: 12 }, { evalMs: 5 }]);
+  assert.ok(t0.finishedAt && t0.startedAt && t0.createdAt);
+  assert.throws(() => s.addTrial({ id: 0, dna: [0, 0] }, undefined, snap(8)), /UNIQUE|PRIMARY/);
+  assert.equal(s.latestSnapshot()?.state.data['n'], 6);
+  assert.equal(s.integrityCheck(), 'ok');
+  s.close();
+  const ro = ExperimentStore.open(dir, { readonly: true });
+  assert.equal(ro.count(), 3);
+  ro.close();
+});
+
+function runWriterUntil(dir: string, lines: number): Promise<void> {
+  const script = fileURLToPath(new URL('./fixtures/store-writer.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = 0;
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      seen += d.toString().split('\n').length - 1;
+      if (seen >= lines && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited ${code} ${signal}: ${err}`))));
+  });
+}
+
+function checkIntegrity(dir: string): number {
+  const s = ExperimentStore.open(dir);
+  try {
+    assert.equal(s.integrityCheck(), 'ok');
+    const trials = s.listTrials();
+    const n = s.count();
+    assert.equal(trials.length, n);
+    assert.deepEqual(trials.map((t) => t.id), [...Array(n).keys()], 'ids contiguous: no lost or partial proposal');
+    const finished = s.count('done') + s.count('failed');
+    const latest = s.latestSnapshot()!;
+    // The latest snapshot was committed with the last change: it counts exactly what is stored.
+    assert.equal(latest.state.data['proposed'], n);
+    assert.equal(latest.state.data['finished'], finished);
+    assert.ok(s.inFlight().length <= 1);
+    for (const t of trials) {
+      if (t.status === 'done') assert.ok(t.accuracy === 0.5 && t.latencyMs === 1 + t.id && t.reward === 0.5 && t.finishedAt);
+      if (t.status === 'failed') assert.equal(t.error, `synthetic failure ${t.id}`);
+    }
+    return n;
+  } finally {
+    s.close();
+  }
+}
+
+test('a writer killed with SIGKILL leaves a consistent store that can be continued', async () => {
+  const dir = tmp();
+  await runWriterUntil(dir, 40);
+  const n1 = checkIntegrity(dir);
+  assert.ok(n1 >= 40);
+  await runWriterUntil(dir, 40); // continues the same run, finishing the in-flight trial first
+  const n2 = checkIntegrity(dir);
+  assert.ok(n2 >= n1 + 39);
+  const s = ExperimentStore.open(dir);
+  const attempts = s.listTrials().filter((t) => t.attempts > 1);
+  assert.ok(attempts.every((t) => t.attempts === 2));
+  s.close();
+  rmSync(dir, { recursive: true, force: true });
+});

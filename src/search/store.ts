@@ -1,0 +1,380 @@
+/**
+ * The experiment store: one run directory holding `mnas.db` (SQLite through better-sqlite3).
+ *
+ *   run                 the run config (canonical JSON), written once at creation
+ *   trials              one row per proposal: id (= proposal id), dna, arch, status
+ *                       (pending -> running -> done | failed), metrics, reward, timings, error
+ *   strategy_snapshots  the strategy state after each proposal / feedback
+ *
+ * Every state change that the strategy saw is written in ONE transaction with the snapshot that
+ * results from it (add proposal + snapshot; complete or fail + snapshot). After a crash the
+ * database is therefore exactly the state after some event: the latest snapshot knows precisely
+ * the trials that are still pending/running, and resume re-evaluates exactly those - a result is
+ * never lost, duplicated, or re-trained once stored.
+ *
+ * Durability: journal_mode=WAL (readers - e.g. a `status` command - never block the writer, and
+ * a commit is one sequential append) with synchronous=FULL: every commit is fsynced before it
+ * returns. NORMAL would be safe against process crashes (SIGKILL) but may lose the last commits
+ * on power loss or an OS crash; a lost commit here is a lost trial result that took minutes of
+ * training, while the fsync costs about a millisecond per trial. FULL it is.
+ */
+import { mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDatabase, type Database, type Statement } from './sqlite.js';
+import { dnaKey, parseDna, type Dna, type Json } from './space-like.js';
+import type { StrategySnapshot } from './strategy.js';
+
+export const DB_FILE = 'mnas.db';
+const SCHEMA_VERSION = 1;
+
+export type TrialStatus = 'pending' | 'running' | 'done' | 'failed';
+
+export interface TrialRecord {
+  readonly id: number;
+  readonly dna: Dna;
+  readonly arch: string | null;
+  readonly status: TrialStatus;
+  readonly accuracy: number | null;
+  readonly latencyMs: number | null;
+  readonly latencyStats: Json | null;
+  readonly macs: number | null;
+  readonly params: number | null;
+  readonly reward: number | null;
+  /** Id of the trial whose result was reused (identical DNA), or null if evaluated. */
+  readonly reusedFrom: number | null;
+  readonly extra: Json | null;
+  readonly timings: Json | null;
+  readonly error: string | null;
+  /** Number of times evaluation started (> 1 after a resume re-ran it). */
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+export interface TrialMetrics {
+  readonly accuracy: number;
+  readonly latencyMs: number;
+  readonly reward: number;
+  readonly latencyStats?: Json;
+  readonly macs?: number;
+  readonly params?: number;
+  readonly extra?: Json;
+  readonly timings?: Json;
+  readonly reusedFrom?: number;
+}
+
+export interface SnapshotRecord {
+  readonly seq: number;
+  readonly trialId: number;
+  readonly event: 'propose' | 'feedback';
+  readonly state: StrategySnapshot;
+  readonly createdAt: string;
+}
+
+export interface OpenOptions {
+  /**
+   * The run config. Required to create a run. When the run exists it must be equal (canonical
+   * JSON) or open() throws ConfigMismatchError; omit it to open an existing run as is (--resume)
+   * and read `store.config`.
+   */
+  readonly config?: Json;
+  /** Keep this many latest strategy snapshots (default 10; older ones are pruned). */
+  readonly snapshotHistory?: number;
+  /** Open read-only (status / report commands while a search runs). */
+  readonly readonly?: boolean;
+}
+
+export class ConfigMismatchError extends Error {
+  constructor(
+    readonly differences: readonly string[],
+    readonly stored: Json,
+  ) {
+    super(`run config differs from the stored one at: ${differences.join(', ')} (resume with the stored config or use a new run directory)`);
+    this.name = 'ConfigMismatchError';
+  }
+}
+
+/** JSON with object keys sorted recursively: equal configs give equal strings. */
+export function canonicalJson(v: Json): string {
+  return JSON.stringify(sortKeys(v));
+}
+
+function sortKeys(v: Json): Json {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    const out: { [k: string]: Json } = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]!);
+    return out;
+  }
+  return v;
+}
+
+/** Paths (a.b[2].c) where two JSON values differ. */
+export function jsonDifferences(a: Json, b: Json, path = ''): string[] {
+  if (canonicalJson(a) === canonicalJson(b)) return [];
+  const isObj = (x: Json): x is { [k: string]: Json } => x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (isObj(a) && isObj(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) => (k in a && k in b ? jsonDifferences(a[k]!, b[k]!, path ? `${path}.${k}` : k) : [path ? `${path}.${k}` : k]));
+  }
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) return a.flatMap((x, i) => jsonDifferences(x, b[i]!, `${path}[${i}]`));
+  return [path || '(root)'];
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS run (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  config TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+  id INTEGER PRIMARY KEY,
+  dna TEXT NOT NULL,
+  arch TEXT,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+  accuracy REAL,
+  latency_ms REAL,
+  latency_stats TEXT,
+  macs INTEGER,
+  params INTEGER,
+  reward REAL,
+  reused_from INTEGER REFERENCES trials(id),
+  extra TEXT,
+  timings TEXT,
+  error TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  CHECK (status <> 'done' OR (accuracy IS NOT NULL AND latency_ms IS NOT NULL AND reward IS NOT NULL AND finished_at IS NOT NULL)),
+  CHECK (status <> 'failed' OR (error IS NOT NULL AND reward IS NOT NULL AND finished_at IS NOT NULL))
+);
+CREATE INDEX IF NOT EXISTS trials_done_dna ON trials(dna) WHERE status = 'done';
+CREATE INDEX IF NOT EXISTS trials_status ON trials(status);
+CREATE TABLE IF NOT EXISTS strategy_snapshots (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  trial_id INTEGER NOT NULL REFERENCES trials(id),
+  event TEXT NOT NULL CHECK (event IN ('propose', 'feedback')),
+  state TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+`;
+
+interface TrialRow {
+  id: number;
+  dna: string;
+  arch: string | null;
+  status: TrialStatus;
+  accuracy: number | null;
+  latency_ms: number | null;
+  latency_stats: string | null;
+  macs: number | null;
+  params: number | null;
+  reward: number | null;
+  reused_from: number | null;
+  extra: string | null;
+  timings: string | null;
+  error: string | null;
+  attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const json = (s: string | null): Json | null => (s === null ? null : (JSON.parse(s) as Json));
+const optJson = (v: Json | undefined): string | null => (v === undefined ? null : JSON.stringify(v));
+const now = (): string => new Date().toISOString();
+
+function toRecord(r: TrialRow): TrialRecord {
+  return {
+    id: r.id,
+    dna: parseDna(r.dna),
+    arch: r.arch,
+    status: r.status,
+    accuracy: r.accuracy,
+    latencyMs: r.latency_ms,
+    latencyStats: json(r.latency_stats),
+    macs: r.macs,
+    params: r.params,
+    reward: r.reward,
+    reusedFrom: r.reused_from,
+    extra: json(r.extra),
+    timings: json(r.timings),
+    error: r.error,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export class ExperimentStore {
+  readonly path: string;
+  readonly config: Json;
+  private readonly db: Database;
+  private readonly keep: number;
+  private readonly st: { [name: string]: Statement };
+
+  private constructor(
+    readonly dir: string,
+    options: OpenOptions,
+  ) {
+    this.path = join(dir, DB_FILE);
+    this.keep = options.snapshotHistory ?? 10;
+    if (!Number.isInteger(this.keep) || this.keep < 1) throw new Error(`ExperimentStore: snapshotHistory must be an integer >= 1, got ${this.keep}`);
+    const exists = existsSync(this.path);
+    if (!exists && options.readonly) throw new Error(`ExperimentStore: no run at ${dir} (missing ${DB_FILE})`);
+    if (!exists && options.config === undefined) throw new Error(`ExperimentStore: no run at ${dir}; a config is needed to create one`);
+    if (!exists) mkdirSync(dir, { recursive: true });
+    this.db = openDatabase(this.path, { readonly: options.readonly ?? false, timeout: 10_000 });
+    try {
+      if (!options.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = FULL');
+        this.db.pragma('foreign_keys = ON');
+        const version = this.db.pragma('user_version', { simple: true }) as number;
+        if (version !== 0 && version !== SCHEMA_VERSION) throw new Error(`ExperimentStore: ${this.path} has schema version ${version}, this build reads ${SCHEMA_VERSION}`);
+        this.db
+          .transaction(() => {
+            this.db.exec(SCHEMA);
+            this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+            if (options.config !== undefined)
+              this.db.prepare('INSERT OR IGNORE INTO run (id, config, created_at) VALUES (1, ?, ?)').run(canonicalJson(options.config), now());
+          })
+          .immediate();
+      }
+      const row = this.db.prepare('SELECT config FROM run WHERE id = 1').get() as { config: string } | undefined;
+      if (!row) throw new Error(`ExperimentStore: ${this.path} has no run config`);
+      this.config = JSON.parse(row.config) as Json;
+      if (options.config !== undefined) {
+        const diff = jsonDifferences(this.config, JSON.parse(canonicalJson(options.config)) as Json);
+        if (diff.length > 0) throw new ConfigMismatchError(diff, this.config);
+      }
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      insertTrial: p('INSERT INTO trials (id, dna, arch, status, created_at) VALUES (?, ?, ?, ?, ?)'),
+      insertSnapshot: p('INSERT INTO strategy_snapshots (trial_id, event, state, created_at) VALUES (?, ?, ?, ?)'),
+      prune: p('DELETE FROM strategy_snapshots WHERE seq <= (SELECT MAX(seq) FROM strategy_snapshots) - ?'),
+      markRunning: p(`UPDATE trials SET status = 'running', attempts = attempts + 1, started_at = ? WHERE id = ? AND status IN ('pending', 'running')`),
+      complete: p(`UPDATE trials SET status = 'done', accuracy = ?, latency_ms = ?, latency_stats = ?, macs = ?, params = ?, reward = ?,
+        reused_from = ?, extra = ?, timings = ?, error = NULL, finished_at = ? WHERE id = ? AND status IN ('pending', 'running')`),
+      fail: p(`UPDATE trials SET status = 'failed', reward = ?, error = ?, timings = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'running')`),
+      get: p('SELECT * FROM trials WHERE id = ?'),
+      findDone: p(`SELECT * FROM trials WHERE dna = ? AND status = 'done' ORDER BY reused_from IS NOT NULL, id LIMIT 1`),
+      all: p('SELECT * FROM trials ORDER BY id'),
+      byStatus: p('SELECT * FROM trials WHERE status = ? ORDER BY id'),
+      inFlight: p(`SELECT * FROM trials WHERE status IN ('pending', 'running') ORDER BY id`),
+      count: p('SELECT COUNT(*) AS n FROM trials'),
+      countStatus: p('SELECT COUNT(*) AS n FROM trials WHERE status = ?'),
+      latest: p('SELECT * FROM strategy_snapshots ORDER BY seq DESC LIMIT 1'),
+    };
+  }
+
+  /** Creates the run directory and database, or opens an existing run (see OpenOptions.config). */
+  static open(dir: string, options: OpenOptions = {}): ExperimentStore {
+    return new ExperimentStore(dir, options);
+  }
+
+  /** True if `dir` holds a run. */
+  static exists(dir: string): boolean {
+    return existsSync(join(dir, DB_FILE));
+  }
+
+  /** Records a new proposal as a pending trial together with the strategy state after proposing it. */
+  addTrial(proposal: { readonly id: number; readonly dna: Dna }, arch: string | undefined, snapshot: StrategySnapshot): void {
+    this.db.transaction(() => {
+      const t = now();
+      this.st['insertTrial']!.run(proposal.id, dnaKey(proposal.dna), arch ?? null, 'pending', t);
+      this.snapshot(proposal.id, 'propose', snapshot, t);
+    })();
+  }
+
+  /** Marks a trial as being evaluated; returns its attempt number (1 for the first). */
+  markRunning(id: number): number {
+    const r = this.st['markRunning']!.run(now(), id);
+    if (r.changes !== 1) throw new Error(`ExperimentStore.markRunning: trial ${id} is not pending or running`);
+    return (this.st['get']!.get(id) as TrialRow).attempts;
+  }
+
+  /** Stores a trial's result and the strategy state after its feedback, atomically. */
+  complete(id: number, m: TrialMetrics, snapshot: StrategySnapshot): void {
+    this.db.transaction(() => {
+      const t = now();
+      const r = this.st['complete']!.run(
+        m.accuracy,
+        m.latencyMs,
+        optJson(m.latencyStats),
+        m.macs ?? null,
+        m.params ?? null,
+        m.reward,
+        m.reusedFrom ?? null,
+        optJson(m.extra),
+        optJson(m.timings),
+        t,
+        id,
+      );
+      if (r.changes !== 1) throw new Error(`ExperimentStore.complete: trial ${id} is not pending or running`);
+      this.snapshot(id, 'feedback', snapshot, t);
+    })();
+  }
+
+  /** Stores a trial's failure (reason, failure reward) and the strategy state after its feedback, atomically. */
+  fail(id: number, reason: string, reward: number, snapshot: StrategySnapshot, timings?: Json): void {
+    this.db.transaction(() => {
+      const t = now();
+      const r = this.st['fail']!.run(reward, reason, optJson(timings), t, id);
+      if (r.changes !== 1) throw new Error(`ExperimentStore.fail: trial ${id} is not pending or running`);
+      this.snapshot(id, 'feedback', snapshot, t);
+    })();
+  }
+
+  private snapshot(trialId: number, event: 'propose' | 'feedback', state: StrategySnapshot, t: string): void {
+    this.st['insertSnapshot']!.run(trialId, event, JSON.stringify(state), t);
+    this.st['prune']!.run(this.keep);
+  }
+
+  trial(id: number): TrialRecord | undefined {
+    const r = this.st['get']!.get(id) as TrialRow | undefined;
+    return r && toRecord(r);
+  }
+
+  /** The first evaluated (not itself reused) finished trial with this DNA, if any. */
+  findDone(dna: Dna): TrialRecord | undefined {
+    const r = this.st['findDone']!.get(dnaKey(dna)) as TrialRow | undefined;
+    return r && toRecord(r);
+  }
+
+  listTrials(filter: { status?: TrialStatus } = {}): TrialRecord[] {
+    const rows = (filter.status ? this.st['byStatus']!.all(filter.status) : this.st['all']!.all()) as TrialRow[];
+    return rows.map(toRecord);
+  }
+
+  count(status?: TrialStatus): number {
+    const r = (status ? this.st['countStatus']!.get(status) : this.st['count']!.get()) as { n: number };
+    return r.n;
+  }
+
+  /** Trials that were proposed but not finished (pending or running), e.g. when a process died. */
+  inFlight(): TrialRecord[] {
+    return (this.st['inFlight']!.all() as TrialRow[]).map(toRecord);
+  }
+
+  latestSnapshot(): SnapshotRecord | undefined {
+    const r = this.st['latest']!.get() as { seq: number; trial_id: number; event: 'propose' | 'feedback'; state: string; created_at: string } | undefined;
+    return r && { seq: r.seq, trialId: r.trial_id, event: r.event, state: JSON.parse(r.state) as StrategySnapshot, createdAt: r.created_at };
+  }
+
+  /** PRAGMA integrity_check result ('ok' when healthy). */
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
