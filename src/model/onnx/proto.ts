@@ -56,7 +56,9 @@ export function encodeModelObject(model: Record<string, unknown>): Uint8Array {
   const message = T.fromObject(model);
   const problem = T.verify(message);
   if (problem) throw new Error(`onnx: invalid ModelProto: ${problem}`);
-  return T.encode(message).finish();
+  // protobufjs returns a Node Buffer that may be a view into a shared pool; hand back an owned
+  // plain Uint8Array (byteOffset 0) so callers can use .buffer safely.
+  return new Uint8Array(T.encode(message).finish());
 }
 
 /** Decodes ModelProto bytes to a plain object (camelCase fields, int64 as JS numbers, bytes as Buffer). */

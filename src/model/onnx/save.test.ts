@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { BATCH, GraphBuilder } from './graph.js';
+import { onnxProtoPath } from './proto.js';
+import { saveModel } from './save.js';
+
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mnas-onnx-'));
+after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+
+function tinyModel(scale: number): Uint8Array {
+  const g = new GraphBuilder();
+  const x = g.input('x', [BATCH, 2]);
+  g.output(g.gemm(x, { weight: { data: new Float32Array([scale, 0, 0, scale]), shape: [2, 2] } }), 'y');
+  return g.toBytes();
+}
+
+describe('saveModel', () => {
+  it('creates parent directories, writes atomically (no temp file left) and loads in onnxruntime', async () => {
+    const file = path.join(tmpRoot, 'a', 'b', 'model.onnx');
+    const bytes = tinyModel(2);
+    const written = saveModel(file, bytes);
+    assert.equal(written, path.resolve(file));
+    assert.deepEqual(new Uint8Array(fs.readFileSync(file)), bytes);
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ['model.onnx']);
+    const session = await ort.InferenceSession.create(file);
+    try {
+      const out = await session.run({ x: new ort.Tensor('float32', new Float32Array([1, -3, 0.5, 4]), [2, 2]) });
+      assert.deepEqual([...(out.y?.data as Float32Array)], [2, -6, 1, 8]);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('replaces an existing model', () => {
+    const file = path.join(tmpRoot, 'replace.onnx');
+    saveModel(file, tinyModel(1));
+    const second = tinyModel(3);
+    saveModel(file, second);
+    assert.deepEqual(new Uint8Array(fs.readFileSync(file)), second);
+    assert.deepEqual(fs.readdirSync(tmpRoot).filter((n) => n.endsWith('.tmp')), []);
+  });
+
+  it('fails clearly and leaves no temp file when the target is a directory', () => {
+    const dir = path.join(tmpRoot, 'isdir.onnx');
+    fs.mkdirSync(dir);
+    assert.throws(() => saveModel(dir, tinyModel(1)));
+    assert.deepEqual(fs.readdirSync(tmpRoot).filter((n) => n.endsWith('.tmp')), []);
+  });
+});
+
+describe('onnx.proto', () => {
+  it('is the vendored proto2 schema, found from the source tree', () => {
+    const text = fs.readFileSync(onnxProtoPath(), 'utf8');
+    assert.match(text, /SPDX-License-Identifier: Apache-2.0/);
+    assert.match(text, /syntax = "proto2";/);
+    assert.match(text, /message ModelProto/);
+  });
+});
