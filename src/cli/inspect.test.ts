@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Command } from 'commander';
+import { printArch } from '../space/arch-string.js';
+import { getPreset } from '../space/presets.js';
+import { UsageError } from './errors.js';
+import { registerInspect } from './inspect.js';
+
+async function run(...args: string[]): Promise<string> {
+  let out = '';
+  const program = new Command('mnas').exitOverride();
+  registerInspect(program, (text) => {
+    out += text;
+  });
+  await program.parseAsync(['inspect', ...args], { from: 'user' });
+  return out;
+}
+
+test('inspect prints a per-layer table with totals', async () => {
+  const out = await run('mnasnet-a1');
+  assert.match(out, /^arch: in224x224x3_cls1000_stem32s2_head1280:r1_k3_s11_e1_i32_o16_noskip,/);
+  assert.match(out, /blocks\.2\.1 +mbconv e3 k5 s1 se10 \+identity +40@28x28 +40@28x28/);
+  assert.match(out, /\ntotal +3,887,038 +311,579,072/);
+});
+
+test('inspect --json: last line is one JSON object with the counts', async () => {
+  const out = await run('mnasnet-b1', '--json');
+  const last = out.trimEnd().split('\n').at(-1) as string;
+  const result = JSON.parse(last) as { params: number; macs: number; activations: number; arch: string; layers: unknown[] };
+  assert.equal(result.params, 4_383_312);
+  assert.equal(result.macs, 314_415_872);
+  assert.ok(result.activations > 0);
+  assert.equal(result.arch, printArch(getPreset('mnasnet-b1').arch));
+  assert.equal(result.layers.length, 1 + 17 + 3);
+});
+
+test('inspect accepts arch strings and overrides', async () => {
+  const text = 'in28x28x1_cls10_stem16s1_head0:r1_k3_s11_e1_i16_o16,r2_k3_s22_e6_i16_o24';
+  const out = JSON.parse(await run(text, '--input', '32x32x3', '--classes', '100', '--head', '64', '--json')) as { arch: string };
+  assert.equal(out.arch, 'in32x32x3_cls100_stem16s1_head64:r1_k3_s11_e1_i16_o16,r2_k3_s22_e6_i16_o24');
+  const bench = JSON.parse(await run('bench-fmnist', '--json')) as { params: number };
+  assert.equal(bench.params, 154_106);
+});
+
+test('bad input gives a UsageError naming the problem', async () => {
+  await assert.rejects(run('mnasnet-z'), (e: unknown) => e instanceof UsageError && /'mnasnet-z' is not a preset/.test(e.message));
+  await assert.rejects(run('mnasnet-a1', '--input', '224x224'), (e: unknown) => e instanceof UsageError && /--input must be HxWxC/.test(e.message));
+  await assert.rejects(run('mnasnet-a1', '--classes', 'ten'), (e: unknown) => e instanceof UsageError && /--classes/.test(e.message));
+  await assert.rejects(
+    run('in28x28x1_cls10_stem16s1_head0:r1_k3_s11_e1_o16_bogus'),
+    (e: unknown) => e instanceof UsageError && /block 0, token 5 'bogus': unknown token/.test(e.message),
+  );
+});

@@ -1,0 +1,104 @@
+/**
+ * `mnas inspect <preset|arch-string|file> [--input HxWxC] [--classes N] [--head N] [--json]`:
+ * resolves an architecture, builds its plan and prints a per-layer table (channels, sizes,
+ * params, MACs, activations) with totals and the arch string. With --json the output is one
+ * JSON line: { arch, params, buffers, macs, activations, peakActivations, layers }.
+ */
+import type { Command } from 'commander';
+import { costOfPlan, type LayerCost, type NetworkCost } from '../model/cost.js';
+import { buildPlan } from '../model/plan.js';
+import type { InputShape } from '../space/arch.js';
+import { printArch } from '../space/arch-string.js';
+import { resolveArch, type ArchOverrides } from '../space/resolve.js';
+import { UsageError } from './errors.js';
+
+export type Writer = (text: string) => void;
+
+interface InspectOptions {
+  input?: string;
+  classes?: string;
+  head?: string;
+  json?: boolean;
+}
+
+export function registerInspect(program: Command, write: Writer = (text) => void process.stdout.write(text)): Command {
+  return program
+    .command('inspect')
+    .description('print the per-layer table, params, MACs and activation memory of an architecture')
+    .argument('<arch>', 'a preset name, an arch string, or a file holding an arch string or JSON')
+    .option('--input <HxWxC>', 'override the input shape, e.g. 224x224x3')
+    .option('--classes <n>', 'override the number of classes')
+    .option('--head <n>', 'override the head conv width (0 = no head conv)')
+    .option('--json', 'print one JSON object instead of the table')
+    .action((spec: string, options: InspectOptions) => {
+      write(inspect(spec, options));
+    });
+}
+
+/** The text `mnas inspect` prints (ends with a newline). Throws UsageError on bad input. */
+export function inspect(spec: string, options: InspectOptions = {}): string {
+  const overrides: ArchOverrides = {
+    ...(options.input !== undefined ? { input: parseInputShape(options.input) } : {}),
+    ...(options.classes !== undefined ? { classes: parseCount(options.classes, '--classes', 1) } : {}),
+    ...(options.head !== undefined ? { head: parseCount(options.head, '--head', 0) } : {}),
+  };
+  let arch;
+  let cost: NetworkCost;
+  try {
+    arch = resolveArch(spec, overrides);
+    cost = costOfPlan(buildPlan(arch));
+  } catch (e) {
+    throw new UsageError(`inspect: ${(e as Error).message}`, { cause: e });
+  }
+  const archString = printArch(arch);
+  if (options.json) {
+    return `${JSON.stringify({ arch: archString, params: cost.params, buffers: cost.buffers, macs: cost.macs, activations: cost.activations, peakActivations: cost.peakActivations, layers: cost.layers })}\n`;
+  }
+  return formatTable(archString, cost);
+}
+
+export function parseInputShape(text: string): InputShape {
+  const m = /^(\d+)x(\d+)x(\d+)$/.exec(text.trim());
+  const dims = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
+  if (!m || dims.some((d) => d < 1)) throw new UsageError(`inspect: --input must be HxWxC with positive integers, e.g. 224x224x3, got '${text}'`);
+  return { height: dims[0] as number, width: dims[1] as number, channels: dims[2] as number };
+}
+
+function parseCount(text: string, flag: string, min: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new UsageError(`inspect: ${flag} must be an integer >= ${min}, got '${text}'`);
+  return Number(text);
+}
+
+const group = (n: number): string => n.toLocaleString('en-US');
+
+function formatTable(archString: string, cost: NetworkCost): string {
+  const header = ['layer', 'op', 'in', 'out', 'params', 'MACs', 'activations'];
+  const row = (l: LayerCost): string[] => [
+    l.name,
+    l.description,
+    `${l.inChannels}@${l.inSize}`,
+    `${l.outChannels}@${l.outSize}`,
+    group(l.params),
+    group(l.macs),
+    group(l.activations),
+  ];
+  const total = ['total', '', '', '', group(cost.params), group(cost.macs), group(cost.activations)];
+  const rows = [header, ...cost.layers.map(row), total];
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
+  const numeric = (c: number): boolean => c >= 4;
+  const line = (r: string[]): string =>
+    r.map((cell, c) => (numeric(c) ? cell.padStart(widths[c] as number) : cell.padEnd(widths[c] as number))).join('  ').trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [
+    `arch: ${archString}`,
+    '',
+    line(header),
+    rule,
+    ...cost.layers.map((l) => line(row(l))),
+    rule,
+    line(total),
+    '',
+    `params ${group(cost.params)} (+ ${group(cost.buffers)} BN buffers), MACs ${group(cost.macs)}, activations ${group(cost.activations)} elements incl. the input image (peak layer in+out ${group(cost.peakActivations)})`,
+    '',
+  ].join('\n');
+}
