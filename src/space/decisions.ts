@@ -49,6 +49,8 @@ export interface Decision {
    * (different indices may resolve to the same value, e.g. layers 1 - 1 is clamped to 1).
    */
   readonly choices: readonly (string | number)[];
+  /** Number of choices (= choices.length). */
+  readonly count: number;
 }
 
 export function decisionLabel(block: number, kind: DecisionKind): string {
@@ -73,6 +75,12 @@ export function blockDecisions(index: number, block: SkeletonBlock): Decision[] 
     layers: layerChoices(block.layers),
   };
   return DECISION_KINDS.map((kind) =>
-    Object.freeze({ label: decisionLabel(index, kind), block: index, kind, choices: Object.freeze([...choices[kind]]) }),
+    Object.freeze({
+      label: decisionLabel(index, kind),
+      block: index,
+      kind,
+      choices: Object.freeze([...choices[kind]]),
+      count: choices[kind].length,
+    }),
   );
 }

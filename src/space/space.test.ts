@@ -25,6 +25,7 @@ test('decisions are labelled b<block>/<kind> with their choice values', () => {
   assert.equal(d.length, 42);
   assert.deepEqual(d.slice(12, 18).map((x) => x.label), ['b2/conv_op', 'b2/kernel', 'b2/se_ratio', 'b2/skip', 'b2/filters', 'b2/layers']);
   assert.deepEqual(d[12]!.choices, ['conv', 'dsconv', 'mbconv_e3', 'mbconv_e6']);
+  assert.deepEqual(d.slice(12, 18).map((x) => x.count), [4, 2, 2, 3, 3, 3]);
   assert.deepEqual(d[16]!.choices, [24, 32, 40]);
   assert.deepEqual(d[17]!.choices, [2, 3, 4]);
   assert.deepEqual(d[5]!.choices, [1, 1, 2]); // b0 has 1 layer: -1 is clamped to 1
