@@ -219,6 +219,32 @@ describe('onnx graph builder vs onnxruntime (batch 1 and 3, dynamic batch)', () 
   });
 });
 
+describe('onnx graph builder with symbolic spatial dims', () => {
+  it('runs one model at two resolutions (conv stride 2 -> GAP -> Flatten -> Gemm)', async () => {
+    const rng = new Rng(6);
+    const g = new GraphBuilder();
+    const x = g.input('x', [BATCH, 3, 'height', 'width']);
+    const w = ref.randn(rng, [4, 3, 3, 3], 0.4);
+    const fw = ref.randn(rng, [2, 4], 0.5);
+    const feat = g.conv(x, { weight: w, strides: 2, pads: 1 });
+    assert.equal(typeof feat.shape[2], 'string');
+    const y = g.output(g.gemm(g.flatten(g.globalAveragePool(g.relu(feat))), { weight: fw }), 'y');
+    assert.deepEqual(y.shape, [BATCH, 2]);
+    const session = await ort.InferenceSession.create(g.toBytes());
+    try {
+      for (const [n, h, wd] of [[1, 9, 9], [3, 6, 11]] as const) {
+        const t = ref.randn(rng, [n, 3, h, wd]);
+        const out = await session.run({ x: new ort.Tensor('float32', t.data, t.shape) });
+        const want = ref.linear(ref.flatten(ref.globalAvgPool(ref.relu(ref.conv2d(t, w, undefined, { strides: [2, 2], pads: [1, 1, 1, 1] })))), fw);
+        assert.deepEqual([...(out.y?.dims ?? [])], want.shape);
+        assert.ok(ref.maxAbsDiff(out.y?.data as Float32Array, want.data) < TOL);
+      }
+    } finally {
+      await session.release();
+    }
+  });
+});
+
 describe('onnx model proto contents', () => {
   it('writes ir_version 8, opset, producer "mnas", dim_param batch, little-endian raw_data', () => {
     const g = new GraphBuilder({ producerVersion: '0.1.0' });
@@ -316,6 +342,13 @@ describe('onnx builder errors', () => {
     const g = new GraphBuilder();
     const x = g.input('x', [BATCH, 1, 2, 2]);
     throwsNamed(() => g.conv(x, { weight: { data: new Float32Array([NaN]), shape: [1, 1, 1, 1] }, name: 'c' }), 'c.weight', /non-finite value NaN at flat index 0/);
+    throwsNamed(
+      () => g.conv(x, { weight: { data: new Float32Array([1]), shape: [1, 1, 1, 1] }, bias: new Float32Array([Infinity]), name: 'c' }),
+      'c.bias',
+      /non-finite value Infinity/,
+    );
+    // nothing was half-added by the failed calls: the same name still works
+    assert.equal(g.conv(x, { weight: { data: new Float32Array([1]), shape: [1, 1, 1, 1] }, bias: new Float32Array([0]), name: 'c' }).name, 'c');
   });
 
   it('names the node for broadcast, Gemm, pooling, pad and slice mistakes', () => {
@@ -337,6 +370,8 @@ describe('onnx builder errors', () => {
     const x = g.input('x', [BATCH, 4]);
     g.relu(x, 'act');
     throwsNamed(() => g.relu(x, 'act'), 'act', /duplicate name 'act'/);
+    throwsNamed(() => g.gemm(x, { weight: w([3, 5]), name: 'fc' }), 'fc', /expects 5 input features/);
+    assert.equal(g.gemm(x, { weight: w([3, 4]), name: 'fc' }).name, 'fc', 'a failed call does not reserve its name');
     throwsNamed(() => g.input('x', [BATCH, 4]), 'x', /duplicate name 'x'/);
     const other = new GraphBuilder().input('y', [BATCH, 4]);
     throwsNamed(() => g.relu(other), 'y', /does not belong to this graph builder/);

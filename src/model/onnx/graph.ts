@@ -209,11 +209,6 @@ export class GraphBuilder {
   initializer(name: string, tensor: Float32Tensor): Value {
     this.claimTensorName(name, 'initializer');
     checkTensor(name, tensor);
-    for (let i = 0; i < tensor.data.length; i++) {
-      if (!Number.isFinite(tensor.data[i] as number)) {
-        throw new OnnxGraphError(name, `initializer '${name}': non-finite value ${tensor.data[i]} at flat index ${i}`);
-      }
-    }
     const raw = new Uint8Array(tensor.data.length * 4);
     const view = new DataView(raw.buffer);
     for (let i = 0; i < tensor.data.length; i++) view.setFloat32(i * 4, tensor.data[i] as number, true);
@@ -249,7 +244,7 @@ export class GraphBuilder {
     this.own(value, 'output');
     let v = value;
     if (name !== undefined && name !== value.name) {
-      v = this.addNode('Identity', [value], [], value.shape, value.dtype, name, 'identity');
+      v = this.addNode('Identity', [value], [], value.shape, value.dtype, this.nodeName(name, 'identity'));
     }
     if (this.outputs.some((o) => o.name === v.name)) throw new OnnxGraphError(v.name, `output '${v.name}' is already a graph output`);
     if (this.inputs.some((o) => o.name === v.name)) throw new OnnxGraphError(v.name, `output '${v.name}' is a graph input; pass a new output name`);
@@ -294,6 +289,7 @@ export class GraphBuilder {
     if (opts.bias !== undefined && opts.bias.length !== o) {
       throw new OnnxGraphError(name, `${where}: bias has ${opts.bias.length} values, expected ${o} (output channels)`);
     }
+    if (opts.bias !== undefined) checkTensor(`${name}.bias`, { data: opts.bias, shape: [o] });
     const strides = pair(opts.strides, 1);
     const dil = pair(opts.dilations, 1);
     const pads = quad(opts.pads);
@@ -488,6 +484,7 @@ export class GraphBuilder {
     if (opts.bias !== undefined && opts.bias.length !== out) {
       throw new OnnxGraphError(n, `${where}: bias has ${opts.bias.length} values, expected ${out}`);
     }
+    if (opts.bias !== undefined) checkTensor(`${n}.bias`, { data: opts.bias, shape: [out] });
     this.claimTensorNames([`${n}.weight`, `${n}.bias`], where);
     const inputs = [x, this.initializer(`${n}.weight`, w)];
     if (opts.bias !== undefined) inputs.push(this.initializer(`${n}.bias`, { data: opts.bias, shape: [out] }));
@@ -598,9 +595,10 @@ export class GraphBuilder {
     return out;
   }
 
-  private addNode(opType: string, inputs: readonly Value[], attrs: AttributeObject[], shape: readonly Dim[], dtype: DType, name: string, autoBase?: string): Value {
-    const n = autoBase !== undefined ? this.nodeName(name, autoBase) : name;
+  private addNode(opType: string, inputs: readonly Value[], attrs: AttributeObject[], shape: readonly Dim[], dtype: DType, n: string): Value {
     this.claimTensorName(n, 'node output', `${opType} '${n}'`);
+    if (this.nodeNames.has(n)) throw new OnnxGraphError(n, `${opType} '${n}': duplicate node name '${n}'`);
+    this.nodeNames.add(n);
     this.nodes.push({ name: n, opType, input: inputs.map((v) => v.name), output: [n], attribute: attrs });
     return this.register(n, shape, dtype);
   }
@@ -611,19 +609,19 @@ export class GraphBuilder {
     return v;
   }
 
-  /** Returns the node name to use: the requested one (must be unused) or a fresh automatic one. */
+  /**
+   * Returns the node name to use: the requested one (checked unused now, claimed when the node is
+   * added, so a call that fails validation does not burn the name) or a fresh automatic one.
+   */
   private nodeName(requested: string | undefined, base: string): string {
     if (requested !== undefined) {
       if (requested.length === 0) throw new OnnxGraphError(requested, `empty node name for ${base}`);
       if (this.nodeNames.has(requested) || this.values.has(requested)) {
         throw new OnnxGraphError(requested, `duplicate name '${requested}': a node or tensor with this name already exists`);
       }
-      this.nodeNames.add(requested);
       return requested;
     }
-    const n = this.autoName(base);
-    this.nodeNames.add(n);
-    return n;
+    return this.autoName(base);
   }
 
   private autoName(base: string): string {
@@ -671,5 +669,8 @@ function checkTensor(name: string, t: Float32Tensor): void {
   }
   if (product(t.shape) !== t.data.length) {
     throw new OnnxGraphError(name, `tensor '${name}': shape ${fmtShape(t.shape)} needs ${product(t.shape)} values, got ${t.data.length}`);
+  }
+  for (let i = 0; i < t.data.length; i++) {
+    if (!Number.isFinite(t.data[i] as number)) throw new OnnxGraphError(name, `initializer '${name}': non-finite value ${t.data[i]} at flat index ${i}`);
   }
 }
