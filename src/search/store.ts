@@ -83,6 +83,11 @@ export interface OpenOptions {
   readonly snapshotHistory?: number;
   /** Open read-only (status / report commands while a search runs). */
   readonly readonly?: boolean;
+  /**
+   * SQLite synchronous level (default 'FULL', see the header). 'NORMAL' skips the per-commit
+   * fsync: still crash-safe for process kills, not for power loss; meant for fast tests/benchmarks.
+   */
+  readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
 export class ConfigMismatchError extends Error {
@@ -231,7 +236,9 @@ export class ExperimentStore {
     try {
       if (!options.readonly) {
         this.db.pragma('journal_mode = WAL');
-        this.db.pragma('synchronous = FULL');
+        const sync = options.synchronous ?? 'FULL';
+        if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`ExperimentStore: synchronous must be FULL or NORMAL, got ${String(sync)}`);
+        this.db.pragma(`synchronous = ${sync}`);
         this.db.pragma('foreign_keys = ON');
         const version = this.db.pragma('user_version', { simple: true }) as number;
         if (version !== 0 && version !== SCHEMA_VERSION) throw new Error(`ExperimentStore: ${this.path} has schema version ${version}, this build reads ${SCHEMA_VERSION}`);
