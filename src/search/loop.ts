@@ -188,11 +188,12 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
       }
       return evaluate(p);
     })();
+    outcome.catch(() => {}); // rejections (store errors) surface when the loop awaits it; never unhandled
     if (reuse && !twins.has(key)) twins.set(key, { id: p.id, outcome });
     running.set(p.id, { proposal: p, outcome });
   };
 
-  const apply = (p: Proposal, out: Exclude<Outcome, { kind: 'aborted' }>): SearchProgress => {
+  const apply = async (p: Proposal, out: Exclude<Outcome, { kind: 'aborted' }>): Promise<SearchProgress> => {
     let status: 'done' | 'failed';
     let reward: number;
     let reused = false;
@@ -208,7 +209,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
       if (rw !== undefined) {
         reward = rw;
         reused = out.reusedFrom !== undefined;
-        strategy.feedback(p, reward, { accuracy: r.accuracy, latencyMs: r.latencyMs, reused });
+        await strategy.feedback(p, reward, { accuracy: r.accuracy, latencyMs: r.latencyMs, reused });
         const timings: { [k: string]: Json } = { ...(r.timings ?? {}), evalMs: out.evalMs };
         store.complete(
           p.id,
@@ -230,14 +231,14 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
         if (reused) reusedCount++;
       } else {
         reward = FAILED_TRIAL_REWARD;
-        strategy.feedback(p, reward, { failed: true, reason: invalid! });
+        await strategy.feedback(p, reward, { failed: true, reason: invalid! });
         store.fail(p.id, invalid!, reward, strategy.state(), { evalMs: out.evalMs });
         status = 'failed';
         failedCount++;
       }
     } else {
       reward = FAILED_TRIAL_REWARD;
-      strategy.feedback(p, reward, { failed: true, reason: out.reason });
+      await strategy.feedback(p, reward, { failed: true, reason: out.reason });
       store.fail(p.id, out.reason, reward, strategy.state(), { evalMs: out.evalMs });
       status = 'failed';
       failedCount++;
@@ -274,7 +275,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
     for (const t of stored) launch({ id: t.id, dna: t.dna });
     for (;;) {
       while (!stop.signal.aborted && proposed < budget && running.size < width && strategy.canPropose()) {
-        const p = strategy.propose();
+        const p = await strategy.propose();
         if (p.id !== proposed) throw new Error(`runSearch: strategy proposed id ${p.id}, expected ${proposed}`);
         store.addTrial(p, o.arch?.(p.dna), strategy.state());
         proposed++;
@@ -287,7 +288,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
       const [p, out] = await next();
       if (stop.signal.aborted || out.kind === 'aborted') break;
       running.delete(p.id);
-      const progress = apply(p, out);
+      const progress = await apply(p, out);
       o.onProgress?.(progress);
     }
   } finally {

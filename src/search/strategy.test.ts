@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.js';
 import { RandomSearch } from './random-search.js';
 import { RegularizedEvolution } from './evolution.js';
-import { createStrategy, strategyKinds, type Proposal, type Strategy } from './strategy.js';
+import { createStrategy, strategyKinds, type BaseStrategy, type Proposal } from './strategy.js';
 import { mutateOneDecision, tournamentSelect, ageOut, randomDna } from './operators.js';
 import { SyntheticProblem } from './synthetic.js';
 import { rewardConfig } from './reward.js';
@@ -12,7 +12,7 @@ const space = SyntheticProblem.mnasLikeSpace(2);
 const problem = new SyntheticProblem(space, { seed: 5 });
 const cfg = rewardConfig('soft', problem.suggestedTargetMs());
 
-const makers: Record<string, (seed: number) => Strategy> = {
+const makers: Record<string, (seed: number) => BaseStrategy> = {
   random: (seed) => new RandomSearch(space, { seed }),
   evolution: (seed) => new RegularizedEvolution(space, { seed, populationSize: 8, sampleSize: 3 }),
 };
@@ -22,7 +22,7 @@ const makers: Record<string, (seed: number) => Strategy> = {
  * chosen by a separate seeded rng (out of order), `steps` events in total. Returns the proposals.
  * `from` lets a restored strategy continue the same schedule.
  */
-function drive(s: Strategy, steps: number, order: Rng, width = 3, log: string[] = [], stopAt = Infinity): string[] {
+function drive(s: BaseStrategy, steps: number, order: Rng, width = 3, log: string[] = [], stopAt = Infinity): string[] {
   for (let step = 0; step < steps && log.length < stopAt; step++) {
     const pending = s.pending();
     if (pending.length < width && s.canPropose()) {

@@ -46,9 +46,17 @@ export interface Strategy {
   readonly kind: string;
   /** False when the strategy needs feedback on pending proposals before it can propose again. */
   canPropose(): boolean;
-  propose(): Proposal;
-  /** Reports the reward of a pending proposal (any order). Throws for unknown or already-reported ids. */
-  feedback(proposal: Proposal, reward: number, info?: FeedbackInfo): void;
+  /**
+   * The next proposal; ids are 0, 1, 2, ... in call order. May return a promise (e.g. sampling a
+   * policy on an accelerator); the loop awaits it and makes no other strategy call meanwhile.
+   */
+  propose(): Proposal | Promise<Proposal>;
+  /**
+   * Reports the reward of a pending proposal (any order). Throws for unknown or already-reported
+   * ids. May return a promise (e.g. a PPO update when a minibatch completes); the loop awaits it
+   * before taking the snapshot that it stores with the result.
+   */
+  feedback(proposal: Proposal, reward: number, info?: FeedbackInfo): void | Promise<void>;
   /** Proposals still waiting for feedback, by id. */
   pending(): readonly Proposal[];
   state(): StrategySnapshot;

@@ -1,0 +1,16 @@
+/**
+ * Public entry of the search package. Importing it registers the built-in strategies
+ * ('random', 'evolution') with createStrategy().
+ */
+export * from './space-like.js';
+export * from './reward.js';
+export * from './strategy.js';
+export * from './operators.js';
+export { RandomSearch } from './random-search.js';
+export { RegularizedEvolution, type EvolutionOptions } from './evolution.js';
+export * from './evaluator.js';
+export * from './synthetic.js';
+export * from './pareto.js';
+export * from './store.js';
+export * from './executor.js';
+export * from './loop.js';
