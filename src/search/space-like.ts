@@ -74,3 +74,18 @@ export function flatSpace(choices: readonly (readonly [string, number])[]): Deci
   const ds = choices.map(([label, n]) => ({ label, choices: n }));
   return { decisions: () => ds };
 }
+
+/** A space whose decisions list their choice values (as src/space does) instead of a count. */
+export interface ValuedDecisionSpace {
+  decisions(): readonly { readonly label: string; readonly choices: number | readonly unknown[] }[];
+}
+
+/**
+ * Adapts a space whose decisions carry their choice values (`choices: [3, 5]`, the shape of
+ * src/space's Decision) to DecisionSpaceLike (`choices: 2`). Spaces that already give counts
+ * pass through unchanged.
+ */
+export function adaptSpace(space: ValuedDecisionSpace): DecisionSpaceLike {
+  const ds = space.decisions().map((d) => ({ label: d.label, choices: typeof d.choices === 'number' ? d.choices : d.choices.length }));
+  return { decisions: () => ds };
+}
