@@ -1,0 +1,66 @@
+// Shared plumbing of the libtorch binding: the tensor handle table, argument readers that
+// validate JavaScript values, and the guard that turns every C++ exception into a JS Error.
+// The binding is deliberately thin: tensors, ops, autograd and optimizer steps; no model logic.
+#pragma once
+
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace mnas {
+
+// Tensors live in a table; JavaScript holds a numeric handle = generation * 2^22 + slot.
+// The generation makes a handle to a freed-and-reused slot detectable instead of aliasing.
+constexpr int64_t kSlotBits = 22;
+constexpr int64_t kSlotCount = int64_t(1) << kSlotBits;
+
+int64_t StoreTensor(at::Tensor t);
+at::Tensor& LookupTensor(int64_t handle, const char* op, const char* arg);
+bool FreeTensor(int64_t handle);
+int64_t LiveTensorCount();
+
+int64_t StoreGenerator(at::Generator g);
+at::Generator& LookupGenerator(int64_t handle, const char* op);
+
+// Argument readers: each names the op and the argument in its error.
+struct Args {
+  const Napi::CallbackInfo& info;
+  const char* op;
+  Napi::Env env() const { return info.Env(); }
+  [[noreturn]] void Fail(size_t i, const char* name, const std::string& what) const;
+  at::Tensor& Tensor(size_t i, const char* name) const;
+  c10::optional<at::Tensor> OptTensor(size_t i, const char* name) const;
+  std::vector<at::Tensor> TensorList(size_t i, const char* name) const;
+  int64_t Int(size_t i, const char* name) const;
+  double Double(size_t i, const char* name) const;
+  bool Bool(size_t i, const char* name) const;
+  std::vector<int64_t> IntList(size_t i, const char* name) const;
+  std::vector<double> DoubleList(size_t i, const char* name) const;
+  c10::optional<at::Generator> OptGenerator(size_t i) const;
+  at::ScalarType Dtype(size_t i, const char* name) const;
+  at::MemoryFormat Format(size_t i, const char* name) const;
+};
+
+Napi::Value Ret(Napi::Env env, at::Tensor t);
+Napi::Value RetList(Napi::Env env, const std::vector<at::Tensor>& ts);
+std::string DtypeName(at::ScalarType t);
+
+using OpFn = Napi::Value (*)(const Args&);
+// Runs an op and converts c10::Error / std::exception / anything into a JS Error carrying the
+// message, prefixed by the op name.
+Napi::Value Guarded(const Napi::CallbackInfo& info, const char* name, OpFn fn);
+
+void RegisterTensorFunctions(Napi::Env env, Napi::Object exports);
+void RegisterOps(Napi::Env env, Napi::Object exports);
+void RegisterOptimizers(Napi::Env env, Napi::Object exports);
+
+#define MNAS_EXPORT(exports, name, fn)                                                       \
+  (exports).Set(name, Napi::Function::New(                                                  \
+                          env, [](const Napi::CallbackInfo& info) -> Napi::Value {          \
+                            return ::mnas::Guarded(info, name, fn);                          \
+                          },                                                                 \
+                          name))
+
+}  // namespace mnas

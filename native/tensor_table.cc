@@ -1,0 +1,504 @@
+// The tensor handle table, argument validation, error conversion, and the tensor-level
+// functions: creation from and conversion to typed arrays, metadata, autograd, threads, seeds.
+#include "common.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+namespace mnas {
+
+namespace {
+
+struct Slot {
+  at::Tensor tensor;
+  int64_t generation = 0;
+  bool live = false;
+};
+
+std::vector<Slot> g_slots(1);  // slot 0 is never used, so handle 0 means "no tensor"
+std::vector<int64_t> g_free_slots;
+int64_t g_live = 0;
+std::vector<at::Generator> g_generators;
+
+int64_t DecodeSlot(int64_t handle) { return handle & (kSlotCount - 1); }
+int64_t DecodeGeneration(int64_t handle) { return handle >> kSlotBits; }
+
+}  // namespace
+
+int64_t StoreTensor(at::Tensor t) {
+  int64_t slot;
+  if (!g_free_slots.empty()) {
+    slot = g_free_slots.back();
+    g_free_slots.pop_back();
+  } else {
+    slot = static_cast<int64_t>(g_slots.size());
+    if (slot >= kSlotCount) throw std::runtime_error("too many live tensors (4M): dispose tensors you no longer need");
+    g_slots.emplace_back();
+  }
+  Slot& s = g_slots[slot];
+  s.tensor = std::move(t);
+  s.generation += 1;
+  s.live = true;
+  g_live += 1;
+  return (s.generation << kSlotBits) | slot;
+}
+
+static Slot* FindSlot(int64_t handle) {
+  if (handle <= 0) return nullptr;
+  int64_t slot = DecodeSlot(handle);
+  if (slot <= 0 || slot >= static_cast<int64_t>(g_slots.size())) return nullptr;
+  Slot& s = g_slots[slot];
+  if (!s.live || s.generation != DecodeGeneration(handle)) return nullptr;
+  return &s;
+}
+
+at::Tensor& LookupTensor(int64_t handle, const char* op, const char* arg) {
+  Slot* s = FindSlot(handle);
+  if (s == nullptr) {
+    std::ostringstream m;
+    m << "argument '" << arg << "' is a disposed or unknown tensor (handle " << handle << ")";
+    throw std::invalid_argument(m.str());
+  }
+  return s->tensor;
+}
+
+bool FreeTensor(int64_t handle) {
+  Slot* s = FindSlot(handle);
+  if (s == nullptr) return false;
+  s->tensor = at::Tensor();
+  s->live = false;
+  g_free_slots.push_back(DecodeSlot(handle));
+  g_live -= 1;
+  return true;
+}
+
+int64_t LiveTensorCount() { return g_live; }
+
+int64_t StoreGenerator(at::Generator g) {
+  g_generators.push_back(std::move(g));
+  return static_cast<int64_t>(g_generators.size());
+}
+
+at::Generator& LookupGenerator(int64_t handle, const char* op) {
+  if (handle <= 0 || handle > static_cast<int64_t>(g_generators.size()))
+    throw std::invalid_argument("unknown generator handle " + std::to_string(handle));
+  return g_generators[handle - 1];
+}
+
+// ---- argument readers -------------------------------------------------------------------
+
+void Args::Fail(size_t i, const char* name, const std::string& what) const {
+  std::ostringstream m;
+  m << op << ": argument " << i << " ('" << name << "') " << what;
+  throw Napi::TypeError::New(env(), m.str());
+}
+
+at::Tensor& Args::Tensor(size_t i, const char* name) const {
+  if (i >= info.Length() || !info[i].IsNumber()) Fail(i, name, "must be a tensor handle");
+  return LookupTensor(info[i].As<Napi::Number>().Int64Value(), op, name);
+}
+
+c10::optional<at::Tensor> Args::OptTensor(size_t i, const char* name) const {
+  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return c10::nullopt;
+  if (!info[i].IsNumber()) Fail(i, name, "must be a tensor handle or null");
+  int64_t h = info[i].As<Napi::Number>().Int64Value();
+  if (h == 0) return c10::nullopt;
+  return LookupTensor(h, op, name);
+}
+
+std::vector<at::Tensor> Args::TensorList(size_t i, const char* name) const {
+  if (i >= info.Length() || !info[i].IsArray()) Fail(i, name, "must be an array of tensor handles");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(a.Length());
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value v = a.Get(k);
+    if (!v.IsNumber()) Fail(i, name, "must contain only tensor handles");
+    out.push_back(LookupTensor(v.As<Napi::Number>().Int64Value(), op, name));
+  }
+  return out;
+}
+
+int64_t Args::Int(size_t i, const char* name) const {
+  if (i >= info.Length() || !info[i].IsNumber()) Fail(i, name, "must be an integer");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d) Fail(i, name, "must be an integer, got " + std::to_string(d));
+  return static_cast<int64_t>(d);
+}
+
+double Args::Double(size_t i, const char* name) const {
+  if (i >= info.Length() || !info[i].IsNumber()) Fail(i, name, "must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+bool Args::Bool(size_t i, const char* name) const {
+  if (i >= info.Length() || !info[i].IsBoolean()) Fail(i, name, "must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+std::vector<int64_t> Args::IntList(size_t i, const char* name) const {
+  if (i >= info.Length()) Fail(i, name, "is missing");
+  if (info[i].IsNumber()) return {Int(i, name)};
+  if (!info[i].IsArray()) Fail(i, name, "must be an integer or an array of integers");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<int64_t> out;
+  out.reserve(a.Length());
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value v = a.Get(k);
+    if (!v.IsNumber()) Fail(i, name, "must contain only integers");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || std::floor(d) != d) Fail(i, name, "must contain only integers");
+    out.push_back(static_cast<int64_t>(d));
+  }
+  return out;
+}
+
+std::vector<double> Args::DoubleList(size_t i, const char* name) const {
+  if (i >= info.Length() || !info[i].IsArray()) Fail(i, name, "must be an array of numbers");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<double> out;
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value v = a.Get(k);
+    if (!v.IsNumber()) Fail(i, name, "must contain only numbers");
+    out.push_back(v.As<Napi::Number>().DoubleValue());
+  }
+  return out;
+}
+
+c10::optional<at::Generator> Args::OptGenerator(size_t i) const {
+  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return c10::nullopt;
+  int64_t h = Int(i, "generator");
+  if (h == 0) return c10::nullopt;
+  return LookupGenerator(h, op);
+}
+
+at::ScalarType Args::Dtype(size_t i, const char* name) const {
+  if (i >= info.Length() || !info[i].IsString()) Fail(i, name, "must be a dtype name");
+  std::string s = info[i].As<Napi::String>().Utf8Value();
+  if (s == "float32") return at::kFloat;
+  if (s == "int64") return at::kLong;
+  if (s == "uint8") return at::kByte;
+  if (s == "bool") return at::kBool;
+  Fail(i, name, "must be one of float32, int64, uint8, bool; got '" + s + "'");
+}
+
+at::MemoryFormat Args::Format(size_t i, const char* name) const {
+  if (i >= info.Length() || !info[i].IsString()) Fail(i, name, "must be 'contiguous' or 'channels_last'");
+  std::string s = info[i].As<Napi::String>().Utf8Value();
+  if (s == "contiguous") return at::MemoryFormat::Contiguous;
+  if (s == "channels_last") return at::MemoryFormat::ChannelsLast;
+  Fail(i, name, "must be 'contiguous' or 'channels_last', got '" + s + "'");
+}
+
+std::string DtypeName(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kLong: return "int64";
+    case at::kByte: return "uint8";
+    case at::kBool: return "bool";
+    default: return c10::toString(t);
+  }
+}
+
+Napi::Value Ret(Napi::Env env, at::Tensor t) {
+  return Napi::Number::New(env, static_cast<double>(StoreTensor(std::move(t))));
+}
+
+Napi::Value RetList(Napi::Env env, const std::vector<at::Tensor>& ts) {
+  Napi::Array a = Napi::Array::New(env, ts.size());
+  for (size_t k = 0; k < ts.size(); k++) a.Set(static_cast<uint32_t>(k), Ret(env, ts[k]));
+  return a;
+}
+
+Napi::Value Guarded(const Napi::CallbackInfo& info, const char* name, OpFn fn) {
+  Napi::Env env = info.Env();
+  try {
+    Args args{info, name};
+    return fn(args);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string(name) + ": " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(name) + ": " + e.what());
+  } catch (...) {
+    throw Napi::Error::New(env, std::string(name) + ": unknown native error");
+  }
+}
+
+// ---- tensor functions ---------------------------------------------------------------------
+
+namespace {
+
+std::vector<int64_t> CheckedShape(const Args& a, size_t i, int64_t numel) {
+  std::vector<int64_t> shape = a.IntList(i, "shape");
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) a.Fail(i, "shape", "has a negative dimension");
+    n *= d;
+  }
+  if (numel >= 0 && n != numel) {
+    std::ostringstream m;
+    m << "has " << n << " elements but the data has " << numel;
+    a.Fail(i, "shape", m.str());
+  }
+  return shape;
+}
+
+template <typename TypedArray, typename Elem>
+at::Tensor FromTypedArray(const Args& a, napi_typedarray_type type, at::ScalarType dtype, const char* kind) {
+  if (a.info.Length() < 1 || !a.info[0].IsTypedArray() || a.info[0].As<Napi::TypedArray>().TypedArrayType() != type)
+    a.Fail(0, "data", std::string("must be a ") + kind);
+  TypedArray arr = a.info[0].As<TypedArray>();
+  auto shape = CheckedShape(a, 1, static_cast<int64_t>(arr.ElementLength()));
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
+  if (arr.ElementLength() > 0) std::memcpy(t.data_ptr(), arr.Data(), arr.ElementLength() * sizeof(Elem));
+  return t;
+}
+
+Napi::Value FromFloat32(const Args& a) {
+  at::Tensor t = FromTypedArray<Napi::Float32Array, float>(a, napi_float32_array, at::kFloat, "Float32Array");
+  if (a.info.Length() > 2 && a.Bool(2, "requiresGrad")) t.set_requires_grad(true);
+  return Ret(a.env(), t);
+}
+
+Napi::Value FromInt64(const Args& a) {
+  return Ret(a.env(), FromTypedArray<Napi::BigInt64Array, int64_t>(a, napi_bigint64_array, at::kLong, "BigInt64Array"));
+}
+
+Napi::Value FromInt32(const Args& a) {
+  return Ret(a.env(), FromTypedArray<Napi::Int32Array, int32_t>(a, napi_int32_array, at::kInt, "Int32Array").to(at::kLong));
+}
+
+Napi::Value FromUint8(const Args& a) {
+  return Ret(a.env(), FromTypedArray<Napi::Uint8Array, uint8_t>(a, napi_uint8_array, at::kByte, "Uint8Array"));
+}
+
+Napi::Value ToFloat32(const Args& a) {
+  at::Tensor t = a.Tensor(0, "tensor").detach().to(at::kFloat).contiguous();
+  Napi::Float32Array out = Napi::Float32Array::New(a.env(), static_cast<size_t>(t.numel()));
+  if (t.numel() > 0) std::memcpy(out.Data(), t.data_ptr<float>(), t.numel() * sizeof(float));
+  return out;
+}
+
+Napi::Value ToInt64(const Args& a) {
+  at::Tensor t = a.Tensor(0, "tensor").detach().to(at::kLong).contiguous();
+  Napi::BigInt64Array out = Napi::BigInt64Array::New(a.env(), static_cast<size_t>(t.numel()));
+  if (t.numel() > 0) std::memcpy(out.Data(), t.data_ptr<int64_t>(), t.numel() * sizeof(int64_t));
+  return out;
+}
+
+Napi::Value ToInt32(const Args& a) {
+  at::Tensor t = a.Tensor(0, "tensor").detach().to(at::kInt).contiguous();
+  Napi::Int32Array out = Napi::Int32Array::New(a.env(), static_cast<size_t>(t.numel()));
+  if (t.numel() > 0) std::memcpy(out.Data(), t.data_ptr<int32_t>(), t.numel() * sizeof(int32_t));
+  return out;
+}
+
+Napi::Value Item(const Args& a) {
+  at::Tensor& t = a.Tensor(0, "tensor");
+  if (t.numel() != 1) a.Fail(0, "tensor", "must have exactly one element, has " + std::to_string(t.numel()));
+  return Napi::Number::New(a.env(), t.item<double>());
+}
+
+Napi::Value Shape(const Args& a) {
+  at::Tensor& t = a.Tensor(0, "tensor");
+  Napi::Array out = Napi::Array::New(a.env(), t.dim());
+  for (int64_t d = 0; d < t.dim(); d++) out.Set(static_cast<uint32_t>(d), Napi::Number::New(a.env(), static_cast<double>(t.size(d))));
+  return out;
+}
+
+Napi::Value Strides(const Args& a) {
+  at::Tensor& t = a.Tensor(0, "tensor");
+  Napi::Array out = Napi::Array::New(a.env(), t.dim());
+  for (int64_t d = 0; d < t.dim(); d++) out.Set(static_cast<uint32_t>(d), Napi::Number::New(a.env(), static_cast<double>(t.stride(d))));
+  return out;
+}
+
+Napi::Value Dtype(const Args& a) { return Napi::String::New(a.env(), DtypeName(a.Tensor(0, "tensor").scalar_type())); }
+
+Napi::Value RequiresGrad(const Args& a) { return Napi::Boolean::New(a.env(), a.Tensor(0, "tensor").requires_grad()); }
+
+Napi::Value SetRequiresGrad(const Args& a) {
+  a.Tensor(0, "tensor").set_requires_grad(a.Bool(1, "requiresGrad"));
+  return a.env().Undefined();
+}
+
+Napi::Value IsContiguous(const Args& a) {
+  return Napi::Boolean::New(a.env(), a.Tensor(0, "tensor").is_contiguous(a.Format(1, "format")));
+}
+
+Napi::Value Contiguous(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").contiguous(a.Format(1, "format"))); }
+Napi::Value Clone(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").clone()); }
+Napi::Value Detach(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").detach()); }
+Napi::Value ToDtype(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").to(a.Dtype(1, "dtype"))); }
+
+Napi::Value Free(const Args& a) { return Napi::Boolean::New(a.env(), FreeTensor(a.Int(0, "handle"))); }
+
+Napi::Value FreeMany(const Args& a) {
+  if (a.info.Length() < 1 || !a.info[0].IsArray()) a.Fail(0, "handles", "must be an array of handles");
+  Napi::Array arr = a.info[0].As<Napi::Array>();
+  int64_t freed = 0;
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    Napi::Value v = arr.Get(k);
+    if (v.IsNumber() && FreeTensor(v.As<Napi::Number>().Int64Value())) freed++;
+  }
+  return Napi::Number::New(a.env(), static_cast<double>(freed));
+}
+
+Napi::Value LiveCount(const Args& a) { return Napi::Number::New(a.env(), static_cast<double>(LiveTensorCount())); }
+
+at::TensorOptions Opts(const Args& a, size_t i) {
+  at::ScalarType dt = (i < a.info.Length() && a.info[i].IsString()) ? a.Dtype(i, "dtype") : at::kFloat;
+  return at::TensorOptions().dtype(dt);
+}
+
+Napi::Value Zeros(const Args& a) { return Ret(a.env(), at::zeros(CheckedShape(a, 0, -1), Opts(a, 1))); }
+Napi::Value Ones(const Args& a) { return Ret(a.env(), at::ones(CheckedShape(a, 0, -1), Opts(a, 1))); }
+Napi::Value Full(const Args& a) { return Ret(a.env(), at::full(CheckedShape(a, 0, -1), a.Double(1, "value"), Opts(a, 2))); }
+Napi::Value Arange(const Args& a) { return Ret(a.env(), at::arange(a.Int(0, "end"), Opts(a, 1))); }
+
+Napi::Value Rand(const Args& a) { return Ret(a.env(), at::rand(CheckedShape(a, 0, -1), a.OptGenerator(1))); }
+Napi::Value Randn(const Args& a) { return Ret(a.env(), at::randn(CheckedShape(a, 0, -1), a.OptGenerator(1))); }
+Napi::Value Randint(const Args& a) {
+  int64_t lo = a.Int(0, "low"), hi = a.Int(1, "high");
+  if (hi <= lo) a.Fail(1, "high", "must be greater than low");
+  return Ret(a.env(), at::randint(lo, hi, CheckedShape(a, 2, -1), a.OptGenerator(3), at::TensorOptions().dtype(at::kLong)));
+}
+Napi::Value Randperm(const Args& a) {
+  return Ret(a.env(), at::randperm(a.Int(0, "n"), a.OptGenerator(1), at::TensorOptions().dtype(at::kLong)));
+}
+Napi::Value Uniform(const Args& a) {
+  at::NoGradGuard ng;
+  a.Tensor(0, "tensor").uniform_(a.Double(1, "low"), a.Double(2, "high"), a.OptGenerator(3));
+  return a.env().Undefined();
+}
+Napi::Value Normal(const Args& a) {
+  at::NoGradGuard ng;
+  a.Tensor(0, "tensor").normal_(a.Double(1, "mean"), a.Double(2, "std"), a.OptGenerator(3));
+  return a.env().Undefined();
+}
+
+Napi::Value ManualSeed(const Args& a) {
+  at::manual_seed(static_cast<uint64_t>(a.Int(0, "seed")));
+  return a.env().Undefined();
+}
+
+Napi::Value NewGenerator(const Args& a) {
+  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(a.Int(0, "seed")));
+  return Napi::Number::New(a.env(), static_cast<double>(StoreGenerator(g)));
+}
+
+Napi::Value SetNumThreads(const Args& a) {
+  int64_t n = a.Int(0, "threads");
+  if (n < 1) a.Fail(0, "threads", "must be at least 1");
+  at::set_num_threads(static_cast<int>(n));
+  return a.env().Undefined();
+}
+Napi::Value GetNumThreads(const Args& a) { return Napi::Number::New(a.env(), at::get_num_threads()); }
+
+Napi::Value SetGradEnabled(const Args& a) {
+  bool prev = at::GradMode::is_enabled();
+  at::GradMode::set_enabled(a.Bool(0, "enabled"));
+  return Napi::Boolean::New(a.env(), prev);
+}
+Napi::Value IsGradEnabled(const Args& a) { return Napi::Boolean::New(a.env(), at::GradMode::is_enabled()); }
+
+Napi::Value Backward(const Args& a) {
+  at::Tensor& t = a.Tensor(0, "tensor");
+  auto grad = a.OptTensor(1, "gradient");
+  if (!t.requires_grad()) throw std::invalid_argument("tensor does not require grad and has no grad_fn");
+  if (!grad.has_value() && t.numel() != 1)
+    throw std::invalid_argument("grad can be implicitly created only for scalar outputs; pass a gradient");
+  t.backward(grad.has_value() ? *grad : at::Tensor());
+  return a.env().Undefined();
+}
+
+Napi::Value Grad(const Args& a) {
+  const at::Tensor& g = a.Tensor(0, "tensor").grad();
+  if (!g.defined()) return Napi::Number::New(a.env(), 0);
+  return Ret(a.env(), g);
+}
+
+Napi::Value ZeroGrad(const Args& a) {
+  for (at::Tensor& p : a.TensorList(0, "params")) p.mutable_grad().reset();
+  return a.env().Undefined();
+}
+
+Napi::Value CopyInto(const Args& a) {
+  at::NoGradGuard ng;
+  at::Tensor& dst = a.Tensor(0, "destination");
+  at::Tensor& src = a.Tensor(1, "source");
+  if (dst.sizes() != src.sizes()) {
+    std::ostringstream m;
+    m << "shape mismatch: destination " << dst.sizes() << ", source " << src.sizes();
+    throw std::invalid_argument(m.str());
+  }
+  dst.copy_(src);
+  return a.env().Undefined();
+}
+
+Napi::Value Fill(const Args& a) {
+  at::NoGradGuard ng;
+  a.Tensor(0, "tensor").fill_(a.Double(1, "value"));
+  return a.env().Undefined();
+}
+
+Napi::Value Version(const Args& a) {
+  Napi::Object o = Napi::Object::New(a.env());
+  o.Set("torch", TORCH_VERSION);
+  o.Set("parallel", at::get_parallel_info());
+  o.Set("config", at::show_config());
+  return o;
+}
+
+}  // namespace
+
+void RegisterTensorFunctions(Napi::Env env, Napi::Object exports) {
+  MNAS_EXPORT(exports, "fromFloat32", FromFloat32);
+  MNAS_EXPORT(exports, "fromInt64", FromInt64);
+  MNAS_EXPORT(exports, "fromInt32", FromInt32);
+  MNAS_EXPORT(exports, "fromUint8", FromUint8);
+  MNAS_EXPORT(exports, "toFloat32", ToFloat32);
+  MNAS_EXPORT(exports, "toInt64", ToInt64);
+  MNAS_EXPORT(exports, "toInt32", ToInt32);
+  MNAS_EXPORT(exports, "item", Item);
+  MNAS_EXPORT(exports, "shape", Shape);
+  MNAS_EXPORT(exports, "strides", Strides);
+  MNAS_EXPORT(exports, "dtype", Dtype);
+  MNAS_EXPORT(exports, "requiresGrad", RequiresGrad);
+  MNAS_EXPORT(exports, "setRequiresGrad", SetRequiresGrad);
+  MNAS_EXPORT(exports, "isContiguous", IsContiguous);
+  MNAS_EXPORT(exports, "contiguous", Contiguous);
+  MNAS_EXPORT(exports, "clone", Clone);
+  MNAS_EXPORT(exports, "detach", Detach);
+  MNAS_EXPORT(exports, "toDtype", ToDtype);
+  MNAS_EXPORT(exports, "free", Free);
+  MNAS_EXPORT(exports, "freeMany", FreeMany);
+  MNAS_EXPORT(exports, "liveCount", LiveCount);
+  MNAS_EXPORT(exports, "zeros", Zeros);
+  MNAS_EXPORT(exports, "ones", Ones);
+  MNAS_EXPORT(exports, "full", Full);
+  MNAS_EXPORT(exports, "arange", Arange);
+  MNAS_EXPORT(exports, "rand", Rand);
+  MNAS_EXPORT(exports, "randn", Randn);
+  MNAS_EXPORT(exports, "randint", Randint);
+  MNAS_EXPORT(exports, "randperm", Randperm);
+  MNAS_EXPORT(exports, "uniform_", Uniform);
+  MNAS_EXPORT(exports, "normal_", Normal);
+  MNAS_EXPORT(exports, "manualSeed", ManualSeed);
+  MNAS_EXPORT(exports, "newGenerator", NewGenerator);
+  MNAS_EXPORT(exports, "setNumThreads", SetNumThreads);
+  MNAS_EXPORT(exports, "getNumThreads", GetNumThreads);
+  MNAS_EXPORT(exports, "setGradEnabled", SetGradEnabled);
+  MNAS_EXPORT(exports, "isGradEnabled", IsGradEnabled);
+  MNAS_EXPORT(exports, "backward", Backward);
+  MNAS_EXPORT(exports, "grad", Grad);
+  MNAS_EXPORT(exports, "zeroGrad", ZeroGrad);
+  MNAS_EXPORT(exports, "copyInto", CopyInto);
+  MNAS_EXPORT(exports, "fill_", Fill);
+  MNAS_EXPORT(exports, "version", Version);
+}
+
+}  // namespace mnas

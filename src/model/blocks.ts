@@ -1,0 +1,98 @@
+/**
+ * The layers of MnasNet-space networks as modules on the engine, each built from its entry in
+ * the network plan (plan.ts), which fixes every width, stride and parameter name.
+ */
+import {
+  add, avgPool2d, BatchNorm2d, Conv2d, Layer, linear, mean, mul, pad, relu, reshape, sigmoid, slice,
+  type Generator, type InitScheme, type Tensor,
+} from '../torch/index.js';
+import type { BlockLayerPlan, ConvBnPlan, ShortcutPlan, SqueezeExcitePlan } from './plan.js';
+
+export interface BuildOptions {
+  /** BN momentum in PyTorch convention (TF's 0.99 is 0.01). */
+  bnMomentum: number;
+  bnEps: number;
+  init: InitScheme;
+  generator?: Generator;
+}
+
+/** conv (no bias) -> BN -> optional ReLU. Children: conv, bn. */
+export class ConvBn extends Layer {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm2d;
+  readonly relu: boolean;
+
+  constructor(p: ConvBnPlan, o: BuildOptions) {
+    super();
+    this.relu = p.relu;
+    this.conv = this.registerModule('conv', new Conv2d({
+      inChannels: p.inChannels, outChannels: p.outChannels, kernel: p.kernel, stride: p.stride, padding: p.padding,
+      groups: p.groups, bias: false, init: o.init, generator: o.generator,
+    }));
+    this.bn = this.registerModule('bn', new BatchNorm2d({ channels: p.outChannels, momentum: o.bnMomentum, eps: o.bnEps }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = this.bn.forward(this.conv.forward(x));
+    return this.relu ? relu(y) : y;
+  }
+}
+
+/**
+ * Squeeze-and-excitation. Weights are stored as 1x1 convs (as the reference models and their
+ * exports have them) but applied as linear layers on the pooled vector: the same arithmetic
+ * without running a convolution on 1x1 images.
+ */
+export class SqueezeExcite extends Layer {
+  readonly reduce: Conv2d;
+  readonly expand: Conv2d;
+
+  constructor(readonly plan: SqueezeExcitePlan, o: BuildOptions) {
+    super();
+    const c = plan.channels, r = plan.reducedChannels;
+    this.reduce = this.registerModule('reduce', new Conv2d({ inChannels: c, outChannels: r, kernel: 1, bias: true, init: o.init, generator: o.generator }));
+    this.expand = this.registerModule('expand', new Conv2d({ inChannels: r, outChannels: c, kernel: 1, bias: true, init: o.init, generator: o.generator }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const c = this.plan.channels, r = this.plan.reducedChannels;
+    const s = mean(x, [2, 3], false);
+    const h = relu(linear(s, reshape(this.reduce.weight, [r, c]), this.reduce.bias));
+    const g = sigmoid(linear(h, reshape(this.expand.weight, [c, r]), this.expand.bias));
+    return mul(x, reshape(g, [-1, c, 1, 1]));
+  }
+}
+
+/**
+ * One searched layer (see plan.ts for the semantics of ops and shortcuts). Children in forward
+ * order: expand, depthwise, regular, se, project (those the op has).
+ */
+export class SearchLayer extends Layer {
+  private readonly body: Layer[] = [];
+
+  constructor(readonly plan: BlockLayerPlan, o: BuildOptions) {
+    super();
+    if (plan.expandConv) this.body.push(this.registerModule('expand', new ConvBn(plan.expandConv, o)));
+    if (plan.depthwiseConv) this.body.push(this.registerModule('depthwise', new ConvBn(plan.depthwiseConv, o)));
+    if (plan.regularConv) this.body.push(this.registerModule('regular', new ConvBn(plan.regularConv, o)));
+    if (plan.se) this.body.push(this.registerModule('se', new SqueezeExcite(plan.se, o)));
+    if (plan.projectConv) this.body.push(this.registerModule('project', new ConvBn(plan.projectConv, o)));
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const l of this.body) y = l.forward(y);
+    const s = this.plan.shortcut;
+    if (!s) return y;
+    return add(y, s.kind === 'identity' ? x : poolShortcut(x, s));
+  }
+}
+
+/** The documented "pooling" skip: avg-pool 3x3 stride 2 pad 1 (padding not counted) when
+ * downsampling, then channels zero-padded at the end or truncated to the output width. */
+export function poolShortcut(x: Tensor, s: ShortcutPlan): Tensor {
+  let y = s.downsample ? avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }) : x;
+  if (s.channelChange === 'zero_pad') y = pad(y, [0, 0, 0, 0, 0, s.outChannels - s.inChannels]);
+  else if (s.channelChange === 'truncate') y = slice(y, 1, 0, s.outChannels);
+  return y;
+}
