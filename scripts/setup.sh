@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 log() { echo "[setup] $*"; }
 
-apt_packages=(build-essential python3 dataset-fashion-mnist)
+apt_packages=(build-essential python3 dataset-fashion-mnist chromium)
 if [ -z "${LIBTORCH:-}" ]; then apt_packages+=(libtorch-dev libopenblas0-openmp); fi
 apt_packages+=(${MNAS_EXTRA_APT:-})
 
