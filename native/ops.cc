@@ -1,6 +1,7 @@
 // Differentiable ops, each a direct call into ATen; autograd records them when grad mode is on.
 #include "common.h"
 
+#include <limits>
 #include <sstream>
 
 namespace mnas {
@@ -17,8 +18,26 @@ void RequireRank(const Args& a, size_t i, const char* name, const T& t, int64_t 
   }
 }
 
+// Float ops take float32 (training) or float64 (precise gradient checks).
 void RequireFloat(const Args& a, size_t i, const char* name, const T& t) {
-  if (t.scalar_type() != at::kFloat) a.Fail(i, name, "must be float32, got " + DtypeName(t.scalar_type()));
+  if (t.scalar_type() != at::kFloat && t.scalar_type() != at::kDouble)
+    a.Fail(i, name, "must be float32 or float64, got " + DtypeName(t.scalar_type()));
+}
+
+// A size list for reshape/expand: -1 entries are inferred; the product of the others must fit
+// in int64 (an overflowing product could otherwise pass libtorch's numel check and make a view
+// that reaches outside its storage).
+std::vector<int64_t> SizeList(const Args& a, size_t i, const char* name) {
+  std::vector<int64_t> s = a.IntList(i, name);
+  if (s.size() > 64) a.Fail(i, name, "has more than 64 dimensions");
+  int64_t n = 1;
+  for (int64_t d : s) {
+    if (d < -1) a.Fail(i, name, "has a negative dimension " + std::to_string(d));
+    if (d <= 0) continue;
+    if (n > std::numeric_limits<int64_t>::max() / d) a.Fail(i, name, "has more elements than int64 can count");
+    n *= d;
+  }
+  return s;
 }
 
 #define UNARY(fn_name, expr)                              \
@@ -28,6 +47,11 @@ void RequireFloat(const Args& a, size_t i, const char* name, const T& t) {
   }
 
 UNARY(Relu, at::relu(x))
+// In place: for activations whose input autograd does not need (e.g. right after batch norm).
+Napi::Value ReluInPlace(const Args& a) {
+  at::relu_(a.Tensor(0, "input"));
+  return a.env().Undefined();
+}
 UNARY(Relu6, at::hardtanh(x, 0.0, 6.0))
 UNARY(Sigmoid, at::sigmoid(x))
 UNARY(Tanh, at::tanh(x))
@@ -149,7 +173,7 @@ Napi::Value AdaptiveAvgPool2d(const Args& a) {
   return Ret(a.env(), at::adaptive_avg_pool2d(x, a.IntList(1, "outputSize")));
 }
 
-Napi::Value Reshape(const Args& a) { return Ret(a.env(), at::reshape(a.Tensor(0, "input"), a.IntList(1, "shape"))); }
+Napi::Value Reshape(const Args& a) { return Ret(a.env(), at::reshape(a.Tensor(0, "input"), SizeList(a, 1, "shape"))); }
 Napi::Value Permute(const Args& a) { return Ret(a.env(), a.Tensor(0, "input").permute(a.IntList(1, "dims"))); }
 Napi::Value Transpose(const Args& a) {
   return Ret(a.env(), a.Tensor(0, "input").transpose(a.Int(1, "dim0"), a.Int(2, "dim1")));
@@ -159,7 +183,7 @@ Napi::Value Flatten(const Args& a) {
 }
 Napi::Value Unsqueeze(const Args& a) { return Ret(a.env(), a.Tensor(0, "input").unsqueeze(a.Int(1, "dim"))); }
 Napi::Value Squeeze(const Args& a) { return Ret(a.env(), a.Tensor(0, "input").squeeze(a.Int(1, "dim"))); }
-Napi::Value Expand(const Args& a) { return Ret(a.env(), a.Tensor(0, "input").expand(a.IntList(1, "shape"))); }
+Napi::Value Expand(const Args& a) { return Ret(a.env(), a.Tensor(0, "input").expand(SizeList(a, 1, "shape"))); }
 
 Napi::Value Slice(const Args& a) {
   const T& x = a.Tensor(0, "input");
@@ -209,8 +233,12 @@ Napi::Value CrossEntropy(const Args& a) {
     a.Fail(1, "target", m.str());
   }
   double smoothing = a.Double(2, "labelSmoothing");
-  if (smoothing < 0 || smoothing > 1) a.Fail(2, "labelSmoothing", "must be in [0, 1]");
-  std::string reduction = a.info.Length() > 3 && a.info[3].IsString() ? a.info[3].As<Napi::String>().Utf8Value() : "mean";
+  if (!(smoothing >= 0 && smoothing <= 1)) a.Fail(2, "labelSmoothing", "must be in [0, 1]");
+  std::string reduction = "mean";
+  if (a.info.Length() > 3 && !a.info[3].IsUndefined()) {
+    if (!a.info[3].IsString()) a.Fail(3, "reduction", "must be mean, sum or none");
+    reduction = a.info[3].As<Napi::String>().Utf8Value();
+  }
   int64_t r = reduction == "mean" ? at::Reduction::Mean : reduction == "sum" ? at::Reduction::Sum : reduction == "none" ? at::Reduction::None : -1;
   if (r < 0) a.Fail(3, "reduction", "must be mean, sum or none");
   return Ret(a.env(), at::cross_entropy_loss(logits, target, c10::nullopt, r, -100, smoothing));
@@ -218,7 +246,7 @@ Napi::Value CrossEntropy(const Args& a) {
 
 Napi::Value Dropout(const Args& a) {
   double p = a.Double(1, "p");
-  if (p < 0 || p >= 1) a.Fail(1, "p", "must be in [0, 1)");
+  if (!(p >= 0 && p < 1)) a.Fail(1, "p", "must be in [0, 1)");
   return Ret(a.env(), at::dropout(a.Tensor(0, "input"), p, a.Bool(2, "training")));
 }
 
@@ -292,6 +320,7 @@ Napi::Value AugmentBatch(const Args& a) {
 
 void RegisterOps(Napi::Env env, Napi::Object exports) {
   MNAS_EXPORT(exports, "relu", Relu);
+  MNAS_EXPORT(exports, "relu_", ReluInPlace);
   MNAS_EXPORT(exports, "relu6", Relu6);
   MNAS_EXPORT(exports, "sigmoid", Sigmoid);
   MNAS_EXPORT(exports, "tanh", Tanh);

@@ -4,11 +4,14 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 namespace mnas {
 
 namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740992.0;  // 2^53
 
 struct Slot {
   at::Tensor tensor;
@@ -124,6 +127,7 @@ int64_t Args::Int(size_t i, const char* name) const {
   if (i >= info.Length() || !info[i].IsNumber()) Fail(i, name, "must be an integer");
   double d = info[i].As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || std::floor(d) != d) Fail(i, name, "must be an integer, got " + std::to_string(d));
+  if (std::fabs(d) > kMaxSafeInteger) Fail(i, name, "must be a safe integer (|x| <= 2^53), got " + std::to_string(d));
   return static_cast<int64_t>(d);
 }
 
@@ -149,6 +153,7 @@ std::vector<int64_t> Args::IntList(size_t i, const char* name) const {
     if (!v.IsNumber()) Fail(i, name, "must contain only integers");
     double d = v.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || std::floor(d) != d) Fail(i, name, "must contain only integers");
+    if (std::fabs(d) > kMaxSafeInteger) Fail(i, name, "must contain only safe integers (|x| <= 2^53)");
     out.push_back(static_cast<int64_t>(d));
   }
   return out;
@@ -177,10 +182,11 @@ at::ScalarType Args::Dtype(size_t i, const char* name) const {
   if (i >= info.Length() || !info[i].IsString()) Fail(i, name, "must be a dtype name");
   std::string s = info[i].As<Napi::String>().Utf8Value();
   if (s == "float32") return at::kFloat;
+  if (s == "float64") return at::kDouble;
   if (s == "int64") return at::kLong;
   if (s == "uint8") return at::kByte;
   if (s == "bool") return at::kBool;
-  Fail(i, name, "must be one of float32, int64, uint8, bool; got '" + s + "'");
+  Fail(i, name, "must be one of float32, float64, int64, uint8, bool; got '" + s + "'");
 }
 
 at::MemoryFormat Args::Format(size_t i, const char* name) const {
@@ -194,6 +200,7 @@ at::MemoryFormat Args::Format(size_t i, const char* name) const {
 std::string DtypeName(at::ScalarType t) {
   switch (t) {
     case at::kFloat: return "float32";
+    case at::kDouble: return "float64";
     case at::kLong: return "int64";
     case at::kByte: return "uint8";
     case at::kBool: return "bool";
@@ -236,8 +243,10 @@ std::vector<int64_t> CheckedShape(const Args& a, size_t i, int64_t numel) {
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0) a.Fail(i, "shape", "has a negative dimension");
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d) a.Fail(i, "shape", "has more elements than int64 can count");
     n *= d;
   }
+  if (shape.size() > 64) a.Fail(i, "shape", "has more than 64 dimensions");
   if (numel >= 0 && n != numel) {
     std::ostringstream m;
     m << "has " << n << " elements but the data has " << numel;
@@ -261,6 +270,26 @@ Napi::Value FromFloat32(const Args& a) {
   at::Tensor t = FromTypedArray<Napi::Float32Array, float>(a, napi_float32_array, at::kFloat, "Float32Array");
   if (a.info.Length() > 2 && a.Bool(2, "requiresGrad")) t.set_requires_grad(true);
   return Ret(a.env(), t);
+}
+
+Napi::Value FromFloat64(const Args& a) {
+  at::Tensor t = FromTypedArray<Napi::Float64Array, double>(a, napi_float64_array, at::kDouble, "Float64Array");
+  if (a.info.Length() > 2 && a.Bool(2, "requiresGrad")) t.set_requires_grad(true);
+  return Ret(a.env(), t);
+}
+
+Napi::Value ToFloat64(const Args& a) {
+  at::Tensor t = a.Tensor(0, "tensor").detach().to(at::kDouble).contiguous();
+  Napi::Float64Array out = Napi::Float64Array::New(a.env(), static_cast<size_t>(t.numel()));
+  if (t.numel() > 0) std::memcpy(out.Data(), t.data_ptr<double>(), t.numel() * sizeof(double));
+  return out;
+}
+
+Napi::Value ToUint8(const Args& a) {
+  at::Tensor t = a.Tensor(0, "tensor").detach().to(at::kByte).contiguous();
+  Napi::Uint8Array out = Napi::Uint8Array::New(a.env(), static_cast<size_t>(t.numel()));
+  if (t.numel() > 0) std::memcpy(out.Data(), t.data_ptr<uint8_t>(), t.numel() * sizeof(uint8_t));
+  return out;
 }
 
 Napi::Value FromInt64(const Args& a) {
@@ -350,7 +379,8 @@ Napi::Value FreeMany(const Args& a) {
 Napi::Value LiveCount(const Args& a) { return Napi::Number::New(a.env(), static_cast<double>(LiveTensorCount())); }
 
 at::TensorOptions Opts(const Args& a, size_t i) {
-  at::ScalarType dt = (i < a.info.Length() && a.info[i].IsString()) ? a.Dtype(i, "dtype") : at::kFloat;
+  bool given = i < a.info.Length() && !a.info[i].IsUndefined() && !a.info[i].IsNull();
+  at::ScalarType dt = given ? a.Dtype(i, "dtype") : at::kFloat;
   return at::TensorOptions().dtype(dt);
 }
 
@@ -392,7 +422,7 @@ Napi::Value NewGenerator(const Args& a) {
 
 Napi::Value SetNumThreads(const Args& a) {
   int64_t n = a.Int(0, "threads");
-  if (n < 1) a.Fail(0, "threads", "must be at least 1");
+  if (n < 1 || n > 1024) a.Fail(0, "threads", "must be between 1 and 1024, got " + std::to_string(n));
   at::set_num_threads(static_cast<int>(n));
   return a.env().Undefined();
 }
@@ -458,6 +488,9 @@ Napi::Value Version(const Args& a) {
 void RegisterTensorFunctions(Napi::Env env, Napi::Object exports) {
   MNAS_EXPORT(exports, "fromFloat32", FromFloat32);
   MNAS_EXPORT(exports, "fromInt64", FromInt64);
+  MNAS_EXPORT(exports, "fromFloat64", FromFloat64);
+  MNAS_EXPORT(exports, "toFloat64", ToFloat64);
+  MNAS_EXPORT(exports, "toUint8", ToUint8);
   MNAS_EXPORT(exports, "fromInt32", FromInt32);
   MNAS_EXPORT(exports, "fromUint8", FromUint8);
   MNAS_EXPORT(exports, "toFloat32", ToFloat32);

@@ -12,6 +12,12 @@ export function tensor(data: Float32Array | readonly number[], shape?: Shape, op
   return new Tensor(native().fromFloat32(arr, shapeOf(arr.length, shape), options.requiresGrad ?? false));
 }
 
+/** A float64 tensor copied from data (for precise numerics, e.g. gradient checks). */
+export function float64Tensor(data: Float64Array | readonly number[], shape?: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
+  const arr = data instanceof Float64Array ? data : Float64Array.from(data);
+  return new Tensor(native().fromFloat64(arr, shapeOf(arr.length, shape), options.requiresGrad ?? false));
+}
+
 /** An int64 tensor from Int32Array / BigInt64Array / plain integers. */
 export function int64Tensor(data: Int32Array | BigInt64Array | readonly number[], shape?: Shape): Tensor {
   if (data instanceof BigInt64Array) return new Tensor(native().fromInt64(data, shapeOf(data.length, shape)));

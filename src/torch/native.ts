@@ -10,15 +10,18 @@ import { repoRoot } from '../util/paths.js';
 
 export type Handle = number;
 export type OptHandle = Handle | null;
-export type NativeDtype = 'float32' | 'int64' | 'uint8' | 'bool';
+export type NativeDtype = 'float32' | 'float64' | 'int64' | 'uint8' | 'bool';
 export type MemoryFormat = 'contiguous' | 'channels_last';
 
 export interface NativeTorch {
   fromFloat32(data: Float32Array, shape: readonly number[], requiresGrad?: boolean): Handle;
+  fromFloat64(data: Float64Array, shape: readonly number[], requiresGrad?: boolean): Handle;
   fromInt64(data: BigInt64Array, shape: readonly number[]): Handle;
   fromInt32(data: Int32Array, shape: readonly number[]): Handle;
   fromUint8(data: Uint8Array, shape: readonly number[]): Handle;
   toFloat32(t: Handle): Float32Array;
+  toFloat64(t: Handle): Float64Array;
+  toUint8(t: Handle): Uint8Array;
   toInt64(t: Handle): BigInt64Array;
   toInt32(t: Handle): Int32Array;
   item(t: Handle): number;
@@ -59,6 +62,7 @@ export interface NativeTorch {
   version(): { torch: string; parallel: string; config: string };
 
   relu(x: Handle): Handle;
+  relu_(x: Handle): void;
   relu6(x: Handle): Handle;
   sigmoid(x: Handle): Handle;
   tanh(x: Handle): Handle;

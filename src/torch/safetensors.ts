@@ -5,11 +5,11 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { int64Tensor, tensor, uint8Tensor } from './creation.js';
+import { float64Tensor, int64Tensor, tensor, uint8Tensor } from './creation.js';
 import type { Tensor } from './tensor.js';
 
-type StDtype = 'F32' | 'I64' | 'U8';
-const BYTES: Record<StDtype, number> = { F32: 4, I64: 8, U8: 1 };
+type StDtype = 'F32' | 'F64' | 'I64' | 'U8';
+const BYTES: Record<StDtype, number> = { F32: 4, F64: 8, I64: 8, U8: 1 };
 
 interface Entry {
   dtype: StDtype;
@@ -29,6 +29,13 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata
       const a = t.toFloat32Array();
       bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
       dtype = 'F32';
+    } else if (t.dtype === 'float64') {
+      const a = t.toFloat64Array();
+      bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      dtype = 'F64';
+    } else if (t.dtype === 'uint8') {
+      bytes = t.toUint8Array();
+      dtype = 'U8';
     } else if (t.dtype === 'int64') {
       const a = t.toBigInt64Array();
       bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -86,16 +93,19 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
         throw new Error(`${source}: entry '${name}' is malformed`);
       }
       const dtype = e.dtype as StDtype;
-      if (!(dtype in BYTES)) throw new Error(`${source}: entry '${name}' has unsupported dtype ${e.dtype}`);
+      if (!Object.prototype.hasOwnProperty.call(BYTES, dtype)) throw new Error(`${source}: entry '${name}' has unsupported dtype ${e.dtype}`);
       const [b, end] = e.data_offsets;
+      if (!e.shape.every((d: unknown) => Number.isSafeInteger(d) && (d as number) >= 0)) throw new Error(`${source}: entry '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
       const count = e.shape.reduce((a: number, d: number) => a * d, 1);
-      if (typeof b !== 'number' || typeof end !== 'number' || b < 0 || end > dataLength || end - b !== count * BYTES[dtype]) {
+      if (!Number.isSafeInteger(b) || !Number.isSafeInteger(end) || b < 0 || end > dataLength || end - b !== count * BYTES[dtype]) {
         throw new Error(`${source}: entry '${name}' has data offsets [${b}, ${end}] inconsistent with shape [${e.shape}] ${dtype} and ${dataLength} data bytes`);
       }
       const slice = bytes.slice(dataStart + b, dataStart + end);
       const t =
         dtype === 'F32'
           ? tensor(new Float32Array(slice.buffer, 0, count), e.shape)
+          : dtype === 'F64'
+            ? float64Tensor(new Float64Array(slice.buffer, 0, count), e.shape)
           : dtype === 'I64'
             ? int64Tensor(new BigInt64Array(slice.buffer, 0, count), e.shape)
             : uint8Tensor(slice, e.shape);

@@ -131,6 +131,14 @@ export class Tensor {
     return native().toFloat32(this.handle);
   }
 
+  toFloat64Array(): Float64Array {
+    return native().toFloat64(this.handle);
+  }
+
+  toUint8Array(): Uint8Array {
+    return native().toUint8(this.handle);
+  }
+
   toInt32Array(): Int32Array {
     return native().toInt32(this.handle);
   }

@@ -7,6 +7,11 @@ const T = (h: number) => new Tensor(h);
 const pair = (v: number | readonly [number, number]): readonly number[] => (typeof v === 'number' ? [v, v] : v);
 
 export const relu = (x: Tensor): Tensor => T(n().relu(x.handle));
+/** ReLU in place (returns x); only where autograd does not need x's old values. */
+export const relu_ = (x: Tensor): Tensor => {
+  n().relu_(x.handle);
+  return x;
+};
 export const relu6 = (x: Tensor): Tensor => T(n().relu6(x.handle));
 export const sigmoid = (x: Tensor): Tensor => T(n().sigmoid(x.handle));
 export const tanh = (x: Tensor): Tensor => T(n().tanh(x.handle));

@@ -32,7 +32,8 @@ export abstract class Optimizer {
   }
 
   protected buffers(fill = 0): Tensor[] {
-    return this.params.map((p) => (fill === 0 ? zeros(p.shape) : full(p.shape, fill)).keep());
+    // state in the parameter's dtype, so float64 parameters keep float64 state
+    return this.params.map((p) => (fill === 0 ? zeros(p.shape, p.dtype) : full(p.shape, fill, p.dtype)).keep());
   }
 
   protected handles(ts: readonly Tensor[]): number[] {
