@@ -100,7 +100,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
       if (!Number.isSafeInteger(b) || !Number.isSafeInteger(end) || b < 0 || end > dataLength || end - b !== count * BYTES[dtype]) {
         throw new Error(`${source}: entry '${name}' has data offsets [${b}, ${end}] inconsistent with shape [${e.shape}] ${dtype} and ${dataLength} data bytes`);
       }
-      const slice = bytes.slice(dataStart + b, dataStart + end);
+      // A fresh, aligned copy: Buffer#slice (readFileSync's result) returns a view into the
+      // file buffer, whose .buffer starts elsewhere, so it must not be used here.
+      const slice = Uint8Array.prototype.slice.call(bytes, dataStart + b, dataStart + end);
       const t =
         dtype === 'F32'
           ? tensor(new Float32Array(slice.buffer, 0, count), e.shape)
