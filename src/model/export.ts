@@ -1,0 +1,283 @@
+/**
+ * Network plan (+ weights) -> a standard ONNX model, for latency measurement on real devices and
+ * for using a found model without mnas.
+ *
+ * The graph is built by walking the plan (plan.ts), so it has exactly the layers, widths, strides
+ * and shortcuts the engine network has. Eval mode: no dropout, every BatchNorm folded into the
+ * conv before it (fold.ts). Input `input` [batch, C, H, W] (batch symbolic, spatial fixed),
+ * output `logits` [batch, classes]. Model metadata: `arch` (the arch string), `weights`
+ * ('given' or 'random seed=<n>').
+ *
+ * Node names follow the plan's parameter prefixes: `stem.conv`, `blocks.2.1.depthwise.conv`,
+ * `blocks.2.1.se.reduce`, `head.conv`, `classifier`, ... so the conv initializers are
+ * `<prefix>.conv.weight` / `.bias` (BN already folded in).
+ *
+ * This file imports no engine code (only types): exporting with random weights does not load
+ * libtorch, so latency tooling can call `exportOnnx(buildPlan(arch))` anywhere.
+ */
+import { printArch } from '../space/arch-string.js';
+import { Rng } from '../util/rng.js';
+import type { Tensor } from '../torch/tensor.js';
+import type { Network } from './network.js';
+import { BATCH, GraphBuilder, foldConvBn, type Float32Tensor, type Opset, type Value } from './onnx/index.js';
+import type { BlockLayerPlan, ConvBnPlan, NetworkPlan, ParamSpec, SqueezeExcitePlan } from './plan.js';
+
+export interface ExportOnnxOptions {
+  /** Default-domain opset, 13 (default) or 17. */
+  opset?: 13 | 17;
+  /** Seed of the random weights used when `weights` is omitted (default 0). */
+  seed?: number;
+  /** Graph name (default 'mnas'). */
+  name?: string;
+}
+
+/** Names and values of every parameter and buffer of the plan, flat row-major (OIHW, [out, in]). */
+export type WeightMap = ReadonlyMap<string, Float32Array>;
+
+/** Weights that do not fit the plan. `problems` lists every missing, mis-shaped or unknown entry. */
+export class WeightsMismatchError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    const shown = problems.slice(0, 8).join('; ');
+    super(`weights do not match the network plan: ${shown}${problems.length > 8 ? `; ... (${problems.length - 8} more)` : ''}`);
+    this.name = 'WeightsMismatchError';
+  }
+}
+
+const fmt = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+
+/**
+ * Checks `weights` against the plan: every plan parameter present with the plan's element count
+ * and finite values, no entries the plan does not have, running variances >= 0. Throws
+ * WeightsMismatchError naming each offending parameter.
+ */
+export function checkWeights(plan: NetworkPlan, weights: WeightMap): void {
+  const problems: string[] = [];
+  const known = new Set<string>();
+  for (const p of plan.params) {
+    known.add(p.name);
+    const w = weights.get(p.name);
+    if (w === undefined) {
+      problems.push(`missing parameter '${p.name}' (shape ${fmt(p.shape)})`);
+      continue;
+    }
+    if (!(w instanceof Float32Array)) {
+      problems.push(`parameter '${p.name}' is not a Float32Array`);
+      continue;
+    }
+    if (w.length !== p.size) {
+      problems.push(`parameter '${p.name}' has ${w.length} values, the plan's shape ${fmt(p.shape)} needs ${p.size}`);
+      continue;
+    }
+    const bad = w.findIndex((v) => !Number.isFinite(v) || (p.role === 'bn_running_var' && v < 0));
+    if (bad >= 0) {
+      problems.push(`parameter '${p.name}' has an invalid value ${w[bad]} at flat index ${bad}${p.role === 'bn_running_var' ? ' (running variance must be finite and >= 0)' : ''}`);
+    }
+  }
+  for (const name of weights.keys()) if (!known.has(name)) problems.push(`unexpected parameter '${name}' (not in the plan)`);
+  if (problems.length) throw new WeightsMismatchError(problems);
+}
+
+/**
+ * Checks engine tensors (e.g. from a safetensors file) against the plan with their exact shapes
+ * and dtype, and converts them to a WeightMap. Throws WeightsMismatchError.
+ */
+export function weightsFromTensors(plan: NetworkPlan, tensors: ReadonlyMap<string, Tensor>): Map<string, Float32Array> {
+  const problems: string[] = [];
+  const specs = new Map(plan.params.map((p) => [p.name, p]));
+  for (const p of plan.params) {
+    const t = tensors.get(p.name);
+    if (!t) problems.push(`missing parameter '${p.name}' (shape ${fmt(p.shape)})`);
+    else if (t.dtype !== 'float32') problems.push(`parameter '${p.name}' has dtype ${t.dtype}, expected float32`);
+    else if (fmt(t.shape) !== fmt(p.shape)) problems.push(`parameter '${p.name}' has shape ${fmt(t.shape)}, the plan needs ${fmt(p.shape)}`);
+  }
+  for (const name of tensors.keys()) if (!specs.has(name)) problems.push(`unexpected parameter '${name}' (not in the plan)`);
+  if (problems.length) throw new WeightsMismatchError(problems);
+  const out = new Map<string, Float32Array>();
+  for (const p of plan.params) out.set(p.name, (tensors.get(p.name) as Tensor).toFloat32Array());
+  checkWeights(plan, out);
+  return out;
+}
+
+/** Every parameter and buffer of an engine network (its stateDict), as flat float32 copies. */
+export function weightsFromNetwork(net: Network): Map<string, Float32Array> {
+  return weightsFromTensors(net.plan, net.stateDict());
+}
+
+/**
+ * Deterministic random weights for the plan (pure JS, seeded): conv and FC weights
+ * N(0, 1/fan_in), biases 0, and BN statistics derived from a running estimate of each conv's
+ * input second moment, so every BN maps its conv's output to roughly unit variance (with a mild
+ * seeded jitter of gamma, beta, mean and var). Activations stay O(1) through any depth; the
+ * logits of a N(0,1) image are finite and of order 1. Meant for latency measurement and for
+ * tests, not for accuracy.
+ */
+export function randomWeights(plan: NetworkPlan, seed = 0): Map<string, Float32Array> {
+  const rng = new Rng(seed);
+  const out = new Map<string, Float32Array>();
+  const spec = new Map(plan.params.map((p) => [p.name, p]));
+  const normal = (name: string, std: number): void => {
+    const p = spec.get(name) as ParamSpec;
+    const a = new Float32Array(p.size);
+    for (let i = 0; i < a.length; i++) a[i] = rng.normal() * std;
+    out.set(name, a);
+  };
+  const filled = (name: string, f: () => number): void => {
+    const p = spec.get(name) as ParamSpec;
+    out.set(name, Float32Array.from({ length: p.size }, f));
+  };
+  const uniform = (lo: number, hi: number): number => lo + (hi - lo) * rng.next();
+  /** conv + BN + optional ReLU; takes and returns the second moment of the activation. */
+  const convBn = (c: ConvBnPlan, m2: number): number => {
+    const fanIn = (c.inChannels / c.groups) * c.kernel * c.kernel;
+    normal(`${c.prefix}.conv.weight`, Math.sqrt(1 / fanIn));
+    // E[y^2] = fanIn * (1/fanIn) * E[x^2] = E[x^2]: normalise by it
+    const v = Math.max(m2, 1e-6);
+    filled(`${c.prefix}.bn.weight`, () => uniform(0.8, 1.2));
+    filled(`${c.prefix}.bn.bias`, () => rng.normal() * 0.1);
+    filled(`${c.prefix}.bn.running_mean`, () => rng.normal() * 0.1 * Math.sqrt(v));
+    filled(`${c.prefix}.bn.running_var`, () => v * uniform(0.8, 1.25));
+    return c.relu ? 0.5 : 1;
+  };
+  const se = (s: SqueezeExcitePlan, m2: number): number => {
+    normal(`${s.prefix}.reduce.weight`, Math.sqrt(1 / s.channels));
+    filled(`${s.prefix}.reduce.bias`, () => 0);
+    normal(`${s.prefix}.expand.weight`, Math.sqrt(1 / s.reducedChannels));
+    filled(`${s.prefix}.expand.bias`, () => 0);
+    return m2 * 0.25; // gate ~ sigmoid(0) = 0.5
+  };
+  let m2 = 1; // the input image is assumed roughly N(0, 1)
+  for (const l of plan.layers) {
+    switch (l.kind) {
+      case 'stem':
+      case 'head':
+        m2 = convBn(l.conv, m2);
+        break;
+      case 'block': {
+        const x = m2;
+        let y = x;
+        if (l.expandConv) y = convBn(l.expandConv, y);
+        if (l.depthwiseConv) y = convBn(l.depthwiseConv, y);
+        if (l.regularConv) y = convBn(l.regularConv, y);
+        if (l.se) y = se(l.se, y);
+        if (l.projectConv) y = convBn(l.projectConv, y);
+        if (l.shortcut) y += l.shortcut.channelChange === 'zero_pad' ? (x * l.shortcut.inChannels) / l.shortcut.outChannels : x;
+        m2 = y;
+        break;
+      }
+      case 'pool':
+        break;
+      case 'classifier':
+        normal('classifier.weight', Math.sqrt(1 / l.inFeatures));
+        filled('classifier.bias', () => 0);
+        break;
+    }
+  }
+  checkWeights(plan, out);
+  return out;
+}
+
+/**
+ * The plan as a serialized ONNX ModelProto (see the file comment). Without `weights`, seeded
+ * random weights (randomWeights) are used. Throws WeightsMismatchError if the weights do not
+ * fit the plan.
+ */
+export function exportOnnx(plan: NetworkPlan, weights?: WeightMap, options: ExportOnnxOptions = {}): Uint8Array {
+  const opset = options.opset ?? 13;
+  if (opset !== 13 && opset !== 17) throw new Error(`exportOnnx: opset must be 13 or 17, got ${String(opset)}`);
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed)) throw new Error(`exportOnnx: seed must be an integer, got ${String(seed)}`);
+  const w = weights ?? randomWeights(plan, seed);
+  if (weights) checkWeights(plan, weights);
+
+  const g = new GraphBuilder({ opset: opset as Opset, graphName: options.name ?? 'mnas' });
+  g.setMetadata('arch', printArch(plan.arch));
+  g.setMetadata('weights', weights ? 'given' : `random seed=${seed}`);
+  const get = (name: string): Float32Array => w.get(name) as Float32Array; // checked above
+  const tensorOf = (name: string, shape: readonly number[]): Float32Tensor => ({ data: get(name), shape });
+
+  const convBn = (x: Value, c: ConvBnPlan): Value => {
+    const weightName = `${c.prefix}.conv.weight`;
+    const folded = foldConvBn(tensorOf(weightName, [c.outChannels, c.inChannels / c.groups, c.kernel, c.kernel]), undefined, {
+      gamma: get(`${c.prefix}.bn.weight`),
+      beta: get(`${c.prefix}.bn.bias`),
+      runningMean: get(`${c.prefix}.bn.running_mean`),
+      runningVar: get(`${c.prefix}.bn.running_var`),
+      eps: plan.bnEps,
+    });
+    const y = g.conv(x, {
+      weight: folded.weight,
+      bias: folded.bias,
+      strides: c.stride,
+      pads: c.padding,
+      group: c.groups,
+      name: `${c.prefix}.conv`,
+    });
+    return c.relu ? g.relu(y, `${c.prefix}.relu`) : y;
+  };
+
+  const squeezeExcite = (x: Value, s: SqueezeExcitePlan): Value => {
+    const pooled = g.globalAveragePool(x, `${s.prefix}.pool`);
+    const r = g.conv(pooled, {
+      weight: tensorOf(`${s.prefix}.reduce.weight`, [s.reducedChannels, s.channels, 1, 1]),
+      bias: get(`${s.prefix}.reduce.bias`),
+      name: `${s.prefix}.reduce`,
+    });
+    const e = g.conv(g.relu(r, `${s.prefix}.relu`), {
+      weight: tensorOf(`${s.prefix}.expand.weight`, [s.channels, s.reducedChannels, 1, 1]),
+      bias: get(`${s.prefix}.expand.bias`),
+      name: `${s.prefix}.expand`,
+    });
+    return g.mul(x, g.sigmoid(e, `${s.prefix}.sigmoid`), `${s.prefix}.mul`);
+  };
+
+  const block = (x: Value, l: BlockLayerPlan): Value => {
+    let y = x;
+    if (l.expandConv) y = convBn(y, l.expandConv);
+    if (l.depthwiseConv) y = convBn(y, l.depthwiseConv);
+    if (l.regularConv) y = convBn(y, l.regularConv);
+    if (l.se) y = squeezeExcite(y, l.se);
+    if (l.projectConv) y = convBn(y, l.projectConv);
+    const s = l.shortcut;
+    if (!s) return y;
+    let short = x;
+    if (s.kind === 'pool') {
+      if (s.downsample) short = g.averagePool(short, { kernel: 3, strides: 2, pads: 1, countIncludePad: false, name: `${l.name}.shortcut.pool` });
+      if (s.channelChange === 'zero_pad') short = g.padChannels(short, s.outChannels, `${l.name}.shortcut.pad`);
+      else if (s.channelChange === 'truncate') short = g.sliceChannels(short, s.outChannels, `${l.name}.shortcut.slice`);
+    }
+    return g.add(y, short, `${l.name}.add`);
+  };
+
+  const { height, width, channels } = plan.input;
+  let x = g.input('input', [BATCH, channels, height, width]);
+  for (const l of plan.layers) {
+    switch (l.kind) {
+      case 'stem':
+      case 'head':
+        x = convBn(x, l.conv);
+        break;
+      case 'block':
+        x = block(x, l);
+        break;
+      case 'pool':
+        x = g.flatten(g.globalAveragePool(x, 'pool'), 1, 'flatten');
+        break;
+      case 'classifier':
+        // dropout is the identity in eval mode
+        x = g.gemm(x, {
+          weight: tensorOf('classifier.weight', [l.outFeatures, l.inFeatures]),
+          bias: get('classifier.bias'),
+          name: 'classifier',
+        });
+        break;
+    }
+    const expected = [BATCH, l.outChannels, l.outSize.height, l.outSize.width];
+    const got = l.kind === 'pool' || l.kind === 'classifier' ? [x.shape[0], x.shape[1], 1, 1] : x.shape;
+    if (fmt(got as number[]) !== fmt(expected as number[])) {
+      throw new Error(`exportOnnx: layer '${l.name}' gives ${fmt(x.shape as number[])}, the plan says ${fmt(expected as number[])} (bug)`);
+    }
+  }
+  g.output(x, 'logits');
+  return g.toBytes();
+}
+
