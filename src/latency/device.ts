@@ -2,6 +2,7 @@
  * The one interface every latency device implements (ort-cpu, engine, browser): given a model,
  * measure its batch-1 inference latency for real on that device.
  */
+import type { LayerPlan } from '../model/plan.js';
 
 /** A model to measure: the ONNX bytes (eval mode, BN folded, dynamic batch) and its input. */
 export interface LatencyModel {
@@ -12,12 +13,22 @@ export interface LatencyModel {
   inputShape: readonly [number, number, number, number];
   /** The arch string when the model comes from the search space (the engine device builds from it). */
   arch?: string;
+  /**
+   * Optional, for layer-level profiling (src/latency/table.ts): the plan layers this model runs,
+   * in order, when it is not a whole network. Devices that build natively (engine) use it;
+   * ONNX devices ignore it.
+   */
+  layers?: readonly LayerPlan[];
 }
 
 /** When to stop timing: warm-up, then runs until the median is known to +-relPrecision, within the caps. */
 export interface MeasureProtocol {
   warmupRuns: number;
+  /** Optional: keep warming up until this many seconds have passed as well (CPU clocks, caches). */
+  warmupSeconds?: number;
   minRuns: number;
+  /** Optional: do not stop as converged before this many seconds of timed runs (spreads samples over time, so a short burst of noise cannot dominate). */
+  minSeconds?: number;
   maxRuns: number;
   /** Stop when the 95% confidence half-width of the median is below this fraction of it (0.02 = +-2%). */
   relPrecision: number;

@@ -1,0 +1,115 @@
+/**
+ * `mnas measure <preset|arch-string|file|file.onnx> [--device ort-cpu|engine|browser]
+ *   [--threads N] [--input HxWxC] [--max-seconds S] [--precision P] [--json]`
+ *
+ * Measures the batch-1 latency of one model for real on a device (warm-up, then timed runs
+ * until the median is known to +-precision or a cap). Prints a summary, or with --json one
+ * JSON object on the last line: { model, arch?, macs?, params?, median_ms, p10_ms, p90_ms,
+ * mean_ms, cv, runs, converged, seconds, stop, rel_half_width, device }.
+ */
+import type { Command } from 'commander';
+import type { InputShape } from '../space/arch.js';
+import type { LatencyModel, LatencyResult, MeasureProtocol } from '../latency/device.js';
+import { createDevice, deviceKinds } from '../latency/registry.js';
+import { UsageError } from './errors.js';
+import { floatOption, intOption } from './options.js';
+
+export type Writer = (text: string) => void;
+
+export interface MeasureCliOptions {
+  device: string;
+  threads: number;
+  input?: string;
+  json?: boolean;
+  maxSeconds?: number;
+  precision?: number;
+  seed: number;
+}
+
+/** 'HxWxC' -> InputShape; UsageError naming the command otherwise. */
+export function parseHwc(text: string, command: string): InputShape {
+  const m = /^\s*(\d+)x(\d+)x(\d+)\s*$/.exec(text);
+  const dims = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
+  if (!m || dims.some((d) => !(d >= 1 && d <= 65536))) {
+    throw new UsageError(`${command}: --input must be HxWxC with positive integers, e.g. 28x28x1, got '${text}'`);
+  }
+  return { height: dims[0] as number, width: dims[1] as number, channels: dims[2] as number };
+}
+
+export function deviceOption(command: string): (value: string) => string {
+  return (value: string) => {
+    if (!deviceKinds().includes(value)) throw new UsageError(`${command}: --device must be one of ${deviceKinds().join(', ')}, got '${value}'`);
+    return value;
+  };
+}
+
+export function registerMeasure(program: Command, write: Writer = (t) => void process.stdout.write(t)): Command {
+  return program
+    .command('measure')
+    .description('measure the batch-1 inference latency of a model for real on a device')
+    .argument('<model>', 'a preset name, an arch string, an arch file, or an .onnx file')
+    .option('--device <kind>', `latency device (${deviceKinds().join(', ')})`, deviceOption('measure'), 'ort-cpu')
+    .option('--threads <n>', 'inference threads (the paper: one big core)', intOption('--threads', 1, 256), 1)
+    .option('--input <HxWxC>', 'input shape (overrides the arch; required for .onnx files with symbolic spatial dims)')
+    .option('--max-seconds <s>', 'time cap for the timed runs', floatOption('--max-seconds', 0.001, 3600))
+    .option('--precision <p>', 'target relative half-width of the 95% CI of the median', floatOption('--precision', 0.0001, 0.5))
+    .option('--seed <n>', 'weight seed for models built from an arch', intOption('--seed', 0), 0)
+    .option('--json', 'print one JSON object on the last line')
+    .action(async (spec: string, o: MeasureCliOptions) => {
+      write(await measureCommand(spec, o));
+    });
+}
+
+export async function measureCommand(spec: string, o: MeasureCliOptions): Promise<string> {
+  const input = o.input !== undefined ? parseHwc(o.input, 'measure') : undefined;
+  const { resolveModel } = await import('../latency/model.js');
+  let model: LatencyModel;
+  try {
+    model = resolveModel(spec, { ...(input ? { input } : {}), seed: o.seed });
+  } catch (e) {
+    throw new UsageError(`measure: ${(e as Error).message}`, { cause: e });
+  }
+  let cost: { macs: number; params: number } | undefined;
+  if (model.arch) {
+    const [{ buildPlan }, { costOfPlan }, { parseArch }] = await Promise.all([
+      import('../model/plan.js'),
+      import('../model/cost.js'),
+      import('../space/arch-string.js'),
+    ]);
+    const c = costOfPlan(buildPlan(parseArch(model.arch)));
+    cost = { macs: c.macs, params: c.params };
+  }
+  if (o.device === 'engine' && !model.arch) throw new UsageError('measure: the engine device builds networks from an arch; it cannot run an .onnx file');
+  const protocol: Partial<MeasureProtocol> = {
+    ...(o.maxSeconds !== undefined ? { maxSeconds: o.maxSeconds, minSeconds: Math.min(o.maxSeconds, 0.25) } : {}),
+    ...(o.precision !== undefined ? { relPrecision: o.precision } : {}),
+  };
+  const device = await createDevice(o.device, { threads: o.threads });
+  let r: LatencyResult;
+  try {
+    r = await device.measure(model, protocol);
+  } catch (e) {
+    const msg = (e as Error).message;
+    // a model that onnxruntime refuses is the user's input, not our failure
+    if (/cannot load model|does not run with input/.test(msg)) throw new UsageError(`measure: ${msg}`, { cause: e });
+    throw e;
+  } finally {
+    await device.close();
+  }
+  if (o.json) {
+    return `${JSON.stringify({ model: model.name, ...(model.arch ? { arch: model.arch } : {}), ...(cost ?? {}), ...r })}\n`;
+  }
+  return formatResult(model, r, cost);
+}
+
+export function formatResult(model: LatencyModel, r: LatencyResult, cost?: { macs: number; params: number }): string {
+  const d = r.device;
+  const f = (ms: number): string => (ms < 1 ? ms.toFixed(4) : ms.toFixed(3));
+  const lines = [
+    `model: ${model.name}${cost ? ` (${cost.params.toLocaleString('en-US')} params, ${cost.macs.toLocaleString('en-US')} MACs)` : ''}, input [${model.inputShape.join(', ')}]`,
+    `device: ${d.id} (${d.runtime} ${d.runtimeVersion}, ${d.threads} thread${d.threads === 1 ? '' : 's'}, ${d.cpu})`,
+    `latency: median ${f(r.median_ms)} ms  p10 ${f(r.p10_ms)}  p90 ${f(r.p90_ms)}  mean ${f(r.mean_ms)}  cv ${(r.cv * 100).toFixed(1)}%`,
+    `runs ${r.runs} in ${r.seconds.toFixed(2)} s, ${r.converged ? 'converged' : 'NOT converged (a cap stopped it)'}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

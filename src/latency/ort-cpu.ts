@@ -1,0 +1,117 @@
+/**
+ * `ort-cpu`: onnxruntime-node on the host CPU, batch 1. By default one intra-op thread and
+ * sequential execution, as the paper measured on one big core of a Pixel 1.
+ *
+ * Cost per model: one session (created once per measure call, or kept open with `open()` by a
+ * caller that measures the same model repeatedly), one preallocated input and output tensor and
+ * one feeds/fetches object; the timed loop only awaits `session.run(feeds, fetches)`.
+ */
+import * as ort from 'onnxruntime-node';
+import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from './device.js';
+import { cpuModel, hostDetails } from './host.js';
+import { measureAsync } from './protocol.js';
+
+export interface OrtCpuOptions {
+  /** intra-op threads (default 1). */
+  threads?: number;
+  /** Graph optimization level (default 'all'). */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+/** An open session with its preallocated input/output, ready to time. */
+export interface OrtRunner {
+  run(): Promise<void>;
+  readonly outputShape: readonly number[];
+  close(): Promise<void>;
+}
+
+export class OrtCpuDevice implements LatencyDevice {
+  readonly threads: number;
+  private readonly level: NonNullable<OrtCpuOptions['graphOptimizationLevel']>;
+
+  constructor(o: OrtCpuOptions = {}) {
+    const t = o.threads ?? 1;
+    if (!Number.isInteger(t) || t < 1) throw new Error(`ort-cpu: threads must be a positive integer, got ${t}`);
+    this.threads = t;
+    this.level = o.graphOptimizationLevel ?? 'all';
+  }
+
+  async describe(): Promise<DeviceDescription> {
+    return {
+      id: `ort-cpu:t${this.threads}`,
+      kind: 'ort-cpu',
+      cpu: cpuModel(),
+      runtime: 'onnxruntime-node',
+      runtimeVersion: ort.env.versions.node ?? ort.env.versions.common ?? 'unknown',
+      threads: this.threads,
+      details: { ...hostDetails(), execution_mode: 'sequential', inter_op_threads: 1, graph_optimization: this.level, batch: 1 },
+    };
+  }
+
+  /** Opens a session for `model` with preallocated feeds and fetches. */
+  async open(model: LatencyModel): Promise<OrtRunner> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model.onnx, {
+        intraOpNumThreads: this.threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: this.level,
+        enableCpuMemArena: true,
+        enableMemPattern: true,
+      });
+    } catch (e) {
+      throw new Error(`ort-cpu: cannot load model '${model.name}': ${(e as Error).message}`, { cause: e });
+    }
+    if (session.inputNames.length !== 1) {
+      await session.release();
+      throw new Error(`ort-cpu: model '${model.name}' has ${session.inputNames.length} inputs, expected 1`);
+    }
+    const shape = model.inputShape;
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = ((i * 2654435761) % 1000) / 1000; // fixed, non-degenerate input
+    const feeds = { [session.inputNames[0] as string]: new ort.Tensor('float32', data, [...shape]) };
+    // one plain run tells the output shapes; then outputs are preallocated and reused
+    let outs: ort.InferenceSession.OnnxValueMapType;
+    try {
+      outs = await session.run(feeds);
+    } catch (e) {
+      await session.release();
+      throw new Error(`ort-cpu: model '${model.name}' does not run with input [${shape.join(', ')}]: ${(e as Error).message}`, { cause: e });
+    }
+    const fetches: Record<string, ort.Tensor> = {};
+    let outputShape: readonly number[] = [];
+    for (const name of session.outputNames) {
+      const t = outs[name] as ort.Tensor;
+      fetches[name] = new ort.Tensor('float32', new Float32Array(t.size), [...t.dims]);
+      if (outputShape.length === 0) outputShape = [...t.dims];
+    }
+    let closed = false;
+    return {
+      outputShape,
+      run: async () => {
+        await session.run(feeds, fetches);
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await session.release();
+      },
+    };
+  }
+
+  async measure(model: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<LatencyResult> {
+    const runner = await this.open(model);
+    try {
+      const stats = await measureAsync(runner.run, protocol, signal ? { signal } : {});
+      return { ...stats, device: await this.describe() };
+    } finally {
+      await runner.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    // sessions are released per measurement; nothing global to free
+  }
+}

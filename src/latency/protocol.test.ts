@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  measureAsync, measureSync, median, medianCiRanks, medianRelHalfWidth, normalQuantile, quantileSorted, resolveProtocol, summarize, type Clock,
+} from './protocol.js';
+import { Rng } from '../util/rng.js';
+
+/** A clock that only advances when a fake run "takes" time. */
+function fakeTimer(durations: (i: number) => number): { clock: Clock; run: () => void; calls: () => number } {
+  let t = 0;
+  let i = 0;
+  return {
+    clock: { now: () => t },
+    run: () => {
+      t += durations(i++);
+    },
+    calls: () => i,
+  };
+}
+
+test('quantiles and median of known values', () => {
+  const s = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(quantileSorted(s, 0.5), 5.5);
+  assert.equal(quantileSorted(s, 0), 1);
+  assert.equal(quantileSorted(s, 1), 10);
+  assert.ok(Math.abs(quantileSorted(s, 0.1) - 1.9) < 1e-12);
+  assert.equal(median([3, 1, 2]), 2);
+});
+
+test('median CI ranks: exact binomial for small n, known textbook values', () => {
+  assert.equal(medianCiRanks(5), null); // 2 * (1/2)^5 = 0.0625 > 0.05
+  assert.deepEqual(medianCiRanks(6), { lo: 0, hi: 5 });
+  // n = 20: P(B <= 5) = 0.0207, P(B <= 6) = 0.0577 -> [x_(6), x_(15)] 1-based
+  assert.deepEqual(medianCiRanks(20), { lo: 5, hi: 14 });
+  // n = 100: the classic [x_(40), x_(61)] 1-based
+  assert.deepEqual(medianCiRanks(100), { lo: 39, hi: 60 });
+  // normal approximation continues smoothly past the exact range
+  const big = medianCiRanks(2000)!;
+  assert.ok(Math.abs(big.lo - (1000 - 1.96 * Math.sqrt(2000) / 2)) <= 2);
+  assert.ok(Math.abs(normalQuantile(0.975) - 1.959964) < 1e-5);
+});
+
+test('median CI covers the true median ~95% of the time (distribution-free, skewed data)', () => {
+  const rng = new Rng(7);
+  const trueMedian = Math.log(2); // exponential(1)
+  let covered = 0;
+  const trials = 2000;
+  for (let t = 0; t < trials; t++) {
+    const n = 25;
+    const s = Float64Array.from({ length: n }, () => -Math.log(1 - rng.next())).sort();
+    const r = medianCiRanks(n)!;
+    if ((s[r.lo] as number) <= trueMedian && trueMedian <= (s[r.hi] as number)) covered++;
+  }
+  const rate = covered / trials;
+  assert.ok(rate >= 0.94 && rate <= 0.995, `coverage ${rate}`);
+});
+
+test('summarize: median, p10/p90, mean, CV', () => {
+  const s = summarize([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], true, 0.5);
+  assert.equal(s.median_ms, 5.5);
+  assert.equal(s.mean_ms, 5.5);
+  assert.ok(Math.abs(s.cv - Math.sqrt(55 / 6) / 5.5) < 1e-12);
+  assert.equal(s.runs, 10);
+  assert.equal(s.converged, true);
+  assert.ok(s.p10_ms < s.median_ms && s.median_ms < s.p90_ms);
+});
+
+test('constant run times converge at minRuns (after minSeconds)', () => {
+  const f = fakeTimer(() => 2);
+  const r = measureSync(f.run, { warmupRuns: 3, warmupSeconds: 0, minRuns: 20, minSeconds: 0, maxRuns: 1000, relPrecision: 0.02, maxSeconds: 100 }, { clock: f.clock });
+  assert.equal(r.converged, true);
+  assert.equal(r.stop, 'converged');
+  assert.equal(r.runs, 20);
+  assert.equal(r.median_ms, 2);
+  assert.equal(r.cv, 0);
+  assert.equal(f.calls(), 23); // warm-up runs are not recorded
+});
+
+test('minSeconds delays convergence: samples are spread over time', () => {
+  const f = fakeTimer(() => 1);
+  const r = measureSync(f.run, { warmupRuns: 0, warmupSeconds: 0, minRuns: 10, minSeconds: 0.2, maxRuns: 10000, relPrecision: 0.02, maxSeconds: 10 }, { clock: f.clock });
+  assert.equal(r.converged, true);
+  assert.ok(r.runs >= 200 && r.runs <= 215, `runs ${r.runs}`);
+});
+
+test('noisy but well-behaved timings converge with the median near the truth', () => {
+  const rng = new Rng(1);
+  // 10 ms +- 10% uniform noise, plus 5% huge outliers (preemption) that must not move the median
+  const f = fakeTimer(() => (rng.next() < 0.05 ? 50 + 100 * rng.next() : 10 * (0.9 + 0.2 * rng.next())));
+  const r = measureSync(f.run, { warmupRuns: 5, warmupSeconds: 0, minRuns: 20, minSeconds: 0, maxRuns: 100000, relPrecision: 0.02, maxSeconds: 1000 }, { clock: f.clock });
+  assert.equal(r.converged, true);
+  assert.ok(Math.abs(r.median_ms - 10.1) < 0.3, `median ${r.median_ms}`);
+  assert.ok(r.rel_half_width <= 0.02);
+  assert.ok(r.mean_ms > r.median_ms); // the outliers pull the mean, not the median
+  assert.ok(r.p90_ms < 12);
+});
+
+test('a run cap stops a sequence that cannot converge', () => {
+  const rng = new Rng(2);
+  const f = fakeTimer(() => 1 + 100 * rng.next()); // hugely dispersed
+  const r = measureSync(f.run, { warmupRuns: 0, warmupSeconds: 0, minRuns: 10, minSeconds: 0, maxRuns: 50, relPrecision: 0.001, maxSeconds: 1e9 }, { clock: f.clock });
+  assert.equal(r.converged, false);
+  assert.equal(r.stop, 'max_runs');
+  assert.equal(r.runs, 50);
+});
+
+test('a time cap stops slow runs, even before minRuns', () => {
+  const f = fakeTimer(() => 400); // 0.4 s per run
+  const r = measureSync(f.run, { warmupRuns: 1, warmupSeconds: 0, minRuns: 30, minSeconds: 0, maxRuns: 1000, relPrecision: 0.02, maxSeconds: 1 }, { clock: f.clock });
+  assert.equal(r.converged, false);
+  assert.equal(r.stop, 'max_seconds');
+  assert.equal(r.runs, 3);
+  assert.ok(Math.abs(r.seconds - 1.2) < 1e-9);
+});
+
+test('warm-up lasts warmupSeconds as well as warmupRuns', () => {
+  const f = fakeTimer(() => 1);
+  measureSync(f.run, { warmupRuns: 2, warmupSeconds: 0.05, minRuns: 10, minSeconds: 0, maxRuns: 10, relPrecision: 0.5, maxSeconds: 10 }, { clock: f.clock });
+  assert.equal(f.calls(), 50 + 10);
+});
+
+test('measureAsync: same rule, and an abort signal stops it', async () => {
+  const f = fakeTimer(() => 3);
+  const r = await measureAsync(async () => f.run(), { warmupRuns: 1, warmupSeconds: 0, minRuns: 15, minSeconds: 0, maxRuns: 100, relPrecision: 0.02, maxSeconds: 10 }, { clock: f.clock });
+  assert.equal(r.runs, 15);
+  assert.equal(r.median_ms, 3);
+  const ac = new AbortController();
+  let n = 0;
+  await assert.rejects(
+    measureAsync(
+      async () => {
+        if (++n === 5) ac.abort(new Error('stop now'));
+      },
+      { warmupRuns: 0, minRuns: 100, maxRuns: 1000, maxSeconds: 10 },
+      { signal: ac.signal },
+    ),
+    /stop now/,
+  );
+});
+
+test('medianRelHalfWidth shrinks with more samples and is Infinity for too few', () => {
+  assert.equal(medianRelHalfWidth(Float64Array.from([1, 2, 3])), Infinity);
+  const rng = new Rng(3);
+  const draw = (n: number): Float64Array => Float64Array.from({ length: n }, () => 10 + rng.next()).sort();
+  assert.ok(medianRelHalfWidth(draw(1000)) < medianRelHalfWidth(draw(30)));
+});
+
+test('resolveProtocol rejects nonsense', () => {
+  assert.throws(() => resolveProtocol({ minRuns: 10, maxRuns: 5 }), /maxRuns/);
+  assert.throws(() => resolveProtocol({ relPrecision: 0 }), /relPrecision/);
+  assert.throws(() => resolveProtocol({ maxSeconds: -1 }), /maxSeconds/);
+  assert.equal(resolveProtocol({ maxRuns: undefined }).maxRuns, 5000);
+});
