@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
+import { registerMeasure } from './measure.js';
 // commands: one import per command above, one register call per command below (keep sorted)
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBench(program);
   registerInspect(program);
+  registerMeasure(program);
   return program;
 }
 
