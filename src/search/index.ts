@@ -8,6 +8,7 @@ export * from './strategy.js';
 export * from './operators.js';
 export { RandomSearch } from './random-search.js';
 export { RegularizedEvolution, type EvolutionOptions } from './evolution.js';
+export * from './ppo/index.js';
 export * from './evaluator.js';
 export * from './synthetic.js';
 export * from './pareto.js';
