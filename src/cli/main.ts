@@ -8,6 +8,7 @@ import { UsageError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
 import { registerMeasure } from './measure.js';
+import { registerExport } from './export.js';
 // commands: one import per command above, one register call per command below (keep sorted)
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerBench(program);
+  registerExport(program);
   registerInspect(program);
   registerMeasure(program);
   return program;
