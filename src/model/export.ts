@@ -177,6 +177,30 @@ export function randomWeights(plan: NetworkPlan, seed = 0): Map<string, Float32A
 }
 
 /**
+ * Whether the plan's input resolution suits its strides: null if every stride-2 conv gets a map
+ * of at least 2x2, otherwise a message naming the first layer that would "downsample" a 1-pixel
+ * map and the smallest input that avoids it. (Such a plan is still computable, with padding
+ * k // 2 every conv outputs >= 1 pixel, but its later strides do nothing: the arch does not fit.)
+ */
+export function resolutionProblem(plan: NetworkPlan): string | null {
+  const strided: ConvBnPlan[] = [];
+  for (const l of plan.layers) {
+    const convs = l.kind === 'stem' || l.kind === 'head' ? [l.conv] : l.kind === 'block' ? [l.expandConv, l.depthwiseConv, l.regularConv, l.projectConv] : [];
+    for (const c of convs) if (c && c.stride > 1) strided.push(c);
+  }
+  const bad = strided.find((c) => c.inSize.height < 2 || c.inSize.width < 2);
+  if (!bad) return null;
+  // the size before the last strided conv is ceil(n / prod(earlier strides)); it must be >= 2
+  const before = strided.slice(0, -1).reduce((p, c) => p * c.stride, 1);
+  const min = before + 1;
+  const { height, width } = plan.input;
+  return (
+    `input ${height}x${width} is too small for this arch: '${bad.prefix}' (stride ${bad.stride}) would downsample a ` +
+    `${bad.inSize.height}x${bad.inSize.width} map; the arch needs at least ${min}x${min}`
+  );
+}
+
+/**
  * The plan as a serialized ONNX ModelProto (see the file comment). Without `weights`, seeded
  * random weights (randomWeights) are used. Throws WeightsMismatchError if the weights do not
  * fit the plan.
