@@ -15,7 +15,7 @@ import {
 } from '../torch/index.js';
 import { Rng } from '../util/rng.js';
 import { buildNetwork } from './builder.js';
-import { checkWeights, exportOnnx, randomWeights, weightsFromNetwork, WeightsMismatchError } from './export.js';
+import { checkWeights, exportOnnx, randomWeights, resolutionProblem, weightsFromNetwork, WeightsMismatchError } from './export.js';
 import { decodeModel } from './onnx/index.js';
 import { buildPlan, type NetworkPlan } from './plan.js';
 
@@ -245,5 +245,22 @@ describe('weight validation', () => {
 
   it('rejects an unsupported opset', () => {
     assert.throws(() => exportOnnx(plan, undefined, { opset: 11 as 13 }), /opset must be 13 or 17, got 11/);
+  });
+});
+
+describe('resolutionProblem', () => {
+  it('accepts every preset at its own resolution and finds the smallest input that fits', () => {
+    for (const name of presetNames()) assert.equal(resolutionProblem(buildPlan(presetArch(name))), null, name);
+    const a1 = (h: number, w: number) => buildPlan(withGlobal(presetArch('mnasnet-a1'), { input: { height: h, width: w, channels: 3 } }));
+    assert.equal(resolutionProblem(a1(17, 17)), null);
+    assert.equal(
+      resolutionProblem(a1(16, 16)),
+      "input 16x16 is too small for this arch: 'blocks.5.0.depthwise' (stride 2) would downsample a 1x1 map; the arch needs at least 17x17",
+    );
+    assert.match(resolutionProblem(a1(224, 3)) ?? '', /'blocks\.2\.0\.depthwise' \(stride 2\) would downsample a 56x1 map/);
+    // fmnist space: stem stride 1, three stride-2 blocks -> at least 5x5
+    const f = (n: number) => buildPlan(withGlobal(presetArch('fmnist-default'), { input: { height: n, width: n, channels: 1 } }));
+    assert.equal(resolutionProblem(f(5)), null);
+    assert.match(resolutionProblem(f(4)) ?? '', /needs at least 5x5/);
   });
 });
