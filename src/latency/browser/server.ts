@@ -1,0 +1,763 @@
+/**
+ * The browser device server: HTTP serves the device page and onnxruntime-web's files, WebSocket
+ * (/ws) connects device pages, and a queue hands measurement jobs to them one at a time per device.
+ *
+ * Security: binds 127.0.0.1 unless told otherwise; the page (/) and the WebSocket upgrade need the
+ * random token (?token=...), compared in constant time; anything else gets 403. The static files
+ * (page script, onnxruntime-web) are public: they hold nothing secret, and onnxruntime-web loads its
+ * .mjs/.wasm by URL, which must work without the token. Every message from a device is validated
+ * (./messages.ts); a bad one closes that device with code 1008 and a reason.
+ *
+ * Jobs: FIFO queue; a job goes to the first idle device matching its selector. If the device
+ * disconnects mid-job, the job's runs are discarded and it goes back to the front of the queue for
+ * another device (up to maxAttempts); if no matching device is there within queueTimeoutMs, it fails
+ * with a reason. The page streams raw run times; the server feeds them to the shared stopping rule
+ * (../protocol.ts, ConvergenceTracker, the same as every other device), tells the page to stop once
+ * the median is known to the requested precision, and computes the statistics itself.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { DeviceDescription, LatencyModel, MeasureProtocol } from '../device.js';
+import { ConvergenceTracker, medianRelHalfWidth, resolveProtocol, summarize, type ProtocolOutcome, type StopReason } from '../protocol.js';
+import { repoRoot } from '../../util/paths.js';
+import { closeReason, MAX_FRAME_BYTES, parseDeviceMessage, PROTOCOL_VERSION, type Backend, type DeviceMessage, type PageDescription, type ServerMessage } from './messages.js';
+
+export interface DeviceServerOptions {
+  /** Interface to bind (default 127.0.0.1; 0.0.0.0 to let phones on the LAN join). */
+  host?: string;
+  /** Port (default 0: any free port). */
+  port?: number;
+  /** Join token (default: 24 random base64url characters). */
+  token?: string;
+  /** How long a queued job waits for a matching idle device before it fails (default 120 s). */
+  queueTimeoutMs?: number;
+  /** Time a device gets beyond the protocol's maxSeconds to load the model, warm up and finish (default 120 s). */
+  jobGraceMs?: number;
+  /** Devices a job may be tried on before it fails (default 3). */
+  maxAttempts?: number;
+  /** WebSocket ping interval; a device that misses a pong is dropped (default 15 s). */
+  pingIntervalMs?: number;
+  /** Time a new connection has to send its hello (default 15 s). */
+  helloTimeoutMs?: number;
+  /** A timed sample is at least this long (ms): faster models run several inferences per sample (default 2). */
+  minSampleMs?: number;
+  /** Diagnostic lines (joins, leaves, rejections, job moves). */
+  log?: (line: string) => void;
+}
+
+/** Which device a job may run on; all given fields must match. */
+export interface DeviceSelector {
+  /** Device id as shown by the server (the page's persistent client id). */
+  id?: string;
+  /** The `name` the page was opened with (?name=pixel7). */
+  name?: string;
+}
+
+export interface ConnectedDevice {
+  id: string;
+  name?: string;
+  remoteAddress: string;
+  connectedAt: string;
+  state: 'idle' | 'busy' | 'cancelling';
+  jobsDone: number;
+  page: PageDescription;
+  description: DeviceDescription;
+}
+
+export interface JobRequest {
+  model: LatencyModel;
+  /** Missing fields take ../protocol.ts DEFAULT_PROTOCOL. */
+  protocol?: Partial<MeasureProtocol>;
+  backend?: Backend;
+  selector?: DeviceSelector;
+}
+
+export interface JobResult {
+  stats: ProtocolOutcome;
+  device: DeviceDescription;
+  /** Per-inference run times, ms, in the order measured. */
+  times: number[];
+  backend: Backend;
+  /** Inferences per timed sample (> 1 for models faster than minSampleMs). */
+  innerRepeats: number;
+  loadMs: number;
+  /** Devices the job was started on (> 1 after a disconnect). */
+  attempts: number;
+}
+
+export class JobFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobFailedError';
+  }
+}
+
+interface Job {
+  id: number;
+  req: JobRequest & { backend: Backend; protocol: MeasureProtocol };
+  resolve: (r: JobResult) => void;
+  reject: (e: Error) => void;
+  attempts: number;
+  /** Why earlier attempts ended (reported if the job fails). */
+  history: string[];
+  conn?: Conn;
+  queueTimer?: NodeJS.Timeout;
+  runTimer?: NodeJS.Timeout;
+  loaded?: { loadMs: number; innerRepeats: number; tracker: ConvergenceTracker };
+  /** Page-side ms spent in counted timed runs (the tracker's clock). */
+  clockMs: number;
+  stop?: StopReason;
+  settled: boolean;
+  detachSignal?: () => void;
+}
+
+interface Conn {
+  ws: WebSocket;
+  remoteAddress: string;
+  connectedAt: Date;
+  hello?: { id: string; name?: string; page: PageDescription; description: DeviceDescription };
+  state: 'idle' | 'busy' | 'cancelling';
+  job?: Job;
+  /** Job id the device was told to cancel and has not acknowledged yet. */
+  cancelling?: number;
+  cancelTimer?: NodeJS.Timeout;
+  helloTimer?: NodeJS.Timeout;
+  alive: boolean;
+  jobsDone: number;
+  closed: boolean;
+}
+
+const STATIC_FILES: Record<string, string> = { '/device.js': 'device.js' };
+const ORT_FILES = new Set([
+  'ort.wasm.min.mjs',
+  'ort.min.mjs',
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+  'ort-wasm-simd-threaded.jsep.mjs',
+  'ort-wasm-simd-threaded.jsep.wasm',
+]);
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+};
+
+/** Folder of the page files (src/latency/browser/static, also when running from dist/). */
+export function staticDir(): string {
+  return path.join(repoRoot(), 'src', 'latency', 'browser', 'static');
+}
+
+/** onnxruntime-web's dist folder. */
+export function ortDistDir(): string {
+  return path.join(repoRoot(), 'node_modules', 'onnxruntime-web', 'dist');
+}
+
+function tokenDigest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** Constant-time token check (hashing first makes the lengths equal). */
+export function tokenMatches(given: string | null | undefined, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  return timingSafeEqual(tokenDigest(given), tokenDigest(expected)) && given.length === expected.length;
+}
+
+function describeDevice(id: string, name: string | undefined, page: PageDescription, remoteAddress: string): DeviceDescription {
+  const cpu = [page.platform || undefined, page.architecture || undefined, page.model || undefined].filter(Boolean).join(' ') || 'unknown';
+  const details: Record<string, string | number | boolean> = {
+    userAgent: page.userAgent,
+    hardwareConcurrency: page.hardwareConcurrency,
+    backends: page.backends.join(','),
+    simd: page.simd,
+    crossOriginIsolated: page.crossOriginIsolated,
+    webgpu: page.webgpu,
+    timerResolutionMs: page.timerResolutionMs,
+    ortBundle: page.ortBundle,
+    remoteAddress,
+  };
+  if (name) details['name'] = name;
+  if (page.deviceMemoryGb !== undefined) details['deviceMemoryGb'] = page.deviceMemoryGb;
+  return {
+    id: `browser:${id}`,
+    kind: 'browser',
+    cpu: `${cpu}, ${page.hardwareConcurrency} logical cores`,
+    runtime: 'onnxruntime-web',
+    runtimeVersion: page.ortVersion,
+    threads: page.threads,
+    details,
+  };
+}
+
+export class DeviceServer extends EventEmitter {
+  readonly token: string;
+  private readonly http: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly conns = new Set<Conn>();
+  private readonly queue: Job[] = [];
+  private readonly waiters = new Set<() => void>();
+  private nextJobId = 1;
+  private pingTimer?: NodeJS.Timeout;
+  private closing = false;
+  private readonly o: Required<Omit<DeviceServerOptions, 'token' | 'log'>> & { log: (line: string) => void };
+
+  private constructor(options: DeviceServerOptions) {
+    super();
+    this.token = options.token ?? randomBytes(18).toString('base64url');
+    if (!/^[A-Za-z0-9_-]{8,128}$/.test(this.token)) throw new RangeError('token must be 8-128 characters of [A-Za-z0-9_-]');
+    this.o = {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      queueTimeoutMs: options.queueTimeoutMs ?? 120_000,
+      jobGraceMs: options.jobGraceMs ?? 120_000,
+      maxAttempts: options.maxAttempts ?? 3,
+      pingIntervalMs: options.pingIntervalMs ?? 15_000,
+      helloTimeoutMs: options.helloTimeoutMs ?? 15_000,
+      minSampleMs: options.minSampleMs ?? 2,
+      log: options.log ?? (() => {}),
+    };
+    this.http = http.createServer((req, res) => this.onRequest(req, res));
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+  }
+
+  /** Starts a server and resolves once it listens. */
+  static async start(options: DeviceServerOptions = {}): Promise<DeviceServer> {
+    const s = new DeviceServer(options);
+    await new Promise<void>((resolve, reject) => {
+      s.http.once('error', reject);
+      s.http.listen(s.o.port, s.o.host, () => {
+        s.http.off('error', reject);
+        resolve();
+      });
+    });
+    s.pingTimer = setInterval(() => s.pingAll(), s.o.pingIntervalMs);
+    s.pingTimer.unref();
+    return s;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get host(): string {
+    return this.o.host;
+  }
+
+  /** The join URL on the bound host (for 0.0.0.0 / ::, see urls()). */
+  get url(): string {
+    return this.urls()[0] as string;
+  }
+
+  /** Join URLs: the bound host, or each external IPv4 address (then localhost) when bound to all interfaces. */
+  urls(): string[] {
+    const q = `/?token=${this.token}`;
+    const h = this.o.host;
+    if (h === '0.0.0.0' || h === '::' || h === '') {
+      const addrs: string[] = [];
+      for (const list of Object.values(os.networkInterfaces())) {
+        for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) addrs.push(a.address);
+      }
+      return [...addrs, '127.0.0.1'].map((a) => `http://${a}:${this.port}${q}`);
+    }
+    return [`http://${h.includes(':') ? `[${h}]` : h}:${this.port}${q}`];
+  }
+
+  /** Connected devices that have said hello. */
+  devices(): ConnectedDevice[] {
+    return [...this.conns]
+      .filter((c) => c.hello && !c.closed)
+      .map((c) => {
+        const h = c.hello!;
+        const d: ConnectedDevice = {
+          id: h.id,
+          remoteAddress: c.remoteAddress,
+          connectedAt: c.connectedAt.toISOString(),
+          state: c.state,
+          jobsDone: c.jobsDone,
+          page: h.page,
+          description: h.description,
+        };
+        if (h.name) d.name = h.name;
+        return d;
+      });
+  }
+
+  /** Resolves with the first connected device matching the selector, waiting up to timeoutMs. */
+  async waitForDevice(selector: DeviceSelector = {}, timeoutMs = this.o.queueTimeoutMs, signal?: AbortSignal): Promise<ConnectedDevice> {
+    const find = () => this.devices().find((d) => matches(d.id, d.name, selector));
+    const found = find();
+    if (found) return found;
+    return new Promise<ConnectedDevice>((resolve, reject) => {
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const check = () => {
+        const d = find();
+        if (d) {
+          cleanup();
+          resolve(d);
+        } else if (this.closing) {
+          cleanup();
+          reject(new JobFailedError('device server closed'));
+        }
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new JobFailedError(`no browser device${selectorText(selector)} joined within ${Math.round(timeoutMs / 1000)} s (open ${this.url})`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Queues a measurement; resolves with the statistics from the device that ran it. */
+  submit(req: JobRequest, signal?: AbortSignal): Promise<JobResult> {
+    if (this.closing) return Promise.reject(new JobFailedError('device server closed'));
+    const shape = req.model.inputShape;
+    if (shape.length !== 4 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
+      return Promise.reject(new RangeError(`inputShape must be 4 positive integers, got ${JSON.stringify(shape)}`));
+    }
+    let protocol: MeasureProtocol;
+    try {
+      protocol = resolveProtocol(req.protocol ?? {});
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return new Promise<JobResult>((resolve, reject) => {
+      const job: Job = {
+        id: this.nextJobId++,
+        req: { ...req, backend: req.backend ?? 'wasm', protocol },
+        resolve,
+        reject,
+        attempts: 0,
+        history: [],
+        clockMs: 0,
+        settled: false,
+      };
+      if (signal) {
+        if (signal.aborted) {
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+          return;
+        }
+        const onAbort = () => this.abortJob(job, signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        job.detachSignal = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.enqueue(job, false);
+      this.dispatch();
+    });
+  }
+
+  /** Rejects pending jobs, disconnects devices and stops listening. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.pingTimer);
+    for (const job of [...this.queue]) this.settle(job, new JobFailedError('device server closed'));
+    for (const c of this.conns) {
+      if (c.job) this.settle(c.job, new JobFailedError('device server closed'));
+      this.dropConn(c, 1001, 'server shutting down');
+    }
+    for (const w of [...this.waiters]) w();
+    this.wss.close();
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+
+  // ---- HTTP ----
+
+  private securityHeaders(res: http.ServerResponse): void {
+    // cross-origin isolation: lets the page use threads (SharedArrayBuffer) where the context is secure
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.securityHeaders(res);
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (url.pathname === '/' || url.pathname === '/index.html' || url.pathname === '/status') {
+      if (!tokenMatches(url.searchParams.get('token'), this.token)) {
+        this.o.log(`refused ${url.pathname} from ${req.socket.remoteAddress}: bad or missing token`);
+        res.writeHead(403, { 'Content-Type': 'text/plain' }).end('forbidden: open the URL with the token the server printed\n');
+        return;
+      }
+      if (url.pathname === '/status') {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ devices: this.devices(), queued: this.queue.length }));
+        return;
+      }
+      this.sendFile(req, res, path.join(staticDir(), 'index.html'), 'no-store');
+      return;
+    }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
+    const staticName = STATIC_FILES[url.pathname];
+    if (staticName) {
+      this.sendFile(req, res, path.join(staticDir(), staticName), 'no-store');
+      return;
+    }
+    if (url.pathname.startsWith('/ort/')) {
+      const name = url.pathname.slice('/ort/'.length);
+      if (ORT_FILES.has(name)) {
+        this.sendFile(req, res, path.join(ortDistDir(), name), 'public, max-age=86400');
+        return;
+      }
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+  }
+
+  private sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string, cache: string): void {
+    if (!existsSync(file)) {
+      res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`missing file ${path.basename(file)}\n`);
+      return;
+    }
+    const size = statSync(file).size;
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'Content-Length': size, 'Cache-Control': cache });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const refuse = (status: string, why: string) => {
+      this.o.log(`refused WebSocket from ${req.socket.remoteAddress}: ${why}`);
+      this.emit('refused', { remoteAddress: req.socket.remoteAddress, reason: why });
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${why.length + 1}\r\n\r\n${why}\n`);
+      socket.destroy();
+    };
+    if (this.closing) return refuse('503 Service Unavailable', 'server shutting down');
+    if (url.pathname !== '/ws') return refuse('404 Not Found', 'no such endpoint');
+    if (!tokenMatches(url.searchParams.get('token'), this.token)) return refuse('403 Forbidden', 'bad or missing token');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  }
+
+  // ---- devices ----
+
+  private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
+    const c: Conn = { ws, remoteAddress: req.socket.remoteAddress ?? '?', connectedAt: new Date(), state: 'idle', alive: true, jobsDone: 0, closed: false };
+    this.conns.add(c);
+    c.helloTimer = setTimeout(() => this.dropConn(c, 1008, 'no hello received'), this.o.helloTimeoutMs);
+    ws.on('pong', () => (c.alive = true));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (c.closed) return;
+      const parsed = parseDeviceMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary);
+      if (!parsed.ok) {
+        this.o.log(`device ${c.hello?.id ?? c.remoteAddress}: ${parsed.reason}; closing it`);
+        this.dropConn(c, 1008, parsed.reason);
+        return;
+      }
+      try {
+        this.onMessage(c, parsed.msg);
+      } catch (e) {
+        this.dropConn(c, 1011, `server error: ${(e as Error).message}`);
+      }
+    });
+    ws.on('close', (code, reason) => this.onClosed(c, `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`));
+    ws.on('error', (e) => this.onClosed(c, `connection error: ${e.message}`));
+  }
+
+  private uniqueId(clientId: string): string {
+    const taken = new Set([...this.conns].map((c) => c.hello?.id));
+    if (!taken.has(clientId)) return clientId;
+    for (let i = 2; ; i++) if (!taken.has(`${clientId}-${i}`)) return `${clientId}-${i}`;
+  }
+
+  private send(c: Conn, msg: ServerMessage): void {
+    if (!c.closed && c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify(msg));
+  }
+
+  private onMessage(c: Conn, msg: DeviceMessage): void {
+    if (msg.type === 'hello') {
+      if (c.hello) return this.dropConn(c, 1008, 'hello sent twice');
+      clearTimeout(c.helloTimer);
+      const id = this.uniqueId(msg.clientId);
+      c.hello = { id, page: msg.description, description: describeDevice(id, msg.name, msg.description, c.remoteAddress) };
+      if (msg.name) c.hello.name = msg.name;
+      this.send(c, { type: 'welcome', deviceId: id, v: PROTOCOL_VERSION });
+      this.o.log(`device ${id}${msg.name ? ` (${msg.name})` : ''} joined from ${c.remoteAddress}: ${msg.description.userAgent}; backends ${msg.description.backends.join(',')}, ${msg.description.threads} thread(s)`);
+      this.emit('device-joined', this.devices().find((d) => d.id === id));
+      for (const w of [...this.waiters]) w();
+      this.dispatch();
+      return;
+    }
+    if (!c.hello) return this.dropConn(c, 1008, `'${msg.type}' before hello`);
+    if (c.state === 'cancelling' && msg.job === c.cancelling) {
+      if (msg.type === 'cancelled' || msg.type === 'done' || msg.type === 'failed') this.setIdle(c);
+      return;
+    }
+    const job = c.job;
+    // messages about a job this device no longer runs (e.g. racing a cancel) are ignored
+    if (!job || msg.job !== job.id) return;
+    switch (msg.type) {
+      case 'loaded':
+        if (job.loaded) return this.dropConn(c, 1008, 'loaded sent twice');
+        job.loaded = { loadMs: msg.loadMs, innerRepeats: msg.innerRepeats, tracker: new ConvergenceTracker(job.req.protocol, 0) };
+        job.clockMs = 0;
+        return;
+      case 'runs': {
+        if (!job.loaded) return this.dropConn(c, 1008, 'runs before loaded');
+        // runs after the stopping point (sent before the page saw 'stop') are not counted
+        for (const t of msg.times) {
+          if (job.stop) break;
+          job.clockMs += t * job.loaded.innerRepeats;
+          const stop = job.loaded.tracker.push(t, job.clockMs);
+          if (stop) {
+            job.stop = stop;
+            this.send(c, { type: 'stop', job: job.id });
+          }
+        }
+        return;
+      }
+      case 'done': {
+        const tracker = job.loaded?.tracker;
+        if (!job.loaded || !tracker || tracker.count === 0) {
+          this.finishOnDevice(c, job, new JobFailedError(`device ${c.hello.id} ended job ${job.id} without timed runs`));
+          return;
+        }
+        const samples = tracker.samples.slice(0, tracker.count);
+        const rel = medianRelHalfWidth(Float64Array.from(samples).sort());
+        const converged = rel <= job.req.protocol.relPrecision;
+        const stop: StopReason = converged ? 'converged' : (job.stop ?? (msg.reason === 'maxRuns' ? 'max_runs' : 'max_seconds'));
+        const result: JobResult = {
+          stats: { ...summarize(samples, converged, job.clockMs / 1000), stop, rel_half_width: rel },
+          device: c.hello.description,
+          times: Array.from(samples),
+          backend: job.req.backend,
+          innerRepeats: job.loaded.innerRepeats,
+          loadMs: job.loaded.loadMs,
+          attempts: job.attempts,
+        };
+        c.jobsDone++;
+        this.finishOnDevice(c, job, result);
+        return;
+      }
+      case 'failed':
+        this.finishOnDevice(c, job, new JobFailedError(`device ${c.hello.id} could not run '${job.req.model.name}': ${msg.error}`));
+        return;
+      case 'cancelled':
+        // the device gave up on its own (e.g. page hidden); try elsewhere
+        this.requeueFrom(c, job, `device ${c.hello.id} cancelled it`);
+        this.setIdle(c);
+        return;
+    }
+  }
+
+  private finishOnDevice(c: Conn, job: Job, outcome: JobResult | Error): void {
+    this.settle(job, outcome);
+    this.setIdle(c);
+  }
+
+  private setIdle(c: Conn): void {
+    c.job = undefined;
+    c.cancelling = undefined;
+    clearTimeout(c.cancelTimer);
+    c.state = 'idle';
+    this.dispatch();
+  }
+
+  private onClosed(c: Conn, why: string): void {
+    if (!this.conns.has(c)) return;
+    this.conns.delete(c);
+    c.closed = true;
+    clearTimeout(c.helloTimer);
+    clearTimeout(c.cancelTimer);
+    const id = c.hello?.id ?? c.remoteAddress;
+    if (c.hello) {
+      this.o.log(`device ${id} left: ${why}`);
+      this.emit('device-left', { id: c.hello.id, reason: why });
+    }
+    const job = c.job;
+    c.job = undefined;
+    if (job && !job.settled) this.requeueFrom(c, job, `device ${id} disconnected mid-measurement (${why})`);
+  }
+
+  private dropConn(c: Conn, code: number, reason: string): void {
+    if (c.closed) return;
+    try {
+      c.ws.close(code, closeReason(reason));
+    } catch {
+      c.ws.terminate();
+    }
+    // don't wait for the closing handshake of a misbehaving peer
+    const t = setTimeout(() => c.ws.terminate(), 2000);
+    t.unref();
+    this.onClosed(c, reason);
+  }
+
+  private pingAll(): void {
+    for (const c of this.conns) {
+      if (!c.alive) {
+        this.dropConn(c, 1001, 'no pong (device asleep or gone)');
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      try {
+        c.ws.ping();
+      } catch {
+        /* closed */
+      }
+    }
+  }
+
+  // ---- jobs ----
+
+  private enqueue(job: Job, front: boolean): void {
+    if (front) this.queue.unshift(job);
+    else this.queue.push(job);
+    this.armQueueTimer(job);
+  }
+
+  /** Fails a queued job once no matching device has been connected for queueTimeoutMs. */
+  private armQueueTimer(job: Job): void {
+    clearTimeout(job.queueTimer);
+    job.queueTimer = setTimeout(() => {
+      if (job.settled || !this.queue.includes(job)) return;
+      // a matching device that is busy (e.g. with earlier jobs) will take it: keep waiting
+      if (this.devices().some((d) => matches(d.id, d.name, job.req.selector) && d.page.backends.includes(job.req.backend))) {
+        this.armQueueTimer(job);
+        return;
+      }
+      const where = job.history.length ? `${job.history.join('; ')}; ` : '';
+      this.settle(job, new JobFailedError(`${where}no browser device${selectorText(job.req.selector)} available within ${Math.round(this.o.queueTimeoutMs / 1000)} s to measure '${job.req.model.name}' (open ${this.url})`));
+    }, this.o.queueTimeoutMs);
+  }
+
+  private requeueFrom(c: Conn, job: Job, why: string): void {
+    clearTimeout(job.runTimer);
+    if (job.conn === c) job.conn = undefined;
+    job.history.push(why);
+    job.loaded = undefined;
+    job.stop = undefined;
+    if (job.settled) return;
+    if (job.attempts >= this.o.maxAttempts) {
+      this.settle(job, new JobFailedError(`${job.history.join('; ')}; gave up after ${job.attempts} attempts`));
+      return;
+    }
+    this.o.log(`job ${job.id} ('${job.req.model.name}'): ${why}; queued for another device`);
+    this.emit('job-requeued', { job: job.id, reason: why });
+    this.enqueue(job, true);
+    this.dispatch();
+  }
+
+  private abortJob(job: Job, reason: Error): void {
+    if (job.settled) return;
+    const c = job.conn;
+    this.settle(job, reason);
+    if (c && !c.closed && c.job === job) this.cancelOnDevice(c, job.id);
+  }
+
+  private cancelOnDevice(c: Conn, jobId: number): void {
+    c.job = undefined;
+    c.state = 'cancelling';
+    c.cancelling = jobId;
+    this.send(c, { type: 'cancel', job: jobId });
+    clearTimeout(c.cancelTimer);
+    c.cancelTimer = setTimeout(() => this.dropConn(c, 1008, 'cancel not acknowledged'), 30_000);
+  }
+
+  private settle(job: Job, outcome: JobResult | Error): void {
+    if (job.settled) return;
+    job.settled = true;
+    clearTimeout(job.queueTimer);
+    clearTimeout(job.runTimer);
+    job.detachSignal?.();
+    const i = this.queue.indexOf(job);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (outcome instanceof Error) {
+      this.emit('job-failed', { job: job.id, reason: outcome.message });
+      job.reject(outcome);
+    } else {
+      this.emit('job-done', { job: job.id, device: outcome.device.id, median_ms: outcome.stats.median_ms });
+      job.resolve(outcome);
+    }
+  }
+
+  private dispatch(): void {
+    if (this.closing) return;
+    for (const job of [...this.queue]) {
+      const c = [...this.conns].find(
+        (k) => k.hello && !k.closed && k.state === 'idle' && matches(k.hello.id, k.hello.name, job.req.selector) && k.hello.page.backends.includes(job.req.backend),
+      );
+      if (!c) continue;
+      this.queue.splice(this.queue.indexOf(job), 1);
+      clearTimeout(job.queueTimer);
+      this.start(c, job);
+    }
+  }
+
+  private start(c: Conn, job: Job): void {
+    const p = job.req.protocol;
+    c.state = 'busy';
+    c.job = job;
+    job.conn = c;
+    job.attempts++;
+    job.loaded = undefined;
+    job.stop = undefined;
+    const bytes = job.req.model.onnx;
+    this.send(c, {
+      type: 'job',
+      job: job.id,
+      name: job.req.model.name,
+      inputShape: [...job.req.model.inputShape],
+      backend: job.req.backend,
+      warmupRuns: p.warmupRuns,
+      warmupSeconds: p.warmupSeconds ?? 0,
+      maxRuns: p.maxRuns,
+      maxSeconds: p.maxSeconds,
+      minSampleMs: this.o.minSampleMs,
+      bytes: bytes.byteLength,
+    });
+    c.ws.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { binary: true });
+    this.emit('job-started', { job: job.id, device: c.hello!.id, attempt: job.attempts });
+    const limitMs = p.maxSeconds * 1000 + this.o.jobGraceMs;
+    job.runTimer = setTimeout(() => {
+      if (c.job !== job) return;
+      this.settle(job, new JobFailedError(`device ${c.hello!.id} did not finish '${job.req.model.name}' within ${Math.round(limitMs / 1000)} s`));
+      this.cancelOnDevice(c, job.id);
+    }, limitMs);
+  }
+}
+
+function matches(id: string, name: string | undefined, sel: DeviceSelector | undefined): boolean {
+  if (!sel) return true;
+  if (sel.id !== undefined && sel.id !== id) return false;
+  if (sel.name !== undefined && sel.name !== name) return false;
+  return true;
+}
+
+function selectorText(sel: DeviceSelector | undefined): string {
+  const parts = [sel?.id !== undefined ? `id '${sel.id}'` : '', sel?.name !== undefined ? `name '${sel.name}'` : ''].filter(Boolean);
+  return parts.length ? ` with ${parts.join(' and ')}` : '';
+}

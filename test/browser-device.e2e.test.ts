@@ -1,0 +1,162 @@
+/**
+ * The browser device end to end: Debian's Chromium (headless, driven by playwright-core) opens the
+ * device page served by DeviceServer, loads onnxruntime-web (WASM, SIMD, 1 thread) from the server,
+ * and measures a small ONNX model. Also: wrong tokens are refused, malformed messages close only
+ * the sender, and jobs move to another device (or fail with a reason) when a device disconnects.
+ *
+ * Correctness only, no timing thresholds (the machine is shared). Needs /usr/bin/chromium.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { BrowserDevice, DeviceServer, type BrowserLatencyResult } from '../src/latency/browser/index.js';
+import { DEFAULT_CHROMIUM, launchChromium, type LaunchedBrowser } from '../src/latency/browser/launch.js';
+import { FakeDevice, tinyModel, wsUrl } from '../src/latency/browser/test-helpers.js';
+import { createDevice } from '../src/latency/registry.js';
+
+const skip = existsSync(DEFAULT_CHROMIUM) ? false : `no Chromium at ${DEFAULT_CHROMIUM}`;
+const model = tinyModel();
+/** Short but real: the default precision target, capped at 3 s of timed runs. */
+const PROTOCOL = { maxSeconds: 3 };
+
+function checkStats(r: BrowserLatencyResult): void {
+  for (const k of ['median_ms', 'p10_ms', 'p90_ms', 'mean_ms'] as const) assert.ok(Number.isFinite(r[k]) && r[k] > 0, `${k} = ${r[k]}`);
+  assert.ok(r.p10_ms <= r.median_ms && r.median_ms <= r.p90_ms, `p10 ${r.p10_ms} <= median ${r.median_ms} <= p90 ${r.p90_ms}`);
+  assert.ok(r.median_ms < 1000, `median ${r.median_ms} ms for a tiny model`);
+  assert.ok(r.cv >= 0 && Number.isFinite(r.cv));
+  assert.ok(r.runs >= 1 && r.runs <= 5000);
+  assert.equal(r.converged, r.stop === 'converged');
+  assert.ok(r.seconds > 0 && r.seconds < 10);
+  assert.ok(r.browser.innerRepeats >= 1);
+  assert.equal(r.browser.backend, 'wasm');
+}
+
+describe('browser device in headless Chromium', { skip }, () => {
+  let server: DeviceServer;
+  let chromium: LaunchedBrowser;
+  const log: string[] = [];
+
+  before(async () => {
+    server = await DeviceServer.start({ host: '127.0.0.1', port: 0, queueTimeoutMs: 3000, log: (l) => log.push(l) });
+    chromium = await launchChromium();
+  });
+  after(async () => {
+    await chromium?.close();
+    await server?.close();
+  });
+
+  it('opens the page with the token, measures a small model and records the device', async (t) => {
+    const page = await chromium.openPage(server.url);
+    const device = new BrowserDevice({ server, waitSeconds: 30 });
+    const desc = await device.describe();
+    assert.equal(desc.kind, 'browser');
+    assert.match(desc.id, /^browser:b[0-9a-f]{12}$/);
+    assert.equal(desc.runtime, 'onnxruntime-web');
+    assert.equal(desc.runtimeVersion, '1.30.0');
+    assert.equal(desc.threads, 1);
+    assert.match(String(desc.details?.['userAgent']), /HeadlessChrome/);
+    assert.equal(desc.details?.['simd'], true);
+    assert.equal(desc.details?.['backends'], 'wasm');
+    assert.equal(desc.details?.['ortBundle'], 'ort.wasm.min.mjs');
+    assert.equal(desc.details?.['crossOriginIsolated'], true, 'COOP/COEP served');
+    assert.ok(Number(desc.details?.['hardwareConcurrency']) >= 1);
+
+    const r = await device.measure(model, PROTOCOL);
+    checkStats(r);
+    assert.deepEqual(r.device, desc);
+    assert.equal(r.browser.attempts, 1);
+    t.diagnostic(
+      `tiny-cnn (${model.onnx.byteLength} B) in headless Chromium, wasm 1 thread: median ${r.median_ms.toFixed(4)} ms, p10 ${r.p10_ms.toFixed(4)}, p90 ${r.p90_ms.toFixed(4)}, ` +
+        `cv ${(r.cv * 100).toFixed(1)}%, ${r.runs} samples x ${r.browser.innerRepeats} inferences, ${r.stop}, ±${(r.rel_half_width * 100).toFixed(1)}%, load ${r.browser.loadMs.toFixed(0)} ms`,
+    );
+    assert.match(await page.textContent('#status') ?? '', /connected as b[0-9a-f]{12}: waiting for jobs/);
+    await device.close(); // shared server: stays up
+    assert.equal(server.devices().length, 1);
+  });
+
+  it('refuses a wrong token: HTTP 403 for the page and for the WebSocket upgrade', async () => {
+    const bad = server.url.replace(/token=[^&]+/, 'token=not-the-token');
+    const ctx = await chromium.browser.newContext();
+    try {
+      const page = await ctx.newPage();
+      const resp = await page.goto(bad);
+      assert.equal(resp?.status(), 403);
+      // the browser's own WebSocket with a wrong token is refused as well
+      const outcome = await page.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(url);
+            ws.onopen = () => resolve('open');
+            ws.onclose = (e) => resolve(`closed ${e.code}`);
+          }),
+        wsUrl(server, 'not-the-token'),
+      );
+      assert.equal(outcome, 'closed 1006');
+    } finally {
+      await ctx.close();
+    }
+    await assert.rejects(FakeDevice.connect(wsUrl(server, 'not-the-token')), /HTTP 403/);
+    assert.equal(server.devices().length, 1, 'nobody joined');
+    assert.ok(log.some((l) => /refused WebSocket .*bad or missing token/.test(l)));
+  });
+
+  it('closes a fake client that sends a malformed message, with a reason; the server and page keep working', async () => {
+    const fake = await FakeDevice.connect(wsUrl(server));
+    fake.send({ type: 'hello', v: 1, clientId: 'evil', description: { userAgent: 'x' } });
+    const closed = await fake.closed;
+    assert.equal(closed.code, 1008);
+    assert.match(closed.reason, /^malformed message: description\./);
+    const device = new BrowserDevice({ server, waitSeconds: 10 });
+    checkStats(await device.measure(model, { maxSeconds: 1 }));
+  });
+
+  it('moves a job to another device when its device disconnects mid-measurement, and fails it when none is left', async () => {
+    const s2 = await DeviceServer.start({ queueTimeoutMs: 2000 });
+    try {
+      const fake = await FakeDevice.connect(wsUrl(s2));
+      await fake.hello('fake-leaver');
+      const device = new BrowserDevice({ server: s2, waitSeconds: 10 });
+      const measured = device.measure({ ...model, name: 'moved' }, PROTOCOL);
+      const { job } = await fake.nextJob();
+      fake.send({ type: 'loaded', job: job.job, backend: 'wasm', loadMs: 1, warmupMs: [], innerRepeats: 1 });
+      fake.send({ type: 'runs', job: job.job, times: [999, 999, 999] });
+      const page = await chromium.openPage(s2.url);
+      await s2.waitForDevice({}, 20_000); // the fake is listed too; wait for the page below
+      while (s2.devices().length < 2) await new Promise((r) => setTimeout(r, 20));
+      fake.terminate();
+      const r = await measured;
+      checkStats(r);
+      assert.equal(r.browser.attempts, 2);
+      assert.notEqual(r.device.id, 'browser:fake-leaver');
+      assert.ok(r.median_ms < 999, "the fake's runs were discarded");
+
+      // now the page leaves mid-job and no device is left: the job fails with a reason
+      const started = new Promise((resolve) => s2.once('job-started', resolve));
+      const orphan = device.measure({ ...model, name: 'orphan' }, { relPrecision: 0.0001, maxSeconds: 30, minRuns: 1000 });
+      const failed = assert.rejects(orphan, (e: Error) => {
+        assert.match(e.message, /disconnected mid-measurement/);
+        assert.match(e.message, /no browser device available within 2 s to measure 'orphan'/);
+        return true;
+      });
+      await started;
+      await page.close();
+      await failed;
+      assert.equal(s2.devices().length, 0);
+    } finally {
+      await s2.close();
+    }
+  });
+});
+
+describe('browser device through the registry, launching its own Chromium', { skip }, () => {
+  it("createDevice('browser', { launch }) starts a server and a headless page, measures, and cleans up", async () => {
+    const device = await createDevice('browser', { launch: true, waitSeconds: 30, threads: 1 });
+    try {
+      const r = (await device.measure(model, { maxSeconds: 1 })) as BrowserLatencyResult;
+      checkStats(r);
+      assert.equal(r.device.kind, 'browser');
+    } finally {
+      await device.close();
+    }
+  });
+});
