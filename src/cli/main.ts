@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
+import { registerDevices } from './devices.js';
 import { registerMeasure } from './measure.js';
 import { registerExport } from './export.js';
 // commands: one import per command above, one register call per command below (keep sorted)
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerBench(program);
+  registerDevices(program);
   registerExport(program);
   registerInspect(program);
   registerMeasure(program);
