@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mergeConfig, parseSearchConfig } from './config.js';
+
+test('empty config gives the embedded default (fmnist, ppo, train, ort-cpu 1 thread, soft reward)', () => {
+  const c = parseSearchConfig({});
+  assert.equal(c.space, 'fmnist');
+  assert.equal(c.strategy.kind, 'ppo');
+  assert.equal(c.evaluator, 'train');
+  assert.deepEqual(c.device, { kind: 'ort-cpu', threads: 1, joinTimeoutS: 300 });
+  assert.equal(c.reward.preset, 'soft');
+  assert.equal(c.reward.targetMs, undefined);
+  assert.equal(c.dataset.name, 'fashion-mnist');
+});
+
+test('unknown keys are errors naming the key, at any depth', () => {
+  assert.throws(() => parseSearchConfig({ budgt: 3 }, 'cfg.json'), /cfg\.json: unknown key 'budgt'/);
+  assert.throws(() => parseSearchConfig({ proxy: { image: 3 } }), /proxy: unknown key 'image'/);
+});
+
+test('bad values name the key', () => {
+  assert.throws(() => parseSearchConfig({ budget: -1 }), /budget:/);
+  assert.throws(() => parseSearchConfig({ strategy: { kind: 'annealing' } }), /strategy\.kind:/);
+  assert.throws(() => parseSearchConfig({ reward: { targetMs: 0 } }), /reward\.targetMs:/);
+  assert.throws(() => parseSearchConfig({ device: { kind: 'phone' } }), /device\.kind:/);
+});
+
+test('reward presets: custom needs alpha and beta; soft/hard fix them', () => {
+  assert.throws(() => parseSearchConfig({ reward: { preset: 'custom', alpha: -0.1 } }), /needs both alpha and beta/);
+  assert.throws(() => parseSearchConfig({ reward: { preset: 'hard', beta: -2 } }), /fixes alpha and beta/);
+  assert.equal(parseSearchConfig({ reward: { preset: 'custom', alpha: 0, beta: -0.5 } }).reward.beta, -0.5);
+});
+
+test('datasets other than the embedded ones need a dataDir', () => {
+  assert.throws(() => parseSearchConfig({ dataset: { name: 'cifar10' } }), /dataset\.dataDir is required/);
+});
+
+test('mergeConfig: flags override nested file values without dropping siblings', () => {
+  const m = mergeConfig({ proxy: { images: 5000, epochs: 2 }, budget: 10 }, { proxy: { images: 2000 }, budget: undefined });
+  assert.deepEqual(m, { proxy: { images: 2000, epochs: 2 }, budget: 10 });
+});

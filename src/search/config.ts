@@ -1,0 +1,128 @@
+/**
+ * The configuration of a search run: what `mnas search` reads from --config and its flags,
+ * validated with zod (unknown keys and bad values are errors that name the key), and stored in
+ * the run's database so `--resume DIR` continues with exactly the same settings.
+ */
+import { z } from 'zod';
+import { RewardConfigSchema } from './reward.js';
+
+export const STRATEGIES = ['ppo', 'random', 'evolution'] as const;
+export const EVALUATORS = ['train', 'synthetic'] as const;
+export const DEVICES = ['ort-cpu', 'engine', 'browser'] as const;
+export const LATENCY_SOURCES = ['measured', 'predictor', 'macs'] as const;
+export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
+
+const positiveInt = z.number().int().positive();
+
+export const SearchConfigSchema = z
+  .object({
+    /** Search space name (src/space: fmnist, cifar, mobilenet-v2). */
+    space: z.string().min(1).default('fmnist'),
+    strategy: z
+      .object({
+        kind: z.enum(STRATEGIES).default('ppo'),
+        /** Strategy-specific settings (e.g. ppo learningRate, evolution populationSize). */
+        options: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
+      })
+      .strict()
+      .default({ kind: 'ppo', options: {} }),
+    evaluator: z.enum(EVALUATORS).default('train'),
+    dataset: z
+      .object({
+        name: z.enum(DATASETS).default('fashion-mnist'),
+        dataDir: z.string().optional(),
+        /** Images held out of the training set to measure accuracy during the search. */
+        validationImages: positiveInt.default(10000),
+      })
+      .strict()
+      .default({ name: 'fashion-mnist', validationImages: 10000 }),
+    proxy: z
+      .object({
+        images: positiveInt.default(10000),
+        epochs: positiveInt.default(1),
+        batch: positiveInt.default(64),
+        lr: z.number().positive().finite().default(0.05),
+        threads: positiveInt.default(2),
+      })
+      .strict()
+      .default({ images: 10000, epochs: 1, batch: 64, lr: 0.05, threads: 2 }),
+    device: z
+      .object({
+        kind: z.enum(DEVICES).default('ort-cpu'),
+        threads: positiveInt.default(1),
+        /** Browser device: seconds to wait for a browser to join. */
+        joinTimeoutS: positiveInt.default(300),
+      })
+      .strict()
+      .default({ kind: 'ort-cpu', threads: 1, joinTimeoutS: 300 }),
+    /** Where LAT comes from: a real measurement (default), the latency predictor, or MACs (ablations). */
+    latencySource: z.enum(LATENCY_SOURCES).default('measured'),
+    reward: z
+      .object({
+        preset: z.enum(['soft', 'hard', 'custom']).default('soft'),
+        /** Target latency T in ms; omitted: the latency of the space's default architecture. */
+        targetMs: z.number().positive().finite().optional(),
+        alpha: z.number().finite().optional(),
+        beta: z.number().finite().optional(),
+      })
+      .strict()
+      .default({ preset: 'soft' }),
+    budget: positiveInt.default(30),
+    /** Trials evaluated at once. Latency is measured on the same machine, so keep 1 for ort-cpu/engine. */
+    concurrency: positiveInt.default(1),
+    seed: z.number().int().nonnegative().default(0),
+    final: z
+      .object({
+        /** Epochs of full training for the top-k architectures; 0 = none. */
+        epochs: z.number().int().nonnegative().default(0),
+        topK: positiveInt.default(1),
+      })
+      .strict()
+      .default({ epochs: 0, topK: 1 }),
+  })
+  .strict();
+
+export type SearchConfig = z.infer<typeof SearchConfigSchema>;
+export type SearchConfigInput = z.input<typeof SearchConfigSchema>;
+
+/** The reward part as stored once T is known. */
+export const ResolvedRewardSchema = RewardConfigSchema;
+
+/** Validates a config object; errors list every problem with its key path. */
+export function parseSearchConfig(value: unknown, source = 'config'): SearchConfig {
+  const r = SearchConfigSchema.safeParse(value);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const key = i.path.length ? i.path.join('.') : '(root)';
+      if (i.code === 'unrecognized_keys') return `${key === '(root)' ? '' : `${key}: `}unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+      return `${key}: ${i.message}`;
+    });
+    throw new Error(`${source}: ${lines.join('; ')}`);
+  }
+  const c = r.data;
+  if (c.reward.preset === 'custom' && (c.reward.alpha === undefined || c.reward.beta === undefined)) {
+    throw new Error(`${source}: reward: preset 'custom' needs both alpha and beta`);
+  }
+  if (c.reward.preset !== 'custom' && (c.reward.alpha !== undefined || c.reward.beta !== undefined)) {
+    throw new Error(`${source}: reward: preset '${c.reward.preset}' fixes alpha and beta; use preset 'custom' to set them`);
+  }
+  if (c.dataset.name !== 'fashion-mnist' && c.dataset.name !== 'synthetic' && !c.dataset.dataDir) {
+    throw new Error(`${source}: dataset.dataDir is required for dataset '${c.dataset.name}'`);
+  }
+  return c;
+}
+
+/** Deep-merges b over a (plain objects only), for flags over a config file. */
+export function mergeConfig(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    const prev = out[k];
+    out[k] = isPlainObject(prev) && isPlainObject(v) ? mergeConfig(prev, v) : v;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
