@@ -96,6 +96,14 @@ describe('mnas export --format onnx', () => {
     }
   });
 
+  it('reads the arch from a file (arch string or JSON)', async () => {
+    const text = 'in20x20x3_cls4_stem8s2_head0:r1_k3_s11_e1_o8,r2_k3_s22_e6_o16_poolskip';
+    fs.writeFileSync(file('arch.json'), JSON.stringify({ arch: text }));
+    fs.writeFileSync(file('arch.txt'), `${text}\n`);
+    assert.equal((await runJson(file('arch.json'), '--out', file('j.onnx'))).arch, text);
+    assert.equal((await runJson(file('arch.txt'), '--out', file('t.onnx'))).arch, text);
+  });
+
   it('exports trained engine weights from safetensors; onnxruntime matches the engine', async () => {
     const arch = parseArch('in24x24x3_cls6_stem8s2_head32:r1_k3_s11_e1_o8,r2_k5_s22_e3_o16_se0.25_poolskip,conv_r1_k3_s22_e1_o12_poolskip');
     const plan = buildPlan(withGlobal(arch, { bnMomentum: 0.5 }));

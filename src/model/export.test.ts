@@ -209,6 +209,25 @@ describe('exportOnnx graph', () => {
   });
 });
 
+describe('weightsFromNetwork', () => {
+  it('gives every plan entry in logical (OIHW) order, also from a channels_last network', () => {
+    const arch = presetArch('bench-fmnist');
+    const plan = buildPlan(arch);
+    const a = buildNetwork(arch, { seed: 3 });
+    const b = buildNetwork(arch, { seed: 3, channelsLast: true });
+    try {
+      const wa = weightsFromNetwork(a);
+      const wb = weightsFromNetwork(b);
+      assert.deepEqual([...wa.keys()].sort(), plan.params.map((p) => p.name).sort());
+      checkWeights(plan, wa);
+      for (const [k, v] of wa) assert.deepEqual(wb.get(k), v, k);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+});
+
 describe('weight validation', () => {
   const plan: NetworkPlan = buildPlan(presetArch('bench-fmnist'));
   const base = () => new Map(randomWeights(plan, 1));

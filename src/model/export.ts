@@ -104,8 +104,8 @@ export function weightsFromNetwork(net: Network): Map<string, Float32Array> {
 }
 
 /**
- * Deterministic random weights for the plan (pure JS, seeded): conv and FC weights
- * N(0, 1/fan_in), biases 0, and BN statistics derived from a running estimate of each conv's
+ * Deterministic random weights for the plan (pure JS, seeded): conv and FC weights uniform
+ * with mean 0 and variance 1/fan_in, biases 0, and BN statistics derived from a running estimate of each conv's
  * input second moment, so every BN maps its conv's output to roughly unit variance (with a mild
  * seeded jitter of gamma, beta, mean and var). Activations stay O(1) through any depth; the
  * logits of a N(0,1) image are finite and of order 1. Meant for latency measurement and for
@@ -118,7 +118,10 @@ export function randomWeights(plan: NetworkPlan, seed = 0): Map<string, Float32A
   const normal = (name: string, std: number): void => {
     const p = spec.get(name) as ParamSpec;
     const a = new Float32Array(p.size);
-    for (let i = 0; i < a.length; i++) a[i] = rng.normal() * std;
+    // uniform with the given std: one 32-bit draw per value (millions of values: keep it cheap)
+    const scale = (2 * Math.sqrt(3) * std) / 4294967296;
+    const shift = Math.sqrt(3) * std;
+    for (let i = 0; i < a.length; i++) a[i] = rng.nextUint32() * scale - shift;
     out.set(name, a);
   };
   const filled = (name: string, f: () => number): void => {
