@@ -1,0 +1,195 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { liveTensors } from '../../torch/index.js';
+import { Rng } from '../../util/rng.js';
+import { getSpace } from '../../space/index.js';
+import { adaptSpace, validateDna } from '../space-like.js';
+import { createStrategy, strategyKinds, type Proposal } from '../strategy.js';
+import { RandomSearch } from '../random-search.js';
+import { SyntheticProblem } from '../synthetic.js';
+import { rewardConfig } from '../reward.js';
+import { ExperimentStore, type TrialRecord } from '../store.js';
+import { runSearch } from '../loop.js';
+import { LocalPool } from '../executor.js';
+import { PpoSearch, PPO_DEFAULTS, type PpoOptions } from './strategy.js';
+
+const space = SyntheticProblem.mnasLikeSpace(2);
+const problem = new SyntheticProblem(space, { seed: 5 });
+const cfg = rewardConfig('soft', problem.suggestedTargetMs());
+// Small minibatches and a large learning rate: many updates, large weight changes within a short drive.
+const fast: Omit<PpoOptions, 'seed'> = { batchSize: 5, epochs: 3, learningRate: 0.01 };
+const make = (seed: number, o: Omit<PpoOptions, 'seed'> = fast) => new PpoSearch(space, { seed, ...o });
+
+/**
+ * Keeps `width` proposals pending and gives feedback in an order chosen by a separate seeded rng
+ * (out of order); `steps` events. Logs proposals (with DNA) and feedback.
+ */
+function drive(s: PpoSearch, steps: number, order: Rng, width = 3, log: string[] = [], stopAt = Infinity): string[] {
+  for (let step = 0; step < steps && log.length < stopAt; step++) {
+    const pending = s.pending();
+    if (pending.length < width && s.canPropose()) {
+      const p = s.propose();
+      log.push(`P${p.id}:${p.dna.join('')}`);
+    } else {
+      const p = pending[order.int(pending.length)] as Proposal;
+      s.feedback(p, problem.reward(cfg, p.dna));
+      log.push(`F${p.id}`);
+    }
+  }
+  return log;
+}
+
+test('ppo: same seed -> same proposals; different seed -> different; the policy actually changes', () => {
+  const a = make(42);
+  const la = drive(a, 240, new Rng(1));
+  const lb = drive(make(42), 240, new Rng(1));
+  const lc = drive(make(43), 240, new Rng(1));
+  assert.deepEqual(la, lb);
+  assert.notDeepEqual(la, lc);
+  assert.ok(a.updates >= 15, `updates ${a.updates}`);
+  const fresh = make(42);
+  const w = (s: PpoSearch) => s.policy.namedParameters().map(([, p]) => Array.from(p.toFloat32Array()));
+  assert.notDeepEqual(w(a), w(fresh));
+});
+
+test('ppo: restore from a snapshot (through JSON) continues the exact stream', () => {
+  const order = new Rng(9);
+  const full = drive(make(7), 240, order);
+  for (const k of [0, 1, 4, 17, 58, 133, 201]) {
+    const o2 = new Rng(9);
+    const first = make(7);
+    const log = drive(first, 240, o2, 3, [], k);
+    const snap = JSON.parse(JSON.stringify(first.state())); // as stored
+    const second = make(12345); // different seed: everything must come from the snapshot
+    second.restore(snap);
+    assert.deepEqual(second.pending(), first.pending());
+    assert.equal(second.updates, first.updates);
+    assert.equal(second.collected, first.collected);
+    assert.equal(second.baselineValue, first.baselineValue);
+    drive(second, 240 - k, o2, 3, log);
+    assert.deepEqual(log, full, `snapshot at event ${k}`);
+    first.dispose();
+    second.dispose();
+  }
+});
+
+test('ppo: snapshot weights change exactly when an update happens', () => {
+  const s = make(3);
+  let prev = s.state().data['weights'];
+  let changes = 0;
+  for (let i = 0; i < 30; i++) {
+    const p = s.propose();
+    assert.equal(s.state().data['weights'], prev, 'proposing must not change the weights');
+    const before = s.updates;
+    s.feedback(p, problem.reward(cfg, p.dna));
+    const w = s.state().data['weights'];
+    if (s.updates > before) {
+      assert.notEqual(w, prev);
+      changes++;
+    } else assert.equal(w, prev);
+    prev = w;
+  }
+  assert.equal(changes, 30 / fast.batchSize!);
+  s.dispose();
+});
+
+test('ppo: feedback validation and restore checks', () => {
+  const s = make(1);
+  const p = s.propose();
+  const q = s.propose();
+  assert.equal(q.id, p.id + 1);
+  assert.throws(() => s.feedback({ id: 99, dna: p.dna }, 0.5), /not pending/);
+  assert.throws(() => s.feedback({ id: p.id, dna: q.dna.map((c, i) => (i === 0 ? (c + 1) % 4 : c)) }, 0.5), /does not match/);
+  assert.throws(() => s.feedback(p, Number.NaN), /finite/);
+  s.feedback(q, 0.5);
+  assert.throws(() => s.feedback(q, 0.5), /not pending/);
+  assert.deepEqual(s.pending().map((x) => x.id), [p.id]);
+  const snap = s.state();
+  assert.throws(() => new RandomSearch(space, { seed: 1 }).restore(snap), /snapshot is of a 'ppo'/);
+  assert.throws(() => new PpoSearch(SyntheticProblem.mnasLikeSpace(3), { seed: 1 }).restore(snap), /different search space/);
+  assert.throws(() => make(1, { ...fast, learningRate: 0.02 }).restore(snap), /learningRate=0.01.*learningRate=0.02/);
+  const broken = JSON.parse(JSON.stringify(snap));
+  broken.data.weights = Buffer.from('not safetensors').toString('base64');
+  assert.throws(() => make(1).restore(broken));
+  const badBehaviour = JSON.parse(JSON.stringify(snap));
+  badBehaviour.data.behaviour[0][1].pop();
+  assert.throws(() => make(1).restore(badBehaviour), /log-probabilities of proposal/);
+  s.dispose();
+});
+
+test('ppo: registered; options from JSON; invalid options are rejected', () => {
+  assert.ok(strategyKinds().includes('ppo'));
+  const s = createStrategy('ppo', space, { seed: 2, learningRate: 0.001, epochs: 2 }) as PpoSearch;
+  assert.equal(s.kind, 'ppo');
+  assert.equal(s.config.learningRate, 0.001);
+  assert.equal(s.config.epochs, 2);
+  assert.equal(s.config.batchSize, PPO_DEFAULTS.batchSize);
+  assert.equal(s.config.hiddenSize, 100);
+  assert.throws(() => createStrategy('ppo', space, { seed: 1, lr: 0.1 }), /unknown option\(s\) lr/);
+  assert.throws(() => createStrategy('ppo', space, { seed: 1, epochs: '3' }), /epochs must be a number/);
+  assert.throws(() => new PpoSearch(space, { seed: 1, clip: 0 }), /clip must be in \(0, 1\)/);
+  assert.throws(() => new PpoSearch(space, { seed: 1, batchSize: 0 }), /batchSize/);
+  assert.throws(() => new PpoSearch(space, { seed: 1, learningRate: -1 }), /learningRate/);
+  assert.throws(() => new PpoSearch(space, { seed: 1.5 }), /seed must be an integer/);
+  s.dispose();
+});
+
+test('ppo: proposes valid DNA for the real fmnist space; negative seeds work', () => {
+  const real = adaptSpace(getSpace('fmnist'));
+  const s = createStrategy('ppo', real, { seed: -7 }) as PpoSearch;
+  for (let i = 0; i < 25; i++) {
+    const p = s.propose();
+    validateDna(real, p.dna);
+    s.feedback(p, 0.5 + 0.01 * p.dna[0]!);
+  }
+  assert.equal(s.updates, 1);
+  s.dispose();
+});
+
+test('ppo: native memory stays flat over proposals, updates, snapshots and restores', () => {
+  const s = make(4);
+  drive(s, 60, new Rng(2));
+  const base = liveTensors();
+  for (let round = 0; round < 5; round++) {
+    drive(s, 60, new Rng(round));
+    s.restore(JSON.parse(JSON.stringify(s.state())));
+  }
+  assert.equal(liveTensors(), base);
+  s.dispose();
+});
+
+test('ppo in the loop: interrupted and resumed runs reproduce the uninterrupted run (concurrency 3)', async () => {
+  const essence = (t: TrialRecord) => [t.id, t.dna.join(''), t.status, t.reward];
+  const run = async (budget: number, dir: string, stopAfter?: number) => {
+    const strategy = createStrategy('ppo', problem, { seed: 11, batchSize: 4, epochs: 2, learningRate: 0.01 });
+    const store = ExperimentStore.open(dir, { config: { kind: 'ppo-test' } });
+    const ac = new AbortController();
+    let seen = 0;
+    await runSearch({
+      strategy,
+      evaluator: problem.evaluator(),
+      reward: cfg,
+      budget,
+      store,
+      executor: new LocalPool(3),
+      signal: ac.signal,
+      onProgress: () => {
+        if (++seen === stopAfter) ac.abort(new Error('simulated interruption'));
+      },
+    });
+    const trials = store.listTrials();
+    store.close();
+    (strategy as PpoSearch).dispose();
+    return trials;
+  };
+  const tmp = () => join(mkdtempSync(join(tmpdir(), 'mnas-ppo-')), 'run');
+  const full = await run(60, tmp());
+  assert.equal(full.length, 60);
+  const dir = tmp();
+  for (const stop of [7, 13, 26]) await run(60, dir, stop); // three interruptions, each resuming the previous
+  const resumed = await run(60, dir);
+  assert.deepEqual(resumed.map(essence), full.map(essence));
+});
