@@ -1,0 +1,256 @@
+/**
+ * `mnas latency <profile|eval|study>`: layer latency tables and the predictor built on them.
+ *
+ *   profile --device D --space S [--out table.json] [--calibrate N]
+ *       measures every distinct layer configuration of the space on D (single-layer ONNX models,
+ *       batch 1), then N random full models to calibrate the per-model overhead and scale;
+ *       saves the table (JSON with the device description).
+ *   eval --device D --space S --samples N [--table FILE] [--json]
+ *       measures N random archs for real and reports how many the predictor gets within +-10%
+ *       (profiles first when no table is given). Last line with --json: { within_10pct,
+ *       within_5pct, mean_abs_pct_error, max_abs_pct_error, spearman, samples, device, ... }.
+ *   study --device D --space S --samples N [--table FILE] [--out DIR] [--json]
+ *       Spearman(MACs, latency), the predictor's correlation if a table is given, the most
+ *       misordered pairs; writes DIR/study.json, DIR/latency-vs-macs.svg, DIR/README.md.
+ */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import type { LatencyDevice } from '../latency/device.js';
+import type { LatencyTable } from '../latency/table.js';
+import { createDevice, deviceKinds } from '../latency/registry.js';
+import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
+import { UsageError } from './errors.js';
+import { deviceOption } from './measure.js';
+import { intOption } from './options.js';
+import { Progress } from './progress.js';
+
+export type Writer = (text: string) => void;
+
+interface CommonOptions {
+  device: string;
+  space: string;
+  threads: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+interface ProfileOptions extends CommonOptions {
+  out?: string;
+  calibrate: number;
+  seed: number;
+}
+
+interface EvalOptions extends CommonOptions {
+  samples: number;
+  table?: string;
+  out?: string;
+  calibrate: number;
+  seed: number;
+}
+
+interface StudyOptions extends CommonOptions {
+  samples: number;
+  table?: string;
+  out?: string;
+  seed: number;
+}
+
+function spaceOption(command: string): (value: string) => string {
+  return (value: string) => {
+    if (!spaceNames().includes(value)) throw new UsageError(`${command}: --space must be one of ${spaceNames().join(', ')}, got '${value}'`);
+    return value;
+  };
+}
+
+function common(cmd: Command, name: string): Command {
+  return cmd
+    .requiredOption('--device <kind>', `latency device (${deviceKinds().join(', ')})`, deviceOption(name))
+    .requiredOption('--space <name>', `search space (${spaceNames().join(', ')})`, spaceOption(name))
+    .option('--threads <n>', 'inference threads', intOption('--threads', 1, 256), 1)
+    .option('--quiet', 'no progress output');
+}
+
+const CALIBRATION_SEED = 1000;
+const EVAL_SEED = 2000;
+
+export function registerLatency(program: Command, write: Writer = (t) => void process.stdout.write(t)): Command {
+  const latency = program.command('latency').description('layer latency tables, the latency predictor and MACs-vs-latency studies');
+  common(latency.command('profile'), 'latency profile')
+    .description('measure every distinct layer configuration of a space on a device and save the table')
+    .option('--out <file>', 'table file (default latency-<space>-<device>.json)')
+    .option('--calibrate <n>', 'random full models measured to calibrate the predictor', intOption('--calibrate', 2, 10000), 20)
+    .option('--seed <n>', 'seed of the calibration models', intOption('--seed', 0), CALIBRATION_SEED)
+    .option('--json', 'print one JSON summary on the last line')
+    .action(async (o: ProfileOptions) => {
+      const space = getSpace(o.space);
+      const device = await createDevice(o.device, { threads: o.threads });
+      try {
+        const out = o.out ?? `latency-${space.name}-${o.device}.json`;
+        const t0 = Date.now();
+        const table = await profileAndCalibrate(device, space, { ...o, out });
+        const { saveTable } = await import('../latency/table.js');
+        const path = saveTable(out, table);
+        const summary = {
+          table: path,
+          space: space.name,
+          device: table.device,
+          layers: Object.keys(table.entries).length,
+          overhead_ms: table.overhead_ms,
+          calibration: table.calibration ? { intercept_ms: table.calibration.intercept_ms, scale: table.calibration.scale, models: table.calibration.models, fit_mape: table.calibration.fit_mape } : null,
+          seconds: (Date.now() - t0) / 1000,
+        };
+        write(
+          o.json
+            ? `${JSON.stringify(summary)}\n`
+            : `table ${path}: ${summary.layers} layer configs of '${space.name}' on ${table.device.id}, overhead ${table.overhead_ms.toFixed(4)} ms/run, ` +
+                `calibration ${summary.calibration ? `${summary.calibration.intercept_ms.toFixed(4)} ms + ${summary.calibration.scale.toFixed(3)} x sum (fit MAPE ${(100 * summary.calibration.fit_mape).toFixed(1)}%)` : 'none'}, ${summary.seconds.toFixed(0)} s\n`,
+        );
+      } finally {
+        await device.close();
+      }
+    });
+
+  common(latency.command('eval'), 'latency eval')
+    .description('measure random architectures for real and report the share the predictor gets within +-10%')
+    .requiredOption('--samples <n>', 'random architectures to measure', intOption('--samples', 1, 100000))
+    .option('--table <file>', 'latency table (default: profile the space first)')
+    .option('--out <file>', 'save the table profiled on the way (when no --table)')
+    .option('--calibrate <n>', 'calibration models when profiling', intOption('--calibrate', 2, 10000), 20)
+    .option('--seed <n>', 'seed of the evaluated architectures', intOption('--seed', 0), EVAL_SEED)
+    .option('--json', 'print one JSON object on the last line')
+    .action(async (o: EvalOptions) => {
+      write(await latencyEval(o));
+    });
+
+  common(latency.command('study'), 'latency study')
+    .description('Spearman correlation of MACs and measured latency over random archs, misordered pairs, SVG scatter plot')
+    .requiredOption('--samples <n>', 'random architectures to measure', intOption('--samples', 2, 100000))
+    .option('--table <file>', 'latency table: also report the predictor\'s correlation')
+    .option('--out <dir>', 'report folder (default latency-study-<space>-<device>)')
+    .option('--seed <n>', 'seed of the architectures', intOption('--seed', 0), EVAL_SEED)
+    .option('--json', 'print one JSON summary on the last line')
+    .action(async (o: StudyOptions) => {
+      write(await latencyStudy(o));
+    });
+  return latency;
+}
+
+async function profileAndCalibrate(device: LatencyDevice, space: SearchSpace, o: CommonOptions & { calibrate: number; seed: number; out?: string }): Promise<LatencyTable> {
+  const { profileSpace, distinctLayers } = await import('../latency/table.js');
+  const { calibrateFrom, measureRandomArchs } = await import('../latency/predictor.js');
+  const total = distinctLayers(space).size;
+  const bar = new Progress({ label: `profile ${space.name}`, total, silent: o.quiet ?? false });
+  if (!o.quiet) bar.log(`profiling ${total} distinct layer configurations of '${space.name}' on ${o.device}`);
+  const table = await profileSpace(device, space, {
+    onProgress: (done) => bar.update(done),
+    ...(o.out ? { out: o.out, checkpointEvery: 200 } : {}),
+  });
+  const cal = new Progress({ label: 'calibrate', total: o.calibrate, silent: o.quiet ?? false });
+  const measured = await measureRandomArchs(device, space, o.calibrate, o.seed, { onProgress: (d) => cal.update(d) });
+  calibrateFrom(table, measured);
+  return table;
+}
+
+async function loadTableFor(path: string, device: LatencyDevice, space: SearchSpace, command: string): Promise<LatencyTable> {
+  const { loadTable } = await import('../latency/table.js');
+  if (!existsSync(path)) throw new UsageError(`${command}: table file '${path}' does not exist`);
+  let table: LatencyTable;
+  try {
+    table = loadTable(path);
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`, { cause: e });
+  }
+  const id = (await device.describe()).id;
+  if (table.device.id !== id) throw new UsageError(`${command}: table '${path}' was measured on '${table.device.id}', not on '${id}'`);
+  if (table.space !== space.name) throw new UsageError(`${command}: table '${path}' is for space '${table.space}', not '${space.name}'`);
+  return table;
+}
+
+export async function latencyEval(o: EvalOptions): Promise<string> {
+  const space = getSpace(o.space);
+  const device = await createDevice(o.device, { threads: o.threads });
+  try {
+    const table = o.table
+      ? await loadTableFor(o.table, device, space, 'latency eval')
+      : await profileAndCalibrate(device, space, { ...o, seed: CALIBRATION_SEED, ...(o.out ? { out: o.out } : {}) });
+    if (!o.table && o.out) (await import('../latency/table.js')).saveTable(o.out, table);
+    const { LatencyPredictor, evaluatePredictor, measureRandomArchs } = await import('../latency/predictor.js');
+    if (o.seed === CALIBRATION_SEED && !o.quiet) process.stderr.write('latency eval: warning: --seed equals the calibration seed, so the evaluated archs include the calibration models\n');
+    const bar = new Progress({ label: 'eval', total: o.samples, silent: o.quiet ?? false });
+    const measured = await measureRandomArchs(device, space, o.samples, o.seed, { onProgress: (d) => bar.update(d) });
+    const report = evaluatePredictor(new LatencyPredictor(table), measured);
+    const summary = {
+      within_10pct: report.within_10pct,
+      within_5pct: report.within_5pct,
+      mean_abs_pct_error: report.mean_abs_pct_error,
+      max_abs_pct_error: report.max_abs_pct_error,
+      spearman: report.spearman,
+      samples: report.samples,
+      space: space.name,
+      device: table.device,
+      table: o.table ?? o.out ?? null,
+      overhead_ms: table.overhead_ms,
+      calibration: table.calibration ? { intercept_ms: table.calibration.intercept_ms, scale: table.calibration.scale, models: table.calibration.models } : null,
+      measured_median_ms: median(report.rows.map((r) => r.measured_ms)),
+    };
+    if (o.json) return `${JSON.stringify(summary)}\n`;
+    const worst = [...report.rows].sort((a, b) => Math.abs(b.error_pct) - Math.abs(a.error_pct)).slice(0, 5);
+    return [
+      `${report.samples} random '${space.name}' archs on ${table.device.id}: ${(100 * report.within_10pct).toFixed(1)}% predicted within +-10% (${(100 * report.within_5pct).toFixed(1)}% within +-5%)`,
+      `mean |error| ${report.mean_abs_pct_error.toFixed(2)}%, max ${report.max_abs_pct_error.toFixed(1)}%, Spearman(predicted, measured) ${report.spearman.toFixed(3)}`,
+      'worst:',
+      ...worst.map((r) => `  ${r.error_pct >= 0 ? '+' : ''}${r.error_pct.toFixed(1)}%  measured ${r.measured_ms.toFixed(4)} ms  predicted ${r.predicted_ms.toFixed(4)} ms  ${r.arch}`),
+      '',
+    ].join('\n');
+  } finally {
+    await device.close();
+  }
+}
+
+export async function latencyStudy(o: StudyOptions): Promise<string> {
+  const space = getSpace(o.space);
+  const device = await createDevice(o.device, { threads: o.threads });
+  try {
+    const table = o.table ? await loadTableFor(o.table, device, space, 'latency study') : undefined;
+    const { LatencyPredictor, measureRandomArchs } = await import('../latency/predictor.js');
+    const { analyzeStudy, studyRows, writeStudy } = await import('../latency/study.js');
+    const bar = new Progress({ label: 'study', total: o.samples, silent: o.quiet ?? false });
+    const measured = await measureRandomArchs(device, space, o.samples, o.seed, { onProgress: (d) => bar.update(d) });
+    const predictor = table ? new LatencyPredictor(table) : undefined;
+    const rows = studyRows(measured, predictor ? (m) => predictor.predict(m.arch) : undefined);
+    const report = analyzeStudy(space.name, await device.describe(), rows);
+    const dir = o.out ?? `latency-study-${space.name}-${o.device}`;
+    const paths = writeStudy(dir, report);
+    const summary = {
+      samples: report.samples,
+      spearman_macs: report.spearman_macs,
+      spearman_params: report.spearman_params,
+      ...(report.spearman_predictor !== undefined ? { spearman_predictor: report.spearman_predictor } : {}),
+      discordant_pair_share: report.discordant_pair_share,
+      device: report.device,
+      space: space.name,
+      report: paths,
+      most_misordered: report.misordered_pairs.slice(0, 3).map((p) => ({
+        slower: { arch: p.slower_despite_fewer_macs.arch, macs: p.slower_despite_fewer_macs.macs, ms: p.slower_despite_fewer_macs.measured_ms },
+        faster: { arch: p.faster_despite_more_macs.arch, macs: p.faster_despite_more_macs.macs, ms: p.faster_despite_more_macs.measured_ms },
+      })),
+    };
+    if (o.json) return `${JSON.stringify(summary)}\n`;
+    return [
+      `${report.samples} random '${space.name}' archs on ${report.device.id}`,
+      `Spearman(MACs, latency) ${report.spearman_macs.toFixed(3)}, Spearman(params, latency) ${report.spearman_params.toFixed(3)}` +
+        (report.spearman_predictor !== undefined ? `, Spearman(predictor, latency) ${report.spearman_predictor.toFixed(3)}` : ''),
+      `${(100 * report.discordant_pair_share).toFixed(1)}% of pairs are ordered differently by MACs and by latency`,
+      `report: ${paths.markdown}, ${paths.svg}, ${paths.json}`,
+      '',
+    ].join('\n');
+  } finally {
+    await device.close();
+  }
+}
+
+function median(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}

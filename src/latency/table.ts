@@ -1,0 +1,205 @@
+/**
+ * Latency lookup tables: every distinct layer configuration of a search space measured on one
+ * device, as a small single-layer ONNX model at batch 1 (layer-onnx.ts), saved as JSON with the
+ * device description.
+ *
+ * A layer configuration is what decides its cost: for a searched layer (op, cin, cout, expand,
+ * kernel, stride, SE width, the shortcut it resolves to, input size); plus the stem, head,
+ * global pool and classifier. In the factorized space a layer depends only on its own block's
+ * decisions and the previous block's width, so the configurations are enumerated block by block
+ * (a few thousand for the small spaces) instead of over the 432^B architectures.
+ *
+ * Besides the layers the table records `overhead_ms`: the median latency of a trivial model
+ * (one Relu on a 1-element tensor), i.e. what every session.run costs regardless of the
+ * network (dispatch, input binding, output copy). See predictor.ts for how it is used.
+ */
+import { readFileSync } from 'node:fs';
+import { costOfLayer } from '../model/cost.js';
+import { buildPlan, type LayerPlan } from '../model/plan.js';
+import { BATCH, GraphBuilder } from '../model/onnx/index.js';
+import { saveModel } from '../model/onnx/save.js';
+import type { SearchSpace } from '../space/space.js';
+import type { DeviceDescription, LatencyDevice, LatencyModel, MeasureProtocol } from './device.js';
+import { layersModel } from './layer-onnx.js';
+import { PROFILE_PROTOCOL } from './protocol.js';
+
+export const TABLE_FORMAT = 'mnas-latency-table/1';
+
+/** Canonical key of a layer configuration (two layers with the same key cost the same). */
+export function layerKey(l: LayerPlan): string {
+  const size = `${l.inSize.height}x${l.inSize.width}`;
+  switch (l.kind) {
+    case 'stem':
+    case 'head':
+      return `${l.kind}_c${l.conv.inChannels}_o${l.conv.outChannels}_k${l.conv.kernel}_s${l.conv.stride}_@${size}`;
+    case 'pool':
+      return `pool_c${l.inChannels}_@${size}`;
+    case 'classifier':
+      return `fc_i${l.inFeatures}_o${l.outFeatures}`;
+    case 'block': {
+      const s = l.shortcut;
+      const skip = !s ? 'noskip' : s.kind === 'identity' ? 'id' : `pool${s.downsample ? 'd' : ''}${s.channelChange === 'none' ? '' : s.channelChange === 'zero_pad' ? 'p' : 't'}`;
+      return `${l.op}_c${l.inChannels}_o${l.outChannels}_e${l.expand}_k${l.kernel}_s${l.stride}_se${l.seChannels}_${skip}_@${size}`;
+    }
+  }
+}
+
+/**
+ * The distinct layer configurations of a space, keyed by layerKey. For every block, every
+ * combination of its op/kernel/SE/skip/width with every width of the previous block is decoded
+ * (with the most repeats, so the repeated layer appears too); stem, head, pool and classifier
+ * come from the same decodes.
+ */
+export function distinctLayers(space: SearchSpace): Map<string, LayerPlan> {
+  const decisions = space.decisions();
+  const perBlock = decisions.length / space.skeleton.blocks.length;
+  const kinds = decisions.slice(0, perBlock).map((d) => d.kind);
+  const idx = (b: number, kind: string): number => b * perBlock + kinds.indexOf(kind as (typeof kinds)[number]);
+  const out = new Map<string, LayerPlan>();
+  const add = (l: LayerPlan): void => {
+    const k = layerKey(l);
+    if (!out.has(k)) out.set(k, l);
+  };
+  const base = [...space.defaultDna()];
+  const B = space.skeleton.blocks.length;
+  for (let b = 0; b < B; b++) {
+    const layersIdx = idx(b, 'layers');
+    const choicesOf = (kind: string): number[] => [...Array((decisions[idx(b, kind)] as { choices: readonly unknown[] }).choices.length).keys()];
+    // the layers choice with the most repeats (so layer 1 exists when it can)
+    const layerChoices = (decisions[layersIdx] as { choices: readonly unknown[] }).choices as readonly number[];
+    const most = layerChoices.indexOf(Math.max(...layerChoices));
+    const prevWidths = b === 0 ? [-1] : [...Array((decisions[idx(b - 1, 'filters')] as { choices: readonly unknown[] }).choices.length).keys()];
+    for (const op of choicesOf('conv_op'))
+      for (const k of choicesOf('kernel'))
+        for (const se of choicesOf('se_ratio'))
+          for (const skip of choicesOf('skip'))
+            for (const f of choicesOf('filters'))
+              for (const pf of prevWidths) {
+                const dna = [...base];
+                dna[idx(b, 'conv_op')] = op;
+                dna[idx(b, 'kernel')] = k;
+                dna[idx(b, 'se_ratio')] = se;
+                dna[idx(b, 'skip')] = skip;
+                dna[idx(b, 'filters')] = f;
+                dna[layersIdx] = most;
+                if (pf >= 0) dna[idx(b - 1, 'filters')] = pf;
+                const plan = buildPlan(space.decode(dna));
+                for (const l of plan.layers) {
+                  if (l.kind === 'block' ? l.block === b && l.layer <= 1 : true) add(l);
+                }
+              }
+  }
+  return out;
+}
+
+export interface TableEntry {
+  /** What the layer is, for people reading the table. */
+  kind: LayerPlan['kind'];
+  macs: number;
+  median_ms: number;
+  p10_ms: number;
+  p90_ms: number;
+  runs: number;
+  converged: boolean;
+}
+
+export interface LatencyTable {
+  format: typeof TABLE_FORMAT;
+  space: string;
+  device: DeviceDescription;
+  created: string;
+  protocol: Partial<MeasureProtocol>;
+  /** Median latency of a trivial model: the fixed cost of one session run. */
+  overhead_ms: number;
+  entries: Record<string, TableEntry>;
+  /** Set by calibrate() (predictor.ts). */
+  calibration?: Calibration;
+}
+
+export interface Calibration {
+  /** prediction = intercept_ms + scale * sum over layers of (entry - overhead_ms). */
+  intercept_ms: number;
+  scale: number;
+  models: number;
+  /** Mean absolute % error of the fit on the calibration models themselves. */
+  fit_mape: number;
+  /** The calibration points: [sum of net layer latencies, measured], ms. */
+  points: Array<[number, number]>;
+}
+
+/** A model whose run costs only the session overhead. */
+export function overheadModel(): LatencyModel {
+  const g = new GraphBuilder({ graphName: 'overhead' });
+  g.output(g.relu(g.input('input', [BATCH, 1, 1, 1]), 'relu'), 'output');
+  return { name: 'overhead', onnx: g.toBytes(), inputShape: [1, 1, 1, 1], layers: [] };
+}
+
+export interface ProfileOptions {
+  protocol?: Partial<MeasureProtocol>;
+  /** Called after each layer (done, total, key). */
+  onProgress?: (done: number, total: number, key: string) => void;
+  signal?: AbortSignal;
+  /** Keys already measured (resume): they are kept and not measured again. */
+  previous?: LatencyTable;
+  /** Save the partial table every this many layers (with `out`). */
+  checkpointEvery?: number;
+  out?: string;
+}
+
+/** Measures every distinct layer of `space` on `device`. */
+export async function profileSpace(device: LatencyDevice, space: SearchSpace, o: ProfileOptions = {}): Promise<LatencyTable> {
+  const protocol = { ...PROFILE_PROTOCOL, ...(o.protocol ?? {}) };
+  const layers = [...distinctLayers(space)];
+  const description = await device.describe();
+  if (o.previous && o.previous.device.id !== description.id) {
+    throw new Error(`profile: the previous table was measured on '${o.previous.device.id}', not '${description.id}'`);
+  }
+  const overhead = await device.measure(overheadModel(), { ...protocol, minSeconds: 0.2, maxSeconds: 1 }, o.signal);
+  const table: LatencyTable = {
+    format: TABLE_FORMAT,
+    space: space.name,
+    device: description,
+    created: new Date().toISOString(),
+    protocol,
+    overhead_ms: overhead.median_ms,
+    entries: { ...(o.previous?.entries ?? {}) },
+  };
+  let done = 0;
+  for (const [key, layer] of layers) {
+    if (!table.entries[key]) {
+      const model = layersModel([layer], key, 1);
+      const r = await device.measure(model, protocol, o.signal);
+      table.entries[key] = {
+        kind: layer.kind,
+        macs: costOfLayer(layer).macs,
+        median_ms: r.median_ms,
+        p10_ms: r.p10_ms,
+        p90_ms: r.p90_ms,
+        runs: r.runs,
+        converged: r.converged,
+      };
+      if (o.out && o.checkpointEvery && done % o.checkpointEvery === 0) saveTable(o.out, table);
+    }
+    done++;
+    o.onProgress?.(done, layers.length, key);
+  }
+  return table;
+}
+
+export function saveTable(path: string, table: LatencyTable): string {
+  return saveModel(path, new TextEncoder().encode(`${JSON.stringify(table, null, 1)}\n`));
+}
+
+export function loadTable(path: string): LatencyTable {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`latency table '${path}': ${(e as Error).message}`);
+  }
+  const t = json as Partial<LatencyTable>;
+  if (t?.format !== TABLE_FORMAT || typeof t.entries !== 'object' || !t.device || typeof t.overhead_ms !== 'number') {
+    throw new Error(`latency table '${path}': not a ${TABLE_FORMAT} file`);
+  }
+  return t as LatencyTable;
+}
