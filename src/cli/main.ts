@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './errors.js';
 import { registerInspect } from './inspect.js';
+import { registerLatency } from './latency.js';
 import { registerBench } from './bench.js';
 import { registerDevices } from './devices.js';
 import { registerMeasure } from './measure.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDevices(program);
   registerExport(program);
   registerInspect(program);
+  registerLatency(program);
   registerMeasure(program);
   return program;
 }
