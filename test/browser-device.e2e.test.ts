@@ -7,12 +7,16 @@
  * Correctness only, no timing thresholds (the machine is shared). Needs /usr/bin/chromium.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BrowserDevice, DeviceServer, type BrowserLatencyResult } from '../src/latency/browser/index.js';
 import { DEFAULT_CHROMIUM, launchChromium, type LaunchedBrowser } from '../src/latency/browser/launch.js';
-import { FakeDevice, tinyModel, wsUrl } from '../src/latency/browser/test-helpers.js';
+import { FakeDevice, tinyModel, wsUrl } from '../src/latency/browser/fakes.js';
 import { createDevice } from '../src/latency/registry.js';
+import { repoRoot } from '../src/util/paths.js';
 
 const skip = existsSync(DEFAULT_CHROMIUM) ? false : `no Chromium at ${DEFAULT_CHROMIUM}`;
 const model = tinyModel();
@@ -157,6 +161,48 @@ describe('browser device through the registry, launching its own Chromium', { sk
       assert.equal(r.device.kind, 'browser');
     } finally {
       await device.close();
+    }
+  });
+});
+
+describe('mnas devices serve + mnas measure --device browser (MNAS_BROWSER_URL)', { skip }, () => {
+  it('a page joins the running server; measure sends its job there and prints the browser result', async () => {
+    const main = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-browser-'));
+    const onnxPath = path.join(dir, 'tiny.onnx');
+    writeFileSync(onnxPath, model.onnx);
+    const serve = spawn(process.execPath, [main, 'devices', 'serve', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const served = new Promise<number | null>((resolve) => serve.on('exit', (code) => resolve(code)));
+    let chromium: LaunchedBrowser | undefined;
+    try {
+      let out = '';
+      serve.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const { url } = JSON.parse(out.split('\n')[0] as string) as { url: string };
+      chromium = await launchChromium();
+      await chromium.openPage(url);
+      const measure = spawn(process.execPath, [main, 'measure', onnxPath, '--device', 'browser', '--max-seconds', '1', '--json'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, MNAS_BROWSER_URL: url, MNAS_BROWSER_WAIT: '30' },
+      });
+      let mout = '';
+      let merr = '';
+      measure.stdout.on('data', (b: Buffer) => (mout += b.toString()));
+      measure.stderr.on('data', (b: Buffer) => (merr += b.toString()));
+      const code = await new Promise<number | null>((resolve) => measure.on('exit', (c) => resolve(c)));
+      assert.equal(code, 0, merr);
+      const r = JSON.parse(mout.trimEnd().split('\n').at(-1) as string) as BrowserLatencyResult & { model: string };
+      assert.equal(r.model, 'tiny.onnx');
+      checkStats(r);
+      assert.equal(r.device.kind, 'browser');
+      assert.match(String(r.device.details?.['userAgent']), /HeadlessChrome/);
+      assert.match(out, /"event":"device-joined"/);
+    } finally {
+      await chromium?.close();
+      serve.kill('SIGTERM');
+      assert.equal(await served, 0);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

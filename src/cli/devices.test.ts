@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
-import { FakeDevice } from '../latency/browser/test-helpers.js';
+import { FakeDevice } from '../latency/browser/fakes.js';
 import { repoRoot } from '../util/paths.js';
 import { UsageError } from './errors.js';
 import { registerDevices, serveDevices } from './devices.js';

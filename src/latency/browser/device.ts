@@ -7,16 +7,21 @@
  * start its own in-process one on first use (close() stops it). With its own server and no matching
  * device connected, it prints the join URL through `announce` (stderr by default) and waits up to
  * `waitSeconds` for a device to join; `launch` opens the page in a local headless Chromium instead.
+ * Or pass `url` (the join URL a running `mnas devices serve` printed): jobs then go to that server
+ * over its /control socket (./remote.ts), and its devices stay connected between runs.
  */
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from '../device.js';
 import type { ProtocolOutcome } from '../protocol.js';
 import { launchDevicePage, DEFAULT_CHROMIUM, type LaunchedBrowser } from './launch.js';
 import type { Backend } from './messages.js';
+import { RemoteDeviceServer } from './remote.js';
 import { DeviceServer, type DeviceSelector, type DeviceServerOptions } from './server.js';
 
 export interface BrowserDeviceOptions {
   /** A running server to use (not closed by close()); otherwise one is started on first use. */
   server?: DeviceServer;
+  /** The join URL of a running `mnas devices serve` (http://host:port/?token=...) to send jobs to. */
+  url?: string;
   /** Options for the server this device starts (host, port, token...). */
   serverOptions?: DeviceServerOptions;
   /** Which connected device to use (default: the first idle one). */
@@ -39,7 +44,7 @@ export interface BrowserLatencyResult extends LatencyResult, Pick<ProtocolOutcom
 }
 
 export class BrowserDevice implements LatencyDevice {
-  private serverP?: Promise<DeviceServer>;
+  private serverP?: Promise<DeviceServer | RemoteDeviceServer>;
   private readonly ownsServer: boolean;
   private launched?: Promise<LaunchedBrowser>;
   private announced = false;
@@ -47,16 +52,17 @@ export class BrowserDevice implements LatencyDevice {
 
   constructor(private readonly o: BrowserDeviceOptions = {}) {
     this.ownsServer = !o.server;
+    if (o.server && o.url) throw new RangeError('browser: pass either server or url, not both');
     if (o.server) this.serverP = Promise.resolve(o.server);
     if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1)) throw new RangeError(`browser: threads must be a positive integer, got ${o.threads}`);
   }
 
   /** The server jobs go through (started on first call when this device owns it). */
-  async server(): Promise<DeviceServer> {
+  async server(): Promise<DeviceServer | RemoteDeviceServer> {
     if (this.closed) throw new Error('browser device is closed');
-    this.serverP ??= DeviceServer.start({ queueTimeoutMs: this.waitMs, ...this.o.serverOptions });
+    this.serverP ??= this.o.url ? RemoteDeviceServer.connect(this.o.url) : DeviceServer.start({ queueTimeoutMs: this.waitMs, ...this.o.serverOptions });
     const s = await this.serverP;
-    await this.ensureDevice(s);
+    if (s instanceof DeviceServer) await this.ensureDevice(s);
     return s;
   }
 

@@ -5,12 +5,14 @@
  */
 import type { DeviceOptions } from '../registry.js';
 import { BrowserDevice, type BrowserDeviceOptions } from './device.js';
+import { controlUrl } from './remote.js';
 import type { DeviceServerOptions } from './server.js';
 
 export { BrowserDevice } from './device.js';
 export type { BrowserDeviceOptions, BrowserLatencyResult } from './device.js';
 export { DeviceServer, JobFailedError, tokenMatches } from './server.js';
 export type { ConnectedDevice, DeviceSelector, DeviceServerOptions, JobRequest, JobResult } from './server.js';
+export { RemoteDeviceServer, controlUrl } from './remote.js';
 export { launchChromium, launchDevicePage, DEFAULT_CHROMIUM } from './launch.js';
 export { PROTOCOL_VERSION, deviceMessageSchema, parseDeviceMessage } from './messages.js';
 export type { Backend, DeviceMessage, PageDescription, ServerMessage } from './messages.js';
@@ -34,7 +36,9 @@ function num(name: string, v: string | undefined, min: number, max: number): num
  *   token (MNAS_BROWSER_TOKEN, default random), waitSeconds (MNAS_BROWSER_WAIT, default 120),
  *   deviceId / deviceName (MNAS_BROWSER_DEVICE / MNAS_BROWSER_NAME: selector),
  *   backend (MNAS_BROWSER_BACKEND: wasm | webgpu), launch (MNAS_BROWSER_LAUNCH: 1 for
- *   /usr/bin/chromium headless, or a Chromium path).
+ *   /usr/bin/chromium headless, or a Chromium path),
+ *   url (MNAS_BROWSER_URL: the join URL of a running `mnas devices serve`; jobs go there and
+ *   host/port/token/launch are ignored).
  */
 export function createBrowserDevice(o: DeviceOptions = {}): BrowserDevice {
   const serverOptions: DeviceServerOptions = {};
@@ -45,6 +49,11 @@ export function createBrowserDevice(o: DeviceOptions = {}): BrowserDevice {
   const token = pick(o, 'token', 'MNAS_BROWSER_TOKEN');
   if (token) serverOptions.token = token;
   const opts: BrowserDeviceOptions = { serverOptions };
+  const url = pick(o, 'url', 'MNAS_BROWSER_URL');
+  if (url !== undefined) {
+    controlUrl(url); // fails early on a malformed URL
+    opts.url = url;
+  }
   const wait = num('waitSeconds', pick(o, 'waitSeconds', 'MNAS_BROWSER_WAIT'), 0.001, 86400);
   if (wait !== undefined) opts.waitSeconds = wait;
   const id = pick(o, 'deviceId', 'MNAS_BROWSER_DEVICE');
@@ -56,7 +65,7 @@ export function createBrowserDevice(o: DeviceOptions = {}): BrowserDevice {
     opts.backend = backend;
   }
   const launch = pick(o, 'launch', 'MNAS_BROWSER_LAUNCH') ?? pick(o, 'executablePath', 'MNAS_BROWSER_EXECUTABLE');
-  if (launch !== undefined && launch !== '0' && launch !== 'false') opts.launch = launch === '1' || launch === 'true' ? true : launch;
+  if (url === undefined && launch !== undefined && launch !== '0' && launch !== 'false') opts.launch = launch === '1' || launch === 'true' ? true : launch;
   if (o.threads !== undefined) opts.threads = Number(o.threads);
   return new BrowserDevice(opts);
 }

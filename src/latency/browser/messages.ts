@@ -133,3 +133,46 @@ export function closeReason(s: string): string {
   while (Buffer.byteLength(out, 'utf8') > 123) out = out.slice(0, -1);
   return out;
 }
+
+// ---- controllers: another process (e.g. `mnas measure`) submitting jobs to a running `mnas devices serve` ----
+//
+// WebSocket at /control?token=... (same token). Controller -> server, JSON text frames:
+//   measure {type, id, name, inputShape, arch?, protocol?, backend?, selector?, bytes}  + one binary frame (the ONNX bytes)
+//   cancel  {type, id}
+//   wait    {type, id, selector?, timeoutMs}        resolves when a matching device is connected
+// Server -> controller: result {type, id, result} | device {type, id, device} | error {type, id, message}
+
+/** Largest model a controller may send. */
+export const MAX_CONTROL_BYTES = 512 * 1024 * 1024;
+
+const selectorSchema = z.object({ id: z.string().max(80).optional(), name: z.string().max(80).optional() }).strict();
+const protocolSchema = z
+  .object({
+    warmupRuns: z.number().optional(),
+    warmupSeconds: z.number().optional(),
+    minRuns: z.number().optional(),
+    minSeconds: z.number().optional(),
+    maxRuns: z.number().optional(),
+    relPrecision: z.number().optional(),
+    maxSeconds: z.number().optional(),
+  })
+  .strict();
+
+export const controlMessageSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('measure'),
+      id: jobId,
+      name: shortText(1000),
+      inputShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+      arch: shortText(100_000).optional(),
+      protocol: protocolSchema.optional(),
+      backend: backendSchema.optional(),
+      selector: selectorSchema.optional(),
+      bytes: z.number().int().positive().max(MAX_CONTROL_BYTES),
+    })
+    .strict(),
+  z.object({ type: z.literal('cancel'), id: jobId }).strict(),
+  z.object({ type: z.literal('wait'), id: jobId, selector: selectorSchema.optional(), timeoutMs: z.number().int().positive().max(86_400_000) }).strict(),
+]);
+export type ControlMessage = z.infer<typeof controlMessageSchema>;

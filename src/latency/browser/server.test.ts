@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { closeReason, parseDeviceMessage } from './messages.js';
+import { controlUrl, RemoteDeviceServer } from './remote.js';
 import { DeviceServer, JobFailedError, tokenMatches } from './server.js';
-import { FAKE_DESCRIPTION, FakeDevice, tinyModel, wsUrl } from './test-helpers.js';
+import { FAKE_DESCRIPTION, FakeDevice, tinyModel, wsUrl } from './fakes.js';
 
 const model = tinyModel();
 /** Converges fast on steady times: >= 10 runs and no minimum duration. */
@@ -284,6 +285,69 @@ describe('DeviceServer', () => {
   it('rejects bad jobs up front', async () => {
     await assert.rejects(s.submit({ model: { ...model, inputShape: [1, 1, 0, 28] } }), /inputShape/);
     await assert.rejects(s.submit({ model, protocol: { maxRuns: 5, minRuns: 10 } }), /maxRuns/);
+  });
+});
+
+describe('controllers (RemoteDeviceServer over /control)', () => {
+  let s: DeviceServer;
+  before(async () => {
+    s = await DeviceServer.start({ queueTimeoutMs: 1500 });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  it('maps the join URL to the control socket', () => {
+    assert.equal(controlUrl('http://10.0.0.2:8765/?token=abc_DEF-123'), 'ws://10.0.0.2:8765/control?token=abc_DEF-123');
+    assert.throws(() => controlUrl('http://10.0.0.2:8765/'), /join URL/);
+    assert.throws(() => controlUrl('nope'), /not a URL/);
+  });
+
+  it('submits jobs to a running server, waits for devices, cancels on abort', async () => {
+    await assert.rejects(RemoteDeviceServer.connect(s.url.replace(/token=.*/, 'token=wrong-token-00')), /refused the connection \(HTTP 403: wrong token\)/);
+    const remote = await RemoteDeviceServer.connect(s.url);
+    const waiting = remote.waitForDevice({ name: 'lab-phone' }, 5000);
+    const d = await FakeDevice.connect(wsUrl(s));
+    await d.hello('remote-fake', 'lab-phone');
+    assert.equal((await waiting).id, 'remote-fake');
+    const result = remote.submit({ model: { ...model, arch: 'arch-string' }, protocol: QUICK, selector: { id: 'remote-fake' } });
+    const { model: bytes, job } = await (async () => {
+      const j = await d.nextJob();
+      return { model: j.model, job: j.job };
+    })();
+    assert.deepEqual(new Uint8Array(bytes), model.onnx);
+    assert.equal(job.name, 'tiny-cnn');
+    d.send({ type: 'loaded', job: job.job, backend: 'wasm', loadMs: 1, warmupMs: [], innerRepeats: 1 });
+    d.send({ type: 'runs', job: job.job, times: Array(10).fill(1.5) });
+    d.send({ type: 'done', job: job.job, reason: 'stopped' });
+    const r = await result;
+    assert.equal(r.stats.median_ms, 1.5);
+    assert.equal(r.device.id, 'browser:remote-fake');
+    // abort from the controller side reaches the device as a cancel
+    const ac = new AbortController();
+    const aborted = remote.submit({ model, protocol: QUICK }, ac.signal);
+    const second = await d.nextJob();
+    ac.abort(new Error('stop that'));
+    await assert.rejects(aborted, /stop that/);
+    await d.waitFor((m) => m.type === 'cancel' && m.job === second.job.job);
+    d.send({ type: 'cancelled', job: second.job.job });
+    // errors travel back with their reason
+    await assert.rejects(remote.submit({ model, protocol: { minRuns: 10, maxRuns: 5 } }), /maxRuns/);
+    // a controller that goes away takes its jobs with it
+    const third = remote.submit({ model, protocol: QUICK });
+    const j3 = await d.nextJob();
+    await remote.close();
+    await assert.rejects(third, /connection closed/);
+    await d.waitFor((m) => m.type === 'cancel' && m.job === j3.job.job);
+    await d.close();
+  });
+
+  it('closes a controller that sends a malformed message', async () => {
+    const c = await FakeDevice.connect(s.url.replace('http:', 'ws:').replace('/?token=', '/control?token='));
+    c.send({ type: 'measure', id: 1, name: 'x', inputShape: [1, 2, 3], bytes: 10 });
+    const closed = await c.closed;
+    assert.equal(closed.code, 1008);
+    assert.match(closed.reason, /malformed message: inputShape/);
   });
 });
 

@@ -14,6 +14,9 @@
  * with a reason. The page streams raw run times; the server feeds them to the shared stopping rule
  * (../protocol.ts, ConvergenceTracker, the same as every other device), tells the page to stop once
  * the median is known to the requested precision, and computes the statistics itself.
+ *
+ * Controllers: other processes (`mnas measure` with MNAS_BROWSER_URL) submit jobs over /control
+ * (same token); see RemoteDeviceServer in ./remote.ts.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -27,7 +30,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { DeviceDescription, LatencyModel, MeasureProtocol } from '../device.js';
 import { ConvergenceTracker, medianRelHalfWidth, resolveProtocol, summarize, type ProtocolOutcome, type StopReason } from '../protocol.js';
 import { repoRoot } from '../../util/paths.js';
-import { closeReason, MAX_FRAME_BYTES, parseDeviceMessage, PROTOCOL_VERSION, type Backend, type DeviceMessage, type PageDescription, type ServerMessage } from './messages.js';
+import { closeReason, controlMessageSchema, MAX_CONTROL_BYTES, MAX_FRAME_BYTES, parseDeviceMessage, PROTOCOL_VERSION, type Backend, type ControlMessage, type DeviceMessage, type PageDescription, type ServerMessage } from './messages.js';
 
 export interface DeviceServerOptions {
   /** Interface to bind (default 127.0.0.1; 0.0.0.0 to let phones on the LAN join). */
@@ -201,6 +204,7 @@ export class DeviceServer extends EventEmitter {
   readonly token: string;
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
+  private readonly controlWss: WebSocketServer;
   private readonly conns = new Set<Conn>();
   private readonly queue: Job[] = [];
   private readonly waiters = new Set<() => void>();
@@ -226,6 +230,7 @@ export class DeviceServer extends EventEmitter {
     };
     this.http = http.createServer((req, res) => this.onRequest(req, res));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+    this.controlWss = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_BYTES });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 
@@ -375,7 +380,9 @@ export class DeviceServer extends EventEmitter {
       this.dropConn(c, 1001, 'server shutting down');
     }
     for (const w of [...this.waiters]) w();
+    for (const ws of this.controlWss.clients) ws.close(1001, 'server shutting down');
     this.wss.close();
+    this.controlWss.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
@@ -457,9 +464,65 @@ export class DeviceServer extends EventEmitter {
       socket.destroy();
     };
     if (this.closing) return refuse('503 Service Unavailable', 'server shutting down');
-    if (url.pathname !== '/ws') return refuse('404 Not Found', 'no such endpoint');
+    if (url.pathname !== '/ws' && url.pathname !== '/control') return refuse('404 Not Found', 'no such endpoint');
     if (!tokenMatches(url.searchParams.get('token'), this.token)) return refuse('403 Forbidden', 'bad or missing token');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+    if (url.pathname === '/control') this.controlWss.handleUpgrade(req, socket, head, (ws) => this.onControl(ws));
+    else this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  }
+
+  // ---- controllers ----
+
+  private onControl(ws: WebSocket): void {
+    const jobs = new Map<number, AbortController>();
+    let pending: Extract<ControlMessage, { type: 'measure' }> | undefined;
+    const reply = (msg: unknown) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+    };
+    const fail = (reason: string) => {
+      ws.close(1008, closeReason(reason));
+      setTimeout(() => ws.terminate(), 2000).unref();
+    };
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (isBinary) {
+        if (!pending || buf.length !== pending.bytes) return fail(pending ? `model frame of ${buf.length} bytes, ${pending.bytes} announced` : 'binary frame without a measure message');
+        const m = pending;
+        pending = undefined;
+        if (jobs.has(m.id)) return reply({ type: 'error', id: m.id, message: `job id ${m.id} in use` });
+        const ac = new AbortController();
+        jobs.set(m.id, ac);
+        const model: LatencyModel = { name: m.name, onnx: new Uint8Array(buf), inputShape: m.inputShape, ...(m.arch !== undefined ? { arch: m.arch } : {}) };
+        this.submit({ model, ...(m.protocol ? { protocol: m.protocol } : {}), ...(m.backend ? { backend: m.backend } : {}), ...(m.selector ? { selector: m.selector } : {}) }, ac.signal).then(
+          (result) => reply({ type: 'result', id: m.id, result }),
+          (e: Error) => reply({ type: 'error', id: m.id, message: e.message }),
+        ).finally(() => jobs.delete(m.id));
+        return;
+      }
+      if (pending) return fail('expected the model bytes after measure');
+      let parsed;
+      try {
+        parsed = controlMessageSchema.safeParse(JSON.parse(buf.toString('utf8')));
+      } catch {
+        return fail('message is not JSON');
+      }
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return fail(`malformed message: ${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`);
+      }
+      const m = parsed.data;
+      if (m.type === 'measure') pending = m;
+      else if (m.type === 'cancel') jobs.get(m.id)?.abort(new JobFailedError('cancelled by the controller'));
+      else {
+        this.waitForDevice(m.selector ?? {}, m.timeoutMs).then(
+          (device) => reply({ type: 'device', id: m.id, device }),
+          (e: Error) => reply({ type: 'error', id: m.id, message: e.message }),
+        );
+      }
+    });
+    ws.on('close', () => {
+      for (const ac of jobs.values()) ac.abort(new JobFailedError('controller disconnected'));
+    });
+    ws.on('error', () => {});
   }
 
   // ---- devices ----
@@ -650,7 +713,8 @@ export class DeviceServer extends EventEmitter {
         return;
       }
       const where = job.history.length ? `${job.history.join('; ')}; ` : '';
-      this.settle(job, new JobFailedError(`${where}no browser device${selectorText(job.req.selector)} available within ${Math.round(this.o.queueTimeoutMs / 1000)} s to measure '${job.req.model.name}' (open ${this.url})`));
+      const backend = job.req.backend === 'wasm' ? '' : ` supporting ${job.req.backend}`;
+      this.settle(job, new JobFailedError(`${where}no browser device${selectorText(job.req.selector)}${backend} available within ${Math.round(this.o.queueTimeoutMs / 1000)} s to measure '${job.req.model.name}' (open ${this.url})`));
     }, this.o.queueTimeoutMs);
   }
 
