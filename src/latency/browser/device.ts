@@ -90,6 +90,9 @@ export class BrowserDevice implements LatencyDevice {
       const urls = s.urls().map((u) => this.joinUrl(s, u));
       say(`browser device: open ${urls.length > 1 ? 'one of these URLs' : 'this URL'} on the device to measure on (waiting up to ${Math.round(this.waitMs / 1000)} s):`);
       for (const u of urls) say(`  ${u}`);
+      if (s.host === '127.0.0.1' || s.host === 'localhost') {
+        say('  (only this machine can open it: for a phone set MNAS_BROWSER_HOST=0.0.0.0, or keep `mnas devices serve --host 0.0.0.0` running and set MNAS_BROWSER_URL to its URL)');
+      }
     }
   }
 
