@@ -11,6 +11,7 @@ import { registerBench } from './bench.js';
 import { registerDevices } from './devices.js';
 import { registerMeasure } from './measure.js';
 import { registerExport } from './export.js';
+import { registerSearch } from './search.js';
 // commands: one import per command above, one register call per command below (keep sorted)
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerLatency(program);
   registerMeasure(program);
+  registerSearch(program);
   return program;
 }
 

@@ -40,12 +40,14 @@ export const SearchConfigSchema = z
       .object({
         images: positiveInt.default(10000),
         epochs: positiveInt.default(1),
-        batch: positiveInt.default(64),
-        lr: z.number().positive().finite().default(0.05),
+        /** Batch size and peak learning rate; omitted: the trainer's proxy recipe. */
+        batch: positiveInt.optional(),
+        lr: z.number().positive().finite().optional(),
+        /** libtorch threads for proxy training. */
         threads: positiveInt.default(2),
       })
       .strict()
-      .default({ images: 10000, epochs: 1, batch: 64, lr: 0.05, threads: 2 }),
+      .default({ images: 10000, epochs: 1, threads: 2 }),
     device: z
       .object({
         kind: z.enum(DEVICES).default('ort-cpu'),
@@ -57,6 +59,8 @@ export const SearchConfigSchema = z
       .default({ kind: 'ort-cpu', threads: 1, joinTimeoutS: 300 }),
     /** Where LAT comes from: a real measurement (default), the latency predictor, or MACs (ablations). */
     latencySource: z.enum(LATENCY_SOURCES).default('measured'),
+    /** Latency table (from `mnas latency profile`) for latencySource 'predictor'. */
+    latencyTable: z.string().optional(),
     reward: z
       .object({
         preset: z.enum(['soft', 'hard', 'custom']).default('soft'),
@@ -105,6 +109,9 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
   }
   if (c.reward.preset !== 'custom' && (c.reward.alpha !== undefined || c.reward.beta !== undefined)) {
     throw new Error(`${source}: reward: preset '${c.reward.preset}' fixes alpha and beta; use preset 'custom' to set them`);
+  }
+  if (c.latencySource === 'predictor' && !c.latencyTable) {
+    throw new Error(`${source}: latencyTable is required when latencySource is 'predictor' (make one with mnas latency profile)`);
   }
   if (c.dataset.name !== 'fashion-mnist' && c.dataset.name !== 'synthetic' && !c.dataset.dataDir) {
     throw new Error(`${source}: dataset.dataDir is required for dataset '${c.dataset.name}'`);

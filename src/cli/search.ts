@@ -1,0 +1,370 @@
+/**
+ * `mnas search`: the main job. Proposes architectures with a strategy (PPO by default), trains
+ * each on the proxy task, measures its latency on the target device, rewards ACC x (LAT/T)^w,
+ * and stores every trial in SQLite in the run directory so `--resume DIR` continues after any
+ * crash. Writes the Pareto front, the best architecture, a summary and an HTML report; with
+ * --final-epochs the top-k architectures are fully trained, tested and exported.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadDataset, type DatasetName } from '../data/load.js';
+import { exportOnnx, weightsFromNetwork } from '../model/export.js';
+import { saveModel } from '../model/onnx/save.js';
+import { buildPlan } from '../model/plan.js';
+import { costOfPlan } from '../model/cost.js';
+import { createDevice, type DeviceKind } from '../latency/registry.js';
+import { planToModel } from '../latency/model.js';
+import type { LatencyDevice } from '../latency/device.js';
+import { LatencyPredictor } from '../latency/predictor.js';
+import { parseArch, printArch } from '../space/arch-string.js';
+import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
+import '../search/index.js';
+import '../search/ppo/index.js';
+import { mergeConfig, parseSearchConfig, DEVICES, EVALUATORS, STRATEGIES, type SearchConfig } from '../search/config.js';
+import { LocalPool } from '../search/executor.js';
+import { runSearch, type SearchProgress } from '../search/loop.js';
+import { writeOutputs, type TrialPoint } from '../search/outputs.js';
+import { rewardConfig, type RewardConfig } from '../search/reward.js';
+import { adaptSpace, type Json } from '../search/space-like.js';
+import { createStrategy } from '../search/strategy.js';
+import { ExperimentStore } from '../search/store.js';
+import { syntheticProblemForSpace } from '../search/synthetic-space.js';
+import type { Evaluator } from '../search/evaluator.js';
+import { TrainEvaluator, type LatencyOracle } from '../search/train-evaluator.js';
+import { finalTrain } from '../train/run.js';
+import { saveSafetensors } from '../torch/safetensors.js';
+import { UsageError } from './errors.js';
+import { choiceOption, floatOption, intOption } from './options.js';
+import { Progress } from './progress.js';
+
+interface SearchFlags {
+  config?: string;
+  strategy?: string;
+  evaluator?: string;
+  device?: string;
+  space?: string;
+  targetMs?: number;
+  reward?: string;
+  budget?: number;
+  proxyImages?: number;
+  proxyEpochs?: number;
+  finalEpochs?: number;
+  topK?: number;
+  concurrency?: number;
+  out?: string;
+  resume?: string;
+  seed?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Stored in the run database: the validated config with T resolved. */
+interface RunRecord {
+  config: SearchConfig;
+  reward: RewardConfig;
+  /** How T was obtained. */
+  targetSource: string;
+  optimumReward?: number;
+}
+
+export function registerSearch(program: Command, write: (s: string) => void = (s) => void process.stdout.write(s)): void {
+  program
+    .command('search')
+    .description('search the space for the best accuracy-latency trade-off (MnasNet), resumable after any crash')
+    .option('--config <file>', 'JSON config file (flags override it); unknown keys are errors')
+    .option('--strategy <kind>', `search strategy: ${STRATEGIES.join('|')}`, choiceOption('--strategy', STRATEGIES))
+    .option('--evaluator <kind>', `train (proxy training + latency) or synthetic (closed form, no training)`, choiceOption('--evaluator', EVALUATORS))
+    .option('--device <kind>', `latency device: ${DEVICES.join('|')}`, choiceOption('--device', DEVICES))
+    .option('--space <name>', `search space: ${spaceNames().join('|')}`)
+    .option('--target-ms <T>', 'latency target T in ms (default: the latency of the space default architecture)', floatOption('--target-ms', 1e-6))
+    .option('--reward <kind>', 'soft (alpha = beta = -0.07) or hard (alpha 0, beta -1)', choiceOption('--reward', ['soft', 'hard'] as const))
+    .option('--budget <n>', 'number of trials', intOption('--budget', 1))
+    .option('--proxy-images <n>', 'proxy-training images per trial', intOption('--proxy-images', 1))
+    .option('--proxy-epochs <n>', 'proxy-training epochs per trial', intOption('--proxy-epochs', 1))
+    .option('--final-epochs <n>', 'fully train, test and export the top-k architectures for N epochs', intOption('--final-epochs', 0))
+    .option('--top-k <n>', 'how many architectures --final-epochs trains', intOption('--top-k', 1))
+    .option('--concurrency <n>', 'trials evaluated at once', intOption('--concurrency', 1, 64))
+    .option('--out <dir>', 'run directory (default runs/search-<time>)')
+    .option('--resume <dir>', 'continue the run in DIR with its stored config')
+    .option('--seed <n>', 'random seed', intOption('--seed', 0))
+    .option('--quiet', 'no progress display')
+    .option('--json', 'print one JSON object on the last line')
+    .action(async (flags: SearchFlags) => {
+      const result = await search(flags);
+      if (flags.json) write(`${JSON.stringify(result)}\n`);
+      else write(formatResult(result));
+    });
+}
+
+function flagsToConfig(f: SearchFlags): Record<string, unknown> {
+  return {
+    space: f.space,
+    strategy: f.strategy ? { kind: f.strategy } : undefined,
+    evaluator: f.evaluator,
+    device: f.device ? { kind: f.device } : undefined,
+    reward: f.reward || f.targetMs !== undefined ? { preset: f.reward, targetMs: f.targetMs } : undefined,
+    budget: f.budget,
+    proxy: f.proxyImages !== undefined || f.proxyEpochs !== undefined ? { images: f.proxyImages, epochs: f.proxyEpochs } : undefined,
+    final: f.finalEpochs !== undefined || f.topK !== undefined ? { epochs: f.finalEpochs, topK: f.topK } : undefined,
+    concurrency: f.concurrency,
+    seed: f.seed,
+  };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`search: cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('the top level must be an object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`search: config file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function dropUndefined(v: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(v)) as Record<string, unknown>;
+}
+
+export interface SearchResult {
+  trials: number;
+  done: number;
+  failed: number;
+  best: { arch: string; accuracy: number; latency_ms: number; reward: number; trial: number } | null;
+  pareto: TrialPoint[];
+  out: string;
+  target_ms: number;
+  device: Json;
+  resumed: number;
+  interrupted: boolean;
+  optimum_reward?: number;
+  final?: Json;
+}
+
+async function openDevice(config: SearchConfig): Promise<LatencyDevice> {
+  return createDevice(config.device.kind as DeviceKind, { threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS });
+}
+
+export async function search(flags: SearchFlags): Promise<SearchResult> {
+  const quiet = flags.quiet === true;
+  const log = (line: string) => {
+    if (!quiet) process.stderr.write(`${line}\n`);
+  };
+  let dir: string;
+  let record: RunRecord | undefined;
+  let config: SearchConfig;
+  if (flags.resume) {
+    dir = path.resolve(flags.resume);
+    if (!ExperimentStore.exists(dir)) throw new UsageError(`search: --resume ${flags.resume}: no search run there`);
+    const conflicting = Object.entries(dropUndefined(flagsToConfig({ ...flags, seed: flags.seed }))).map(([k]) => k);
+    if (flags.config || conflicting.length) {
+      throw new UsageError(`search: --resume continues with the stored config; do not pass ${flags.config ? '--config' : `options for ${conflicting.join(', ')}`}`);
+    }
+    const store = ExperimentStore.open(dir, { readonly: true });
+    record = store.config as unknown as RunRecord;
+    store.close();
+    config = parseSearchConfig(record.config, `${dir} (stored config)`);
+  } else {
+    const fromFile = flags.config ? readConfigFile(flags.config) : {};
+    try {
+      config = parseSearchConfig(mergeConfig(fromFile, dropUndefined(flagsToConfig(flags))), flags.config ?? 'search options');
+    } catch (e) {
+      throw new UsageError(`search: ${(e as Error).message}`);
+    }
+    dir = path.resolve(flags.out ?? path.join('runs', `search-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+    if (ExperimentStore.exists(dir)) throw new UsageError(`search: ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
+  }
+  let space: SearchSpace;
+  try {
+    space = getSpace(config.space);
+  } catch (e) {
+    throw new UsageError(`search: ${(e as Error).message}`);
+  }
+  if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new UsageError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
+
+  // ---- evaluator, latency oracle and the target T ----------------------------------------------
+  let evaluator: Evaluator;
+  let device: LatencyDevice | undefined;
+  let deviceInfo: Json = null;
+  let optimumReward: number | undefined;
+  let trainEvaluator: TrainEvaluator | undefined;
+  let reward: RewardConfig;
+  let targetSource: string;
+  const customExponents = config.reward.preset === 'custom' ? { alpha: config.reward.alpha as number, beta: config.reward.beta as number } : undefined;
+  const defaultDna = space.defaultDna();
+  if (config.evaluator === 'synthetic') {
+    const problem = syntheticProblemForSpace(space, { seed: config.seed });
+    const closedForm = problem.evaluator();
+    // accuracy and latency from the closed form; MACs and params are the architecture's real ones
+    evaluator = {
+      evaluate: async (dna, signal, context) => {
+        const r = await closedForm.evaluate(dna, signal, context);
+        if (r.status !== 'done') return r;
+        const cost = costOfPlan(buildPlan(space.decode(dna)));
+        return { ...r, macs: cost.macs, params: cost.params };
+      },
+    };
+    deviceInfo = { id: 'synthetic', kind: 'cost-model', note: 'latency = separable fit of the cost model MACs' };
+    const T = record?.reward.targetMs ?? config.reward.targetMs ?? problem.latencyMs(defaultDna);
+    targetSource = record?.targetSource ?? (config.reward.targetMs !== undefined ? 'given' : 'synthetic latency of the default architecture');
+    reward = rewardConfig(config.reward.preset, T, customExponents);
+    optimumReward = problem.optimum(reward).reward;
+  } else {
+    let oracle: LatencyOracle;
+    if (config.latencySource === 'predictor') {
+      const file = config.latencyTable as string;
+      let table;
+      try {
+        table = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new UsageError(`search: cannot read latency table ${file}: ${(e as Error).message}`);
+      }
+      oracle = { kind: 'predictor', predictor: new LatencyPredictor(table) };
+      deviceInfo = { id: 'predictor', table: file, device: table.device ?? null };
+    } else {
+      log(`search: opening latency device ${config.device.kind}`);
+      device = await openDevice(config);
+      deviceInfo = (await device.describe()) as unknown as Json;
+      if (config.latencySource === 'macs') {
+        const plan = buildPlan(space.decode(defaultDna));
+        const r = await device.measure(planToModel(plan, 'default'));
+        oracle = { kind: 'macs', macsPerMs: costOfPlan(plan).macs / r.median_ms };
+      } else {
+        oracle = { kind: 'measured', device };
+      }
+    }
+    log(`search: loading ${config.dataset.name}`);
+    try {
+      trainEvaluator = await TrainEvaluator.create(space, config, oracle);
+    } catch (e) {
+      await device?.close();
+      throw new UsageError(`search: ${(e as Error).message}`);
+    }
+    evaluator = trainEvaluator;
+    if (record) {
+      reward = record.reward;
+      targetSource = record.targetSource;
+    } else if (config.reward.targetMs !== undefined) {
+      reward = rewardConfig(config.reward.preset, config.reward.targetMs, customExponents);
+      targetSource = 'given';
+    } else {
+      const l = await trainEvaluator.latencyOf(defaultDna);
+      reward = rewardConfig(config.reward.preset, l.ms, customExponents);
+      targetSource = `${config.latencySource} latency of the ${config.space} default architecture`;
+      log(`search: target T = ${l.ms.toFixed(3)} ms (${targetSource})`);
+    }
+  }
+  record ??= { config, reward, targetSource, ...(optimumReward !== undefined ? { optimumReward } : {}) };
+
+  mkdirSync(dir, { recursive: true });
+  const store = ExperimentStore.open(dir, { config: record as unknown as Json });
+  const strategy = createStrategy(config.strategy.kind, adaptSpace(space), { seed: config.seed, ...config.strategy.options });
+  const abort = new AbortController();
+  const onSignal = () => {
+    log('search: interrupted; in-flight trials stay pending for --resume');
+    abort.abort(new Error('interrupted'));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = new Progress({ label: 'search', total: config.budget, silent: quiet });
+  let summary;
+  try {
+    const already = store.count('done') + store.count('failed');
+    if (already > 0) log(`search: resuming ${dir}: ${already} trials finished, ${store.inFlight().length} to re-run`);
+    progress.update(already, '');
+    summary = await runSearch({
+      strategy,
+      evaluator,
+      reward,
+      budget: config.budget,
+      store,
+      executor: new LocalPool(config.concurrency),
+      arch: (dna) => printArch(space.decode(dna)),
+      signal: abort.signal,
+      onProgress: (p: SearchProgress) =>
+        progress.update(p.finished, `best ${p.bestReward?.toFixed(4) ?? '-'} pareto ${p.paretoSize} last ${p.status === 'failed' ? 'failed' : p.reward.toFixed(4)}${p.reused ? ' (reused)' : ''}`),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const trials = store.listTrials();
+  store.close();
+  let final: Json | undefined;
+  const ctx = { title: `mnas search: ${config.space}, ${config.strategy.kind}, ${config.evaluator}`, config: record, reward, device: deviceInfo, ...(optimumReward !== undefined ? { optimumReward } : {}) };
+  let outputs = writeOutputs(dir, trials, ctx);
+  if (!summary.interrupted && config.final.epochs > 0 && config.evaluator === 'train' && outputs.best) {
+    final = await trainFinal(dir, config, outputs.pareto, outputs.best, log);
+    outputs = writeOutputs(dir, trials, { ...ctx, final });
+  }
+  trainEvaluator?.dispose();
+  await device?.close();
+  if (summary.interrupted) process.exitCode = 130;
+  const b = outputs.best;
+  return {
+    trials: outputs.trials,
+    done: outputs.done,
+    failed: outputs.failed,
+    best: b ? { arch: b.arch, accuracy: b.accuracy, latency_ms: b.latency_ms, reward: b.reward, trial: b.trial } : null,
+    pareto: outputs.pareto,
+    out: dir,
+    target_ms: reward.targetMs,
+    device: deviceInfo,
+    resumed: summary.resumed,
+    interrupted: summary.interrupted,
+    ...(optimumReward !== undefined ? { optimum_reward: optimumReward } : {}),
+    ...(final !== undefined ? { final } : {}),
+  };
+}
+
+/** Fully trains the top-k trials by reward, evaluates them on the test set and exports them. */
+async function trainFinal(dir: string, config: SearchConfig, pareto: TrialPoint[], best: TrialPoint, log: (l: string) => void): Promise<Json> {
+  const datasets = loadDataset({ name: config.dataset.name as DatasetName, ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}), seed: config.seed });
+  const candidates = [best, ...pareto.filter((p) => p.arch !== best.arch).sort((a, b) => b.reward - a.reward)].slice(0, config.final.topK);
+  const results: Json[] = [];
+  for (const [rank, c] of candidates.entries()) {
+    const arch = parseArch(c.arch);
+    log(`final ${rank + 1}/${candidates.length}: training trial ${c.trial} for ${config.final.epochs} epochs`);
+    const progress = new Progress({ label: `final ${rank + 1}`, total: config.final.epochs });
+    const r = await finalTrain(arch, datasets, {
+      threads: config.proxy.threads,
+      keepNetwork: true,
+      recipe: { epochs: config.final.epochs, seed: config.seed },
+      onEpoch: (e) => progress.update(e.epoch, `loss ${e.loss.toFixed(4)}`),
+    });
+    if (r.status === 'failed') {
+      results.push({ trial: c.trial, arch: c.arch, status: 'failed', reason: r.reason });
+      continue;
+    }
+    const net = r.network;
+    const sub = path.join(dir, 'final', `${rank + 1}-trial-${c.trial}`);
+    mkdirSync(sub, { recursive: true });
+    let files: string[] = [];
+    if (net) {
+      const plan = buildPlan(arch);
+      const onnxPath = saveModel(path.join(sub, 'model.onnx'), exportOnnx(plan, weightsFromNetwork(net)));
+      const weightsPath = path.join(sub, 'weights.safetensors');
+      saveSafetensors(weightsPath, net.stateDict(), { arch: c.arch });
+      net.dispose();
+      files = [onnxPath, weightsPath];
+    }
+    results.push({ trial: c.trial, arch: c.arch, status: 'done', test_accuracy: r.testAccuracy ?? null, epochs: r.epochs, seconds: r.seconds, files });
+  }
+  return results;
+}
+
+function formatResult(r: SearchResult): string {
+  const lines = [`run: ${r.out}`, `trials: ${r.trials} (${r.done} done, ${r.failed} failed)${r.interrupted ? ' — interrupted, continue with --resume' : ''}`, `target T: ${r.target_ms.toFixed(3)} ms`];
+  if (r.best) lines.push(`best: acc ${(r.best.accuracy * 100).toFixed(2)}%  latency ${r.best.latency_ms.toFixed(3)} ms  reward ${r.best.reward.toFixed(4)}  (trial ${r.best.trial})`, `      ${r.best.arch}`);
+  if (r.optimum_reward !== undefined) lines.push(`known optimum reward: ${r.optimum_reward.toFixed(4)}`);
+  lines.push(`pareto front (${r.pareto.length}):`);
+  for (const p of r.pareto) lines.push(`  acc ${(p.accuracy * 100).toFixed(2)}%  ${p.latency_ms.toFixed(3)} ms  trial ${p.trial}`);
+  lines.push(`report: ${path.join(r.out, 'report.html')}`);
+  return `${lines.join('\n')}\n`;
+}
