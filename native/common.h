@@ -20,6 +20,9 @@ int64_t StoreTensor(at::Tensor t);
 at::Tensor& LookupTensor(int64_t handle, const char* op, const char* arg);
 bool FreeTensor(int64_t handle);
 int64_t LiveTensorCount();
+// Makes libtorch's CPU allocations larger than the available memory fail with an error instead
+// of an OOM kill (see tensor_table.cc).
+void InstallMemoryCheckedAllocator();
 
 int64_t StoreGenerator(at::Generator g);
 at::Generator& LookupGenerator(int64_t handle, const char* op);
