@@ -36,6 +36,7 @@ interface CommonOptions {
 
 interface ProfileOptions extends CommonOptions {
   out?: string;
+  passes: number;
   calibrate: number;
   seed: number;
 }
@@ -78,7 +79,8 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
   common(latency.command('profile'), 'latency profile')
     .description('measure every distinct layer configuration of a space on a device and save the table')
     .option('--out <file>', 'table file (default latency-<space>-<device>.json)')
-    .option('--calibrate <n>', 'random full models measured to calibrate the predictor', intOption('--calibrate', 2, 10000), 20)
+    .option('--calibrate <n>', 'random full models measured to calibrate the predictor', intOption('--calibrate', 2, 10000), 30)
+    .option('--passes <n>', 'passes over all layers (an entry keeps its lowest pass median)', intOption('--passes', 1, 20), 2)
     .option('--seed <n>', 'seed of the calibration models', intOption('--seed', 0), CALIBRATION_SEED)
     .option('--json', 'print one JSON summary on the last line')
     .action(async (o: ProfileOptions) => {
@@ -115,7 +117,7 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
     .requiredOption('--samples <n>', 'random architectures to measure', intOption('--samples', 1, 100000))
     .option('--table <file>', 'latency table (default: profile the space first)')
     .option('--out <file>', 'save the table profiled on the way (when no --table)')
-    .option('--calibrate <n>', 'calibration models when profiling', intOption('--calibrate', 2, 10000), 20)
+    .option('--calibrate <n>', 'calibration models when profiling', intOption('--calibrate', 2, 10000), 30)
     .option('--seed <n>', 'seed of the evaluated architectures', intOption('--seed', 0), EVAL_SEED)
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: EvalOptions) => {
@@ -135,13 +137,15 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
   return latency;
 }
 
-async function profileAndCalibrate(device: LatencyDevice, space: SearchSpace, o: CommonOptions & { calibrate: number; seed: number; out?: string }): Promise<LatencyTable> {
+async function profileAndCalibrate(device: LatencyDevice, space: SearchSpace, o: CommonOptions & { calibrate: number; seed: number; out?: string; passes?: number }): Promise<LatencyTable> {
   const { profileSpace, distinctLayers } = await import('../latency/table.js');
   const { calibrateFrom, measureRandomArchs } = await import('../latency/predictor.js');
-  const total = distinctLayers(space).size;
-  const bar = new Progress({ label: `profile ${space.name}`, total, silent: o.quiet ?? false });
-  if (!o.quiet) bar.log(`profiling ${total} distinct layer configurations of '${space.name}' on ${o.device}`);
+  const distinct = distinctLayers(space).size;
+  const passes = o.passes ?? 2;
+  const bar = new Progress({ label: `profile ${space.name}`, total: distinct * passes, silent: o.quiet ?? false });
+  if (!o.quiet) bar.log(`profiling ${distinct} distinct layer configurations of '${space.name}' on ${o.device}, ${passes} pass(es)`);
   const table = await profileSpace(device, space, {
+    passes,
     onProgress: (done) => bar.update(done),
     ...(o.out ? { out: o.out, checkpointEvery: 200 } : {}),
   });

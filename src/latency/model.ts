@@ -10,11 +10,12 @@ import type { Arch, InputShape } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
 import { resolveArch } from '../space/resolve.js';
 import type { LatencyModel } from './device.js';
-import { planModel } from './layer-onnx.js';
+import { exportOnnx } from '../model/export.js';
 
-/** Whole-network ONNX for a plan, seeded random weights (eval graph, BN folded). */
+/** Whole-network ONNX for a plan (the project's exporter, seeded random weights, BN folded). */
 export function planToModel(plan: NetworkPlan, name: string, seed = 0): LatencyModel {
-  return planModel(plan, name, seed);
+  const { input } = plan;
+  return { name, onnx: exportOnnx(plan, undefined, { seed }), inputShape: [1, input.channels, input.height, input.width], arch: printArch(plan.arch) };
 }
 
 export function archToModel(arch: Arch, name = printArch(arch), seed = 0): LatencyModel {

@@ -108,13 +108,28 @@ export async function measureRandomArchs(
   return out;
 }
 
+/**
+ * Weighted least squares on relative errors, then once more without the points whose relative
+ * residual is beyond 3 robust standard deviations (1.4826 MAD): one calibration model measured
+ * during a burst of contention must not tilt the line for all the others.
+ */
+export function robustFit(points: ReadonlyArray<readonly [number, number]>): { intercept: number; scale: number } {
+  const fit = (ps: ReadonlyArray<readonly [number, number]>) => fitLine(ps.map((p) => p[0]), ps.map((p) => p[1]), ps.map((p) => 1 / (p[1] * p[1])));
+  const first = fit(points);
+  if (points.length < 6) return first;
+  const res = points.map(([x, y]) => (first.intercept + first.scale * x - y) / y);
+  const med = [...res].sort((a, b) => a - b)[res.length >> 1] as number;
+  const mad = [...res.map((r) => Math.abs(r - med))].sort((a, b) => a - b)[res.length >> 1] as number;
+  const limit = 3 * 1.4826 * mad;
+  const kept = points.filter((_, i) => Math.abs((res[i] as number) - med) <= limit || limit === 0);
+  return kept.length >= Math.max(3, points.length / 2) ? fit(kept) : first;
+}
+
 /** Fits the table's calibration on measured full models (returns it and stores it in the table). */
 export function calibrateFrom(table: LatencyTable, measured: readonly MeasuredArch[]): Calibration {
   const p = new LatencyPredictor({ ...table, calibration: undefined });
   const points: Array<[number, number]> = measured.map((m) => [p.netLayerSum(buildPlan(m.arch)), m.measured_ms]);
-  const xs = points.map((q) => q[0]);
-  const ys = points.map((q) => q[1]);
-  const { intercept, scale } = fitLine(xs, ys, ys.map((y) => 1 / (y * y)));
+  const { intercept, scale } = robustFit(points);
   const fitMape = points.reduce((a, [x, y]) => a + Math.abs(intercept + scale * x - y) / y, 0) / points.length;
   const calibration: Calibration = { intercept_ms: intercept, scale, models: points.length, fit_mape: fitMape, points };
   table.calibration = calibration;

@@ -1,0 +1,172 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { costOfLayer } from '../model/cost.js';
+import { buildPlan } from '../model/plan.js';
+import { parseArch } from '../space/arch-string.js';
+import { SearchSpace } from '../space/space.js';
+import type { Skeleton } from '../space/skeleton.js';
+import { Rng } from '../util/rng.js';
+import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult } from './device.js';
+import { OrtCpuDevice } from './ort-cpu.js';
+import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MissingLayerError, robustFit } from './predictor.js';
+import { distinctLayers, layerKey, loadTable, profileSpace, saveTable } from './table.js';
+
+const TINY: Skeleton = {
+  name: 'tiny',
+  description: 'test space: 8x8x1, two blocks',
+  input: { height: 8, width: 8, channels: 1 },
+  classes: 4,
+  stem: { filters: 8, stride: 1 },
+  head: 0,
+  blocks: [
+    { width: 8, layers: 1, stride: 1 },
+    { width: 16, layers: 1, stride: 2 },
+  ],
+};
+const ONE_BLOCK: Skeleton = { ...TINY, name: 'one', blocks: [{ width: 16, layers: 2, stride: 2 }] };
+
+const OVERHEAD = 0.01;
+const INTERCEPT = 0.05;
+const SCALE = 1.3;
+const layerMs = (macs: number): number => 0.002 + macs * 1e-6;
+
+/** Deterministic device: layers cost layerMs(macs) + OVERHEAD, whole models INTERCEPT + SCALE * sum(layerMs). */
+class FakeDevice implements LatencyDevice {
+  measured = 0;
+  async describe(): Promise<DeviceDescription> {
+    return { id: 'fake', kind: 'ort-cpu', cpu: 'test', runtime: 'fake', runtimeVersion: '0', threads: 1 };
+  }
+  async measure(model: LatencyModel): Promise<LatencyResult> {
+    this.measured++;
+    let ms: number;
+    if (model.layers) ms = OVERHEAD + model.layers.reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
+    else ms = INTERCEPT + SCALE * buildPlan(parseArch(model.arch as string)).layers.reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
+    return { median_ms: ms, p10_ms: ms, p90_ms: ms, mean_ms: ms, cv: 0, runs: 10, converged: true, seconds: 0.001, device: await this.describe() };
+  }
+  async close(): Promise<void> {}
+}
+
+test('distinctLayers: exactly the layer configs of every arch of a one-block space', () => {
+  const space = new SearchSpace(ONE_BLOCK);
+  const brute = new Set<string>();
+  const n = space.decisions().map((d) => d.choices.length);
+  const total = n.reduce((a, b) => a * b, 1);
+  for (let i = 0; i < total; i++) {
+    let r = i;
+    const dna = n.map((c) => {
+      const v = r % c;
+      r = Math.floor(r / c);
+      return v;
+    });
+    for (const l of buildPlan(space.decode(dna)).layers) brute.add(layerKey(l));
+  }
+  const keys = new Set(distinctLayers(space).keys());
+  assert.deepEqual([...keys].sort(), [...brute].sort());
+});
+
+test('distinctLayers covers every layer of random archs of a two-block space', () => {
+  const space = new SearchSpace(TINY);
+  const keys = new Set(distinctLayers(space).keys());
+  const rng = new Rng(5);
+  for (let i = 0; i < 500; i++) {
+    for (const l of buildPlan(space.decode(space.sample(rng))).layers) assert.ok(keys.has(layerKey(l)), `missing ${layerKey(l)}`);
+  }
+});
+
+test('layerKey separates what changes the cost and merges what does not', () => {
+  const a = buildPlan(parseArch('in8x8x1_cls4_stem8s1_head0:r1_k3_s22_e6_i8_o16')).layers[1]!;
+  const b = buildPlan(parseArch('in8x8x1_cls4_stem8s1_head0:r1_k3_s22_e6_i8_o16_noskip')).layers[1]!;
+  const c = buildPlan(parseArch('in8x8x1_cls4_stem8s1_head0:r1_k3_s22_e6_i8_o16_poolskip')).layers[1]!;
+  const d = buildPlan(parseArch('in8x8x1_cls4_stem8s1_head0:r1_k5_s22_e6_i8_o16')).layers[1]!;
+  assert.equal(layerKey(a), layerKey(b)); // identity skip cannot apply at stride 2: same layer as noskip
+  assert.notEqual(layerKey(a), layerKey(c));
+  assert.notEqual(layerKey(a), layerKey(d));
+  assert.match(layerKey(c), /^mbconv_c8_o16_e6_k3_s2_se0_pooldp_@8x8$/);
+});
+
+test('profile + calibrate on a fake device recovers the overhead, intercept and scale exactly', async () => {
+  const space = new SearchSpace(TINY);
+  const device = new FakeDevice();
+  const table = await profileSpace(device, space, { passes: 2 });
+  const distinct = distinctLayers(space).size;
+  assert.equal(Object.keys(table.entries).length, distinct);
+  assert.equal(device.measured, 2 * distinct + 2); // two passes + one overhead model per pass
+  assert.equal(table.overhead_ms, OVERHEAD);
+  assert.equal(table.space, 'tiny');
+  assert.equal(table.device.id, 'fake');
+  for (const e of Object.values(table.entries)) assert.deepEqual(e.pass_medians?.length, 2);
+
+  const measured = await measureRandomArchs(device, space, 8, 1);
+  const cal = calibrateFrom(table, measured);
+  assert.ok(Math.abs(cal.intercept_ms - INTERCEPT) < 1e-9, `intercept ${cal.intercept_ms}`);
+  assert.ok(Math.abs(cal.scale - SCALE) < 1e-9, `scale ${cal.scale}`);
+  assert.ok(cal.fit_mape < 1e-9);
+
+  const report = evaluatePredictor(new LatencyPredictor(table), await measureRandomArchs(device, space, 20, 2));
+  assert.equal(report.samples, 20);
+  assert.equal(report.within_10pct, 1);
+  assert.ok(report.mean_abs_pct_error < 1e-6);
+
+  // uncalibrated: overhead + sum of (layer - overhead) = exactly what isolated layers add up to
+  const raw = new LatencyPredictor({ ...table, calibration: undefined });
+  const plan = buildPlan(measured[0]!.arch);
+  const expected = OVERHEAD + plan.layers.reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
+  assert.ok(Math.abs(raw.predict(plan) - expected) < 1e-12);
+
+  const dir = mkdtempSync(join(tmpdir(), 'mnas-table-'));
+  try {
+    const file = saveTable(join(dir, 'sub', 't.json'), table);
+    const back = loadTable(file);
+    assert.deepEqual(back, JSON.parse(JSON.stringify(table)));
+    assert.throws(() => loadTable(join(dir, 'missing.json')), /latency table/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.throws(() => new LatencyPredictor(table).predict(parseArch('in8x8x1_cls4_stem8s1_head0:r1_k7_s11_e1_i8_o8')), MissingLayerError);
+});
+
+test('profileSpace keeps the lowest pass median (noise only adds time)', async () => {
+  const space = new SearchSpace(ONE_BLOCK);
+  let call = 0;
+  const device = new FakeDevice();
+  const base = device.measure.bind(device);
+  device.measure = async (m) => {
+    const r = await base(m);
+    call++;
+    // every third measurement is disturbed
+    return call % 3 === 0 ? { ...r, median_ms: r.median_ms * 2 } : r;
+  };
+  const table = await profileSpace(device, space, { passes: 2 });
+  for (const [key, l] of distinctLayers(space)) {
+    const e = table.entries[key]!;
+    assert.ok(Math.abs(e.median_ms - (OVERHEAD + layerMs(costOfLayer(l).macs))) < 1e-12, key);
+  }
+});
+
+test('fitLine and robustFit: exact lines, weights, and one outlier ignored', () => {
+  const xs = [1, 2, 3, 4, 5, 6, 7, 8];
+  const ys = xs.map((x) => 0.5 + 2 * x);
+  const f = fitLine(xs, ys);
+  assert.ok(Math.abs(f.intercept - 0.5) < 1e-12 && Math.abs(f.scale - 2) < 1e-12);
+  const pts = xs.map((x, i) => [x, i === 3 ? 3 * (ys[i] as number) : (ys[i] as number)] as const);
+  const r = robustFit(pts);
+  assert.ok(Math.abs(r.intercept - 0.5) < 1e-9 && Math.abs(r.scale - 2) < 1e-9, JSON.stringify(r));
+  assert.throws(() => fitLine([1], [1]), /at least 2/);
+});
+
+test('a real ort-cpu table on a few layer configs predicts a positive latency', async () => {
+  const space = new SearchSpace(TINY);
+  const device = new OrtCpuDevice();
+  const arch = space.decode(space.defaultDna());
+  const plan = buildPlan(arch);
+  const layers = plan.layers.map((l) => [layerKey(l), l] as [string, (typeof plan.layers)[number]]);
+  const table = await profileSpace(device, space, { passes: 1, layers, protocol: { minRuns: 6, maxSeconds: 0.05 } });
+  assert.equal(Object.keys(table.entries).length, new Set(layers.map(([k]) => k)).size);
+  assert.ok(table.overhead_ms > 0);
+  for (const e of Object.values(table.entries)) assert.ok(e.median_ms > 0 && e.runs >= 6);
+  const predicted = new LatencyPredictor(table).predict(arch);
+  assert.ok(predicted > 0 && Number.isFinite(predicted));
+});
