@@ -82,9 +82,12 @@ export class RegularizedEvolution extends BaseStrategy {
   }
 }
 
+/** Defaults sized for searches of tens to hundreds of trials (Real et al. used P=100, S=25 at 20K). */
+export const EVOLUTION_DEFAULTS = { populationSize: 20, sampleSize: 5 } as const;
+
 registerStrategy('evolution', (space, o) => {
-  const p = o['populationSize'];
-  const s = o['sampleSize'];
-  if (typeof p !== 'number' || typeof s !== 'number') throw new Error('evolution: options need populationSize and sampleSize');
+  const p = o['populationSize'] ?? EVOLUTION_DEFAULTS.populationSize;
+  const s = o['sampleSize'] ?? EVOLUTION_DEFAULTS.sampleSize;
+  if (typeof p !== 'number' || typeof s !== 'number') throw new Error('evolution: populationSize and sampleSize must be numbers');
   return new RegularizedEvolution(space, { seed: o.seed, populationSize: p, sampleSize: s });
 });

@@ -1,0 +1,155 @@
+/**
+ * `mnas search` end to end, as a user runs it: the JSON result and run outputs, bad input exit
+ * codes, and crash safety — the process is killed with SIGKILL mid-run and `--resume DIR`
+ * continues with no trial lost, duplicated or re-trained, the strategy resuming its own stream.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../src/util/paths.js';
+import { ExperimentStore } from '../src/search/store.js';
+
+const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'mnas-search-e2e-'));
+
+function mnas(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
+}
+
+function trialsOf(dir: string) {
+  const store = ExperimentStore.open(dir, { readonly: true });
+  try {
+    return store.listTrials();
+  } finally {
+    store.close();
+  }
+}
+
+function countFinished(dir: string): number {
+  if (!ExperimentStore.exists(dir)) return 0;
+  try {
+    const store = ExperimentStore.open(dir, { readonly: true });
+    try {
+      return store.count('done') + store.count('failed');
+    } finally {
+      store.close();
+    }
+  } catch {
+    return 0; // the database is being created
+  }
+}
+
+/** Starts a search and SIGKILLs it once `after` trials have finished; resolves when it is dead. */
+async function killAfter(args: string[], dir: string, after: number): Promise<void> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 240_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    if (countFinished(dir) >= after) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(child.exitCode, null, 'the search ended before it could be killed; make the budget larger');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+test('synthetic search prints the result JSON and writes the Pareto front, best, summary and report', () => {
+  const out = path.join(tmp(), 'run');
+  const r = mnas(['search', '--evaluator', 'synthetic', '--strategy', 'random', '--budget', '40', '--seed', '3', '--out', out, '--quiet', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const j = lastJson(r.stdout);
+  assert.equal(j['trials'], 40);
+  assert.equal(j['out'], out);
+  const best = j['best'] as { arch: string; accuracy: number; latency_ms: number; reward: number };
+  assert.ok(best.arch.startsWith('in28x28x1_cls10'));
+  assert.ok(best.reward > 0 && best.reward <= (j['optimum_reward'] as number) + 1e-12);
+  const pareto = j['pareto'] as { accuracy: number; latency_ms: number }[];
+  assert.ok(pareto.length >= 1);
+  for (let i = 1; i < pareto.length; i++) {
+    // sorted by latency, and each point must buy accuracy with its extra latency
+    assert.ok(pareto[i]!.latency_ms >= pareto[i - 1]!.latency_ms);
+    assert.ok(pareto[i]!.accuracy > pareto[i - 1]!.accuracy);
+  }
+  for (const f of ['pareto.json', 'best.json', 'summary.json', 'report.html', 'mnas.db']) assert.ok(existsSync(path.join(out, f)), f);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /<svg[^>]*>/);
+  assert.ok((html.match(/<svg/g) ?? []).length >= 3, 'Pareto, reward and MACs plots');
+  assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'pareto.json'), 'utf8')), pareto);
+});
+
+test('bad search input exits 2 with a message naming the problem', () => {
+  const dir = tmp();
+  const bad = path.join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ proxy: { image: 10 } }));
+  let r = mnas(['search', '--config', bad, '--out', path.join(dir, 'a')]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /proxy: unknown key 'image'/);
+  r = mnas(['search', '--budget', 'many']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--budget must be an integer/);
+  r = mnas(['search', '--resume', path.join(dir, 'nothing-here')]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /no search run there/);
+  r = mnas(['search', '--space', 'nope', '--evaluator', 'synthetic', '--out', path.join(dir, 'b')]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /nope/);
+});
+
+test('PPO search killed with SIGKILL resumes to exactly the uninterrupted run', async () => {
+  const base = tmp();
+  const args = (out: string) => ['search', '--evaluator', 'synthetic', '--strategy', 'ppo', '--budget', '120', '--seed', '5', '--out', out, '--quiet'];
+  const whole = path.join(base, 'whole');
+  assert.equal(mnas(args(whole)).status, 0);
+  const cut = path.join(base, 'cut');
+  await killAfter(args(cut), cut, 30);
+  const before = trialsOf(cut).length;
+  assert.ok(before < 120, `killed too late (${before} trials)`);
+  const r = mnas(['search', '--resume', cut, '--quiet', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(lastJson(r.stdout)['trials'], 120);
+  const a = trialsOf(whole), b = trialsOf(cut);
+  assert.deepEqual(b.map((t) => t.id), a.map((t) => t.id));
+  assert.deepEqual(b.map((t) => t.dna), a.map((t) => t.dna), 'the strategy continued its own stream');
+  assert.deepEqual(b.map((t) => t.reward), a.map((t) => t.reward));
+});
+
+test('training search killed with SIGKILL mid-trial: resume loses, duplicates and re-trains nothing', async () => {
+  const dir = tmp();
+  const config = path.join(dir, 'tiny.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dataset: { name: 'synthetic', validationImages: 300 },
+      proxy: { images: 300, epochs: 1, batch: 50, threads: 1 },
+      strategy: { kind: 'evolution' },
+      budget: 5,
+      seed: 1,
+    }),
+  );
+  const out = path.join(dir, 'run');
+  await killAfter(['search', '--config', config, '--out', out, '--quiet'], out, 2);
+  const beforeKill = trialsOf(out);
+  const finishedBefore = beforeKill.filter((t) => t.status === 'done' || t.status === 'failed');
+  assert.ok(finishedBefore.length >= 2);
+  const r = mnas(['search', '--resume', out, '--quiet', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const after = trialsOf(out);
+  assert.deepEqual(after.map((t) => t.id), [0, 1, 2, 3, 4], 'every trial once, none lost');
+  assert.ok(after.every((t) => t.status === 'done' || t.status === 'failed'));
+  for (const t of finishedBefore) {
+    const now = after.find((x) => x.id === t.id)!;
+    assert.equal(now.attempts, t.attempts, `trial ${t.id} was finished before the kill and must not be re-trained`);
+    assert.equal(now.finishedAt, t.finishedAt);
+    assert.equal(now.accuracy, t.accuracy);
+  }
+  for (const t of after) if (t.status === 'done' && t.reusedFrom === null) assert.ok(t.accuracy! >= 0 && t.latencyMs! > 0);
+  assert.equal(lastJson(r.stdout)['trials'], 5);
+});
