@@ -1,0 +1,228 @@
+/**
+ * Training an architecture end to end: build the network (seeded), put the data in libtorch,
+ * run the loop, evaluate. Two entry points over one implementation:
+ *
+ * - `proxyTrain`: the search's inner loop. Trains on a seeded subset (default 10K images) of
+ *   the official training set for a few epochs (default 1) and scores on the fixed seeded
+ *   validation split held out from the TRAINING set; never touches the test set.
+ * - `finalTrain`: the full recipe on the whole training set (or all but a validation hold-out,
+ *   if asked), then accuracy on the official test set.
+ *
+ * Both resolve to a `TrainResult`: `{status: 'done', ...}` or, when training diverges,
+ * `{status: 'failed', reason}`. They reject only on bad input, on an abort (with the signal's
+ * reason) or on engine errors.
+ */
+import { defaultAugmentation, NO_AUGMENTATION, type AugmentationOptions } from '../data/augmentation.js';
+import type { DataSplit, Dataset, TrainTestDatasets } from '../data/dataset.js';
+import { makeDataSplit, type SplitOptions } from '../data/split.js';
+import { buildNetwork } from '../model/builder.js';
+import type { Network } from '../model/network.js';
+import { withGlobal, type Arch } from '../space/arch.js';
+import { printArch } from '../space/arch-string.js';
+import { manualSeed, setNumThreads } from '../torch/index.js';
+import { evaluate } from './evaluate.js';
+import { DEFAULT_PROXY_SUBSET, FINAL_RECIPE, PROXY_RECIPE, validateRecipe, type TrainRecipe } from './recipe.js';
+import { TensorDataset } from './tensor-data.js';
+import { trainLoop, type EpochSummary, type TrainProgress } from './trainer.js';
+
+export interface TrainRunOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: TrainProgress) => void;
+  /** After each epoch; `validation` is set when `evaluateEachEpoch` is on and there is a validation split. */
+  readonly onEpoch?: (e: EpochSummary & { readonly validation?: { accuracy: number; loss: number } }) => void;
+  /** Evaluate on the validation split after every epoch (costs one pass over it per epoch). */
+  readonly evaluateEachEpoch?: boolean;
+  /** Evaluate on the official test set at the end. */
+  readonly evaluateTest?: boolean;
+  /** Intra-op threads of libtorch for this process (default: leave as is). */
+  readonly threads?: number;
+  /** Return the trained network in the result (the caller then owns and must dispose it). */
+  readonly keepNetwork?: boolean;
+  /** The pool (training set) already in libtorch, to reuse across runs; not disposed. */
+  readonly poolTensors?: TensorDataset;
+  /** Loss-curve resolution (steps per point). */
+  readonly curveEvery?: number;
+}
+
+interface RunInfo {
+  /** The trained architecture (with recipe overrides of dropout / BN momentum) as an arch string. */
+  readonly arch: string;
+  readonly params: number;
+  readonly dataset: string;
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Training images per epoch. */
+  readonly trainImages: number;
+  readonly validationImages: number;
+  /** Optimizer steps taken. */
+  readonly steps: number;
+  /** Mean training loss per `lossCurveEvery` steps. */
+  readonly lossCurve: readonly number[];
+  readonly lossCurveEvery: number;
+  readonly epochLoss: readonly number[];
+  /** Wall-clock seconds of the whole run (setup, training, evaluation). */
+  readonly seconds: number;
+  /** Seconds inside the training loop. */
+  readonly trainSeconds: number;
+  /** Training throughput: images / trainSeconds. */
+  readonly trainImagesPerSecond: number;
+}
+
+export interface TrainDone extends RunInfo {
+  readonly status: 'done';
+  /** On the validation split held out from the training set; absent when there is none. */
+  readonly valAccuracy?: number;
+  readonly valLoss?: number;
+  /** On the official test set, when evaluated. */
+  readonly testAccuracy?: number;
+  readonly testLoss?: number;
+  /** Present with keepNetwork: the trained network, owned by the caller. */
+  readonly network?: Network;
+}
+
+export interface TrainFailed extends RunInfo {
+  readonly status: 'failed';
+  readonly reason: string;
+}
+
+export type TrainResult = TrainDone | TrainFailed;
+
+/** Checks that the architecture's input and classes fit the dataset. */
+export function checkArchFitsData(arch: Arch, data: Pick<Dataset, 'name' | 'height' | 'width' | 'channels' | 'classes'>): void {
+  const i = arch.global.input;
+  if (i.height !== data.height || i.width !== data.width || i.channels !== data.channels) {
+    throw new Error(`train: the architecture takes ${i.height}x${i.width}x${i.channels} images but ${data.name} has ${data.height}x${data.width}x${data.channels}`);
+  }
+  if (arch.global.classes !== data.classes) {
+    throw new Error(`train: the architecture has ${arch.global.classes} classes but ${data.name} has ${data.classes}`);
+  }
+}
+
+function resolveAugmentation(recipe: TrainRecipe, data: Dataset): AugmentationOptions | undefined {
+  const a = recipe.augmentation === 'default' ? defaultAugmentation(data) : recipe.augmentation === 'none' ? NO_AUGMENTATION : recipe.augmentation;
+  if (a.flip && !data.allowsHorizontalFlip) throw new Error(`train: ${data.name} does not allow horizontal flips (they change labels)`);
+  return a.padding === 0 && !a.flip ? undefined : a;
+}
+
+/** Trains `arch` on `split.train` with `recipe`; scores on `split.validation` (if any) and optionally the test set. */
+export async function trainArch(arch: Arch, split: DataSplit, recipeIn: TrainRecipe, options: TrainRunOptions = {}): Promise<TrainResult> {
+  const started = performance.now();
+  const recipe = validateRecipe(recipeIn);
+  checkArchFitsData(arch, split.pool);
+  if (options.evaluateTest) checkArchFitsData(arch, split.test);
+  const augmentation = resolveAugmentation(recipe, split.pool);
+  const trained = withGlobal(arch, {
+    ...(recipe.bnMomentum !== undefined ? { bnMomentum: recipe.bnMomentum } : {}),
+    ...(recipe.dropout !== undefined ? { dropout: recipe.dropout } : {}),
+  });
+  if (options.threads !== undefined) setNumThreads(options.threads);
+  options.signal?.throwIfAborted();
+
+  manualSeed(recipe.seed); // dropout draws from libtorch's global generator
+  const net = buildNetwork(trained, { seed: recipe.seed, init: recipe.init, channelsLast: recipe.channelsLast });
+  const pool = options.poolTensors ?? new TensorDataset(split.pool);
+  let test: TensorDataset | undefined;
+  let keep = false;
+  const memoryFormat = recipe.channelsLast ? 'channels_last' : 'contiguous';
+  const evalOptions = { batchSize: recipe.evalBatchSize, memoryFormat, ...(options.signal ? { signal: options.signal } : {}) } as const;
+  let lastValidation: { accuracy: number; loss: number } | undefined;
+  try {
+    const loop = await trainLoop(net, pool, split.train, recipe, augmentation, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.curveEvery !== undefined ? { curveEvery: options.curveEvery } : {}),
+      onEpoch: async (e) => {
+        let validation: { accuracy: number; loss: number } | undefined;
+        if (options.evaluateEachEpoch && split.validation.length > 0) {
+          validation = await evaluate(net, pool, split.validation, evalOptions);
+          if (e.epoch === e.epochs) lastValidation = validation;
+        }
+        options.onEpoch?.({ ...e, ...(validation ? { validation } : {}) });
+      },
+    });
+    const info = (): RunInfo => ({
+      arch: printArch(trained),
+      params: net.parameterCount(),
+      dataset: split.pool.name,
+      epochs: recipe.epochs,
+      batchSize: recipe.batchSize,
+      trainImages: split.train.length,
+      validationImages: split.validation.length,
+      steps: loop.steps,
+      lossCurve: loop.lossCurve,
+      lossCurveEvery: loop.lossCurveEvery,
+      epochLoss: loop.epochLoss,
+      seconds: (performance.now() - started) / 1000,
+      trainSeconds: loop.trainSeconds,
+      trainImagesPerSecond: loop.trainSeconds > 0 ? loop.images / loop.trainSeconds : 0,
+    });
+    if (loop.status === 'failed') return { status: 'failed', reason: loop.reason, ...info() };
+    const val = lastValidation ?? (split.validation.length > 0 ? await evaluate(net, pool, split.validation, evalOptions) : undefined);
+    let tst: { accuracy: number; loss: number } | undefined;
+    if (options.evaluateTest) {
+      test = new TensorDataset(split.test);
+      tst = await evaluate(net, test, undefined, evalOptions);
+    }
+    keep = options.keepNetwork === true;
+    return {
+      status: 'done',
+      ...(val ? { valAccuracy: val.accuracy, valLoss: val.loss } : {}),
+      ...(tst ? { testAccuracy: tst.accuracy, testLoss: tst.loss } : {}),
+      ...info(),
+      ...(keep ? { network: net } : {}),
+    };
+  } finally {
+    test?.dispose();
+    if (pool !== options.poolTensors) pool.dispose();
+    if (!keep) net.dispose();
+  }
+}
+
+export interface ProxyTrainOptions extends TrainRunOptions {
+  /** Proxy-training images drawn from the training set minus validation (default 10,000, or all that remain if fewer). */
+  readonly subset?: number;
+  /** Default 1. */
+  readonly epochs?: number;
+  /** Validation images held out from the training set (default: split.ts's, 10,000 for Fashion-MNIST). */
+  readonly validationSize?: number;
+  /** Seed of the split (fixed for a whole search so every trial is scored on the same images; default 0). */
+  readonly splitSeed?: number;
+  /** Recipe fields to change from PROXY_RECIPE. */
+  readonly recipe?: Partial<TrainRecipe>;
+}
+
+/** The split proxyTrain uses for these options. */
+export function proxySplit(datasets: TrainTestDatasets, options: Pick<ProxyTrainOptions, 'subset' | 'validationSize' | 'splitSeed'> = {}): DataSplit {
+  const probe = makeDataSplit(datasets, {
+    seed: options.splitSeed ?? 0,
+    ...(options.validationSize !== undefined ? { validationSize: options.validationSize } : {}),
+    proxyTrainSize: 0,
+  });
+  const available = datasets.train.count - probe.validation.length;
+  const subset = options.subset ?? Math.min(DEFAULT_PROXY_SUBSET, available);
+  const splitOptions: SplitOptions = { seed: options.splitSeed ?? 0, validationSize: probe.validation.length, proxyTrainSize: subset };
+  return makeDataSplit(datasets, splitOptions);
+}
+
+/** Proxy training: subset of the training set, few epochs, accuracy on the held-out validation split. */
+export function proxyTrain(arch: Arch, data: TrainTestDatasets | DataSplit, options: ProxyTrainOptions = {}): Promise<TrainResult> {
+  const split = 'pool' in data ? data : proxySplit(data, options);
+  if (split.validation.length === 0) throw new Error('proxyTrain: the split has no validation images to score on');
+  const recipe: TrainRecipe = { ...PROXY_RECIPE, ...options.recipe, ...(options.epochs !== undefined ? { epochs: options.epochs } : {}) };
+  return trainArch(arch, split, recipe, { ...options, evaluateTest: false });
+}
+
+export interface FinalTrainOptions extends TrainRunOptions {
+  /** Hold this many training images out for validation (default 0: train on all of them). */
+  readonly validationSize?: number;
+  readonly splitSeed?: number;
+  /** Recipe fields to change from FINAL_RECIPE. */
+  readonly recipe?: Partial<TrainRecipe>;
+}
+
+/** Final training: the full recipe on the training set, then test accuracy. */
+export function finalTrain(arch: Arch, datasets: TrainTestDatasets, options: FinalTrainOptions = {}): Promise<TrainResult> {
+  const split = makeDataSplit(datasets, { seed: options.splitSeed ?? 0, validationSize: options.validationSize ?? 0 });
+  const recipe: TrainRecipe = { ...FINAL_RECIPE, ...options.recipe };
+  return trainArch(arch, split, recipe, { evaluateTest: true, ...options });
+}
