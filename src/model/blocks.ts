@@ -3,7 +3,7 @@
  * the network plan (plan.ts), which fixes every width, stride and parameter name.
  */
 import {
-  add, avgPool2d, BatchNorm2d, Conv2d, Layer, linear, mean, mul, pad, relu, reshape, sigmoid, slice,
+  add, avgPool2d, BatchNorm2d, Conv2d, Layer, linear, mean, mul, pad, relu, relu_, reshape, sigmoid, slice,
   type Generator, type InitScheme, type Tensor,
 } from '../torch/index.js';
 import type { BlockLayerPlan, ConvBnPlan, ShortcutPlan, SqueezeExcitePlan } from './plan.js';
@@ -34,7 +34,8 @@ export class ConvBn extends Layer {
 
   forward(x: Tensor): Tensor {
     const y = this.bn.forward(this.conv.forward(x));
-    return this.relu ? relu(y) : y;
+    // in place, as PyTorch's ReLU(inplace=True): batch norm's backward does not need its output
+    return this.relu ? relu_(y) : y;
   }
 }
 
