@@ -12,6 +12,7 @@ import { registerDevices } from './devices.js';
 import { registerMeasure } from './measure.js';
 import { registerExport } from './export.js';
 import { registerSearch } from './search.js';
+import { registerTrain } from './train.js';
 // commands: one import per command above, one register call per command below (keep sorted)
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerLatency(program);
   registerMeasure(program);
   registerSearch(program);
+  registerTrain(program);
   return program;
 }
 

@@ -4,3 +4,4 @@ export * from './tensor-data.js';
 export * from './evaluate.js';
 export * from './trainer.js';
 export * from './run.js';
+export * from './bn-calibration.js';

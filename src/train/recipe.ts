@@ -60,6 +60,11 @@ export interface TrainRecipe {
   readonly maxLoss: number;
   /** Batch size of evaluation passes (no effect on results). */
   readonly evalBatchSize: number;
+  /**
+   * After training, recompute BN running statistics from this many training images (0 = keep
+   * the running averages). On for the proxy task, whose few steps leave stale statistics.
+   */
+  readonly bnRecalibrationImages: number;
 }
 
 /**
@@ -89,6 +94,7 @@ export const FINAL_RECIPE: TrainRecipe = Object.freeze({
   channelsLast: false,
   maxLoss: 1e3,
   evalBatchSize: 500,
+  bnRecalibrationImages: 0,
 });
 
 /** Proxy-task defaults (the search's inner loop): one epoch on a 10K subset, short warm-up. */
@@ -96,6 +102,7 @@ export const PROXY_RECIPE: TrainRecipe = Object.freeze({
   ...FINAL_RECIPE,
   epochs: 1,
   warmupEpochs: 0.1,
+  bnRecalibrationImages: 1024,
 });
 
 export const DEFAULT_PROXY_SUBSET = 10_000;
@@ -118,6 +125,7 @@ export function validateRecipe(r: TrainRecipe): TrainRecipe {
   int('batchSize', 1);
   int('evalBatchSize', 1);
   int('seed', 0);
+  int('bnRecalibrationImages', 0);
   if (!OPTIMIZER_NAMES.includes(r.optimizer)) fail('optimizer', `one of ${OPTIMIZER_NAMES.join(', ')}`, r.optimizer);
   if (!SCHEDULE_NAMES.includes(r.schedule)) fail('schedule', `one of ${SCHEDULE_NAMES.join(', ')}`, r.schedule);
   num('lr', 0, Number.MAX_VALUE, true);

@@ -20,6 +20,8 @@ import type { Network } from '../model/network.js';
 import { withGlobal, type Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
 import { manualSeed, setNumThreads } from '../torch/index.js';
+import { planEpoch } from '../data/batches.js';
+import { recalibrateBatchNorm } from './bn-calibration.js';
 import { evaluate } from './evaluate.js';
 import { DEFAULT_PROXY_SUBSET, FINAL_RECIPE, PROXY_RECIPE, validateRecipe, type TrainRecipe } from './recipe.js';
 import { TensorDataset } from './tensor-data.js';
@@ -157,6 +159,11 @@ export async function trainArch(arch: Arch, split: DataSplit, recipeIn: TrainRec
       trainImagesPerSecond: loop.trainSeconds > 0 ? loop.images / loop.trainSeconds : 0,
     });
     if (loop.status === 'failed') return { status: 'failed', reason: loop.reason, ...info() };
+    if (recipe.bnRecalibrationImages > 0) {
+      const order = planEpoch(split.train, recipe.epochs, { batchSize: recipe.batchSize, seed: recipe.seed }).order;
+      recalibrateBatchNorm(net, pool, order.subarray(0, Math.min(order.length, recipe.bnRecalibrationImages)), recipe.batchSize, memoryFormat);
+      lastValidation = undefined;
+    }
     const val = lastValidation ?? (split.validation.length > 0 ? await evaluate(net, pool, split.validation, evalOptions) : undefined);
     let tst: { accuracy: number; loss: number } | undefined;
     if (options.evaluateTest) {
