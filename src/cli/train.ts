@@ -12,15 +12,16 @@
  * otherwise. With --json the last line of stdout is one JSON object: val_accuracy (null without
  * a validation split), test_accuracy (null when not evaluated), epochs, seconds, train_img_s and
  * the rest of the run's record. A diverged run prints its reason and exits 1 (status "failed"
- * in the JSON). Bad input exits 2.
+ * in the JSON) and exits 1. Bad input exits 2.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { DataFileError } from '../data/data-file-error.js';
 import type { DataSplit, TrainTestDatasets } from '../data/dataset.js';
 import { DATASET_NAMES, loadDataset } from '../data/load.js';
 import { defaultValidationSize, makeDataSplit } from '../data/split.js';
+import { exportOnnx, weightsFromNetwork } from '../model/export.js';
 import { withGlobal, type Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
 import { resolveArch } from '../space/resolve.js';
@@ -60,23 +61,31 @@ export interface TrainCliOptions {
   json?: boolean;
   quiet?: boolean;
   save?: string;
+  onnx?: string;
 }
 
 export interface TrainCliIo {
   stdout: Writer;
   /** Where progress goes (default process.stderr). */
   stderr?: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean; columns?: number };
-  /** Set when the command ends; 1 for a failed (diverged) run. */
-  setExitCode?: (code: number) => void;
 }
 
 const defaultIo = (): TrainCliIo => ({
   stdout: (text) => void process.stdout.write(text),
   stderr: process.stderr,
-  setExitCode: (code) => {
-    process.exitCode = code;
-  },
 });
+
+/**
+ * Thrown by the command after it has printed a failed (diverged) run, so that the process
+ * exits 1. Its stack is just the message: the failure is the run's, not a bug.
+ */
+export class TrainFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainFailedError';
+    this.stack = message;
+  }
+}
 
 export function registerTrain(program: Command, io: TrainCliIo = defaultIo()): Command {
   return program
@@ -109,9 +118,11 @@ export function registerTrain(program: Command, io: TrainCliIo = defaultIo()): C
     .option('--json', 'print one JSON object on the last line of stdout')
     .option('--quiet', 'no progress output')
     .option('--save <file>', 'save the trained weights as safetensors')
+    .option('--onnx <file>', 'export the trained network as ONNX (BN folded, eval mode)')
     .action(async (spec: string, o: TrainCliOptions) => {
       const code = await runTrainCommand(spec, o, io);
-      if (code !== 0) io.setExitCode?.(code);
+      // main.ts maps any error other than a UsageError to exit code 1
+      if (code !== 0) throw new TrainFailedError('train: the run failed (see the reason above)');
     });
 }
 
@@ -219,7 +230,7 @@ export async function runTrainCommand(spec: string, o: TrainCliOptions, io: Trai
     threads: o.threads ?? availableParallelism(),
     evaluateTest,
     evaluateEachEpoch: o.evalEachEpoch === true,
-    keepNetwork: o.save !== undefined,
+    keepNetwork: o.save !== undefined || o.onnx !== undefined,
     onProgress: (p) =>
       progress.update(p.globalStep, `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} lr ${p.lr.toPrecision(3)} ${p.imagesPerSecond.toFixed(0)} img/s`),
     onEpoch: (e) =>
@@ -231,6 +242,11 @@ export async function runTrainCommand(spec: string, o: TrainCliOptions, io: Trai
     if (result.status === 'done' && o.save !== undefined && result.network) {
       saveSafetensors(o.save, result.network.stateDict(), { arch: result.arch, format: 'mnas' });
       log(`saved weights to ${o.save}`);
+    }
+    if (result.status === 'done' && o.onnx !== undefined && result.network) {
+      const bytes = exportOnnx(result.network.plan, weightsFromNetwork(result.network));
+      writeFileSync(o.onnx, bytes);
+      log(`exported ONNX to ${o.onnx} (${bytes.byteLength} bytes)`);
     }
   } finally {
     if (result.status === 'done') result.network?.dispose();
@@ -260,6 +276,7 @@ export async function runTrainCommand(spec: string, o: TrainCliOptions, io: Trai
     recipe: { ...recipe },
     seed: recipe.seed,
     ...(o.save !== undefined && result.status === 'done' ? { weights: o.save } : {}),
+    ...(o.onnx !== undefined && result.status === 'done' ? { onnx: o.onnx } : {}),
   };
   if (o.json) {
     io.stdout(`${JSON.stringify(record)}\n`);
