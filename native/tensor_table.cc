@@ -401,6 +401,17 @@ Napi::Value IsContiguous(const Args& a) {
   return Napi::Boolean::New(a.env(), a.Tensor(0, "tensor").is_contiguous(a.Format(1, "format")));
 }
 
+// A copy with the canonical strides of `format`, even where size-1 dimensions make the tensor
+// already count as contiguous in it (contiguous() would return it unchanged): convolutions pick
+// their memory format from these strides, as PyTorch's module.to(memory_format=...) arranges.
+Napi::Value Restride(const Args& a) {
+  at::NoGradGuard ng;
+  const at::Tensor& t = a.Tensor(0, "tensor");
+  at::Tensor out = at::empty(t.sizes(), t.options().memory_format(a.Format(1, "format")));
+  out.copy_(t);
+  return Ret(a.env(), out);
+}
+
 Napi::Value Contiguous(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").contiguous(a.Format(1, "format"))); }
 Napi::Value Clone(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").clone()); }
 Napi::Value Detach(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").detach()); }
@@ -548,6 +559,7 @@ void RegisterTensorFunctions(Napi::Env env, Napi::Object exports) {
   MNAS_EXPORT(exports, "setRequiresGrad", SetRequiresGrad);
   MNAS_EXPORT(exports, "isContiguous", IsContiguous);
   MNAS_EXPORT(exports, "contiguous", Contiguous);
+  MNAS_EXPORT(exports, "restride", Restride);
   MNAS_EXPORT(exports, "clone", Clone);
   MNAS_EXPORT(exports, "detach", Detach);
   MNAS_EXPORT(exports, "toDtype", ToDtype);

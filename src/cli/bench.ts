@@ -29,7 +29,7 @@ export function registerBench(program: Command): void {
     .option('--batch <n>', 'batch size', intOption('--batch', 1, 65536), 64)
     .option('--images <n>', 'images per epoch', intOption('--images', 1), 2048)
     .option('--epochs <n>', 'timed epochs (median reported)', intOption('--epochs', 1, 1000), 5)
-    .option('--channels-last', 'use channels_last memory (NHWC) for activations and conv weights', false)
+    .option('--channels-last', 'use channels_last memory (NHWC) for activations and conv weights (default, as the PyTorch peer)', true)
     .option('--no-channels-last', 'use contiguous NCHW memory')
     .option('--seed <n>', 'random seed', intOption('--seed', 0), 0)
     .option('--json', 'print one JSON object on the last line')

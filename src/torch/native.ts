@@ -32,6 +32,7 @@ export interface NativeTorch {
   setRequiresGrad(t: Handle, value: boolean): void;
   isContiguous(t: Handle, format: MemoryFormat): boolean;
   contiguous(t: Handle, format: MemoryFormat): Handle;
+  restride(t: Handle, format: MemoryFormat): Handle;
   clone(t: Handle): Handle;
   detach(t: Handle): Handle;
   toDtype(t: Handle, dtype: NativeDtype): Handle;

@@ -169,6 +169,12 @@ export class Tensor {
     return new Tensor(native().contiguous(this.handle, format));
   }
 
+  /** A copy with the canonical strides of `format`, even where size-1 dims make this tensor
+   * already contiguous in it (as PyTorch's tensor.to(memory_format=...)). */
+  restride(format: MemoryFormat): Tensor {
+    return new Tensor(native().restride(this.handle, format));
+  }
+
   to(dtype: Dtype): Tensor {
     return new Tensor(native().toDtype(this.handle, dtype));
   }

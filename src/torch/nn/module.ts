@@ -127,11 +127,15 @@ export abstract class Module {
     });
   }
 
-  /** Converts 4-D parameters to channels_last memory (as PyTorch's module.to(memory_format)). */
+  /**
+   * Converts 4-D parameters to channels_last memory, as PyTorch's module.to(memory_format=...):
+   * always restrided, because a weight like [C, 1, 3, 3] counts as channels_last-contiguous with
+   * NCHW strides, and convolutions choose their layout from the strides.
+   */
   toChannelsLast(): this {
     for (const [n, p] of [...this.paramMap]) {
-      if (p.rank === 4 && !p.isContiguous('channels_last')) {
-        const q = tidy(() => p.detach().contiguous('channels_last'));
+      if (p.rank === 4) {
+        const q = tidy(() => p.detach().restride('channels_last'));
         this.replaceParameter(n, q);
       }
     }
