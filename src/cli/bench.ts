@@ -3,21 +3,12 @@
  * Compare with PyTorch by alternating runs: `node dist/bench/train-vs-pytorch.js`.
  */
 import type { Command } from 'commander';
-import { runTrainSpeed } from '../bench/train-speed.js';
+import { runTrainSpeed, type TrainSpeedOptions } from '../bench/train-speed.js';
 import { hasPreset, presetNames } from '../space/presets.js';
 import { UsageError } from './errors.js';
 import { intOption } from './options.js';
 
-interface BenchTrainOptions {
-  preset: string;
-  threads: number;
-  batch: number;
-  images: number;
-  epochs: number;
-  channelsLast: boolean;
-  seed: number;
-  json?: boolean;
-}
+type BenchTrainOptions = Omit<TrainSpeedOptions, 'onEpoch'> & { json?: boolean };
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks of the engine');

@@ -20,7 +20,6 @@ import { LatencyPredictor } from '../latency/predictor.js';
 import { parseArch, printArch } from '../space/arch-string.js';
 import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
 import '../search/index.js';
-import '../search/ppo/index.js';
 import { mergeConfig, parseSearchConfig, DEVICES, EVALUATORS, STRATEGIES, type SearchConfig } from '../search/config.js';
 import { LocalPool } from '../search/executor.js';
 import { runSearch, type SearchProgress } from '../search/loop.js';

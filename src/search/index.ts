@@ -1,6 +1,6 @@
 /**
  * Public entry of the search package. Importing it registers the built-in strategies
- * ('random', 'evolution') with createStrategy().
+ * ('random', 'evolution', 'ppo') with createStrategy().
  */
 export * from './space-like.js';
 export * from './reward.js';
