@@ -153,3 +153,34 @@ test('training search killed with SIGKILL mid-trial: resume loses, duplicates an
   for (const t of after) if (t.status === 'done' && t.reusedFrom === null) assert.ok(t.accuracy! >= 0 && t.latencyMs! > 0);
   assert.equal(lastJson(r.stdout)['trials'], 5);
 });
+
+test('--final-epochs trains the best architecture on the full training set, tests and exports it', async () => {
+  const dir = tmp();
+  const config = path.join(dir, 'tiny.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dataset: { name: 'synthetic', validationImages: 300 },
+      proxy: { images: 300, epochs: 1, batch: 50, threads: 1 },
+      strategy: { kind: 'random' },
+      budget: 2,
+      final: { epochs: 1, topK: 1 },
+    }),
+  );
+  const out = path.join(dir, 'run');
+  const r = mnas(['search', '--config', config, '--out', out, '--quiet', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const j = lastJson(r.stdout);
+  const final = j['final'] as { status: string; test_accuracy: number; files: string[]; arch: string }[];
+  assert.equal(final.length, 1);
+  assert.equal(final[0]!.status, 'done');
+  assert.equal(final[0]!.arch, (j['best'] as { arch: string }).arch);
+  assert.ok(final[0]!.test_accuracy >= 0 && final[0]!.test_accuracy <= 1);
+  assert.equal(final[0]!.files.length, 2);
+  for (const f of final[0]!.files) assert.ok(existsSync(f), f);
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(final[0]!.files.find((f) => f.endsWith('.onnx'))!);
+  const y = await session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 28 * 28), [2, 1, 28, 28]) });
+  assert.deepEqual(y['logits']!.dims, [2, 10]);
+  assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /Final training/);
+});

@@ -32,6 +32,7 @@ import { syntheticProblemForSpace } from '../search/synthetic-space.js';
 import type { Evaluator } from '../search/evaluator.js';
 import { TrainEvaluator, type LatencyOracle } from '../search/train-evaluator.js';
 import { finalTrain } from '../train/run.js';
+import { FINAL_RECIPE } from '../train/recipe.js';
 import { saveSafetensors } from '../torch/safetensors.js';
 import { UsageError } from './errors.js';
 import { choiceOption, floatOption, intOption } from './options.js';
@@ -331,29 +332,37 @@ async function trainFinal(dir: string, config: SearchConfig, pareto: TrialPoint[
     const arch = parseArch(c.arch);
     log(`final ${rank + 1}/${candidates.length}: training trial ${c.trial} for ${config.final.epochs} epochs`);
     const progress = new Progress({ label: `final ${rank + 1}`, total: config.final.epochs });
-    const r = await finalTrain(arch, datasets, {
-      threads: config.proxy.threads,
-      keepNetwork: true,
-      recipe: { epochs: config.final.epochs, seed: config.seed },
-      onEpoch: (e) => progress.update(e.epoch, `loss ${e.loss.toFixed(4)}`),
-    });
-    if (r.status === 'failed') {
-      results.push({ trial: c.trial, arch: c.arch, status: 'failed', reason: r.reason });
-      continue;
+    try {
+      const r = await finalTrain(arch, datasets, {
+        threads: config.proxy.threads,
+        keepNetwork: true,
+        // short final runs get a proportionally short warm-up (the recipe's is one epoch)
+        recipe: { epochs: config.final.epochs, seed: config.seed, warmupEpochs: Math.min(FINAL_RECIPE.warmupEpochs, config.final.epochs / 10) },
+        onEpoch: (e) => progress.update(e.epoch, `loss ${e.loss.toFixed(4)}`),
+      });
+      if (r.status === 'failed') {
+        results.push({ trial: c.trial, arch: c.arch, status: 'failed', reason: r.reason });
+        continue;
+      }
+      const net = r.network;
+      const sub = path.join(dir, 'final', `${rank + 1}-trial-${c.trial}`);
+      mkdirSync(sub, { recursive: true });
+      let files: string[] = [];
+      if (net) {
+        try {
+          const onnxPath = saveModel(path.join(sub, 'model.onnx'), exportOnnx(buildPlan(arch), weightsFromNetwork(net)));
+          const weightsPath = path.join(sub, 'weights.safetensors');
+          saveSafetensors(weightsPath, net.stateDict(), { arch: c.arch });
+          files = [onnxPath, weightsPath];
+        } finally {
+          net.dispose();
+        }
+      }
+      results.push({ trial: c.trial, arch: c.arch, status: 'done', test_accuracy: r.testAccuracy ?? null, epochs: r.epochs, seconds: r.seconds, files });
+    } catch (e) {
+      // the search results stand; a final training that cannot run is reported, not fatal
+      results.push({ trial: c.trial, arch: c.arch, status: 'failed', reason: (e as Error).message });
     }
-    const net = r.network;
-    const sub = path.join(dir, 'final', `${rank + 1}-trial-${c.trial}`);
-    mkdirSync(sub, { recursive: true });
-    let files: string[] = [];
-    if (net) {
-      const plan = buildPlan(arch);
-      const onnxPath = saveModel(path.join(sub, 'model.onnx'), exportOnnx(plan, weightsFromNetwork(net)));
-      const weightsPath = path.join(sub, 'weights.safetensors');
-      saveSafetensors(weightsPath, net.stateDict(), { arch: c.arch });
-      net.dispose();
-      files = [onnxPath, weightsPath];
-    }
-    results.push({ trial: c.trial, arch: c.arch, status: 'done', test_accuracy: r.testAccuracy ?? null, epochs: r.epochs, seconds: r.seconds, files });
   }
   return results;
 }
