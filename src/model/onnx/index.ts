@@ -4,5 +4,5 @@ export type { AveragePoolOptions, ConvOptions, Dim, DType, Float32Tensor, GemmOp
 export { foldConvBn, foldLinearBn } from './fold.js';
 export type { BatchNormParams, FoldedLayer } from './fold.js';
 export { saveModel } from './save.js';
-export { decodeModel, DEFAULT_OPSET, IR_VERSION, onnxProtoPath, PRODUCER_NAME, SUPPORTED_OPSETS } from './proto.js';
+export { decodeModel, DEFAULT_OPSET, IR_VERSION, PRODUCER_NAME, SUPPORTED_OPSETS } from './proto.js';
 export type { Opset } from './proto.js';

@@ -1,15 +1,12 @@
 /**
- * Loads the vendored ONNX protobuf schema (onnx.proto, proto2, from the onnx repository) with
- * protobufjs and encodes/decodes ModelProto messages. No hand-written protobuf encoding.
- *
- * The .proto file is not copied to dist/ by tsc, so it is resolved from the source tree:
- * repoRoot() (the folder holding package.json) + src/model/onnx/onnx.proto. This works from both
- * src/ and the compiled dist/src/.
+ * Encodes and decodes ONNX ModelProto messages with the npm package onnx-proto (protobufjs code
+ * generated from the official onnx.proto). No hand-written protobuf encoding.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import protobuf from 'protobufjs';
-import { repoRoot } from '../../util/paths.js';
+import { createRequire } from 'node:module';
+import type { onnx as OnnxNamespace } from 'onnx-proto';
+
+// onnx-proto is CommonJS and assigns its namespace at run time, which ESM named imports miss.
+const { onnx } = createRequire(import.meta.url)('onnx-proto') as { onnx: typeof OnnxNamespace };
 
 /** ONNX IR version written into every model (IR 8 = ONNX 1.10+, read by all current runtimes). */
 export const IR_VERSION = 8;
@@ -25,34 +22,12 @@ export const DataType = { FLOAT: 1, INT64: 7 } as const;
 /** AttributeProto.AttributeType values used by mnas. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
-/** Absolute path of the vendored onnx.proto in the source tree. */
-export function onnxProtoPath(): string {
-  return path.join(repoRoot(), 'src', 'model', 'onnx', 'onnx.proto');
-}
-
-let cachedRoot: protobuf.Root | undefined;
-
-/** The parsed ONNX schema (loaded once per process). */
-export function onnxRoot(): protobuf.Root {
-  if (!cachedRoot) {
-    const file = onnxProtoPath();
-    if (!fs.existsSync(file)) throw new Error(`onnx: schema file missing at ${file}`);
-    cachedRoot = protobuf.loadSync(file);
-  }
-  return cachedRoot;
-}
-
-/** The protobufjs type for onnx.ModelProto. */
-export function modelProtoType(): protobuf.Type {
-  return onnxRoot().lookupType('onnx.ModelProto');
-}
-
 /**
  * Encodes a plain ModelProto object (protobufjs camelCase field names, e.g. `irVersion`,
  * `opsetImport`, `rawData`) to bytes, after protobufjs verification.
  */
 export function encodeModelObject(model: Record<string, unknown>): Uint8Array {
-  const T = modelProtoType();
+  const T = onnx.ModelProto;
   const message = T.fromObject(model);
   const problem = T.verify(message);
   if (problem) throw new Error(`onnx: invalid ModelProto: ${problem}`);
@@ -63,6 +38,6 @@ export function encodeModelObject(model: Record<string, unknown>): Uint8Array {
 
 /** Decodes ModelProto bytes to a plain object (camelCase fields, int64 as JS numbers, bytes as Buffer). */
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
-  const T = modelProtoType();
+  const T = onnx.ModelProto;
   return T.toObject(T.decode(bytes), { longs: Number, enums: Number, defaults: false, arrays: true }) as Record<string, unknown>;
 }

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { BATCH, GraphBuilder } from './graph.js';
-import { onnxProtoPath } from './proto.js';
 import { saveModel } from './save.js';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mnas-onnx-'));
@@ -49,14 +48,5 @@ describe('saveModel', () => {
     fs.mkdirSync(dir);
     assert.throws(() => saveModel(dir, tinyModel(1)));
     assert.deepEqual(fs.readdirSync(tmpRoot).filter((n) => n.endsWith('.tmp')), []);
-  });
-});
-
-describe('onnx.proto', () => {
-  it('is the vendored proto2 schema, found from the source tree', () => {
-    const text = fs.readFileSync(onnxProtoPath(), 'utf8');
-    assert.match(text, /SPDX-License-Identifier: Apache-2.0/);
-    assert.match(text, /syntax = "proto2";/);
-    assert.match(text, /message ModelProto/);
   });
 });
