@@ -4,8 +4,8 @@
  * (summary.json) and a self-contained HTML report with its plots inlined as SVG (report.html).
  * All are derived from the stored trials, so they can be rebuilt at any time.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../util/write-atomic.js';
 import { escapeXml, scatterSvg, type ScatterPoint } from '../latency/svg.js';
 import { paretoFront } from './pareto.js';
 import type { RewardConfig } from './reward.js';
@@ -56,12 +56,6 @@ export function summarize(trials: readonly TrialRecord[]): SearchOutputs {
   return { trials: trials.length, done: points.length, failed: trials.filter((t) => t.status === 'failed').length, best, pareto };
 }
 
-function writeAtomic(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 export interface ReportContext {
   title: string;
@@ -76,13 +70,13 @@ export interface ReportContext {
 export function writeOutputs(dir: string, trials: readonly TrialRecord[], ctx: ReportContext): SearchOutputs & { files: string[] } {
   const s = summarize(trials);
   const files = ['pareto.json', 'best.json', 'summary.json', 'report.html'].map((f) => path.join(dir, f));
-  writeAtomic(files[0] as string, `${JSON.stringify(s.pareto, null, 2)}\n`);
-  writeAtomic(files[1] as string, `${JSON.stringify(s.best, null, 2)}\n`);
-  writeAtomic(
+  writeFileAtomic(files[0] as string, `${JSON.stringify(s.pareto, null, 2)}\n`);
+  writeFileAtomic(files[1] as string, `${JSON.stringify(s.best, null, 2)}\n`);
+  writeFileAtomic(
     files[2] as string,
     `${JSON.stringify({ trials: s.trials, done: s.done, failed: s.failed, reward: ctx.reward, device: ctx.device, best: s.best, pareto: s.pareto, optimum_reward: ctx.optimumReward, final: ctx.final }, null, 2)}\n`,
   );
-  writeAtomic(files[3] as string, renderReport(trials, s, ctx));
+  writeFileAtomic(files[3] as string, renderReport(trials, s, ctx));
   return { ...s, files };
 }
 

@@ -3,8 +3,8 @@
  * header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {..}}, then the raw
  * little-endian data. PyTorch users read our weights with safetensors.torch.load_file.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/write-atomic.js';
 import { float64Tensor, int64Tensor, tensor, uint8Tensor } from './creation.js';
 import type { Tensor } from './tensor.js';
 
@@ -122,10 +122,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
 
 /** Writes atomically (temp file + rename), so a crash never leaves a half-written file. */
 export function saveSafetensors(file: string, tensors: ReadonlyMap<string, Tensor>, metadata: Record<string, string> = {}): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodeSafetensors(tensors, metadata));
-  renameSync(tmp, file);
+  writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 
 export function loadSafetensors(file: string): SafetensorsFile {
