@@ -47,6 +47,13 @@ function countFinished(dir: string): number {
   }
 }
 
+/** A training search small enough for a test (synthetic images, 300 per trial), written to dir. */
+function tinyTrainingConfig(dir: string, rest: Record<string, unknown>): string {
+  const file = path.join(dir, 'tiny.json');
+  writeFileSync(file, JSON.stringify({ dataset: { name: 'synthetic', validationImages: 300 }, proxy: { images: 300, epochs: 1, batch: 50, threads: 1 }, ...rest }));
+  return file;
+}
+
 /** Starts a search and SIGKILLs it once `after` trials have finished; resolves when it is dead. */
 async function killAfter(args: string[], dir: string, after: number): Promise<void> {
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: 'ignore' });
@@ -123,17 +130,7 @@ test('PPO search killed with SIGKILL resumes to exactly the uninterrupted run', 
 
 test('training search killed with SIGKILL mid-trial: resume loses, duplicates and re-trains nothing', async () => {
   const dir = tmp();
-  const config = path.join(dir, 'tiny.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      dataset: { name: 'synthetic', validationImages: 300 },
-      proxy: { images: 300, epochs: 1, batch: 50, threads: 1 },
-      strategy: { kind: 'evolution' },
-      budget: 5,
-      seed: 1,
-    }),
-  );
+  const config = tinyTrainingConfig(dir, { strategy: { kind: 'evolution' }, budget: 5, seed: 1 });
   const out = path.join(dir, 'run');
   await killAfter(['search', '--config', config, '--out', out, '--quiet'], out, 2);
   const beforeKill = trialsOf(out);
@@ -156,17 +153,7 @@ test('training search killed with SIGKILL mid-trial: resume loses, duplicates an
 
 test('--final-epochs trains the best architecture on the full training set, tests and exports it', async () => {
   const dir = tmp();
-  const config = path.join(dir, 'tiny.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      dataset: { name: 'synthetic', validationImages: 300 },
-      proxy: { images: 300, epochs: 1, batch: 50, threads: 1 },
-      strategy: { kind: 'random' },
-      budget: 2,
-      final: { epochs: 1, topK: 1 },
-    }),
-  );
+  const config = tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 2, final: { epochs: 1, topK: 1 } });
   const out = path.join(dir, 'run');
   const r = mnas(['search', '--config', config, '--out', out, '--quiet', '--json']);
   assert.equal(r.status, 0, r.stderr);

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.js';
 import { RandomSearch } from './random-search.js';
 import { RegularizedEvolution } from './evolution.js';
-import { createStrategy, strategyKinds, type BaseStrategy, type Proposal } from './strategy.js';
+import { createStrategy, strategyKinds, type BaseStrategy } from './strategy.js';
 import { mutateOneDecision, tournamentSelect, ageOut, randomDna } from './operators.js';
 import { SyntheticProblem } from './synthetic.js';
 import { rewardConfig } from './reward.js';
+import { driveStrategy } from './fixtures/drive.js';
 
 const space = SyntheticProblem.mnasLikeSpace(2);
 const problem = new SyntheticProblem(space, { seed: 5 });
@@ -17,24 +18,9 @@ const makers: Record<string, (seed: number) => BaseStrategy> = {
   evolution: (seed) => new RegularizedEvolution(space, { seed, populationSize: 8, sampleSize: 3 }),
 };
 
-/**
- * Drives a strategy with batches: keeps `width` proposals pending and gives feedback in an order
- * chosen by a separate seeded rng (out of order), `steps` events in total. Returns the proposals.
- * `from` lets a restored strategy continue the same schedule.
- */
+/** The shared concurrent driver, scored on this file's synthetic problem. */
 function drive(s: BaseStrategy, steps: number, order: Rng, width = 3, log: string[] = [], stopAt = Infinity): string[] {
-  for (let step = 0; step < steps && log.length < stopAt; step++) {
-    const pending = s.pending();
-    if (pending.length < width && s.canPropose()) {
-      const p = s.propose();
-      log.push(`P${p.id}:${p.dna.join('')}`);
-    } else {
-      const p = pending[order.int(pending.length)] as Proposal;
-      s.feedback(p, problem.reward(cfg, p.dna));
-      log.push(`F${p.id}`);
-    }
-  }
-  return log;
+  return driveStrategy(s, (dna) => problem.reward(cfg, dna), steps, order, width, log, stopAt);
 }
 
 for (const kind of Object.keys(makers)) {

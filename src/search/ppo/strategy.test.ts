@@ -7,7 +7,7 @@ import { liveTensors } from '../../torch/index.js';
 import { Rng } from '../../util/rng.js';
 import { getSpace } from '../../space/index.js';
 import { adaptSpace, validateDna } from '../space-like.js';
-import { createStrategy, strategyKinds, type Proposal } from '../strategy.js';
+import { createStrategy, strategyKinds } from '../strategy.js';
 import { RandomSearch } from '../random-search.js';
 import { SyntheticProblem } from '../synthetic.js';
 import { rewardConfig } from '../reward.js';
@@ -15,6 +15,7 @@ import { ExperimentStore, type TrialRecord } from '../store.js';
 import { runSearch } from '../loop.js';
 import { LocalPool } from '../executor.js';
 import { PpoSearch, PPO_DEFAULTS, type PpoOptions } from './strategy.js';
+import { driveStrategy } from '../fixtures/drive.js';
 
 const space = SyntheticProblem.mnasLikeSpace(2);
 const problem = new SyntheticProblem(space, { seed: 5 });
@@ -23,23 +24,9 @@ const cfg = rewardConfig('soft', problem.suggestedTargetMs());
 const fast: Omit<PpoOptions, 'seed'> = { batchSize: 5, epochs: 3, learningRate: 0.01 };
 const make = (seed: number, o: Omit<PpoOptions, 'seed'> = fast) => new PpoSearch(space, { seed, ...o });
 
-/**
- * Keeps `width` proposals pending and gives feedback in an order chosen by a separate seeded rng
- * (out of order); `steps` events. Logs proposals (with DNA) and feedback.
- */
+/** The shared concurrent driver, scored on this file's synthetic problem. */
 function drive(s: PpoSearch, steps: number, order: Rng, width = 3, log: string[] = [], stopAt = Infinity): string[] {
-  for (let step = 0; step < steps && log.length < stopAt; step++) {
-    const pending = s.pending();
-    if (pending.length < width && s.canPropose()) {
-      const p = s.propose();
-      log.push(`P${p.id}:${p.dna.join('')}`);
-    } else {
-      const p = pending[order.int(pending.length)] as Proposal;
-      s.feedback(p, problem.reward(cfg, p.dna));
-      log.push(`F${p.id}`);
-    }
-  }
-  return log;
+  return driveStrategy(s, (dna) => problem.reward(cfg, dna), steps, order, width, log, stopAt);
 }
 
 test('ppo: same seed -> same proposals; different seed -> different; the policy actually changes', () => {
