@@ -7,7 +7,7 @@
 import { loadDataset, type DatasetName } from '../data/load.js';
 import type { DataSplit } from '../data/dataset.js';
 import { costOfPlan } from '../model/cost.js';
-import { buildPlan } from '../model/plan.js';
+import { buildPlan, type NetworkPlan } from '../model/plan.js';
 import type { SearchSpace } from '../space/space.js';
 import type { LatencyDevice } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
@@ -46,9 +46,11 @@ export class TrainEvaluator implements Evaluator {
   }
 
   /** Latency of an architecture from the configured oracle, ms, with its statistics. */
-  async latencyOf(dna: Dna, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
-    const arch = this.space.decode(dna);
-    const plan = buildPlan(arch);
+  latencyOf(dna: Dna, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
+    return this.latencyOfPlan(buildPlan(this.space.decode(dna)), signal);
+  }
+
+  private async latencyOfPlan(plan: NetworkPlan, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
     const l = this.latency;
     if (l.kind === 'measured') {
       const r = await l.device.measure(planToModel(plan, 'trial'), undefined, signal);
@@ -83,7 +85,7 @@ export class TrainEvaluator implements Evaluator {
     if (trained.valAccuracy === undefined) return { status: 'failed', reason: 'proxy training returned no validation accuracy' };
     signal.throwIfAborted();
     const t1 = performance.now();
-    const latency = await this.latencyOf(dna, signal);
+    const latency = await this.latencyOfPlan(plan, signal);
     return {
       status: 'done',
       accuracy: trained.valAccuracy,
