@@ -20,9 +20,19 @@ int64_t StoreTensor(at::Tensor t);
 at::Tensor& LookupTensor(int64_t handle, const char* op, const char* arg);
 bool FreeTensor(int64_t handle);
 int64_t LiveTensorCount();
-// Makes libtorch's CPU allocations larger than the available memory fail with an error instead
-// of an OOM kill (see tensor_table.cc).
-void InstallMemoryCheckedAllocator();
+// libtorch's CPU allocator (cpu_allocator.cc): the caching allocator, or with
+// MNAS_ALLOCATOR=system the default one; both refuse single allocations larger than the
+// available memory. Returns a description of a bad setting, or "" when installed.
+std::string InstallCpuAllocator();
+bool CachingAllocatorActive();
+struct AllocatorStats {
+  size_t allocations, small_allocations, hits, misses, frees, released;
+  size_t in_use_bytes, cached_bytes, reserved_bytes, peak_in_use_bytes, peak_reserved_bytes, limit_bytes;
+};
+AllocatorStats GetAllocatorStats();
+void ResetAllocatorPeaks();
+void SetAllocatorCacheLimit(size_t bytes);
+void EmptyAllocatorCache();
 
 int64_t StoreGenerator(at::Generator g);
 at::Generator& LookupGenerator(int64_t handle, const char* op);

@@ -2,7 +2,6 @@
 // functions: creation from and conversion to typed arrays, metadata, autograd, threads, seeds.
 #include "common.h"
 
-#include <c10/core/CPUAllocator.h>
 
 #include <cmath>
 #include <cstdio>
@@ -30,47 +29,7 @@ std::vector<at::Generator> g_generators;
 int64_t DecodeSlot(int64_t handle) { return handle & (kSlotCount - 1); }
 int64_t DecodeGeneration(int64_t handle) { return handle >> kSlotBits; }
 
-// Linux overcommits memory, so a gigantic-but-not-impossible allocation (say 16 GB on a 23 GB
-// machine) succeeds and the process is then killed by the OOM killer when libtorch writes it.
-// This allocator wraps libtorch's default CPU allocator and refuses, with an ordinary libtorch
-// error, any single allocation larger than the memory the kernel reports as available.
-int64_t AvailableMemoryBytes() {
-  std::FILE* f = std::fopen("/proc/meminfo", "r");
-  if (f == nullptr) return -1;
-  char line[256];
-  int64_t kb = -1;
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    long long v;
-    if (std::sscanf(line, "MemAvailable: %lld kB", &v) == 1) {
-      kb = v;
-      break;
-    }
-  }
-  std::fclose(f);
-  return kb < 0 ? -1 : kb * 1024;
-}
-
-struct MemoryCheckedAllocator final : at::Allocator {
-  at::Allocator* base;
-  explicit MemoryCheckedAllocator(at::Allocator* b) : base(b) {}
-  at::DataPtr allocate(size_t n) const override {
-    constexpr size_t kCheckAbove = size_t(64) << 20;  // reading /proc costs ~10 us; small blocks skip it
-    if (n > kCheckAbove) {
-      int64_t avail = AvailableMemoryBytes();
-      TORCH_CHECK(avail < 0 || n <= static_cast<size_t>(avail), "DefaultCPUAllocator: not enough memory: you tried to allocate ", n,
-                  " bytes but only ", avail, " bytes are available");
-    }
-    return base->allocate(n);
-  }
-  at::DeleterFnPtr raw_deleter() const override { return base->raw_deleter(); }
-};
-
 }  // namespace
-
-void InstallMemoryCheckedAllocator() {
-  static MemoryCheckedAllocator alloc(c10::GetDefaultCPUAllocator());
-  c10::SetCPUAllocator(&alloc, /*priority=*/1);
-}
 
 int64_t StoreTensor(at::Tensor t) {
   int64_t slot;
@@ -529,6 +488,43 @@ Napi::Value Fill(const Args& a) {
   return a.env().Undefined();
 }
 
+Napi::Value AllocatorStatsValue(const Args& a) {
+  AllocatorStats s = GetAllocatorStats();
+  Napi::Object o = Napi::Object::New(a.env());
+  auto num = [&](const char* k, size_t v) { o.Set(k, Napi::Number::New(a.env(), static_cast<double>(v))); };
+  o.Set("kind", CachingAllocatorActive() ? "caching" : "system");
+  num("allocations", s.allocations);
+  num("smallAllocations", s.small_allocations);
+  num("hits", s.hits);
+  num("misses", s.misses);
+  num("frees", s.frees);
+  num("released", s.released);
+  num("inUseBytes", s.in_use_bytes);
+  num("cachedBytes", s.cached_bytes);
+  num("reservedBytes", s.reserved_bytes);
+  num("peakInUseBytes", s.peak_in_use_bytes);
+  num("peakReservedBytes", s.peak_reserved_bytes);
+  num("limitBytes", s.limit_bytes);
+  return o;
+}
+
+Napi::Value ResetAllocatorPeaksValue(const Args& a) {
+  ResetAllocatorPeaks();
+  return a.env().Undefined();
+}
+
+Napi::Value SetAllocatorCacheLimitValue(const Args& a) {
+  int64_t bytes = a.Int(0, "bytes");
+  if (bytes < 0) a.Fail(0, "bytes", "must be >= 0");
+  SetAllocatorCacheLimit(static_cast<size_t>(bytes));
+  return a.env().Undefined();
+}
+
+Napi::Value EmptyAllocatorCacheValue(const Args& a) {
+  EmptyAllocatorCache();
+  return a.env().Undefined();
+}
+
 Napi::Value Version(const Args& a) {
   Napi::Object o = Napi::Object::New(a.env());
   o.Set("torch", TORCH_VERSION);
@@ -540,7 +536,7 @@ Napi::Value Version(const Args& a) {
 }  // namespace
 
 void RegisterTensorFunctions(Napi::Env env, Napi::Object exports) {
-  InstallMemoryCheckedAllocator();
+  if (std::string problem = InstallCpuAllocator(); !problem.empty()) throw Napi::Error::New(env, "mnas addon: " + problem);
   MNAS_EXPORT(exports, "fromFloat32", FromFloat32);
   MNAS_EXPORT(exports, "fromInt64", FromInt64);
   MNAS_EXPORT(exports, "fromFloat64", FromFloat64);
@@ -588,6 +584,10 @@ void RegisterTensorFunctions(Napi::Env env, Napi::Object exports) {
   MNAS_EXPORT(exports, "copyInto", CopyInto);
   MNAS_EXPORT(exports, "fill_", Fill);
   MNAS_EXPORT(exports, "version", Version);
+  MNAS_EXPORT(exports, "allocatorStats", AllocatorStatsValue);
+  MNAS_EXPORT(exports, "resetAllocatorPeaks", ResetAllocatorPeaksValue);
+  MNAS_EXPORT(exports, "setAllocatorCacheLimit", SetAllocatorCacheLimitValue);
+  MNAS_EXPORT(exports, "emptyAllocatorCache", EmptyAllocatorCacheValue);
 }
 
 }  // namespace mnas

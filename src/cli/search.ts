@@ -31,6 +31,11 @@ import { ExperimentStore } from '../search/store.js';
 import { syntheticProblemForSpace } from '../search/synthetic-space.js';
 import type { Evaluator } from '../search/evaluator.js';
 import { TrainEvaluator, type LatencyOracle } from '../search/train-evaluator.js';
+import { InProcessTrainer } from '../search/proxy-trial.js';
+import type { ProxySettings, ProxyTrainer } from '../search/proxy-trainer.js';
+import { WorkerPool } from '../search/workers/worker-pool.js';
+import { planIdentity } from '../model/plan.js';
+import { availableParallelism } from 'node:os';
 import { finalTrain } from '../train/run.js';
 import { FINAL_RECIPE } from '../train/recipe.js';
 import { saveSafetensors } from '../torch/safetensors.js';
@@ -52,6 +57,8 @@ interface SearchFlags {
   finalEpochs?: number;
   topK?: number;
   concurrency?: number;
+  workers?: number;
+  threadsPerWorker?: number;
   out?: string;
   resume?: string;
   seed?: number;
@@ -84,7 +91,9 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--proxy-epochs <n>', 'proxy-training epochs per trial', intOption('--proxy-epochs', 1))
     .option('--final-epochs <n>', 'fully train, test and export the top-k architectures for N epochs', intOption('--final-epochs', 0))
     .option('--top-k <n>', 'how many architectures --final-epochs trains', intOption('--top-k', 1))
-    .option('--concurrency <n>', 'trials evaluated at once', intOption('--concurrency', 1, 64))
+    .option('--concurrency <n>', 'trials evaluated at once (synthetic evaluator)', intOption('--concurrency', 1, 64))
+    .option('--workers <n>', 'training processes, one trial each at a time; 0 trains in this process (default: one per core)', intOption('--workers', 0, 256))
+    .option('--threads-per-worker <n>', 'libtorch threads of each training process (default 1)', intOption('--threads-per-worker', 1, 256))
     .option('--out <dir>', 'run directory (default runs/search-<time>)')
     .option('--resume <dir>', 'continue the run in DIR with its stored config')
     .option('--seed <n>', 'random seed', intOption('--seed', 0))
@@ -105,7 +114,11 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
     device: f.device ? { kind: f.device } : undefined,
     reward: f.reward || f.targetMs !== undefined ? { preset: f.reward, targetMs: f.targetMs } : undefined,
     budget: f.budget,
-    proxy: f.proxyImages !== undefined || f.proxyEpochs !== undefined ? { images: f.proxyImages, epochs: f.proxyEpochs } : undefined,
+    proxy:
+      f.proxyImages !== undefined || f.proxyEpochs !== undefined || f.threadsPerWorker !== undefined
+        ? { images: f.proxyImages, epochs: f.proxyEpochs, threads: f.threadsPerWorker }
+        : undefined,
+    workers: f.workers,
     final: f.finalEpochs !== undefined || f.topK !== undefined ? { epochs: f.finalEpochs, topK: f.topK } : undefined,
     concurrency: f.concurrency,
     seed: f.seed,
@@ -151,7 +164,23 @@ async function openDevice(config: SearchConfig): Promise<LatencyDevice> {
   return createDevice(config.device.kind as DeviceKind, { threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS });
 }
 
+/** Devices and training processes a search opened; closed however it ends. */
+interface SearchResources {
+  device?: LatencyDevice;
+  trainer?: ProxyTrainer;
+}
+
 export async function search(flags: SearchFlags): Promise<SearchResult> {
+  const resources: SearchResources = {};
+  try {
+    return await runSearchCommand(flags, resources);
+  } finally {
+    await resources.trainer?.close();
+    await resources.device?.close();
+  }
+}
+
+async function runSearchCommand(flags: SearchFlags, resources: SearchResources): Promise<SearchResult> {
   const quiet = flags.quiet === true;
   const log = (line: string) => {
     if (!quiet) process.stderr.write(`${line}\n`);
@@ -194,6 +223,8 @@ export async function search(flags: SearchFlags): Promise<SearchResult> {
   let deviceInfo: Json = null;
   let optimumReward: number | undefined;
   let trainEvaluator: TrainEvaluator | undefined;
+  let trainer: ProxyTrainer | undefined;
+  let slots = config.concurrency;
   let reward: RewardConfig;
   let targetSource: string;
   const customExponents = config.reward.preset === 'custom' ? { alpha: config.reward.alpha as number, beta: config.reward.beta as number } : undefined;
@@ -230,6 +261,7 @@ export async function search(flags: SearchFlags): Promise<SearchResult> {
     } else {
       log(`search: opening latency device ${config.device.kind}`);
       device = await openDevice(config);
+      resources.device = device;
       deviceInfo = (await device.describe()) as unknown as Json;
       if (config.latencySource === 'macs') {
         const plan = buildPlan(space.decode(defaultDna));
@@ -239,13 +271,31 @@ export async function search(flags: SearchFlags): Promise<SearchResult> {
         oracle = { kind: 'measured', device };
       }
     }
-    log(`search: loading ${config.dataset.name}`);
+    const settings: ProxySettings = {
+      dataset: {
+        name: config.dataset.name as DatasetName,
+        ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}),
+        validationImages: config.dataset.validationImages,
+      },
+      images: config.proxy.images,
+      epochs: config.proxy.epochs,
+      ...(config.proxy.batch !== undefined ? { batch: config.proxy.batch } : {}),
+      ...(config.proxy.lr !== undefined ? { lr: config.proxy.lr } : {}),
+      threads: config.proxy.threads,
+      splitSeed: config.seed,
+    };
+    const workers = config.workers ?? availableParallelism();
+    log(workers > 0 ? `search: starting ${workers} training worker(s) with ${config.proxy.threads} thread(s) each, loading ${config.dataset.name}` : `search: loading ${config.dataset.name}`);
     try {
-      trainEvaluator = await TrainEvaluator.create(space, config, oracle);
+      trainer = workers > 0 ? await WorkerPool.start({ workers, settings }) : InProcessTrainer.create(settings);
     } catch (e) {
-      await device?.close();
       throw new UsageError(`search: ${(e as Error).message}`);
     }
+    resources.trainer = trainer;
+    slots = trainer.slots;
+    const skipAboveMs = (t: number) => (config.reward.preset === 'hard' && config.reward.skipOverTarget ? { skipAboveMs: t } : {});
+    const known = record?.reward.targetMs ?? config.reward.targetMs;
+    trainEvaluator = new TrainEvaluator(space, trainer, oracle, { seed: config.seed, ...(known !== undefined ? skipAboveMs(known) : {}) });
     evaluator = trainEvaluator;
     if (record) {
       reward = record.reward;
@@ -256,6 +306,10 @@ export async function search(flags: SearchFlags): Promise<SearchResult> {
     } else {
       const l = await trainEvaluator.latencyOf(defaultDna);
       reward = rewardConfig(config.reward.preset, l.ms, customExponents);
+      if (config.reward.preset === 'hard' && config.reward.skipOverTarget) {
+        trainEvaluator = new TrainEvaluator(space, trainer, oracle, { seed: config.seed, skipAboveMs: l.ms });
+        evaluator = trainEvaluator;
+      }
       targetSource = `${config.latencySource} latency of the ${config.space} default architecture`;
       log(`search: target T = ${l.ms.toFixed(3)} ms (${targetSource})`);
     }
@@ -284,8 +338,9 @@ export async function search(flags: SearchFlags): Promise<SearchResult> {
       reward,
       budget: config.budget,
       store,
-      executor: new LocalPool(config.concurrency),
+      executor: new LocalPool(slots),
       arch: (dna) => printArch(space.decode(dna)),
+      identity: (dna) => planIdentity(buildPlan(space.decode(dna))),
       signal: abort.signal,
       onProgress: (p: SearchProgress) =>
         progress.update(p.finished, `best ${p.bestReward?.toFixed(4) ?? '-'} pareto ${p.paretoSize} last ${p.status === 'failed' ? 'failed' : p.reward.toFixed(4)}${p.reused ? ' (reused)' : ''}`),
@@ -293,6 +348,7 @@ export async function search(flags: SearchFlags): Promise<SearchResult> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await trainer?.close();
   }
   const trials = store.listTrials();
   store.close();
@@ -303,8 +359,6 @@ export async function search(flags: SearchFlags): Promise<SearchResult> {
     final = await trainFinal(dir, config, outputs.pareto, outputs.best, log);
     outputs = writeOutputs(dir, trials, { ...ctx, final });
   }
-  trainEvaluator?.dispose();
-  await device?.close();
   if (summary.interrupted) process.exitCode = 130;
   const b = outputs.best;
   return {

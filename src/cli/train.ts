@@ -273,6 +273,7 @@ export async function runTrainCommand(spec: string, o: TrainCliOptions, io: Trai
     epoch_loss: result.epochLoss,
     loss_curve: result.lossCurve,
     loss_curve_every: result.lossCurveEvery,
+    memory: result.memory,
     recipe: { ...recipe },
     seed: recipe.seed,
     ...(o.save !== undefined && result.status === 'done' ? { weights: o.save } : {}),

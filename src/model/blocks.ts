@@ -3,7 +3,7 @@
  * the network plan (plan.ts), which fixes every width, stride and parameter name.
  */
 import {
-  add, avgPool2d, BatchNorm2d, Conv2d, Layer, linear, mean, mul, pad, relu, relu_, reshape, sigmoid, slice,
+  add, avgPool2d, BatchNorm2d, Conv2d, Layer, linear, mean, mul, pad, releasing, relu, relu_, reshape, sigmoid, slice,
   type Generator, type InitScheme, type Tensor,
 } from '../torch/index.js';
 import type { BlockLayerPlan, ConvBnPlan, ShortcutPlan, SqueezeExcitePlan } from './plan.js';
@@ -33,7 +33,8 @@ export class ConvBn extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.bn.forward(this.conv.forward(x));
+    const c = this.conv.forward(x);
+    const y = releasing(c, x, this.bn.forward(c));
     // in place, as PyTorch's ReLU(inplace=True): batch norm's backward does not need its output
     return this.relu ? relu_(y) : y;
   }
@@ -57,6 +58,7 @@ export class SqueezeExcite extends Layer {
 
   forward(x: Tensor): Tensor {
     const c = this.plan.channels, r = this.plan.reducedChannels;
+    // the pooled vectors are tiny; the tidy() around the forward pass frees them
     const s = mean(x, [2, 3], false);
     const h = relu(linear(s, reshape(this.reduce.weight, [r, c]), this.reduce.bias));
     const g = sigmoid(linear(h, reshape(this.expand.weight, [c, r]), this.expand.bias));
@@ -82,10 +84,12 @@ export class SearchLayer extends Layer {
 
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const l of this.body) y = l.forward(y);
+    for (const l of this.body) y = releasing(y, x, l.forward(y));
     const s = this.plan.shortcut;
     if (!s) return y;
-    return add(y, s.kind === 'identity' ? x : poolShortcut(x, s));
+    if (s.kind === 'identity') return releasing(y, x, add(y, x));
+    const shortcut = poolShortcut(x, s);
+    return releasing(shortcut, x, releasing(y, x, add(y, shortcut)));
   }
 }
 
@@ -93,7 +97,7 @@ export class SearchLayer extends Layer {
  * downsampling, then channels zero-padded at the end or truncated to the output width. */
 export function poolShortcut(x: Tensor, s: ShortcutPlan): Tensor {
   let y = s.downsample ? avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }) : x;
-  if (s.channelChange === 'zero_pad') y = pad(y, [0, 0, 0, 0, 0, s.outChannels - s.inChannels]);
-  else if (s.channelChange === 'truncate') y = slice(y, 1, 0, s.outChannels);
+  if (s.channelChange === 'zero_pad') y = releasing(y, x, pad(y, [0, 0, 0, 0, 0, s.outChannels - s.inChannels]));
+  else if (s.channelChange === 'truncate') y = releasing(y, x, slice(y, 1, 0, s.outChannels));
   return y;
 }

@@ -3,7 +3,7 @@
  * 1x1 head -> global average pool -> dropout -> classifier. Parameter and buffer names are
  * exactly the plan's (stem.conv.weight, blocks.2.1.se.reduce.bias, classifier.weight, ...).
  */
-import { dropout, Layer, Linear, mean, Sequential, type Tensor } from '../torch/index.js';
+import { dropout, Layer, Linear, mean, releasing, Sequential, type Tensor } from '../torch/index.js';
 import { ConvBn, SearchLayer, type BuildOptions } from './blocks.js';
 import type { NetworkPlan } from './plan.js';
 
@@ -48,14 +48,15 @@ export class Network extends Layer {
 
   /** Pooled features before the classifier, [N, C]. */
   features(x: Tensor): Tensor {
-    let y = this.blocks.forward(this.stem.forward(x));
-    if (this.head) y = this.head.forward(y);
-    return mean(y, [2, 3], false);
+    const stem = this.stem.forward(x);
+    let y = releasing(stem, x, this.blocks.forward(stem));
+    if (this.head) y = releasing(y, x, this.head.forward(y));
+    return releasing(y, x, mean(y, [2, 3], false));
   }
 
   forward(x: Tensor): Tensor {
     let f = this.features(x);
-    if (this.dropoutRate > 0 && this.training) f = dropout(f, this.dropoutRate, true);
-    return this.classifier.forward(f);
+    if (this.dropoutRate > 0 && this.training) f = releasing(f, x, dropout(f, this.dropoutRate, true));
+    return releasing(f, x, this.classifier.forward(f));
   }
 }

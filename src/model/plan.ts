@@ -364,3 +364,16 @@ function seParams(se: SqueezeExcitePlan): ParamSpec[] {
     param(`${se.prefix}.expand.bias`, [se.channels], 'conv_bias'),
   ];
 }
+
+/** Fields that record what the architecture asked for rather than what was built. */
+const REQUESTED_ONLY = new Set(['arch', 'op', 'expand', 'skip']);
+
+/**
+ * A string that is equal for two plans exactly when they build the same network (same stages,
+ * shapes, shortcuts, parameters and BN settings): e.g. an 'identity' skip that cannot apply and
+ * 'noskip', or an MBConv with expansion 1 and a depthwise-separable conv. Results can be shared
+ * between such architectures.
+ */
+export function planIdentity(plan: NetworkPlan): string {
+  return JSON.stringify(plan, (key, value: unknown) => (REQUESTED_ONLY.has(key) ? undefined : value));
+}

@@ -44,11 +44,16 @@ export const SearchConfigSchema = z
         /** Batch size and peak learning rate; omitted: the trainer's proxy recipe. */
         batch: positiveInt.optional(),
         lr: z.number().positive().finite().optional(),
-        /** libtorch threads for proxy training. */
-        threads: positiveInt.default(2),
+        /** libtorch threads of each training process (README: threading). */
+        threads: positiveInt.default(1),
       })
       .strict()
-      .default({ images: 5000, epochs: 1, threads: 2 }),
+      .default({ images: 5000, epochs: 1, threads: 1 }),
+    /**
+     * Training processes on this machine, each running one proxy trial at a time; 0 trains in the
+     * search process itself. Default: one per core (with proxy.threads 1).
+     */
+    workers: z.number().int().nonnegative().max(256).optional(),
     device: z
       .object({
         kind: z.enum(DEVICES).default('ort-cpu'),
@@ -69,11 +74,13 @@ export const SearchConfigSchema = z
         targetMs: z.number().positive().finite().optional(),
         alpha: z.number().finite().optional(),
         beta: z.number().finite().optional(),
+        /** Under the hard preset, do not train architectures whose measured latency already misses T. */
+        skipOverTarget: z.boolean().default(true),
       })
       .strict()
-      .default({ preset: 'soft' }),
+      .default({ preset: 'soft', skipOverTarget: true }),
     budget: positiveInt.default(30),
-    /** Trials evaluated at once. Latency is measured on the same machine, so keep 1 for ort-cpu/engine. */
+    /** Trials evaluated at once by the synthetic evaluator (the train evaluator runs one per worker). */
     concurrency: positiveInt.default(1),
     seed: z.number().int().nonnegative().default(0),
     final: z

@@ -24,7 +24,21 @@ export interface EvalFailed {
   readonly reason: string;
 }
 
-export type EvalResult = EvalDone | EvalFailed;
+/**
+ * The architecture was not trained because a cheap check already settles it (its latency misses
+ * a hard target): recorded with the reward of `assumedAccuracy` at `latencyMs`.
+ */
+export interface EvalSkipped {
+  readonly status: 'skipped';
+  readonly reason: string;
+  readonly latencyMs: number;
+  readonly latencyStats?: Json;
+  /** The accuracy the reward assumes for the untrained model (chance: 1 / classes). */
+  readonly assumedAccuracy: number;
+  readonly timings?: { readonly [phase: string]: number };
+}
+
+export type EvalResult = EvalDone | EvalFailed | EvalSkipped;
 
 export interface EvalContext {
   /** Trial id (= proposal id), stable across resume: use it for checkpoint / artifact paths. */

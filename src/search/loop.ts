@@ -15,9 +15,13 @@
  * snapshot (written with the last stored event), re-runs the trials that were pending/running
  * (exactly the strategy's pending proposals; checked), then continues to the budget.
  *
- * Reuse: a trial whose DNA equals an earlier trial's is not evaluated: it takes the stored result
- * of the first evaluated trial with that DNA (reusedFrom records it) or waits for an identical
- * trial still in flight. Failed trials are not reused (failures may be transient).
+ * Reuse: a trial whose architecture is identical to an earlier trial's (same DNA, or - with an
+ * `identity` function - DNAs that build the same network) is not evaluated: it takes the stored
+ * result of the first evaluated trial (reusedFrom records it) or waits for an identical trial
+ * still in flight. Failed and skipped trials are not reused (failures may be transient).
+ *
+ * Skipped: an evaluator may settle a trial without training it (EvalSkipped: its latency misses
+ * a hard target); it is stored as failed with the reason and the reward of its assumed accuracy.
  *
  * Failure: an evaluator result {status: 'failed'}, a thrown error, or metrics the reward rejects
  * (accuracy outside [0, 1], latency <= 0) record a failed trial with its reason and
@@ -27,7 +31,7 @@ import { computeReward, FAILED_TRIAL_REWARD, type RewardConfig } from './reward.
 import { LocalPool, type Executor } from './executor.js';
 import { ParetoFront } from './pareto.js';
 import { dnaKey, type Dna, type Json } from './space-like.js';
-import type { EvalDone, Evaluator } from './evaluator.js';
+import type { EvalDone, EvalSkipped, Evaluator } from './evaluator.js';
 import type { ExperimentStore, TrialRecord } from './store.js';
 import type { Proposal, Strategy } from './strategy.js';
 
@@ -45,8 +49,10 @@ export interface SearchOptions {
   /** Architecture string stored with each trial (e.g. the space's arch codec). */
   readonly arch?: (dna: Dna) => string;
   readonly schedule?: Schedule;
-  /** Reuse results of identical DNA (default true). */
+  /** Reuse results of identical architectures (default true). */
   readonly reuse?: boolean;
+  /** The network a DNA builds, as a string: DNAs with equal identities share one evaluation (default: the DNA itself). */
+  readonly identity?: (dna: Dna) => string;
   /** Aborting stops the search like a crash would: in-flight trials stay pending for resume. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SearchProgress) => void;
@@ -86,6 +92,7 @@ export interface SearchSummary {
 
 type Outcome =
   | { readonly kind: 'done'; readonly result: EvalDone; readonly reusedFrom?: number; readonly sourceId: number; readonly evalMs: number }
+  | { readonly kind: 'skipped'; readonly result: EvalSkipped; readonly evalMs: number }
   | { readonly kind: 'failed'; readonly reason: string; readonly evalMs: number }
   | { readonly kind: 'aborted' };
 
@@ -113,6 +120,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
   const executor = o.executor ?? new LocalPool(1);
   const schedule = o.schedule ?? 'ordered';
   const reuse = o.reuse ?? true;
+  const identity = o.identity ?? dnaKey;
   const width = executor.concurrency;
 
   // ---- restore -------------------------------------------------------------------------------
@@ -133,7 +141,12 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
     if (!best || reward > best.reward) best = { reward, id };
     pareto.add({ accuracy, latencyMs, id });
   };
-  for (const t of store.listTrials({ status: 'done' })) track(t.id, t.reward!, t.accuracy!, t.latencyMs!);
+  /** First evaluated (not reused) done trial of each architecture identity. */
+  const evaluatedByIdentity = new Map<string, number>();
+  for (const t of store.listTrials({ status: 'done' })) {
+    track(t.id, t.reward!, t.accuracy!, t.latencyMs!);
+    if (reuse && t.reusedFrom === null && !evaluatedByIdentity.has(identity(t.dna))) evaluatedByIdentity.set(identity(t.dna), t.id);
+  }
   let finished = store.count('done') + store.count('failed');
 
   // ---- abort plumbing ------------------------------------------------------------------------
@@ -160,6 +173,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
           const evalMs = performance.now() - t0;
           if (signal.aborted) return { kind: 'aborted' } as const;
           if (r.status === 'failed') return { kind: 'failed', reason: r.reason || 'evaluator reported failure', evalMs } as const;
+          if (r.status === 'skipped') return { kind: 'skipped', result: r, evalMs } as const;
           if (r.status !== 'done') return { kind: 'failed', reason: `evaluator returned an unknown status '${String((r as { status: unknown }).status)}'`, evalMs } as const;
           return { kind: 'done', result: r, sourceId: p.id, evalMs } as const;
         } catch (e) {
@@ -174,11 +188,12 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
   };
 
   const launch = (p: Proposal): void => {
-    const key = dnaKey(p.dna);
+    const key = identity(p.dna);
     const outcome = (async (): Promise<Outcome> => {
       if (reuse) {
-        const prior = store.findDone(p.dna);
-        if (prior) return { kind: 'done', result: fromRecord(prior), reusedFrom: prior.id, sourceId: prior.id, evalMs: 0 };
+        const sameId = evaluatedByIdentity.get(key);
+        const prior = store.findDone(p.dna) ?? (sameId !== undefined ? store.trial(sameId) : undefined);
+        if (prior) return { kind: 'done', result: fromRecord(prior), reusedFrom: prior.reusedFrom ?? prior.id, sourceId: prior.reusedFrom ?? prior.id, evalMs: 0 };
         const twin = twins.get(key);
         if (twin && twin.id < p.id) {
           const t = await twin.outcome;
@@ -227,6 +242,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
           strategy.state(),
         );
         track(p.id, reward, r.accuracy, r.latencyMs);
+        if (reuse && out.reusedFrom === undefined && !evaluatedByIdentity.has(identity(p.dna))) evaluatedByIdentity.set(identity(p.dna), p.id);
         status = 'done';
         if (reused) reusedCount++;
       } else {
@@ -236,6 +252,21 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
         status = 'failed';
         failedCount++;
       }
+    } else if (out.kind === 'skipped') {
+      const r = out.result;
+      let rw: number;
+      let reason = r.reason;
+      try {
+        rw = computeReward(o.reward, r.assumedAccuracy, r.latencyMs);
+      } catch (e) {
+        rw = FAILED_TRIAL_REWARD;
+        reason = `invalid metrics: ${message(e)}`;
+      }
+      reward = rw;
+      await strategy.feedback(p, reward, { failed: true, reason });
+      store.fail(p.id, reason, reward, strategy.state(), { ...(r.timings ?? {}), evalMs: out.evalMs, skipped_latency_ms: r.latencyMs, assumed_accuracy: r.assumedAccuracy });
+      status = 'failed';
+      failedCount++;
     } else {
       reward = FAILED_TRIAL_REWARD;
       await strategy.feedback(p, reward, { failed: true, reason: out.reason });
@@ -244,8 +275,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
       failedCount++;
     }
     finished++;
-    const twin = twins.get(dnaKey(p.dna));
-    if (twin?.id === p.id) twins.delete(dnaKey(p.dna));
+    const twin = twins.get(identity(p.dna));
+    if (twin?.id === p.id) twins.delete(identity(p.dna));
     return {
       trialId: p.id,
       status,

@@ -1,21 +1,22 @@
 /**
- * The real evaluator of `mnas search`: proxy-train the architecture on a subset of the training
- * set and score it on the fixed held-out validation split, then get its latency from the target
- * device (a real measurement of its ONNX export), or, for ablations, from the latency predictor
- * or from MACs. The training images stay in libtorch for the whole search.
+ * The real evaluator of `mnas search`: get the architecture's latency on the target device (a
+ * real measurement of its ONNX export while no training runs on this machine, or, for
+ * ablations, the latency predictor or MACs), then proxy-train it on a subset of the training set
+ * and score it on the fixed held-out validation split. Training runs wherever the ProxyTrainer
+ * runs it (this process or worker processes).
+ *
+ * Under a hard latency constraint an architecture whose latency already misses T is not trained:
+ * the trial is recorded as skipped, with the reward of an untrained model (chance accuracy).
  */
-import { loadDataset, type DatasetName } from '../data/load.js';
-import type { DataSplit } from '../data/dataset.js';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
 import type { SearchSpace } from '../space/space.js';
+import { printArch } from '../space/arch-string.js';
 import type { LatencyDevice } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyPredictor } from '../latency/predictor.js';
-import { proxySplit, proxyTrain } from '../train/run.js';
-import { TensorDataset } from '../train/tensor-data.js';
-import type { SearchConfig } from './config.js';
 import type { EvalContext, EvalResult, Evaluator } from './evaluator.js';
+import type { ProxyTrainer } from './proxy-trainer.js';
 import type { Dna, Json } from './space-like.js';
 
 export type LatencyOracle =
@@ -23,27 +24,20 @@ export type LatencyOracle =
   | { kind: 'predictor'; predictor: LatencyPredictor }
   | { kind: 'macs'; macsPerMs: number };
 
-export class TrainEvaluator implements Evaluator {
-  private readonly pool: TensorDataset;
+export interface TrainEvaluatorOptions {
+  /** Trial k trains with seed `seed + k`. */
+  readonly seed: number;
+  /** Skip training of architectures slower than this (ms): set under a hard constraint to T. */
+  readonly skipAboveMs?: number;
+}
 
+export class TrainEvaluator implements Evaluator {
   constructor(
     private readonly space: SearchSpace,
-    readonly split: DataSplit,
-    private readonly config: SearchConfig,
+    private readonly trainer: ProxyTrainer,
     private readonly latency: LatencyOracle,
-  ) {
-    this.pool = new TensorDataset(split.pool);
-  }
-
-  static async create(space: SearchSpace, config: SearchConfig, latency: LatencyOracle): Promise<TrainEvaluator> {
-    const datasets = loadDataset({
-      name: config.dataset.name as DatasetName,
-      ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}),
-      seed: config.seed,
-    });
-    const split = proxySplit(datasets, { subset: config.proxy.images, validationSize: config.dataset.validationImages, splitSeed: config.seed });
-    return new TrainEvaluator(space, split, config, latency);
-  }
+    private readonly options: TrainEvaluatorOptions,
+  ) {}
 
   /** Latency of an architecture from the configured oracle, ms, with its statistics. */
   latencyOf(dna: Dna, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
@@ -53,7 +47,8 @@ export class TrainEvaluator implements Evaluator {
   private async latencyOfPlan(plan: NetworkPlan, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
     const l = this.latency;
     if (l.kind === 'measured') {
-      const r = await l.device.measure(planToModel(plan, 'trial'), undefined, signal);
+      // never measured while this machine trains: the trainer holds its training steps off
+      const r = await this.trainer.holdWhile(() => l.device.measure(planToModel(plan, 'trial'), undefined, signal));
       return { ms: r.median_ms, stats: r as unknown as Json };
     }
     if (l.kind === 'predictor') {
@@ -69,23 +64,37 @@ export class TrainEvaluator implements Evaluator {
     const plan = buildPlan(arch);
     const cost = costOfPlan(plan);
     const t0 = performance.now();
-    const trained = await proxyTrain(arch, this.split, {
-      signal,
-      poolTensors: this.pool,
-      threads: this.config.proxy.threads,
-      epochs: this.config.proxy.epochs,
-      recipe: {
-        seed: this.config.seed + context.trialId,
-        ...(this.config.proxy.batch !== undefined ? { batchSize: this.config.proxy.batch } : {}),
-        ...(this.config.proxy.lr !== undefined ? { lr: this.config.proxy.lr } : {}),
-      },
-    });
-    const trainMs = performance.now() - t0;
-    if (trained.status === 'failed') return { status: 'failed', reason: `proxy training failed: ${trained.reason}` };
-    if (trained.valAccuracy === undefined) return { status: 'failed', reason: 'proxy training returned no validation accuracy' };
-    signal.throwIfAborted();
-    const t1 = performance.now();
     const latency = await this.latencyOfPlan(plan, signal);
+    const latencyMs = performance.now() - t0;
+    signal.throwIfAborted();
+    const skipAbove = this.options.skipAboveMs;
+    if (skipAbove !== undefined && latency.ms > skipAbove) {
+      return {
+        status: 'skipped',
+        reason: `not trained: latency ${latency.ms.toFixed(4)} ms misses the hard target ${skipAbove.toFixed(4)} ms`,
+        latencyMs: latency.ms,
+        latencyStats: latency.stats,
+        assumedAccuracy: 1 / arch.global.classes,
+        timings: { latency_ms: latencyMs },
+      };
+    }
+    const t1 = performance.now();
+    const trained = await this.trainer.train({ arch: printArch(arch), seed: this.options.seed + context.trialId }, signal);
+    const trainMs = performance.now() - t1;
+    const memory: Json = trained.memory
+      ? {
+          peak_rss_bytes: trained.memory.peakRssBytes,
+          minor_faults: trained.memory.minorFaults,
+          system_s: trained.memory.systemSeconds,
+          peak_tensor_bytes: trained.memory.peakTensorBytes,
+          cache_hit_rate: trained.memory.cacheHitRate,
+        }
+      : null;
+    const where: { [k: string]: Json } = {
+      ...(trained.worker !== undefined ? { worker: trained.worker } : {}),
+      ...(trained.attempts !== undefined ? { attempts: trained.attempts } : {}),
+    };
+    if (trained.status === 'failed') return { status: 'failed', reason: trained.reason };
     return {
       status: 'done',
       accuracy: trained.valAccuracy,
@@ -93,16 +102,14 @@ export class TrainEvaluator implements Evaluator {
       latencyStats: latency.stats,
       macs: cost.macs,
       params: cost.params,
-      timings: { train_ms: trainMs, latency_ms: performance.now() - t1 },
+      timings: { latency_ms: latencyMs, train_ms: trainMs, trial_s: trained.seconds },
       extra: {
-        val_loss: trained.valLoss ?? null,
+        val_loss: trained.valLoss,
         train_img_s: trained.trainImagesPerSecond,
         epoch_loss: [...trained.epochLoss],
+        memory,
+        ...where,
       },
     };
-  }
-
-  dispose(): void {
-    this.pool.dispose();
   }
 }

@@ -18,3 +18,4 @@ export * from './optim/rmsprop.js';
 export * from './optim/adam.js';
 export * from './optim/schedule.js';
 export * from './safetensors.js';
+export * from './memory.js';

@@ -13,6 +13,22 @@ export type OptHandle = Handle | null;
 export type NativeDtype = 'float32' | 'float64' | 'int64' | 'uint8' | 'bool';
 export type MemoryFormat = 'contiguous' | 'channels_last';
 
+export interface NativeAllocatorStats {
+  kind: 'caching' | 'system';
+  allocations: number;
+  smallAllocations: number;
+  hits: number;
+  misses: number;
+  frees: number;
+  released: number;
+  inUseBytes: number;
+  cachedBytes: number;
+  reservedBytes: number;
+  peakInUseBytes: number;
+  peakReservedBytes: number;
+  limitBytes: number;
+}
+
 export interface NativeTorch {
   fromFloat32(data: Float32Array, shape: readonly number[], requiresGrad?: boolean): Handle;
   fromFloat64(data: Float64Array, shape: readonly number[], requiresGrad?: boolean): Handle;
@@ -61,6 +77,10 @@ export interface NativeTorch {
   copyInto(dst: Handle, src: Handle): void;
   fill_(t: Handle, value: number): void;
   version(): { torch: string; parallel: string; config: string };
+  allocatorStats(): NativeAllocatorStats;
+  resetAllocatorPeaks(): void;
+  setAllocatorCacheLimit(bytes: number): void;
+  emptyAllocatorCache(): void;
 
   relu(x: Handle): Handle;
   relu_(x: Handle): void;

@@ -9,6 +9,8 @@ export interface EvalOptions {
   readonly signal?: AbortSignal;
   /** Pass the same layout the network was trained with (default 'contiguous'). */
   readonly memoryFormat?: 'contiguous' | 'channels_last';
+  /** Called before every batch; when it returns a promise, evaluation waits for it (see LoopOptions.hold). */
+  readonly hold?: () => Promise<void> | undefined;
   /** Called after each batch with (images done, total). */
   readonly onBatch?: (done: number, total: number) => void;
 }
@@ -41,6 +43,8 @@ export async function evaluate(net: Network, data: TensorDataset, indices?: Int3
   let lossSum = 0;
   try {
     for (let start = 0; start < all.length; start += batchSize) {
+      const held = options.hold?.();
+      if (held) await held;
       options.signal?.throwIfAborted();
       const idx = all.subarray(start, Math.min(start + batchSize, all.length));
       const [c, l] = noGrad(() =>

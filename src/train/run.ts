@@ -16,10 +16,12 @@ import { defaultAugmentation, NO_AUGMENTATION, type AugmentationOptions } from '
 import type { DataSplit, Dataset, TrainTestDatasets } from '../data/dataset.js';
 import { makeDataSplit, type SplitOptions } from '../data/split.js';
 import { buildNetwork } from '../model/builder.js';
+import { costOfPlan } from '../model/cost.js';
+import type { NetworkPlan } from '../model/plan.js';
 import type { Network } from '../model/network.js';
 import { withGlobal, type Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
-import { manualSeed, setNumThreads } from '../torch/index.js';
+import { manualSeed, setNumThreads, startMemoryUsage, type MemoryUsage } from '../torch/index.js';
 import { planEpoch } from '../data/batches.js';
 import { recalibrateBatchNorm } from './bn-calibration.js';
 import { evaluate } from './evaluate.js';
@@ -42,6 +44,8 @@ export interface TrainRunOptions {
   readonly keepNetwork?: boolean;
   /** The pool (training set) already in libtorch, to reuse across runs; not disposed. */
   readonly poolTensors?: TensorDataset;
+  /** Holds training and evaluation off between steps while it returns a promise (see LoopOptions.hold). */
+  readonly hold?: () => Promise<void> | undefined;
   /** Loss-curve resolution (steps per point). */
   readonly curveEvery?: number;
 }
@@ -68,6 +72,8 @@ interface RunInfo {
   readonly trainSeconds: number;
   /** Training throughput: images / trainSeconds. */
   readonly trainImagesPerSecond: number;
+  /** Peak memory, page faults and allocator cache use of the whole run. */
+  readonly memory: MemoryUsage;
 }
 
 export interface TrainDone extends RunInfo {
@@ -89,6 +95,19 @@ export interface TrainFailed extends RunInfo {
 
 export type TrainResult = TrainDone | TrainFailed;
 
+/** Bytes of activations an evaluation batch may hold at once (see evaluationBatchSize). */
+export const EVALUATION_ACTIVATION_BUDGET = 256 * 2 ** 20;
+
+/**
+ * The evaluation batch for `plan`: the recipe's, lowered so that the widest layer's input and
+ * output plus the block input its shortcut keeps (3 x peak activations, float32) fit
+ * EVALUATION_ACTIVATION_BUDGET. The batch size does not change results, only memory and speed.
+ */
+export function evaluationBatchSize(plan: NetworkPlan, requested: number): number {
+  const perImage = 3 * costOfPlan(plan).peakActivations * 4;
+  return Math.max(1, Math.min(requested, Math.floor(EVALUATION_ACTIVATION_BUDGET / perImage)));
+}
+
 /** Checks that the architecture's input and classes fit the dataset. */
 export function checkArchFitsData(arch: Arch, data: Pick<Dataset, 'name' | 'height' | 'width' | 'channels' | 'classes'>): void {
   const i = arch.global.input;
@@ -109,6 +128,7 @@ function resolveAugmentation(recipe: TrainRecipe, data: Dataset): AugmentationOp
 /** Trains `arch` on `split.train` with `recipe`; scores on `split.validation` (if any) and optionally the test set. */
 export async function trainArch(arch: Arch, split: DataSplit, recipeIn: TrainRecipe, options: TrainRunOptions = {}): Promise<TrainResult> {
   const started = performance.now();
+  const usage = startMemoryUsage();
   const recipe = validateRecipe(recipeIn);
   checkArchFitsData(arch, split.pool);
   if (options.evaluateTest) checkArchFitsData(arch, split.test);
@@ -126,13 +146,19 @@ export async function trainArch(arch: Arch, split: DataSplit, recipeIn: TrainRec
   let test: TensorDataset | undefined;
   let keep = false;
   const memoryFormat = recipe.channelsLast ? 'channels_last' : 'contiguous';
-  const evalOptions = { batchSize: recipe.evalBatchSize, memoryFormat, ...(options.signal ? { signal: options.signal } : {}) } as const;
+  const evalOptions = {
+    batchSize: evaluationBatchSize(net.plan, recipe.evalBatchSize),
+    memoryFormat,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.hold ? { hold: options.hold } : {}),
+  } as const;
   let lastValidation: { accuracy: number; loss: number } | undefined;
   try {
     const loop = await trainLoop(net, pool, split.train, recipe, augmentation, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.curveEvery !== undefined ? { curveEvery: options.curveEvery } : {}),
+      ...(options.hold ? { hold: options.hold } : {}),
       onEpoch: async (e) => {
         let validation: { accuracy: number; loss: number } | undefined;
         if (options.evaluateEachEpoch && split.validation.length > 0) {
@@ -157,6 +183,7 @@ export async function trainArch(arch: Arch, split: DataSplit, recipeIn: TrainRec
       seconds: (performance.now() - started) / 1000,
       trainSeconds: loop.trainSeconds,
       trainImagesPerSecond: loop.trainSeconds > 0 ? loop.images / loop.trainSeconds : 0,
+      memory: usage.end(),
     });
     if (loop.status === 'failed') return { status: 'failed', reason: loop.reason, ...info() };
     if (recipe.bnRecalibrationImages > 0) {

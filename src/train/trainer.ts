@@ -48,6 +48,11 @@ export interface LoopOptions {
   readonly onProgress?: (p: TrainProgress) => void;
   /** Called after each epoch; may be async (e.g. to evaluate), awaited before the next epoch. */
   readonly onEpoch?: (e: EpochSummary) => void | Promise<void>;
+  /**
+   * Called before every step; when it returns a promise the loop waits for it first. A latency
+   * measurement on the same machine uses it to hold training off while it runs.
+   */
+  readonly hold?: () => Promise<void> | undefined;
   /** Points in the loss curve: each is the mean loss of this many steps (default: about 200 points per run). */
   readonly curveEvery?: number;
 }
@@ -124,6 +129,8 @@ export async function trainLoop(
       });
       let epochSum = 0;
       for (let s = 0; s < plan.batches.length; s++) {
+        const held = options.hold?.();
+        if (held) await held;
         options.signal?.throwIfAborted();
         const t0 = performance.now();
         const batch = plan.batches[s]!;

@@ -1,0 +1,221 @@
+/**
+ * `mnas bench proxy`: what one search candidate costs. Proxy-trains random architectures of a
+ * space with the search's default proxy settings, each in a trial-worker process exactly as a
+ * search runs them, and reports trials per hour, median seconds per trial, page faults, kernel
+ * time and peak RSS per trial.
+ *
+ * Sides (each a long-lived process, as in a search; the order rotates from one architecture to
+ * the next so that drift of a shared machine hits every side alike):
+ *   mnas          the trial worker with its caching CPU allocator
+ *   mnas-system   the same worker with MNAS_ALLOCATOR=system (libtorch's default allocator)
+ *   pytorch       bench/proxy_pytorch.py on Debian's python3-torch, glibc malloc
+ *   pytorch-je    the same with Debian's jemalloc preloaded, page purging off
+ * Then, optionally, the same architectures through a pool of N workers at once: the throughput
+ * a search on this machine gets.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { proxySplit } from '../train/run.js';
+import { PROXY_RECIPE } from '../train/recipe.js';
+import { loadDataset } from '../data/load.js';
+import { FASHION_MNIST_DEFAULT_DIR } from '../data/fashion-mnist.js';
+import { getSpace } from '../space/space.js';
+import { printArch } from '../space/arch-string.js';
+import { Rng } from '../util/rng.js';
+import { median } from '../latency/protocol.js';
+import { SearchConfigSchema } from '../search/config.js';
+import type { ProxySettings, ProxyTrialResult } from '../search/proxy-trainer.js';
+import { WorkerPool } from '../search/workers/worker-pool.js';
+import { PytorchPeer, writePeerSpec, type PeerTrialResult } from './pytorch-peer.js';
+
+export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'pytorch', 'pytorch-je'] as const;
+export type ProxyBenchSide = (typeof PROXY_BENCH_SIDES)[number];
+
+export interface ProxyBenchOptions {
+  readonly space: string;
+  readonly samples: number;
+  readonly seed: number;
+  readonly sides: readonly ProxyBenchSide[];
+  /** Proxy images and epochs; default: the search's defaults. */
+  readonly images?: number;
+  readonly epochs?: number;
+  readonly threads: number;
+  /** Run the mnas side again with this many workers at once (0: skip). */
+  readonly parallelWorkers: number;
+  readonly onTrial?: (line: string) => void;
+}
+
+export interface TrialRow {
+  readonly arch: string;
+  readonly seconds: number;
+  readonly val_accuracy: number | null;
+  readonly minor_faults: number;
+  readonly system_s: number;
+  readonly peak_rss_mb: number | null;
+  readonly status: 'done' | 'failed';
+}
+
+export interface SideSummary {
+  readonly side: ProxyBenchSide;
+  readonly trials: number;
+  readonly failed: number;
+  readonly median_s: number;
+  readonly trials_per_hour: number;
+  readonly median_minor_faults: number;
+  readonly median_system_s: number;
+  readonly median_peak_rss_mb: number | null;
+  readonly max_peak_rss_mb: number | null;
+  readonly rows: readonly TrialRow[];
+}
+
+export interface ProxyBenchReport {
+  readonly space: string;
+  readonly samples: number;
+  readonly seed: number;
+  readonly images: number;
+  readonly epochs: number;
+  readonly threads: number;
+  readonly sides: readonly SideSummary[];
+  /** Median over architectures of (other side's seconds / mnas seconds), per other side: > 1 means mnas is faster. */
+  readonly speedup_vs: { readonly [side: string]: number };
+  /** Median over architectures of (other side's faults / mnas faults). */
+  readonly fault_ratio_vs: { readonly [side: string]: number };
+  readonly parallel?: { readonly workers: number; readonly wall_s: number; readonly trials_per_hour: number; readonly failed: number };
+}
+
+/** `samples` random architectures of the space, the same for a given seed. */
+export function sampleArchitectures(spaceName: string, samples: number, seed: number): string[] {
+  const space = getSpace(spaceName);
+  const rng = new Rng(seed);
+  return Array.from({ length: samples }, () => printArch(space.decode(space.sample(rng))));
+}
+
+const MB = 2 ** 20;
+
+function fromWorker(arch: string, r: ProxyTrialResult): TrialRow {
+  return {
+    arch,
+    seconds: r.seconds,
+    val_accuracy: r.status === 'done' ? r.valAccuracy : null,
+    minor_faults: r.memory?.minorFaults ?? 0,
+    system_s: r.memory?.systemSeconds ?? 0,
+    peak_rss_mb: r.memory?.peakRssBytes != null ? r.memory.peakRssBytes / MB : null,
+    status: r.status,
+  };
+}
+
+function fromPeer(arch: string, r: PeerTrialResult): TrialRow {
+  return {
+    arch,
+    seconds: r.seconds,
+    val_accuracy: r.status === 'done' ? r.valAccuracy : null,
+    minor_faults: r.minorFaults,
+    system_s: r.systemSeconds,
+    peak_rss_mb: r.peakRssBytes !== null ? r.peakRssBytes / MB : null,
+    status: r.status,
+  };
+}
+
+function summarize(side: ProxyBenchSide, rows: readonly TrialRow[]): SideSummary {
+  const rss = rows.map((r) => r.peak_rss_mb).filter((x): x is number => x !== null);
+  const med = median(rows.map((r) => r.seconds));
+  return {
+    side,
+    trials: rows.length,
+    failed: rows.filter((r) => r.status === 'failed').length,
+    median_s: med,
+    trials_per_hour: 3600 / med,
+    median_minor_faults: median(rows.map((r) => r.minor_faults)),
+    median_system_s: median(rows.map((r) => r.system_s)),
+    median_peak_rss_mb: rss.length ? median(rss) : null,
+    max_peak_rss_mb: rss.length ? Math.max(...rss) : null,
+    rows,
+  };
+}
+
+interface Runner {
+  run(i: number): Promise<TrialRow>;
+  close(): Promise<void>;
+}
+
+export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchReport> {
+  const defaults = SearchConfigSchema.parse({});
+  const images = o.images ?? defaults.proxy.images;
+  const epochs = o.epochs ?? defaults.proxy.epochs;
+  const archs = sampleArchitectures(o.space, o.samples, o.seed);
+  const settings: ProxySettings = {
+    dataset: { name: 'fashion-mnist', validationImages: defaults.dataset.validationImages },
+    images,
+    epochs,
+    threads: o.threads,
+    splitSeed: 0,
+  };
+  const seedOf = (i: number) => o.seed + i;
+  const work = mkdtempSync(path.join(tmpdir(), 'mnas-bench-proxy-'));
+  const runners = new Map<ProxyBenchSide, Runner>();
+  try {
+    for (const side of o.sides) {
+      if (side === 'mnas' || side === 'mnas-system') {
+        const pool = await WorkerPool.start({ workers: 1, settings, ...(side === 'mnas-system' ? { env: { MNAS_ALLOCATOR: 'system' } } : {}) });
+        runners.set(side, { run: async (i) => fromWorker(archs[i]!, await pool.train({ arch: archs[i]!, seed: seedOf(i) })), close: () => pool.close() });
+      } else {
+        const spec = path.join(work, 'spec.json');
+        if (!runners.has('pytorch') && !runners.has('pytorch-je')) {
+          const datasets = loadDataset({ name: 'fashion-mnist', seed: 0 });
+          const split = proxySplit(datasets, { subset: images, validationSize: settings.dataset.validationImages, splitSeed: 0 });
+          writePeerSpec(spec, {
+            archs,
+            split,
+            recipe: { ...PROXY_RECIPE, epochs },
+            dataFiles: { images: path.join(FASHION_MNIST_DEFAULT_DIR, 'train-images-idx3-ubyte.gz'), labels: path.join(FASHION_MNIST_DEFAULT_DIR, 'train-labels-idx1-ubyte.gz') },
+          });
+        }
+        const peer = await PytorchPeer.start({ specFile: spec, threads: o.threads, jemalloc: side === 'pytorch-je' });
+        runners.set(side, { run: async (i) => fromPeer(archs[i]!, await peer.runTrial(i)), close: () => peer.close() });
+      }
+    }
+    const rows = new Map<ProxyBenchSide, TrialRow[]>(o.sides.map((s) => [s, []]));
+    for (let i = 0; i < archs.length; i++) {
+      for (let k = 0; k < o.sides.length; k++) {
+        const side = o.sides[(i + k) % o.sides.length]!;
+        const row = await runners.get(side)!.run(i);
+        rows.get(side)!.push(row);
+        o.onTrial?.(`arch ${i + 1}/${archs.length} ${side}: ${row.seconds.toFixed(1)} s, ${row.minor_faults} faults, ${row.system_s.toFixed(1)} s system, peak RSS ${row.peak_rss_mb?.toFixed(0) ?? '-'} MB, val ${row.val_accuracy?.toFixed(4) ?? row.status}`);
+      }
+    }
+    for (const r of runners.values()) await r.close();
+    runners.clear();
+
+    let parallel: ProxyBenchReport['parallel'];
+    if (o.parallelWorkers > 0) {
+      const pool = await WorkerPool.start({ workers: o.parallelWorkers, settings });
+      try {
+        const t0 = performance.now();
+        const results = await Promise.all(archs.map((arch, i) => pool.train({ arch, seed: seedOf(i) })));
+        const wall = (performance.now() - t0) / 1000;
+        parallel = { workers: o.parallelWorkers, wall_s: wall, trials_per_hour: (archs.length * 3600) / wall, failed: results.filter((r) => r.status === 'failed').length };
+        o.onTrial?.(`parallel: ${archs.length} trials on ${o.parallelWorkers} workers in ${wall.toFixed(1)} s`);
+      } finally {
+        await pool.close();
+      }
+    }
+
+    const sides = o.sides.map((s) => summarize(s, rows.get(s)!));
+    const speedup: Record<string, number> = {};
+    const faults: Record<string, number> = {};
+    const mnas = rows.get('mnas');
+    if (mnas) {
+      for (const s of o.sides) {
+        if (s === 'mnas') continue;
+        const other = rows.get(s)!;
+        speedup[s] = median(other.map((r, i) => r.seconds / mnas[i]!.seconds));
+        faults[s] = median(other.map((r, i) => r.minor_faults / Math.max(1, mnas[i]!.minor_faults)));
+      }
+    }
+    return { space: o.space, samples: o.samples, seed: o.seed, images, epochs, threads: o.threads, sides, speedup_vs: speedup, fault_ratio_vs: faults, ...(parallel ? { parallel } : {}) };
+  } finally {
+    for (const r of runners.values()) await r.close().catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  }
+}

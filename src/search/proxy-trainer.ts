@@ -1,0 +1,65 @@
+/**
+ * Who runs the proxy training of a search's candidates. The evaluator hands a trainer plain
+ * data (an architecture string and a seed); the trainer runs it in this process
+ * (InProcessTrainer) or in worker processes of its own (workers/worker-pool.ts), each with its
+ * own libtorch and thread count. Both hold training off while a latency measurement runs on this
+ * machine (`holdWhile`), so latencies measured during a search are those of a quiet machine.
+ */
+import type { DatasetName } from '../data/load.js';
+import type { MemoryUsage } from '../torch/index.js';
+
+/** Everything a trial needs besides the architecture: the same for every trial of a search. */
+export interface ProxySettings {
+  readonly dataset: { readonly name: DatasetName; readonly dataDir?: string; readonly validationImages: number };
+  /** Proxy-training images per trial and epochs. */
+  readonly images: number;
+  readonly epochs: number;
+  readonly batch?: number;
+  readonly lr?: number;
+  /** libtorch intra-op threads of each training process. */
+  readonly threads: number;
+  /** Seed of the validation/proxy split (fixed for a search, so every trial is scored on the same images). */
+  readonly splitSeed: number;
+}
+
+export interface ProxyTrialSpec {
+  /** Architecture string (src/space/arch-string.ts). */
+  readonly arch: string;
+  /** Seed of weight initialisation, shuffling and augmentation. */
+  readonly seed: number;
+}
+
+export interface ProxyTrialDone {
+  readonly status: 'done';
+  readonly valAccuracy: number;
+  readonly valLoss: number;
+  readonly epochLoss: readonly number[];
+  readonly trainImagesPerSecond: number;
+  /** Wall seconds of the trial in the training process (build, train, recalibrate, evaluate). */
+  readonly seconds: number;
+  readonly memory: MemoryUsage;
+  /** Which worker ran it and how many attempts it took (worker pools only). */
+  readonly worker?: number;
+  readonly attempts?: number;
+}
+
+export interface ProxyTrialFailed {
+  readonly status: 'failed';
+  readonly reason: string;
+  readonly seconds: number;
+  readonly memory?: MemoryUsage;
+  readonly worker?: number;
+  readonly attempts?: number;
+}
+
+export type ProxyTrialResult = ProxyTrialDone | ProxyTrialFailed;
+
+export interface ProxyTrainer {
+  /** Trials that can train at once. */
+  readonly slots: number;
+  /** Rejects with the signal's reason when aborted, or on errors of the trainer itself. */
+  train(spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult>;
+  /** Runs fn while no training step runs on this machine: started steps finish first, new ones wait. */
+  holdWhile<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

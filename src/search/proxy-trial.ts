@@ -1,0 +1,109 @@
+/**
+ * One proxy trial from plain data: the split and the training images are loaded once (into
+ * libtorch) and reused by every trial, in the search process or in a worker process.
+ */
+import { loadDataset } from '../data/load.js';
+import type { DataSplit } from '../data/dataset.js';
+import { parseArch } from '../space/arch-string.js';
+import { proxySplit, proxyTrain } from '../train/run.js';
+import { TensorDataset } from '../train/tensor-data.js';
+import { allocatorStats, setAllocatorCacheLimit, setNumThreads } from '../torch/index.js';
+import type { ProxySettings, ProxyTrainer, ProxyTrialResult, ProxyTrialSpec } from './proxy-trainer.js';
+
+export class ProxyTrialRunner {
+  private readonly pool: TensorDataset;
+
+  private constructor(
+    readonly split: DataSplit,
+    private readonly settings: ProxySettings,
+  ) {
+    this.pool = new TensorDataset(split.pool);
+  }
+
+  /** Loads the dataset and makes the search's split; sets libtorch's thread count. */
+  static load(settings: ProxySettings): ProxyTrialRunner {
+    const datasets = loadDataset({
+      name: settings.dataset.name,
+      ...(settings.dataset.dataDir ? { dataDir: settings.dataset.dataDir } : {}),
+      seed: settings.splitSeed,
+    });
+    const split = proxySplit(datasets, { subset: settings.images, validationSize: settings.dataset.validationImages, splitSeed: settings.splitSeed });
+    setNumThreads(settings.threads);
+    return new ProxyTrialRunner(split, settings);
+  }
+
+  async run(spec: ProxyTrialSpec, options: { signal?: AbortSignal; hold?: () => Promise<void> | undefined } = {}): Promise<ProxyTrialResult> {
+    const t0 = performance.now();
+    const s = this.settings;
+    const r = await proxyTrain(parseArch(spec.arch), this.split, {
+      poolTensors: this.pool,
+      epochs: s.epochs,
+      recipe: { seed: spec.seed, ...(s.batch !== undefined ? { batchSize: s.batch } : {}), ...(s.lr !== undefined ? { lr: s.lr } : {}) },
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.hold ? { hold: options.hold } : {}),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    // keep about one trial's working set cached for the next trial, not the whole cache limit
+    const limit = allocatorStats().limitBytes;
+    setAllocatorCacheLimit(Math.min(limit, r.memory.peakTensorBytes));
+    setAllocatorCacheLimit(limit);
+    if (r.status === 'failed') return { status: 'failed', reason: `proxy training failed: ${r.reason}`, seconds, memory: r.memory };
+    if (r.valAccuracy === undefined || r.valLoss === undefined) return { status: 'failed', reason: 'proxy training returned no validation accuracy', seconds, memory: r.memory };
+    return { status: 'done', valAccuracy: r.valAccuracy, valLoss: r.valLoss, epochLoss: r.epochLoss, trainImagesPerSecond: r.trainImagesPerSecond, seconds, memory: r.memory };
+  }
+
+  /** Frees the training images in libtorch; safe to call twice. */
+  dispose(): void {
+    this.pool.dispose();
+  }
+}
+
+/** A gate that training steps pass while open; `holdWhile` closes it for the duration of fn. */
+export class TrainingHold {
+  private holders = 0;
+  private released: Promise<void> | undefined;
+  private release: (() => void) | undefined;
+
+  /** What a training loop calls before each step. */
+  readonly gate = (): Promise<void> | undefined => this.released;
+
+  async holdWhile<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.holders++ === 0) this.released = new Promise<void>((resolve) => (this.release = resolve));
+    try {
+      return await fn();
+    } finally {
+      if (--this.holders === 0) {
+        this.release!();
+        this.released = undefined;
+      }
+    }
+  }
+}
+
+/** Trains in this process, one trial at a time per slot of the caller's executor. */
+export class InProcessTrainer implements ProxyTrainer {
+  readonly slots = 1;
+  private readonly hold = new TrainingHold();
+
+  constructor(private readonly runner: ProxyTrialRunner) {}
+
+  static create(settings: ProxySettings): InProcessTrainer {
+    return new InProcessTrainer(ProxyTrialRunner.load(settings));
+  }
+
+  get split(): DataSplit {
+    return this.runner.split;
+  }
+
+  train(spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult> {
+    return this.runner.run(spec, { ...(signal ? { signal } : {}), hold: this.hold.gate });
+  }
+
+  holdWhile<T>(fn: () => Promise<T>): Promise<T> {
+    return this.hold.holdWhile(fn);
+  }
+
+  async close(): Promise<void> {
+    this.runner.dispose();
+  }
+}

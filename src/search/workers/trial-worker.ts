@@ -1,0 +1,74 @@
+/**
+ * Entry point of a trial-worker process (forked by WorkerPool): loads the search's data once,
+ * then runs the proxy trials it is sent, one at a time, pausing between training steps while
+ * the search process holds training off for a latency measurement. Exits when told to or when
+ * its parent goes away.
+ */
+import { ProxyTrialRunner, TrainingHold } from '../proxy-trial.js';
+import type { FromWorker, ToWorker } from './messages.js';
+
+const send = (m: FromWorker): void => {
+  if (process.connected) process.send!(m);
+};
+
+let runner: ProxyTrialRunner | undefined;
+const hold = new TrainingHold();
+let releaseHold: (() => void) | undefined;
+const running = new Map<number, AbortController>();
+
+function startHold(): void {
+  if (releaseHold) return;
+  void hold.holdWhile(() => new Promise<void>((resolve) => (releaseHold = resolve)));
+}
+
+async function runTrial(id: number, m: Extract<ToWorker, { type: 'trial' }>): Promise<void> {
+  const controller = new AbortController();
+  running.set(id, controller);
+  try {
+    const result = await runner!.run(m.spec, { signal: controller.signal, hold: hold.gate });
+    send({ type: 'result', id, result });
+  } catch (e) {
+    if (controller.signal.aborted) send({ type: 'aborted', id });
+    else send({ type: 'trial-error', id, message: e instanceof Error ? e.message : String(e) });
+  } finally {
+    running.delete(id);
+  }
+}
+
+process.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'init':
+      try {
+        runner = ProxyTrialRunner.load(m.settings);
+        send({ type: 'ready', pid: process.pid });
+      } catch (e) {
+        send({ type: 'init-failed', message: e instanceof Error ? e.message : String(e) });
+        process.exitCode = 1;
+        process.disconnect();
+      }
+      break;
+    case 'trial':
+      void runTrial(m.id, m);
+      break;
+    case 'cancel':
+      running.get(m.id)?.abort(new Error('trial cancelled'));
+      break;
+    case 'hold':
+      // no step is running while this handler runs: steps are synchronous and yield in between
+      startHold();
+      send({ type: 'held' });
+      break;
+    case 'release':
+      releaseHold?.();
+      releaseHold = undefined;
+      break;
+    case 'exit':
+      for (const c of running.values()) c.abort(new Error('worker exiting'));
+      runner?.dispose();
+      process.disconnect();
+      break;
+  }
+});
+
+// the search process died or closed the channel: nothing to report to any more
+process.on('disconnect', () => process.exit(process.exitCode ?? 0));
