@@ -171,3 +171,28 @@ test('--final-epochs trains the best architecture on the full training set, test
   assert.deepEqual(y['logits']!.dims, [2, 10]);
   assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /Final training/);
 });
+
+test('training search on 2 worker processes: trials spread over both with peak RSS stored; under a hard target slower models are not trained', () => {
+  const dir = tmp();
+  const out = path.join(dir, 'run');
+  const r = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 4, workers: 2 }), '--out', out, '--quiet', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const session = lastJson(r.stdout)['session'] as { evaluated: number; workers: number };
+  assert.equal(session.workers, 2);
+  assert.equal(session.evaluated, 4);
+  const trials = trialsOf(out);
+  assert.ok(trials.every((t) => t.status === 'done'));
+  const extra = trials.map((t) => t.extra as { worker: number; memory: { peak_rss_bytes: number; minor_faults: number } });
+  assert.deepEqual(new Set(extra.map((e) => e.worker)), new Set([0, 1]), 'both workers trained');
+  for (const e of extra) assert.ok(e.memory.peak_rss_bytes > 10e6 && e.memory.minor_faults >= 0, JSON.stringify(e.memory));
+
+  const hard = path.join(dir, 'hard');
+  const h = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 3, workers: 1, reward: { preset: 'hard', targetMs: 1e-6 } }), '--out', hard, '--quiet', '--json']);
+  assert.equal(h.status, 0, h.stderr);
+  for (const t of trialsOf(hard)) {
+    assert.equal(t.status, 'failed');
+    assert.match(t.error!, /not trained: latency .* misses the hard target/);
+    assert.ok(t.reward! > 0 && t.reward! < 1e-3, `reward of chance accuracy far above T: ${t.reward}`);
+    assert.equal((t.timings as { train_ms?: number }).train_ms, undefined, 'no training time');
+  }
+});

@@ -28,6 +28,10 @@ import { SearchConfigSchema } from '../search/config.js';
 import type { ProxySettings, ProxyTrialResult } from '../search/proxy-trainer.js';
 import { WorkerPool } from '../search/workers/worker-pool.js';
 import { PytorchPeer, writePeerSpec, type PeerTrialResult } from './pytorch-peer.js';
+import { createDevice } from '../latency/registry.js';
+import { planToModel } from '../latency/model.js';
+import { buildPlan } from '../model/plan.js';
+import type { LatencyDevice } from '../latency/device.js';
 
 export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'pytorch', 'pytorch-je'] as const;
 export type ProxyBenchSide = (typeof PROXY_BENCH_SIDES)[number];
@@ -81,7 +85,29 @@ export interface ProxyBenchReport {
   readonly speedup_vs: { readonly [side: string]: number };
   /** Median over architectures of (other side's faults / mnas faults). */
   readonly fault_ratio_vs: { readonly [side: string]: number };
-  readonly parallel?: { readonly workers: number; readonly wall_s: number; readonly trials_per_hour: number; readonly failed: number };
+  readonly parallel?: {
+    readonly workers: number;
+    readonly wall_s: number;
+    readonly trials_per_hour: number;
+    readonly failed: number;
+    /**
+     * The space's default architecture measured on ort-cpu (1 thread): quietly before the run,
+     * then while the workers train, through the search's hold-off (as a search measures) and
+     * without it (what a measurement next to training would see).
+     */
+    readonly latency: {
+      /** Measured with no training running, before and after the parallel run. */
+      readonly quiet_ms: readonly number[];
+      readonly held_ms: readonly number[];
+      readonly unheld_ms: readonly number[];
+      /** |median(held) - median(quiet)| / median(quiet), percent. */
+      readonly held_deviation_pct: number;
+      /** The same for measurements next to training. */
+      readonly unheld_deviation_pct: number;
+      /** (max - min) / median of the quiet measurements: the device's own noise, percent. */
+      readonly quiet_spread_pct: number;
+    };
+  };
 }
 
 /** `samples` random architectures of the space, the same for a given seed. */
@@ -190,13 +216,48 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
     let parallel: ProxyBenchReport['parallel'];
     if (o.parallelWorkers > 0) {
       const pool = await WorkerPool.start({ workers: o.parallelWorkers, settings });
+      const device: LatencyDevice = await createDevice('ort-cpu', { threads: 1 });
       try {
+        const space = getSpace(o.space);
+        const model = planToModel(buildPlan(space.decode(space.defaultDna())), 'default');
+        const measure = async () => (await device.measure(model)).median_ms;
+        const quiet = [await measure(), await measure(), await measure()];
+        const held: number[] = [];
+        const unheld: number[] = [];
+        let done = false;
         const t0 = performance.now();
-        const results = await Promise.all(archs.map((arch, i) => pool.train({ arch, seed: seedOf(i) })));
+        const trials = Promise.all(archs.map((arch, i) => pool.train({ arch, seed: seedOf(i) }))).finally(() => (done = true));
+        const probes = (async () => {
+          for (let k = 0; !done; k++) {
+            await new Promise((r) => setTimeout(r, 3000));
+            if (done) break;
+            if (k % 3 === 2) unheld.push(await measure());
+            else held.push(await pool.holdWhile(measure));
+          }
+        })();
+        const results = await trials;
         const wall = (performance.now() - t0) / 1000;
-        parallel = { workers: o.parallelWorkers, wall_s: wall, trials_per_hour: (archs.length * 3600) / wall, failed: results.filter((r) => r.status === 'failed').length };
-        o.onTrial?.(`parallel: ${archs.length} trials on ${o.parallelWorkers} workers in ${wall.toFixed(1)} s`);
+        await probes;
+        for (let k = 0; k < 3; k++) quiet.push(await measure());
+        const q = median(quiet);
+        const dev = (xs: number[]) => (xs.length ? (100 * Math.abs(median(xs) - q)) / q : 0);
+        parallel = {
+          workers: o.parallelWorkers,
+          wall_s: wall,
+          trials_per_hour: (archs.length * 3600) / wall,
+          failed: results.filter((r) => r.status === 'failed').length,
+          latency: {
+            quiet_ms: quiet,
+            held_ms: held,
+            unheld_ms: unheld,
+            held_deviation_pct: dev(held),
+            unheld_deviation_pct: dev(unheld),
+            quiet_spread_pct: (100 * (Math.max(...quiet) - Math.min(...quiet))) / q,
+          },
+        };
+        o.onTrial?.(`parallel: ${archs.length} trials on ${o.parallelWorkers} workers in ${wall.toFixed(1)} s; latency quiet ${quiet.map((x) => x.toFixed(4)).join(' ')}, held ${held.map((x) => x.toFixed(4)).join(' ')}, unheld ${unheld.map((x) => x.toFixed(4)).join(' ')}`);
       } finally {
+        await device.close();
         await pool.close();
       }
     }

@@ -7,7 +7,7 @@
 import { buildNetwork } from '../model/builder.js';
 import { presetArch } from '../space/presets.js';
 import {
-  crossEntropy, getNumThreads, manualSeed, noGrad, rand, randint, setNumThreads, SGD, slice, tidy, torchVersion,
+  crossEntropy, getNumThreads, manualSeed, noGrad, rand, randint, setNumThreads, SGD, slice, startMemoryUsage, tidy, torchVersion, type MemoryUsage,
 } from '../torch/index.js';
 
 export interface TrainSpeedOptions {
@@ -32,6 +32,8 @@ export interface TrainSpeedResult {
   train_img_s: number;
   infer_img_s: number;
   latency_b1_ms: number;
+  /** Memory of the whole benchmark: peak RSS, page faults, kernel time, allocator cache use. */
+  memory: MemoryUsage;
   train_epoch_s: number[];
 }
 
@@ -46,6 +48,7 @@ export function runTrainSpeed(o: TrainSpeedOptions): TrainSpeedResult {
   if (o.images < o.batch) throw new Error(`bench: --images (${o.images}) must be at least --batch (${o.batch})`);
   setNumThreads(o.threads);
   manualSeed(o.seed);
+  const usage = startMemoryUsage();
   const arch = presetArch(o.preset);
   const { height, width, channels } = arch.global.input;
   const net = buildNetwork(arch, { seed: o.seed, init: 'pytorch', channelsLast: o.channelsLast });
@@ -103,6 +106,7 @@ export function runTrainSpeed(o: TrainSpeedOptions): TrainSpeedResult {
       infer_img_s: (nb * B) / median(evalTimes),
       latency_b1_ms: median(lat),
       train_epoch_s: trainTimes,
+      memory: usage.end(),
     };
   } finally {
     opt.dispose();

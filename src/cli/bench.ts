@@ -33,7 +33,14 @@ function formatProxyReport(r: ProxyBenchReport): string {
     );
   }
   for (const [side, x] of Object.entries(r.speedup_vs)) lines.push(`mnas vs ${side}: ${x.toFixed(2)}x faster, ${r.fault_ratio_vs[side]!.toFixed(1)}x fewer page faults (medians of per-architecture ratios)`);
-  if (r.parallel) lines.push(`${r.parallel.workers} workers at once: ${r.parallel.trials_per_hour.toFixed(0)} trials/h (${r.parallel.wall_s.toFixed(0)} s for ${r.samples})`);
+  if (r.parallel) {
+    const l = r.parallel.latency;
+    lines.push(`${r.parallel.workers} workers at once: ${r.parallel.trials_per_hour.toFixed(0)} trials/h (${r.parallel.wall_s.toFixed(0)} s for ${r.samples})`);
+    lines.push(
+      `latency of the default arch: median of ${l.held_ms.length} measured during training (held off) ${l.held_deviation_pct.toFixed(1)}% from the quiet median, ` +
+        `${l.unheld_ms.length} next to training ${l.unheld_deviation_pct.toFixed(1)}%; the quiet measurements themselves spread ${l.quiet_spread_pct.toFixed(1)}%`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

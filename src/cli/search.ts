@@ -157,6 +157,8 @@ export interface SearchResult {
   resumed: number;
   interrupted: boolean;
   optimum_reward?: number;
+  /** What this session did: trials evaluated, reused and failed, wall time, training processes, controller updates. */
+  session: { evaluated: number; reused: number; failed: number; seconds: number; workers: number; trials_per_hour: number; strategy_updates: number | null };
   final?: Json;
 }
 
@@ -327,6 +329,7 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const progress = new Progress({ label: 'search', total: config.budget, silent: quiet });
+  const sessionStart = performance.now();
   let summary;
   try {
     const already = store.count('done') + store.count('failed');
@@ -372,6 +375,7 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
     device: deviceInfo,
     resumed: summary.resumed,
     interrupted: summary.interrupted,
+    session: sessionFigures(config, summary, (performance.now() - sessionStart) / 1000, trainer?.slots ?? 0, outputs.trials),
     ...(optimumReward !== undefined ? { optimum_reward: optimumReward } : {}),
     ...(final !== undefined ? { final } : {}),
   };
@@ -388,7 +392,8 @@ async function trainFinal(dir: string, config: SearchConfig, pareto: TrialPoint[
     const progress = new Progress({ label: `final ${rank + 1}`, total: config.final.epochs });
     try {
       const r = await finalTrain(arch, datasets, {
-        threads: config.proxy.threads,
+        // the training workers are gone by now: final training gets every core
+        threads: availableParallelism(),
         keepNetwork: true,
         // short final runs get a proportionally short warm-up (the recipe's is one epoch)
         recipe: { epochs: config.final.epochs, seed: config.seed, warmupEpochs: Math.min(FINAL_RECIPE.warmupEpochs, config.final.epochs / 10) },
@@ -421,8 +426,31 @@ async function trainFinal(dir: string, config: SearchConfig, pareto: TrialPoint[
   return results;
 }
 
+function sessionFigures(config: SearchConfig, s: { evaluated: number; reused: number; failed: number }, seconds: number, workers: number, trials: number): SearchResult['session'] {
+  const batch = config.strategy.options['batchSize'];
+  return {
+    evaluated: s.evaluated,
+    reused: s.reused,
+    failed: s.failed,
+    seconds,
+    workers,
+    trials_per_hour: seconds > 0 ? ((s.evaluated + s.reused) * 3600) / seconds : 0,
+    // PPO updates the controller once per full minibatch of rewards (ppo/strategy.ts, default 20)
+    strategy_updates: config.strategy.kind === 'ppo' ? Math.floor(trials / (typeof batch === 'number' ? batch : 20)) : null,
+  };
+}
+
+function formatDuration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  return m > 0 ? `${m} min ${Math.round(seconds - 60 * m)} s` : `${seconds.toFixed(1)} s`;
+}
+
 function formatResult(r: SearchResult): string {
-  const lines = [`run: ${r.out}`, `trials: ${r.trials} (${r.done} done, ${r.failed} failed)${r.interrupted ? ' — interrupted, continue with --resume' : ''}`, `target T: ${r.target_ms.toFixed(3)} ms`];
+  const s = r.session;
+  const lines = [
+    `this session: ${s.evaluated} trials evaluated, ${s.reused} reused, ${s.failed} failed in ${formatDuration(s.seconds)}` +
+      `${s.workers > 0 ? ` on ${s.workers} training process(es)` : ''} (${s.trials_per_hour.toFixed(0)} trials/h)` +
+      `${s.strategy_updates !== null ? `; the PPO controller made ${s.strategy_updates} update(s)` : ''}`,`run: ${r.out}`, `trials: ${r.trials} (${r.done} done, ${r.failed} failed)${r.interrupted ? ' — interrupted, continue with --resume' : ''}`, `target T: ${r.target_ms.toFixed(3)} ms`];
   if (r.best) lines.push(`best: acc ${(r.best.accuracy * 100).toFixed(2)}%  latency ${r.best.latency_ms.toFixed(3)} ms  reward ${r.best.reward.toFixed(4)}  (trial ${r.best.trial})`, `      ${r.best.arch}`);
   if (r.optimum_reward !== undefined) lines.push(`known optimum reward: ${r.optimum_reward.toFixed(4)}`);
   lines.push(`pareto front (${r.pareto.length}):`);

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.js';
-import { parseArch } from '../space/arch-string.js';
+import { parseArch, printArch } from '../space/arch-string.js';
 import { getPreset, presetNames } from '../space/presets.js';
 import { getSpace, spaceNames } from '../space/space.js';
-import { buildPlan, convOutputSize, seReducedChannels, type BlockLayerPlan, type NetworkPlan } from './plan.js';
+import { buildPlan, convOutputSize, planIdentity, seReducedChannels, type BlockLayerPlan, type NetworkPlan } from './plan.js';
+import { costOfPlan } from './cost.js';
 
 function checkConsistent(plan: NetworkPlan, label: string): void {
   const names = plan.params.map((p) => p.name);
@@ -91,4 +92,32 @@ test('spatial sizes follow k//2 padding; tiny inputs stay at 1x1', () => {
 test('the plan is frozen', () => {
   const plan = buildPlan(getPreset('bench-fmnist').arch);
   assert.ok(Object.isFrozen(plan) && Object.isFrozen(plan.layers[1]) && Object.isFrozen(plan.params[0]!.shape));
+});
+
+test('planIdentity: single-decision changes that leave the network as it is keep the identity; those are equal networks', () => {
+  const space = getSpace('fmnist');
+  const decisions = space.decisions();
+  const rng = new Rng(11);
+  let same = 0, sameButOtherArchString = 0, mutations = 0;
+  for (let i = 0; i < 60; i++) {
+    const dna = [...space.sample(rng)];
+    const plan = buildPlan(space.decode(dna));
+    const key = planIdentity(plan);
+    for (let j = 0; j < dna.length; j++) {
+      for (let c = 0; c < decisions[j]!.choices.length; c++) {
+        if (c === dna[j]) continue;
+        const other = buildPlan(space.decode(dna.map((v, k) => (k === j ? c : v))));
+        mutations++;
+        const equalNetworks = JSON.stringify(other.params) === JSON.stringify(plan.params) && JSON.stringify(other.layers.map((l) => l.kind === 'block' ? l.shortcut : null)) === JSON.stringify(plan.layers.map((l) => l.kind === 'block' ? l.shortcut : null));
+        if (planIdentity(other) === key) {
+          same++;
+          assert.ok(equalNetworks, `${printArch(plan.arch)} and ${printArch(other.arch)} share an identity but differ`);
+          assert.equal(costOfPlan(other).macs, costOfPlan(plan).macs);
+          if (printArch(other.arch) !== printArch(plan.arch)) sameButOtherArchString++;
+        }
+      }
+    }
+  }
+  assert.ok(same > 0.02 * mutations, `some single-decision changes build the same network (${same} of ${mutations})`);
+  assert.ok(sameButOtherArchString > 0, 'including some with a different architecture string (e.g. a skip that cannot apply)');
 });

@@ -39,3 +39,13 @@ test('mergeConfig: flags override nested file values without dropping siblings',
   const m = mergeConfig({ proxy: { images: 5000, epochs: 2 }, budget: 10 }, { proxy: { images: 2000 }, budget: undefined });
   assert.deepEqual(m, { proxy: { images: 2000, epochs: 2 }, budget: 10 });
 });
+
+test('training processes: one per core unless given, one thread each; 0 trains in the search process; skipOverTarget on by default', () => {
+  const c = parseSearchConfig({});
+  assert.equal(c.workers, undefined);
+  assert.equal(c.proxy.threads, 1);
+  assert.equal(c.reward.skipOverTarget, true);
+  assert.equal(parseSearchConfig({ workers: 0 }).workers, 0);
+  assert.throws(() => parseSearchConfig({ workers: -1 }), /workers:/);
+  assert.throws(() => parseSearchConfig({ workers: 1.5 }), /workers:/);
+});

@@ -262,3 +262,48 @@ test('async strategies and strategies that wait for feedback (canPropose) plug i
   };
   assert.deepEqual(await run(wrapped, 4), await run(new RandomSearch(space, { seed: 6 }), 2));
 });
+
+test('runSearch: DNAs with the same identity are evaluated once, also across a resume; skipped trials keep their defined reward', async () => {
+  const cfg = { ...base, strategy: 'random' as const, blocks: 2 };
+  const s = setup(cfg);
+  // identity: only the first decision matters, so most DNAs share an evaluation
+  const identity = (d: readonly number[]) => String(d[0]);
+  const evaluated: string[] = [];
+  const evaluator: Evaluator = {
+    async evaluate(dna, signal, ctx) {
+      evaluated.push(identity(dna));
+      if (dna[0] === 0) return { status: 'skipped', reason: 'too slow', latencyMs: 2 * s.reward.targetMs, assumedAccuracy: 0.1 };
+      return s.evaluator.evaluate(dna, signal, ctx);
+    },
+  };
+  const dir = tmp();
+  const run = async (budget: number) => {
+    const store = ExperimentStore.open(dir, { config: cfg, synchronous: 'NORMAL' });
+    const strategy = budget === 20 ? s.strategy : setup(cfg).strategy;
+    const summary = await runSearch({ strategy, evaluator, reward: s.reward, budget, store, identity, arch: (d) => d.join('') });
+    const trials = store.listTrials();
+    store.close();
+    return { summary, trials };
+  };
+  const first = await run(20);
+  const second = await run(40);
+  const trained = evaluated.filter((k) => k !== '0');
+  assert.equal(new Set(trained).size, trained.length, `each identity trained once: ${evaluated.join(',')}`);
+  const reused = second.trials.filter((t) => t.reusedFrom !== null);
+  assert.ok(reused.length > 20, `most trials reuse a result (${reused.length})`);
+  for (const t of reused) {
+    const source = second.trials.find((x) => x.id === t.reusedFrom)!;
+    assert.equal(identity(source.dna), identity(t.dna));
+    assert.equal(source.reusedFrom, null, 'reuse points at an evaluated trial');
+    assert.equal(t.accuracy, source.accuracy);
+  }
+  const skipped = second.trials.filter((t) => t.dna[0] === 0);
+  assert.ok(skipped.length > 0);
+  for (const t of skipped) {
+    assert.equal(t.status, 'failed');
+    assert.match(t.error!, /too slow/);
+    assert.ok(Math.abs(t.reward! - 0.1 * Math.pow(2, s.reward.beta)) < 1e-12, `reward of a skipped trial: ${t.reward}`);
+  }
+  assert.equal(first.summary.finished, 20);
+  assert.equal(second.summary.finished, 40);
+});

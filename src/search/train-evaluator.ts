@@ -32,6 +32,9 @@ export interface TrainEvaluatorOptions {
 }
 
 export class TrainEvaluator implements Evaluator {
+  /** The last latency measurement queued: measurements on this machine run one at a time. */
+  private measuring: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly space: SearchSpace,
     private readonly trainer: ProxyTrainer,
@@ -47,8 +50,10 @@ export class TrainEvaluator implements Evaluator {
   private async latencyOfPlan(plan: NetworkPlan, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
     const l = this.latency;
     if (l.kind === 'measured') {
-      // never measured while this machine trains: the trainer holds its training steps off
-      const r = await this.trainer.holdWhile(() => l.device.measure(planToModel(plan, 'trial'), undefined, signal));
+      // never measured while this machine trains (the trainer holds its steps off) or measures something else
+      const measured = this.measuring.then(() => this.trainer.holdWhile(() => l.device.measure(planToModel(plan, 'trial'), undefined, signal)));
+      this.measuring = measured.catch(() => {});
+      const r = await measured;
       return { ms: r.median_ms, stats: r as unknown as Json };
     }
     if (l.kind === 'predictor') {

@@ -99,12 +99,19 @@ export type TrainResult = TrainDone | TrainFailed;
 export const EVALUATION_ACTIVATION_BUDGET = 256 * 2 ** 20;
 
 /**
- * The evaluation batch for `plan`: the recipe's, lowered so that the widest layer's input and
- * output plus the block input its shortcut keeps (3 x peak activations, float32) fit
+ * Tensor bytes an evaluation pass holds per image, in units of the plan's peak activations
+ * (widest layer input + output, float32): the block input kept for the shortcut, conv and BN
+ * outputs, SE gating, and the convolution's own workspace (im2col columns of a k x k depthwise
+ * conv are k^2 times its input). Measured up to about 10 on the fmnist space; 12 leaves a margin.
+ */
+const EVALUATION_BYTES_PER_PEAK_ACTIVATION = 12 * 4;
+
+/**
+ * The evaluation batch for `plan`: the recipe's, lowered so that the pass fits
  * EVALUATION_ACTIVATION_BUDGET. The batch size does not change results, only memory and speed.
  */
 export function evaluationBatchSize(plan: NetworkPlan, requested: number): number {
-  const perImage = 3 * costOfPlan(plan).peakActivations * 4;
+  const perImage = EVALUATION_BYTES_PER_PEAK_ACTIVATION * costOfPlan(plan).peakActivations;
   return Math.max(1, Math.min(requested, Math.floor(EVALUATION_ACTIVATION_BUDGET / perImage)));
 }
 
@@ -140,6 +147,7 @@ export async function trainArch(arch: Arch, split: DataSplit, recipeIn: TrainRec
   if (options.threads !== undefined) setNumThreads(options.threads);
   options.signal?.throwIfAborted();
 
+  await options.hold?.(); // building and initialising a large network is work too
   manualSeed(recipe.seed); // dropout draws from libtorch's global generator
   const net = buildNetwork(trained, { seed: recipe.seed, init: recipe.init, channelsLast: recipe.channelsLast });
   const pool = options.poolTensors ?? new TensorDataset(split.pool);
@@ -187,6 +195,7 @@ export async function trainArch(arch: Arch, split: DataSplit, recipeIn: TrainRec
     });
     if (loop.status === 'failed') return { status: 'failed', reason: loop.reason, ...info() };
     if (recipe.bnRecalibrationImages > 0) {
+      await options.hold?.();
       const order = planEpoch(split.train, recipe.epochs, { batchSize: recipe.batchSize, seed: recipe.seed }).order;
       recalibrateBatchNorm(net, pool, order.subarray(0, Math.min(order.length, recipe.bnRecalibrationImages)), recipe.batchSize, memoryFormat);
       lastValidation = undefined;

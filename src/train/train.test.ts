@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { makeSyntheticDataset } from '../data/synthetic.js';
 import type { TrainTestDatasets } from '../data/dataset.js';
 import { parseArch } from '../space/arch-string.js';
-import { liveTensors, setNumThreads } from '../torch/index.js';
-import { finalTrain, proxySplit, proxyTrain, type TrainResult } from './run.js';
+import { allocatorStats, liveTensors, resetAllocatorPeaks, setNumThreads } from '../torch/index.js';
+import { EVALUATION_ACTIVATION_BUDGET, evaluationBatchSize, finalTrain, proxySplit, proxyTrain, type TrainResult } from './run.js';
+import { buildPlan } from '../model/plan.js';
+import { costOfPlan } from '../model/cost.js';
+import { buildNetwork } from '../model/builder.js';
+import { evaluate } from './evaluate.js';
 import { TensorDataset } from './tensor-data.js';
 
 // A small net (fast on CPU) for the synthetic 28x28x1 set; 10 classes, chance = 10%.
@@ -113,4 +117,28 @@ test('proxy training never reads the test set, reuses a pool tensor, and rejects
   await assert.rejects(proxyTrain(ARCH, SPLIT, { recipe: { batchSize: 4096 } }), /fewer than one batch of 4096/);
   await assert.rejects(proxyTrain(ARCH, SPLIT, { recipe: { lr: -1 } }), /recipe: lr must be/);
   await assert.rejects(proxyTrain(ARCH, SPLIT, { recipe: { augmentation: { padding: 2, flip: true } } }), /does not allow horizontal flips/);
+});
+
+test('evaluation: batches sized to the activation budget; an evaluation pass holds about one layer at a time', async () => {
+  const wide = parseArch('in28x28x1_cls10_stem32s1_head0:r2_k5_s11_e6_i32_o48,r1_k3_s22_e6_i48_o64');
+  const plan = buildPlan(wide);
+  const batch = evaluationBatchSize(plan, 500);
+  assert.ok(batch < 500, `a wide network evaluates in smaller batches (${batch})`);
+  assert.ok(12 * costOfPlan(plan).peakActivations * 4 * batch <= EVALUATION_ACTIVATION_BUDGET);
+  assert.equal(evaluationBatchSize(buildPlan(ARCH), 500), 500, 'a narrow one keeps the recipe batch');
+  const net = buildNetwork(wide, { seed: 0 });
+  const pool = new TensorDataset(SPLIT.pool);
+  try {
+    resetAllocatorPeaks();
+    const before = allocatorStats().inUseBytes;
+    await evaluate(net, pool, SPLIT.validation, { batchSize: batch });
+    const peak = allocatorStats().peakInUseBytes - before;
+    const allActivations = costOfPlan(plan).activations * 4 * batch;
+    assert.ok(peak <= EVALUATION_ACTIVATION_BUDGET, `evaluation peak ${(peak / 2 ** 20).toFixed(0)} MB`);
+    // held to the end of the pass, the layer outputs alone would be allActivations
+    assert.ok(peak < allActivations, `intermediates are released (peak ${peak}, all activations ${allActivations})`);
+  } finally {
+    pool.dispose();
+    net.dispose();
+  }
 });

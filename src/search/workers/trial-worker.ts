@@ -72,3 +72,6 @@ process.on('message', (m: ToWorker) => {
 
 // the search process died or closed the channel: nothing to report to any more
 process.on('disconnect', () => process.exit(process.exitCode ?? 0));
+// Ctrl-C reaches the whole process group; the search process decides what stops (it keeps
+// interrupted trials pending for --resume and closes the workers)
+process.on('SIGINT', () => {});

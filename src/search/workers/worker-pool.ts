@@ -67,6 +67,7 @@ export class WorkerPool implements ProxyTrainer {
   private nextJobId = 0;
   private spawned = 0;
   private holders = 0;
+  private held: Promise<unknown> = Promise.resolve();
   private closing = false;
   private broken: Error | undefined;
   /** Workers that died and were replaced. */
@@ -250,9 +251,10 @@ export class WorkerPool implements ProxyTrainer {
         }));
       // workers still loading get 'hold' queued behind 'init' and cannot train before reading it
       for (const w of this.workers) if (w && !w.exited && !w.ready) this.post(w, { type: 'hold' });
-      await Promise.all(acks);
+      this.held = Promise.all(acks);
     }
     try {
+      await this.held;
       return await fn();
     } finally {
       if (--this.holders === 0) for (const w of this.workers) if (w) this.post(w, { type: 'release' });
