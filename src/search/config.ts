@@ -79,8 +79,8 @@ export const SearchConfigSchema = z
       })
       .strict()
       .default({ preset: 'soft', skipOverTarget: true }),
-    /** 80 trials on two 1-thread workers take about 10 minutes on 2 cores: 4 PPO updates of 20. */
-    budget: positiveInt.default(80),
+    /** 70 trials on two 1-thread workers take about 10 minutes on 2 cores: 3 PPO updates (minibatches of 20). */
+    budget: positiveInt.default(70),
     /** Trials evaluated at once by the synthetic evaluator (the train evaluator runs one per worker). */
     concurrency: positiveInt.default(1),
     seed: z.number().int().nonnegative().default(0),
