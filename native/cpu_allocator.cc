@@ -187,6 +187,18 @@ Header* MapBlock(size_t capacity, bool huge) {
 
 void DeleteBlock(void* data);
 
+// The data (and context: the same pointer, so raw_deleter() works) of block h.
+at::DataPtr DataPtrOf(Header* h) {
+  void* data = reinterpret_cast<char*>(h) + kHeader;
+  return {data, data, &DeleteBlock, at::Device(at::DeviceType::CPU)};
+}
+
+// Called with the lock held after in_use_bytes or reserved_bytes grew.
+void NotePeaks(AllocatorStats& st) {
+  if (st.in_use_bytes > st.peak_in_use_bytes) st.peak_in_use_bytes = st.in_use_bytes;
+  if (st.reserved_bytes > st.peak_reserved_bytes) st.peak_reserved_bytes = st.reserved_bytes;
+}
+
 struct CachingCPUAllocator final : at::Allocator {
   at::DataPtr allocate(size_t n) const override {
     CachingState& s = State();
@@ -204,9 +216,8 @@ struct CachingCPUAllocator final : at::Allocator {
       s.stats.small_allocations += 1;
       s.stats.in_use_bytes += n;
       s.stats.reserved_bytes += n;
-      if (s.stats.in_use_bytes > s.stats.peak_in_use_bytes) s.stats.peak_in_use_bytes = s.stats.in_use_bytes;
-      if (s.stats.reserved_bytes > s.stats.peak_reserved_bytes) s.stats.peak_reserved_bytes = s.stats.reserved_bytes;
-      return {reinterpret_cast<char*>(h) + kHeader, reinterpret_cast<char*>(h) + kHeader, &DeleteBlock, at::Device(at::DeviceType::CPU)};
+      NotePeaks(s.stats);
+      return DataPtrOf(h);
     }
     Header* h = nullptr;
     bool huge;
@@ -222,8 +233,8 @@ struct CachingCPUAllocator final : at::Allocator {
         s.stats.hits += 1;
         s.stats.cached_bytes -= capacity;
         s.stats.in_use_bytes += capacity;
-        if (s.stats.in_use_bytes > s.stats.peak_in_use_bytes) s.stats.peak_in_use_bytes = s.stats.in_use_bytes;
-        return {reinterpret_cast<char*>(h) + kHeader, reinterpret_cast<char*>(h) + kHeader, &DeleteBlock, at::Device(at::DeviceType::CPU)};
+        NotePeaks(s.stats);
+        return DataPtrOf(h);
       }
       s.stats.misses += 1;
       if (capacity > kCheckAbove) {
@@ -254,9 +265,8 @@ struct CachingCPUAllocator final : at::Allocator {
     std::lock_guard<std::mutex> lock(s.mu);
     s.stats.in_use_bytes += capacity;
     s.stats.reserved_bytes += capacity;
-    if (s.stats.in_use_bytes > s.stats.peak_in_use_bytes) s.stats.peak_in_use_bytes = s.stats.in_use_bytes;
-    if (s.stats.reserved_bytes > s.stats.peak_reserved_bytes) s.stats.peak_reserved_bytes = s.stats.reserved_bytes;
-    return {reinterpret_cast<char*>(h) + kHeader, reinterpret_cast<char*>(h) + kHeader, &DeleteBlock, at::Device(at::DeviceType::CPU)};
+    NotePeaks(s.stats);
+    return DataPtrOf(h);
   }
 
   at::DeleterFnPtr raw_deleter() const override { return &DeleteBlock; }

@@ -91,10 +91,6 @@ export class InProcessTrainer implements ProxyTrainer {
     return new InProcessTrainer(ProxyTrialRunner.load(settings));
   }
 
-  get split(): DataSplit {
-    return this.runner.split;
-  }
-
   train(spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult> {
     return this.runner.run(spec, { ...(signal ? { signal } : {}), hold: this.hold.gate });
   }
