@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * The `mnas` command line. Each command lives in its own file and registers itself here.
- * Exit codes: 0 success, 2 invalid input (UsageError or bad options), 1 anything else.
+ * Exit codes: 0 success, 2 invalid input (any InputError, bad options), 1 an internal error.
+ * Only internal errors may print a stack, and only with --debug (anywhere on the command line)
+ * or MNAS_DEBUG=1; every error a user can cause is one line.
  */
 import { Command, CommanderError } from 'commander';
-import { UsageError } from './errors.js';
+import { isInputError } from '../util/input-error.js';
 import { registerInspect } from './inspect.js';
 import { registerLatency } from './latency.js';
 import { registerBench } from './bench.js';
@@ -21,6 +23,7 @@ export function buildProgram(): Command {
     .name('mnas')
     .description('Platform-aware neural architecture search (MnasNet): search, train, measure and export mobile CNNs')
     .version('0.1.0')
+    .option('--debug', 'print the stack trace of an internal error (also MNAS_DEBUG=1)')
     .showHelpAfterError()
     .exitOverride();
   registerBench(program);
@@ -34,27 +37,56 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** --debug anywhere before a `--` turns on stacks; it is removed before the commands parse. */
+function takeDebugFlag(argv: readonly string[]): { argv: string[]; debug: boolean } {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? [...argv] : argv.slice(0, end);
+  const debug = head.includes('--debug') || process.env['MNAS_DEBUG'] === '1';
+  return { argv: [...head.filter((a) => a !== '--debug'), ...(end < 0 ? [] : argv.slice(end))], debug };
+}
+
+/** One line for the user; the stack only when debugging. Returns the exit code. */
+export function reportError(e: unknown, debug: boolean, write: (s: string) => void = (s) => void process.stderr.write(s)): number {
+  if (isInputError(e)) {
+    write(`mnas: ${oneLine(e.message)}\n`);
+    if (debug && e.stack) write(`${e.stack}\n`);
+    return 2;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  write(`mnas: internal error: ${oneLine(message)}${debug ? '' : ' (run with --debug or MNAS_DEBUG=1 for the stack trace, and please report it)'}\n`);
+  if (debug) write(`${(e as Error)?.stack ?? String(e)}\n`);
+  return 1;
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  const { argv: args, debug } = takeDebugFlag(argv);
   const program = buildProgram();
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version also end here, with exit code 0
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof UsageError) {
-      process.stderr.write(`mnas: ${e.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`mnas: ${(e as Error)?.stack ?? String(e)}\n`);
-    return 1;
+    return reportError(e, debug);
   }
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
 if (invokedDirectly) {
+  const { debug } = takeDebugFlag(process.argv.slice(2));
+  // errors thrown outside the command's promise (event handlers, timers) get the same treatment
+  const fatal = (e: unknown) => {
+    process.exitCode = reportError(e, debug);
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
 }

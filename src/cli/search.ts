@@ -5,7 +5,7 @@
  * crash. Writes the Pareto front, the best architecture, a summary and an HTML report; with
  * --final-epochs the top-k architectures are fully trained, tested and exported.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadDataset, type DatasetName } from '../data/load.js';
@@ -26,8 +26,11 @@ import { runSearch, type SearchProgress } from '../search/loop.js';
 import { writeOutputs, type TrialPoint } from '../search/outputs.js';
 import { rewardConfig, type RewardConfig } from '../search/reward.js';
 import { adaptSpace, type Json } from '../search/space-like.js';
-import { createStrategy } from '../search/strategy.js';
-import { ExperimentStore } from '../search/store.js';
+import { createStrategy, type Strategy } from '../search/strategy.js';
+import { RunLock, RunLockedError } from '../search/run-lock.js';
+import { checkWritable, NotWritableError } from '../util/writable.js';
+import { loadTable, LatencyTableError, type LatencyTable } from '../latency/table.js';
+import { ExperimentStore, RunStoreError } from '../search/store.js';
 import { syntheticProblemForSpace } from '../search/synthetic-space.js';
 import type { Evaluator } from '../search/evaluator.js';
 import { TrainEvaluator, type LatencyOracle } from '../search/train-evaluator.js';
@@ -166,10 +169,11 @@ async function openDevice(config: SearchConfig): Promise<LatencyDevice> {
   return createDevice(config.device.kind as DeviceKind, { threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS });
 }
 
-/** Devices and training processes a search opened; closed however it ends. */
+/** Devices, training processes and the run lock a search holds; released however it ends. */
 interface SearchResources {
   device?: LatencyDevice;
   trainer?: ProxyTrainer;
+  lock?: RunLock;
 }
 
 export async function search(flags: SearchFlags): Promise<SearchResult> {
@@ -179,6 +183,7 @@ export async function search(flags: SearchFlags): Promise<SearchResult> {
   } finally {
     await resources.trainer?.close();
     await resources.device?.close();
+    resources.lock?.release();
   }
 }
 
@@ -192,15 +197,21 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
   let config: SearchConfig;
   if (flags.resume) {
     dir = path.resolve(flags.resume);
+    if (!existsSync(dir)) throw new UsageError(`search: --resume ${flags.resume}: no such directory`);
+    if (!statSync(dir).isDirectory()) throw new UsageError(`search: --resume ${flags.resume}: not a directory`);
     if (!ExperimentStore.exists(dir)) throw new UsageError(`search: --resume ${flags.resume}: no search run there`);
     const conflicting = Object.entries(dropUndefined(flagsToConfig({ ...flags, seed: flags.seed }))).map(([k]) => k);
     if (flags.config || conflicting.length) {
       throw new UsageError(`search: --resume continues with the stored config; do not pass ${flags.config ? '--config' : `options for ${conflicting.join(', ')}`}`);
     }
-    const store = ExperimentStore.open(dir, { readonly: true });
-    record = store.config as unknown as RunRecord;
-    store.close();
-    config = parseSearchConfig(record.config, `${dir} (stored config)`);
+    record = readRunRecord(dir, flags.resume);
+    try {
+      config = parseSearchConfig(record.config, `${dir} (stored config)`);
+    } catch (e) {
+      throw new UsageError(`search: --resume ${flags.resume}: ${(e as Error).message}`);
+    }
+    checkWritableDir(dir, '--resume');
+    resources.lock = acquireLock(dir);
   } else {
     const fromFile = flags.config ? readConfigFile(flags.config) : {};
     try {
@@ -209,7 +220,9 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
       throw new UsageError(`search: ${(e as Error).message}`);
     }
     dir = path.resolve(flags.out ?? path.join('runs', `search-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`search: --out ${dir} is a file, not a directory`);
     if (ExperimentStore.exists(dir)) throw new UsageError(`search: ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
+    checkWritableDir(dir, '--out');
   }
   let space: SearchSpace;
   try {
@@ -218,6 +231,13 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
     throw new UsageError(`search: ${(e as Error).message}`);
   }
   if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new UsageError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
+  let strategy: Strategy;
+  try {
+    strategy = createStrategy(config.strategy.kind, adaptSpace(space), { seed: config.seed, ...config.strategy.options });
+  } catch (e) {
+    throw new UsageError(`search: strategy: ${(e as Error).message}`);
+  }
+  const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, space) : undefined;
 
   // ---- evaluator, latency oracle and the target T ----------------------------------------------
   let evaluator: Evaluator;
@@ -250,16 +270,9 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
     optimumReward = problem.optimum(reward).reward;
   } else {
     let oracle: LatencyOracle;
-    if (config.latencySource === 'predictor') {
-      const file = config.latencyTable as string;
-      let table;
-      try {
-        table = JSON.parse(readFileSync(file, 'utf8'));
-      } catch (e) {
-        throw new UsageError(`search: cannot read latency table ${file}: ${(e as Error).message}`);
-      }
+    if (table) {
       oracle = { kind: 'predictor', predictor: new LatencyPredictor(table) };
-      deviceInfo = { id: 'predictor', table: file, device: table.device ?? null };
+      deviceInfo = { id: 'predictor', table: config.latencyTable as string, device: table.device as unknown as Json };
     } else {
       log(`search: opening latency device ${config.device.kind}`);
       device = await openDevice(config);
@@ -318,9 +331,13 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
   }
   record ??= { config, reward, targetSource, ...(optimumReward !== undefined ? { optimumReward } : {}) };
 
-  mkdirSync(dir, { recursive: true });
+  if (!resources.lock) {
+    mkdirSync(dir, { recursive: true });
+    resources.lock = acquireLock(dir);
+    // another process may have created a run here while this one was starting up
+    if (ExperimentStore.exists(dir)) throw new UsageError(`search: ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
+  }
   const store = ExperimentStore.open(dir, { config: record as unknown as Json });
-  const strategy = createStrategy(config.strategy.kind, adaptSpace(space), { seed: config.seed, ...config.strategy.options });
   const abort = new AbortController();
   const onSignal = () => {
     log('search: interrupted; in-flight trials stay pending for --resume');
@@ -379,6 +396,55 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
     ...(optimumReward !== undefined ? { optimum_reward: optimumReward } : {}),
     ...(final !== undefined ? { final } : {}),
   };
+}
+
+/** The stored run record of `dir`, or a UsageError saying why it cannot be resumed. */
+function readRunRecord(dir: string, given: string): RunRecord {
+  let stored: Json;
+  try {
+    const store = ExperimentStore.open(dir, { readonly: true });
+    stored = store.config;
+    store.close();
+  } catch (e) {
+    if (e instanceof RunStoreError) throw new UsageError(`search: --resume ${given}: ${e.message}`);
+    throw e;
+  }
+  const r = stored as unknown as Partial<RunRecord> | null;
+  const targetMs = r?.reward?.targetMs;
+  if (typeof r !== 'object' || r === null || typeof r.config !== 'object' || typeof targetMs !== 'number' || !Number.isFinite(targetMs) || typeof r.targetSource !== 'string') {
+    throw new UsageError(`search: --resume ${given}: the run record in ${path.join(dir, 'mnas.db')} is not a search run's (missing config, reward or target)`);
+  }
+  return r as RunRecord;
+}
+
+function acquireLock(dir: string): RunLock {
+  try {
+    return RunLock.acquire(dir);
+  } catch (e) {
+    if (e instanceof RunLockedError) throw new UsageError(`search: ${e.message}`);
+    throw e;
+  }
+}
+
+function checkWritableDir(dir: string, option: string): void {
+  try {
+    checkWritable(dir);
+  } catch (e) {
+    if (e instanceof NotWritableError) throw new UsageError(`search: ${option}: ${e.message}`);
+    throw e;
+  }
+}
+
+function readLatencyTable(file: string, space: SearchSpace): LatencyTable {
+  let table: LatencyTable;
+  try {
+    table = loadTable(file);
+  } catch (e) {
+    if (e instanceof LatencyTableError) throw new UsageError(`search: ${e.message}`);
+    throw e;
+  }
+  if (table.space !== space.name) throw new UsageError(`search: latency table '${file}' is for space '${table.space}', not '${space.name}'`);
+  return table;
 }
 
 /** Fully trains the top-k trials by reward, evaluates them on the test set and exports them. */

@@ -2,7 +2,9 @@
  * The error every data reader throws when a file is missing, unreadable or malformed.
  * Its message always starts with the offending path, so a user can act on it without a stack trace.
  */
-export class DataFileError extends Error {
+import { InputError } from '../util/input-error.js';
+
+export class DataFileError extends InputError {
   override readonly name = 'DataFileError';
 
   constructor(

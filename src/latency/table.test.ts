@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { costOfLayer } from '../model/cost.js';
@@ -12,7 +12,7 @@ import { Rng } from '../util/rng.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult } from './device.js';
 import { OrtCpuDevice } from './ort-cpu.js';
 import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MissingLayerError, robustFit } from './predictor.js';
-import { distinctLayers, layerKey, loadTable, profileSpace, saveTable } from './table.js';
+import { distinctLayers, LatencyTableError, layerKey, loadTable, profileSpace, saveTable } from './table.js';
 
 const TINY: Skeleton = {
   name: 'tiny',
@@ -121,7 +121,24 @@ test('profile + calibrate on a fake device recovers the overhead, intercept and 
     const file = saveTable(join(dir, 'sub', 't.json'), table);
     const back = loadTable(file);
     assert.deepEqual(back, JSON.parse(JSON.stringify(table)));
-    assert.throws(() => loadTable(join(dir, 'missing.json')), /latency table/);
+    assert.throws(() => loadTable(join(dir, 'missing.json')), (e: unknown) => e instanceof LatencyTableError && /missing.json': ENOENT/.test(e.message));
+    // valid JSON that is not a table, or a table with wrong values, is a LatencyTableError naming where
+    const plain = JSON.parse(JSON.stringify(table)) as Record<string, any>;
+    const key = Object.keys(plain['entries'])[0]!;
+    const broken: [string, (t: Record<string, any>) => unknown, RegExp][] = [
+      ['an array', () => [1, 2], /not a mnas-latency-table\/1 file/],
+      ['another format', (t) => ({ ...t, format: 'x' }), /not a mnas-latency-table\/1 file/],
+      ['entries a list', (t) => ({ ...t, entries: [] }), /entries: /],
+      ['a negative median', (t) => ({ ...t, entries: { [key]: { ...t['entries'][key], median_ms: -1 } } }), new RegExp(`entries\\.${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.median_ms`)],
+      ['a string overhead', (t) => ({ ...t, overhead_ms: '3' }), /overhead_ms: /],
+      ['no device id', (t) => ({ ...t, device: { ...t['device'], id: undefined } }), /device\.id: /],
+      ['a zero scale', (t) => ({ ...t, calibration: { intercept_ms: 0, scale: 0, models: 1, fit_mape: 0, points: [] } }), /calibration\.scale: /],
+    ];
+    for (const [what, mutate, message] of broken) {
+      const file = join(dir, `${what}.json`);
+      writeFileSync(file, JSON.stringify(mutate(JSON.parse(JSON.stringify(plain)))));
+      assert.throws(() => loadTable(file), (e: unknown) => e instanceof LatencyTableError && message.test(e.message), what);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@
  * network (dispatch, input binding, output copy). See predictor.ts for how it is used.
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { costOfLayer } from '../model/cost.js';
 import { buildPlan, type LayerPlan } from '../model/plan.js';
 import { BATCH, GraphBuilder } from '../model/onnx/index.js';
@@ -22,6 +23,7 @@ import type { SearchSpace } from '../space/space.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, MeasureProtocol } from './device.js';
 import { layersModel } from './layer-onnx.js';
 import { PROFILE_PROTOCOL } from './protocol.js';
+import { InputError } from '../util/input-error.js';
 
 export const TABLE_FORMAT = 'mnas-latency-table/1';
 
@@ -208,16 +210,73 @@ export function saveTable(path: string, table: LatencyTable): string {
   return saveModel(path, new TextEncoder().encode(`${JSON.stringify(table, null, 1)}\n`));
 }
 
+/** A latency table file that cannot be read or is not a valid table. */
+export class LatencyTableError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LatencyTableError';
+  }
+}
+
+const finite = z.number().finite();
+const positiveMs = finite.positive().max(3_600_000);
+const tableSchema = z.object({
+  format: z.literal(TABLE_FORMAT),
+  space: z.string().min(1),
+  device: z.object({
+    id: z.string().min(1),
+    kind: z.enum(['ort-cpu', 'engine', 'browser']),
+    cpu: z.string(),
+    runtime: z.string(),
+    runtimeVersion: z.string(),
+    threads: z.number().int().nonnegative(),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  }),
+  created: z.string(),
+  protocol: z.looseObject({}),
+  overhead_ms: finite.nonnegative().max(3_600_000),
+  entries: z.record(
+    z.string(),
+    z.looseObject({
+      kind: z.string(),
+      macs: finite.nonnegative(),
+      median_ms: positiveMs,
+      p10_ms: positiveMs,
+      p90_ms: positiveMs,
+      runs: z.number().int().nonnegative(),
+      converged: z.boolean(),
+      pass_medians: z.array(positiveMs).optional(),
+    }),
+  ),
+  calibration: z
+    .object({
+      intercept_ms: finite,
+      scale: finite.positive(),
+      models: z.number().int().positive(),
+      fit_mape: finite.nonnegative(),
+      points: z.array(z.tuple([finite, finite])),
+    })
+    .optional(),
+});
+
+/** Checks a parsed JSON value is a latency table; `source` names it in the error. */
+export function parseTable(json: unknown, source: string): LatencyTable {
+  const r = tableSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const where = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+    if (issue.path[0] === 'format' || issue.path.length === 0) throw new LatencyTableError(`latency table '${source}': not a ${TABLE_FORMAT} file`);
+    throw new LatencyTableError(`latency table '${source}': ${where}: ${issue.message}`);
+  }
+  return r.data as LatencyTable;
+}
+
 export function loadTable(path: string): LatencyTable {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`latency table '${path}': ${(e as Error).message}`);
+    throw new LatencyTableError(`latency table '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const t = json as Partial<LatencyTable>;
-  if (t?.format !== TABLE_FORMAT || typeof t.entries !== 'object' || !t.device || typeof t.overhead_ms !== 'number') {
-    throw new Error(`latency table '${path}': not a ${TABLE_FORMAT} file`);
-  }
-  return t as LatencyTable;
+  return parseTable(json, path);
 }

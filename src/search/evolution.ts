@@ -90,4 +90,4 @@ registerStrategy('evolution', (space, o) => {
   const s = o['sampleSize'] ?? EVOLUTION_DEFAULTS.sampleSize;
   if (typeof p !== 'number' || typeof s !== 'number') throw new Error('evolution: populationSize and sampleSize must be numbers');
   return new RegularizedEvolution(space, { seed: o.seed, populationSize: p, sampleSize: s });
-});
+}, ['populationSize', 'sampleSize']);

@@ -24,4 +24,4 @@ export class RandomSearch extends BaseStrategy {
   protected loadData(): void {}
 }
 
-registerStrategy('random', (space, o) => new RandomSearch(space, { seed: o.seed }));
+registerStrategy('random', (space, o) => new RandomSearch(space, { seed: o.seed }), []);

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ExperimentStore, ConfigMismatchError, canonicalJson, jsonDifferences } from './store.js';
+import { ExperimentStore, ConfigMismatchError, DB_FILE, RunStoreError, canonicalJson, jsonDifferences } from './store.js';
+import { openDatabase } from './sqlite.js';
 import type { StrategySnapshot } from './strategy.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mnas-store-'));
@@ -120,4 +121,38 @@ test('a writer killed with SIGKILL leaves a consistent store that can be continu
   assert.ok(attempts.every((t) => t.attempts === 2));
   s.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('a run database that is empty, not SQLite, foreign, newer, truncated or missing its tables is refused with RunStoreError', () => {
+  const good = join(tmp(), 'good');
+  ExperimentStore.open(good, { config: { a: 1 } }).close();
+  const dbOf = (name: string, write: (file: string) => void): string => {
+    const dir = join(tmp(), name);
+    mkdirSync(dir);
+    write(join(dir, DB_FILE));
+    return dir;
+  };
+  const sqlite = (file: string, sql: string) => {
+    const db = openDatabase(file);
+    db.exec(sql);
+    db.close();
+  };
+  const cases: [string, string, RegExp][] = [
+    ['empty', dbOf('empty', (f) => writeFileSync(f, '')), /is empty/],
+    ['random bytes', dbOf('random', (f) => writeFileSync(f, Buffer.alloc(4096, 7))), /not an SQLite database/],
+    ['foreign', dbOf('foreign', (f) => sqlite(f, 'CREATE TABLE x (a)')), /not an mnas run \(tables: x\)/],
+    ['newer', dbOf('newer', (f) => { copyFileSync(join(good, DB_FILE), f); sqlite(f, 'PRAGMA user_version = 9'); }), /schema version 9; this mnas reads version 1/],
+    ['missing table', dbOf('missing', (f) => { copyFileSync(join(good, DB_FILE), f); sqlite(f, 'DROP TABLE strategy_snapshots'); }), /missing table\(s\) strategy_snapshots/],
+    ['truncated', dbOf('trunc', (f) => writeFileSync(f, readFileSync(join(good, DB_FILE)).subarray(0, 3000))), /malformed|not a readable/],
+    ['a directory', dbOf('dir', (f) => mkdirSync(f)), /is not a file/],
+  ];
+  for (const [what, dir, message] of cases) {
+    for (const readonly of [true, false]) {
+      assert.throws(() => ExperimentStore.open(dir, { readonly }), (e: unknown) => e instanceof RunStoreError && message.test(e.message), `${what} (readonly ${readonly})`);
+    }
+  }
+  // nothing was written into the foreign database
+  const foreign = openDatabase(join(cases[2]![1], DB_FILE), { readonly: true });
+  assert.deepEqual((foreign.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name), ['x']);
+  foreign.close();
 });

@@ -18,11 +18,12 @@
  * on power loss or an OS crash; a lost commit here is a lost trial result that took minutes of
  * training, while the fsync costs about a millisecond per trial. FULL it is.
  */
-import { mkdirSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Database, type Statement } from './sqlite.js';
 import { dnaKey, parseDna, type Dna, type Json } from './space-like.js';
 import type { StrategySnapshot } from './strategy.js';
+import { InputError } from '../util/input-error.js';
 
 export const DB_FILE = 'mnas.db';
 const SCHEMA_VERSION = 1;
@@ -97,6 +98,68 @@ export class ConfigMismatchError extends Error {
   ) {
     super(`run config differs from the stored one at: ${differences.join(', ')} (resume with the stored config or use a new run directory)`);
     this.name = 'ConfigMismatchError';
+  }
+}
+
+/** The run database is missing, unreadable, not an mnas run, damaged or of another schema version. */
+export class RunStoreError extends InputError {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`${file} ${problem}`);
+    this.name = 'RunStoreError';
+  }
+}
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+const TABLES = ['run', 'strategy_snapshots', 'trials'];
+
+/** Refuses files that are not SQLite databases before SQLite sees them. */
+function checkHeader(file: string): void {
+  const bytes = readPrefix(file, SQLITE_MAGIC.length);
+  if (bytes.length === 0) throw new RunStoreError(file, 'is empty: not an mnas run database');
+  if (bytes.toString('latin1') !== SQLITE_MAGIC) throw new RunStoreError(file, 'is not an SQLite database (not an mnas run)');
+}
+
+function readPrefix(file: string, n: number): Buffer {
+  let fd: number | undefined;
+  try {
+    if (!statSync(file).isFile()) throw new RunStoreError(file, 'is not a file');
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } catch (e) {
+    if (e instanceof RunStoreError) throw e;
+    throw new RunStoreError(file, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** An existing database must be this schema version, hold the run tables, and pass SQLite's quick check. */
+function checkSchema(db: Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  if (version > SCHEMA_VERSION) throw new RunStoreError(file, `has schema version ${version}; this mnas reads version ${SCHEMA_VERSION} (use a newer mnas)`);
+  if (version !== SCHEMA_VERSION && tables.length > 0) throw new RunStoreError(file, `is an SQLite database but not an mnas run (tables: ${tables.slice(0, 5).join(', ')})`);
+  const missing = version === SCHEMA_VERSION ? TABLES.filter((t) => !tables.includes(t)) : [];
+  if (missing.length) throw new RunStoreError(file, `is damaged: missing table(s) ${missing.join(', ')}`);
+  const check = db.pragma('quick_check', { simple: true }) as string;
+  if (check !== 'ok') throw new RunStoreError(file, `is damaged: ${check}`);
+}
+
+/** SQLite's own errors (corrupt, truncated, read-only, not a database) as RunStoreError. */
+function asStoreError<T>(file: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if ((e as Error).name === 'SqliteError' && typeof code === 'string') {
+      const why = code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' ? 'cannot be written (read-only file or directory?)' : 'is not a readable mnas run database';
+      throw new RunStoreError(file, `${why}: ${(e as Error).message} (${code})`);
+    }
+    throw e;
   }
 }
 
@@ -229,31 +292,37 @@ export class ExperimentStore {
     this.keep = options.snapshotHistory ?? 10;
     if (!Number.isInteger(this.keep) || this.keep < 1) throw new Error(`ExperimentStore: snapshotHistory must be an integer >= 1, got ${this.keep}`);
     const exists = existsSync(this.path);
-    if (!exists && options.readonly) throw new Error(`ExperimentStore: no run at ${dir} (missing ${DB_FILE})`);
-    if (!exists && options.config === undefined) throw new Error(`ExperimentStore: no run at ${dir}; a config is needed to create one`);
+    if (!exists && options.readonly) throw new RunStoreError(this.path, `no run at ${dir} (missing ${DB_FILE})`);
+    if (!exists && options.config === undefined) throw new RunStoreError(this.path, `no run at ${dir}; a config is needed to create one`);
+    if (exists) checkHeader(this.path);
     if (!exists) mkdirSync(dir, { recursive: true });
-    this.db = openDatabase(this.path, { readonly: options.readonly ?? false, timeout: 10_000 });
+    this.db = asStoreError(this.path, () => openDatabase(this.path, { readonly: options.readonly ?? false, timeout: 10_000 }));
     try {
-      if (!options.readonly) {
-        this.db.pragma('journal_mode = WAL');
-        const sync = options.synchronous ?? 'FULL';
-        if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`ExperimentStore: synchronous must be FULL or NORMAL, got ${String(sync)}`);
-        this.db.pragma(`synchronous = ${sync}`);
-        this.db.pragma('foreign_keys = ON');
-        const version = this.db.pragma('user_version', { simple: true }) as number;
-        if (version !== 0 && version !== SCHEMA_VERSION) throw new Error(`ExperimentStore: ${this.path} has schema version ${version}, this build reads ${SCHEMA_VERSION}`);
-        this.db
-          .transaction(() => {
-            this.db.exec(SCHEMA);
-            this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-            if (options.config !== undefined)
-              this.db.prepare('INSERT OR IGNORE INTO run (id, config, created_at) VALUES (1, ?, ?)').run(canonicalJson(options.config), now());
-          })
-          .immediate();
-      }
-      const row = this.db.prepare('SELECT config FROM run WHERE id = 1').get() as { config: string } | undefined;
-      if (!row) throw new Error(`ExperimentStore: ${this.path} has no run config`);
-      this.config = JSON.parse(row.config) as Json;
+      this.config = asStoreError(this.path, () => {
+        if (exists) checkSchema(this.db, this.path);
+        if (!options.readonly) {
+          this.db.pragma('journal_mode = WAL');
+          const sync = options.synchronous ?? 'FULL';
+          if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`ExperimentStore: synchronous must be FULL or NORMAL, got ${String(sync)}`);
+          this.db.pragma(`synchronous = ${sync}`);
+          this.db.pragma('foreign_keys = ON');
+          this.db
+            .transaction(() => {
+              this.db.exec(SCHEMA);
+              this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+              if (options.config !== undefined)
+                this.db.prepare('INSERT OR IGNORE INTO run (id, config, created_at) VALUES (1, ?, ?)').run(canonicalJson(options.config), now());
+            })
+            .immediate();
+        }
+        const row = this.db.prepare('SELECT config FROM run WHERE id = 1').get() as { config: string } | undefined;
+        if (!row) throw new RunStoreError(this.path, 'has no run config');
+        try {
+          return JSON.parse(row.config) as Json;
+        } catch {
+          throw new RunStoreError(this.path, 'holds a run config that is not JSON');
+        }
+      });
       if (options.config !== undefined) {
         const diff = jsonDifferences(this.config, JSON.parse(canonicalJson(options.config)) as Json);
         if (diff.length > 0) throw new ConfigMismatchError(diff, this.config);

@@ -74,6 +74,12 @@ test('registry creates strategies by kind', () => {
   assert.throws(() => new RegularizedEvolution(space, { seed: 1, populationSize: 4, sampleSize: 5 }), /sampleSize/);
 });
 
+test('every strategy refuses options it does not know', () => {
+  assert.throws(() => createStrategy('random', space, { seed: 1, bogus: 1 }), /random: unknown option\(s\) bogus \(known: none\)/);
+  assert.throws(() => createStrategy('evolution', space, { seed: 1, populationsize: 5 }), /evolution: unknown option\(s\) populationsize \(known: populationSize, sampleSize\)/);
+  assert.throws(() => createStrategy('evolution', space, { seed: 1, populationSize: 'x' }), /must be numbers/);
+});
+
 test('mutateOneDecision changes exactly one decision to a different choice, uniformly', () => {
   const rng = new Rng(3);
   const counts = new Map<string, number>();

@@ -164,18 +164,23 @@ export abstract class BaseStrategy implements Strategy {
 /** A factory that builds a strategy of one kind from a space and JSON options (CLI / run config). */
 export type StrategyFactory = (space: DecisionSpaceLike, options: { seed: number; [key: string]: Json }) => Strategy;
 
-const registry = new Map<string, StrategyFactory>();
+const registry = new Map<string, { factory: StrategyFactory; options: readonly string[] }>();
 
-/** Registers a strategy kind (random and evolution register themselves; PPO will too). */
-export function registerStrategy(kind: string, factory: StrategyFactory): void {
+/**
+ * Registers a strategy kind with the option names it accepts (besides `seed`); createStrategy
+ * refuses any other option, so a misspelt option is an error, not a silently ignored setting.
+ */
+export function registerStrategy(kind: string, factory: StrategyFactory, options: readonly string[]): void {
   if (registry.has(kind)) throw new Error(`registerStrategy: '${kind}' is already registered`);
-  registry.set(kind, factory);
+  registry.set(kind, { factory, options });
 }
 
 export function createStrategy(kind: string, space: DecisionSpaceLike, options: { seed: number; [key: string]: Json }): Strategy {
-  const f = registry.get(kind);
-  if (!f) throw new Error(`createStrategy: unknown strategy '${kind}' (known: ${[...registry.keys()].join(', ') || 'none'})`);
-  return f(space, options);
+  const entry = registry.get(kind);
+  if (!entry) throw new Error(`createStrategy: unknown strategy '${kind}' (known: ${[...registry.keys()].join(', ') || 'none'})`);
+  const unknown = Object.keys(options).filter((k) => k !== 'seed' && !entry.options.includes(k));
+  if (unknown.length) throw new Error(`${kind}: unknown option(s) ${unknown.join(', ')} (known: ${entry.options.join(', ') || 'none'})`);
+  return entry.factory(space, options);
 }
 
 export function strategyKinds(): string[] {

@@ -252,9 +252,6 @@ export class PpoSearch extends BaseStrategy {
 const NUMERIC_OPTIONS = Object.keys(PPO_DEFAULTS) as (keyof PpoConfig)[];
 
 registerStrategy('ppo', (space, o) => {
-  const known = new Set<string>(['seed', ...NUMERIC_OPTIONS]);
-  const unknown = Object.keys(o).filter((k) => !known.has(k));
-  if (unknown.length) throw new Error(`ppo: unknown option(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
   const opts: { -readonly [K in keyof PpoOptions]: PpoOptions[K] } = { seed: o.seed };
   for (const k of NUMERIC_OPTIONS) {
     const v = o[k];
@@ -263,4 +260,4 @@ registerStrategy('ppo', (space, o) => {
     opts[k] = v;
   }
   return new PpoSearch(space, opts);
-});
+}, NUMERIC_OPTIONS);
