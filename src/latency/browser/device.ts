@@ -7,8 +7,9 @@
  * start its own in-process one on first use (close() stops it). With its own server and no matching
  * device connected, it prints the join URL through `announce` (stderr by default) and waits up to
  * `waitSeconds` for a device to join; `launch` opens the page in a local headless Chromium instead.
- * Or pass `url` (the join URL a running `mnas devices serve` printed): jobs then go to that server
- * over its /control socket (./remote.ts), and its devices stay connected between runs.
+ * Or pass `url` (the control URL a running `mnas devices serve` printed, with the control secret):
+ * jobs then go to that server over its /control socket (./remote.ts), and its devices stay
+ * connected between runs.
  */
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from '../device.js';
 import type { ProtocolOutcome } from '../protocol.js';
@@ -20,7 +21,7 @@ import { DeviceServer, type DeviceSelector, type DeviceServerOptions } from './s
 export interface BrowserDeviceOptions {
   /** A running server to use (not closed by close()); otherwise one is started on first use. */
   server?: DeviceServer;
-  /** The join URL of a running `mnas devices serve` (http://host:port/?token=...) to send jobs to. */
+  /** The control URL of a running `mnas devices serve` (http://host:port/control?token=<control secret>) to send jobs to. */
   url?: string;
   /** Options for the server this device starts (host, port, token...). */
   serverOptions?: DeviceServerOptions;

@@ -12,6 +12,11 @@ export function wsUrl(s: DeviceServer, token = s.token): string {
   return `ws://127.0.0.1:${s.port}/ws?token=${encodeURIComponent(token)}`;
 }
 
+/** The controllers' socket (control secret by default). */
+export function controlWsUrl(s: DeviceServer, token = s.controlToken): string {
+  return `ws://127.0.0.1:${s.port}/control?token=${encodeURIComponent(token)}`;
+}
+
 export const FAKE_DESCRIPTION: PageDescription = {
   userAgent: 'FakeDevice/1.0',
   platform: 'Test',
@@ -46,9 +51,9 @@ export class FakeDevice {
   }
 
   /** Opens the connection (rejects with the HTTP status on a refused upgrade). */
-  static connect(url: string): Promise<FakeDevice> {
+  static connect(url: string, options: { origin?: string } = {}): Promise<FakeDevice> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, options.origin !== undefined ? { origin: options.origin } : {});
       const d = new FakeDevice(ws);
       ws.once('open', () => resolve(d));
       ws.once('unexpected-response', (_req, res) => {

@@ -10,12 +10,13 @@ import type { DeviceServerOptions } from './server.js';
 
 export { BrowserDevice } from './device.js';
 export type { BrowserDeviceOptions, BrowserLatencyResult } from './device.js';
-export { DeviceServer, JobFailedError, tokenMatches } from './server.js';
-export type { ConnectedDevice, DeviceSelector, DeviceServerOptions, JobRequest, JobResult } from './server.js';
-export { RemoteDeviceServer, controlUrl } from './remote.js';
+export { DeviceServer, JobFailedError, LimitError, tokenMatches } from './server.js';
+export type { ConnectedDevice, DeviceSelector, DeviceServerOptions, JobRequest, JobResult, ServerStatus } from './server.js';
+export { BrowserDeviceUrlError, RemoteDeviceServer, controlUrl, redactUrl } from './remote.js';
 export { launchChromium, launchDevicePage, DEFAULT_CHROMIUM } from './launch.js';
-export { PROTOCOL_VERSION, deviceMessageSchema, parseDeviceMessage } from './messages.js';
-export type { Backend, DeviceMessage, PageDescription, ServerMessage } from './messages.js';
+export { PROTOCOL_VERSION, DeviceFrameError, deviceMessageSchema, parseDeviceFrame, parseDeviceMessage } from './messages.js';
+export type { Backend, ControlLimits, DeviceMessage, PageDescription, ServerMessage } from './messages.js';
+export { DEFAULT_TIMING_BOUNDS, type TimingBounds } from './plausibility.js';
 
 function pick(o: DeviceOptions, key: string, env: string): string | undefined {
   const v = o[key] ?? process.env[env];
@@ -37,8 +38,10 @@ function num(name: string, v: string | undefined, min: number, max: number): num
  *   deviceId / deviceName (MNAS_BROWSER_DEVICE / MNAS_BROWSER_NAME: selector),
  *   backend (MNAS_BROWSER_BACKEND: wasm | webgpu), launch (MNAS_BROWSER_LAUNCH: 1 for
  *   /usr/bin/chromium headless, or a Chromium path),
- *   url (MNAS_BROWSER_URL: the join URL of a running `mnas devices serve`; jobs go there and
- *   host/port/token/launch are ignored).
+ *   url (MNAS_BROWSER_URL: the control URL a running `mnas devices serve` printed,
+ *   http://host:port/control?token=<control secret>; jobs go there and host/port/token/launch are
+ *   ignored). A malformed URL throws BrowserDeviceUrlError here; an unreachable server or a refused
+ *   secret rejects the first describe()/measure() with one too.
  */
 export function createBrowserDevice(o: DeviceOptions = {}): BrowserDevice {
   const serverOptions: DeviceServerOptions = {};
@@ -51,7 +54,7 @@ export function createBrowserDevice(o: DeviceOptions = {}): BrowserDevice {
   const opts: BrowserDeviceOptions = { serverOptions };
   const url = pick(o, 'url', 'MNAS_BROWSER_URL');
   if (url !== undefined) {
-    controlUrl(url); // fails early on a malformed URL
+    controlUrl(url); // fails early on a malformed URL (BrowserDeviceUrlError)
     opts.url = url;
   }
   const wait = num('waitSeconds', pick(o, 'waitSeconds', 'MNAS_BROWSER_WAIT'), 0.001, 86400);

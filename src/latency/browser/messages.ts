@@ -1,9 +1,10 @@
 /**
  * The wire protocol between the device server and the device page (WebSocket at /ws?token=...).
  *
- * Device -> server: JSON text frames only, each validated by `deviceMessage` (zod). A frame that is
+ * Device -> server: JSON text frames only, each validated by parseDeviceFrame (zod). A frame that is
  * binary, not JSON, over MAX_DEVICE_MESSAGE_BYTES, or not matching the schema closes that device with
- * code 1008 (policy violation) and a reason; the server keeps running.
+ * code 1008 (policy violation) and a reason; the server keeps running. Whether run times are
+ * plausible is checked by the server (./plausibility.ts), which needs the job's context.
  *
  *   hello     {type, v, clientId, name?, description}        first message, once
  *   loaded    {type, job, backend, loadMs, warmupMs[], innerRepeats}   session created, warm-up done
@@ -25,8 +26,8 @@ import { z } from 'zod';
 export const PROTOCOL_VERSION = 1;
 /** Largest message a device may send (a `runs` batch is a few KB); larger ones close it with a reason. */
 export const MAX_DEVICE_MESSAGE_BYTES = 256 * 1024;
-/** Frames beyond this are cut off by the WebSocket layer itself (close code 1009, no reason). */
-export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/** Default WebSocket limit for device frames: beyond it the ws layer itself cuts the device off (1009, no reason). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Most run times one `runs` message may carry. */
 export const MAX_TIMES_PER_MESSAGE = 4096;
 
@@ -107,24 +108,60 @@ export type ServerMessage =
   | { type: 'stop'; job: number }
   | { type: 'cancel'; job: number };
 
-/** Parses one frame from a device; returns the message or a short reason for closing it. */
-export function parseDeviceMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): { ok: true; msg: DeviceMessage } | { ok: false; reason: string } {
-  if (isBinary) return { ok: false, reason: 'binary frames are not accepted' };
-  const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-  if (buf.length > MAX_DEVICE_MESSAGE_BYTES) return { ok: false, reason: `message over ${MAX_DEVICE_MESSAGE_BYTES} bytes` };
+/** Why a device frame was refused (the message is short enough for a WebSocket close reason once truncated). */
+export class DeviceFrameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceFrameError';
+  }
+}
+
+/**
+ * Parses and validates one text frame from a device. Pure; throws DeviceFrameError (and nothing
+ * else) on anything invalid: not a string/bytes, over MAX_DEVICE_MESSAGE_BYTES, not JSON, or not
+ * matching deviceMessageSchema.
+ */
+export function parseDeviceFrame(frame: string | Uint8Array | ArrayBuffer): DeviceMessage {
+  let text: string;
+  if (typeof frame === 'string') {
+    if (frame.length > MAX_DEVICE_MESSAGE_BYTES || Buffer.byteLength(frame, 'utf8') > MAX_DEVICE_MESSAGE_BYTES) throw new DeviceFrameError(`message over ${MAX_DEVICE_MESSAGE_BYTES} bytes`);
+    text = frame;
+  } else if (frame instanceof Uint8Array || frame instanceof ArrayBuffer) {
+    if (frame.byteLength > MAX_DEVICE_MESSAGE_BYTES) throw new DeviceFrameError(`message over ${MAX_DEVICE_MESSAGE_BYTES} bytes`);
+    const bytes = frame instanceof ArrayBuffer ? new Uint8Array(frame) : frame;
+    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  } else {
+    throw new DeviceFrameError('message is not text');
+  }
   let json: unknown;
   try {
-    json = JSON.parse(buf.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'message is not JSON' };
+    throw new DeviceFrameError('message is not JSON');
   }
-  const r = deviceMessageSchema.safeParse(json);
+  let r;
+  try {
+    r = deviceMessageSchema.safeParse(json);
+  } catch (e) {
+    // zod does not throw on data; this guards the fuzz contract (only DeviceFrameError escapes)
+    throw new DeviceFrameError(`malformed message: ${(e as Error)?.message ?? 'invalid'}`);
+  }
   if (!r.success) {
     const issue = r.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : 'message';
-    return { ok: false, reason: `malformed message: ${where}: ${issue?.message ?? 'invalid'}` };
+    const where = issue?.path.length ? issue.path.map(String).join('.') : 'message';
+    throw new DeviceFrameError(`malformed message: ${where}: ${issue?.message ?? 'invalid'}`);
   }
-  return { ok: true, msg: r.data };
+  return r.data;
+}
+
+/** Parses one WebSocket frame from a device; returns the message or a short reason for closing it. */
+export function parseDeviceMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): { ok: true; msg: DeviceMessage } | { ok: false; reason: string } {
+  if (isBinary) return { ok: false, reason: 'binary frames are not accepted' };
+  try {
+    return { ok: true, msg: parseDeviceFrame(Array.isArray(data) ? Buffer.concat(data) : data) };
+  } catch (e) {
+    return { ok: false, reason: e instanceof DeviceFrameError ? e.message : 'malformed message' };
+  }
 }
 
 /** A WebSocket close reason is at most 123 bytes of UTF-8. */
@@ -136,25 +173,38 @@ export function closeReason(s: string): string {
 
 // ---- controllers: another process (e.g. `mnas measure`) submitting jobs to a running `mnas devices serve` ----
 //
-// WebSocket at /control?token=... (same token). Controller -> server, JSON text frames:
+// WebSocket at /control?token=<control secret> (not the devices' join token). Controller -> server, JSON text frames:
 //   measure {type, id, name, inputShape, arch?, protocol?, backend?, selector?, bytes}  + one binary frame (the ONNX bytes)
 //   cancel  {type, id}
-//   wait    {type, id, selector?, timeoutMs}        resolves when a matching device is connected
-// Server -> controller: result {type, id, result} | device {type, id, device} | error {type, id, message}
+//   wait    {type, id, selector?, timeoutMs}        resolves when a matching (unflagged) device is connected
+//   status  {type, id}                              the same JSON as GET /status
+// Server -> controller: ready {type, v, limits} (first, on connect) | result {type, id, result} | device {type, id, device}
+//   | status {type, id, status} | error {type, id, message, code?}
+// A measure over a cap (model size, queued jobs, queued bytes) gets an error with code 'limit'; its binary frame,
+// if sent anyway, is discarded. Binary frames over maxModelBytes are cut off by the ws layer (1009).
 
-/** Largest model a controller may send. */
-export const MAX_CONTROL_BYTES = 512 * 1024 * 1024;
+/** Default largest model a controller may send (and WebSocket limit of control frames). */
+export const DEFAULT_MAX_MODEL_BYTES = 64 * 1024 * 1024;
+/** Upper bound of what a measure message may announce at all, whatever the server's cap. */
+export const MAX_ANNOUNCED_BYTES = 2 ** 31 - 1;
+
+export interface ControlLimits {
+  maxModelBytes: number;
+  maxQueuedJobs: number;
+  maxQueuedBytes: number;
+}
 
 const selectorSchema = z.object({ id: z.string().max(80).optional(), name: z.string().max(80).optional() }).strict();
+// bounded so a controller cannot make the server allocate run buffers (ConvergenceTracker: 16 bytes per maxRuns) or arm timers beyond reason
 const protocolSchema = z
   .object({
-    warmupRuns: z.number().optional(),
-    warmupSeconds: z.number().optional(),
-    minRuns: z.number().optional(),
-    minSeconds: z.number().optional(),
-    maxRuns: z.number().optional(),
+    warmupRuns: z.number().int().nonnegative().max(100_000).optional(),
+    warmupSeconds: z.number().nonnegative().max(3600).optional(),
+    minRuns: z.number().int().positive().max(100_000).optional(),
+    minSeconds: z.number().nonnegative().max(3600).optional(),
+    maxRuns: z.number().int().positive().max(100_000).optional(),
     relPrecision: z.number().optional(),
-    maxSeconds: z.number().optional(),
+    maxSeconds: z.number().positive().max(3600).optional(),
   })
   .strict();
 
@@ -169,10 +219,11 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
       protocol: protocolSchema.optional(),
       backend: backendSchema.optional(),
       selector: selectorSchema.optional(),
-      bytes: z.number().int().positive().max(MAX_CONTROL_BYTES),
+      bytes: z.number().int().positive().max(MAX_ANNOUNCED_BYTES),
     })
     .strict(),
   z.object({ type: z.literal('cancel'), id: jobId }).strict(),
   z.object({ type: z.literal('wait'), id: jobId, selector: selectorSchema.optional(), timeoutMs: z.number().int().positive().max(86_400_000) }).strict(),
+  z.object({ type: z.literal('status'), id: jobId }).strict(),
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;

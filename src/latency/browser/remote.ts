@@ -1,28 +1,61 @@
 /**
  * A client for a running `mnas devices serve`: submits measurement jobs over its /control
- * WebSocket (same token as the join URL), so phones stay connected across many `mnas measure`
- * runs or a whole search. Same job API as DeviceServer (submit / waitForDevice / close).
+ * WebSocket with the control secret (the control URL the server printed, not the devices' join
+ * URL), so phones stay connected across many `mnas measure` runs or a whole search. Same job API
+ * as DeviceServer (submit / waitForDevice / close), plus status().
  */
 import { WebSocket } from 'ws';
-import type { ConnectedDevice, DeviceSelector, JobRequest, JobResult } from './server.js';
-import { JobFailedError } from './server.js';
+import type { ControlLimits } from './messages.js';
+import type { ConnectedDevice, DeviceSelector, JobRequest, JobResult, ServerStatus } from './server.js';
+import { JobFailedError, LimitError } from './server.js';
 
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
 
-/** http://host:port/?token=T (the join URL) -> ws://host:port/control?token=T */
-export function controlUrl(joinUrl: string): string {
+/**
+ * The browser device URL is malformed, or the server behind it cannot be reached or refuses it.
+ * The message is one line naming the problem (the secret redacted): a CLI should print it and exit 2.
+ */
+export class BrowserDeviceUrlError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'malformed' | 'unreachable' | 'refused',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BrowserDeviceUrlError';
+  }
+}
+
+const EXPECTED = 'expected the control URL that `mnas devices serve` prints: http://host:port/control?token=<control secret>';
+
+/** The URL with its token replaced, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/(token=)[^&#\s]*/gi, '$1<secret>').slice(0, 200);
+}
+
+/** http://host:port/control?token=SECRET (or ws://...) -> ws://host:port/control?token=SECRET; BrowserDeviceUrlError when malformed. */
+export function controlUrl(url: string): string {
+  const shown = `'${redactUrl(url)}'`;
   let u: URL;
   try {
-    u = new URL(joinUrl);
+    u = new URL(url);
   } catch {
-    throw new RangeError(`browser device: not a URL: '${joinUrl}'`);
+    throw new BrowserDeviceUrlError(`browser device URL ${shown} is not a URL (${EXPECTED})`, 'malformed');
   }
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol)) throw new BrowserDeviceUrlError(`browser device URL ${shown} has scheme ${u.protocol} (${EXPECTED})`, 'malformed');
+  if (!u.hostname) throw new BrowserDeviceUrlError(`browser device URL ${shown} has no host (${EXPECTED})`, 'malformed');
   const token = u.searchParams.get('token');
-  if (!token || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new RangeError(`browser device: expected the server's join URL http://host:port/?token=..., got '${joinUrl}'`);
-  return `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}/control?token=${encodeURIComponent(token)}`;
+  if (u.pathname === '/' || u.pathname === '/index.html') {
+    throw new BrowserDeviceUrlError(`browser device URL ${shown} is the devices' join URL; controllers need the control URL (${EXPECTED})`, 'malformed');
+  }
+  if (u.pathname !== '/control') throw new BrowserDeviceUrlError(`browser device URL ${shown} has path ${u.pathname.slice(0, 60)}, not /control (${EXPECTED})`, 'malformed');
+  if (!token) throw new BrowserDeviceUrlError(`browser device URL ${shown} has no token (${EXPECTED})`, 'malformed');
+  if (!/^[A-Za-z0-9_-]{16,128}$/.test(token)) throw new BrowserDeviceUrlError(`browser device URL ${shown}: the token is not a control secret (16-128 characters of [A-Za-z0-9_-])`, 'malformed');
+  const secure = u.protocol === 'https:' || u.protocol === 'wss:';
+  return `${secure ? 'wss:' : 'ws:'}//${u.host}/control?token=${token}`;
 }
 
 export class RemoteDeviceServer {
@@ -33,10 +66,12 @@ export class RemoteDeviceServer {
   private constructor(
     private readonly ws: WebSocket,
     readonly url: string,
+    /** The server's caps, from its ready message. */
+    readonly limits: ControlLimits,
   ) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
-      let m: { type: string; id: number; result?: unknown; device?: unknown; message?: string };
+      let m: { type: string; id: number; result?: unknown; device?: unknown; status?: unknown; message?: string; code?: string };
       try {
         m = JSON.parse(data.toString());
       } catch {
@@ -45,8 +80,8 @@ export class RemoteDeviceServer {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.type === 'error') p.reject(new JobFailedError(m.message ?? 'failed'));
-      else p.resolve(m.type === 'result' ? m.result : m.device);
+      if (m.type === 'error') p.reject(m.code === 'limit' ? new LimitError(m.message ?? 'refused') : new JobFailedError(m.message ?? 'failed'));
+      else p.resolve(m.type === 'result' ? m.result : m.type === 'status' ? m.status : m.device);
     });
     ws.on('close', (code, reason) => {
       this.closedReason = `device server connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
@@ -56,17 +91,50 @@ export class RemoteDeviceServer {
     ws.on('error', () => {});
   }
 
-  /** Connects to the server behind a join URL (http://host:port/?token=...). */
-  static connect(joinUrl: string, timeoutMs = 10_000): Promise<RemoteDeviceServer> {
-    const target = controlUrl(joinUrl);
+  /** Connects to the server behind a control URL (http://host:port/control?token=...); BrowserDeviceUrlError when that fails. */
+  static connect(url: string, timeoutMs = 10_000): Promise<RemoteDeviceServer> {
+    const target = controlUrl(url);
+    const where = new URL(target).host;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(target, { handshakeTimeout: timeoutMs, maxPayload: 64 * 1024 * 1024 });
-      ws.once('open', () => resolve(new RemoteDeviceServer(ws, joinUrl)));
-      ws.once('unexpected-response', (_req, res) => {
-        reject(new JobFailedError(`device server at ${new URL(joinUrl).host} refused the connection (HTTP ${res.statusCode}${res.statusCode === 403 ? ': wrong token' : ''})`));
-        ws.terminate();
+      let settled = false;
+      const done = (e?: BrowserDeviceUrlError, r?: RemoteDeviceServer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(readyTimer);
+        if (e) {
+          reject(e);
+          ws.terminate();
+        } else resolve(r!);
+      };
+      const readyTimer = setTimeout(
+        () => done(new BrowserDeviceUrlError(`browser device server at ${where} did not answer within ${Math.round(timeoutMs / 1000)} s (is it a \`mnas devices serve\`?)`, 'unreachable')),
+        timeoutMs,
+      );
+      ws.once('message', (data, isBinary) => {
+        let m: { type?: string; limits?: ControlLimits } = {};
+        try {
+          if (!isBinary) m = JSON.parse(data.toString());
+        } catch {
+          /* handled below */
+        }
+        if (m.type !== 'ready' || !m.limits) return done(new BrowserDeviceUrlError(`browser device server at ${where} did not greet as a mnas device server`, 'refused'));
+        done(undefined, new RemoteDeviceServer(ws, url, m.limits));
       });
-      ws.once('error', (e) => reject(new JobFailedError(`cannot reach the device server at ${new URL(joinUrl).host}: ${e.message}`)));
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body = (body + chunk).slice(0, 200)));
+        const finish = () => {
+          const why = body.trim().split('\n')[0] || (res.statusCode === 403 ? 'wrong control secret' : 'refused');
+          done(new BrowserDeviceUrlError(`browser device server at ${where} refused the connection (HTTP ${res.statusCode}: ${why})`, 'refused'));
+        };
+        res.on('end', finish);
+        res.on('error', finish);
+        setTimeout(finish, 1000).unref();
+      });
+      ws.once('close', (code) => done(new BrowserDeviceUrlError(`browser device server at ${where} closed the connection (${code}) before it was ready`, 'refused')));
+      ws.on('error', (e) => done(new BrowserDeviceUrlError(`browser device server at ${where} is unreachable (${e.message.split('\n')[0]})`, 'unreachable', { cause: e })));
     });
   }
 
@@ -80,7 +148,7 @@ export class RemoteDeviceServer {
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
         if (this.pending.delete(id)) {
-          if (msg['type'] === 'measure') this.ws.send(JSON.stringify({ type: 'cancel', id }));
+          if (msg['type'] === 'measure' || msg['type'] === 'wait') this.send(JSON.stringify({ type: 'cancel', id }));
           reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
         }
       };
@@ -94,11 +162,20 @@ export class RemoteDeviceServer {
           reject(e);
         },
       });
-      this.ws.send(JSON.stringify({ ...msg, id }));
-      if (binary) this.ws.send(Buffer.from(binary.buffer, binary.byteOffset, binary.byteLength), { binary: true });
+      this.send(JSON.stringify({ ...msg, id }));
+      if (binary) this.send(Buffer.from(binary.buffer, binary.byteOffset, binary.byteLength));
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  private send(data: string | Buffer): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(data, { binary: typeof data !== 'string' });
+  }
+
+  /** Devices (flagged ones with their reason), queue and caps, as GET /status. */
+  status(): Promise<ServerStatus> {
+    return this.request<ServerStatus>({ type: 'status' });
   }
 
   waitForDevice(selector: DeviceSelector = {}, timeoutMs = 120_000, signal?: AbortSignal): Promise<ConnectedDevice> {
@@ -107,6 +184,10 @@ export class RemoteDeviceServer {
 
   submit(req: JobRequest, signal?: AbortSignal): Promise<JobResult> {
     const m = req.model;
+    if (m.onnx.byteLength > this.limits.maxModelBytes) {
+      const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+      return Promise.reject(new LimitError(`'${m.name}' refused: model of ${mib(m.onnx.byteLength)} exceeds the device server's maxModelBytes ${mib(this.limits.maxModelBytes)}`));
+    }
     return this.request<JobResult>(
       {
         type: 'measure',

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { closeReason, parseDeviceMessage } from './messages.js';
 import { controlUrl, RemoteDeviceServer } from './remote.js';
 import { DeviceServer, JobFailedError, tokenMatches } from './server.js';
-import { FAKE_DESCRIPTION, FakeDevice, tinyModel, wsUrl } from './fakes.js';
+import { controlWsUrl, FAKE_DESCRIPTION, FakeDevice, tinyModel, wsUrl } from './fakes.js';
 
 const model = tinyModel();
 /** Converges fast on steady times: >= 10 runs and no minimum duration. */
@@ -88,7 +88,12 @@ describe('DeviceServer', () => {
     assert.equal((await fetch(`${base}/ort/ort.node.min.mjs`)).status, 404);
     assert.equal((await fetch(`${base}/ort/..%2f..%2fpackage.json`)).status, 404);
     assert.equal((await fetch(`${base}/status?token=nope1234`)).status, 403);
-    assert.deepEqual(await (await fetch(`${base}/status?token=${s.token}`)).json(), { devices: [], queued: 0 });
+    assert.equal((await fetch(`${base}/status?token=${s.token}`)).status, 403, 'the join token does not open /status');
+    const status = (await (await fetch(`${base}/status?token=${s.controlToken}`)).json()) as Record<string, unknown>;
+    assert.deepEqual(status['devices'], []);
+    assert.equal(status['queued'], 0);
+    assert.deepEqual(status['held'], { jobs: 0, bytes: 0 });
+    assert.equal((await fetch(`${base}/?token=${s.controlToken}`)).status, 403, 'the control secret is not a join token');
     assert.equal((await fetch(s.url, { method: 'POST' })).status, 405);
   });
 
@@ -297,15 +302,16 @@ describe('controllers (RemoteDeviceServer over /control)', () => {
     await s.close();
   });
 
-  it('maps the join URL to the control socket', () => {
-    assert.equal(controlUrl('http://10.0.0.2:8765/?token=abc_DEF-123'), 'ws://10.0.0.2:8765/control?token=abc_DEF-123');
-    assert.throws(() => controlUrl('http://10.0.0.2:8765/'), /join URL/);
-    assert.throws(() => controlUrl('nope'), /not a URL/);
+  it('maps the control URL to the control socket', () => {
+    assert.equal(controlUrl('http://10.0.0.2:8765/control?token=abc_DEF-123456789'), 'ws://10.0.0.2:8765/control?token=abc_DEF-123456789');
+    assert.equal(controlUrl('https://lab.example:443/control?token=abc_DEF-123456789'), 'wss://lab.example/control?token=abc_DEF-123456789');
+    assert.equal(s.controlUrl, `http://127.0.0.1:${s.port}/control?token=${s.controlToken}`);
   });
 
   it('submits jobs to a running server, waits for devices, cancels on abort', async () => {
-    await assert.rejects(RemoteDeviceServer.connect(s.url.replace(/token=.*/, 'token=wrong-token-00')), /refused the connection \(HTTP 403: wrong token\)/);
-    const remote = await RemoteDeviceServer.connect(s.url);
+    await assert.rejects(RemoteDeviceServer.connect(s.controlUrl.replace(/token=.*/, 'token=wrong-token-000000')), /refused the connection \(HTTP 403: bad or missing control secret\)/);
+    const remote = await RemoteDeviceServer.connect(s.controlUrl);
+    assert.deepEqual(remote.limits, s.limits);
     const waiting = remote.waitForDevice({ name: 'lab-phone' }, 5000);
     const d = await FakeDevice.connect(wsUrl(s));
     await d.hello('remote-fake', 'lab-phone');
@@ -343,7 +349,7 @@ describe('controllers (RemoteDeviceServer over /control)', () => {
   });
 
   it('closes a controller that sends a malformed message', async () => {
-    const c = await FakeDevice.connect(s.url.replace('http:', 'ws:').replace('/?token=', '/control?token='));
+    const c = await FakeDevice.connect(controlWsUrl(s));
     c.send({ type: 'measure', id: 1, name: 'x', inputShape: [1, 2, 3], bytes: 10 });
     const closed = await c.closed;
     assert.equal(closed.code, 1008);
