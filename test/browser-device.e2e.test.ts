@@ -240,8 +240,6 @@ describe('mnas devices serve + mnas measure --device browser (MNAS_BROWSER_URL)'
 });
 
 describe('mnas measure --device browser with a bad MNAS_BROWSER_URL', () => {
-  // BrowserDeviceUrlError is thrown by src/latency/browser; src/cli/main.ts has to map it to exit 2 (like UsageError)
-  const todo = 'needs src/cli/main.ts to map BrowserDeviceUrlError to exit 2 with its one-line message';
   const run = (url: string) =>
     new Promise<{ code: number | null; err: string }>((resolve) => {
       const main = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -254,14 +252,14 @@ describe('mnas measure --device browser with a bad MNAS_BROWSER_URL', () => {
       child.on('exit', (code) => resolve({ code, err }));
     });
 
-  it('malformed (the join URL instead of the control URL): one line, exit 2', { todo }, async () => {
+  it('malformed (the join URL instead of the control URL): one line, exit 2', async () => {
     const r = await run('http://127.0.0.1:8765/?token=abcdefghijklmnop');
     assert.match(r.err, /browser device URL 'http:\/\/127\.0\.0\.1:8765\/\?token=<secret>' is the devices' join URL/);
     assert.equal(r.err.trimEnd().split('\n').length, 1, r.err);
     assert.equal(r.code, 2);
   });
 
-  it('unreachable: one line, exit 2', { todo }, async () => {
+  it('unreachable: one line, exit 2', async () => {
     const probe = http.createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as AddressInfo).port;

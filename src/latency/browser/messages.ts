@@ -22,6 +22,7 @@
  *   cancel  {type, job}     abandon the job (aborted by the caller, or timed out)
  */
 import { z } from 'zod';
+import { InputError } from '../../util/input-error.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest message a device may send (a `runs` batch is a few KB); larger ones close it with a reason. */
@@ -109,7 +110,7 @@ export type ServerMessage =
   | { type: 'cancel'; job: number };
 
 /** Why a device frame was refused (the message is short enough for a WebSocket close reason once truncated). */
-export class DeviceFrameError extends Error {
+export class DeviceFrameError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'DeviceFrameError';

@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import type { ControlLimits } from './messages.js';
 import type { ConnectedDevice, DeviceSelector, JobRequest, JobResult, ServerStatus } from './server.js';
 import { JobFailedError, LimitError } from './server.js';
+import { InputError } from '../../util/input-error.js';
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -18,7 +19,7 @@ interface Pending {
  * The browser device URL is malformed, or the server behind it cannot be reached or refuses it.
  * The message is one line naming the problem (the secret redacted): a CLI should print it and exit 2.
  */
-export class BrowserDeviceUrlError extends Error {
+export class BrowserDeviceUrlError extends InputError {
   constructor(
     message: string,
     readonly reason: 'malformed' | 'unreachable' | 'refused',
