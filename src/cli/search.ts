@@ -135,6 +135,11 @@ function readConfigFile(file: string): Record<string, unknown> {
   } catch (e) {
     throw new UsageError(`search: cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  return parseConfigText(text, file);
+}
+
+/** The JSON object of a config file's text; a UsageError if it is not JSON or not an object. */
+export function parseConfigText(text: string, file: string): Record<string, unknown> {
   try {
     const v = JSON.parse(text) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('the top level must be an object');
@@ -205,38 +210,19 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
       throw new UsageError(`search: --resume continues with the stored config; do not pass ${flags.config ? '--config' : `options for ${conflicting.join(', ')}`}`);
     }
     record = readRunRecord(dir, flags.resume);
-    try {
-      config = parseSearchConfig(record.config, `${dir} (stored config)`);
-    } catch (e) {
-      throw new UsageError(`search: --resume ${flags.resume}: ${(e as Error).message}`);
-    }
+    config = checkConfig(record.config, `${dir} (stored config)`);
     checkWritableDir(dir, '--resume');
     resources.lock = acquireLock(dir);
   } else {
     const fromFile = flags.config ? readConfigFile(flags.config) : {};
-    try {
-      config = parseSearchConfig(mergeConfig(fromFile, dropUndefined(flagsToConfig(flags))), flags.config ?? 'search options');
-    } catch (e) {
-      throw new UsageError(`search: ${(e as Error).message}`);
-    }
+    config = checkConfig(mergeConfig(fromFile, dropUndefined(flagsToConfig(flags))), flags.config ?? 'search options');
     dir = path.resolve(flags.out ?? path.join('runs', `search-${new Date().toISOString().replace(/[:.]/g, '-')}`));
     if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`search: --out ${dir} is a file, not a directory`);
     if (ExperimentStore.exists(dir)) throw new UsageError(`search: ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
     checkWritableDir(dir, '--out');
   }
-  let space: SearchSpace;
-  try {
-    space = getSpace(config.space);
-  } catch (e) {
-    throw new UsageError(`search: ${(e as Error).message}`);
-  }
+  const { space, strategy } = resolveSearchConfig(config);
   if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new UsageError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
-  let strategy: Strategy;
-  try {
-    strategy = createStrategy(config.strategy.kind, adaptSpace(space), { seed: config.seed, ...config.strategy.options });
-  } catch (e) {
-    throw new UsageError(`search: strategy: ${(e as Error).message}`);
-  }
   const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, space) : undefined;
 
   // ---- evaluator, latency oracle and the target T ----------------------------------------------
@@ -396,6 +382,30 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
     ...(optimumReward !== undefined ? { optimum_reward: optimumReward } : {}),
     ...(final !== undefined ? { final } : {}),
   };
+}
+
+/** A search config checked against its schema; a UsageError naming the key otherwise. */
+export function checkConfig(value: unknown, source: string): SearchConfig {
+  try {
+    return parseSearchConfig(value, source);
+  } catch (e) {
+    throw new UsageError(`search: ${(e as Error).message}`);
+  }
+}
+
+/** The space and a fresh strategy of a checked config; a UsageError if either cannot be made (unknown space, bad strategy options). */
+export function resolveSearchConfig(config: SearchConfig): { space: SearchSpace; strategy: Strategy } {
+  let space: SearchSpace;
+  try {
+    space = getSpace(config.space);
+  } catch (e) {
+    throw new UsageError(`search: ${(e as Error).message}`);
+  }
+  try {
+    return { space, strategy: createStrategy(config.strategy.kind, adaptSpace(space), { seed: config.seed, ...config.strategy.options }) };
+  } catch (e) {
+    throw new UsageError(`search: strategy: ${(e as Error).message}`);
+  }
 }
 
 /** The stored run record of `dir`, or a UsageError saying why it cannot be resumed. */

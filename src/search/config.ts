@@ -13,6 +13,8 @@ export const LATENCY_SOURCES = ['measured', 'predictor', 'macs'] as const;
 export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
 
 const positiveInt = z.number().int().positive();
+/** A positive integer with a ceiling: a typo of a few zeros must not start a run that cannot end or fit. */
+const upTo = (max: number) => positiveInt.max(max);
 
 export const SearchConfigSchema = z
   .object({
@@ -32,20 +34,20 @@ export const SearchConfigSchema = z
         name: z.enum(DATASETS).default('fashion-mnist'),
         dataDir: z.string().optional(),
         /** Images held out of the training set to measure accuracy during the search. */
-        validationImages: positiveInt.default(10000),
+        validationImages: upTo(10_000_000).default(10000),
       })
       .strict()
       .default({ name: 'fashion-mnist', validationImages: 10000 }),
     proxy: z
       .object({
         /** Proxy-training images per trial (one epoch of 5,000 is about 11 s of one core for a median fmnist-space model). */
-        images: positiveInt.default(5000),
-        epochs: positiveInt.default(1),
+        images: upTo(10_000_000).default(5000),
+        epochs: upTo(1000).default(1),
         /** Batch size and peak learning rate; omitted: the trainer's proxy recipe. */
-        batch: positiveInt.optional(),
+        batch: upTo(65536).optional(),
         lr: z.number().positive().finite().optional(),
         /** libtorch threads of each training process (README: threading). */
-        threads: positiveInt.default(1),
+        threads: upTo(256).default(1),
       })
       .strict()
       .default({ images: 5000, epochs: 1, threads: 1 }),
@@ -57,9 +59,9 @@ export const SearchConfigSchema = z
     device: z
       .object({
         kind: z.enum(DEVICES).default('ort-cpu'),
-        threads: positiveInt.default(1),
+        threads: upTo(256).default(1),
         /** Browser device: seconds to wait for a browser to join. */
-        joinTimeoutS: positiveInt.default(300),
+        joinTimeoutS: upTo(86_400).default(300),
       })
       .strict()
       .default({ kind: 'ort-cpu', threads: 1, joinTimeoutS: 300 }),
@@ -80,15 +82,15 @@ export const SearchConfigSchema = z
       .strict()
       .default({ preset: 'soft', skipOverTarget: true }),
     /** 70 trials on two 1-thread workers take about 10 minutes on 2 cores: 3 PPO updates (minibatches of 20). */
-    budget: positiveInt.default(70),
+    budget: upTo(1_000_000).default(70),
     /** Trials evaluated at once by the synthetic evaluator (the train evaluator runs one per worker). */
-    concurrency: positiveInt.default(1),
+    concurrency: upTo(64).default(1),
     seed: z.number().int().nonnegative().default(0),
     final: z
       .object({
         /** Epochs of full training for the top-k architectures; 0 = none. */
-        epochs: z.number().int().nonnegative().default(0),
-        topK: positiveInt.default(1),
+        epochs: z.number().int().nonnegative().max(10_000).default(0),
+        topK: upTo(100).default(1),
       })
       .strict()
       .default({ epochs: 0, topK: 1 }),

@@ -37,7 +37,7 @@ export class RegularizedEvolution extends BaseStrategy {
   constructor(space: DecisionSpaceLike, options: EvolutionOptions) {
     super(space, options);
     const { populationSize: p, sampleSize: s } = options;
-    if (!Number.isInteger(p) || p < 1) throw new Error(`evolution: populationSize must be an integer >= 1, got ${p}`);
+    if (!Number.isInteger(p) || p < 1 || p > 1_000_000) throw new Error(`evolution: populationSize must be an integer in [1, 1000000], got ${p}`);
     if (!Number.isInteger(s) || s < 1 || s > p) throw new Error(`evolution: sampleSize must be an integer in [1, populationSize=${p}], got ${s}`);
     this.populationSize = p;
     this.sampleSize = s;

@@ -82,13 +82,13 @@ const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text
 
 function checkConfig(c: PpoConfig): void {
   const bad = (name: string, v: number, rule: string) => new Error(`ppo: ${name} must be ${rule}, got ${v}`);
-  if (!Number.isInteger(c.hiddenSize) || c.hiddenSize < 1) throw bad('hiddenSize', c.hiddenSize, 'a positive integer');
+  if (!Number.isInteger(c.hiddenSize) || c.hiddenSize < 1 || c.hiddenSize > 4096) throw bad('hiddenSize', c.hiddenSize, 'an integer in [1, 4096]');
   if (!(c.initRange > 0 && Number.isFinite(c.initRange))) throw bad('initRange', c.initRange, 'a finite number > 0');
   if (!(c.learningRate > 0 && Number.isFinite(c.learningRate))) throw bad('learningRate', c.learningRate, 'a finite number > 0');
   if (!(c.entropyWeight >= 0 && Number.isFinite(c.entropyWeight))) throw bad('entropyWeight', c.entropyWeight, 'a finite number >= 0');
   if (!(c.clip > 0 && c.clip < 1)) throw bad('clip', c.clip, 'in (0, 1)');
-  if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw bad('batchSize', c.batchSize, 'an integer >= 1');
-  if (!Number.isInteger(c.epochs) || c.epochs < 1) throw bad('epochs', c.epochs, 'an integer >= 1');
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1 || c.batchSize > 100_000) throw bad('batchSize', c.batchSize, 'an integer in [1, 100000]');
+  if (!Number.isInteger(c.epochs) || c.epochs < 1 || c.epochs > 1000) throw bad('epochs', c.epochs, 'an integer in [1, 1000]');
   if (!(c.baselineDecay >= 0 && c.baselineDecay < 1)) throw bad('baselineDecay', c.baselineDecay, 'in [0, 1)');
   if (!(c.maxGradNorm >= 0 && Number.isFinite(c.maxGradNorm))) throw bad('maxGradNorm', c.maxGradNorm, 'a finite number >= 0');
 }
