@@ -24,7 +24,8 @@ export function buildProgram(): Command {
     .description('Platform-aware neural architecture search (MnasNet): search, train, measure and export mobile CNNs')
     .version('0.1.0')
     .option('--debug', 'print the stack trace of an internal error (also MNAS_DEBUG=1)')
-    .showHelpAfterError()
+    // one line for a usage error, like every other error a user can cause
+    .configureOutput({ outputError: (text, write) => write(`mnas: ${oneLine(text.replace(/^error: /, ''))} (see --help)\n`) })
     .exitOverride();
   registerBench(program);
   registerDevices(program);
