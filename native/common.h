@@ -13,11 +13,15 @@ namespace mnas {
 
 // Tensors live in a table; JavaScript holds a numeric handle = generation * 2^22 + slot.
 // The generation makes a handle to a freed-and-reused slot detectable instead of aliasing.
+// Handles stay below 2^53 (the generation wraps) so a JS number holds them exactly.
 constexpr int64_t kSlotBits = 22;
 constexpr int64_t kSlotCount = int64_t(1) << kSlotBits;
+constexpr int64_t kMaxHandle = (int64_t(1) << 53) - 1;  // Number.MAX_SAFE_INTEGER
 
+// The table may grow or drop tensors whenever JavaScript runs (an array getter can create and
+// free tensors), so lookups return a copy (a refcount bump), never a reference into the table.
 int64_t StoreTensor(at::Tensor t);
-at::Tensor& LookupTensor(int64_t handle, const char* op, const char* arg);
+at::Tensor LookupTensor(int64_t handle, const char* op, const char* arg);
 bool FreeTensor(int64_t handle);
 int64_t LiveTensorCount();
 // libtorch's CPU allocator (cpu_allocator.cc): the caching allocator, or with
@@ -34,8 +38,10 @@ void ResetAllocatorPeaks();
 void SetAllocatorCacheLimit(size_t bytes);
 void EmptyAllocatorCache();
 
-int64_t StoreGenerator(at::Generator g);
-at::Generator& LookupGenerator(int64_t handle, const char* op);
+// Generators are JS externals owning a GeneratorBox: freed by freeGenerator or, failing that,
+// when the external is garbage collected.
+Napi::Value NewGeneratorValue(Napi::Env env, at::Generator g);
+int64_t LiveGeneratorCount();
 
 // Argument readers: each names the op and the argument in its error.
 struct Args {
@@ -43,7 +49,10 @@ struct Args {
   const char* op;
   Napi::Env env() const { return info.Env(); }
   [[noreturn]] void Fail(size_t i, const char* name, const std::string& what) const;
-  at::Tensor& Tensor(size_t i, const char* name) const;
+  [[noreturn]] void FailRange(size_t i, const char* name, const std::string& what) const;
+  // A tensor handle: a safe non-negative integer (0, "no tensor", only where allow_zero).
+  int64_t Handle(size_t i, const char* name, bool allow_zero) const;
+  at::Tensor Tensor(size_t i, const char* name) const;
   c10::optional<at::Tensor> OptTensor(size_t i, const char* name) const;
   std::vector<at::Tensor> TensorList(size_t i, const char* name) const;
   int64_t Int(size_t i, const char* name) const;
@@ -52,6 +61,7 @@ struct Args {
   std::vector<int64_t> IntList(size_t i, const char* name) const;
   std::vector<double> DoubleList(size_t i, const char* name) const;
   c10::optional<at::Generator> OptGenerator(size_t i) const;
+  bool FreeGenerator(size_t i) const;
   at::ScalarType Dtype(size_t i, const char* name) const;
   at::MemoryFormat Format(size_t i, const char* name) const;
 };

@@ -42,14 +42,15 @@ std::vector<int64_t> SizeList(const Args& a, size_t i, const char* name) {
 
 #define UNARY(fn_name, expr)                              \
   Napi::Value fn_name(const Args& a) {                    \
-    const T& x = a.Tensor(0, "input");                    \
+    T x = a.Tensor(0, "input");                           \
     return Ret(a.env(), expr);                            \
   }
 
 UNARY(Relu, at::relu(x))
 // In place: for activations whose input autograd does not need (e.g. right after batch norm).
 Napi::Value ReluInPlace(const Args& a) {
-  at::relu_(a.Tensor(0, "input"));
+  T x = a.Tensor(0, "input");
+  at::relu_(x);
   return a.env().Undefined();
 }
 UNARY(Relu6, at::hardtanh(x, 0.0, 6.0))
@@ -66,8 +67,8 @@ UNARY(AllFinite, at::isfinite(x).all())
 
 #define BINARY(fn_name, expr)                              \
   Napi::Value fn_name(const Args& a) {                     \
-    const T& x = a.Tensor(0, "a");                         \
-    const T& y = a.Tensor(1, "b");                         \
+    T x = a.Tensor(0, "a");                                \
+    T y = a.Tensor(1, "b");                                \
     return Ret(a.env(), expr);                             \
   }
 
@@ -94,7 +95,7 @@ Napi::Value Clamp(const Args& a) {
 }
 
 Napi::Value Where(const Args& a) {
-  const T& c = a.Tensor(0, "condition");
+  T c = a.Tensor(0, "condition");
   if (c.scalar_type() != at::kBool) a.Fail(0, "condition", "must be a bool tensor");
   return Ret(a.env(), at::where(c, a.Tensor(1, "a"), a.Tensor(2, "b")));
 }
@@ -116,8 +117,8 @@ Napi::Value Softmax(const Args& a) { return Ret(a.env(), at::softmax(a.Tensor(0,
 Napi::Value LogSoftmax(const Args& a) { return Ret(a.env(), at::log_softmax(a.Tensor(0, "input"), a.Int(1, "dim"))); }
 
 Napi::Value Linear(const Args& a) {
-  const T& x = a.Tensor(0, "input");
-  const T& w = a.Tensor(1, "weight");
+  T x = a.Tensor(0, "input");
+  T w = a.Tensor(1, "weight");
   RequireFloat(a, 0, "input", x);
   RequireRank(a, 1, "weight", w, 2);
   if (x.dim() < 1 || x.size(-1) != w.size(1)) {
@@ -129,8 +130,8 @@ Napi::Value Linear(const Args& a) {
 }
 
 Napi::Value Conv2d(const Args& a) {
-  const T& x = a.Tensor(0, "input");
-  const T& w = a.Tensor(1, "weight");
+  T x = a.Tensor(0, "input");
+  T w = a.Tensor(1, "weight");
   RequireFloat(a, 0, "input", x);
   RequireRank(a, 0, "input", x, 4);
   RequireRank(a, 1, "weight", w, 4);
@@ -145,7 +146,7 @@ Napi::Value Conv2d(const Args& a) {
 }
 
 Napi::Value BatchNorm(const Args& a) {
-  const T& x = a.Tensor(0, "input");
+  T x = a.Tensor(0, "input");
   RequireFloat(a, 0, "input", x);
   if (x.dim() < 2) a.Fail(0, "input", "must have a channel dimension");
   return Ret(a.env(), at::batch_norm(x, a.OptTensor(1, "weight"), a.OptTensor(2, "bias"), a.OptTensor(3, "runningMean"),
@@ -154,21 +155,21 @@ Napi::Value BatchNorm(const Args& a) {
 }
 
 Napi::Value AvgPool2d(const Args& a) {
-  const T& x = a.Tensor(0, "input");
+  T x = a.Tensor(0, "input");
   RequireRank(a, 0, "input", x, 4);
   return Ret(a.env(), at::avg_pool2d(x, a.IntList(1, "kernel"), a.IntList(2, "stride"), a.IntList(3, "padding"),
                                      a.Bool(4, "ceilMode"), a.Bool(5, "countIncludePad")));
 }
 
 Napi::Value MaxPool2d(const Args& a) {
-  const T& x = a.Tensor(0, "input");
+  T x = a.Tensor(0, "input");
   RequireRank(a, 0, "input", x, 4);
   return Ret(a.env(), at::max_pool2d(x, a.IntList(1, "kernel"), a.IntList(2, "stride"), a.IntList(3, "padding"), {1, 1},
                                      a.Bool(4, "ceilMode")));
 }
 
 Napi::Value AdaptiveAvgPool2d(const Args& a) {
-  const T& x = a.Tensor(0, "input");
+  T x = a.Tensor(0, "input");
   RequireRank(a, 0, "input", x, 4);
   return Ret(a.env(), at::adaptive_avg_pool2d(x, a.IntList(1, "outputSize")));
 }
@@ -186,7 +187,7 @@ Napi::Value Squeeze(const Args& a) { return Ret(a.env(), a.Tensor(0, "input").sq
 Napi::Value Expand(const Args& a) { return Ret(a.env(), a.Tensor(0, "input").expand(SizeList(a, 1, "shape"))); }
 
 Napi::Value Slice(const Args& a) {
-  const T& x = a.Tensor(0, "input");
+  T x = a.Tensor(0, "input");
   int64_t dim = a.Int(1, "dim");
   if (dim < -x.dim() || dim >= x.dim()) a.Fail(1, "dim", "is out of range for rank " + std::to_string(x.dim()));
   int64_t step = a.Int(4, "step");
@@ -206,12 +207,12 @@ Napi::Value Stack(const Args& a) {
 }
 
 Napi::Value IndexSelect(const Args& a) {
-  const T& idx = a.Tensor(2, "index");
+  T idx = a.Tensor(2, "index");
   if (idx.scalar_type() != at::kLong) a.Fail(2, "index", "must be int64");
   return Ret(a.env(), at::index_select(a.Tensor(0, "input"), a.Int(1, "dim"), idx));
 }
 Napi::Value Gather(const Args& a) {
-  const T& idx = a.Tensor(2, "index");
+  T idx = a.Tensor(2, "index");
   if (idx.scalar_type() != at::kLong) a.Fail(2, "index", "must be int64");
   return Ret(a.env(), at::gather(a.Tensor(0, "input"), a.Int(1, "dim"), idx));
 }
@@ -222,8 +223,8 @@ Napi::Value Pad(const Args& a) {
 Napi::Value Flip(const Args& a) { return Ret(a.env(), at::flip(a.Tensor(0, "input"), a.IntList(1, "dims"))); }
 
 Napi::Value CrossEntropy(const Args& a) {
-  const T& logits = a.Tensor(0, "logits");
-  const T& target = a.Tensor(1, "target");
+  T logits = a.Tensor(0, "logits");
+  T target = a.Tensor(1, "target");
   RequireFloat(a, 0, "logits", logits);
   RequireRank(a, 0, "logits", logits, 2);
   if (target.scalar_type() != at::kLong) a.Fail(1, "target", "must be int64 class indices");
@@ -264,9 +265,9 @@ Napi::Value Multinomial(const Args& a) {
 // with per-sample crop offsets (after zero padding by `pad`) and horizontal flips:
 // the data pipeline's hot path, done in one pass without JavaScript touching pixels.
 Napi::Value AugmentBatch(const Args& a) {
-  const T& images = a.Tensor(0, "images");
+  T images = a.Tensor(0, "images");
   if (images.scalar_type() != at::kByte || images.dim() != 4) a.Fail(0, "images", "must be a uint8 NHWC tensor");
-  const T& index = a.Tensor(1, "index");
+  T index = a.Tensor(1, "index");
   if (index.scalar_type() != at::kLong || index.dim() != 1) a.Fail(1, "index", "must be a 1-D int64 tensor");
   std::vector<int64_t> offY = a.IntList(2, "offsetY"), offX = a.IntList(3, "offsetX"), flips = a.IntList(4, "flip");
   int64_t pad = a.Int(5, "pad");

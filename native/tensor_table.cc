@@ -14,6 +14,7 @@ namespace mnas {
 namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740992.0;  // 2^53
+constexpr int64_t kMaxGeneration = kMaxHandle >> kSlotBits;
 
 struct Slot {
   at::Tensor tensor;
@@ -24,10 +25,19 @@ struct Slot {
 std::vector<Slot> g_slots(1);  // slot 0 is never used, so handle 0 means "no tensor"
 std::vector<int64_t> g_free_slots;
 int64_t g_live = 0;
-std::vector<at::Generator> g_generators;
 
 int64_t DecodeSlot(int64_t handle) { return handle & (kSlotCount - 1); }
 int64_t DecodeGeneration(int64_t handle) { return handle >> kSlotBits; }
+
+// The shortest text that reads back as d (1.5, not 1.500000; 4194305.5, not 4.19431e+06).
+std::string NumberText(double d) {
+  char buf[32];
+  for (int precision = 15; precision <= 17; precision++) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;
+}
 
 }  // namespace
 
@@ -43,14 +53,14 @@ int64_t StoreTensor(at::Tensor t) {
   }
   Slot& s = g_slots[slot];
   s.tensor = std::move(t);
-  s.generation += 1;
+  s.generation = s.generation >= kMaxGeneration ? 1 : s.generation + 1;
   s.live = true;
   g_live += 1;
   return (s.generation << kSlotBits) | slot;
 }
 
 static Slot* FindSlot(int64_t handle) {
-  if (handle <= 0) return nullptr;
+  if (handle <= 0 || handle > kMaxHandle) return nullptr;
   int64_t slot = DecodeSlot(handle);
   if (slot <= 0 || slot >= static_cast<int64_t>(g_slots.size())) return nullptr;
   Slot& s = g_slots[slot];
@@ -58,7 +68,7 @@ static Slot* FindSlot(int64_t handle) {
   return &s;
 }
 
-at::Tensor& LookupTensor(int64_t handle, const char* op, const char* arg) {
+at::Tensor LookupTensor(int64_t handle, const char* op, const char* arg) {
   Slot* s = FindSlot(handle);
   if (s == nullptr) {
     std::ostringstream m;
@@ -80,18 +90,48 @@ bool FreeTensor(int64_t handle) {
 
 int64_t LiveTensorCount() { return g_live; }
 
-int64_t StoreGenerator(at::Generator g) {
-  g_generators.push_back(std::move(g));
-  return static_cast<int64_t>(g_generators.size());
+// ---- generators -------------------------------------------------------------------------
+
+namespace {
+
+struct GeneratorBox {
+  at::Generator gen;  // undefined once freed
+};
+
+// Marks externals made by this addon, so no other external is ever taken for a GeneratorBox.
+constexpr napi_type_tag kGeneratorTag = {0x6d6e61735f67656eULL, 0x3b9d1c0e5a7f4e21ULL};
+int64_t g_live_generators = 0;
+
+void DropGenerator(GeneratorBox* box) {
+  if (box->gen.defined()) {
+    box->gen = at::Generator();
+    g_live_generators -= 1;
+  }
 }
 
-at::Generator& LookupGenerator(int64_t handle, const char* op) {
-  if (handle <= 0 || handle > static_cast<int64_t>(g_generators.size()))
-    throw std::invalid_argument("unknown generator handle " + std::to_string(handle));
-  return g_generators[handle - 1];
+}  // namespace
+
+Napi::Value NewGeneratorValue(Napi::Env env, at::Generator g) {
+  auto box = std::make_unique<GeneratorBox>();
+  box->gen = std::move(g);
+  // The finalizer runs outside any op (possibly during teardown) and must not throw.
+  Napi::External<GeneratorBox> ext = Napi::External<GeneratorBox>::New(env, box.get(), [](Napi::Env, GeneratorBox* b) noexcept {
+    DropGenerator(b);
+    delete b;
+  });
+  box.release();
+  g_live_generators += 1;
+  ext.TypeTag(&kGeneratorTag);
+  return ext;
 }
+
+int64_t LiveGeneratorCount() { return g_live_generators; }
 
 // ---- argument readers -------------------------------------------------------------------
+//
+// Readers only inspect values (IsNumber, As<Number>, ...), which never run JavaScript; only
+// Array::Get can (index getters), and tensors are resolved into copies, so whatever such a
+// getter does to the table cannot invalidate what an op already holds.
 
 void Args::Fail(size_t i, const char* name, const std::string& what) const {
   std::ostringstream m;
@@ -99,37 +139,68 @@ void Args::Fail(size_t i, const char* name, const std::string& what) const {
   throw Napi::TypeError::New(env(), m.str());
 }
 
-at::Tensor& Args::Tensor(size_t i, const char* name) const {
-  if (i >= info.Length() || !info[i].IsNumber()) Fail(i, name, "must be a tensor handle");
-  return LookupTensor(info[i].As<Napi::Number>().Int64Value(), op, name);
+void Args::FailRange(size_t i, const char* name, const std::string& what) const {
+  std::ostringstream m;
+  m << op << ": argument " << i << " ('" << name << "') " << what;
+  throw Napi::RangeError::New(env(), m.str());
 }
+
+namespace {
+
+// Validates one handle value; `where` is "" for an argument, " (element k)" for a list entry.
+int64_t CheckHandle(const Args& a, const Napi::Value& v, size_t i, const char* name, bool allow_zero, const std::string& where) {
+  if (!v.IsNumber()) a.Fail(i, name, "must be a tensor handle" + where);
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d)
+    a.Fail(i, name, "must be a tensor handle (an integer)" + where + ", got " + NumberText(d));
+  if (d < 0 || d > static_cast<double>(kMaxHandle) || (d == 0 && !allow_zero))
+    a.FailRange(i, name, "is not a valid tensor handle" + where + ": " + NumberText(d));
+  return static_cast<int64_t>(d);
+}
+
+// Entries of a JS array, each read once through Get (which may run getters); the length is
+// read again every step since a getter may change it.
+template <typename Read>
+void ForEachElement(const Args& a, size_t i, Read read) {
+  Napi::Array arr = a.info[i].As<Napi::Array>();
+  for (uint32_t k = 0; k < arr.Length(); k++) read(k, arr.Get(k));
+}
+
+}  // namespace
+
+int64_t Args::Handle(size_t i, const char* name, bool allow_zero) const {
+  if (i >= info.Length()) Fail(i, name, "must be a tensor handle");
+  return CheckHandle(*this, info[i], i, name, allow_zero, "");
+}
+
+at::Tensor Args::Tensor(size_t i, const char* name) const { return LookupTensor(Handle(i, name, false), op, name); }
 
 c10::optional<at::Tensor> Args::OptTensor(size_t i, const char* name) const {
   if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return c10::nullopt;
   if (!info[i].IsNumber()) Fail(i, name, "must be a tensor handle or null");
-  int64_t h = info[i].As<Napi::Number>().Int64Value();
+  int64_t h = Handle(i, name, true);
   if (h == 0) return c10::nullopt;
   return LookupTensor(h, op, name);
 }
 
+// All handles are read (running any getters) before the first is resolved.
 std::vector<at::Tensor> Args::TensorList(size_t i, const char* name) const {
   if (i >= info.Length() || !info[i].IsArray()) Fail(i, name, "must be an array of tensor handles");
-  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<int64_t> handles;
+  ForEachElement(*this, i, [&](uint32_t k, const Napi::Value& v) {
+    handles.push_back(CheckHandle(*this, v, i, name, false, " (element " + std::to_string(k) + ")"));
+  });
   std::vector<at::Tensor> out;
-  out.reserve(a.Length());
-  for (uint32_t k = 0; k < a.Length(); k++) {
-    Napi::Value v = a.Get(k);
-    if (!v.IsNumber()) Fail(i, name, "must contain only tensor handles");
-    out.push_back(LookupTensor(v.As<Napi::Number>().Int64Value(), op, name));
-  }
+  out.reserve(handles.size());
+  for (int64_t h : handles) out.push_back(LookupTensor(h, op, name));
   return out;
 }
 
 int64_t Args::Int(size_t i, const char* name) const {
   if (i >= info.Length() || !info[i].IsNumber()) Fail(i, name, "must be an integer");
   double d = info[i].As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || std::floor(d) != d) Fail(i, name, "must be an integer, got " + std::to_string(d));
-  if (std::fabs(d) > kMaxSafeInteger) Fail(i, name, "must be a safe integer (|x| <= 2^53), got " + std::to_string(d));
+  if (!std::isfinite(d) || std::floor(d) != d) Fail(i, name, "must be an integer, got " + NumberText(d));
+  if (std::fabs(d) > kMaxSafeInteger) Fail(i, name, "must be a safe integer (|x| <= 2^53), got " + NumberText(d));
   return static_cast<int64_t>(d);
 }
 
@@ -147,37 +218,51 @@ std::vector<int64_t> Args::IntList(size_t i, const char* name) const {
   if (i >= info.Length()) Fail(i, name, "is missing");
   if (info[i].IsNumber()) return {Int(i, name)};
   if (!info[i].IsArray()) Fail(i, name, "must be an integer or an array of integers");
-  Napi::Array a = info[i].As<Napi::Array>();
   std::vector<int64_t> out;
-  out.reserve(a.Length());
-  for (uint32_t k = 0; k < a.Length(); k++) {
-    Napi::Value v = a.Get(k);
+  ForEachElement(*this, i, [&](uint32_t, const Napi::Value& v) {
     if (!v.IsNumber()) Fail(i, name, "must contain only integers");
     double d = v.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || std::floor(d) != d) Fail(i, name, "must contain only integers");
     if (std::fabs(d) > kMaxSafeInteger) Fail(i, name, "must contain only safe integers (|x| <= 2^53)");
     out.push_back(static_cast<int64_t>(d));
-  }
+  });
   return out;
 }
 
 std::vector<double> Args::DoubleList(size_t i, const char* name) const {
   if (i >= info.Length() || !info[i].IsArray()) Fail(i, name, "must be an array of numbers");
-  Napi::Array a = info[i].As<Napi::Array>();
   std::vector<double> out;
-  for (uint32_t k = 0; k < a.Length(); k++) {
-    Napi::Value v = a.Get(k);
+  ForEachElement(*this, i, [&](uint32_t, const Napi::Value& v) {
     if (!v.IsNumber()) Fail(i, name, "must contain only numbers");
     out.push_back(v.As<Napi::Number>().DoubleValue());
-  }
+  });
   return out;
 }
 
+namespace {
+
+GeneratorBox* GeneratorArg(const Args& a, size_t i) {
+  Napi::Value v = a.info[i];
+  if (!v.IsExternal() || !v.As<Napi::External<GeneratorBox>>().CheckTypeTag(&kGeneratorTag))
+    a.Fail(i, "generator", "must be a generator (from newGenerator) or null");
+  return v.As<Napi::External<GeneratorBox>>().Data();
+}
+
+}  // namespace
+
 c10::optional<at::Generator> Args::OptGenerator(size_t i) const {
   if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return c10::nullopt;
-  int64_t h = Int(i, "generator");
-  if (h == 0) return c10::nullopt;
-  return LookupGenerator(h, op);
+  GeneratorBox* box = GeneratorArg(*this, i);
+  if (!box->gen.defined()) throw std::invalid_argument("argument 'generator' is a freed generator");
+  return box->gen;
+}
+
+bool Args::FreeGenerator(size_t i) const {
+  if (i >= info.Length()) Fail(i, "generator", "must be a generator (from newGenerator)");
+  GeneratorBox* box = GeneratorArg(*this, i);
+  bool was_live = box->gen.defined();
+  DropGenerator(box);
+  return was_live;
 }
 
 at::ScalarType Args::Dtype(size_t i, const char* name) const {
@@ -215,9 +300,18 @@ Napi::Value Ret(Napi::Env env, at::Tensor t) {
 }
 
 Napi::Value RetList(Napi::Env env, const std::vector<at::Tensor>& ts) {
-  Napi::Array a = Napi::Array::New(env, ts.size());
-  for (size_t k = 0; k < ts.size(); k++) a.Set(static_cast<uint32_t>(k), Ret(env, ts[k]));
-  return a;
+  std::vector<int64_t> handles;
+  try {
+    Napi::Array a = Napi::Array::New(env, ts.size());
+    for (size_t k = 0; k < ts.size(); k++) {
+      handles.push_back(StoreTensor(ts[k]));
+      a.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(handles.back())));
+    }
+    return a;
+  } catch (...) {
+    for (int64_t h : handles) FreeTensor(h);  // the caller never sees them
+    throw;
+  }
 }
 
 Napi::Value Guarded(const Napi::CallbackInfo& info, const char* name, OpFn fn) {
@@ -261,8 +355,17 @@ template <typename TypedArray, typename Elem>
 at::Tensor FromTypedArray(const Args& a, napi_typedarray_type type, at::ScalarType dtype, const char* kind) {
   if (a.info.Length() < 1 || !a.info[0].IsTypedArray() || a.info[0].As<Napi::TypedArray>().TypedArrayType() != type)
     a.Fail(0, "data", std::string("must be a ") + kind);
+  // The shape first: its getters may detach or shrink the data's buffer, and As<> reads the
+  // data pointer and length once, when called.
+  auto shape = CheckedShape(a, 1, -1);
   TypedArray arr = a.info[0].As<TypedArray>();
-  auto shape = CheckedShape(a, 1, static_cast<int64_t>(arr.ElementLength()));
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  if (numel != static_cast<int64_t>(arr.ElementLength())) {
+    std::ostringstream m;
+    m << "has " << numel << " elements but the data has " << arr.ElementLength();
+    a.Fail(1, "shape", m.str());
+  }
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
   if (arr.ElementLength() > 0) std::memcpy(t.data_ptr(), arr.Data(), arr.ElementLength() * sizeof(Elem));
   return t;
@@ -328,20 +431,20 @@ Napi::Value ToInt32(const Args& a) {
 }
 
 Napi::Value Item(const Args& a) {
-  at::Tensor& t = a.Tensor(0, "tensor");
+  at::Tensor t = a.Tensor(0, "tensor");
   if (t.numel() != 1) a.Fail(0, "tensor", "must have exactly one element, has " + std::to_string(t.numel()));
   return Napi::Number::New(a.env(), t.item<double>());
 }
 
 Napi::Value Shape(const Args& a) {
-  at::Tensor& t = a.Tensor(0, "tensor");
+  at::Tensor t = a.Tensor(0, "tensor");
   Napi::Array out = Napi::Array::New(a.env(), t.dim());
   for (int64_t d = 0; d < t.dim(); d++) out.Set(static_cast<uint32_t>(d), Napi::Number::New(a.env(), static_cast<double>(t.size(d))));
   return out;
 }
 
 Napi::Value Strides(const Args& a) {
-  at::Tensor& t = a.Tensor(0, "tensor");
+  at::Tensor t = a.Tensor(0, "tensor");
   Napi::Array out = Napi::Array::New(a.env(), t.dim());
   for (int64_t d = 0; d < t.dim(); d++) out.Set(static_cast<uint32_t>(d), Napi::Number::New(a.env(), static_cast<double>(t.stride(d))));
   return out;
@@ -365,7 +468,7 @@ Napi::Value IsContiguous(const Args& a) {
 // their memory format from these strides, as PyTorch's module.to(memory_format=...) arranges.
 Napi::Value Restride(const Args& a) {
   at::NoGradGuard ng;
-  const at::Tensor& t = a.Tensor(0, "tensor");
+  at::Tensor t = a.Tensor(0, "tensor");
   at::Tensor out = at::empty(t.sizes(), t.options().memory_format(a.Format(1, "format")));
   out.copy_(t);
   return Ret(a.env(), out);
@@ -376,16 +479,19 @@ Napi::Value Clone(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").clo
 Napi::Value Detach(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").detach()); }
 Napi::Value ToDtype(const Args& a) { return Ret(a.env(), a.Tensor(0, "tensor").to(a.Dtype(1, "dtype"))); }
 
-Napi::Value Free(const Args& a) { return Napi::Boolean::New(a.env(), FreeTensor(a.Int(0, "handle"))); }
+// Freeing a disposed, unknown or 0 handle is a no-op (false), but a handle that is not a
+// non-negative safe integer is an error, as everywhere else.
+Napi::Value Free(const Args& a) { return Napi::Boolean::New(a.env(), FreeTensor(a.Handle(0, "handle", true))); }
 
+// Either every entry is a valid handle and all are freed, or none is.
 Napi::Value FreeMany(const Args& a) {
-  if (a.info.Length() < 1 || !a.info[0].IsArray()) a.Fail(0, "handles", "must be an array of handles");
-  Napi::Array arr = a.info[0].As<Napi::Array>();
+  if (a.info.Length() < 1 || !a.info[0].IsArray()) a.Fail(0, "handles", "must be an array of tensor handles");
+  std::vector<int64_t> handles;
+  ForEachElement(a, 0, [&](uint32_t k, const Napi::Value& v) {
+    handles.push_back(CheckHandle(a, v, 0, "handles", true, " (element " + std::to_string(k) + ")"));
+  });
   int64_t freed = 0;
-  for (uint32_t k = 0; k < arr.Length(); k++) {
-    Napi::Value v = arr.Get(k);
-    if (v.IsNumber() && FreeTensor(v.As<Napi::Number>().Int64Value())) freed++;
-  }
+  for (int64_t h : handles) freed += FreeTensor(h) ? 1 : 0;
   return Napi::Number::New(a.env(), static_cast<double>(freed));
 }
 
@@ -429,9 +535,12 @@ Napi::Value ManualSeed(const Args& a) {
 }
 
 Napi::Value NewGenerator(const Args& a) {
-  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(a.Int(0, "seed")));
-  return Napi::Number::New(a.env(), static_cast<double>(StoreGenerator(g)));
+  int64_t seed = a.Int(0, "seed");
+  if (seed < 0) a.FailRange(0, "seed", "must be >= 0, got " + std::to_string(seed));
+  return NewGeneratorValue(a.env(), at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed)));
 }
+Napi::Value FreeGenerator(const Args& a) { return Napi::Boolean::New(a.env(), a.FreeGenerator(0)); }
+Napi::Value LiveGenerators(const Args& a) { return Napi::Number::New(a.env(), static_cast<double>(LiveGeneratorCount())); }
 
 Napi::Value SetNumThreads(const Args& a) {
   int64_t n = a.Int(0, "threads");
@@ -449,7 +558,7 @@ Napi::Value SetGradEnabled(const Args& a) {
 Napi::Value IsGradEnabled(const Args& a) { return Napi::Boolean::New(a.env(), at::GradMode::is_enabled()); }
 
 Napi::Value Backward(const Args& a) {
-  at::Tensor& t = a.Tensor(0, "tensor");
+  at::Tensor t = a.Tensor(0, "tensor");
   auto grad = a.OptTensor(1, "gradient");
   if (!t.requires_grad()) throw std::invalid_argument("tensor does not require grad and has no grad_fn");
   if (!grad.has_value() && t.numel() != 1)
@@ -459,7 +568,7 @@ Napi::Value Backward(const Args& a) {
 }
 
 Napi::Value Grad(const Args& a) {
-  const at::Tensor& g = a.Tensor(0, "tensor").grad();
+  at::Tensor g = a.Tensor(0, "tensor").grad();
   if (!g.defined()) return Napi::Number::New(a.env(), 0);
   return Ret(a.env(), g);
 }
@@ -471,8 +580,8 @@ Napi::Value ZeroGrad(const Args& a) {
 
 Napi::Value CopyInto(const Args& a) {
   at::NoGradGuard ng;
-  at::Tensor& dst = a.Tensor(0, "destination");
-  at::Tensor& src = a.Tensor(1, "source");
+  at::Tensor dst = a.Tensor(0, "destination");
+  at::Tensor src = a.Tensor(1, "source");
   if (dst.sizes() != src.sizes()) {
     std::ostringstream m;
     m << "shape mismatch: destination " << dst.sizes() << ", source " << src.sizes();
@@ -574,6 +683,8 @@ void RegisterTensorFunctions(Napi::Env env, Napi::Object exports) {
   MNAS_EXPORT(exports, "normal_", Normal);
   MNAS_EXPORT(exports, "manualSeed", ManualSeed);
   MNAS_EXPORT(exports, "newGenerator", NewGenerator);
+  MNAS_EXPORT(exports, "freeGenerator", FreeGenerator);
+  MNAS_EXPORT(exports, "liveGeneratorCount", LiveGenerators);
   MNAS_EXPORT(exports, "setNumThreads", SetNumThreads);
   MNAS_EXPORT(exports, "getNumThreads", GetNumThreads);
   MNAS_EXPORT(exports, "setGradEnabled", SetGradEnabled);

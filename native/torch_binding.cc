@@ -3,10 +3,19 @@
 
 namespace {
 
+// node-addon-api turns only Napi::Error into a JS exception here; anything else would abort.
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  mnas::RegisterTensorFunctions(env, exports);
-  mnas::RegisterOps(env, exports);
-  mnas::RegisterOptimizers(env, exports);
+  try {
+    mnas::RegisterTensorFunctions(env, exports);
+    mnas::RegisterOps(env, exports);
+    mnas::RegisterOptimizers(env, exports);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string("mnas addon: ") + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("mnas addon: ") + e.what());
+  }
   return exports;
 }
 

@@ -1,5 +1,5 @@
 /** Creating tensors: from typed arrays, constants, and seeded random generators. */
-import { native } from './native.js';
+import { native, type NativeGenerator } from './native.js';
 import { Tensor, type Dtype, type Shape } from './tensor.js';
 
 function shapeOf(n: number, shape?: Shape): Shape {
@@ -48,13 +48,35 @@ export function arange(end: number, dtype: Dtype = 'int64'): Tensor {
 /**
  * A seeded random stream inside libtorch. Every random tensor in mnas comes from one of these
  * (or from the global generator seeded with manualSeed), so a seed fixes the result.
+ * The native generator is released by dispose(), or else when this object is garbage collected.
  */
 export class Generator {
-  readonly id: number;
+  private nativeValue: NativeGenerator | undefined;
   constructor(readonly seed: number) {
     if (!Number.isInteger(seed) || seed < 0) throw new Error(`Generator: seed must be a non-negative integer, got ${seed}`);
-    this.id = native().newGenerator(seed);
+    this.nativeValue = native().newGenerator(seed);
   }
+
+  /** The native generator; throws once disposed. */
+  get id(): NativeGenerator {
+    if (this.nativeValue === undefined) throw new Error(`Generator(${this.seed}): generator was disposed`);
+    return this.nativeValue;
+  }
+
+  get isDisposed(): boolean {
+    return this.nativeValue === undefined;
+  }
+
+  dispose(): void {
+    if (this.nativeValue === undefined) return;
+    native().freeGenerator(this.nativeValue);
+    this.nativeValue = undefined;
+  }
+}
+
+/** Native generators alive (not disposed and not yet collected). */
+export function liveGenerators(): number {
+  return native().liveGeneratorCount();
 }
 
 export function rand(shape: Shape, generator?: Generator): Tensor {

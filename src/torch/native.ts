@@ -12,6 +12,8 @@ export type Handle = number;
 export type OptHandle = Handle | null;
 export type NativeDtype = 'float32' | 'float64' | 'int64' | 'uint8' | 'bool';
 export type MemoryFormat = 'contiguous' | 'channels_last';
+/** A libtorch Generator: an opaque native object, freed by freeGenerator or when collected. */
+export type NativeGenerator = { readonly __nativeGenerator: unique symbol };
 
 export interface NativeAllocatorStats {
   kind: 'caching' | 'system';
@@ -59,14 +61,17 @@ export interface NativeTorch {
   ones(shape: readonly number[], dtype?: NativeDtype): Handle;
   full(shape: readonly number[], value: number, dtype?: NativeDtype): Handle;
   arange(end: number, dtype?: NativeDtype): Handle;
-  rand(shape: readonly number[], generator?: number | null): Handle;
-  randn(shape: readonly number[], generator?: number | null): Handle;
-  randint(low: number, high: number, shape: readonly number[], generator?: number | null): Handle;
-  randperm(n: number, generator?: number | null): Handle;
-  uniform_(t: Handle, low: number, high: number, generator?: number | null): void;
-  normal_(t: Handle, mean: number, std: number, generator?: number | null): void;
+  rand(shape: readonly number[], generator?: NativeGenerator | null): Handle;
+  randn(shape: readonly number[], generator?: NativeGenerator | null): Handle;
+  randint(low: number, high: number, shape: readonly number[], generator?: NativeGenerator | null): Handle;
+  randperm(n: number, generator?: NativeGenerator | null): Handle;
+  uniform_(t: Handle, low: number, high: number, generator?: NativeGenerator | null): void;
+  normal_(t: Handle, mean: number, std: number, generator?: NativeGenerator | null): void;
   manualSeed(seed: number): void;
-  newGenerator(seed: number): number;
+  newGenerator(seed: number): NativeGenerator;
+  /** Releases the generator now; false if it was already freed. Using it afterwards is an error. */
+  freeGenerator(generator: NativeGenerator): boolean;
+  liveGeneratorCount(): number;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setGradEnabled(enabled: boolean): boolean;
@@ -139,7 +144,7 @@ export interface NativeTorch {
   crossEntropy(logits: Handle, target: Handle, labelSmoothing: number, reduction: 'mean' | 'sum' | 'none'): Handle;
   dropout(x: Handle, p: number, training: boolean): Handle;
   lstmCell(x: Handle, h: Handle, c: Handle, wIH: Handle, wHH: Handle, bIH: OptHandle, bHH: OptHandle): [Handle, Handle];
-  multinomial(probs: Handle, samples: number, replacement: boolean, generator?: number | null): Handle;
+  multinomial(probs: Handle, samples: number, replacement: boolean, generator?: NativeGenerator | null): Handle;
   augmentBatch(images: Handle, index: Handle, offsetY: readonly number[], offsetX: readonly number[], flip: readonly number[], pad: number, mean: readonly number[], std: readonly number[]): Handle;
 
   sgdStep(params: readonly Handle[], momentumBuffers: readonly Handle[], lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, firstStep: boolean): void;

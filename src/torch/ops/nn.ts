@@ -1,5 +1,5 @@
 /** Neural-network ops: convolution, normalization, pooling, activations, losses, LSTM cell. */
-import { native } from '../native.js';
+import { native, type NativeGenerator } from '../native.js';
 import { Tensor } from '../tensor.js';
 
 const n = native;
@@ -91,6 +91,6 @@ export function lstmCell(x: Tensor, h: Tensor, c: Tensor, weightIH: Tensor, weig
 }
 
 /** Samples indices from rows of probabilities. */
-export function multinomial(probs: Tensor, samples: number, replacement: boolean, generator?: { id: number }): Tensor {
+export function multinomial(probs: Tensor, samples: number, replacement: boolean, generator?: { readonly id: NativeGenerator }): Tensor {
   return T(n().multinomial(probs.handle, samples, replacement, generator?.id ?? null));
 }
