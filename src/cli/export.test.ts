@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { buildNetwork } from '../model/builder.js';
@@ -16,7 +18,7 @@ import {
   crossEntropy, encodeSafetensors, Generator, loadSafetensors, noGrad, randint, randn, setNumThreads, SGD, tensor, tidy, type Tensor,
 } from '../torch/index.js';
 import { UsageError } from './errors.js';
-import { registerExport, type ExportSummary } from './export.js';
+import { registerExport, runExport, type ExportSummary } from './export.js';
 
 setNumThreads(1);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mnas-export-cli-'));
@@ -203,5 +205,62 @@ describe('mnas export: invalid requests are UsageErrors', () => {
     const s = await runJson('fmnist-default', '--out', file('fm64.onnx'), '--weights', file('fm.safetensors'), '--input', '64x64x1');
     assert.equal(s.arch.split(':')[0], 'in64x64x1_cls10_stem16s1_head0');
     assert.ok(!fs.existsSync(file('x.onnx')), 'nothing written on error');
+  });
+});
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** `node main.js export ...args`: exit 2, one stderr line without a stack, within a few seconds. */
+function assertUsageExit(args: string[], message: RegExp): void {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [MAIN, 'export', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const took = (performance.now() - started) / 1000;
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^mnas: export: [^\n]+\n$/, 'one line');
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.match(r.stderr, message);
+  assert.ok(took < 5, `returned in ${took.toFixed(1)} s`);
+}
+
+/** A safetensors file with this header text and `data` zero bytes after it. */
+function rawSafetensors(name: string, header: string, data = 0, length?: bigint): string {
+  const text = Buffer.from(header, 'utf8');
+  const out = Buffer.alloc(8 + text.byteLength + data);
+  out.writeBigUInt64LE(length ?? BigInt(text.byteLength), 0);
+  text.copy(out, 8);
+  fs.writeFileSync(file(name), out);
+  return file(name);
+}
+
+describe('mnas export: size limits and malformed weights files end in one line and exit 2', () => {
+  it('--classes 99999999999 (the issue\'s command), --input past the limit', () => {
+    assertUsageExit(['bench-fmnist', '--classes', '99999999999', '--out', file('x.onnx')], /--classes must be an integer in \[1, 100000\], got '99999999999'$/m);
+    assertUsageExit(['bench-fmnist', '--input', '100000x100000x3', '--out', file('x.onnx')], /--input height: 100000 exceeds the limit 4096/);
+    assert.throws(() => runExport('bench-fmnist', { out: file('x.onnx'), classes: 99_999_999_999 }), (e: unknown) =>
+      e instanceof UsageError && /^export: arch\.global\.classes: 99999999999 exceeds the limit 100000 \(classes\)$/.test(e.message));
+    assert.ok(!fs.existsSync(file('x.onnx')), 'nothing written');
+  });
+
+  it('a network within the static limits whose weights cannot fit in memory is refused before any weight exists', () => {
+    // 1024 layers of 8192 channels on a 1x1 input: 7e10 parameters, 0.8 TB for the export
+    const huge = `in1x1x1_cls10_stem16s1_head0:${Array(16).fill('r64_k1_s11_e1_o8192').join(',')}`;
+    const started = performance.now();
+    assert.throws(() => runExport(huge, { out: file('x.onnx') }), (e: unknown) =>
+      e instanceof UsageError && /^export: the network needs at least [\d.]+ GB for export \(weights [\d.]+ GB, activations 0 bytes\), more than/.test(e.message));
+    assert.ok(performance.now() - started < 2000);
+  });
+
+  it('safetensors weights: null or non-object metadata, header past the file, bad dtypes, shapes and offsets', () => {
+    const cases: [string, RegExp][] = [
+      [rawSafetensors('meta-null.safetensors', '{"__metadata__":null}'), /"__metadata__" must be an object of strings, got null/],
+      [rawSafetensors('meta-str.safetensors', '{"__metadata__":"arch"}'), /"__metadata__" must be an object of strings, got "arch"/],
+      [rawSafetensors('long.safetensors', '{}', 0, 1n << 40n), /header length 1099511627776 exceeds the file size/],
+      [rawSafetensors('dtype.safetensors', '{"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}}', 4), /entry 'w' has unsupported dtype "Q4"/],
+      [rawSafetensors('shape.safetensors', '{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', 4), /entry 'w' has an invalid shape \[-1\]/],
+      [rawSafetensors('range.safetensors', '{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', 4), /data_offsets \[0, 16\] inconsistent with the 4 data bytes/],
+      [rawSafetensors('overlap.safetensors', '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}', 12), /entries 'a' \[0, 8\] and 'b' \[4, 12\] overlap/],
+    ];
+    for (const [weights, message] of cases) assertUsageExit(['bench-fmnist', '--weights', weights, '--out', file('x.onnx')], message);
+    assert.ok(!fs.existsSync(file('x.onnx')), 'nothing written');
   });
 });

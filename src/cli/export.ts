@@ -13,13 +13,14 @@
  */
 import type { Command } from 'commander';
 import { costOfPlan } from '../model/cost.js';
+import { checkPlanFits, MAX_CLASSES, parseInputShapeText } from '../model/limits.js';
 import { exportOnnx, randomWeights, resolutionProblem, weightsFromTensors, WeightsMismatchError } from '../model/export.js';
 import { saveModel } from '../model/onnx/index.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
 import { withGlobal, type Arch, type InputShape } from '../space/arch.js';
 import { parseArch, printArch } from '../space/arch-string.js';
 import { resolveArch, type ArchOverrides } from '../space/resolve.js';
-import { encodeSafetensors, loadSafetensors, tensor, type Tensor } from '../torch/index.js';
+import { encodeSafetensors, loadSafetensors, SafetensorsError, tensor, type Tensor } from '../torch/index.js';
 import { UsageError } from './errors.js';
 import { choiceOption, intOption } from './options.js';
 
@@ -60,7 +61,7 @@ export function registerExport(program: Command, write: Writer = (s) => void pro
     .option('--format <format>', `output format: ${EXPORT_FORMATS.join(' or ')}`, choiceOption('export: --format', EXPORT_FORMATS), 'onnx')
     .option('--weights <file>', 'safetensors weights (names and shapes of the network plan); default: seeded random weights')
     .option('--input <HxWxC>', 'override the input shape, e.g. 224x224x3')
-    .option('--classes <n>', 'override the number of classes', intOption('export: --classes', 1))
+    .option('--classes <n>', 'override the number of classes', intOption('export: --classes', 1, MAX_CLASSES))
     .option('--opset <n>', 'ONNX opset: 13 or 17', (v: string) => Number(choiceOption('export: --opset', ['13', '17'] as const)(v)) as 13 | 17, 13)
     .option('--seed <n>', 'seed of the random weights used without --weights', intOption('export: --seed', 0), 0)
     .option('--json', 'print one JSON line instead of the text summary')
@@ -87,6 +88,7 @@ export function runExport(spec: string, o: ExportCommandOptions): ExportSummary 
   try {
     arch = resolveArch(spec, overrides);
     plan = buildPlan(arch);
+    checkPlanFits(plan, { use: 'export' });
   } catch (e) {
     throw new UsageError(`export: ${(e as Error).message}`, { cause: e });
   }
@@ -135,7 +137,8 @@ export function readWeights(file: string, plan: NetworkPlan): Map<string, Float3
   try {
     loaded = loadSafetensors(file);
   } catch (e) {
-    throw new UsageError(`export: --weights: ${(e as Error).message}`, { cause: e });
+    if (e instanceof SafetensorsError) throw new UsageError(`export: --weights: ${e.message}`, { cause: e });
+    throw e;
   }
   try {
     // names and shapes first: the most specific message
@@ -165,12 +168,11 @@ export function readWeights(file: string, plan: NetworkPlan): Map<string, Float3
 }
 
 export function parseInputShape(text: string): InputShape {
-  const m = /^(\d+)x(\d+)x(\d+)$/.exec(text.trim());
-  const dims = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
-  if (!m || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-    throw new UsageError(`export: --input must be HxWxC with positive integers, e.g. 224x224x3, got '${text}'`);
+  try {
+    return parseInputShapeText(text);
+  } catch (e) {
+    throw new UsageError(`export: ${(e as Error).message}`, { cause: e });
   }
-  return { height: dims[0] as number, width: dims[1] as number, channels: dims[2] as number };
 }
 
 const group = (n: number): string => n.toLocaleString('en-US');

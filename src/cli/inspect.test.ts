@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { printArch } from '../space/arch-string.js';
 import { getPreset } from '../space/presets.js';
@@ -50,4 +52,34 @@ test('bad input gives a UsageError naming the problem', async () => {
     run('in28x28x1_cls10_stem16s1_head0:r1_k3_s11_e1_o16_bogus'),
     (e: unknown) => e instanceof UsageError && /block 0, token 5 'bogus': unknown token/.test(e.message),
   );
+});
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** `node main.js ...args`: exit code, stderr and wall seconds. */
+function mnas(...args: string[]): { status: number | null; stderr: string; seconds: number } {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Exit 2, one stderr line 'mnas: ...' without a stack, within a few seconds (node's start included). */
+function assertUsageExit(r: { status: number | null; stderr: string; seconds: number }, message: RegExp): void {
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^mnas: [^\n]+\n$/, 'one line');
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.match(r.stderr, message);
+  assert.ok(r.seconds < 5, `returned in ${r.seconds.toFixed(1)} s`);
+}
+
+test('the commands of the hardening issue: limits are one line and exit 2, quickly', () => {
+  const g = 'in28x28x1_cls10_stem16s1_head0';
+  assertUsageExit(mnas('inspect', `${g}:r99999999999_k3_s11_e1_i16_o16`), /^mnas: inspect: arch string: arch\.blocks\[0\]\.repeats: 99999999999 exceeds the limit 64 \(repeats per block\)$/m);
+  assertUsageExit(mnas('inspect', `${g}:r1_k3_s11_e1_i16_o99999999999999999999`), /token 5 'o99999999999999999999': 99999999999999999999 is not a safe integer/);
+  assertUsageExit(mnas('inspect', 'bench-fmnist', '--classes', '1e20'), /--classes must be an integer >= 1, got '1e20'/);
+  assertUsageExit(mnas('inspect', 'bench-fmnist', '--classes', '100000000000000000000'), /--classes 100000000000000000000 exceeds the limit 100000$/m);
+  assertUsageExit(mnas('inspect', 'bench-fmnist', '--head', '99999999999'), /--head 99999999999 exceeds the limit 8192$/m);
+  assertUsageExit(mnas('inspect', 'bench-fmnist', '--input', '100000x100000x3'), /--input height: 100000 exceeds the limit 4096/);
+  assertUsageExit(mnas('inspect', `${g}:r1_k3_s11_e1_i16_o16\n_bogus`), /token 5 'o16\\u000a'/);
+  assertUsageExit(mnas('inspect', `${g}:${Array(65).fill('r1_k3_s11_e1_o16').join(',')}`), /blocks: 65 exceeds the limit 64/);
 });

@@ -6,8 +6,10 @@
  */
 import type { Command } from 'commander';
 import { costOfPlan, type LayerCost, type NetworkCost } from '../model/cost.js';
+import { MAX_CHANNELS, MAX_CLASSES, parseInputShapeText } from '../model/limits.js';
 import { buildPlan } from '../model/plan.js';
 import type { InputShape } from '../space/arch.js';
+import { quoteText } from '../space/arch-error.js';
 import { printArch } from '../space/arch-string.js';
 import { resolveArch, type ArchOverrides } from '../space/resolve.js';
 import { UsageError } from './errors.js';
@@ -39,8 +41,8 @@ export function registerInspect(program: Command, write: Writer = (text) => void
 export function inspect(spec: string, options: InspectOptions = {}): string {
   const overrides: ArchOverrides = {
     ...(options.input !== undefined ? { input: parseInputShape(options.input) } : {}),
-    ...(options.classes !== undefined ? { classes: parseCount(options.classes, '--classes', 1) } : {}),
-    ...(options.head !== undefined ? { head: parseCount(options.head, '--head', 0) } : {}),
+    ...(options.classes !== undefined ? { classes: parseCount(options.classes, '--classes', 1, MAX_CLASSES) } : {}),
+    ...(options.head !== undefined ? { head: parseCount(options.head, '--head', 0, MAX_CHANNELS) } : {}),
   };
   let arch;
   let cost: NetworkCost;
@@ -58,15 +60,18 @@ export function inspect(spec: string, options: InspectOptions = {}): string {
 }
 
 export function parseInputShape(text: string): InputShape {
-  const m = /^(\d+)x(\d+)x(\d+)$/.exec(text.trim());
-  const dims = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
-  if (!m || dims.some((d) => d < 1)) throw new UsageError(`inspect: --input must be HxWxC with positive integers, e.g. 224x224x3, got '${text}'`);
-  return { height: dims[0] as number, width: dims[1] as number, channels: dims[2] as number };
+  try {
+    return parseInputShapeText(text);
+  } catch (e) {
+    throw new UsageError(`inspect: ${(e as Error).message}`, { cause: e });
+  }
 }
 
-function parseCount(text: string, flag: string, min: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new UsageError(`inspect: ${flag} must be an integer >= ${min}, got '${text}'`);
-  return Number(text);
+function parseCount(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || value < min) throw new UsageError(`inspect: ${flag} must be an integer >= ${min}, got '${quoteText(text)}'`);
+  if (!(value <= max)) throw new UsageError(`inspect: ${flag} ${quoteText(text.trim())} exceeds the limit ${max}`);
+  return value;
 }
 
 const group = (n: number): string => n.toLocaleString('en-US');

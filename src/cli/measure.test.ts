@@ -6,6 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportOnnx } from '../model/export.js';
+import { LimitError } from '../model/limits.js';
+import { decodeModel } from '../model/onnx/index.js';
+import { encodeModelObject } from '../model/onnx/proto.js';
+import { OrtCpuDevice } from '../latency/ort-cpu.js';
+import { UsageError } from './errors.js';
+import { measureCommand } from './measure.js';
 import { buildPlan } from '../model/plan.js';
 import { presetArch } from '../space/presets.js';
 
@@ -104,4 +110,41 @@ test('mnas latency study: measures, writes JSON + SVG, last line JSON', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** bench-fmnist's ONNX with the input declared as `dims` (static). */
+function withDeclaredInput(dims: number[]): Uint8Array {
+  const model = decodeModel(exportOnnx(buildPlan(presetArch('bench-fmnist')))) as { graph: { input: Array<{ type: { tensorType: { shape: { dim: unknown[] } } } }> } };
+  model.graph.input[0]!.type.tensorType.shape.dim = dims.map((d) => ({ dimValue: d }));
+  return encodeModelObject(model as unknown as Record<string, unknown>);
+}
+
+test('mnas measure: an ONNX file declaring a huge static input is refused in one line naming the input, before any tensor', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnas-measure-big-'));
+  try {
+    const big = join(dir, 'big.onnx');
+    writeFileSync(big, withDeclaredInput([1, 3, 100_000, 100_000]));
+    const started = performance.now();
+    const r = mnas('measure', big);
+    const took = (performance.now() - started) / 1000;
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^mnas: measure: '[^']*big\.onnx' input 'input' \[1, 3, 100000, 100000\] height: 100000 exceeds the limit 4096 \(input height and width\)\n$/);
+    assert.ok(took < 5, `returned in ${took.toFixed(1)} s`);
+    await assert.rejects(measureCommand(big, { device: 'ort-cpu', threads: 1, seed: 0 }), (e: unknown) => e instanceof UsageError && e.cause instanceof LimitError);
+    // --input past the limits, an arch past them: the same one line
+    for (const args of [['bench-fmnist', '--input', '100000x100000x3'], ['in28x28x1_cls10_stem16s1_head0:r99999999999_k3_s11_e1_i16_o16']]) {
+      const bad = mnas('measure', ...args);
+      assert.equal(bad.status, 2, bad.stderr);
+      assert.match(bad.stderr, /^mnas: measure: [^\n]*exceeds the limit [^\n]*\n$/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ort-cpu refuses an input that cannot fit in memory before creating the session or the tensor', async () => {
+  const device = new OrtCpuDevice();
+  const model = { name: 'huge', onnx: new Uint8Array([1, 2, 3]), inputShape: [1, 64, 1_000_000, 1_000_000] as const };
+  await assert.rejects(device.open(model), (e: unknown) => e instanceof LimitError && /^ort-cpu: input of model 'huge' \[1, 64, 1000000, 1000000\] needs [\d.]+ TB, more than/.test(e.message));
+  await assert.rejects(device.open({ ...model, inputShape: [1, 3, 1.5, 2] }), (e: unknown) => e instanceof LimitError && /non-positive or inexact/.test(e.message));
 });

@@ -8,6 +8,7 @@
  * mean_ms, cv, runs, converged, seconds, stop, rel_half_width, device }.
  */
 import type { Command } from 'commander';
+import { LimitError, parseInputShapeText } from '../model/limits.js';
 import type { InputShape } from '../space/arch.js';
 import type { LatencyModel, LatencyResult, MeasureProtocol } from '../latency/device.js';
 import { createDevice, deviceKinds } from '../latency/registry.js';
@@ -28,12 +29,11 @@ export interface MeasureCliOptions {
 
 /** 'HxWxC' -> InputShape; UsageError naming the command otherwise. */
 export function parseHwc(text: string, command: string): InputShape {
-  const m = /^\s*(\d+)x(\d+)x(\d+)\s*$/.exec(text);
-  const dims = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
-  if (!m || dims.some((d) => !(d >= 1 && d <= 65536))) {
-    throw new UsageError(`${command}: --input must be HxWxC with positive integers, e.g. 28x28x1, got '${text}'`);
+  try {
+    return parseInputShapeText(text);
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`, { cause: e });
   }
-  return { height: dims[0] as number, width: dims[1] as number, channels: dims[2] as number };
 }
 
 export function deviceOption(command: string): (value: string) => string {
@@ -90,8 +90,8 @@ export async function measureCommand(spec: string, o: MeasureCliOptions): Promis
     r = await device.measure(model, protocol);
   } catch (e) {
     const msg = (e as Error).message;
-    // a model that onnxruntime refuses is the user's input, not our failure
-    if (/cannot load model|does not run with input/.test(msg)) throw new UsageError(`measure: ${msg}`, { cause: e });
+    // a model that onnxruntime refuses (or that cannot fit) is the user's input, not our failure
+    if (e instanceof LimitError || /cannot load model|does not run with input/.test(msg)) throw new UsageError(`measure: ${msg}`, { cause: e });
     throw e;
   } finally {
     await device.close();

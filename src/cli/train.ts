@@ -22,6 +22,8 @@ import type { DataSplit, TrainTestDatasets } from '../data/dataset.js';
 import { DATASET_NAMES, loadDataset } from '../data/load.js';
 import { defaultValidationSize, makeDataSplit } from '../data/split.js';
 import { exportOnnx, weightsFromNetwork } from '../model/export.js';
+import { checkPlanFits } from '../model/limits.js';
+import { buildPlan } from '../model/plan.js';
 import { withGlobal, type Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
 import { resolveArch } from '../space/resolve.js';
@@ -215,6 +217,12 @@ export async function runTrainCommand(spec: string, o: TrainCliOptions, io: Trai
   const split = splitFor(o, data);
   if (split.train.length < recipe.batchSize) {
     throw new UsageError(`train: ${split.train.length} training images are fewer than one batch of ${recipe.batchSize}; lower --batch or raise --subset`);
+  }
+  try {
+    // the plan is cheap; the network it describes may not fit at this batch size
+    checkPlanFits(buildPlan(fitted.arch), { batch: recipe.batchSize, use: 'train' });
+  } catch (e) {
+    throw new UsageError(`train: ${(e as Error).message}`, { cause: e });
   }
   const evaluateTest = o.test && !o.proxy;
   const progressStream = io.stderr ?? process.stderr;

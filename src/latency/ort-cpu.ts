@@ -7,6 +7,7 @@
  * one feeds/fetches object; the timed loop only awaits `session.run(feeds, fetches)`.
  */
 import * as ort from 'onnxruntime-node';
+import { checkTensorFits, LimitError } from '../model/limits.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from './device.js';
 import { cpuModel, hostDetails } from './host.js';
 import { measureAsync } from './protocol.js';
@@ -50,6 +51,11 @@ export class OrtCpuDevice implements LatencyDevice {
 
   /** Opens a session for `model` with preallocated feeds and fetches. */
   async open(model: LatencyModel): Promise<OrtRunner> {
+    const shape = model.inputShape;
+    // refused before the session and the input exist (LimitError)
+    const bad = shape.find((d) => !Number.isSafeInteger(d) || d < 1);
+    if (bad !== undefined) throw new LimitError(`ort-cpu: model '${model.name}' input shape [${shape.join(', ')}] has a non-positive or inexact dimension`, 'shape', bad);
+    checkTensorFits(shape, `ort-cpu: input of model '${model.name}'`);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model.onnx, {
@@ -67,7 +73,6 @@ export class OrtCpuDevice implements LatencyDevice {
       await session.release();
       throw new Error(`ort-cpu: model '${model.name}' has ${session.inputNames.length} inputs, expected 1`);
     }
-    const shape = model.inputShape;
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) data[i] = ((i * 2654435761) % 1000) / 1000; // fixed, non-degenerate input

@@ -18,7 +18,9 @@
  * Running mean/var are buffers (trainable: false); everything else is a trainable parameter.
  * Semantics of each op and skip: see src/space/arch.ts and docs/space.md.
  */
+import { ArchError } from '../space/arch-error.js';
 import { deepFreeze, type Arch, type OpKind, type SkipKind } from '../space/arch.js';
+import { checkArchLimits, checkPlanLimits } from './limits.js';
 
 export interface Size2 {
   readonly height: number;
@@ -183,7 +185,13 @@ export function seReducedChannels(inputChannels: number, seRatio: number): numbe
   return seRatio > 0 ? Math.max(1, Math.floor(inputChannels * seRatio)) : 0;
 }
 
+/**
+ * Throws ArchError when the input is too small for the arch's strides and LimitError (limits.ts)
+ * before expanding an arch past the size limits (makeArch checks them too; this also covers
+ * hand-made records).
+ */
 export function buildPlan(arch: Arch): NetworkPlan {
+  checkArchLimits(arch);
   const g = arch.global;
   const layers: LayerPlan[] = [];
   let size: Size2 = { height: g.input.height, width: g.input.width };
@@ -230,7 +238,7 @@ export function buildPlan(arch: Arch): NetworkPlan {
     if (names.has(p.name)) throw new Error(`plan: duplicate parameter name '${p.name}' (bug in the plan builder)`);
     names.add(p.name);
   }
-  return deepFreeze({
+  const plan: NetworkPlan = deepFreeze({
     arch,
     input: g.input,
     classes: g.classes,
@@ -239,6 +247,8 @@ export function buildPlan(arch: Arch): NetworkPlan {
     layers,
     params,
   });
+  checkPlanLimits(plan);
+  return plan;
 }
 
 function blockLayer(
@@ -330,7 +340,7 @@ function convBn(
     width: convOutputSize(inSize.width, kernel, stride),
   };
   if (outSize.height < 1 || outSize.width < 1) {
-    throw new Error(
+    throw new ArchError(
       `plan: ${prefix}: a ${kernel}x${kernel} stride-${stride} conv on ${inSize.height}x${inSize.width} gives ${outSize.height}x${outSize.width}; the input is too small for this arch`,
     );
   }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.js';
+import { ArchError } from './arch-error.js';
 import { makeArch, withGlobal, type Arch } from './arch.js';
 import { parseArch, printArch } from './arch-string.js';
 import { getPreset, presetNames } from './presets.js';
@@ -145,4 +146,58 @@ test('malformed timm strings name the block, token index and token', () => {
     ['ds_r1_k3_sx_c24', /block 0, token 3 'sx': 's' must be followed by an integer/],
   ];
   for (const [text, message] of cases) assert.throws(() => parseTimm(text), message, text);
+});
+
+test('numbers that are not safe integers are refused while parsing, naming the token', () => {
+  const g = 'in28x28x1_cls10_stem16s1_head0';
+  const notSafe = (token: string) => (e: unknown) =>
+    e instanceof ArchError && new RegExp(`token \\d+ '${token}': \\d+ is not a safe integer \\(at most 9007199254740991\\)`).test(e.message);
+  assert.throws(() => parseArch(`${g}:r1_k3_s11_e1_i16_o99999999999999999999`), notSafe('o99999999999999999999'));
+  assert.throws(() => parseArch(`${g}:r1_k3_s11_e1_i16_o${'9'.repeat(400)}`), (e: unknown) => e instanceof ArchError && e.message.length < 300);
+  assert.throws(() => parseArch(`in28x28x1_cls99999999999999999999_stem16s1_head0:r1_k3_s11_e1_o16`), notSafe('cls99999999999999999999'));
+  assert.throws(() => parseArch(`in99999999999999999999x28x1_cls10_stem16s1_head0:r1_k3_s11_e1_o16`), notSafe('in99999999999999999999x28x1'));
+  assert.throws(() => parseTfBlocks(['r1_k3_s11_e1_i16_o99999999999999999999']), notSafe('o99999999999999999999'));
+  assert.throws(() => parseTimm('ds_r99999999999999999999_k3_s1_c16'), notSafe('r99999999999999999999'));
+});
+
+/** Mutations of valid arch strings and random strings: parseArch throws ArchError with one line, or parses. */
+test('parseArch on 20,000 random and mutated strings up to 4 KB: only ArchError, one-line messages, no hang', () => {
+  const rng = new Rng(7);
+  const seeds = [
+    ...presetNames().map((n) => printArch(getPreset(n).arch)),
+    'in28x28x1_cls10_stem16s1_head0_drop0.5_bnm0.9_bne1e-5:conv_r2_k5_s22_e1_o24_poolskip,r1_k3_s11_e6_o24_se0.25_noskip',
+  ];
+  const pieces = ['_', ',', ':', 'x', 'e', 'r', 'o', 'se', 'k', 's22', '99999999999999999999', '1e400', '-1', '0', '.', '\n', '\u0000', '\u2028', '\ud800', ' ', 'noskip', 'poolskip', 'conv', 'in', 'cls', 'head', '__proto__', 'constructor'];
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789_,:x.-+ \n\t';
+  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)] as T;
+  const started = performance.now();
+  let parsed = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let text: string;
+    const mode = rng.int(4);
+    if (mode === 0) {
+      text = Array.from({ length: rng.int(200) }, () => alphabet[rng.int(alphabet.length)]).join('');
+    } else if (mode === 1) {
+      text = Array.from({ length: rng.int(600) }, () => pick(pieces)).join('');
+    } else {
+      text = pick(seeds);
+      for (let m = 1 + rng.int(mode === 2 ? 3 : 40); m > 0; m--) {
+        const at = rng.int(text.length + 1);
+        const op = rng.int(3);
+        if (op === 0) text = text.slice(0, at) + pick(pieces) + text.slice(at);
+        else if (op === 1) text = text.slice(0, at) + text.slice(at + 1 + rng.int(8));
+        else text = text.slice(0, at) + text.slice(at, at + rng.int(400)).repeat(1 + rng.int(4)) + text.slice(at);
+      }
+      text = text.slice(0, 4096);
+    }
+    try {
+      parseArch(text);
+      parsed++;
+    } catch (e) {
+      assert.ok(e instanceof ArchError, `${JSON.stringify(text)} threw ${String(e)}`);
+      assert.ok(!/[\n\r\u2028\u2029]/.test(e.message) && e.message.length < 1000, `one short line: ${JSON.stringify(e.message)}`);
+    }
+  }
+  assert.ok(parsed > 10, `some mutations stay valid (${parsed})`);
+  assert.ok(performance.now() - started < 20_000);
 });

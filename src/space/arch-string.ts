@@ -17,8 +17,11 @@
  * 'mbconv', as in tensorflow/tpu. Skip: none of the two tokens = 'identity', `noskip` = 'none',
  * `poolskip` = 'pool'. `i` is printed when the arch declares input filters (decoded archs do).
  * Every plain tf block string is a valid block here. Unknown or malformed tokens are errors
- * naming the block index, the token index and the token.
+ * naming the block index, the token index and the token. parseArch throws only ArchError (size
+ * limits: LimitError, a subclass), for any string.
  */
+import { checkBlockCount } from '../model/limits.js';
+import { ArchError, quoteText } from './arch-error.js';
 import { makeArch, type Arch, type BlockArgs, DEFAULT_BN_EPS, DEFAULT_BN_MOMENTUM, DEFAULT_DROPOUT, type GlobalParamsInput } from './arch.js';
 import { blockFromFields, formatTfTokens, readTfToken, type BlockFields } from './tf-block-string.js';
 import { formatNumber, parseInteger, parseNumber, SeenKeys, splitTokens, tokenError } from './tokens.js';
@@ -32,18 +35,24 @@ export function printArch(arch: Arch): string {
 }
 
 export function parseArch(text: string): Arch {
-  if (typeof text !== 'string') throw new Error(`${FORMAT}: expected a string, got ${typeof text}`);
-  const colon = text.indexOf(':');
-  if (colon < 0) throw new Error(`${FORMAT}: missing ':' between the global prefix (e.g. ${GLOBAL_EXAMPLE}) and the blocks in '${text}'`);
-  const global = parseGlobal(text.slice(0, colon));
-  const blocks = text
-    .slice(colon + 1)
-    .split(',')
-    .map((s, i) => parseBlock(s, i));
+  if (typeof text !== 'string') throw new ArchError(`${FORMAT}: expected a string, got ${typeof text}`);
   try {
-    return makeArch({ global, blocks });
+    const colon = text.indexOf(':');
+    if (colon < 0) throw new ArchError(`${FORMAT}: missing ':' between the global prefix (e.g. ${GLOBAL_EXAMPLE}) and the blocks in '${quoteText(text)}'`);
+    const global = parseGlobal(text.slice(0, colon));
+    const blockTexts = text.slice(colon + 1).split(',');
+    checkBlockCount(blockTexts.length, `${FORMAT}: blocks`);
+    const blocks = blockTexts.map((s, i) => parseBlock(s, i));
+    try {
+      return makeArch({ global, blocks });
+    } catch (e) {
+      if (e instanceof ArchError) e.message = `${FORMAT}: ${e.message}`; // keeps the class (LimitError)
+      throw e;
+    }
   } catch (e) {
-    throw new Error(`${FORMAT}: ${(e as Error).message}`);
+    if (e instanceof ArchError) throw e;
+    // a bug, or the engine out of stack or memory: still the one error type callers handle
+    throw new ArchError(`${FORMAT}: cannot parse '${quoteText(text)}': ${quoteText(String((e as Error)?.message ?? e), 200)}`, { cause: e });
   }
 }
 
@@ -79,9 +88,10 @@ function parseGlobal(text: string): GlobalParamsInput {
       const dims = /^(\d+)x(\d+)x(\d+)$/.exec(m[1] as string);
       if (!dims) throw bad('input must be in<H>x<W>x<C>, e.g. in224x224x3');
       seen.mark('in', i, token);
-      g.input = { height: Number(dims[1]), width: Number(dims[2]), channels: Number(dims[3]) };
+      const dim = (k: number): number => parseInteger(dims[k] as string, bad) as number;
+      g.input = { height: dim(1), width: dim(2), channels: dim(3) };
     } else if ((m = /^cls(.*)$/.exec(token))) {
-      const v = parseInteger(m[1] as string);
+      const v = parseInteger(m[1] as string, bad);
       if (v === undefined) throw bad('classes must be cls<integer>, e.g. cls1000');
       seen.mark('cls', i, token);
       g.classes = v;
@@ -89,9 +99,9 @@ function parseGlobal(text: string): GlobalParamsInput {
       const s = /^(\d+)s(\d+)$/.exec(m[1] as string);
       if (!s) throw bad('stem must be stem<filters>s<stride>, e.g. stem32s2');
       seen.mark('stem', i, token);
-      g.stem = { filters: Number(s[1]), stride: Number(s[2]) };
+      g.stem = { filters: parseInteger(s[1] as string, bad) as number, stride: parseInteger(s[2] as string, bad) as number };
     } else if ((m = /^head(.*)$/.exec(token))) {
-      const v = parseInteger(m[1] as string);
+      const v = parseInteger(m[1] as string, bad);
       if (v === undefined) throw bad('head must be head<filters> (head0 = no head conv)');
       seen.mark('head', i, token);
       g.head = v;

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ArchError } from './arch-error.js';
 import { chainedInputFilters, makeArch, withGlobal, type ArchInput, type BlockArgs } from './arch.js';
 
 const block = (over: Partial<BlockArgs> = {}): BlockArgs => ({
@@ -49,4 +50,16 @@ test('withGlobal overrides and revalidates', () => {
   const arch = makeArch(input());
   assert.equal(withGlobal(arch, { classes: 3 }).global.classes, 3);
   assert.throws(() => withGlobal(arch, { head: -1 }), /arch\.global\.head/);
+});
+
+test('makeArch throws ArchError with a one-line message for any value, hostile ones included', () => {
+  const circular: Record<string, unknown> = {};
+  circular['self'] = circular;
+  const values: unknown[] = [null, 'x\ny', 'z'.repeat(5000), 10n, circular, [1, [2]], Symbol('s'), Object.create(null), NaN, -0.5];
+  for (const v of values) {
+    for (const bad of [input([block({ repeats: v as number })]), input([block({ skip: v as never })]), { ...input(), global: v as never }, v as ArchInput]) {
+      assert.throws(() => makeArch(bad), (e: unknown) => e instanceof ArchError && !e.message.includes('\n') && e.message.length < 400, String(typeof v));
+    }
+  }
+  assert.throws(() => makeArch(input([{ ...block(), ['bad\nkey']: 1 } as never])), (e: unknown) => e instanceof ArchError && /unknown field 'bad\\u000akey'/.test(e.message));
 });

@@ -33,6 +33,9 @@
  *   Then global average pool, dropout, fully connected layer (with bias) to `classes`.
  */
 
+import { checkArchLimits, checkBlockCount } from '../model/limits.js';
+import { ArchError, quoteText } from './arch-error.js';
+
 export type OpKind = 'conv' | 'dsconv' | 'mbconv';
 export type SkipKind = 'identity' | 'pool' | 'none';
 
@@ -110,37 +113,43 @@ const INPUT_KEYS = ['height', 'width', 'channels'];
 const STEM_KEYS = ['filters', 'stride', 'kernel'];
 const BLOCK_KEYS = ['op', 'expand', 'kernel', 'stride', 'seRatio', 'skip', 'filters', 'repeats', 'inputFilters'];
 
-/** Validate, fill defaults and deep-freeze. Throws an Error naming the field and the value. */
+/**
+ * Validate, fill defaults, check the size limits (model/limits.ts) and deep-freeze. Throws an
+ * ArchError naming the field and the value.
+ */
 export function makeArch(input: ArchInput): Arch {
-  if (!isRecord(input)) throw new Error(`arch: expected an object with 'global' and 'blocks', got ${show(input)}`);
+  if (!isRecord(input)) throw new ArchError(`arch: expected an object with 'global' and 'blocks', got ${show(input)}`);
   rejectUnknownKeys(input, ['global', 'blocks'], 'arch');
   const global = makeGlobalParams(input.global);
   if (!Array.isArray(input.blocks) || input.blocks.length === 0) {
-    throw new Error(`arch.blocks: expected a non-empty array of blocks, got ${show(input.blocks)}`);
+    throw new ArchError(`arch.blocks: expected a non-empty array of blocks, got ${show(input.blocks)}`);
   }
+  checkBlockCount(input.blocks.length);
   const blocks = input.blocks.map((b, i) => makeBlockArgs(b, `arch.blocks[${i}]`));
   blocks.forEach((b, i) => {
     if (i === 0 || b.inputFilters === undefined) return;
     const previous = blocks[i - 1] as BlockArgs;
     if (b.inputFilters !== previous.filters) {
-      throw new Error(
+      throw new ArchError(
         `arch.blocks[${i}].inputFilters: declared ${b.inputFilters} but block ${i - 1} outputs ${previous.filters} filters`,
       );
     }
   });
-  return deepFreeze({ global, blocks });
+  const arch = { global, blocks };
+  checkArchLimits(arch);
+  return deepFreeze(arch);
 }
 
 export function makeGlobalParams(g: GlobalParamsInput): GlobalParams {
   const where = 'arch.global';
-  if (!isRecord(g)) throw new Error(`${where}: expected an object, got ${show(g)}`);
+  if (!isRecord(g)) throw new ArchError(`${where}: expected an object, got ${show(g)}`);
   rejectUnknownKeys(g, GLOBAL_KEYS, where);
-  if (!isRecord(g.input)) throw new Error(`${where}.input: expected {height, width, channels}, got ${show(g.input)}`);
+  if (!isRecord(g.input)) throw new ArchError(`${where}.input: expected {height, width, channels}, got ${show(g.input)}`);
   rejectUnknownKeys(g.input, INPUT_KEYS, `${where}.input`);
-  if (!isRecord(g.stem)) throw new Error(`${where}.stem: expected {filters, stride}, got ${show(g.stem)}`);
+  if (!isRecord(g.stem)) throw new ArchError(`${where}.stem: expected {filters, stride}, got ${show(g.stem)}`);
   rejectUnknownKeys(g.stem, STEM_KEYS, `${where}.stem`);
   const kernel = g.stem.kernel ?? 3;
-  if (kernel !== 3) throw new Error(`${where}.stem.kernel: the stem is a 3x3 conv, got ${show(kernel)}`);
+  if (kernel !== 3) throw new ArchError(`${where}.stem.kernel: the stem is a 3x3 conv, got ${show(kernel)}`);
   return {
     input: {
       height: positiveInt(g.input.height, `${where}.input.height`),
@@ -161,18 +170,18 @@ export function makeGlobalParams(g: GlobalParamsInput): GlobalParams {
 }
 
 export function makeBlockArgs(b: BlockArgs, where = 'block'): BlockArgs {
-  if (!isRecord(b)) throw new Error(`${where}: expected an object, got ${show(b)}`);
+  if (!isRecord(b)) throw new ArchError(`${where}: expected an object, got ${show(b)}`);
   rejectUnknownKeys(b, BLOCK_KEYS, where);
   const op = oneOf(b.op, OP_KINDS, `${where}.op`);
   const expand = positiveInt(b.expand, `${where}.expand`);
   if (op === 'mbconv' && expand < 2) {
-    throw new Error(`${where}.expand: 'mbconv' needs an expansion >= 2 (an e1 MBConv is 'dsconv'), got ${expand}`);
+    throw new ArchError(`${where}.expand: 'mbconv' needs an expansion >= 2 (an e1 MBConv is 'dsconv'), got ${expand}`);
   }
   if (op !== 'mbconv' && expand !== 1) {
-    throw new Error(`${where}.expand: '${op}' has no expansion, expand must be 1, got ${expand}`);
+    throw new ArchError(`${where}.expand: '${op}' has no expansion, expand must be 1, got ${expand}`);
   }
   const kernel = positiveInt(b.kernel, `${where}.kernel`);
-  if (kernel % 2 === 0) throw new Error(`${where}.kernel: must be odd so that padding k//2 is symmetric, got ${kernel}`);
+  if (kernel % 2 === 0) throw new ArchError(`${where}.kernel: must be odd so that padding k//2 is symmetric, got ${kernel}`);
   const seRatio = inRange(b.seRatio, 0, 1, false, `${where}.seRatio`);
   const block: { -readonly [K in keyof BlockArgs]: BlockArgs[K] } = {
     op,
@@ -218,33 +227,40 @@ function isRecord(v: unknown): v is Record<string, unknown> & Record<never, neve
 
 function rejectUnknownKeys(obj: object, known: readonly string[], where: string): void {
   for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) throw new Error(`${where}: unknown field '${key}' (known: ${known.join(', ')})`);
+    if (!known.includes(key)) throw new ArchError(`${where}: unknown field '${quoteText(key)}' (known: ${known.join(', ')})`);
   }
 }
 
 function show(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
+  if (typeof v === 'string') return `'${quoteText(v)}'`;
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = `a ${typeof v}`; // bigint, circular object
+  }
+  return quoteText(text, 80);
 }
 
 function positiveInt(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${where}: expected a positive integer, got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ArchError(`${where}: expected a positive integer, got ${show(v)}`);
   return v;
 }
 
 function nonNegativeInt(v: unknown, where: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new Error(`${where}: expected a non-negative integer, got ${show(v)}`);
+    throw new ArchError(`${where}: expected a non-negative integer, got ${show(v)}`);
   }
   return v;
 }
 
 function inRange(v: unknown, lo: number, hi: number, openLow: boolean, where: string): number {
   const ok = typeof v === 'number' && Number.isFinite(v) && (openLow ? v > lo : v >= lo) && v < hi;
-  if (!ok) throw new Error(`${where}: expected a number in ${openLow ? '(' : '['}${lo}, ${hi}), got ${show(v)}`);
+  if (!ok) throw new ArchError(`${where}: expected a number in ${openLow ? '(' : '['}${lo}, ${hi}), got ${show(v)}`);
   return v as number;
 }
 
 function oneOf<T>(v: unknown, allowed: readonly T[], where: string): T {
-  if (!allowed.includes(v as T)) throw new Error(`${where}: expected one of ${allowed.map(show).join(', ')}, got ${show(v)}`);
+  if (!allowed.includes(v as T)) throw new ArchError(`${where}: expected one of ${allowed.map(show).join(', ')}, got ${show(v)}`);
   return v as T;
 }

@@ -1,5 +1,6 @@
 /** The search space as data: one import for the rest of mnas. */
 export * from './arch.js';
+export * from './arch-error.js';
 export * from './arch-string.js';
 export * from './decisions.js';
 export * from './presets.js';

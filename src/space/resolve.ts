@@ -4,6 +4,7 @@
  * string>"}`), with optional overrides of input shape, classes and head.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { quoteText } from './arch-error.js';
 import { makeArch, withGlobal, type Arch, type ArchInput, type InputShape } from './arch.js';
 import { parseArch } from './arch-string.js';
 import { getPreset, hasPreset, presetNames } from './presets.js';
@@ -26,7 +27,7 @@ function resolveBase(spec: string): Arch {
   if (spec.includes(':') && !existsSync(spec)) return parseArch(spec);
   if (existsSync(spec)) return readArchFile(spec);
   throw new Error(
-    `'${spec}' is not a preset (known: ${presetNames().join(', ')}), not an arch string (no ':' after the global prefix) and not an existing file`,
+    `'${quoteText(spec)}' is not a preset (known: ${presetNames().join(', ')}), not an arch string (no ':' after the global prefix) and not an existing file`,
   );
 }
 
@@ -35,7 +36,7 @@ export function readArchFile(path: string): Arch {
   try {
     text = readFileSync(path, 'utf8').trim();
   } catch (e) {
-    throw new Error(`cannot read arch file '${path}': ${(e as Error).message}`);
+    throw new Error(`cannot read arch file '${quoteText(path, 200)}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
     if (!text.startsWith('{')) return parseArch(text);
@@ -43,6 +44,6 @@ export function readArchFile(path: string): Arch {
     if (json !== null && typeof json === 'object' && 'arch' in json && typeof json.arch === 'string') return parseArch(json.arch);
     return makeArch(json as ArchInput);
   } catch (e) {
-    throw new Error(`arch file '${path}': ${(e as Error).message}`);
+    throw new Error(`arch file '${quoteText(path, 200)}': ${quoteText((e as Error).message, 400)}`);
   }
 }

@@ -5,6 +5,7 @@
  * where stride 1 and in == out). Regular convs and the pooling skip cannot be written in this
  * grammar (the encoder says so); use the mnas arch string (arch-string.ts) for those.
  */
+import { ArchError } from './arch-error.js';
 import { chainedInputFilters, makeBlockArgs, type Arch, type BlockArgs } from './arch.js';
 import { formatNumber, parseInteger, parseNumber, SeenKeys, splitTokens, tokenError } from './tokens.js';
 
@@ -58,7 +59,7 @@ export function readTfToken(format: string, where: string, index: number, token:
     case 'e':
     case 'i':
     case 'o': {
-      const v = parseInteger(rest);
+      const v = parseInteger(rest, bad);
       if (v === undefined) throw bad(`'${key}' must be followed by an integer`);
       seen.mark(key, index, token);
       if (key === 'r') fields.repeats = v;
@@ -91,7 +92,8 @@ export function blockFromFields(format: string, where: string, f: BlockFields): 
   try {
     return makeBlockArgs(block, where);
   } catch (e) {
-    throw new Error(`${format}: ${(e as Error).message}`);
+    if (e instanceof ArchError) e.message = `${format}: ${e.message}`;
+    throw e;
   }
 }
 
@@ -120,20 +122,20 @@ export function parseTfBlock(text: string, blockIndex = 0): BlockArgs {
 /** A list of tf block strings, as an array or one comma-separated string. */
 export function parseTfBlocks(input: string | readonly string[]): BlockArgs[] {
   const list = typeof input === 'string' ? input.split(',') : input;
-  if (list.length === 0) throw new Error(`${FORMAT}: no blocks given`);
+  if (list.length === 0) throw new ArchError(`${FORMAT}: no blocks given`);
   const blocks = list.map((s, i) => parseTfBlock(s, i));
   blocks.forEach((b, i) => {
     const prev = blocks[i - 1];
     if (prev && b.inputFilters !== prev.filters) {
-      throw new Error(`${FORMAT}: block ${i} says i${b.inputFilters} but block ${i - 1} outputs o${prev.filters}`);
+      throw new ArchError(`${FORMAT}: block ${i} says i${b.inputFilters} but block ${i - 1} outputs o${prev.filters}`);
     }
   });
   return blocks;
 }
 
 export function printTfBlock(block: BlockArgs, inputFilters: number, blockIndex = 0): string {
-  if (block.op === 'conv') throw new Error(`${FORMAT}: block ${blockIndex} is a regular conv, which the tf grammar cannot express`);
-  if (block.skip === 'pool') throw new Error(`${FORMAT}: block ${blockIndex} has the pooling skip, which the tf grammar cannot express`);
+  if (block.op === 'conv') throw new ArchError(`${FORMAT}: block ${blockIndex} is a regular conv, which the tf grammar cannot express`);
+  if (block.skip === 'pool') throw new ArchError(`${FORMAT}: block ${blockIndex} has the pooling skip, which the tf grammar cannot express`);
   const tokens = formatTfTokens(block, inputFilters);
   if (block.skip === 'none') tokens.push('noskip');
   return tokens.join('_');

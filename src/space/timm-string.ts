@@ -7,6 +7,7 @@
  * writes one block per stage. timm strings carry no input filters, so decoded blocks have none.
  * Unknown tokens (timm's own extras included) are errors naming the block and token index.
  */
+import { ArchError } from './arch-error.js';
 import type { BlockArgs } from './arch.js';
 import { blockFromFields, type BlockFields } from './tf-block-string.js';
 import { formatNumber, parseInteger, parseNumber, SeenKeys, splitTokens, tokenError } from './tokens.js';
@@ -41,7 +42,7 @@ export function parseTimmBlock(text: string, blockIndex = 0): BlockArgs {
     }
     const key = token[0] ?? '';
     if (!['r', 'k', 's', 'e', 'c'].includes(key)) throw bad('unknown token (known: r, k, s, e, c, se, noskip)');
-    const v = parseInteger(token.slice(1));
+    const v = parseInteger(token.slice(1), bad);
     if (v === undefined) throw bad(`'${key}' must be followed by an integer`);
     seen.mark(key, i, token);
     if (key === 'r') fields.repeats = v;
@@ -52,10 +53,10 @@ export function parseTimmBlock(text: string, blockIndex = 0): BlockArgs {
   });
   seen.require(op === 'mbconv' ? ['r', 'k', 's', 'e', 'c'] : ['r', 'k', 's', 'c'], EXAMPLE);
   if (op === 'mbconv' && fields.expand === 1) {
-    throw new Error(`${FORMAT}: ${where}: 'ir' with e1 keeps a 1x1 expand conv in timm; write it as 'ds'`);
+    throw new ArchError(`${FORMAT}: ${where}: 'ir' with e1 keeps a 1x1 expand conv in timm; write it as 'ds'`);
   }
   if (op !== 'mbconv' && fields.expand !== undefined && fields.expand !== 1) {
-    throw new Error(`${FORMAT}: ${where}: '${type}' has no expansion, got e${fields.expand}`);
+    throw new ArchError(`${FORMAT}: ${where}: '${type}' has no expansion, got e${fields.expand}`);
   }
   fields.expand ??= 1;
   return blockFromFields(FORMAT, where, fields);
@@ -65,12 +66,12 @@ export function parseTimmBlock(text: string, blockIndex = 0): BlockArgs {
 export function parseTimm(input: string | readonly (string | readonly string[])[]): BlockArgs[] {
   const stages: readonly (string | readonly string[])[] = typeof input === 'string' ? input.split('|') : input;
   const flat = stages.flatMap((stage) => (typeof stage === 'string' ? stage.split(',') : [...stage]));
-  if (flat.length === 0) throw new Error(`${FORMAT}: no blocks given`);
+  if (flat.length === 0) throw new ArchError(`${FORMAT}: no blocks given`);
   return flat.map((s, i) => parseTimmBlock(s, i));
 }
 
 export function printTimmBlock(block: BlockArgs, blockIndex = 0): string {
-  if (block.skip === 'pool') throw new Error(`${FORMAT}: block ${blockIndex} has the pooling skip, which timm cannot express`);
+  if (block.skip === 'pool') throw new ArchError(`${FORMAT}: block ${blockIndex} has the pooling skip, which timm cannot express`);
   const tokens = [TYPE_OF_OP[block.op], `r${block.repeats}`, `k${block.kernel}`, `s${block.stride}`, `e${block.expand}`, `c${block.filters}`];
   if (block.seRatio > 0) tokens.push(`se${formatNumber(block.seRatio)}`);
   if (block.skip === 'none') tokens.push('noskip');

@@ -1,17 +1,18 @@
 /**
  * Shared pieces of the block-string codecs (arch-string.ts, tf-block-string.ts,
  * timm-string.ts): token splitting, number formatting and errors that name the token and its
- * position. Nothing is silently dropped.
+ * position. Nothing is silently dropped. Every error is an ArchError with a one-line message.
  */
+import { ArchError, quoteText } from './arch-error.js';
 
 /** `where` is e.g. "block 2" or "global prefix"; `index` is the token's index inside it. */
-export function tokenError(format: string, where: string, index: number, token: string, problem: string): Error {
-  return new Error(`${format}: ${where}, token ${index} '${token}': ${problem}`);
+export function tokenError(format: string, where: string, index: number, token: string, problem: string): ArchError {
+  return new ArchError(`${format}: ${where}, token ${index} '${quoteText(token)}': ${problem}`);
 }
 
 export function splitTokens(format: string, text: string, where: string): string[] {
   const trimmed = text.trim();
-  if (trimmed === '') throw new Error(`${format}: ${where} is empty`);
+  if (trimmed === '') throw new ArchError(`${format}: ${where} is empty`);
   const tokens = trimmed.split('_');
   tokens.forEach((t, i) => {
     if (t === '') throw tokenError(format, where, i, t, 'empty token (doubled or trailing underscore)');
@@ -26,8 +27,15 @@ export function parseNumber(text: string): number | undefined {
   return NUMBER.test(text) ? Number(text) : undefined;
 }
 
-export function parseInteger(text: string): number | undefined {
-  return /^\d+$/.test(text) ? Number(text) : undefined;
+/**
+ * Digits as an integer, undefined if `text` is not digits. Digits beyond 2^53 would silently
+ * round (o99999999999999999999 = 1e20): an error from `bad`, which names the token.
+ */
+export function parseInteger(text: string, bad: (problem: string) => Error = (p) => new ArchError(p)): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw bad(`${quoteText(text, 24)} is not a safe integer (at most ${Number.MAX_SAFE_INTEGER})`);
+  return value;
 }
 
 /** Shortest decimal that parses back to the same number (JS's own). */
@@ -48,6 +56,6 @@ export class SeenKeys {
   }
   require(keys: readonly string[], example: string): void {
     const missing = keys.filter((k) => !this.seen.has(k));
-    if (missing.length > 0) throw new Error(`${this.format}: ${this.where} is missing ${missing.map((k) => `'${k}'`).join(', ')} (e.g. ${example})`);
+    if (missing.length > 0) throw new ArchError(`${this.format}: ${this.where} is missing ${missing.map((k) => `'${k}'`).join(', ')} (e.g. ${example})`);
   }
 }
