@@ -6,10 +6,51 @@
 import { FAKE_DESCRIPTION } from '../latency/browser/fakes.js';
 import { parseDeviceFrame } from '../latency/browser/messages.js';
 import { checkConfig, parseConfigText, resolveSearchConfig } from '../cli/search.js';
+import { costOfPlan } from '../model/cost.js';
+import { buildPlan } from '../model/plan.js';
+import { parseArch, printArch as printArchOf } from '../space/arch-string.js';
+import { presetArch, presetNames } from '../space/presets.js';
+import { decodeSafetensors } from '../torch/safetensors.js';
 import type { FuzzTarget } from './fuzz.js';
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 const text = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+
+/** What `mnas inspect` does with an arch string: parse (with the size limits), plan, count. */
+export const archTarget: FuzzTarget = {
+  name: 'arch',
+  seeds: presetNames().map((n) => utf8(printPresetArch(n))),
+  tokens: ['in', 'x', '_', ':', ',', 'cls', 'stem', 's', 'head', 'r', 'k', 'e', 'i', 'o', 'se', '0.25', 'noskip', 'poolskip', 'conv', 'sep', 'ir', 'a1_', '1', '3', '5', '7', '16', '24', '224'],
+  run(input) {
+    costOfPlan(buildPlan(parseArch(text(input))));
+  },
+};
+
+function printPresetArch(name: string): string {
+  return printArchOf(presetArch(name));
+}
+
+/** A safetensors file: 8-byte little-endian header length, JSON header, data. */
+export function safetensorsBytes(header: object, data: Uint8Array): Uint8Array {
+  const json = utf8(JSON.stringify(header));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, json, data]);
+}
+
+/** What `mnas export --weights` and `mnas train --init` do with a file: header checks, then tensors. */
+export const safetensorsTarget: FuzzTarget = {
+  name: 'safetensors',
+  seeds: [
+    safetensorsBytes({ __metadata__: { arch: 'fmnist-default' }, 'stem.conv.weight': { dtype: 'F32', shape: [2, 3], data_offsets: [0, 24] } }, Buffer.alloc(24, 1)),
+    safetensorsBytes({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'I64', shape: [1], data_offsets: [16, 24] }, c: { dtype: 'U8', shape: [2, 2], data_offsets: [24, 28] } }, Buffer.alloc(28, 2)),
+    safetensorsBytes({ scalar: { dtype: 'F64', shape: [], data_offsets: [0, 8] } }, Buffer.alloc(8, 3)),
+  ],
+  tokens: ['{', '}', '[', ']', ':', ',', '"', 'null', '"__metadata__"', '"dtype"', '"F32"', '"F16"', '"BF16"', '"I64"', '"U8"', '"shape"', '"data_offsets"', '-1', '1e300', '18446744073709551615'],
+  run(input) {
+    for (const t of decodeSafetensors(input, 'fuzz.safetensors').tensors.values()) t.dispose();
+  },
+};
 
 const CONFIGS = [
   {},
@@ -48,3 +89,5 @@ export const frameTarget: FuzzTarget = {
     parseDeviceFrame(input);
   },
 };
+
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [archTarget, configTarget, safetensorsTarget, frameTarget];

@@ -7,7 +7,7 @@
  *
  * Inputs are half random (bytes, or tokens of the format's vocabulary) and half mutations of
  * valid examples (bit flips, byte edits, insertions, deletions, duplicated ranges, truncation,
- * numbers swapped for extreme ones, format tokens spliced in), one to four edits each.
+ * numbers swapped for boundary or extreme ones, format tokens spliced in), one to four edits each.
  */
 import { isInputError } from '../util/input-error.js';
 import { Rng } from '../util/rng.js';
@@ -51,11 +51,12 @@ export interface FuzzReport {
   readonly targets: readonly FuzzTargetReport[];
 }
 
-const EXTREME_NUMBERS = ['0', '-1', '1e309', '-0', 'NaN', '1.5', '4294967296', '9007199254740993', '99999999999999999999', '1e-300', '2147483648', '65536'];
+const EXTREME_NUMBERS = ['2', '3', '8', '64', '65', '4096', '4097', '0', '-1', '1e309', '-0', 'NaN', '1.5', '4294967296', '9007199254740993', '99999999999999999999', '1e-300', '2147483648', '65536'];
 
 export function mutate(seed: Uint8Array, tokens: readonly string[], rng: Rng): Uint8Array {
   let b = Buffer.from(seed);
-  const edits = 1 + rng.int(4);
+  // half single edits, which mostly keep the input valid enough to reach past the first check
+  const edits = rng.int(2) === 0 ? 1 : 1 + rng.int(4);
   for (let e = 0; e < edits; e++) {
     const at = b.length ? rng.int(b.length) : 0;
     switch (rng.int(8)) {
@@ -110,6 +111,12 @@ function randomInput(target: FuzzTarget, rng: Rng): Uint8Array {
   return Buffer.from(parts.join(''), 'utf8');
 }
 
+/** The endless, seeded input stream of a target (`index` keeps targets' streams apart). */
+export function* fuzzInputs(target: FuzzTarget, seed: number, index: number): Generator<Uint8Array> {
+  const rng = new Rng((seed * 31 + index) >>> 0);
+  for (;;) yield rng.int(2) === 0 && target.seeds.length ? mutate(target.seeds[rng.int(target.seeds.length)]!, target.tokens, rng) : randomInput(target, rng);
+}
+
 export interface FuzzOptions {
   readonly targets: readonly FuzzTarget[];
   /** Inputs per target. */
@@ -124,12 +131,12 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
   const slowMs = o.slowMs ?? 1000;
   const start = performance.now();
   const reports = o.targets.map((target, t) => {
-    const rng = new Rng((o.seed * 31 + t) >>> 0);
+    const inputs = fuzzInputs(target, o.seed, t);
     let accepted = 0, refused = 0, crashed = 0, slow = 0, maxMs = 0;
     const crashes: FuzzCrash[] = [];
     const t0 = performance.now();
     for (let i = 0; i < o.perTarget; i++) {
-      const input = rng.int(2) === 0 && target.seeds.length ? mutate(target.seeds[rng.int(target.seeds.length)]!, target.tokens, rng) : randomInput(target, rng);
+      const input = inputs.next().value as Uint8Array;
       const s = performance.now();
       try {
         target.run(input);

@@ -21,6 +21,7 @@ import type { Tensor } from '../torch/tensor.js';
 import type { Network } from './network.js';
 import { BATCH, GraphBuilder, foldConvBn, type Float32Tensor, type Opset, type Value } from './onnx/index.js';
 import type { BlockLayerPlan, ConvBnPlan, NetworkPlan, ParamSpec, SqueezeExcitePlan } from './plan.js';
+import { InputError } from '../util/input-error.js';
 
 export interface ExportOnnxOptions {
   /** Default-domain opset, 13 (default) or 17. */
@@ -35,7 +36,7 @@ export interface ExportOnnxOptions {
 export type WeightMap = ReadonlyMap<string, Float32Array>;
 
 /** Weights that do not fit the plan. `problems` lists every missing, mis-shaped or unknown entry. */
-export class WeightsMismatchError extends Error {
+export class WeightsMismatchError extends InputError {
   constructor(readonly problems: readonly string[]) {
     const shown = problems.slice(0, 8).join('; ');
     super(`weights do not match the network plan: ${shown}${problems.length > 8 ? `; ... (${problems.length - 8} more)` : ''}`);

@@ -4,7 +4,9 @@
  * it with a one-line message naming the field or token and the value. Anything else thrown
  * while parsing is a bug.
  */
-export class ArchError extends Error {
+import { InputError } from '../util/input-error.js';
+
+export class ArchError extends InputError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ArchError';

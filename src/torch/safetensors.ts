@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/write-atomic.js';
 import { float64Tensor, int64Tensor, tensor, uint8Tensor } from './creation.js';
 import type { Tensor } from './tensor.js';
+import { InputError } from '../util/input-error.js';
 
 type StDtype = 'F32' | 'F64' | 'I64' | 'U8';
 
@@ -66,7 +67,7 @@ export interface SafetensorsFile {
 }
 
 /** A malformed or unreadable safetensors file; the message is one line naming the file and the entry. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'SafetensorsError';
