@@ -104,7 +104,7 @@ test('bad search input exits 2 with a message naming the problem', () => {
   assert.match(r.stderr, /--budget must be an integer/);
   r = mnas(['search', '--resume', path.join(dir, 'nothing-here')]);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /no search run there/);
+  assert.match(r.stderr, /no such directory/);
   r = mnas(['search', '--space', 'nope', '--evaluator', 'synthetic', '--out', path.join(dir, 'b')]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /nope/);

@@ -24,7 +24,7 @@ import { mergeConfig, parseSearchConfig, DEVICES, EVALUATORS, STRATEGIES, type S
 import { LocalPool } from '../search/executor.js';
 import { runSearch, type SearchProgress } from '../search/loop.js';
 import { writeOutputs, type TrialPoint } from '../search/outputs.js';
-import { rewardConfig, type RewardConfig } from '../search/reward.js';
+import { parseRewardConfig, rewardConfig, RewardConfigSchema, type RewardConfig } from '../search/reward.js';
 import { adaptSpace, type Json } from '../search/space-like.js';
 import { createStrategy, type Strategy } from '../search/strategy.js';
 import { RunLock, RunLockedError } from '../search/run-lock.js';
@@ -420,11 +420,21 @@ function readRunRecord(dir: string, given: string): RunRecord {
     throw e;
   }
   const r = stored as unknown as Partial<RunRecord> | null;
-  const targetMs = r?.reward?.targetMs;
-  if (typeof r !== 'object' || r === null || typeof r.config !== 'object' || typeof targetMs !== 'number' || !Number.isFinite(targetMs) || typeof r.targetSource !== 'string') {
-    throw new UsageError(`search: --resume ${given}: the run record in ${path.join(dir, 'mnas.db')} is not a search run's (missing config, reward or target)`);
+  const notSearch = (why: string) => new UsageError(`search: --resume ${given}: the run record in ${path.join(dir, 'mnas.db')} is not a search run's (${why})`);
+  if (typeof r !== 'object' || r === null || typeof r.config !== 'object' || r.config === null) throw notSearch('no config');
+  if (typeof r.targetSource !== 'string') throw notSearch('no target source');
+  const shape = RewardConfigSchema.safeParse(r.reward);
+  if (!shape.success) {
+    const issue = shape.error.issues[0]!;
+    throw notSearch(`reward${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
   }
-  return r as RunRecord;
+  let reward: RewardConfig;
+  try {
+    reward = parseRewardConfig(shape.data);
+  } catch (e) {
+    throw notSearch((e as Error).message);
+  }
+  return { ...(r as RunRecord), reward };
 }
 
 function acquireLock(dir: string): RunLock {

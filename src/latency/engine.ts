@@ -89,12 +89,12 @@ export class EngineDevice implements LatencyDevice {
   private build(model: LatencyModel): Layer {
     const o = { seed: this.seed };
     if (model.layers && model.layers.length > 0) {
-      return new LayerStack(model.layers, {
-        bnMomentum: 0.01,
-        bnEps: 1e-3,
-        init: 'tf-mnasnet',
-        generator: new Generator(this.seed),
-      });
+      const generator = new Generator(this.seed);
+      try {
+        return new LayerStack(model.layers, { bnMomentum: 0.01, bnEps: 1e-3, init: 'tf-mnasnet', generator });
+      } finally {
+        generator.dispose();
+      }
     }
     if (!model.arch) throw new Error(`engine: model '${model.name}' has no arch string (the engine device builds networks from the arch; an .onnx file alone cannot run on it)`);
     return buildNetwork(parseArch(model.arch), o);

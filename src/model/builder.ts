@@ -14,13 +14,20 @@ export interface BuildNetworkOptions {
 }
 
 export function buildNetworkFromPlan(plan: NetworkPlan, o: BuildNetworkOptions = {}): Network {
-  const net = new Network(plan, {
-    // the arch records TF's convention (0.99 keeps 99% of the running value)
-    bnMomentum: 1 - plan.bnMomentum,
-    bnEps: plan.bnEps,
-    init: o.init ?? 'tf-mnasnet',
-    generator: new Generator(o.seed ?? 0),
-  });
+  // the generator only draws the initial weights
+  const generator = new Generator(o.seed ?? 0);
+  let net: Network;
+  try {
+    net = new Network(plan, {
+      // the arch records TF's convention (0.99 keeps 99% of the running value)
+      bnMomentum: 1 - plan.bnMomentum,
+      bnEps: plan.bnEps,
+      init: o.init ?? 'tf-mnasnet',
+      generator,
+    });
+  } finally {
+    generator.dispose();
+  }
   const expected = new Map(plan.params.map((p) => [p.name, p.shape.join('x')]));
   for (const [name, t] of net.stateDict()) {
     if (expected.get(name) !== t.shape.join('x')) throw new Error(`buildNetwork: built '${name}' [${t.shape}] does not match the plan (bug)`);

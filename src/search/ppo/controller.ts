@@ -101,13 +101,17 @@ export class Controller extends Module {
     const gen = new Generator(config.seed);
     const r = this.initRange;
     const init = (shape: number[]) => uniform_(zeros(shape), -r, r, gen);
-    tidy(() => {
-      this.registerParameter('start', init([1, this.embeddingSize]));
-      this.registerParameter('embedding', init([total, this.embeddingSize]));
-      this.registerParameter('head_weight', init([total, this.hiddenSize]));
-      this.registerParameter('head_bias', init([total]));
-    });
-    this.lstm = this.registerModule('lstm', new LSTMCell({ inputSize: this.embeddingSize, hiddenSize: this.hiddenSize, initRange: r, generator: gen }));
+    try {
+      tidy(() => {
+        this.registerParameter('start', init([1, this.embeddingSize]));
+        this.registerParameter('embedding', init([total, this.embeddingSize]));
+        this.registerParameter('head_weight', init([total, this.hiddenSize]));
+        this.registerParameter('head_bias', init([total]));
+      });
+      this.lstm = this.registerModule('lstm', new LSTMCell({ inputSize: this.embeddingSize, hiddenSize: this.hiddenSize, initRange: r, generator: gen }));
+    } finally {
+      gen.dispose();
+    }
   }
 
   get decisions(): number {
