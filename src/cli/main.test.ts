@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { reportError } from './main.js';
+import { UsageError } from './errors.js';
+import { ArchError } from '../space/arch-error.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+function report(e: unknown, debug: boolean): { code: number; text: string } {
+  let text = '';
+  const code = reportError(e, debug, (s) => void (text += s));
+  return { code, text };
+}
+
+test('an input error is one line and exit 2; its stack only with --debug', () => {
+  for (const e of [new UsageError('train: --lr must be a number'), new ArchError('arch: bad token\nsecond line')]) {
+    const quiet = report(e, false);
+    assert.equal(quiet.code, 2);
+    assert.equal(quiet.text.split('\n').length, 2, quiet.text);
+    assert.match(quiet.text, /^mnas: /);
+    const debug = report(e, true);
+    assert.equal(debug.code, 2);
+    assert.match(debug.text, /\n\s+at /);
+  }
+});
+
+test('an internal error is one line and exit 1, saying how to get the stack; --debug prints it', () => {
+  const quiet = report(new TypeError('x is undefined'), false);
+  assert.equal(quiet.code, 1);
+  assert.equal(quiet.text, 'mnas: internal error: x is undefined (run with --debug or MNAS_DEBUG=1 for the stack trace, and please report it)\n');
+  const debug = report(new TypeError('x is undefined'), true);
+  assert.match(debug.text, /^mnas: internal error: x is undefined\nTypeError: x is undefined\n\s+at /);
+  assert.equal(report('a string', false).code, 1);
+});
+
+test('--debug is accepted anywhere on the command line and MNAS_DEBUG=1 works too', () => {
+  for (const [args, env] of [[['--debug', 'inspect', 'nope-arch'], {}], [['inspect', 'nope-arch', '--debug'], {}], [['inspect', 'nope-arch'], { MNAS_DEBUG: '1' }]] as const) {
+    const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^mnas: .*nope-arch/);
+    assert.match(r.stderr, /\n\s+at /, 'the stack follows with --debug');
+  }
+  const plain = spawnSync(process.execPath, [MAIN, 'inspect', 'nope-arch'], { encoding: 'utf8' });
+  assert.equal(plain.status, 2);
+  assert.equal(plain.stderr.split('\n').length, 2, plain.stderr);
+});
