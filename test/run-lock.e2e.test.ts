@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
 import { ExperimentStore } from '../src/search/store.js';
+import { finishedTrials } from '../src/search/testing.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 
@@ -28,19 +29,6 @@ function start(args: string[]): Run {
   return { pid: child.pid!, done, kill: () => child.kill('SIGKILL') };
 }
 
-function finished(dir: string): number {
-  try {
-    const store = ExperimentStore.open(dir, { readonly: true });
-    try {
-      return store.count('done') + store.count('failed');
-    } finally {
-      store.close();
-    }
-  } catch {
-    return 0;
-  }
-}
-
 async function until(condition: () => boolean, what: string, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
@@ -53,11 +41,11 @@ test('two concurrent resumes: one runs, the other exits 2 naming it; a SIGKILLed
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'mnas-lock-e2e-')), 'run');
   // the synthetic evaluator takes ~15 ms a trial (one fsync each): 600 trials run for seconds
   const first = start(['search', '--evaluator', 'synthetic', '--strategy', 'random', '--budget', '600', '--seed', '1', '--out', dir, '--quiet']);
-  await until(() => finished(dir) >= 20, 'the first trials');
+  await until(() => finishedTrials(dir) >= 20, 'the first trials');
   first.kill();
   const killed = await first.done;
   assert.equal(killed.code, null, 'the first search ended before it was killed');
-  const before = finished(dir);
+  const before = finishedTrials(dir);
 
   const a = start(['search', '--resume', dir, '--quiet']);
   const b = start(['search', '--resume', dir, '--quiet']);

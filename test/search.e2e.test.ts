@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
 import { ExperimentStore } from '../src/search/store.js';
+import { finishedTrials } from '../src/search/testing.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'mnas-search-e2e-'));
@@ -33,20 +34,6 @@ function trialsOf(dir: string) {
   }
 }
 
-function countFinished(dir: string): number {
-  if (!ExperimentStore.exists(dir)) return 0;
-  try {
-    const store = ExperimentStore.open(dir, { readonly: true });
-    try {
-      return store.count('done') + store.count('failed');
-    } finally {
-      store.close();
-    }
-  } catch {
-    return 0; // the database is being created
-  }
-}
-
 /** A training search small enough for a test (synthetic images, 300 per trial), written to dir. */
 function tinyTrainingConfig(dir: string, rest: Record<string, unknown>): string {
   const file = path.join(dir, 'tiny.json');
@@ -60,7 +47,7 @@ async function killAfter(args: string[], dir: string, after: number): Promise<vo
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const deadline = Date.now() + 240_000;
   while (Date.now() < deadline && child.exitCode === null) {
-    if (countFinished(dir) >= after) break;
+    if (finishedTrials(dir) >= after) break;
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.equal(child.exitCode, null, 'the search ended before it could be killed; make the budget larger');

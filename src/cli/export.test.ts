@@ -3,8 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { buildNetwork } from '../model/builder.js';
@@ -19,6 +17,7 @@ import {
 } from '../torch/index.js';
 import { UsageError } from './errors.js';
 import { registerExport, runExport, type ExportSummary } from './export.js';
+import { assertUsageExit, runCli } from './testing.js';
 
 setNumThreads(1);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mnas-export-cli-'));
@@ -208,19 +207,8 @@ describe('mnas export: invalid requests are UsageErrors', () => {
   });
 });
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-
-/** `node main.js export ...args`: exit 2, one stderr line without a stack, within a few seconds. */
-function assertUsageExit(args: string[], message: RegExp): void {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [MAIN, 'export', ...args], { encoding: 'utf8', timeout: 60_000 });
-  const took = (performance.now() - started) / 1000;
-  assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^mnas: export: [^\n]+\n$/, 'one line');
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  assert.match(r.stderr, message);
-  assert.ok(took < 5, `returned in ${took.toFixed(1)} s`);
-}
+/** `mnas export ...args` is refused: exit 2, one line `mnas: export: ...`, no stack, within 5 s. */
+const refuse = (args: string[], message: RegExp) => assertUsageExit(runCli(['export', ...args]), message, { prefix: 'export: ' });
 
 /** A safetensors file with this header text and `data` zero bytes after it. */
 function rawSafetensors(name: string, header: string, data = 0, length?: bigint): string {
@@ -234,8 +222,8 @@ function rawSafetensors(name: string, header: string, data = 0, length?: bigint)
 
 describe('mnas export: size limits and malformed weights files end in one line and exit 2', () => {
   it('--classes 99999999999 (the issue\'s command), --input past the limit', () => {
-    assertUsageExit(['bench-fmnist', '--classes', '99999999999', '--out', file('x.onnx')], /--classes must be an integer in \[1, 100000\], got '99999999999'$/m);
-    assertUsageExit(['bench-fmnist', '--input', '100000x100000x3', '--out', file('x.onnx')], /--input height: 100000 exceeds the limit 4096/);
+    refuse(['bench-fmnist', '--classes', '99999999999', '--out', file('x.onnx')], /--classes must be an integer in \[1, 100000\], got '99999999999'$/m);
+    refuse(['bench-fmnist', '--input', '100000x100000x3', '--out', file('x.onnx')], /--input height: 100000 exceeds the limit 4096/);
     assert.throws(() => runExport('bench-fmnist', { out: file('x.onnx'), classes: 99_999_999_999 }), (e: unknown) =>
       e instanceof UsageError && /^export: arch\.global\.classes: 99999999999 exceeds the limit 100000 \(classes\)$/.test(e.message));
     assert.ok(!fs.existsSync(file('x.onnx')), 'nothing written');
@@ -260,7 +248,7 @@ describe('mnas export: size limits and malformed weights files end in one line a
       [rawSafetensors('range.safetensors', '{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', 4), /data_offsets \[0, 16\] inconsistent with the 4 data bytes/],
       [rawSafetensors('overlap.safetensors', '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}', 12), /entries 'a' \[0, 8\] and 'b' \[4, 12\] overlap/],
     ];
-    for (const [weights, message] of cases) assertUsageExit(['bench-fmnist', '--weights', weights, '--out', file('x.onnx')], message);
+    for (const [weights, message] of cases) refuse(['bench-fmnist', '--weights', weights, '--out', file('x.onnx')], message);
     assert.ok(!fs.existsSync(file('x.onnx')), 'nothing written');
   });
 });

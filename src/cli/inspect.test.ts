@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { printArch } from '../space/arch-string.js';
 import { getPreset } from '../space/presets.js';
 import { UsageError } from './errors.js';
 import { registerInspect } from './inspect.js';
+import { assertUsageExit, runCli } from './testing.js';
 
 async function run(...args: string[]): Promise<string> {
   let out = '';
@@ -54,23 +53,7 @@ test('bad input gives a UsageError naming the problem', async () => {
   );
 });
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-
-/** `node main.js ...args`: exit code, stderr and wall seconds. */
-function mnas(...args: string[]): { status: number | null; stderr: string; seconds: number } {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stderr: r.stderr, seconds: (performance.now() - started) / 1000 };
-}
-
-/** Exit 2, one stderr line 'mnas: ...' without a stack, within a few seconds (node's start included). */
-function assertUsageExit(r: { status: number | null; stderr: string; seconds: number }, message: RegExp): void {
-  assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^mnas: [^\n]+\n$/, 'one line');
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  assert.match(r.stderr, message);
-  assert.ok(r.seconds < 5, `returned in ${r.seconds.toFixed(1)} s`);
-}
+const mnas = (...args: string[]) => runCli(args);
 
 test('the commands of the hardening issue: limits are one line and exit 2, quickly', () => {
   const g = 'in28x28x1_cls10_stem16s1_head0';

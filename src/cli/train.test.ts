@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { registerTrain, TrainFailedError } from './train.js';
+import { assertUsageExit, runCli } from './testing.js';
 
 const TINY = 'in28x28x1_cls10_stem8s1_head0:r1_k3_s22_e1_i8_o16,r1_k3_s22_e3_i16_o24';
 
@@ -70,22 +69,11 @@ test('mnas train: bad input is a UsageError', async () => {
   await assert.rejects(run(TINY, '--dataset', 'synthetic', '--subset', '100', '--batch', '128'), usage(/fewer than one batch of 128/));
 });
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-
-/** `node main.js train ...args`: exit 2, one stderr line without a stack, within `seconds`. */
-function assertUsageExit(args: string[], message: RegExp, seconds: number): void {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [MAIN, 'train', ...args], { encoding: 'utf8', timeout: 60_000 });
-  const took = (performance.now() - started) / 1000;
-  assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^mnas: train: [^\n]+\n$/, 'one line');
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  assert.match(r.stderr, message);
-  assert.ok(took < seconds, `returned in ${took.toFixed(1)} s`);
-}
+/** `mnas train ...args` is refused: exit 2, one line `mnas: train: ...`, no stack, within `seconds`. */
+const refuse = (args: string[], message: RegExp, seconds: number) => assertUsageExit(runCli(['train', ...args]), message, { prefix: 'train: ', seconds });
 
 test('mnas train: a width past the limit is refused before any data or tensor (the issue\'s command)', () => {
-  assertUsageExit(
+  refuse(
     ['in28x28x1_cls10_stem16s1_head0:r1_k3_s11_e1_i16_o100000000', '--subset', '128', '--epochs', '1'],
     /arch\.blocks\[0\]\.filters: 100000000 exceeds the limit 8192 \(channels of a layer\)$/m,
     5,
@@ -95,7 +83,7 @@ test('mnas train: a width past the limit is refused before any data or tensor (t
 test('mnas train: a network within every static limit that cannot fit in memory at the batch is refused before training', () => {
   // 512 layers of 2048 channels at 28x28: 1.7e12 MACs, 6 TB of activations at batch 1024
   const huge = `in28x28x1_cls10_stem16s1_head0:${Array(8).fill('r64_k1_s11_e1_o2048').join(',')}`;
-  assertUsageExit(
+  refuse(
     [huge, '--subset', '1024', '--batch', '1024', '--epochs', '1'],
     /the network needs at least [\d.]+ TB for training at batch 1024 \(weights [\d.]+ GB, activations [\d.]+ TB\), more than the [\d.]+ [GT]B usable/,
     15, // loads the data set first (its shape decides the network's)

@@ -1,0 +1,17 @@
+/** Helpers for tests that watch a search run from outside its process. */
+import { ExperimentStore } from './store.js';
+
+/** Trials finished (done or failed) in the run at `dir`; 0 while its database does not exist or is being created. */
+export function finishedTrials(dir: string): number {
+  if (!ExperimentStore.exists(dir)) return 0;
+  try {
+    const store = ExperimentStore.open(dir, { readonly: true });
+    try {
+      return store.count('done') + store.count('failed');
+    } finally {
+      store.close();
+    }
+  } catch {
+    return 0;
+  }
+}
