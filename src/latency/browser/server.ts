@@ -890,21 +890,12 @@ export class DeviceServer extends EventEmitter {
     clearTimeout(job.runTimer);
     if (deviceDone) this.setIdle(c);
     else this.cancelOnDevice(c, job.id);
-    if (job.conn === c) job.conn = undefined;
-    job.history.push(why);
-    job.loaded = undefined;
-    job.stop = undefined;
-    const other = [...this.conns].some(
-      (k) => k !== c && k.hello && !k.closed && !this.flagged.has(k.hello.id) && matches(k.hello.id, k.hello.name, job.req.selector) && k.hello.page.backends.includes(job.req.backend),
-    );
-    if (job.attempts >= this.o.maxAttempts || !other) {
-      this.settle(job, new JobFailedError(`${job.history.join('; ')}${other ? `; gave up after ${job.attempts} attempts` : '; no other device to retry on'}`));
-      return;
-    }
-    this.o.log(`job ${job.id} ('${job.req.model.name}'): ${why}; queued for another device`);
-    this.emit('job-requeued', { job: job.id, reason: why });
-    this.enqueue(job, true);
-    this.dispatch();
+    this.requeueFrom(c, job, why, { onlyToAnotherDevice: true });
+  }
+
+  /** Whether a connected, unflagged device could take the job (selector and backend). */
+  private hasDeviceFor(job: Job): boolean {
+    return this.devices().some((d) => d.flagged === undefined && matches(d.id, d.name, job.req.selector) && d.page.backends.includes(job.req.backend));
   }
 
   private flag(id: string, reason: string): void {
@@ -986,7 +977,7 @@ export class DeviceServer extends EventEmitter {
     job.queueTimer = setTimeout(() => {
       if (job.settled || !this.queue.includes(job)) return;
       // a matching device that is busy (e.g. with earlier jobs) will take it: keep waiting
-      if (this.devices().some((d) => d.flagged === undefined && matches(d.id, d.name, job.req.selector) && d.page.backends.includes(job.req.backend))) {
+      if (this.hasDeviceFor(job)) {
         this.armQueueTimer(job);
         return;
       }
@@ -996,15 +987,20 @@ export class DeviceServer extends EventEmitter {
     }, this.o.queueTimeoutMs);
   }
 
-  private requeueFrom(c: Conn, job: Job, why: string): void {
+  /**
+   * Takes the job back from device `c` and queues it again, or fails it once it has had its
+   * attempts (or, with onlyToAnotherDevice, when no other device could take it now).
+   */
+  private requeueFrom(c: Conn, job: Job, why: string, o: { onlyToAnotherDevice?: boolean } = {}): void {
     clearTimeout(job.runTimer);
     if (job.conn === c) job.conn = undefined;
     job.history.push(why);
     job.loaded = undefined;
     job.stop = undefined;
     if (job.settled) return;
-    if (job.attempts >= this.o.maxAttempts) {
-      this.settle(job, new JobFailedError(`${job.history.join('; ')}; gave up after ${job.attempts} attempts`));
+    const noOther = o.onlyToAnotherDevice === true && !this.hasDeviceFor(job);
+    if (noOther || job.attempts >= this.o.maxAttempts) {
+      this.settle(job, new JobFailedError(`${job.history.join('; ')}${noOther ? '; no other device to retry on' : `; gave up after ${job.attempts} attempts`}`));
       return;
     }
     this.o.log(`job ${job.id} ('${job.req.model.name}'): ${why}; queued for another device`);
