@@ -27,6 +27,7 @@ import { writeOutputs, type TrialPoint } from '../search/outputs.js';
 import { parseRewardConfig, rewardConfig, RewardConfigSchema, type RewardConfig } from '../search/reward.js';
 import { adaptSpace, type Json } from '../search/space-like.js';
 import { createStrategy, type Strategy } from '../search/strategy.js';
+import { PpoSearch } from '../search/ppo/strategy.js';
 import { RunLock, RunLockedError } from '../search/run-lock.js';
 import { checkWritable, NotWritableError } from '../util/writable.js';
 import { loadTable, LatencyTableError, type LatencyTable } from '../latency/table.js';
@@ -218,7 +219,7 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
     config = checkConfig(mergeConfig(fromFile, dropUndefined(flagsToConfig(flags))), flags.config ?? 'search options');
     dir = path.resolve(flags.out ?? path.join('runs', `search-${new Date().toISOString().replace(/[:.]/g, '-')}`));
     if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`search: --out ${dir} is a file, not a directory`);
-    if (ExperimentStore.exists(dir)) throw new UsageError(`search: ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
+    if (ExperimentStore.exists(dir)) throw runExists(dir);
     checkWritableDir(dir, '--out');
   }
   const { space, strategy } = resolveSearchConfig(config);
@@ -321,7 +322,7 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
     mkdirSync(dir, { recursive: true });
     resources.lock = acquireLock(dir);
     // another process may have created a run here while this one was starting up
-    if (ExperimentStore.exists(dir)) throw new UsageError(`search: ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
+    if (ExperimentStore.exists(dir)) throw runExists(dir);
   }
   const store = ExperimentStore.open(dir, { config: record as unknown as Json });
   const abort = new AbortController();
@@ -378,7 +379,7 @@ async function runSearchCommand(flags: SearchFlags, resources: SearchResources):
     device: deviceInfo,
     resumed: summary.resumed,
     interrupted: summary.interrupted,
-    session: sessionFigures(config, summary, (performance.now() - sessionStart) / 1000, trainer?.slots ?? 0, outputs.trials),
+    session: sessionFigures(strategy, summary, (performance.now() - sessionStart) / 1000, trainer?.slots ?? 0),
     ...(optimumReward !== undefined ? { optimum_reward: optimumReward } : {}),
     ...(final !== undefined ? { final } : {}),
   };
@@ -435,6 +436,10 @@ function readRunRecord(dir: string, given: string): RunRecord {
     throw notSearch((e as Error).message);
   }
   return { ...(r as RunRecord), reward };
+}
+
+function runExists(dir: string): UsageError {
+  return new UsageError(`search: ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
 }
 
 function acquireLock(dir: string): RunLock {
@@ -512,8 +517,7 @@ async function trainFinal(dir: string, config: SearchConfig, pareto: TrialPoint[
   return results;
 }
 
-function sessionFigures(config: SearchConfig, s: { evaluated: number; reused: number; failed: number }, seconds: number, workers: number, trials: number): SearchResult['session'] {
-  const batch = config.strategy.options['batchSize'];
+function sessionFigures(strategy: Strategy, s: { evaluated: number; reused: number; failed: number }, seconds: number, workers: number): SearchResult['session'] {
   return {
     evaluated: s.evaluated,
     reused: s.reused,
@@ -521,8 +525,7 @@ function sessionFigures(config: SearchConfig, s: { evaluated: number; reused: nu
     seconds,
     workers,
     trials_per_hour: seconds > 0 ? ((s.evaluated + s.reused) * 3600) / seconds : 0,
-    // PPO updates the controller once per full minibatch of rewards (ppo/strategy.ts, default 20)
-    strategy_updates: config.strategy.kind === 'ppo' ? Math.floor(trials / (typeof batch === 'number' ? batch : 20)) : null,
+    strategy_updates: strategy instanceof PpoSearch ? strategy.updates : null,
   };
 }
 
@@ -536,7 +539,11 @@ function formatResult(r: SearchResult): string {
   const lines = [
     `this session: ${s.evaluated} trials evaluated, ${s.reused} reused, ${s.failed} failed in ${formatDuration(s.seconds)}` +
       `${s.workers > 0 ? ` on ${s.workers} training process(es)` : ''} (${s.trials_per_hour.toFixed(0)} trials/h)` +
-      `${s.strategy_updates !== null ? `; the PPO controller made ${s.strategy_updates} update(s)` : ''}`,`run: ${r.out}`, `trials: ${r.trials} (${r.done} done, ${r.failed} failed)${r.interrupted ? ' — interrupted, continue with --resume' : ''}`, `target T: ${r.target_ms.toFixed(3)} ms`];
+      `${s.strategy_updates !== null ? `; the PPO controller made ${s.strategy_updates} update(s)` : ''}`,
+    `run: ${r.out}`,
+    `trials: ${r.trials} (${r.done} done, ${r.failed} failed)${r.interrupted ? ' — interrupted, continue with --resume' : ''}`,
+    `target T: ${r.target_ms.toFixed(3)} ms`,
+  ];
   if (r.best) lines.push(`best: acc ${(r.best.accuracy * 100).toFixed(2)}%  latency ${r.best.latency_ms.toFixed(3)} ms  reward ${r.best.reward.toFixed(4)}  (trial ${r.best.trial})`, `      ${r.best.arch}`);
   if (r.optimum_reward !== undefined) lines.push(`known optimum reward: ${r.optimum_reward.toFixed(4)}`);
   lines.push(`pareto front (${r.pareto.length}):`);
