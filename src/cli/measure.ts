@@ -8,10 +8,11 @@
  * mean_ms, cv, runs, converged, seconds, stop, rel_half_width, device }.
  */
 import type { Command } from 'commander';
-import { LimitError, parseInputShapeText } from '../model/limits.js';
+import { parseInputShapeText } from '../model/limits.js';
 import type { InputShape } from '../space/arch.js';
 import type { LatencyModel, LatencyResult, MeasureProtocol } from '../latency/device.js';
 import { createDevice, deviceKinds } from '../latency/registry.js';
+import { InputError } from '../util/input-error.js';
 import { UsageError } from './errors.js';
 import { floatOption, intOption } from './options.js';
 
@@ -89,9 +90,8 @@ export async function measureCommand(spec: string, o: MeasureCliOptions): Promis
   try {
     r = await device.measure(model, protocol);
   } catch (e) {
-    const msg = (e as Error).message;
     // a model that onnxruntime refuses (or that cannot fit) is the user's input, not our failure
-    if (e instanceof LimitError || /cannot load model|does not run with input/.test(msg)) throw new UsageError(`measure: ${msg}`, { cause: e });
+    if (e instanceof InputError) throw new UsageError(`measure: ${e.message}`, { cause: e });
     throw e;
   } finally {
     await device.close();

@@ -11,6 +11,15 @@ import { checkTensorFits, LimitError } from '../model/limits.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from './device.js';
 import { cpuModel, hostDetails } from './host.js';
 import { measureAsync } from './protocol.js';
+import { InputError } from '../util/input-error.js';
+
+/** onnxruntime refuses the model (cannot load it, more than one input, or it fails on its input). */
+export class ModelRejectedError extends InputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ModelRejectedError';
+  }
+}
 
 export interface OrtCpuOptions {
   /** intra-op threads (default 1). */
@@ -67,11 +76,11 @@ export class OrtCpuDevice implements LatencyDevice {
         enableMemPattern: true,
       });
     } catch (e) {
-      throw new Error(`ort-cpu: cannot load model '${model.name}': ${(e as Error).message}`, { cause: e });
+      throw new ModelRejectedError(`ort-cpu: cannot load model '${model.name}': ${(e as Error).message}`, { cause: e });
     }
     if (session.inputNames.length !== 1) {
       await session.release();
-      throw new Error(`ort-cpu: model '${model.name}' has ${session.inputNames.length} inputs, expected 1`);
+      throw new ModelRejectedError(`ort-cpu: model '${model.name}' has ${session.inputNames.length} inputs, expected 1`);
     }
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
@@ -83,7 +92,7 @@ export class OrtCpuDevice implements LatencyDevice {
       outs = await session.run(feeds);
     } catch (e) {
       await session.release();
-      throw new Error(`ort-cpu: model '${model.name}' does not run with input [${shape.join(', ')}]: ${(e as Error).message}`, { cause: e });
+      throw new ModelRejectedError(`ort-cpu: model '${model.name}' does not run with input [${shape.join(', ')}]: ${(e as Error).message}`, { cause: e });
     }
     const fetches: Record<string, ort.Tensor> = {};
     let outputShape: readonly number[] = [];
