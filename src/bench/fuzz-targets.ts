@@ -5,7 +5,7 @@
  */
 import { FAKE_DESCRIPTION } from '../latency/browser/fakes.js';
 import { parseDeviceFrame } from '../latency/browser/messages.js';
-import { checkConfig, parseConfigText, resolveSearchConfig } from '../cli/search.js';
+import { checkConfig, parseConfigText, resolveSearchConfig } from '../search/run-config.js';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
 import { parseArch, printArch as printArchOf } from '../space/arch-string.js';

@@ -5,13 +5,12 @@
  * JSON line: { arch, params, buffers, macs, activations, peakActivations, layers }.
  */
 import type { Command } from 'commander';
-import { costOfPlan, type LayerCost, type NetworkCost } from '../model/cost.js';
+import type { LayerCost } from '../model/cost.js';
+import { inspect, type Inspection } from '../model/inspect.js';
 import { MAX_CHANNELS, MAX_CLASSES, parseInputShapeText } from '../model/limits.js';
-import { buildPlan } from '../model/plan.js';
 import type { InputShape } from '../space/arch.js';
 import { quoteText } from '../space/arch-error.js';
-import { printArch } from '../space/arch-string.js';
-import { resolveArch, type ArchOverrides } from '../space/resolve.js';
+import type { ArchOverrides } from '../space/resolve.js';
 import { UsageError } from './errors.js';
 
 export type Writer = (text: string) => void;
@@ -33,30 +32,24 @@ export function registerInspect(program: Command, write: Writer = (text) => void
     .option('--head <n>', 'override the head conv width (0 = no head conv)')
     .option('--json', 'print one JSON object instead of the table')
     .action((spec: string, options: InspectOptions) => {
-      write(inspect(spec, options));
+      write(inspectCommand(spec, options));
     });
 }
 
 /** The text `mnas inspect` prints (ends with a newline). Throws UsageError on bad input. */
-export function inspect(spec: string, options: InspectOptions = {}): string {
+export function inspectCommand(spec: string, options: InspectOptions = {}): string {
   const overrides: ArchOverrides = {
     ...(options.input !== undefined ? { input: parseInputShape(options.input) } : {}),
     ...(options.classes !== undefined ? { classes: parseCount(options.classes, '--classes', 1, MAX_CLASSES) } : {}),
     ...(options.head !== undefined ? { head: parseCount(options.head, '--head', 0, MAX_CHANNELS) } : {}),
   };
-  let arch;
-  let cost: NetworkCost;
+  let inspection: Inspection;
   try {
-    arch = resolveArch(spec, overrides);
-    cost = costOfPlan(buildPlan(arch));
+    inspection = inspect(spec, overrides);
   } catch (e) {
     throw new UsageError(`inspect: ${(e as Error).message}`, { cause: e });
   }
-  const archString = printArch(arch);
-  if (options.json) {
-    return `${JSON.stringify({ arch: archString, params: cost.params, buffers: cost.buffers, macs: cost.macs, activations: cost.activations, peakActivations: cost.peakActivations, layers: cost.layers })}\n`;
-  }
-  return formatTable(archString, cost);
+  return options.json ? `${JSON.stringify(inspection)}\n` : formatTable(inspection);
 }
 
 export function parseInputShape(text: string): InputShape {
@@ -76,7 +69,8 @@ function parseCount(text: string, flag: string, min: number, max: number): numbe
 
 const group = (n: number): string => n.toLocaleString('en-US');
 
-function formatTable(archString: string, cost: NetworkCost): string {
+function formatTable(cost: Inspection): string {
+  const archString = cost.arch;
   const header = ['layer', 'op', 'in', 'out', 'params', 'MACs', 'activations'];
   const row = (l: LayerCost): string[] => [
     l.name,

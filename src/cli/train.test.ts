@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { UsageError } from './errors.js';
+import { InputError } from '../util/input-error.js';
 import { registerTrain, TrainFailedError } from './train.js';
 import { assertUsageExit, runCli } from './testing.js';
 
@@ -19,7 +19,7 @@ async function run(...args: string[]): Promise<{ out: string; err: string }> {
   return { out, err };
 }
 
-const usage = (pattern: RegExp) => (e: unknown) => e instanceof UsageError && pattern.test(e.message);
+const usage = (pattern: RegExp) => (e: unknown) => e instanceof InputError && pattern.test(e.message);
 
 test('mnas train --json: the last stdout line is one JSON object with the run record; progress goes to stderr', async () => {
   const { out, err } = await run(TINY, '--dataset', 'synthetic', '--subset', '512', '--validation', '300', '--epochs', '2', '--batch', '64', '--threads', '1', '--json');
@@ -47,12 +47,12 @@ test('mnas train: a diverging run prints the reason, then throws TrainFailedErro
   registerTrain(program, { stdout: (s) => void (out += s), stderr: { write: () => true } });
   await assert.rejects(
     program.parseAsync(['train', TINY, '--dataset', 'synthetic', '--subset', '256', '--batch', '64', '--lr', '1e9', '--warmup-epochs', '0', '--threads', '1', '--quiet'], { from: 'user' }),
-    (e: unknown) => e instanceof TrainFailedError && !(e instanceof UsageError),
+    (e: unknown) => e instanceof TrainFailedError && !(e instanceof InputError),
   );
   assert.match(out, /^failed: diverged at epoch 1 step \d+: /);
 });
 
-test('mnas train: bad input is a UsageError', async () => {
+test('mnas train: bad input is an InputError', async () => {
   await assert.rejects(run(TINY, '--dataset', 'imagenet'), usage(/--dataset must be one of fashion-mnist, mnist, cifar10, synthetic/));
   await assert.rejects(run(TINY, '--dataset', 'mnist'), usage(/needs a data directory/));
   await assert.rejects(run(TINY, '--dataset', 'cifar10', '--data-dir', '/nonexistent/cifar'), usage(/--data-dir '\/nonexistent\/cifar' does not exist/));

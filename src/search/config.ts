@@ -85,7 +85,16 @@ export const SearchConfigSchema = z
     budget: upTo(1_000_000).default(70),
     /** Trials evaluated at once by the synthetic evaluator (the train evaluator runs one per worker). */
     concurrency: upTo(64).default(1),
+    /** Seed of the strategy: which architectures are proposed. */
     seed: z.number().int().nonnegative().default(0),
+    /**
+     * Seed of the data: the validation split held out of the training set and the proxy subset
+     * (and the synthetic evaluator's problem). Fixed by default, so runs with different strategy
+     * seeds score every architecture on the same images and can be compared.
+     */
+    splitSeed: z.number().int().nonnegative().default(0),
+    /** Seed of weight initialisation, shuffling and augmentation: trial k trains with initSeed + k. */
+    initSeed: z.number().int().nonnegative().default(0),
     final: z
       .object({
         /** Epochs of full training for the top-k architectures; 0 = none. */

@@ -1,0 +1,24 @@
+/**
+ * The mnas library: what the command line does, as functions with typed options, an AbortSignal
+ * and callbacks, and no process-wide side effects (no signal handlers, no printing, no exit).
+ *
+ *   import { search, train, inspect, measure, exportOnnx, presets } from 'mnas';
+ *
+ * Errors a caller can cause (bad settings, a malformed architecture, a run in use) are
+ * InputErrors, thrown before anything is created; anything else is a bug.
+ */
+export { search, type SearchOptions, type SearchResult, type SearchStartEvent, type TrialEvent } from './search/setup.js';
+export type { SearchConfig, SearchConfigInput } from './search/config.js';
+export type { FinalEpochEvent } from './search/final-training.js';
+export { SearchSetupError } from './search/setup-error.js';
+export { train, TrainSetupError, type TrainOptions, type TrainReport } from './train/train.js';
+export { inspect, type Inspection } from './model/inspect.js';
+export type { LayerCost } from './model/cost.js';
+export { presets } from './space/preset-catalog.js';
+export type { Preset } from './space/presets.js';
+export { spaceNames, getSpace, type SearchSpace } from './space/space.js';
+export { parseArch, printArch } from './space/arch-string.js';
+export type { Arch, InputShape } from './space/arch.js';
+export { InputError, isInputError } from './util/input-error.js';
+export { ArchError } from './space/arch-error.js';
+export { LimitError } from './model/limits.js';

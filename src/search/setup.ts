@@ -1,0 +1,380 @@
+/**
+ * A search run from its config to its outputs, and the library's `search()`: checks the config
+ * and the run directory before anything is created, opens the latency source and the training
+ * processes, works out T, runs the strategy to the budget in a crash-safe store (or resumes one),
+ * writes the Pareto front, the best architecture and the report, and optionally trains the top-k
+ * fully. Progress comes back through callbacks; it installs no signal handlers and prints nothing
+ * (the CLI in src/cli/search.ts does both).
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type { DatasetName } from '../data/load.js';
+import { costOfPlan } from '../model/cost.js';
+import { buildPlan, planIdentity } from '../model/plan.js';
+import type { LatencyDevice } from '../latency/device.js';
+import { planToModel } from '../latency/model.js';
+import { LatencyPredictor } from '../latency/predictor.js';
+import { createDevice, type DeviceKind } from '../latency/registry.js';
+import { loadTable, LatencyTableError, type LatencyTable } from '../latency/table.js';
+import { printArch } from '../space/arch-string.js';
+import type { SearchSpace } from '../space/space.js';
+import { checkWritable, NotWritableError } from '../util/writable.js';
+import type { SearchConfig, SearchConfigInput } from './config.js';
+import type { Evaluator } from './evaluator.js';
+import { LocalPool } from './executor.js';
+import { trainFinalCandidates, type FinalEpochEvent } from './final-training.js';
+import { runSearch, type SearchProgress } from './loop.js';
+import { writeOutputs, type TrialPoint } from './outputs.js';
+import { PpoSearch } from './ppo/strategy.js';
+import type { ProxySettings, ProxyTrainer } from './proxy-trainer.js';
+import { InProcessTrainer } from './proxy-trial.js';
+import { rewardConfig, type RewardConfig } from './reward.js';
+import { checkConfig, readRunRecord, resolveSearchConfig, type RunRecord } from './run-config.js';
+import { RunLock, RunLockedError } from './run-lock.js';
+import { SearchSetupError } from './setup-error.js';
+import type { Json } from './space-like.js';
+import { ExperimentStore } from './store.js';
+import type { Strategy } from './strategy.js';
+import { syntheticSearchProblem } from './synthetic-evaluator.js';
+import { TrainEvaluator, type LatencyOracle } from './train-evaluator.js';
+import { WorkerPool } from './workers/worker-pool.js';
+
+export interface SearchOptions {
+  /** The run's settings, as in a config file (validated; unknown keys are errors). Not with `resume`. */
+  readonly config?: SearchConfigInput;
+  /** Where `config` came from, for error messages (default 'search options'). */
+  readonly configSource?: string;
+  /** The run directory to create (default runs/search-<time> under the working directory). */
+  readonly out?: string;
+  /** Continue the run in this directory with its stored config instead of starting one. */
+  readonly resume?: string;
+  /** Aborting stops the search like a crash would: in-flight trials stay pending for a resume. */
+  readonly signal?: AbortSignal;
+  /** Before the first trial: the run directory and how far an earlier session got. */
+  readonly onStart?: (e: SearchStartEvent) => void;
+  /** After every finished trial, in the order the strategy sees them. */
+  readonly onTrial?: (e: TrialEvent) => void;
+  /** Status lines (opening the device, T, resuming, final training). */
+  readonly onLog?: (line: string) => void;
+  readonly onFinalEpoch?: (e: FinalEpochEvent) => void;
+}
+
+export interface SearchStartEvent {
+  readonly out: string;
+  readonly budget: number;
+  /** Trials finished by earlier sessions (0 for a new run). */
+  readonly finished: number;
+  readonly targetMs: number;
+}
+
+export interface TrialEvent extends SearchProgress {
+  readonly arch: string | null;
+  /** Null for a failed trial. */
+  readonly accuracy: number | null;
+  readonly latencyMs: number | null;
+}
+
+export interface SearchResult {
+  trials: number;
+  done: number;
+  failed: number;
+  best: { arch: string; accuracy: number; latency_ms: number; reward: number; trial: number } | null;
+  pareto: TrialPoint[];
+  out: string;
+  target_ms: number;
+  device: Json;
+  resumed: number;
+  interrupted: boolean;
+  optimum_reward?: number;
+  /** The strategy, split and initialisation seeds of the run. */
+  seeds: { strategy: number; split: number; init: number };
+  /** What this session did: trials evaluated, reused and failed, wall time, training processes, controller updates. */
+  session: { evaluated: number; reused: number; failed: number; seconds: number; workers: number; trials_per_hour: number; strategy_updates: number | null };
+  final?: Json;
+}
+
+/** The checked settings of a run and its directory, before anything is created. */
+interface RunPlan {
+  readonly dir: string;
+  readonly config: SearchConfig;
+  /** The stored record when resuming. */
+  readonly record?: RunRecord;
+  readonly lock?: RunLock;
+}
+
+/** What a search holds open; released however it ends. */
+interface Resources {
+  device?: LatencyDevice;
+  trainer?: ProxyTrainer;
+  lock?: RunLock;
+}
+
+/** The evaluator of a run, where its latencies come from, and T. */
+interface EvaluationSetup {
+  readonly evaluator: Evaluator;
+  readonly device: Json;
+  readonly reward: RewardConfig;
+  readonly targetSource: string;
+  readonly optimumReward?: number;
+  readonly slots: number;
+  readonly workers: number;
+}
+
+/** Runs (or resumes) a search to its budget. Throws SearchSetupError (an InputError) for bad settings before creating anything. */
+export async function search(options: SearchOptions = {}): Promise<SearchResult> {
+  const resources: Resources = {};
+  try {
+    return await runPlanned(planRun(options, resources), options, resources);
+  } finally {
+    await resources.trainer?.close();
+    await resources.device?.close();
+    resources.lock?.release();
+  }
+}
+
+function planRun(o: SearchOptions, resources: Resources): RunPlan {
+  if (o.resume !== undefined) {
+    if (o.config !== undefined || o.out !== undefined) throw new SearchSetupError('search: a resumed run continues with its stored config and directory; do not pass config or out');
+    const dir = path.resolve(o.resume);
+    if (!existsSync(dir)) throw new SearchSetupError(`search: --resume ${o.resume}: no such directory`);
+    if (!statSync(dir).isDirectory()) throw new SearchSetupError(`search: --resume ${o.resume}: not a directory`);
+    if (!ExperimentStore.exists(dir)) throw new SearchSetupError(`search: --resume ${o.resume}: no search run there`);
+    const record = readRunRecord(dir, o.resume);
+    checkWritableDir(dir, '--resume');
+    resources.lock = acquireLock(dir);
+    return { dir, config: record.config, record };
+  }
+  const config = checkConfig(o.config ?? {}, o.configSource ?? 'search options');
+  const dir = path.resolve(o.out ?? path.join('runs', `search-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new SearchSetupError(`search: --out ${dir} is a file, not a directory`);
+  if (ExperimentStore.exists(dir)) throw runExists(dir);
+  checkWritableDir(dir, '--out');
+  return { dir, config };
+}
+
+async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources): Promise<SearchResult> {
+  const { dir, config, record } = run;
+  const { space, strategy } = resolveSearchConfig(config);
+  if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new SearchSetupError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
+  const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, space) : undefined;
+  const log = (line: string) => o.onLog?.(line);
+
+  const setup = config.evaluator === 'synthetic' ? syntheticSetup(config, space, record) : await trainSetup(config, space, record, table, resources, log);
+  const runRecord: RunRecord = record ?? {
+    config,
+    reward: setup.reward,
+    targetSource: setup.targetSource,
+    ...(setup.optimumReward !== undefined ? { optimumReward: setup.optimumReward } : {}),
+  };
+
+  if (!resources.lock) {
+    mkdirSync(dir, { recursive: true });
+    resources.lock = acquireLock(dir);
+    // another process may have created a run here while this one was starting up
+    if (ExperimentStore.exists(dir)) throw runExists(dir);
+  }
+  // a resumed run opens as stored; a new one is created with its record
+  const store = record ? ExperimentStore.open(dir) : ExperimentStore.open(dir, { config: runRecord as unknown as Json });
+  const sessionStart = performance.now();
+  let summary;
+  let trials;
+  try {
+    const already = store.count('done') + store.count('failed');
+    if (already > 0) log(`search: resuming ${dir}: ${already} trials finished, ${store.inFlight().length} to re-run`);
+    o.onStart?.({ out: dir, budget: config.budget, finished: already, targetMs: setup.reward.targetMs });
+    summary = await runSearch({
+      strategy,
+      evaluator: setup.evaluator,
+      reward: setup.reward,
+      budget: config.budget,
+      store,
+      executor: new LocalPool(setup.slots),
+      arch: (dna) => printArch(space.decode(dna)),
+      identity: (dna) => planIdentity(buildPlan(space.decode(dna))),
+      ...(o.signal ? { signal: o.signal } : {}),
+      onProgress: (p: SearchProgress) => {
+        if (!o.onTrial) return;
+        const t = store.trial(p.trialId);
+        o.onTrial({ ...p, arch: t?.arch ?? null, accuracy: t?.accuracy ?? null, latencyMs: t?.latencyMs ?? null });
+      },
+    });
+    trials = store.listTrials();
+  } finally {
+    store.close();
+    // the training processes are done: free their cores for final training
+    await resources.trainer?.close();
+  }
+  const sessionSeconds = (performance.now() - sessionStart) / 1000;
+
+  const context = {
+    title: `mnas search: ${config.space}, ${config.strategy.kind}, ${config.evaluator}`,
+    config: runRecord,
+    reward: setup.reward,
+    device: setup.device,
+    ...(runRecord.optimumReward !== undefined ? { optimumReward: runRecord.optimumReward } : {}),
+  };
+  let outputs = writeOutputs(dir, trials, context);
+  let final: Json | undefined;
+  if (!summary.interrupted && config.final.epochs > 0 && config.evaluator === 'train' && outputs.best) {
+    final = await trainFinalCandidates(dir, config, outputs.pareto, outputs.best, {
+      onLog: log,
+      ...(o.onFinalEpoch ? { onEpoch: o.onFinalEpoch } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    outputs = writeOutputs(dir, trials, { ...context, final });
+  }
+  const b = outputs.best;
+  return {
+    trials: outputs.trials,
+    done: outputs.done,
+    failed: outputs.failed,
+    best: b ? { arch: b.arch, accuracy: b.accuracy, latency_ms: b.latency_ms, reward: b.reward, trial: b.trial } : null,
+    pareto: outputs.pareto,
+    out: dir,
+    target_ms: setup.reward.targetMs,
+    device: setup.device,
+    resumed: summary.resumed,
+    interrupted: summary.interrupted,
+    seeds: { strategy: config.seed, split: config.splitSeed, init: config.initSeed },
+    session: sessionFigures(strategy, summary, sessionSeconds, setup.workers),
+    ...(runRecord.optimumReward !== undefined ? { optimum_reward: runRecord.optimumReward } : {}),
+    ...(final !== undefined ? { final } : {}),
+  };
+}
+
+const customExponents = (config: SearchConfig) =>
+  config.reward.preset === 'custom' ? { alpha: config.reward.alpha as number, beta: config.reward.beta as number } : undefined;
+
+/** The closed-form evaluator: no device, no training; T defaults to the default architecture's synthetic latency. */
+function syntheticSetup(config: SearchConfig, space: SearchSpace, record: RunRecord | undefined): EvaluationSetup {
+  const problem = syntheticSearchProblem(space, config.splitSeed);
+  const reward = record?.reward ?? rewardConfig(config.reward.preset, config.reward.targetMs ?? problem.defaultLatencyMs, customExponents(config));
+  return {
+    evaluator: problem.evaluator,
+    device: problem.device,
+    reward,
+    targetSource: record?.targetSource ?? (config.reward.targetMs !== undefined ? 'given' : 'synthetic latency of the default architecture'),
+    optimumReward: record?.optimumReward ?? problem.optimumReward(reward),
+    slots: config.concurrency,
+    workers: 0,
+  };
+}
+
+/** Proxy training plus a latency oracle (device, predictor or MACs); T measured on the default architecture unless given. */
+async function trainSetup(
+  config: SearchConfig,
+  space: SearchSpace,
+  record: RunRecord | undefined,
+  table: LatencyTable | undefined,
+  resources: Resources,
+  log: (line: string) => void,
+): Promise<EvaluationSetup> {
+  let oracle: LatencyOracle;
+  let device: Json;
+  const defaultDna = space.defaultDna();
+  if (table) {
+    oracle = { kind: 'predictor', predictor: new LatencyPredictor(table) };
+    device = { id: 'predictor', table: config.latencyTable as string, device: table.device as unknown as Json };
+  } else {
+    log(`search: opening latency device ${config.device.kind}`);
+    const opened = await createDevice(config.device.kind as DeviceKind, { threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS });
+    resources.device = opened;
+    device = (await opened.describe()) as unknown as Json;
+    if (config.latencySource === 'macs') {
+      const plan = buildPlan(space.decode(defaultDna));
+      const r = await opened.measure(planToModel(plan, 'default'));
+      oracle = { kind: 'macs', macsPerMs: costOfPlan(plan).macs / r.median_ms };
+    } else {
+      oracle = { kind: 'measured', device: opened };
+    }
+  }
+  const settings: ProxySettings = {
+    dataset: {
+      name: config.dataset.name as DatasetName,
+      ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}),
+      validationImages: config.dataset.validationImages,
+    },
+    images: config.proxy.images,
+    epochs: config.proxy.epochs,
+    ...(config.proxy.batch !== undefined ? { batch: config.proxy.batch } : {}),
+    ...(config.proxy.lr !== undefined ? { lr: config.proxy.lr } : {}),
+    threads: config.proxy.threads,
+    splitSeed: config.splitSeed,
+  };
+  const workers = config.workers ?? availableParallelism();
+  log(workers > 0 ? `search: starting ${workers} training worker(s) with ${config.proxy.threads} thread(s) each, loading ${config.dataset.name}` : `search: loading ${config.dataset.name}`);
+  let trainer: ProxyTrainer;
+  try {
+    trainer = workers > 0 ? await WorkerPool.start({ workers, settings }) : InProcessTrainer.create(settings);
+  } catch (e) {
+    throw new SearchSetupError(`search: ${(e as Error).message}`, { cause: e });
+  }
+  resources.trainer = trainer;
+
+  const evaluatorFor = (targetMs: number | undefined) => {
+    const skip = config.reward.preset === 'hard' && config.reward.skipOverTarget && targetMs !== undefined;
+    return new TrainEvaluator(space, trainer, oracle, { seed: config.initSeed, ...(skip ? { skipAboveMs: targetMs } : {}) });
+  };
+  let reward: RewardConfig;
+  let targetSource: string;
+  if (record) {
+    reward = record.reward;
+    targetSource = record.targetSource;
+  } else if (config.reward.targetMs !== undefined) {
+    reward = rewardConfig(config.reward.preset, config.reward.targetMs, customExponents(config));
+    targetSource = 'given';
+  } else {
+    const l = await evaluatorFor(undefined).latencyOf(defaultDna);
+    reward = rewardConfig(config.reward.preset, l.ms, customExponents(config));
+    targetSource = `${config.latencySource} latency of the ${config.space} default architecture`;
+    log(`search: target T = ${l.ms.toFixed(3)} ms (${targetSource})`);
+  }
+  return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots };
+}
+
+function runExists(dir: string): SearchSetupError {
+  return new SearchSetupError(`search: ${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
+}
+
+function acquireLock(dir: string): RunLock {
+  try {
+    return RunLock.acquire(dir);
+  } catch (e) {
+    if (e instanceof RunLockedError) throw new SearchSetupError(`search: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+function checkWritableDir(dir: string, option: string): void {
+  try {
+    checkWritable(dir);
+  } catch (e) {
+    if (e instanceof NotWritableError) throw new SearchSetupError(`search: ${option}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+function readLatencyTable(file: string, space: SearchSpace): LatencyTable {
+  let table: LatencyTable;
+  try {
+    table = loadTable(file);
+  } catch (e) {
+    if (e instanceof LatencyTableError) throw new SearchSetupError(`search: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (table.space !== space.name) throw new SearchSetupError(`search: latency table '${file}' is for space '${table.space}', not '${space.name}'`);
+  return table;
+}
+
+function sessionFigures(strategy: Strategy, s: { evaluated: number; reused: number; failed: number }, seconds: number, workers: number): SearchResult['session'] {
+  return {
+    evaluated: s.evaluated,
+    reused: s.reused,
+    failed: s.failed,
+    seconds,
+    workers,
+    trials_per_hour: seconds > 0 ? ((s.evaluated + s.reused) * 3600) / seconds : 0,
+    strategy_updates: strategy instanceof PpoSearch ? strategy.updates : null,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Saving a trained network: its weights as safetensors (with the arch string, so `mnas export`
+ * and `mnas train --save` files are self-describing) and its eval-mode ONNX graph (BN folded).
+ * Both are written atomically: a crash never leaves a half-written model behind.
+ */
+import path from 'node:path';
+import { exportOnnx, weightsFromNetwork } from '../model/export.js';
+import type { Network } from '../model/network.js';
+import { saveModel } from '../model/onnx/save.js';
+import { printArch } from '../space/arch-string.js';
+import { saveSafetensors } from '../torch/safetensors.js';
+
+export interface SaveNetworkFiles {
+  /** Safetensors file for the weights. */
+  readonly weights?: string;
+  /** ONNX file for the eval-mode graph. */
+  readonly onnx?: string;
+}
+
+export interface SavedNetwork {
+  /** Absolute paths of the files written. */
+  readonly weights?: string;
+  readonly onnx?: string;
+  readonly onnxBytes?: number;
+}
+
+export function saveNetwork(net: Network, files: SaveNetworkFiles): SavedNetwork {
+  const saved: { weights?: string; onnx?: string; onnxBytes?: number } = {};
+  if (files.weights !== undefined) {
+    saveSafetensors(files.weights, net.stateDict(), { arch: printArch(net.plan.arch), format: 'mnas' });
+    saved.weights = path.resolve(files.weights);
+  }
+  if (files.onnx !== undefined) {
+    const bytes = exportOnnx(net.plan, weightsFromNetwork(net));
+    saved.onnx = saveModel(files.onnx, bytes);
+    saved.onnxBytes = bytes.byteLength;
+  }
+  return saved;
+}
