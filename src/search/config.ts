@@ -4,13 +4,13 @@
  * the run's database so `--resume DIR` continues with exactly the same settings.
  */
 import { z } from 'zod';
+import { DATASET_NAMES } from '../data/load.js';
 import { RewardConfigSchema } from './reward.js';
 
 export const STRATEGIES = ['ppo', 'random', 'evolution'] as const;
 export const EVALUATORS = ['train', 'synthetic'] as const;
 export const DEVICES = ['ort-cpu', 'engine', 'browser'] as const;
 export const LATENCY_SOURCES = ['measured', 'predictor', 'macs'] as const;
-export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
 
 const positiveInt = z.number().int().positive();
 /** A positive integer with a ceiling: a typo of a few zeros must not start a run that cannot end or fit. */
@@ -31,7 +31,7 @@ export const SearchConfigSchema = z
     evaluator: z.enum(EVALUATORS).default('train'),
     dataset: z
       .object({
-        name: z.enum(DATASETS).default('fashion-mnist'),
+        name: z.enum(DATASET_NAMES).default('fashion-mnist'),
         dataDir: z.string().optional(),
         /** Images held out of the training set to measure accuracy during the search. */
         validationImages: upTo(10_000_000).default(10000),
@@ -133,7 +133,7 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
   if (c.latencySource === 'predictor' && !c.latencyTable) {
     throw new Error(`${source}: latencyTable is required when latencySource is 'predictor' (make one with mnas latency profile)`);
   }
-  if (c.dataset.name !== 'fashion-mnist' && c.dataset.name !== 'synthetic' && !c.dataset.dataDir) {
+  if ((c.dataset.name === 'mnist' || c.dataset.name === 'cifar10') && !c.dataset.dataDir) {
     throw new Error(`${source}: dataset.dataDir is required for dataset '${c.dataset.name}'`);
   }
   return c;

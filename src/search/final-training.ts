@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { loadDataset, type DatasetName } from '../data/load.js';
+import { loadDataset } from '../data/load.js';
 import { parseArch } from '../space/arch-string.js';
 import { FINAL_RECIPE } from '../train/recipe.js';
 import { finalTrain } from '../train/run.js';
@@ -37,7 +37,7 @@ export function finalCandidates(pareto: readonly TrialPoint[], best: TrialPoint,
 
 /** Trains, tests and saves the candidates; one that fails is reported in the result, not thrown. */
 export async function trainFinalCandidates(dir: string, config: SearchConfig, pareto: readonly TrialPoint[], best: TrialPoint, o: FinalTrainingOptions = {}): Promise<Json> {
-  const datasets = loadDataset({ name: config.dataset.name as DatasetName, ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}), seed: config.splitSeed });
+  const datasets = loadDataset({ name: config.dataset.name, ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}), seed: config.splitSeed });
   const candidates = finalCandidates(pareto, best, config.final.topK);
   const results: Json[] = [];
   for (const [index, c] of candidates.entries()) {

@@ -9,7 +9,6 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { DatasetName } from '../data/load.js';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, planIdentity } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
@@ -291,7 +290,7 @@ async function trainSetup(
   }
   const settings: ProxySettings = {
     dataset: {
-      name: config.dataset.name as DatasetName,
+      name: config.dataset.name,
       ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}),
       validationImages: config.dataset.validationImages,
     },
