@@ -15,6 +15,8 @@ import { registerMeasure } from './measure.js';
 import { registerExport } from './export.js';
 import { registerSearch } from './search.js';
 import { registerTrain } from './train.js';
+import { registerWorker } from './worker.js';
+import { registerWorkers } from './workers.js';
 // commands: one import per command above, one register call per command below (keep sorted)
 
 export function buildProgram(): Command {
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerMeasure(program);
   registerSearch(program);
   registerTrain(program);
+  registerWorker(program);
+  registerWorkers(program);
   return program;
 }
 

@@ -34,6 +34,7 @@ interface SearchFlags {
   threadsPerWorker?: number;
   out?: string;
   resume?: string;
+  redis?: string;
   seed?: number;
   splitSeed?: number;
   initSeed?: number;
@@ -62,6 +63,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--threads-per-worker <n>', 'libtorch threads of each training process (default 1)', intOption('--threads-per-worker', 1, 256))
     .option('--out <dir>', 'run directory (default runs/search-<time>)')
     .option('--resume <dir>', 'continue the run in DIR with its stored config')
+    .option('--redis <url>', 'distribute training and measuring to `mnas worker`s through Redis: redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD); allowed with --resume')
     .option('--seed <n>', 'seed of the strategy: which architectures are proposed', intOption('--seed', 0))
     .option('--split-seed <n>', 'seed of the validation split and the proxy subset (default 0: the same images for every run)', intOption('--split-seed', 0))
     .option('--init-seed <n>', 'seed of weight initialisation and shuffling: trial k trains with it + k (default 0)', intOption('--init-seed', 0))
@@ -129,6 +131,7 @@ export async function searchCommand(flags: SearchFlags): Promise<SearchResult> {
         };
     const result = await search({
       ...source,
+      ...(flags.redis !== undefined ? { redis: flags.redis } : {}),
       signal: abort.signal,
       onLog: log,
       onStart: (e) => {

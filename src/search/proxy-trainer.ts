@@ -27,6 +27,8 @@ export interface ProxyTrialSpec {
   readonly arch: string;
   /** Seed of weight initialisation, shuffling and augmentation. */
   readonly seed: number;
+  /** The search's trial id: trainers that name jobs after it (src/distributed) need it; others ignore it. */
+  readonly trialId?: number;
 }
 
 export interface ProxyTrialDone {

@@ -38,6 +38,8 @@ import type { Strategy } from './strategy.js';
 import { syntheticSearchProblem } from './synthetic-evaluator.js';
 import { TrainEvaluator, type LatencyOracle } from './train-evaluator.js';
 import { WorkerPool } from './workers/worker-pool.js';
+import { DistributedSession } from '../distributed/session.js';
+import { parseRedisUrl } from '../distributed/redis-url.js';
 
 export interface SearchOptions {
   /** The run's settings, as in a config file (validated; unknown keys are errors). Not with `resume`. */
@@ -50,6 +52,8 @@ export interface SearchOptions {
   readonly resume?: string;
   /** Aborting stops the search like a crash would: in-flight trials stay pending for a resume. */
   readonly signal?: AbortSignal;
+  /** Redis URL of a distributed search (overrides config.redis; also with `resume`). */
+  readonly redis?: string;
   /** Before the first trial: the run directory and how far an earlier session got. */
   readonly onStart?: (e: SearchStartEvent) => void;
   /** After every finished trial, in the order the strategy sees them. */
@@ -100,6 +104,8 @@ interface RunPlan {
   /** The stored record when resuming. */
   readonly record?: RunRecord;
   readonly lock?: RunLock;
+  /** Redis URL when the run is distributed (checked). */
+  readonly redis?: string;
 }
 
 /** What a search holds open; released however it ends. */
@@ -107,6 +113,7 @@ interface Resources {
   device?: LatencyDevice;
   trainer?: ProxyTrainer;
   lock?: RunLock;
+  distributed?: DistributedSession;
 }
 
 /** The evaluator of a run, where its latencies come from, and T. */
@@ -128,6 +135,7 @@ export async function search(options: SearchOptions = {}): Promise<SearchResult>
   } finally {
     await resources.trainer?.close();
     await resources.device?.close();
+    await resources.distributed?.close();
     resources.lock?.release();
   }
 }
@@ -142,14 +150,23 @@ function planRun(o: SearchOptions, resources: Resources): RunPlan {
     const record = readRunRecord(dir, o.resume);
     checkWritableDir(dir, '--resume');
     resources.lock = acquireLock(dir);
-    return { dir, config: record.config, record };
+    return { dir, config: record.config, record, ...distributedUrl(o, record.config) };
   }
   const config = checkConfig(o.config ?? {}, o.configSource ?? 'search options');
   const dir = path.resolve(o.out ?? path.join('runs', `search-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new SearchSetupError(`search: --out ${dir} is a file, not a directory`);
   if (ExperimentStore.exists(dir)) throw runExists(dir);
   checkWritableDir(dir, '--out');
-  return { dir, config };
+  return { dir, config, ...distributedUrl(o, config) };
+}
+
+/** The Redis URL of a distributed run, parsed (a bad one is an InputError before anything starts). */
+function distributedUrl(o: SearchOptions, config: SearchConfig): { redis?: string } {
+  const url = o.redis ?? config.redis;
+  if (url === undefined) return {};
+  parseRedisUrl(url);
+  if (config.evaluator !== 'train') throw new SearchSetupError(`search: --redis distributes training; the '${config.evaluator}' evaluator does not train`);
+  return { redis: url };
 }
 
 async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources): Promise<SearchResult> {
@@ -159,9 +176,10 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, space) : undefined;
   const log = (line: string) => o.onLog?.(line);
 
-  const setup = config.evaluator === 'synthetic' ? syntheticSetup(config, space, record) : await trainSetup(config, space, record, table, resources, log);
+  const setup = config.evaluator === 'synthetic' ? syntheticSetup(config, space, record) : await trainSetup(config, space, record, table, resources, log, run);
   const runRecord: RunRecord = record ?? {
-    config,
+    // the Redis URL is stored without its password
+    config: run.redis !== undefined && config.redis !== undefined ? { ...config, redis: parseRedisUrl(config.redis).display } : config,
     reward: setup.reward,
     targetSource: setup.targetSource,
     ...(setup.optimumReward !== undefined ? { optimumReward: setup.optimumReward } : {}),
@@ -191,7 +209,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
       executor: new LocalPool(setup.slots),
       arch: (dna) => printArch(space.decode(dna)),
       identity: (dna) => planIdentity(buildPlan(space.decode(dna))),
-      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.signal || resources.distributed ? { signal: AbortSignal.any([o.signal, resources.distributed?.stopped].filter((x) => x !== undefined)) } : {}),
       onProgress: (p: SearchProgress) => {
         if (!o.onTrial) return;
         const t = store.trial(p.trialId);
@@ -199,6 +217,8 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
       },
     });
     trials = store.listTrials();
+    const failure = resources.distributed?.failure;
+    if (failure) throw new SearchSetupError(`search: stopped (continue with --resume ${dir} once fixed): ${failure.message}`, { cause: failure });
   } finally {
     store.close();
     // the training processes are done: free their cores for final training
@@ -268,7 +288,19 @@ async function trainSetup(
   table: LatencyTable | undefined,
   resources: Resources,
   log: (line: string) => void,
+  run: RunPlan,
 ): Promise<EvaluationSetup> {
+  const settings = proxySettings(config);
+  if (run.redis !== undefined) {
+    resources.distributed = await DistributedSession.open({
+      url: run.redis,
+      runDir: run.dir,
+      settings,
+      device: { kind: config.device.kind, threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS },
+      inFlight: config.concurrency,
+    });
+    log(`search: distributed on ${resources.distributed.display} (run id ${resources.distributed.runId}), ${config.concurrency} trial(s) queued at once; start workers with: mnas worker --redis URL`);
+  }
   let oracle: LatencyOracle;
   let device: Json;
   const defaultDna = space.defaultDna();
@@ -276,8 +308,10 @@ async function trainSetup(
     oracle = { kind: 'predictor', predictor: new LatencyPredictor(table) };
     device = { id: 'predictor', table: config.latencyTable as string, device: table.device as unknown as Json };
   } else {
-    log(`search: opening latency device ${config.device.kind}`);
-    const opened = await createDevice(config.device.kind as DeviceKind, { threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS });
+    log(`search: opening latency device ${config.device.kind}${resources.distributed ? ' (measured by workers attached to it)' : ''}`);
+    const opened = resources.distributed
+      ? await resources.distributed.device()
+      : await createDevice(config.device.kind as DeviceKind, { threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS });
     resources.device = opened;
     device = (await opened.describe()) as unknown as Json;
     if (config.latencySource === 'macs') {
@@ -288,26 +322,16 @@ async function trainSetup(
       oracle = { kind: 'measured', device: opened };
     }
   }
-  const settings: ProxySettings = {
-    dataset: {
-      name: config.dataset.name,
-      ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}),
-      validationImages: config.dataset.validationImages,
-    },
-    images: config.proxy.images,
-    epochs: config.proxy.epochs,
-    ...(config.proxy.batch !== undefined ? { batch: config.proxy.batch } : {}),
-    ...(config.proxy.lr !== undefined ? { lr: config.proxy.lr } : {}),
-    threads: config.proxy.threads,
-    splitSeed: config.splitSeed,
-  };
   const workers = config.workers ?? availableParallelism();
-  log(workers > 0 ? `search: starting ${workers} training worker(s) with ${config.proxy.threads} thread(s) each, loading ${config.dataset.name}` : `search: loading ${config.dataset.name}`);
   let trainer: ProxyTrainer;
-  try {
-    trainer = workers > 0 ? await WorkerPool.start({ workers, settings }) : InProcessTrainer.create(settings);
-  } catch (e) {
-    throw new SearchSetupError(`search: ${(e as Error).message}`, { cause: e });
+  if (resources.distributed) trainer = resources.distributed.trainer;
+  else {
+    log(workers > 0 ? `search: starting ${workers} training worker(s) with ${config.proxy.threads} thread(s) each, loading ${config.dataset.name}` : `search: loading ${config.dataset.name}`);
+    try {
+      trainer = workers > 0 ? await WorkerPool.start({ workers, settings }) : InProcessTrainer.create(settings);
+    } catch (e) {
+      throw new SearchSetupError(`search: ${(e as Error).message}`, { cause: e });
+    }
   }
   resources.trainer = trainer;
 
@@ -330,6 +354,23 @@ async function trainSetup(
     log(`search: target T = ${l.ms.toFixed(3)} ms (${targetSource})`);
   }
   return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots };
+}
+
+/** What every proxy trial of the run shares, as plain data (sent to local or remote training processes). */
+function proxySettings(config: SearchConfig): ProxySettings {
+  return {
+    dataset: {
+      name: config.dataset.name,
+      ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}),
+      validationImages: config.dataset.validationImages,
+    },
+    images: config.proxy.images,
+    epochs: config.proxy.epochs,
+    ...(config.proxy.batch !== undefined ? { batch: config.proxy.batch } : {}),
+    ...(config.proxy.lr !== undefined ? { lr: config.proxy.lr } : {}),
+    threads: config.proxy.threads,
+    splitSeed: config.splitSeed,
+  };
 }
 
 function runExists(dir: string): SearchSetupError {

@@ -84,7 +84,7 @@ export class TrainEvaluator implements Evaluator {
       };
     }
     const t1 = performance.now();
-    const trained = await this.trainer.train({ arch: printArch(arch), seed: this.options.seed + context.trialId }, signal);
+    const trained = await this.trainer.train({ arch: printArch(arch), seed: this.options.seed + context.trialId, trialId: context.trialId }, signal);
     const trainMs = performance.now() - t1;
     const memory: Json = trained.memory
       ? {

@@ -1,0 +1,54 @@
+/**
+ * Proxy training on `mnas worker` processes anywhere, through the `train` queue: a ProxyTrainer
+ * like the local worker pool, so the evaluator, the loop and the store are the same as in a
+ * local search (the coordinator alone writes results, once). A trial's job id is derived from
+ * the run id and the trial id, so a restarted coordinator re-attaches to it.
+ *
+ * Nothing trains on the coordinator's machine, so `holdWhile` has nothing to hold: workers hold
+ * their own training while they measure (src/distributed/worker.ts).
+ */
+import type { ProxySettings, ProxyTrainer, ProxyTrialResult, ProxyTrialSpec } from '../search/proxy-trainer.js';
+import type { JobClient } from './job-client.js';
+import { DistributedJobError } from './job-client.js';
+import { describeIssues, trainJobId, TrainOutcomeSchema, type TrainJob, type TrainOutcome } from './jobs.js';
+
+export interface RemoteTrainerOptions {
+  readonly client: JobClient;
+  readonly runId: string;
+  readonly settings: ProxySettings;
+  /** Trials queued for the workers at once. */
+  readonly inFlight: number;
+  readonly onFatal: (e: Error) => void;
+}
+
+export class RemoteTrainer implements ProxyTrainer {
+  readonly slots: number;
+
+  constructor(private readonly o: RemoteTrainerOptions) {
+    if (!Number.isInteger(o.inFlight) || o.inFlight < 1) throw new Error(`RemoteTrainer: inFlight must be an integer >= 1, got ${o.inFlight}`);
+    this.slots = o.inFlight;
+  }
+
+  async train(spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult> {
+    if (spec.trialId === undefined) throw new Error('RemoteTrainer: a trial spec without a trial id cannot be named as a job');
+    const trialId = spec.trialId;
+    const job: TrainJob = { runId: this.o.runId, trialId, arch: spec.arch, seed: spec.seed, settings: { ...this.o.settings, dataset: { ...this.o.settings.dataset } } };
+    const value = await this.o.client.run((n) => trainJobId(this.o.runId, trialId, n), 'train', job, signal);
+    const parsed = TrainOutcomeSchema.safeParse(value);
+    if (!parsed.success) {
+      const e = new DistributedJobError(`trial ${trialId}: a worker returned a malformed result (${describeIssues(parsed.error)}); are the workers running the same mnas version?`);
+      this.o.onFatal(e);
+      throw e;
+    }
+    const { worker: _worker, ...result } = parsed.data as TrainOutcome;
+    return result;
+  }
+
+  holdWhile<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
+  async close(): Promise<void> {
+    await this.o.client.close();
+  }
+}
