@@ -29,6 +29,11 @@ export interface JobClientOptions {
   readonly pollMs?: number;
   /** Called once, before the failing call rejects, when a job cannot be completed. */
   readonly onFatal: (e: Error) => void;
+  /**
+   * After a submission failed: resolves to an Error to stop now (e.g. no worker left that takes
+   * this kind of job) instead of submitting it again.
+   */
+  readonly onJobFailed?: (id: string, reason: string) => Promise<Error | undefined>;
 }
 
 /**
@@ -82,6 +87,13 @@ export class JobClient {
     let lastReason = '';
     for (let n = 1; n <= submissions; n++) {
       const id = idOf(n);
+      if (n > 1) {
+        const stop = await this.o.onJobFailed?.(idOf(n - 1), lastReason);
+        if (stop) {
+          this.o.onFatal(stop);
+          throw stop;
+        }
+      }
       for (;;) {
         signal?.throwIfAborted();
         const existing = await this.queue.getJob(id);

@@ -5,9 +5,11 @@
  * `failure` says why; no trial is scored as a failure for it).
  */
 import type { ProxySettings } from '../search/proxy-trainer.js';
-import { JobClient } from './job-client.js';
-import { measureQueue, TRAIN_QUEUE, type DeviceSettings } from './jobs.js';
-import { checkReachable, parseRedisUrl } from './redis-url.js';
+import { Redis } from 'ioredis';
+import { DistributedJobError, JobClient } from './job-client.js';
+import { measureQueue, TRAIN_QUEUE, type DeviceSettings, type JobKind } from './jobs.js';
+import { checkReachable, connectionOptions, parseRedisUrl } from './redis-url.js';
+import { listWorkers, type WorkerStatus } from './worker-registry.js';
 import { RemoteDevice } from './remote-device.js';
 import { RemoteTrainer } from './remote-trainer.js';
 import { readOrCreateRunId } from './run-id.js';
@@ -23,6 +25,8 @@ export interface DistributedSessionOptions {
   readonly inFlight: number;
   /** Polling interval of job states, ms (tests and benchmarks; default 2000). */
   readonly pollMs?: number;
+  /** Status lines (a job failed on a worker and is submitted again). */
+  readonly onLog?: (line: string) => void;
 }
 
 export class DistributedSession {
@@ -37,6 +41,7 @@ export class DistributedSession {
     readonly display: string,
     private readonly o: DistributedSessionOptions,
     train: JobClient,
+    private readonly registry: Redis,
   ) {
     this.clients.push(train);
     this.trainer = new RemoteTrainer({ client: train, runId, settings: o.settings, inFlight: o.inFlight, onFatal: this.onFatal });
@@ -48,8 +53,16 @@ export class DistributedSession {
     await checkReachable(target);
     const runId = readOrCreateRunId(o.runDir);
     let session: DistributedSession | undefined;
-    const train = await JobClient.open({ target, queue: TRAIN_QUEUE, ...(o.pollMs ? { pollMs: o.pollMs } : {}), onFatal: (e) => session?.onFatal(e) });
-    session = new DistributedSession(runId, target.display, o, train);
+    const registry = new Redis(connectionOptions(target, 'mnas-coordinator-status'));
+    registry.on('error', () => {});
+    const train = await JobClient.open({
+      target,
+      queue: TRAIN_QUEUE,
+      ...(o.pollMs ? { pollMs: o.pollMs } : {}),
+      onFatal: (e) => session?.onFatal(e),
+      onJobFailed: (id, reason) => session!.afterJobFailed('train', id, reason),
+    });
+    session = new DistributedSession(runId, target.display, o, train, registry);
     return session;
   }
 
@@ -62,10 +75,27 @@ export class DistributedSession {
   async device(): Promise<RemoteDevice> {
     if (this.remoteDevice) return this.remoteDevice;
     const target = parseRedisUrl(this.o.url);
-    const client = await JobClient.open({ target, queue: measureQueue(this.o.device.kind), ...(this.o.pollMs ? { pollMs: this.o.pollMs } : {}), onFatal: this.onFatal });
+    const client = await JobClient.open({
+      target,
+      queue: measureQueue(this.o.device.kind),
+      ...(this.o.pollMs ? { pollMs: this.o.pollMs } : {}),
+      onFatal: this.onFatal,
+      onJobFailed: (id, reason) => this.afterJobFailed('measure', id, reason),
+    });
     this.clients.push(client);
     this.remoteDevice = new RemoteDevice({ client, runId: this.runId, device: this.o.device, onFatal: this.onFatal });
     return this.remoteDevice;
+  }
+
+  /** A job failed on a worker: say so, and stop unless some live worker still takes this kind of job. */
+  private async afterJobFailed(kind: JobKind, id: string, reason: string): Promise<Error | undefined> {
+    this.o.onLog?.(`search: ${kind} job ${id} failed on a worker (${reason}); submitting it again`);
+    const workers = await listWorkers(this.registry).catch(() => undefined);
+    if (!workers) return undefined;
+    const takes = (w: WorkerStatus) => w.jobs.includes(kind) && w.refused[kind] === undefined && (kind === 'train' || w.device === this.o.device.kind);
+    if (workers.some(takes)) return undefined;
+    const refusals = workers.filter((w) => w.refused[kind] !== undefined).map((w) => `${w.id}: ${w.refused[kind]}`);
+    return new DistributedJobError(`no live worker takes ${kind} jobs${kind === 'measure' ? ` for ${this.o.device.kind}` : ''} any more (${refusals.join('; ') || reason})`);
   }
 
   private readonly onFatal = (e: Error): void => {
@@ -76,5 +106,6 @@ export class DistributedSession {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.clients.map((c) => c.close()));
+    this.registry.disconnect();
   }
 }

@@ -225,6 +225,8 @@ export class SearchWorker {
     if (this.refused[kind] === undefined) {
       this.refused[kind] = reason;
       this.o.onEvent?.({ event: 'refused', kind, reason });
+      // before the job fails: the coordinator reads who still takes this kind when it sees the failure
+      void this.publish();
       const b = this.bull.get(kind);
       // not awaited: close() waits for this very job to finish
       void b?.close();

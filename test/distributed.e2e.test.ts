@@ -1,0 +1,250 @@
+/**
+ * A distributed search end to end on this machine, with the faults of issue 11: a worker
+ * SIGKILLed mid-training, the coordinator SIGKILLed with jobs in flight and resumed, Redis
+ * restarted mid-search. Every test starts its own redis-server on a free loopback port; the
+ * searches are tiny (synthetic images, 100 per trial) so each takes well under a minute.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QUEUE_PREFIX, TRAIN_QUEUE } from '../src/distributed/jobs.js';
+import { parseRedisUrl, queueConnection, connectionOptions } from '../src/distributed/redis-url.js';
+import { startTestRedis, type TestRedis } from '../src/distributed/testing.js';
+import { listWorkers, type WorkerStatus } from '../src/distributed/worker-registry.js';
+import { ExperimentStore } from '../src/search/store.js';
+import { finishedTrials } from '../src/search/testing.js';
+import { repoRoot } from '../src/util/paths.js';
+
+const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'mnas-dist-e2e-'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Proxy settings small enough for a test; latency from MACs (one measurement of the default architecture). */
+function tinyConfig(dir: string, rest: Record<string, unknown> = {}): string {
+  const file = path.join(dir, 'tiny.json');
+  const config = {
+    dataset: { name: 'synthetic', validationImages: 100 },
+    proxy: { images: 100, epochs: 1, batch: 50, threads: 1 },
+    latencySource: 'macs',
+    strategy: { kind: 'random' },
+    ...rest,
+  };
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+interface RunningWorker {
+  readonly child: ChildProcess;
+  readonly id: Promise<string>;
+  readonly exited: Promise<number | null>;
+}
+
+function startWorker(url: string, extra: string[] = []): RunningWorker {
+  const child = spawn(process.execPath, [MAIN, 'worker', '--redis', url, '--device', 'ort-cpu', '--lock-seconds', '2', '--json', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const id = new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (const line of buffer.split('\n').slice(0, -1)) {
+        const e = JSON.parse(line) as { event: string; id?: string };
+        if (e.event === 'ready') resolve(e.id!);
+      }
+      buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
+    });
+    void exited.then((code) => reject(new Error(`worker exited with code ${code} before it was ready`)));
+  });
+  return { child, id, exited };
+}
+
+async function stopWorkers(workers: RunningWorker[]): Promise<void> {
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.exited));
+}
+
+function startSearch(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string }> } {
+  const child = spawn(process.execPath, [MAIN, 'search', '--quiet', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (c: string) => (stdout += c));
+  const done = new Promise<{ code: number | null; stdout: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout })));
+  return { child, done };
+}
+
+async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(100);
+  }
+}
+
+function trialsOf(dir: string) {
+  const store = ExperimentStore.open(dir, { readonly: true });
+  try {
+    return store.listTrials();
+  } finally {
+    store.close();
+  }
+}
+
+/** Reads the workers' statuses and the train queue of the test's Redis. */
+async function inspect<T>(redis: TestRedis, fn: (o: { workers: WorkerStatus[]; train: Queue }) => Promise<T>): Promise<T> {
+  const target = parseRedisUrl(redis.url, {});
+  const client = new Redis(connectionOptions(target, 'test'));
+  const train = new Queue(TRAIN_QUEUE, { connection: queueConnection(target, 'test-queue'), prefix: QUEUE_PREFIX });
+  try {
+    return await fn({ workers: await listWorkers(client), train });
+  } finally {
+    await train.close();
+    client.disconnect();
+  }
+}
+
+function assertEveryTrialOnce(dir: string, budget: number): void {
+  const trials = trialsOf(dir);
+  assert.equal(trials.length, budget, 'one stored trial per budget slot');
+  assert.deepEqual(trials.map((t) => t.id), Array.from({ length: budget }, (_, i) => i), 'trial ids 0..budget-1, each once');
+  for (const t of trials) assert.equal(t.status, 'done', `trial ${t.id}: ${t.error ?? ''} (an infrastructure failure must never be scored as a failed architecture)`);
+}
+
+test('a worker SIGKILLed mid-training: its job stalls, another worker runs it, the trial is stored once', { timeout: 150_000 }, async () => {
+  const redis = await startTestRedis();
+  const workers = [startWorker(redis.url), startWorker(redis.url)];
+  try {
+    await Promise.all(workers.map((w) => w.id));
+    const dir = tmp();
+    const out = path.join(dir, 'run');
+    const search = startSearch(['--redis', redis.url, '--config', tinyConfig(dir), '--budget', '3', '--concurrency', '2', '--target-ms', '1', '--out', out]);
+    // the first worker seen training is killed
+    let victim: string | undefined;
+    let job: string | undefined;
+    await waitUntil('a worker trains', () =>
+      inspect(redis, async ({ workers: ws }) => {
+        const busy = ws.find((w) => w.running.some((r) => r.kind === 'train'));
+        victim = busy?.id;
+        job = busy?.running.find((r) => r.kind === 'train')?.job;
+        return busy !== undefined;
+      }),
+    );
+    const ids = await Promise.all(workers.map((w) => w.id));
+    const killed = workers[ids.indexOf(victim!)]!;
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    const r = await search.done;
+    assert.equal(r.code, 0, r.stdout);
+    assertEveryTrialOnce(out, 3);
+    await inspect(redis, async ({ train }) => {
+      const j = (await train.getJob(job!))!;
+      assert.equal(await j.getState(), 'completed');
+      assert.notEqual((j.returnvalue as { worker: string }).worker, victim, 'finished by the surviving worker');
+      assert.ok(j.stalledCounter >= 1 || j.attemptsMade >= 1, 'detected as stalled');
+    });
+  } finally {
+    await stopWorkers(workers);
+    await redis.stop();
+  }
+});
+
+test('the coordinator SIGKILLed with jobs in flight: --resume --redis re-attaches and re-submits nothing finished', { timeout: 150_000 }, async () => {
+  const redis = await startTestRedis();
+  const workers = [startWorker(redis.url)];
+  try {
+    await workers[0]!.id;
+    const dir = tmp();
+    const out = path.join(dir, 'run');
+    const budget = 4;
+    const first = startSearch(['--redis', redis.url, '--config', tinyConfig(dir), '--budget', String(budget), '--concurrency', '2', '--target-ms', '1', '--out', out]);
+    await waitUntil('a trial is stored', () => finishedTrials(out) >= 1, 90_000);
+    first.child.kill('SIGKILL');
+    await first.done;
+    const stored = finishedTrials(out);
+    assert.ok(stored < budget, 'killed before the end');
+    // the workers finish what was in flight while no coordinator listens
+    await waitUntil('the in-flight jobs are finished', () =>
+      inspect(redis, async ({ train }) => {
+        const c = await train.getJobCounts('waiting', 'active');
+        return c['waiting'] === 0 && c['active'] === 0;
+      }),
+    );
+    const inFlight = await inspect(redis, ({ train }) => train.getJobCounts('completed')).then((c) => c['completed']! - stored);
+    assert.ok(inFlight >= 1, 'jobs were in flight when the coordinator died');
+
+    const resumed = startSearch(['--resume', out, '--redis', redis.url]);
+    const r = await resumed.done;
+    assert.equal(r.code, 0, r.stdout);
+    assertEveryTrialOnce(out, budget);
+    await inspect(redis, async ({ workers: ws, train }) => {
+      const c = await train.getJobCounts('completed', 'failed');
+      assert.equal(c['completed'], budget, 'one train job per trial');
+      assert.equal(c['failed'], 0);
+      assert.equal(ws[0]!.done.train, budget, 'the worker trained each trial once: nothing finished was submitted again');
+    });
+  } finally {
+    await stopWorkers(workers);
+    await redis.stop();
+  }
+});
+
+test('Redis restarted mid-search (append-only file): workers and coordinator reconnect, every trial stored once', { timeout: 150_000 }, async () => {
+  const redis = await startTestRedis({ appendOnly: true, password: 'test-secret-0123' });
+  const workers = [startWorker(redis.url)];
+  try {
+    await workers[0]!.id;
+    const dir = tmp();
+    const out = path.join(dir, 'run');
+    // the URL (with its password) from the config file this time
+    const search = startSearch(['--config', tinyConfig(dir, { redis: redis.url }), '--budget', '4', '--concurrency', '2', '--target-ms', '1', '--out', out]);
+    await waitUntil('a trial is stored', () => finishedTrials(out) >= 1, 90_000);
+    await redis.stop('SIGTERM');
+    await sleep(1500);
+    await redis.start();
+    const r = await search.done;
+    assert.equal(r.code, 0, r.stdout);
+    assertEveryTrialOnce(out, 4);
+    // the stored config keeps the URL without its password
+    const store = ExperimentStore.open(out, { readonly: true });
+    try {
+      const stored = JSON.stringify(store.config);
+      assert.match(stored, new RegExp(`redis://127\\.0\\.0\\.1:${redis.port}`));
+      assert.doesNotMatch(stored, /test-secret/);
+    } finally {
+      store.close();
+    }
+  } finally {
+    await stopWorkers(workers);
+    await redis.stop();
+  }
+});
+
+test('Redis with a password: the URL or MNAS_REDIS_PASSWORD; a wrong or missing one is one line, exit 2', { timeout: 60_000 }, async () => {
+  const redis = await startTestRedis({ password: 'pw-0123456789' });
+  try {
+    const port = redis.port;
+    const run = (url: string, env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [MAIN, 'workers', '--redis', url, '--json'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+    const ok = run(redis.url);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.deepEqual((JSON.parse(ok.stdout) as { workers: unknown[] }).workers, []);
+    assert.equal(run(`redis://127.0.0.1:${port}`, { MNAS_REDIS_PASSWORD: 'pw-0123456789' }).status, 0);
+    for (const [url, why] of [
+      [`redis://:wrong@127.0.0.1:${port}`, /WRONGPASS|invalid/i],
+      [`redis://127.0.0.1:${port}`, /NOAUTH|auth/i],
+      [`redis://someone:pw-0123456789@127.0.0.1:${port}`, /WRONGPASS|invalid/i],
+    ] as const) {
+      const r = run(url);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /^mnas: cannot use Redis at redis:\/\/[^\n]+\n$/);
+      assert.match(r.stderr, why);
+      assert.doesNotMatch(r.stderr, /wrong@|pw-0123456789/, 'the password is not printed');
+    }
+  } finally {
+    await redis.stop();
+  }
+});
