@@ -248,3 +248,39 @@ test('Redis with a password: the URL or MNAS_REDIS_PASSWORD; a wrong or missing 
     await redis.stop();
   }
 });
+
+test('a worker without the dataset fails the job with the reason and stops taking train jobs; the search stops resumable, exit 2', { timeout: 120_000 }, async () => {
+  const redis = await startTestRedis();
+  const workers = [startWorker(redis.url)];
+  try {
+    await workers[0]!.id;
+    const dir = tmp();
+    const empty = mkdtempSync(path.join(dir, 'no-mnist-'));
+    const out = path.join(dir, 'run');
+    const config = tinyConfig(dir, { dataset: { name: 'mnist', dataDir: empty, validationImages: 100 } });
+    const r = await startSearch(['--redis', redis.url, '--config', config, '--budget', '2', '--target-ms', '1', '--out', out]).done;
+    assert.equal(r.code, 2);
+    await inspect(redis, async ({ workers: ws, train }) => {
+      assert.match(ws[0]!.refused.train ?? '', /cannot load the dataset 'mnist'/);
+      assert.equal((await train.getJobCounts('failed'))['failed'], 1, 'failed once, not retried forever');
+    });
+    // nothing was scored: the trial stays in flight for --resume
+    const trials = trialsOf(out);
+    assert.ok(trials.every((t) => t.status === 'pending' || t.status === 'running'), JSON.stringify(trials.map((t) => t.status)));
+  } finally {
+    await stopWorkers(workers);
+    await redis.stop();
+  }
+});
+
+test('bad --redis URLs are one line, exit 2, before anything starts', { timeout: 60_000 }, () => {
+  for (const args of [
+    ['search', '--redis', 'http://127.0.0.1:6379', '--budget', '1'],
+    ['worker', '--redis', 'redis://127.0.0.1:6379/not-a-db'],
+    ['workers', '--redis', 'localhost'],
+  ]) {
+    const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^mnas: --redis: [^\n]+\n$/);
+  }
+});

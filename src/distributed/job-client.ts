@@ -125,6 +125,7 @@ export class JobClient {
 
   private waitFor(id: string, signal?: AbortSignal): Promise<End> {
     return new Promise<End>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
       const set = this.waiters.get(id) ?? new Set<Waiter>();
       this.waiters.set(id, set);
       const onAbort = () => {

@@ -70,7 +70,7 @@ export function parseRedisUrl(text: string, env: NodeJS.ProcessEnv = process.env
 
 /** Text with the password of anything that looks like a URL's credentials removed. */
 export function redactText(text: string): string {
-  return text.replace(/(\/\/[^:/@\s]*):[^@/\s]*@/g, '$1:***@');
+  return text.replace(/:[^@/\s]*@/g, ':***@');
 }
 
 /** Options for long-lived connections: commands wait while Redis restarts, reconnecting every ≤ 2 s. */
