@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 log() { echo "[setup] $*"; }
 
-apt_packages=(build-essential python3 dataset-fashion-mnist chromium)
+# redis-server: the distributed-search tests start their own (src/distributed/testing.ts)
+apt_packages=(build-essential python3 dataset-fashion-mnist chromium redis-server)
 if [ -z "${LIBTORCH:-}" ]; then apt_packages+=(libtorch-dev libopenblas0-openmp); fi
 apt_packages+=(${MNAS_EXTRA_APT:-})
 
