@@ -10,6 +10,7 @@ import { PROXY_BENCH_SIDES, runProxyBench, type ProxyBenchReport, type ProxyBenc
 import { runFuzz, type FuzzReport } from '../bench/fuzz.js';
 import { archTarget, configTarget, FUZZ_TARGETS } from '../bench/fuzz-targets.js';
 import { runCliFuzz, type CliFuzzReport } from '../bench/fuzz-cli.js';
+import { registerDistributedBench } from './bench-distributed.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
 import { intOption } from './options.js';
@@ -68,6 +69,7 @@ function formatFuzzReport(r: FuzzReport, cli: CliFuzzReport[]): string {
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks of the engine and of search trials');
+  registerDistributedBench(bench);
   bench
     .command('fuzz')
     .description('random and mutated arch strings, configs, safetensors files and device frames through the parsers: counts crashes (anything but accepted or one-line refusal)')

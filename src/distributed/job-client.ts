@@ -13,6 +13,7 @@
  * - The end of a job is learnt from the queue's event stream and, in case events were missed
  *   (Redis restarted), by polling the waiting jobs' states every `pollMs`.
  */
+import { setMaxListeners } from 'node:events';
 import { Queue, QueueEvents } from 'bullmq';
 import { queueConnection, type RedisTarget } from './redis-url.js';
 import { QUEUE_PREFIX } from './jobs.js';
@@ -140,6 +141,8 @@ export class JobClient {
         },
       };
       set.add(waiter);
+      // one listener per job in flight on the search's signal: hundreds are expected, not a leak
+      if (signal) setMaxListeners(0, signal);
       signal?.addEventListener('abort', onAbort, { once: true });
       // it may have ended before the waiter was registered
       void this.check(id);

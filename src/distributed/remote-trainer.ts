@@ -44,6 +44,12 @@ export class RemoteTrainer implements ProxyTrainer {
     return result;
   }
 
+  /** BullMQ timestamps of this queue's finished jobs (benchmarks). */
+  async jobs(): Promise<Array<{ timestamp: number; processedOn: number; finishedOn: number }>> {
+    const jobs = await this.o.client.queue.getJobs(['completed'], 0, -1);
+    return jobs.map((j) => ({ timestamp: j.timestamp, processedOn: j.processedOn ?? NaN, finishedOn: j.finishedOn ?? NaN }));
+  }
+
   holdWhile<T>(fn: () => Promise<T>): Promise<T> {
     return fn();
   }

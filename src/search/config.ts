@@ -84,7 +84,7 @@ export const SearchConfigSchema = z
     /** 70 trials on two 1-thread workers take about 10 minutes on 2 cores: 3 PPO updates (minibatches of 20). */
     budget: upTo(1_000_000).default(70),
     /** Trials evaluated at once by the synthetic evaluator (the train evaluator runs one per worker; with `redis`: trials queued for the workers at once). */
-    concurrency: upTo(64).default(1),
+    concurrency: upTo(4096).default(1),
     /**
      * Redis URL of a distributed search: proxy training and latency measurements run on `mnas
      * worker` processes on any machine (src/distributed). Better without the password (read from
