@@ -1,6 +1,6 @@
 /**
  * `mnas worker --redis URL [--jobs train,measure] [--device KIND] [--threads T] [--concurrency N]
- * [--data-dir DIR] [--lock-seconds S] [--json]`: takes the proxy-training and latency jobs of
+ * [--data-dir DIR] [--lock-seconds S] [--job-timeout S] [--json]`: takes the proxy-training and latency jobs of
  * distributed searches (src/distributed/worker.ts) until Ctrl-C (finishes its running jobs;
  * a second Ctrl-C leaves them to other workers). Lines on stderr, or with --json one JSON object
  * per line on stdout: {event:"ready", id, redis, jobs, device, concurrency}, then job-started,
@@ -23,6 +23,7 @@ interface WorkerFlags {
   concurrency: number;
   dataDir?: string;
   lockSeconds: number;
+  jobTimeout: number;
   json?: boolean;
 }
 
@@ -37,6 +38,7 @@ export function registerWorker(program: Command): void {
     .option('--concurrency <n>', 'training processes = train jobs at once', intOption('--concurrency', 1, 256), 1)
     .option('--data-dir <dir>', 'where this machine keeps the dataset (mnist, cifar10)')
     .option('--lock-seconds <s>', 'a job whose worker is silent this long is given to another worker', intOption('--lock-seconds', 1, 3600), 30)
+    .option('--job-timeout <s>', 'a job running longer is cancelled and retried (an infrastructure failure, never scored)', intOption('--job-timeout', 1, 7 * 86400), 3600)
     .option('--json', 'one JSON object per line on stdout')
     .action(async (flags: WorkerFlags) => {
       process.exitCode = await workerCommand(flags);
@@ -83,6 +85,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     processes: flags.concurrency,
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     lockSeconds: flags.lockSeconds,
+    jobTimeoutSeconds: flags.jobTimeout,
     onEvent: (e) => emit(e, eventLine(e)),
   });
   emit(

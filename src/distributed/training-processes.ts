@@ -38,11 +38,11 @@ export class TrainingProcesses {
     return { ...s, dataset: { ...dataset, ...(dataDir !== undefined ? { dataDir } : {}) }, threads: this.o.threads ?? s.threads };
   }
 
-  async train(settings: ProxySettings, spec: ProxyTrialSpec): Promise<ProxyTrialResult> {
+  async train(settings: ProxySettings, spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult> {
     const pool = await this.acquire(this.localize(settings));
     this.active++;
     try {
-      return await pool.train(spec);
+      return await pool.train(spec, signal);
     } finally {
       if (--this.active === 0) for (const wake of this.idle.splice(0)) wake();
     }

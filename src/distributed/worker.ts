@@ -56,6 +56,8 @@ export interface SearchWorkerOptions {
   readonly lockSeconds?: number;
   /** Status publishing interval, ms (default 2000). */
   readonly statusMs?: number;
+  /** A job running longer is cancelled and fails, to be retried (default 3600 s). */
+  readonly jobTimeoutSeconds?: number;
   readonly onEvent?: (e: WorkerEvent) => void;
 }
 
@@ -101,10 +103,10 @@ export class SearchWorker {
     const lockDuration = (o.lockSeconds ?? 30) * 1000;
     const common = { prefix: QUEUE_PREFIX, lockDuration, stalledInterval: lockDuration, maxStalledCount: MAX_STALLED, name: w.id };
     if (o.jobs.includes('train')) {
-      w.bull.set('train', new Worker(TRAIN_QUEUE, (job) => w.track('train', job, () => w.train(job)), { ...common, connection: queueConnection(o.target, `mnas-worker-train-${w.id}`), concurrency: o.processes ?? 1 }));
+      w.bull.set('train', new Worker(TRAIN_QUEUE, (job) => w.track('train', job, (signal) => w.train(job, signal)), { ...common, connection: queueConnection(o.target, `mnas-worker-train-${w.id}`), concurrency: o.processes ?? 1 }));
     }
     if (o.jobs.includes('measure')) {
-      w.bull.set('measure', new Worker(measureQueue(o.device!), (job) => w.track('measure', job, () => w.measure(job)), { ...common, connection: queueConnection(o.target, `mnas-worker-measure-${w.id}`), concurrency: 1 }));
+      w.bull.set('measure', new Worker(measureQueue(o.device!), (job) => w.track('measure', job, (signal) => w.measure(job, signal)), { ...common, connection: queueConnection(o.target, `mnas-worker-measure-${w.id}`), concurrency: 1 }));
     }
     for (const b of w.bull.values()) b.on('error', (e) => w.redisError(e));
     await Promise.all([...w.bull.values()].map((b) => b.waitUntilReady()));
@@ -144,14 +146,18 @@ export class SearchWorker {
     this.o.onEvent?.({ event: 'redis-error', message: e.message });
   }
 
-  private async track<T>(kind: JobKind, job: Job, run: () => Promise<T>): Promise<T> {
+  private async track<T>(kind: JobKind, job: Job, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const id = job.id ?? '?';
     const t0 = performance.now();
+    const seconds = this.o.jobTimeoutSeconds ?? 3600;
+    const timeout = AbortSignal.timeout(seconds * 1000);
     this.running.set(id, { kind, since: new Date().toISOString() });
     this.o.onEvent?.({ event: 'job-started', kind, job: id });
     void this.publish();
     try {
-      const r = await run();
+      const r = await run(timeout);
+      // a run that ended by the timeout is an infrastructure failure, retried, whatever it returned
+      if (timeout.aborted) throw new Error(`worker ${this.id}: ${kind} job timed out after ${seconds} s`);
       this.done[kind]++;
       this.o.onEvent?.({ event: 'job-done', kind, job: id, seconds: (performance.now() - t0) / 1000 });
       return r;
@@ -165,23 +171,23 @@ export class SearchWorker {
     }
   }
 
-  private async train(job: Job): Promise<TrainOutcome> {
+  private async train(job: Job, signal: AbortSignal): Promise<TrainOutcome> {
     const parsed = TrainJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`worker ${this.id}: invalid train job: ${describeIssues(parsed.error)}`);
     const { settings, arch, seed, trialId } = parsed.data;
     try {
-      const r = await this.training.train(settings, { arch, seed, trialId });
+      const r = await this.training.train(settings, { arch, seed, trialId }, signal);
       const { worker: _index, attempts: _attempts, ...result } = r;
       return { ...result, worker: this.id };
     } catch (e) {
       if (e instanceof TrainingUnavailableError) throw this.refuse('train', e.message);
-      if (this.closing) throw e;
+      if (this.closing || signal.aborted) throw e;
       // an exception of the training itself, as a local search records it: a failure of the architecture
       return { status: 'failed', reason: `training raised: ${(e as Error).message}`, seconds: 0, worker: this.id };
     }
   }
 
-  private async measure(job: Job): Promise<MeasureOutcome> {
+  private async measure(job: Job, signal: AbortSignal): Promise<MeasureOutcome> {
     const parsed = MeasureJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`worker ${this.id}: invalid measure job: ${describeIssues(parsed.error)}`);
     const m = parsed.data;
@@ -196,11 +202,11 @@ export class SearchWorker {
       throw e;
     }
     try {
-      const result = await this.training.holdWhile(() => device.measure(model, m.protocol));
+      const result = await this.training.holdWhile(() => device.measure(model, m.protocol, signal));
       return { status: 'done', result: { ...result }, worker: this.id };
     } catch (e) {
       // the runtime refused this model: the architecture's failure; anything else (device gone) is retried
-      if (isInputError(e)) return { status: 'rejected', reason: (e as Error).message, worker: this.id };
+      if (isInputError(e) && !signal.aborted) return { status: 'rejected', reason: (e as Error).message, worker: this.id };
       throw e;
     }
   }
