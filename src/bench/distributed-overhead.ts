@@ -30,6 +30,8 @@ export interface OverheadOptions {
   readonly jobMs: number;
   readonly rounds: number;
   readonly seed: number;
+  /** The store's SQLite synchronous level: FULL (what a search uses: an fsync per commit) or NORMAL (no fsync; isolates the queue's cost). */
+  readonly synchronous?: 'FULL' | 'NORMAL';
   readonly onLog?: (line: string) => void;
 }
 
@@ -108,7 +110,7 @@ export async function runDistributedOverhead(o: OverheadOptions): Promise<Overhe
         inFlight: n,
       });
       const evaluator = new TrainEvaluator(space, session.trainer, { kind: 'macs', macsPerMs: 1e7 }, { seed: o.seed });
-      const timed = timeStoreWrites(ExperimentStore.open(dir, { config: { bench: 'distributed-overhead', workers: n } }));
+      const timed = timeStoreWrites(ExperimentStore.open(dir, { config: { bench: 'distributed-overhead', workers: n }, synchronous: o.synchronous ?? 'FULL' }));
       const store = timed.store;
       const redisCpu0 = await redisCpuSeconds(redis.url);
       const cpu0 = process.cpuUsage();
@@ -147,7 +149,7 @@ export async function runDistributedOverhead(o: OverheadOptions): Promise<Overhe
         median_queue_wait_ms: waits,
         median_run_overrun_ms: overruns,
       };
-      o.onLog?.(`bench: ${n} workers: ${trials} trials in ${seconds.toFixed(2)} s (ideal ${ideal.toFixed(2)} s), busy ${(row.busy * 100).toFixed(1)}%, coordinator ${row.coordinator_cpu_ms_per_trial.toFixed(2)} ms CPU/trial (${row.store_ms_per_trial.toFixed(2)} ms of it in SQLite writes), Redis ${row.redis_cpu_ms_per_trial.toFixed(2)} ms CPU/trial; median queue wait ${waits.toFixed(1)} ms, run overrun ${overruns.toFixed(1)} ms`);
+      o.onLog?.(`bench: ${n} workers: ${trials} trials in ${seconds.toFixed(2)} s (ideal ${ideal.toFixed(2)} s), busy ${(row.busy * 100).toFixed(1)}%, coordinator ${row.coordinator_cpu_ms_per_trial.toFixed(2)} ms CPU/trial, ${row.store_ms_per_trial.toFixed(2)} ms/trial blocked in SQLite writes (synchronous ${o.synchronous ?? 'FULL'}), Redis ${row.redis_cpu_ms_per_trial.toFixed(2)} ms CPU/trial; median queue wait ${waits.toFixed(1)} ms, run overrun ${overruns.toFixed(1)} ms`);
       rows.push(row);
     } finally {
       await session?.close();

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { runDistributedOverhead } from '../bench/distributed-overhead.js';
 import { runDistributedScale } from '../bench/distributed-scale.js';
 import { UsageError } from './errors.js';
-import { intOption } from './options.js';
+import { choiceOption, intOption } from './options.js';
 
 function intList(name: string, max: number): (v: string) => number[] {
   const one = intOption(name, 1, max);
@@ -26,11 +26,12 @@ export function registerDistributedBench(bench: Command, write: (s: string) => v
     .option('--job-ms <ms>', 'duration of a simulated job', intOption('--job-ms', 1, 3_600_000), 1000)
     .option('--rounds <n>', 'trials per worker', intOption('--rounds', 1, 1000), 3)
     .option('--seed <n>', 'strategy seed', intOption('--seed', 0), 0)
+    .option('--synchronous <level>', "the store's SQLite level: FULL (a search's: fsync per commit) or NORMAL (isolates the queue's cost)", choiceOption('--synchronous', ['FULL', 'NORMAL'] as const), 'FULL')
     .option('--json', 'print one JSON object')
-    .action(async (f: { workers: number[]; jobMs: number; rounds: number; seed: number; json?: boolean }) => {
-      const rows = await runDistributedOverhead({ workers: f.workers, jobMs: f.jobMs, rounds: f.rounds, seed: f.seed, onLog: log });
+    .action(async (f: { workers: number[]; jobMs: number; rounds: number; seed: number; synchronous: 'FULL' | 'NORMAL'; json?: boolean }) => {
+      const rows = await runDistributedOverhead({ workers: f.workers, jobMs: f.jobMs, rounds: f.rounds, seed: f.seed, synchronous: f.synchronous, onLog: log });
       const busy = rows.filter((r) => r.busy >= 0.9).map((r) => r.workers);
-      const report = { job_ms: f.jobMs, rounds: f.rounds, rows, largest_kept_busy: busy.length ? Math.max(...busy) : null };
+      const report = { job_ms: f.jobMs, rounds: f.rounds, synchronous: f.synchronous, rows, largest_kept_busy: busy.length ? Math.max(...busy) : null };
       write(f.json ? `${JSON.stringify(report)}\n` : `${rows.map((r) => JSON.stringify(r)).join('\n')}\nlargest worker count kept >= 90% busy: ${report.largest_kept_busy ?? 'none'}\n`);
     });
   bench

@@ -18,7 +18,12 @@ export function readOrCreateRunId(runDir: string): string {
   }
   mkdirSync(runDir, { recursive: true });
   const id = randomBytes(12).toString('base64url');
-  // 'wx': two coordinators starting in one directory cannot both create it (the run lock stops the second anyway)
-  writeFileSync(file, `${id}\n`, { flag: 'wx' });
+  try {
+    // 'wx': two coordinators starting in one directory cannot both create one (the run lock stops the second anyway)
+    writeFileSync(file, `${id}\n`, { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return readOrCreateRunId(runDir);
+    throw e;
+  }
   return id;
 }
