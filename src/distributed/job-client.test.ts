@@ -63,6 +63,13 @@ test('JobClient: one job per id, re-attached after a restart, resubmitted on fai
     assert.equal(fatal.length, 1);
     assert.deepEqual([runs.get('r.c.1'), runs.get('r.c.2'), runs.get('r.c.3')], [1, 1, 1], 'an unrecoverable failure is not retried by BullMQ');
 
+    // a resumed coordinator (the workers fixed) skips the failed submissions and submits the next
+    fatal.length = 0;
+    await client.close();
+    client = await open();
+    await assert.rejects(client.run((n) => `r.c.${n}`, 'x', { value: 5, fail: 'always' }), /failed 3 times.*cannot run r\.c\.6/);
+    assert.deepEqual([runs.get('r.c.1'), runs.get('r.c.4'), runs.get('r.c.6')], [1, 1, 1], 'earlier failures are not run again');
+
     // aborting leaves the job for a later session
     const controller = new AbortController();
     const pending = client.run((n) => `r.d.${n}`, 'x', { value: 6 }, controller.signal);

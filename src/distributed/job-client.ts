@@ -9,7 +9,8 @@
  *   as results): BullMQ retries a job `attempts` times (a worker lost mid-job is detected as
  *   stalled and its job retried elsewhere); a job that still fails is submitted again under id
  *   n + 1, up to `submissions` times; then `onFatal` is called (the search stops, resumable) and
- *   the call rejects with a DistributedJobError. Never a failure reward.
+ *   the call rejects with a DistributedJobError. Never a failure reward. Submissions that failed
+ *   in an earlier session are skipped, so a resume after fixing the workers submits afresh.
  * - The end of a job is learnt from the queue's event stream and, in case events were missed
  *   (Redis restarted), by polling the waiting jobs' states every `pollMs`.
  */
@@ -85,34 +86,32 @@ export class JobClient {
    */
   async run(idOf: (n: number) => string, name: string, data: object, signal?: AbortSignal): Promise<unknown> {
     const submissions = this.o.submissions ?? 3;
+    // submissions that failed in earlier sessions (before a resume) are skipped, not counted
+    let failedHere = 0;
     let lastReason = '';
-    for (let n = 1; n <= submissions; n++) {
+    for (let n = 1; ; ) {
+      signal?.throwIfAborted();
       const id = idOf(n);
-      if (n > 1) {
-        const stop = await this.o.onJobFailed?.(idOf(n - 1), lastReason);
-        if (stop) {
-          this.o.onFatal(stop);
-          throw stop;
-        }
+      const existing = await this.queue.getJob(id);
+      if (existing && (await existing.getState()) === 'failed') {
+        n++;
+        continue;
       }
-      for (;;) {
-        signal?.throwIfAborted();
-        const existing = await this.queue.getJob(id);
-        if (existing && (await existing.getState()) === 'failed') {
-          lastReason = existing.failedReason;
-          break;
-        }
-        if (!existing) {
-          await this.queue.add(name, data, { jobId: id, attempts: this.o.attempts ?? 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
-        }
-        const end = await this.waitFor(id, signal);
-        if (end.state === 'completed') return end.value;
-        if (end.state === 'failed') {
-          lastReason = end.reason;
-          break;
-        }
-        // 'lost': the job vanished (Redis lost its data): submit it again under the same id
+      if (!existing) {
+        await this.queue.add(name, data, { jobId: id, attempts: this.o.attempts ?? 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
       }
+      const end = await this.waitFor(id, signal);
+      if (end.state === 'completed') return end.value;
+      // 'lost': the job vanished (Redis lost its data): submit it again under the same id
+      if (end.state === 'lost') continue;
+      lastReason = end.reason;
+      if (++failedHere >= submissions) break;
+      const stop = await this.o.onJobFailed?.(id, lastReason);
+      if (stop) {
+        this.o.onFatal(stop);
+        throw stop;
+      }
+      n++;
     }
     const e = new DistributedJobError(`job ${idOf(1)} on queue '${this.o.queue}' failed ${submissions} times (last: ${lastReason || 'no reason given'})`);
     this.o.onFatal(e);
