@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
-import { median } from '../src/bench/train-speed.js';
+import { median } from '../src/util/stats.js';
 
 interface Figures {
   train_img_s: number;
