@@ -225,6 +225,12 @@ export class ConvergenceTracker {
   outcome(stop: StopReason, seconds: number): ProtocolOutcome {
     return { ...summarize(this.samples.subarray(0, this.n), stop === 'converged', seconds), stop, rel_half_width: this.lastRel };
   }
+
+  /** The outcome when the runs ended outside push() (a remote page's own cap): the interval is checked over every sample. */
+  finish(capReached: StopReason, seconds: number): ProtocolOutcome {
+    this.lastRel = this.check();
+    return this.outcome(this.lastRel <= this.protocol.relPrecision ? 'converged' : capReached, seconds);
+  }
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
