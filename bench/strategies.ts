@@ -13,7 +13,7 @@
  *       [--lr 0.00035] [--epochs 4] [--entropy 1e-5] [--batch 20] [--clip 0.2]
  *       [--population 50] [--tournament 10] [--every 100] [--threads 1] [--json]
  */
-import { adaptSpace, createStrategy, rewardConfig, SyntheticProblem, type DecisionSpaceLike, type Json, type Strategy } from '../src/search/index.js';
+import { createStrategy, rewardConfig, SyntheticProblem, type DecisionSpaceLike, type Json, type Strategy } from '../src/search/index.js';
 import { PpoSearch, PPO_DEFAULTS } from '../src/search/ppo/index.js';
 import { median, runCurve } from '../src/search/ppo/compare.js';
 import { getSpace } from '../src/space/index.js';
@@ -52,9 +52,9 @@ const ppoOptions = {
 const evoOptions = { populationSize: num('population', 50), sampleSize: num('tournament', 10) };
 setNumThreads(num('threads', 1));
 
-const space: DecisionSpaceLike = blocks !== undefined ? SyntheticProblem.mnasLikeSpace(blocks) : adaptSpace(getSpace(spaceName));
+const space: DecisionSpaceLike = blocks !== undefined ? SyntheticProblem.mnasLikeSpace(blocks) : getSpace(spaceName);
 const spaceLabel = blocks !== undefined ? `mnasLikeSpace(${blocks})` : `getSpace('${spaceName}')`;
-const points = space.decisions().reduce((n, d) => n * d.choices, 1);
+const points = space.decisions().reduce((n, d) => n * d.count, 1);
 
 function make(kind: string, seed: number): Strategy {
   if (kind === 'ppo') return createStrategy('ppo', space, { seed, ...ppoOptions });

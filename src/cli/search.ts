@@ -25,7 +25,7 @@ import { LocalPool } from '../search/executor.js';
 import { runSearch, type SearchProgress } from '../search/loop.js';
 import { writeOutputs, type TrialPoint } from '../search/outputs.js';
 import { parseRewardConfig, rewardConfig, RewardConfigSchema, type RewardConfig } from '../search/reward.js';
-import { adaptSpace, type Json } from '../search/space-like.js';
+import type { Json } from '../search/space-like.js';
 import { createStrategy, type Strategy } from '../search/strategy.js';
 import { PpoSearch } from '../search/ppo/strategy.js';
 import { RunLock, RunLockedError } from '../search/run-lock.js';
@@ -403,7 +403,7 @@ export function resolveSearchConfig(config: SearchConfig): { space: SearchSpace;
     throw new UsageError(`search: ${(e as Error).message}`);
   }
   try {
-    return { space, strategy: createStrategy(config.strategy.kind, adaptSpace(space), { seed: config.seed, ...config.strategy.options }) };
+    return { space, strategy: createStrategy(config.strategy.kind, space, { seed: config.seed, ...config.strategy.options }) };
   } catch (e) {
     throw new UsageError(`search: strategy: ${(e as Error).message}`);
   }

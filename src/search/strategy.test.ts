@@ -89,12 +89,12 @@ test('mutateOneDecision changes exactly one decision to a different choice, unif
     const diff = child.map((c, j) => (c !== dna[j] ? j : -1)).filter((j) => j >= 0);
     assert.equal(diff.length, 1);
     const j = diff[0]!;
-    assert.ok(child[j]! >= 0 && child[j]! < space.decisions()[j]!.choices);
+    assert.ok(child[j]! >= 0 && child[j]! < space.decisions()[j]!.count);
     counts.set(`${j}`, (counts.get(`${j}`) ?? 0) + 1);
   }
   const expected = 20000 / space.decisions().length;
   for (const v of counts.values()) assert.ok(Math.abs(v - expected) < expected * 0.2);
-  const fixed = { decisions: () => [{ label: 'x', choices: 1 }] };
+  const fixed = { decisions: () => [{ label: 'x', count: 1 }] };
   assert.deepEqual(mutateOneDecision(fixed, [0], rng), [0]);
 });
 

@@ -15,7 +15,8 @@
  * every proposal and every feedback, in the same transaction as the trial row.
  */
 import { Rng, type RngState } from '../util/rng.js';
-import { checkedDecisions, validateDna, spaceSignature, type DecisionSpaceLike, type Dna, type Json } from './space-like.js';
+import { validateDna } from '../space/space.js';
+import { checkedDecisions, spaceSignature, type DecisionSpaceLike, type Dna, type Json } from './space-like.js';
 
 export interface Proposal {
   readonly id: number;
@@ -99,7 +100,7 @@ export abstract class BaseStrategy implements Strategy {
   propose(): Proposal {
     if (!this.canPropose()) throw new Error(`${this.kind}: cannot propose before feedback on pending proposals`);
     const dna = Object.freeze(this.generate().slice());
-    validateDna(this.space, dna, `${this.kind}.propose`);
+    validateDna(this.space.decisions(), dna, `${this.kind}.propose`);
     const proposal: Proposal = { id: this.nextId++, dna };
     this.waiting.set(proposal.id, dna);
     return proposal;
@@ -155,7 +156,7 @@ export abstract class BaseStrategy implements Strategy {
     for (const entry of pending) {
       if (!Array.isArray(entry) || typeof entry[0] !== 'number' || !Array.isArray(entry[1])) throw new Error(`${this.kind}.restore: bad pending entry`);
       const dna = Object.freeze((entry[1] as number[]).slice());
-      validateDna(this.space, dna, `${this.kind}.restore`);
+      validateDna(this.space.decisions(), dna, `${this.kind}.restore`);
       this.waiting.set(entry[0], dna);
     }
   }

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { liveTensors } from '../../torch/index.js';
 import { Rng } from '../../util/rng.js';
 import { getSpace } from '../../space/index.js';
-import { adaptSpace, validateDna } from '../space-like.js';
 import { createStrategy, strategyKinds } from '../strategy.js';
 import { RandomSearch } from '../random-search.js';
 import { SyntheticProblem } from '../synthetic.js';
@@ -125,11 +124,11 @@ test('ppo: registered; options from JSON; invalid options are rejected', () => {
 });
 
 test('ppo: proposes valid DNA for the real fmnist space; negative seeds work', () => {
-  const real = adaptSpace(getSpace('fmnist'));
+  const real = getSpace('fmnist');
   const s = createStrategy('ppo', real, { seed: -7 }) as PpoSearch;
   for (let i = 0; i < 25; i++) {
     const p = s.propose();
-    validateDna(real, p.dna);
+    real.validate(p.dna);
     s.feedback(p, 0.5 + 0.01 * p.dna[0]!);
   }
   assert.equal(s.updates, 1);

@@ -119,7 +119,7 @@ export class PpoSearch extends BaseStrategy {
     // The weight seed is derived from (not drawn from) the sampling stream's seed.
     const weightSeed = new Rng(options.seed ^ 0x2545f491).nextUint32() >>> 1;
     this.controller = new Controller({
-      choices: space.decisions().map((d) => d.choices),
+      choiceCounts: space.decisions().map((d) => d.count),
       hiddenSize: config.hiddenSize,
       initRange: config.initRange,
       seed: weightSeed,
