@@ -19,7 +19,6 @@ import type { LatencyDevice } from '../latency/device.js';
 import { LatencyPredictor } from '../latency/predictor.js';
 import { parseArch, printArch } from '../space/arch-string.js';
 import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
-import '../search/index.js';
 import { mergeConfig, parseSearchConfig, DEVICES, EVALUATORS, STRATEGIES, type SearchConfig } from '../search/config.js';
 import { LocalPool } from '../search/executor.js';
 import { runSearch, type SearchProgress } from '../search/loop.js';
