@@ -13,6 +13,7 @@ import { runCliFuzz, type CliFuzzReport } from '../bench/fuzz-cli.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
 import { intOption } from './options.js';
+import { registerBenchStrategies } from './bench-strategies.js';
 
 type BenchTrainOptions = Omit<TrainSpeedOptions, 'onEpoch'> & { json?: boolean };
 
@@ -68,6 +69,7 @@ function formatFuzzReport(r: FuzzReport, cli: CliFuzzReport[]): string {
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks of the engine and of search trials');
+  registerBenchStrategies(bench);
   bench
     .command('fuzz')
     .description('random and mutated arch strings, configs, safetensors files and device frames through the parsers: counts crashes (anything but accepted or one-line refusal)')
