@@ -15,7 +15,7 @@ export function takesSnapshots(strategy: Strategy): strategy is SnapshotStrategy
 }
 
 /** What the strategy was told about a finished trial. */
-export function feedbackOf(t: TrialRecord): FeedbackInfo {
+function feedbackOf(t: TrialRecord): FeedbackInfo {
   return t.status === 'done' ? { accuracy: t.accuracy!, latencyMs: t.latencyMs!, reused: t.reusedFrom !== null } : { failed: true, reason: t.error! };
 }
 

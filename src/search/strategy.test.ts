@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.js';
 import { RandomSearch } from './random-search.js';
 import { RegularizedEvolution } from './evolution.js';
-import { createStrategy } from './strategy.js';
+import { createStrategy, type Proposal } from './strategy.js';
+import type { PpoSearch } from './ppo/strategy.js';
 import { STRATEGY_KINDS } from './strategy-kinds.js';
 import type { BaseStrategy } from './base-strategy.js';
 import { mutateOneDecision, tournamentSelect, ageOut, randomDna } from './operators.js';
@@ -62,10 +63,13 @@ for (const kind of Object.keys(makers)) {
     if (kind === 'random') await assert.rejects(drive(otherSpace, 20, new Rng(9), { store }), /differences at space/);
   });
 
+}
+
+for (const kind of STRATEGY_KINDS) {
   test(`${kind}: feedback validation`, () => {
-    const s = makers[kind]!(1);
-    const p = s.propose();
-    const q = s.propose();
+    const s = createStrategy(kind, space, { seed: 1 });
+    const p = s.propose() as Proposal;
+    const q = s.propose() as Proposal;
     assert.equal(q.id, p.id + 1);
     assert.throws(() => s.feedback({ id: 99, dna: p.dna }, 0.5), /not pending/);
     assert.throws(() => s.feedback({ id: p.id, dna: q.dna.map((c, i) => (i === 0 ? (c + 1) % 4 : c)) }, 0.5), /does not match/);
@@ -73,12 +77,17 @@ for (const kind of Object.keys(makers)) {
     s.feedback(q, 0.5);
     assert.throws(() => s.feedback(q, 0.5), /not pending/);
     assert.deepEqual(s.pending().map((x) => x.id), [p.id]);
+    (s as Partial<PpoSearch>).dispose?.();
   });
 }
 
 test('registry creates strategies by kind', () => {
   assert.deepEqual([...STRATEGY_KINDS].sort(), ['evolution', 'ppo', 'random']);
-  for (const kind of STRATEGY_KINDS) assert.equal(createStrategy(kind, space, { seed: 1 }).kind, kind);
+  for (const kind of STRATEGY_KINDS) {
+    const s = createStrategy(kind, space, { seed: 1 });
+    assert.equal(s.kind, kind);
+    (s as Partial<PpoSearch>).dispose?.();
+  }
   const e = createStrategy('evolution', space, { seed: 3, populationSize: 5, sampleSize: 2 });
   assert.equal(e.kind, 'evolution');
   assert.throws(() => createStrategy('nope', space, { seed: 1 }), /unknown strategy 'nope'/);
