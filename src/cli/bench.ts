@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { registerBenchFuzz } from './bench/fuzz.js';
 import { registerBenchLatencyStability } from './bench/latency-stability.js';
 import { registerBenchProxy } from './bench/proxy.js';
+import { registerBenchStrategies } from './bench/strategies.js';
 import { registerBenchTrain } from './bench/train.js';
 import { registerBenchTrainVsPytorch } from './bench/train-vs-pytorch.js';
 // subcommands: one import per subcommand above, one register call per subcommand below (keep sorted)
@@ -15,6 +16,7 @@ export function registerBench(program: Command): void {
   registerBenchFuzz(bench);
   registerBenchLatencyStability(bench);
   registerBenchProxy(bench);
+  registerBenchStrategies(bench);
   registerBenchTrain(bench);
   registerBenchTrainVsPytorch(bench);
 }
