@@ -23,7 +23,7 @@ import { checkConfig, resolveSearchConfig } from '../search/run-config.js';
 import { ExperimentStore } from '../search/store.js';
 import { TrainEvaluator } from '../search/train-evaluator.js';
 import { printArch } from '../space/arch-string.js';
-import { median } from '../latency/protocol.js';
+import { median } from '../util/stats.js';
 
 export interface OverheadOptions {
   readonly workers: readonly number[];
