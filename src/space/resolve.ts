@@ -1,10 +1,11 @@
 /**
  * Turns what a user typed into an Arch: a preset name, an mnas arch string, or a path to a
  * file holding an arch string or JSON (an Arch record `{global, blocks}`, or `{"arch": "<arch
- * string>"}`), with optional overrides of input shape, classes and head.
+ * string>"}`), with optional overrides of input shape, classes and head. Whatever it cannot
+ * resolve is an ArchError (an InputError) with a one-line message.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { quoteText } from './arch-error.js';
+import { ArchError, quoteText } from './arch-error.js';
 import { makeArch, withGlobal, type Arch, type ArchInput, type InputShape } from './arch.js';
 import { parseArch } from './arch-string.js';
 import { getPreset, hasPreset, presetNames } from './presets.js';
@@ -16,7 +17,7 @@ export interface ArchOverrides {
 }
 
 export function resolveArch(spec: string, overrides: ArchOverrides = {}): Arch {
-  if (typeof spec !== 'string' || spec.trim() === '') throw new Error('resolveArch: expected a preset name, an arch string or a file path, got nothing');
+  if (typeof spec !== 'string' || spec.trim() === '') throw new ArchError('resolveArch: expected a preset name, an arch string or a file path, got nothing');
   const arch = resolveBase(spec.trim());
   const changes = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   return Object.keys(changes).length === 0 ? arch : withGlobal(arch, changes);
@@ -26,7 +27,7 @@ function resolveBase(spec: string): Arch {
   if (hasPreset(spec)) return getPreset(spec).arch;
   if (spec.includes(':') && !existsSync(spec)) return parseArch(spec);
   if (existsSync(spec)) return readArchFile(spec);
-  throw new Error(
+  throw new ArchError(
     `'${quoteText(spec)}' is not a preset (known: ${presetNames().join(', ')}), not an arch string (no ':' after the global prefix) and not an existing file`,
   );
 }
@@ -36,7 +37,7 @@ export function readArchFile(path: string): Arch {
   try {
     text = readFileSync(path, 'utf8').trim();
   } catch (e) {
-    throw new Error(`cannot read arch file '${quoteText(path, 200)}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ArchError(`cannot read arch file '${quoteText(path, 200)}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
     if (!text.startsWith('{')) return parseArch(text);
@@ -44,6 +45,6 @@ export function readArchFile(path: string): Arch {
     if (json !== null && typeof json === 'object' && 'arch' in json && typeof json.arch === 'string') return parseArch(json.arch);
     return makeArch(json as ArchInput);
   } catch (e) {
-    throw new Error(`arch file '${quoteText(path, 200)}': ${quoteText((e as Error).message, 400)}`);
+    throw new ArchError(`arch file '${quoteText(path, 200)}': ${quoteText((e as Error).message, 400)}`, { cause: e });
   }
 }
