@@ -2,8 +2,8 @@
  * `mnas latency <profile|eval|study>`: layer latency tables and the predictor built on them.
  *
  *   profile --device D --space S [--out table.json] [--calibrate N]
- *       measures every distinct layer configuration of the space on D (single-layer ONNX models,
- *       batch 1), then N random full models to calibrate the per-model overhead and scale;
+ *       measures every distinct layer configuration of the space on D (each layer alone, batch 1),
+ *       then N random full models to calibrate the per-model overhead and scale;
  *       saves the table (JSON with the device description).
  *   eval --device D --space S --samples N [--table FILE] [--json]
  *       measures N random archs for real and reports how many the predictor gets within +-10%
