@@ -17,10 +17,11 @@ test('train jobs are plain data checked on receipt: unknown keys, bad values and
 test('job ids come from the run and the trial (or the measured architecture) and the submission; never twice the same for different work', () => {
   assert.equal(trainJobId('run12345', 7, 1), 'run12345.train.7.1');
   assert.notEqual(trainJobId('run12345', 7, 2), trainJobId('run12345', 7, 1));
-  const m: MeasureJob = { type: 'measure', runId: 'run12345', device: { kind: 'ort-cpu', threads: 1, joinTimeoutS: 60 }, arch: 'fmnist-default', name: 'trial' };
+  const m: MeasureJob = { type: 'measure', runId: 'run12345', device: { kind: 'ort-cpu', threads: 1, joinTimeoutS: 60 }, arch: 'fmnist-default', layers: { from: 0, to: 10 }, seed: 0, name: 'trial' };
   assert.equal(MeasureJobSchema.safeParse(m).success, true);
   assert.equal(measureJobId(m, 1), measureJobId({ ...m, name: 'another name' }, 1), 'the same measurement, the same job');
   assert.notEqual(measureJobId(m, 1), measureJobId({ ...m, device: { ...m.device, threads: 2 } }, 1));
   assert.notEqual(measureJobId(m, 1), measureJobId({ ...m, arch: 'cifar-default' }, 1));
+  assert.notEqual(measureJobId(m, 1), measureJobId({ ...m, layers: { from: 2, to: 3 } }, 1));
   for (const id of [trainJobId('run12345', 0, 1), measureJobId(m, 3)]) assert.doesNotMatch(id, /:/);
 });

@@ -71,7 +71,17 @@ const ProtocolSchema = z
 export const MeasureJobSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('describe'), runId: RunIdSchema, device: DeviceSettingsSchema }).strict(),
   z
-    .object({ type: z.literal('measure'), runId: RunIdSchema, device: DeviceSettingsSchema, arch: z.string().min(1).max(100_000), name: z.string().max(200), protocol: ProtocolSchema.optional() })
+    .object({
+      type: z.literal('measure'),
+      runId: RunIdSchema,
+      device: DeviceSettingsSchema,
+      arch: z.string().min(1).max(100_000),
+      /** The layers of the planned architecture to measure (all of them for a whole network) and the seed of their random weights. */
+      layers: z.object({ from: z.number().int().nonnegative(), to: z.number().int().nonnegative() }).strict(),
+      seed: z.number().int().nonnegative(),
+      name: z.string().max(200),
+      protocol: ProtocolSchema.optional(),
+    })
     .strict(),
 ]);
 export type MeasureJob = z.infer<typeof MeasureJobSchema>;
@@ -151,7 +161,7 @@ export const trainJobId = (runId: string, trialId: number, n: number): string =>
 
 /** Id of submission `n` of a measurement: the same architecture, device and protocol in a run is measured once. */
 export function measureJobId(job: MeasureJob, n: number): string {
-  const key = job.type === 'describe' ? `${job.device.kind}-${job.device.threads}` : digest({ device: job.device, arch: job.arch, protocol: job.protocol ?? null });
+  const key = job.type === 'describe' ? `${job.device.kind}-${job.device.threads}` : digest({ device: job.device, arch: job.arch, layers: job.layers, seed: job.seed, protocol: job.protocol ?? null });
   return `${job.runId}.${job.type}.${key}.${n}`;
 }
 

@@ -1,11 +1,12 @@
 /**
  * A latency device on another machine: measurements go to the `measure-<kind>` queue and are run
  * by a `mnas worker --device <kind>` (one at a time per device, never while that worker trains).
- * The architecture string travels, not the ONNX bytes: the worker builds and exports the model
- * with its own copy of the exporter. A measurement of the same architecture, device and protocol
+ * The architecture string (and the layer range and weight seed) travels, not the ONNX bytes: the
+ * worker plans it and exports the model with its own copy of the exporter. A measurement of the same architecture, device and protocol
  * in a run has one job id, so a restarted coordinator reuses it instead of measuring again.
  */
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from '../latency/device.js';
+import { printArch } from '../space/arch-string.js';
 import type { JobClient } from './job-client.js';
 import { DistributedJobError } from './job-client.js';
 import { describeIssues, measureJobId, MeasureOutcomeSchema, type DeviceSettings, type MeasureJob, type MeasureOutcome } from './jobs.js';
@@ -35,8 +36,18 @@ export class RemoteDevice implements LatencyDevice {
   }
 
   async measure(model: LatencyModel, protocol?: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<LatencyResult> {
-    if (model.arch === undefined) throw new Error(`RemoteDevice: model '${model.name}' has no arch string; only search-space models can be measured remotely`);
-    const job: MeasureJob = { type: 'measure', runId: this.o.runId, device: this.o.device, arch: model.arch, name: model.name.slice(0, 200), ...(protocol ? { protocol } : {}) };
+    const source = model.source;
+    if (source?.kind !== 'plan') throw new Error(`RemoteDevice: model '${model.name}' is not a planned architecture; only those can be measured remotely`);
+    const job: MeasureJob = {
+      type: 'measure',
+      runId: this.o.runId,
+      device: this.o.device,
+      arch: printArch(source.plan.arch),
+      layers: { from: source.layers.from, to: source.layers.to },
+      seed: source.seed,
+      name: model.name.slice(0, 200),
+      ...(protocol ? { protocol } : {}),
+    };
     const out = await this.run(job, signal);
     if (out.status === 'rejected') throw new RemoteMeasureRejectedError(out.reason);
     if (out.status !== 'done') throw this.fatal(`a worker answered a measure job with '${out.status}'`);

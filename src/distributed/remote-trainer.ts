@@ -7,7 +7,8 @@
  * Nothing trains on the coordinator's machine, so `holdWhile` has nothing to hold: workers hold
  * their own training while they measure (src/distributed/worker.ts).
  */
-import type { ProxySettings, ProxyTrainer, ProxyTrialResult, ProxyTrialSpec } from '../search/proxy-trainer.js';
+import type { ProxySettings, ProxyTrainer, ProxyTrial, ProxyTrialResult } from '../search/proxy-trainer.js';
+import { printArch } from '../space/arch-string.js';
 import type { JobClient } from './job-client.js';
 import { DistributedJobError } from './job-client.js';
 import { describeIssues, trainJobId, TrainOutcomeSchema, type TrainJob, type TrainOutcome } from './jobs.js';
@@ -29,10 +30,11 @@ export class RemoteTrainer implements ProxyTrainer {
     this.slots = o.inFlight;
   }
 
-  async train(spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult> {
-    if (spec.trialId === undefined) throw new Error('RemoteTrainer: a trial spec without a trial id cannot be named as a job');
-    const trialId = spec.trialId;
-    const job: TrainJob = { runId: this.o.runId, trialId, arch: spec.arch, seed: spec.seed, settings: { ...this.o.settings, dataset: { ...this.o.settings.dataset } } };
+  async train(trial: ProxyTrial, signal?: AbortSignal): Promise<ProxyTrialResult> {
+    if (trial.trialId === undefined) throw new Error('RemoteTrainer: a trial without a trial id cannot be named as a job');
+    const trialId = trial.trialId;
+    // the plan travels as its architecture string; the worker plans it again with the same code
+    const job: TrainJob = { runId: this.o.runId, trialId, arch: printArch(trial.plan.arch), seed: trial.seed, settings: { ...this.o.settings, dataset: { ...this.o.settings.dataset } } };
     const value = await this.o.client.run((n) => trainJobId(this.o.runId, trialId, n), 'train', job, signal);
     const parsed = TrainOutcomeSchema.safeParse(value);
     if (!parsed.success) {

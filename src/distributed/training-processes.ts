@@ -5,7 +5,7 @@
  * override the job's: `threads` per training process and `dataDir` (where this machine keeps the
  * dataset). `holdWhile` stops every training step on this machine while a measurement runs.
  */
-import type { ProxySettings, ProxyTrialResult, ProxyTrialSpec } from '../search/proxy-trainer.js';
+import type { ProxySettings, ProxyTrial, ProxyTrialResult } from '../search/proxy-trainer.js';
 import { WorkerPool } from '../search/workers/worker-pool.js';
 
 export interface TrainingProcessesOptions {
@@ -38,11 +38,11 @@ export class TrainingProcesses {
     return { ...s, dataset: { ...dataset, ...(dataDir !== undefined ? { dataDir } : {}) }, threads: this.o.threads ?? s.threads };
   }
 
-  async train(settings: ProxySettings, spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult> {
+  async train(settings: ProxySettings, trial: ProxyTrial, signal?: AbortSignal): Promise<ProxyTrialResult> {
     const pool = await this.acquire(this.localize(settings));
     this.active++;
     try {
-      return await pool.train(spec, signal);
+      return await pool.train(trial, signal);
     } finally {
       if (--this.active === 0) for (const wake of this.idle.splice(0)) wake();
     }

@@ -20,11 +20,11 @@ test('worker: invalid jobs fail without retry; an unbuildable architecture is a 
   await events.waitUntilReady();
   const device = { kind: 'ort-cpu', threads: 1, joinTimeoutS: 10 };
   try {
-    const bad = await queue.add('measure', { type: 'measure', runId: 'run12345', device, arch: 'x', name: 'n', shell: 'rm -rf /' }, { jobId: 'bad', attempts: 3 });
+    const bad = await queue.add('measure', { type: 'measure', runId: 'run12345', device, arch: 'x', layers: { from: 0, to: 1 }, seed: 0, name: 'n', shell: 'rm -rf /' }, { jobId: 'bad', attempts: 3 });
     await assert.rejects(bad.waitUntilFinished(events, 20_000), /invalid measure job: .*shell/);
     assert.equal((await queue.getJob('bad'))!.attemptsMade, 1, 'not retried');
 
-    const unbuildable = await queue.add('measure', { type: 'measure', runId: 'run12345', device, arch: 'in28x28x1_cls10:nonsense', name: 'n' }, { jobId: 'unbuildable', attempts: 3 });
+    const unbuildable = await queue.add('measure', { type: 'measure', runId: 'run12345', device, arch: 'in28x28x1_cls10:nonsense', layers: { from: 0, to: 1 }, seed: 0, name: 'n' }, { jobId: 'unbuildable', attempts: 3 });
     const rejected = MeasureOutcomeSchema.parse(await unbuildable.waitUntilFinished(events, 20_000));
     assert.equal(rejected.status, 'rejected');
 

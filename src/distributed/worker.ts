@@ -19,9 +19,9 @@ import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { LatencyDevice } from '../latency/device.js';
-import { planToModel } from '../latency/model.js';
+import { layersToModel, planToModel } from '../latency/model.js';
 import { createDevice } from '../latency/registry.js';
-import { buildPlan } from '../model/plan.js';
+import { allLayers, buildPlan } from '../model/plan.js';
 import { parseArch } from '../space/arch-string.js';
 import { isInputError } from '../util/input-error.js';
 import {
@@ -175,8 +175,16 @@ export class SearchWorker {
     const parsed = TrainJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`worker ${this.id}: invalid train job: ${describeIssues(parsed.error)}`);
     const { settings, arch, seed, trialId } = parsed.data;
+    let plan;
     try {
-      const r = await this.training.train(settings, { arch, seed, trialId }, signal);
+      plan = buildPlan(parseArch(arch));
+    } catch (e) {
+      // an architecture that cannot be built is the architecture's failure, as in a local search
+      if (isInputError(e)) return { status: 'failed', reason: `cannot build the architecture: ${(e as Error).message}`, seconds: 0, worker: this.id };
+      throw e;
+    }
+    try {
+      const r = await this.training.train(settings, { plan, seed, trialId }, signal);
       const { worker: _index, attempts: _attempts, ...result } = r;
       return { ...result, worker: this.id };
     } catch (e) {
@@ -196,7 +204,9 @@ export class SearchWorker {
     if (m.type === 'describe') return { status: 'described', description: { ...(await device.describe()) }, worker: this.id };
     let model;
     try {
-      model = planToModel(buildPlan(parseArch(m.arch)), m.name);
+      const plan = buildPlan(parseArch(m.arch));
+      const whole = allLayers(plan);
+      model = m.layers.from === whole.from && m.layers.to === whole.to ? planToModel(plan, m.name, m.seed) : layersToModel(plan, m.layers, m.name, m.seed);
     } catch (e) {
       if (isInputError(e)) return { status: 'rejected', reason: (e as Error).message, worker: this.id };
       throw e;

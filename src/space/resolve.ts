@@ -1,7 +1,8 @@
 /**
  * Turns what a user typed into an Arch: a preset name, an mnas arch string, or a path to a
  * file holding an arch string or JSON (an Arch record `{global, blocks}`, or `{"arch": "<arch
- * string>"}`), with optional overrides of input shape, classes and head.
+ * string>"}`), with optional overrides of input shape, classes and head. Whatever it cannot
+ * resolve is an ArchError (an InputError) with a one-line message.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ArchError, quoteText } from './arch-error.js';
