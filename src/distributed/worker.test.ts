@@ -10,6 +10,8 @@ import { measureQueue, MeasureOutcomeSchema, QUEUE_PREFIX } from './jobs.js';
 import { parseRedisUrl, queueConnection } from './redis-url.js';
 import { startTestRedis } from './testing.js';
 import { SearchWorker } from './worker.js';
+import { printArch } from '../space/arch-string.js';
+import { presetArch } from '../space/presets.js';
 
 test('worker: invalid jobs fail without retry; an unbuildable architecture is a rejected result; describe names the device', { timeout: 60_000 }, async () => {
   const redis = await startTestRedis();
@@ -35,6 +37,26 @@ test('worker: invalid jobs fail without retry; an unbuildable architecture is a 
 
     const status = worker.status();
     assert.deepEqual([status.done.measure, status.failed.measure], [2, 1]);
+  } finally {
+    await events.close();
+    await queue.close();
+    await worker.close();
+    await redis.stop();
+  }
+});
+
+test('worker: a job running past --job-timeout is cancelled and failed as an infrastructure failure (retried), never returned as a result', { timeout: 60_000 }, async () => {
+  const redis = await startTestRedis();
+  const target = parseRedisUrl(redis.url, {});
+  const worker = await SearchWorker.start({ target, jobs: ['measure'], device: 'ort-cpu', statusMs: 200, jobTimeoutSeconds: 1 });
+  const queue = new Queue(measureQueue('ort-cpu'), { connection: queueConnection(target, 'test'), prefix: QUEUE_PREFIX });
+  const events = new QueueEvents(measureQueue('ort-cpu'), { connection: queueConnection(target, 'test-events'), prefix: QUEUE_PREFIX });
+  await events.waitUntilReady();
+  try {
+    const slow = { type: 'measure', runId: 'run12345', device: { kind: 'ort-cpu', threads: 1, joinTimeoutS: 10 }, arch: printArch(presetArch('fmnist-default')), layers: { from: 0, to: 1 }, seed: 0, name: 'slow', protocol: { minSeconds: 4, maxSeconds: 6, minRuns: 100000, maxRuns: 1000000 } };
+    const job = await queue.add('measure', slow, { jobId: 'slow', attempts: 2 });
+    await assert.rejects(job.waitUntilFinished(events, 30_000), /timed out after 1 s/);
+    assert.equal((await queue.getJob('slow'))!.attemptsMade, 2, 'retried by BullMQ');
   } finally {
     await events.close();
     await queue.close();

@@ -154,10 +154,16 @@ export class SearchWorker {
     this.running.set(id, { kind, since: new Date().toISOString() });
     this.o.onEvent?.({ event: 'job-started', kind, job: id });
     void this.publish();
+    const timedOut = () => new Error(`worker ${this.id}: ${kind} job timed out after ${seconds} s`);
     try {
-      const r = await run(timeout);
+      let r: T;
+      try {
+        r = await run(timeout);
+      } catch (e) {
+        throw timeout.aborted && !(e instanceof UnrecoverableError) ? timedOut() : e;
+      }
       // a run that ended by the timeout is an infrastructure failure, retried, whatever it returned
-      if (timeout.aborted) throw new Error(`worker ${this.id}: ${kind} job timed out after ${seconds} s`);
+      if (timeout.aborted) throw timedOut();
       this.done[kind]++;
       this.o.onEvent?.({ event: 'job-done', kind, job: id, seconds: (performance.now() - t0) / 1000 });
       return r;
