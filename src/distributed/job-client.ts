@@ -162,8 +162,11 @@ export class JobClient {
       const job = await this.queue.getJob(id);
       if (!job) return this.settle(id, { state: 'lost' });
       const state = await job.getState();
-      if (state === 'completed') this.settle(id, { state: 'completed', value: job.returnvalue });
-      else if (state === 'failed') this.settle(id, { state: 'failed', reason: job.failedReason });
+      if (state !== 'completed' && state !== 'failed') return;
+      // the job may have ended between the two reads: read it again now that its state is final
+      const ended = (await this.queue.getJob(id)) ?? job;
+      if (state === 'completed') this.settle(id, { state: 'completed', value: ended.returnvalue });
+      else this.settle(id, { state: 'failed', reason: ended.failedReason });
     } catch {
       // Redis unreachable: the next poll tries again
     }
