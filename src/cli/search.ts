@@ -9,7 +9,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { spaceNames } from '../space/space.js';
-import { DEVICES, EVALUATORS, mergeConfig, type SearchConfigInput } from '../search/config.js';
+import { DEVICE_KINDS } from '../latency/registry.js';
+import { EVALUATORS, mergeConfig, type SearchConfigInput } from '../search/config.js';
 import { STRATEGY_KINDS } from '../search/strategy-kinds.js';
 import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
@@ -49,7 +50,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--config <file>', 'JSON config file (flags override it); unknown keys are errors')
     .option('--strategy <kind>', `search strategy: ${STRATEGY_KINDS.join('|')}`, choiceOption('--strategy', STRATEGY_KINDS))
     .option('--evaluator <kind>', `train (proxy training + latency) or synthetic (closed form, no training)`, choiceOption('--evaluator', EVALUATORS))
-    .option('--device <kind>', `latency device: ${DEVICES.join('|')}`, choiceOption('--device', DEVICES))
+    .option('--device <kind>', `latency device: ${DEVICE_KINDS.join('|')}`, choiceOption('--device', DEVICE_KINDS))
     .option('--space <name>', `search space: ${spaceNames().join('|')}`)
     .option('--target-ms <T>', 'latency target T in ms (default: the latency of the space default architecture)', floatOption('--target-ms', 1e-6))
     .option('--reward <kind>', 'soft (alpha = beta = -0.07) or hard (alpha 0, beta -1)', choiceOption('--reward', ['soft', 'hard'] as const))

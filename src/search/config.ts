@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { DATASET_NAMES } from '../data/load.js';
+import { DEVICE_KINDS } from '../latency/registry.js';
 import { RewardConfigSchema } from './reward.js';
 import { STRATEGY_KINDS } from './strategy-kinds.js';
 
 
 export const EVALUATORS = ['train', 'synthetic'] as const;
-export const DEVICES = ['ort-cpu', 'engine', 'browser'] as const;
 export const LATENCY_SOURCES = ['measured', 'predictor', 'macs'] as const;
 
 const positiveInt = z.number().int().positive();
@@ -59,7 +59,7 @@ export const SearchConfigSchema = z
     workers: z.number().int().nonnegative().max(256).optional(),
     device: z
       .object({
-        kind: z.enum(DEVICES).default('ort-cpu'),
+        kind: z.enum(DEVICE_KINDS).default('ort-cpu'),
         threads: upTo(256).default(1),
         /** Browser device: seconds to wait for a browser to join. */
         joinTimeoutS: upTo(86_400).default(300),
