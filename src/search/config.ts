@@ -18,6 +18,8 @@ const upTo = (max: number) => positiveInt.max(max);
 
 export const SearchConfigSchema = z
   .object({
+    /** Where an editor finds this file's JSON Schema (`mnas config schema > mnas-config.schema.json`); ignored by mnas. */
+    $schema: z.string().optional(),
     /** Search space name (src/space: fmnist, cifar, mobilenet-v2). */
     space: z.string().min(1).default('fmnist'),
     strategy: z

@@ -186,3 +186,10 @@ export function createStrategy(kind: string, space: DecisionSpaceLike, options: 
 export function strategyKinds(): string[] {
   return [...registry.keys()];
 }
+
+/** The option names a registered strategy kind accepts besides `seed` (for the config's JSON Schema). */
+export function strategyOptionNames(kind: string): readonly string[] {
+  const entry = registry.get(kind);
+  if (!entry) throw new Error(`strategyOptionNames: unknown strategy '${kind}'`);
+  return entry.options;
+}
