@@ -27,6 +27,7 @@
  * (control secret); see RemoteDeviceServer in ./remote.ts. A controller's queued and running jobs are
  * dropped when it disconnects.
  */
+import { onnxruntimeWebDist } from './optional-deps.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -229,9 +230,9 @@ export function staticDir(): string {
   return path.join(repoRoot(), 'src', 'latency', 'browser', 'static');
 }
 
-/** onnxruntime-web's dist folder. */
+/** onnxruntime-web's dist folder, through the module resolver (an optional dependency: optional-deps.ts). */
 export function ortDistDir(): string {
-  return path.join(repoRoot(), 'node_modules', 'onnxruntime-web', 'dist');
+  return onnxruntimeWebDist();
 }
 
 function tokenDigest(s: string): Buffer {
@@ -337,6 +338,7 @@ export class DeviceServer extends EventEmitter {
 
   /** Starts a server and resolves once it listens. */
   static async start(options: DeviceServerOptions = {}): Promise<DeviceServer> {
+    onnxruntimeWebDist(); // a missing optional dependency is one line, before the server starts
     const s = new DeviceServer(options);
     await new Promise<void>((resolve, reject) => {
       s.http.once('error', reject);
