@@ -14,7 +14,6 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { DataFileError } from './data-file-error.js';
 import type { DatasetWithoutStats } from './dataset.js';
 import { holdOutTestSamples } from './test-holdout.js';
@@ -182,8 +181,16 @@ export async function decodeImageFolder(listing: ImageFolderListing, options: Im
   return { train, test, skipped };
 }
 
+/** sharp (and libvips) load on first use, not with every command that imports the data readers. */
+let sharpModule: Promise<typeof import('sharp')> | undefined;
+async function loadSharp(): Promise<typeof import('sharp')['default']> {
+  sharpModule ??= import('sharp');
+  return (await sharpModule).default;
+}
+
 async function decodeImage(file: string, options: ImageFolderOptions): Promise<{ pixels: Uint8Array; height: number; width: number }> {
   const { target } = options;
+  const sharp = await loadSharp();
   let pipeline = sharp(file, { failOn: 'warning' }).flatten({ background: '#000000' });
   pipeline = target.channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
   if (options.resize !== false) pipeline = pipeline.resize(target.width, target.height, { fit: 'cover', position: 'centre' });
