@@ -56,6 +56,15 @@ test('a short search on an image folder in the cifar space: resized to 32x32x3, 
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /of 32x32x3 \(cache /);
   assert.doesNotMatch(again.stderr, /decoded into/);
+
+  // mnas train reads the same folder at the arch's input (the same settings: the same cache file)
+  const trained = mnas(['train', 'cifar-default', '--dataset', images, '--proxy', '--subset', '36', '--validation', '18', '--batch', '12', '--threads', '1', '--json']);
+  assert.equal(trained.status, 0, trained.stderr);
+  assert.match(trained.stderr, /\(cache /);
+  const t = lastJson(trained.stdout) as { status: string; arch: string };
+  assert.equal(t.status, 'done');
+  assert.ok(t.arch.startsWith('in32x32x3_cls3'), t.arch);
+  assert.equal(readdirSync(cacheDir).filter((f) => f.endsWith('.mnasdata')).length, 1);
 });
 
 test('a proxy trial of the mobilenet-v2 space on a tiny 224x224 image folder', async () => {

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DATASET_NAMES } from '../data/load.js';
+import { DATASET_NAMES, isDatasetName } from '../data/load.js';
 import { spaceNames } from '../space/space.js';
 import { DEVICES, EVALUATORS, mergeConfig, STRATEGIES, type SearchConfigInput } from '../search/config.js';
 import { readConfigFile } from '../search/run-config.js';
@@ -100,7 +100,7 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
     workers: f.workers,
     dataset:
       f.dataset !== undefined || f.dataDir !== undefined || f.validationImages !== undefined || f.resize === false || f.skipBadFiles
-        ? { name: f.dataset, dataDir: f.dataDir, validationImages: f.validationImages, resize: f.resize === false ? false : undefined, skipBadFiles: f.skipBadFiles }
+        ? { name: f.dataset !== undefined && !isDatasetName(f.dataset) ? path.resolve(f.dataset) : f.dataset, dataDir: f.dataDir, validationImages: f.validationImages, resize: f.resize === false ? false : undefined, skipBadFiles: f.skipBadFiles }
         : undefined,
     final: f.finalEpochs !== undefined || f.topK !== undefined ? { epochs: f.finalEpochs, topK: f.topK } : undefined,
     concurrency: f.concurrency,
