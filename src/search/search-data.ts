@@ -20,7 +20,7 @@ export async function prepareSearchData(config: SearchConfig, space: SearchSpace
     { name: d.name, ...(d.dataDir ? { dataDir: d.dataDir } : {}), resize: d.resize, skipBadFiles: d.skipBadFiles, ...(d.cacheDir ? { cacheDir: d.cacheDir } : {}) },
     { shape: space.skeleton.input, requiredBy: `space '${space.name}'` },
   );
-  log(`search: data: ${data.description}`);
+  if (data.ref.cacheFile !== undefined) log(`search: data: ${data.description}`);
   for (const s of data.skipped) log(`search: skipped ${s.file}: ${s.reason}`);
   if (data.classes === space.skeleton.classes) return { data, space };
   log(`search: space '${space.name}' with ${data.classes} classes (the data's) instead of ${space.skeleton.classes}`);

@@ -160,9 +160,9 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   const { space: configuredSpace, strategy } = resolveSearchConfig(config);
   if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new SearchSetupError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
   // own data: decoded (or found in its cache) and checked against the space before any device or folder
+  const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, configuredSpace) : undefined;
   const searchData = config.evaluator === 'train' ? await prepareSearchData(config, configuredSpace, log) : undefined;
   const space = searchData?.space ?? configuredSpace;
-  const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, space) : undefined;
 
   const setup = config.evaluator === 'synthetic' ? syntheticSetup(config, space, record) : await trainSetup(config, space, record, table, resources, log, searchData!.data.ref);
   const runRecord: RunRecord = record ?? {
