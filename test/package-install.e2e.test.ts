@@ -19,7 +19,7 @@ import { repoRoot } from '../src/util/paths.js';
 const enabled = process.env.MNAS_PACKAGE_TEST === '1';
 
 function run(command: string, args: string[], cwd: string, timeoutMs = 1_200_000): SpawnSyncReturns<string> {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' } });
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', ONNXRUNTIME_NODE_INSTALL: 'skip' } });
   assert.equal(r.status, 0, `${command} ${args.join(' ')} in ${cwd} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   return r;
 }
@@ -39,7 +39,8 @@ test('npm pack, install the tarball into an empty folder, and run mnas there', {
     assert.ok(listing.includes('package/LICENSE') && listing.includes('package/scripts/install-addon.mjs') && listing.includes('package/native/binding.gyp'));
     assert.deepEqual(listing.filter((f) => /\.test\.js$|^package\/(test|tools|bench)\/|^package\/dist\/test\/|fixtures/.test(f)), [], 'no tests, fixtures or tools');
 
-    // the user's project: an empty package.json that lets mnas and better-sqlite3 run their install scripts
+    // the user's project: an empty package.json that lets mnas and better-sqlite3 run their install scripts;
+    // onnxruntime-node's CPU binaries ship in its npm package, its script would only fetch CUDA ones (ONNXRUNTIME_NODE_INSTALL=skip)
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'uses-mnas', version: '1.0.0', private: true, allowScripts: { mnas: true, 'better-sqlite3': true, 'onnxruntime-node': false, protobufjs: false } }, null, 2));
     run('npm', ['install', path.join(packDir, tarball)], project);
     const installSeconds = (performance.now() - started) / 1000;
