@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../util/paths.js';
+import { mnasMainScript } from './child-process.js';
 import { fuzzInputs, type FuzzTarget } from './fuzz.js';
 
 export interface CliFuzzReport {
@@ -23,7 +23,7 @@ export interface CliFuzzReport {
 const STACK = /\n\s+at /;
 
 export function runCliFuzz(o: { archTarget: FuzzTarget; configTarget: FuzzTarget; runs: number; seed: number; onRun?: (done: number, total: number) => void }): CliFuzzReport[] {
-  const main = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  const main = mnasMainScript();
   const dir = mkdtempSync(path.join(tmpdir(), 'mnas-fuzz-cli-'));
   const total = 2 * o.runs;
   let done = 0;

@@ -23,7 +23,7 @@ import { FASHION_MNIST_DEFAULT_DIR } from '../data/fashion-mnist.js';
 import { getSpace } from '../space/space.js';
 import { printArch } from '../space/arch-string.js';
 import { Rng } from '../util/rng.js';
-import { median } from '../latency/protocol.js';
+import { median } from '../util/stats.js';
 import { SearchConfigSchema } from '../search/config.js';
 import type { ProxySettings, ProxyTrialResult } from '../search/proxy-trainer.js';
 import { WorkerPool } from '../search/workers/worker-pool.js';

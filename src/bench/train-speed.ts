@@ -6,6 +6,7 @@
  */
 import { buildNetwork } from '../model/builder.js';
 import { presetArch } from '../space/presets.js';
+import { median } from '../util/stats.js';
 import {
   crossEntropy, getNumThreads, manualSeed, noGrad, rand, randint, setNumThreads, SGD, slice, startMemoryUsage, tidy, torchVersion, type MemoryUsage,
 } from '../torch/index.js';
@@ -35,13 +36,6 @@ export interface TrainSpeedResult {
   /** Memory of the whole benchmark: peak RSS, page faults, kernel time, allocator cache use. */
   memory: MemoryUsage;
   train_epoch_s: number[];
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new Error('median of no values');
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 export function runTrainSpeed(o: TrainSpeedOptions): TrainSpeedResult {

@@ -19,6 +19,7 @@ import type { LatencyDevice } from '../latency/device.js';
 import type { LatencyTable } from '../latency/table.js';
 import { createDevice, deviceKinds } from '../latency/registry.js';
 import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
+import { median } from '../util/stats.js';
 import { UsageError } from './errors.js';
 import { deviceOption } from './measure.js';
 import { intOption } from './options.js';
@@ -251,10 +252,4 @@ export async function latencyStudy(o: StudyOptions): Promise<string> {
   } finally {
     await device.close();
   }
-}
-
-function median(v: readonly number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }

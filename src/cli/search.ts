@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DATASET_NAMES, isDatasetName } from '../data/load.js';
 import { spaceNames } from '../space/space.js';
-import { DEVICES, EVALUATORS, mergeConfig, STRATEGIES, type SearchConfigInput } from '../search/config.js';
+import { DEVICES, EVALUATORS, mergeConfig, type SearchConfigInput } from '../search/config.js';
+import { STRATEGY_KINDS } from '../search/strategy-kinds.js';
 import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
 import { UsageError } from './errors.js';
@@ -52,7 +53,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .command('search')
     .description('search the space for the best accuracy-latency trade-off (MnasNet), resumable after any crash')
     .option('--config <file>', 'JSON config file (flags override it); unknown keys are errors')
-    .option('--strategy <kind>', `search strategy: ${STRATEGIES.join('|')}`, choiceOption('--strategy', STRATEGIES))
+    .option('--strategy <kind>', `search strategy: ${STRATEGY_KINDS.join('|')}`, choiceOption('--strategy', STRATEGY_KINDS))
     .option('--evaluator <kind>', `train (proxy training + latency) or synthetic (closed form, no training)`, choiceOption('--evaluator', EVALUATORS))
     .option('--device <kind>', `latency device: ${DEVICES.join('|')}`, choiceOption('--device', DEVICES))
     .option('--space <name>', `search space: ${spaceNames().join('|')}`)

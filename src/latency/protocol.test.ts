@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  measureAsync, measureSync, median, medianCiRanks, medianRelHalfWidth, normalQuantile, quantileSorted, resolveProtocol, summarize, type Clock,
+  ConvergenceTracker, measureAsync, measureSync, medianCiRanks, medianRelHalfWidth, normalQuantile, resolveProtocol, summarize, type Clock,
 } from './protocol.js';
 import { Rng } from '../util/rng.js';
 
@@ -17,15 +17,6 @@ function fakeTimer(durations: (i: number) => number): { clock: Clock; run: () =>
     calls: () => i,
   };
 }
-
-test('quantiles and median of known values', () => {
-  const s = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  assert.equal(quantileSorted(s, 0.5), 5.5);
-  assert.equal(quantileSorted(s, 0), 1);
-  assert.equal(quantileSorted(s, 1), 10);
-  assert.ok(Math.abs(quantileSorted(s, 0.1) - 1.9) < 1e-12);
-  assert.equal(median([3, 1, 2]), 2);
-});
 
 test('median CI ranks: exact binomial for small n, known textbook values', () => {
   assert.equal(medianCiRanks(5), null); // 2 * (1/2)^5 = 0.0625 > 0.05
@@ -150,4 +141,18 @@ test('resolveProtocol rejects nonsense', () => {
   assert.throws(() => resolveProtocol({ relPrecision: 0 }), /relPrecision/);
   assert.throws(() => resolveProtocol({ maxSeconds: -1 }), /maxSeconds/);
   assert.equal(resolveProtocol({ maxRuns: undefined }).maxRuns, 5000);
+});
+
+test('ConvergenceTracker.finish: runs ended by someone else (a page cap) are judged over every sample', () => {
+  // minSeconds keeps push() from checking, as between two checks
+  const p = resolveProtocol({ warmupRuns: 0, minRuns: 10, minSeconds: 100, maxRuns: 1000, relPrecision: 0.05, maxSeconds: 200 });
+  const steady = new ConvergenceTracker(p, 0);
+  for (let i = 0; i < 20; i++) assert.equal(steady.push(2, i + 1), null);
+  assert.deepEqual(steady.finish('max_seconds', 0.02), { ...summarize(Array(20).fill(2), true, 0.02), stop: 'converged', rel_half_width: 0 });
+  const noisy = new ConvergenceTracker(p, 0);
+  for (let i = 0; i < 20; i++) noisy.push(i % 2 ? 1 : 3, i + 1);
+  const out = noisy.finish('max_runs', 0.04);
+  assert.equal(out.stop, 'max_runs');
+  assert.equal(out.converged, false);
+  assert.ok(out.rel_half_width > 0.05);
 });

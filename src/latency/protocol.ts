@@ -11,6 +11,7 @@
  * synthetic timing sequences (protocol.test.ts) with a fake clock.
  */
 import type { LatencyStats, MeasureProtocol } from './device.js';
+import { quantileSorted } from '../util/stats.js';
 
 /** Milliseconds, monotonic. */
 export interface Clock {
@@ -59,21 +60,6 @@ export function resolveProtocol(p: Partial<MeasureProtocol> = {}): MeasureProtoc
 }
 
 // ------------------------------------------------------------------------------- statistics
-
-/** Quantile of ascending-sorted values, linear interpolation between order statistics (type 7). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) throw new Error('quantile of no values');
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  const a = sorted[lo] as number;
-  return a + (h - lo) * ((sorted[hi] as number) - a);
-}
-
-export function median(values: ArrayLike<number>): number {
-  return quantileSorted(Float64Array.from(values).sort(), 0.5);
-}
 
 /**
  * 0-based ranks [lo, hi] such that [x_(lo), x_(hi)] covers the population median with
@@ -238,6 +224,12 @@ export class ConvergenceTracker {
 
   outcome(stop: StopReason, seconds: number): ProtocolOutcome {
     return { ...summarize(this.samples.subarray(0, this.n), stop === 'converged', seconds), stop, rel_half_width: this.lastRel };
+  }
+
+  /** The outcome when the runs ended outside push() (a remote page's own cap): the interval is checked over every sample. */
+  finish(capReached: StopReason, seconds: number): ProtocolOutcome {
+    this.lastRel = this.check();
+    return this.outcome(this.lastRel <= this.protocol.relPrecision ? 'converged' : capReached, seconds);
   }
 }
 

@@ -2,12 +2,12 @@
  * The JSON Schema of a search config file (what `mnas config schema` prints), generated from the
  * zod schema in config.ts, so editors validate configs with the same rules mnas applies. The
  * `strategy` part is one alternative per registered strategy kind, listing exactly the options
- * that kind accepts (strategy.ts's registry), so a misspelt option is flagged in the editor too.
+ * that kind accepts (builtin-strategies.ts's registry), so a misspelt option is flagged in the editor too.
  */
 import { z } from 'zod';
 import { SearchConfigSchema } from './config.js';
-import './index.js'; // registers the built-in strategies
-import { strategyKinds, strategyOptionNames } from './strategy.js';
+import { BUILTIN_STRATEGIES } from './builtin-strategies.js';
+import { STRATEGY_KINDS } from './strategy-kinds.js';
 
 type JsonSchema = { [key: string]: unknown };
 
@@ -18,13 +18,13 @@ export function searchConfigJsonSchema(): JsonSchema {
   properties.strategy = {
     ...(strategy.default !== undefined ? { default: strategy.default } : {}),
     description: 'the search strategy and its options (unknown options are errors)',
-    oneOf: strategyKinds().map((kind) => ({
+    oneOf: STRATEGY_KINDS.map((kind) => ({
       type: 'object',
       properties: {
         kind: { const: kind },
         options: {
           type: 'object',
-          properties: Object.fromEntries(strategyOptionNames(kind).map((name) => [name, { type: ['number', 'string', 'boolean'] }])),
+          properties: Object.fromEntries(BUILTIN_STRATEGIES[kind].options.map((name) => [name, { type: ['number', 'string', 'boolean'] }])),
           additionalProperties: false,
         },
       },

@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import { DATASET_NAMES } from '../data/load.js';
 import { RewardConfigSchema } from './reward.js';
+import { STRATEGY_KINDS } from './strategy-kinds.js';
 
-export const STRATEGIES = ['ppo', 'random', 'evolution'] as const;
+
 export const EVALUATORS = ['train', 'synthetic'] as const;
 export const DEVICES = ['ort-cpu', 'engine', 'browser'] as const;
 export const LATENCY_SOURCES = ['measured', 'predictor', 'macs'] as const;
@@ -24,7 +25,7 @@ export const SearchConfigSchema = z
     space: z.string().min(1).default('fmnist'),
     strategy: z
       .object({
-        kind: z.enum(STRATEGIES).default('ppo'),
+        kind: z.enum(STRATEGY_KINDS).default('ppo'),
         /** Strategy-specific settings (e.g. ppo learningRate, evolution populationSize). */
         options: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
       })

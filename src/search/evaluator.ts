@@ -22,6 +22,8 @@ export interface EvalDone {
 export interface EvalFailed {
   readonly status: 'failed';
   readonly reason: string;
+  /** Phase timings in ms of the failed attempt, stored with it. */
+  readonly timings?: { readonly [phase: string]: number };
 }
 
 /**
@@ -40,6 +42,11 @@ export interface EvalSkipped {
 
 export type EvalResult = EvalDone | EvalFailed | EvalSkipped;
 
+/** The timings a skipped trial is stored with: its own, plus the latency and accuracy its reward assumed. */
+export function skippedTimings(r: EvalSkipped): { readonly [phase: string]: number } {
+  return { ...(r.timings ?? {}), skipped_latency_ms: r.latencyMs, assumed_accuracy: r.assumedAccuracy };
+}
+
 export interface EvalContext {
   /** Trial id (= proposal id), stable across resume: use it for checkpoint / artifact paths. */
   readonly trialId: number;
@@ -57,6 +64,14 @@ export interface Evaluator {
    */
   evaluate(dna: Dna, signal: AbortSignal, context: EvalContext): Promise<EvalResult>;
 }
+
+/** How one trial was settled: by an evaluation or by reusing one (reusedFrom), or not at all (aborted). */
+export type TrialOutcome =
+  | { readonly status: 'settled'; readonly result: EvalResult; readonly evalMs: number; readonly reusedFrom?: number }
+  | { readonly status: 'aborted' };
+
+/** Settles one proposed trial; the search loop composes it from an evaluator, an executor and wrappers (./reuse.ts). */
+export type TrialEvaluation = (trial: { readonly id: number; readonly dna: Dna }) => Promise<TrialOutcome>;
 
 /** Resolves after `ms`, or rejects with the abort reason when `signal` aborts first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -8,11 +8,13 @@
  * Asynchronous like the paper's workers: proposals made while feedback is pending select from
  * the population as it is (if it is still empty, they are random). Failed trials join the
  * population with the failure reward, so they are never selected over a working member and age
- * out like any other.
+ * out like any other. The population is a function of the events, so a resumed run rebuilds it by
+ * replaying them (no snapshot).
  */
-import { BaseStrategy, registerStrategy, type Proposal, type StrategyOptions } from './strategy.js';
+import { BaseStrategy } from './base-strategy.js';
 import { ageOut, mutateOneDecision, randomDna, tournamentSelect } from './operators.js';
 import type { DecisionSpaceLike, Dna, Json } from './space-like.js';
+import type { Proposal, StrategyDefinition, StrategyOptions } from './strategy.js';
 
 export interface EvolutionOptions extends StrategyOptions {
   /** P: population size (paper: 100 at scale; small spaces want 10-50). */
@@ -59,35 +61,20 @@ export class RegularizedEvolution extends BaseStrategy {
     return this.population.slice();
   }
 
-  protected saveData(): { [key: string]: Json } {
-    return {
-      populationSize: this.populationSize,
-      sampleSize: this.sampleSize,
-      population: this.population.map((m) => ({ id: m.id, dna: [...m.dna], reward: m.reward })),
-    };
-  }
-
-  protected loadData(data: { readonly [key: string]: Json }): void {
-    if (data['populationSize'] !== this.populationSize || data['sampleSize'] !== this.sampleSize)
-      throw new Error(
-        `evolution.restore: snapshot has populationSize=${String(data['populationSize'])}, sampleSize=${String(data['sampleSize'])}; this strategy has ${this.populationSize}, ${this.sampleSize}`,
-      );
-    const pop = data['population'];
-    if (!Array.isArray(pop)) throw new Error('evolution.restore: bad population');
-    this.population = pop.map((m) => {
-      const o = m as { id: number; dna: number[]; reward: number };
-      if (typeof o?.id !== 'number' || !Array.isArray(o.dna) || typeof o.reward !== 'number') throw new Error('evolution.restore: bad population member');
-      return { id: o.id, dna: Object.freeze(o.dna.slice()), reward: o.reward };
-    });
+  protected settings(): { [key: string]: Json } {
+    return { populationSize: this.populationSize, sampleSize: this.sampleSize };
   }
 }
 
 /** Defaults sized for searches of tens to hundreds of trials (Real et al. used P=100, S=25 at 20K). */
 export const EVOLUTION_DEFAULTS = { populationSize: 20, sampleSize: 5 } as const;
 
-registerStrategy('evolution', (space, o) => {
-  const p = o['populationSize'] ?? EVOLUTION_DEFAULTS.populationSize;
-  const s = o['sampleSize'] ?? EVOLUTION_DEFAULTS.sampleSize;
-  if (typeof p !== 'number' || typeof s !== 'number') throw new Error('evolution: populationSize and sampleSize must be numbers');
-  return new RegularizedEvolution(space, { seed: o.seed, populationSize: p, sampleSize: s });
-}, ['populationSize', 'sampleSize']);
+export const REGULARIZED_EVOLUTION: StrategyDefinition = {
+  options: ['populationSize', 'sampleSize'],
+  create: (space, o) => {
+    const p = o['populationSize'] ?? EVOLUTION_DEFAULTS.populationSize;
+    const s = o['sampleSize'] ?? EVOLUTION_DEFAULTS.sampleSize;
+    if (typeof p !== 'number' || typeof s !== 'number') throw new Error('evolution: populationSize and sampleSize must be numbers');
+    return new RegularizedEvolution(space, { seed: o.seed, populationSize: p, sampleSize: s });
+  },
+};

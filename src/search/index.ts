@@ -1,17 +1,22 @@
-/**
- * Public entry of the search package. Importing it registers the built-in strategies
- * ('random', 'evolution', 'ppo') with createStrategy().
- */
+/** Public entry of the search package. */
 export * from './space-like.js';
 export * from './reward.js';
 export * from './strategy.js';
+export * from './strategy-kinds.js';
+export { BaseStrategy } from './base-strategy.js';
 export * from './operators.js';
 export { RandomSearch } from './random-search.js';
-export { RegularizedEvolution, type EvolutionOptions } from './evolution.js';
+export { RegularizedEvolution, EVOLUTION_DEFAULTS, type EvolutionOptions } from './evolution.js';
 export * from './ppo/index.js';
 export * from './evaluator.js';
+export * from './failures.js';
+export * from './reuse.js';
 export * from './synthetic.js';
 export * from './pareto.js';
-export * from './store.js';
+export * from './run-store.js';
+export { MemoryStore } from './memory-store.js';
+export { ExperimentStore, ConfigMismatchError, RunStoreError, DB_FILE, type OpenOptions } from './store.js';
+export * from './json.js';
 export * from './executor.js';
+export * from './restore.js';
 export * from './loop.js';

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ExperimentStore, type TrialRecord } from './store.js';
+import { ExperimentStore } from './store.js';
+import { MemoryStore } from './memory-store.js';
+import type { RunStore, TrialRecord } from './run-store.js';
 import { runSearch, type SearchProgress } from './loop.js';
 import { LocalPool } from './executor.js';
 import { setup, type SetupConfig } from './fixtures/search-setup.js';
@@ -22,7 +24,7 @@ const base: SetupConfig = { strategy: 'evolution', seed: 1, problemSeed: 100, bl
 async function search(
   cfg: SetupConfig,
   budget: number,
-  opts: { concurrency?: number; dir?: string; stopAfter?: number; stopAtEvaluation?: number; sync?: 'FULL' | 'NORMAL'; schedule?: 'ordered' | 'asap' } = {},
+  opts: { concurrency?: number; dir?: string; stopAfter?: number; stopAtEvaluation?: number; sync?: 'FULL' | 'NORMAL'; schedule?: 'ordered' | 'asap'; memory?: MemoryStore } = {},
 ) {
   const s = setup(cfg);
   const ac = new AbortController();
@@ -35,7 +37,7 @@ async function search(
     },
   };
   const dir = opts.dir ?? tmp();
-  const store = ExperimentStore.open(dir, { config: cfg, synchronous: opts.sync ?? 'NORMAL' });
+  const store: RunStore & { close?: () => void } = opts.memory ?? ExperimentStore.open(dir, { config: cfg, synchronous: opts.sync ?? 'NORMAL' });
   const progress: SearchProgress[] = [];
   let seen = 0;
   const summary = await runSearch({
@@ -54,12 +56,27 @@ async function search(
     },
   });
   const trials = store.listTrials();
-  store.close();
+  store.close?.();
   return { summary, trials, progress, dir, s, optimum: s.problem.optimum(s.reward) };
 }
 
 /** The comparable content of a trial (timestamps and timings excluded). */
 const essence = (t: TrialRecord) => [t.id, t.dna.join(''), t.arch, t.status, t.accuracy, t.latencyMs, t.reward, t.reusedFrom, t.error, t.macs];
+
+test('the loop makes the same trials, rewards and events on the SQLite and the in-memory store, and resumes on both', async () => {
+  for (const strategy of ['random', 'evolution'] as const) {
+    const cfg: SetupConfig = { ...base, strategy, seed: 3, delayMs: 1, jitterMs: 3, failFirst: 1, blocks: 1 };
+    const onDisk = await search(cfg, 50, { concurrency: 3 });
+    const inMemory = await search(cfg, 50, { concurrency: 3, memory: new MemoryStore() });
+    assert.deepEqual(inMemory.trials.map(essence), onDisk.trials.map(essence), strategy);
+    assert.deepEqual(inMemory.trials.map((t) => [t.proposeEvent, t.resultEvent]), onDisk.trials.map((t) => [t.proposeEvent, t.resultEvent]));
+    assert.ok(onDisk.trials.some((t) => t.status === 'failed') && onDisk.trials.some((t) => t.reusedFrom !== null), 'failures and reuse are part of the comparison');
+    const memory = new MemoryStore();
+    await search(cfg, 50, { concurrency: 3, memory, stopAfter: 20 });
+    const resumed = await search(cfg, 50, { concurrency: 3, memory });
+    assert.deepEqual(resumed.trials.map(essence), onDisk.trials.map(essence), `${strategy} resumed in memory`);
+  }
+});
 
 test('random and evolution reach high reward; evolution beats random on median over fixed seeds', async () => {
   const ratios: Record<string, number[]> = { random: [], evolution: [] };
@@ -192,7 +209,7 @@ test('resume refuses a strategy that does not match the stored run', async () =>
   await search(cfg, 10, { dir, stopAfter: 4, concurrency: 2 });
   const store = ExperimentStore.open(dir);
   const s = setup({ ...cfg, strategy: 'random' });
-  await assert.rejects(runSearch({ strategy: s.strategy, evaluator: s.evaluator, reward: s.reward, budget: 10, store }), /snapshot is of a 'evolution' strategy/);
+  await assert.rejects(runSearch({ strategy: s.strategy, evaluator: s.evaluator, reward: s.reward, budget: 10, store }), /made by a different strategy \(stored: evolution .*given: random/);
   store.close();
   assert.throws(() => ExperimentStore.open(dir, { config: { ...cfg, seed: 11 } }), /seed/);
 });
@@ -253,12 +270,11 @@ test('async strategies and strategies that wait for feedback (canPropose) plug i
   const inner = new RandomSearch(space, { seed: 6 });
   const wrapped: Strategy = {
     kind: inner.kind,
+    describe: () => inner.describe(),
     canPropose: () => inner.pending().length < 2,
     propose: async () => inner.propose(),
     feedback: async (p, r, i) => inner.feedback(p, r, i),
     pending: () => inner.pending(),
-    state: () => inner.state(),
-    restore: (s) => inner.restore(s),
   };
   assert.deepEqual(await run(wrapped, 4), await run(new RandomSearch(space, { seed: 6 }), 2));
 });

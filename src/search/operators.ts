@@ -7,7 +7,7 @@ import type { DecisionSpaceLike, Dna } from './space-like.js';
 
 /** Uniformly random DNA: each decision independently uniform over its choices. */
 export function randomDna(space: DecisionSpaceLike, rng: Rng): number[] {
-  return space.decisions().map((d) => rng.int(d.choices));
+  return space.decisions().map((d) => rng.int(d.count));
 }
 
 /**
@@ -19,12 +19,12 @@ export function mutateOneDecision(space: DecisionSpaceLike, dna: Dna, rng: Rng):
   const ds = space.decisions();
   const mutable: number[] = [];
   ds.forEach((d, i) => {
-    if (d.choices > 1) mutable.push(i);
+    if (d.count > 1) mutable.push(i);
   });
   const child = dna.slice();
   if (mutable.length === 0) return child;
   const i = mutable[rng.int(mutable.length)]!;
-  const n = ds[i]!.choices;
+  const n = ds[i]!.count;
   const r = rng.int(n - 1);
   child[i] = r >= dna[i]! ? r + 1 : r;
   return child;

@@ -1,15 +1,12 @@
 /** Uniform random search, seeded: the baseline every strategy must beat. */
-import { BaseStrategy, registerStrategy, type StrategyOptions } from './strategy.js';
+import { BaseStrategy } from './base-strategy.js';
 import { randomDna } from './operators.js';
-import type { DecisionSpaceLike, Dna, Json } from './space-like.js';
+import type { Dna, Json } from './space-like.js';
+import type { StrategyDefinition } from './strategy.js';
 
 export class RandomSearch extends BaseStrategy {
   readonly kind = 'random';
   protected readonly version = 1;
-
-  constructor(space: DecisionSpaceLike, options: StrategyOptions) {
-    super(space, options);
-  }
 
   protected generate(): Dna {
     return randomDna(this.space, this.rng);
@@ -17,11 +14,12 @@ export class RandomSearch extends BaseStrategy {
 
   protected observe(): void {}
 
-  protected saveData(): { [key: string]: Json } {
+  protected settings(): { [key: string]: Json } {
     return {};
   }
-
-  protected loadData(): void {}
 }
 
-registerStrategy('random', (space, o) => new RandomSearch(space, { seed: o.seed }), []);
+export const RANDOM_SEARCH: StrategyDefinition = {
+  options: [],
+  create: (space, o) => new RandomSearch(space, { seed: o.seed }),
+};

@@ -8,9 +8,8 @@ import path from 'node:path';
 import { getSpace, type SearchSpace } from '../space/space.js';
 import { parseSearchConfig, type SearchConfig } from './config.js';
 import { parseRewardConfig, RewardConfigSchema, type RewardConfig } from './reward.js';
-import { adaptSpace, type Json } from './space-like.js';
+import type { Json } from './space-like.js';
 import { createStrategy, type Strategy } from './strategy.js';
-import './index.js'; // registers the built-in strategies
 import { ExperimentStore, RunStoreError, DB_FILE } from './store.js';
 import { SearchSetupError } from './setup-error.js';
 
@@ -63,7 +62,7 @@ export function resolveSearchConfig(config: SearchConfig): { space: SearchSpace;
     throw new SearchSetupError(`search: ${(e as Error).message}`);
   }
   try {
-    return { space, strategy: createStrategy(config.strategy.kind, adaptSpace(space), { seed: config.seed, ...config.strategy.options }) };
+    return { space, strategy: createStrategy(config.strategy.kind, space, { seed: config.seed, ...config.strategy.options }) };
   } catch (e) {
     throw new SearchSetupError(`search: strategy: ${(e as Error).message}`);
   }

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adaptSpace, checkedDecisions, dnaKey, flatSpace, parseDna, spaceSignature, spaceSize, validateDna } from './space-like.js';
+import { checkedDecisions, dnaKey, flatSpace, parseDna, spaceSignature, spaceSize, type DecisionSpaceLike } from './space-like.js';
+import { getSpace, validateDna } from '../space/space.js';
 
 test('validateDna, keys, signature and size', () => {
   const s = flatSpace([['a', 2], ['b', 3]]);
-  validateDna(s, [1, 2]);
-  assert.throws(() => validateDna(s, [1]), /1 entries, the space has 2/);
-  assert.throws(() => validateDna(s, [1, 3]), /position 1 \('b'\)/);
-  assert.throws(() => validateDna(s, [0.5, 0]), /position 0/);
+  validateDna(s.decisions(), [1, 2], 'x');
+  assert.throws(() => validateDna(s.decisions(), [1], 'x'), /^Error: x: DNA has 1 entries, expected 2$/);
+  assert.throws(() => validateDna(s.decisions(), [1, 3], 'x'), /decision b \(DNA index 1\) must be an integer in \[0, 2\], got 3/);
+  assert.throws(() => validateDna(s.decisions(), [0.5, 0], 'x'), /DNA index 0/);
   assert.deepEqual(parseDna(dnaKey([1, 2])), [1, 2]);
   assert.throws(() => parseDna('{"a":1}'), /not a DNA/);
   assert.equal(spaceSignature(s), 'a:2,b:3');
@@ -17,8 +18,8 @@ test('validateDna, keys, signature and size', () => {
   assert.throws(() => checkedDecisions(flatSpace([]), 'x'), /no decisions/);
 });
 
-test('adaptSpace turns value lists (src/space shape) into counts', () => {
-  const real = { decisions: () => [{ label: 'b0/conv', choices: ['conv', 'dsconv', 'mb3', 'mb6'], count: 4 }, { label: 'b0/kernel', choices: [3, 5], count: 2 }] };
-  assert.equal(spaceSignature(adaptSpace(real)), 'b0/conv:4,b0/kernel:2');
-  assert.equal(spaceSignature(adaptSpace(flatSpace([['x', 3]]))), 'x:3');
+test('the real search space is a DecisionSpaceLike as it is: its decisions carry their choice count', () => {
+  const real: DecisionSpaceLike = getSpace('fmnist');
+  assert.equal(spaceSignature(real).split(',').slice(0, 2).join(','), 'b0/conv_op:4,b0/kernel:2');
+  assert.equal(spaceSize(real), 432 ** 5);
 });

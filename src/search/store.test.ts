@@ -5,12 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ExperimentStore, ConfigMismatchError, DB_FILE, RunStoreError, canonicalJson, jsonDifferences } from './store.js';
+import { ExperimentStore, ConfigMismatchError, DB_FILE, RunStoreError } from './store.js';
+import { canonicalJson, jsonDifferences } from './json.js';
 import { openDatabase } from './sqlite.js';
-import type { StrategySnapshot } from './strategy.js';
+import { MemoryStore } from './memory-store.js';
+import type { RunStore } from './run-store.js';
+import type { StrategyDescription, StrategySnapshot } from './strategy.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mnas-store-'));
 const snap = (n: number): StrategySnapshot => ({ kind: 'fake', version: 1, space: 's', data: { n } });
+const description: StrategyDescription = { kind: 'fake', version: 1, space: 's', settings: { seed: 1 } };
 
 test('create, reopen with same config, mismatch detected, open without config returns it', () => {
   const dir = join(tmp(), 'run');
@@ -31,42 +35,64 @@ test('create, reopen with same config, mismatch detected, open without config re
   assert.deepEqual(jsonDifferences({ a: [1, 2], b: 1 }, { a: [1, 3], c: 1 }), ['a[1]', 'b', 'c']);
 });
 
-test('trial lifecycle, reuse lookup, listing, in-flight, snapshots', () => {
+for (const [name, open] of [
+  ['ExperimentStore', (dir: string) => ExperimentStore.open(dir, { config: { x: 1 }, snapshotHistory: 3 })],
+  ['MemoryStore', () => new MemoryStore()],
+] as const) {
+  test(`${name}: trial lifecycle, event numbers, listing, in-flight, snapshots, the strategy record`, () => {
+    const dir = tmp();
+    const s: RunStore & { close?: () => void; integrityCheck?: () => string } = open(dir);
+    assert.equal(s.strategy(), undefined);
+    s.recordStrategy(description);
+    s.recordStrategy(description); // the same again: fine
+    assert.throws(() => s.recordStrategy({ ...description, settings: { seed: 2 } }), /already records another strategy/);
+    assert.deepEqual(s.strategy(), description);
+    s.addTrial({ id: 0, dna: [1, 2] }, 'A', snap(1));
+    s.addTrial({ id: 1, dna: [0, 0] }, 'B');
+    s.addTrial({ id: 2, dna: [1, 2] }, 'A');
+    assert.equal(s.markRunning(0), 1);
+    s.complete(0, { accuracy: 0.8, latencyMs: 12, reward: 0.7, macs: 1000, params: 10, latencyStats: { medianMs: 12 }, timings: { evalMs: 5 } });
+    s.complete(2, { accuracy: 0.8, latencyMs: 12, reward: 0.7, reusedFrom: 0 }, snap(5));
+    assert.equal(s.trial(2)?.reusedFrom, 0);
+    s.markRunning(1);
+    assert.equal(s.markRunning(1), 2, 'a second start counts as a second attempt');
+    assert.deepEqual(s.inFlight().map((t) => t.id), [1]);
+    assert.deepEqual(s.events(3).map((e) => [e.number, e.kind, e.trial.id]), [[4, 'result', 2]]);
+    s.fail(1, { reason: 'out of memory', reward: 0 }, snap(6));
+    assert.throws(() => s.complete(1, { accuracy: 0.5, latencyMs: 1, reward: 0.5 }, snap(7)), /not pending or running/);
+    assert.throws(() => s.markRunning(1), /not pending/);
+    const latest = s.latestSnapshot()!;
+    assert.deepEqual([latest.state.data['n'], latest.afterEvent, latest.trialId], [6, 5, 1], 'the failed complete() stored no snapshot either');
+    assert.deepEqual(
+      s.events().map((e) => `${e.kind}${e.trial.id}@${e.number}`),
+      ['propose0@0', 'propose1@1', 'propose2@2', 'result0@3', 'result2@4', 'result1@5'],
+    );
+    assert.equal(s.count(), 3);
+    assert.equal(s.count('done'), 2);
+    assert.equal(s.count('failed'), 1);
+    assert.deepEqual(s.listTrials({ status: 'failed' }).map((t) => [t.id, t.error, t.reward]), [[1, 'out of memory', 0]]);
+    const t0 = s.trial(0)!;
+    assert.deepEqual([t0.dna, t0.arch, t0.status, t0.latencyMs, t0.macs, t0.latencyStats, t0.timings], [[1, 2], 'A', 'done', 12, 1000, { medianMs: 12 }, { evalMs: 5 }]);
+    assert.ok(t0.finishedAt && t0.startedAt && t0.createdAt);
+    assert.throws(() => s.addTrial({ id: 0, dna: [0, 0] }, undefined, snap(8)), /UNIQUE|PRIMARY/);
+    assert.equal(s.latestSnapshot()?.state.data['n'], 6);
+    if (s.integrityCheck) assert.equal(s.integrityCheck(), 'ok');
+    s.close?.();
+  });
+}
+
+test('the SQLite store keeps only the latest snapshots and reopens read-only', () => {
   const dir = tmp();
-  const s = ExperimentStore.open(dir, { config: { x: 1 }, snapshotHistory: 3 });
-  s.addTrial({ id: 0, dna: [1, 2] }, 'A', snap(1));
-  s.addTrial({ id: 1, dna: [0, 0] }, 'B', snap(2));
-  s.addTrial({ id: 2, dna: [1, 2] }, 'A', snap(3));
-  assert.equal(s.markRunning(0), 1);
-  assert.equal(s.findDone([1, 2]), undefined);
-  s.complete(0, { accuracy: 0.8, latencyMs: 12, reward: 0.7, macs: 1000, params: 10, latencyStats: { medianMs: 12 }, timings: { evalMs: 5 } }, snap(4));
-  const found = s.findDone([1, 2]);
-  assert.equal(found?.id, 0);
-  assert.equal(found?.reward, 0.7);
-  s.complete(2, { accuracy: 0.8, latencyMs: 12, reward: 0.7, reusedFrom: 0 }, snap(5));
-  assert.equal(s.findDone([1, 2])?.id, 0, 'the evaluated trial, not the reuse');
-  assert.equal(s.trial(2)?.reusedFrom, 0);
-  s.markRunning(1);
-  assert.equal(s.markRunning(1), 2, 'a second start counts as a second attempt');
-  assert.deepEqual(s.inFlight().map((t) => t.id), [1]);
-  s.fail(1, 'out of memory', 0, snap(6));
-  assert.throws(() => s.complete(1, { accuracy: 0.5, latencyMs: 1, reward: 0.5 }, snap(7)), /not pending or running/);
-  assert.throws(() => s.markRunning(1), /not pending/);
-  assert.equal(s.latestSnapshot()?.state.data['n'], 6, 'the failed complete() rolled back its snapshot too');
-  assert.equal(s.count(), 3);
-  assert.equal(s.count('done'), 2);
-  assert.equal(s.count('failed'), 1);
-  assert.deepEqual(s.listTrials({ status: 'failed' }).map((t) => [t.id, t.error, t.reward]), [[1, 'out of memory', 0]]);
-  const t0 = s.trial(0)!;
-  assert.deepEqual([t0.dna, t0.arch, t0.status, t0.latencyMs, t0.macs, t0.latencyStats, t0.timings], [[1, 2], 'A', 'done', 12, 1000, { medianMs: 12 }, { evalMs: 5 }]);
-  assert.ok(t0.finishedAt && t0.startedAt && t0.createdAt);
-  assert.throws(() => s.addTrial({ id: 0, dna: [0, 0] }, undefined, snap(8)), /UNIQUE|PRIMARY/);
-  assert.equal(s.latestSnapshot()?.state.data['n'], 6);
-  assert.equal(s.integrityCheck(), 'ok');
+  const s = ExperimentStore.open(dir, { config: { x: 1 } });
+  for (let id = 0; id < 5; id++) s.addTrial({ id, dna: [id] }, undefined, snap(id));
   s.close();
   const ro = ExperimentStore.open(dir, { readonly: true });
-  assert.equal(ro.count(), 3);
+  assert.equal(ro.count(), 5);
+  assert.deepEqual(ro.latestSnapshot()?.state.data, { n: 4 });
   ro.close();
+  const db = openDatabase(join(dir, DB_FILE), { readonly: true });
+  assert.deepEqual(db.prepare('SELECT COUNT(*) AS n FROM strategy_snapshots').get(), { n: 1 }, 'one snapshot kept by default');
+  db.close();
 });
 
 function runWriterUntil(dir: string, lines: number): Promise<void> {
@@ -141,7 +167,8 @@ test('a run database that is empty, not SQLite, foreign, newer, truncated or mis
     ['empty', dbOf('empty', (f) => writeFileSync(f, '')), /is empty/],
     ['random bytes', dbOf('random', (f) => writeFileSync(f, Buffer.alloc(4096, 7))), /not an SQLite database/],
     ['foreign', dbOf('foreign', (f) => sqlite(f, 'CREATE TABLE x (a)')), /not an mnas run \(tables: x\)/],
-    ['newer', dbOf('newer', (f) => { copyFileSync(join(good, DB_FILE), f); sqlite(f, 'PRAGMA user_version = 9'); }), /schema version 9; this mnas reads version 1/],
+    ['newer', dbOf('newer', (f) => { copyFileSync(join(good, DB_FILE), f); sqlite(f, 'PRAGMA user_version = 9'); }), /schema version 9; this mnas reads version 2/],
+    ['older', dbOf('older', (f) => { copyFileSync(join(good, DB_FILE), f); sqlite(f, 'PRAGMA user_version = 1'); }), /written by an older mnas \(schema version 1\); this mnas reads version 2/],
     ['missing table', dbOf('missing', (f) => { copyFileSync(join(good, DB_FILE), f); sqlite(f, 'DROP TABLE strategy_snapshots'); }), /missing table\(s\) strategy_snapshots/],
     ['truncated', dbOf('trunc', (f) => writeFileSync(f, readFileSync(join(good, DB_FILE)).subarray(0, 3000))), /malformed|not a readable/],
     ['a directory', dbOf('dir', (f) => mkdirSync(f)), /is not a file/],

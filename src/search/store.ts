@@ -1,16 +1,21 @@
 /**
- * The experiment store: one run directory holding `mnas.db` (SQLite through better-sqlite3).
+ * The experiment store: one run directory holding `mnas.db` (SQLite through better-sqlite3), the
+ * RunStore of real runs.
  *
- *   run                 the run config (canonical JSON), written once at creation
+ *   run                 the run config (canonical JSON), written once at creation, and the
+ *                       strategy that makes the trials (its description, recorded before them)
  *   trials              one row per proposal: id (= proposal id), dna, arch, status
- *                       (pending -> running -> done | failed), metrics, reward, timings, error
- *   strategy_snapshots  the strategy state after each proposal / feedback
+ *                       (pending -> running -> done | failed), metrics, reward, timings, error,
+ *                       and the numbers of the events that proposed it and reported its result
+ *   strategy_snapshots  snapshots of strategies that take them (PPO: after each update); only
+ *                       the latest few are kept
  *
- * Every state change that the strategy saw is written in ONE transaction with the snapshot that
- * results from it (add proposal + snapshot; complete or fail + snapshot). After a crash the
- * database is therefore exactly the state after some event: the latest snapshot knows precisely
- * the trials that are still pending/running, and resume re-evaluates exactly those - a result is
- * never lost, duplicated, or re-trained once stored.
+ * Every state change that the strategy saw is written in ONE transaction, with its event number
+ * and the snapshot that results from it, if any (add proposal; complete or fail). After a crash
+ * the database is therefore exactly the state after some event: replaying the stored events
+ * rebuilds the strategy precisely, with the trials that are still pending/running as its pending
+ * proposals, and resume re-evaluates exactly those - a result is never lost, duplicated, or
+ * re-trained once stored.
  *
  * Durability: journal_mode=WAL (readers - e.g. a `status` command - never block the writer, and
  * a commit is one sequential append) with synchronous=FULL: every commit is fsynced before it
@@ -21,57 +26,18 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Database, type Statement } from './sqlite.js';
-import { dnaKey, parseDna, type Dna, type Json } from './space-like.js';
-import type { StrategySnapshot } from './strategy.js';
+import { dnaKey, parseDna, type Json } from './space-like.js';
+import { canonicalJson, jsonDifferences } from './json.js';
+import type { Proposal, StrategyDescription, StrategySnapshot } from './strategy.js';
+import { eventsOf, type RunEvent, type RunStore, type SnapshotRecord, type TrialFailure, type TrialMetrics, type TrialRecord, type TrialStatus } from './run-store.js';
 import { InputError } from '../util/input-error.js';
 
+/** For readers of stored trials (outputs.ts). */
+export type { TrialRecord } from './run-store.js';
+
 export const DB_FILE = 'mnas.db';
-const SCHEMA_VERSION = 1;
-
-export type TrialStatus = 'pending' | 'running' | 'done' | 'failed';
-
-export interface TrialRecord {
-  readonly id: number;
-  readonly dna: Dna;
-  readonly arch: string | null;
-  readonly status: TrialStatus;
-  readonly accuracy: number | null;
-  readonly latencyMs: number | null;
-  readonly latencyStats: Json | null;
-  readonly macs: number | null;
-  readonly params: number | null;
-  readonly reward: number | null;
-  /** Id of the trial whose result was reused (identical DNA), or null if evaluated. */
-  readonly reusedFrom: number | null;
-  readonly extra: Json | null;
-  readonly timings: Json | null;
-  readonly error: string | null;
-  /** Number of times evaluation started (> 1 after a resume re-ran it). */
-  readonly attempts: number;
-  readonly createdAt: string;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-}
-
-export interface TrialMetrics {
-  readonly accuracy: number;
-  readonly latencyMs: number;
-  readonly reward: number;
-  readonly latencyStats?: Json;
-  readonly macs?: number;
-  readonly params?: number;
-  readonly extra?: Json;
-  readonly timings?: Json;
-  readonly reusedFrom?: number;
-}
-
-export interface SnapshotRecord {
-  readonly seq: number;
-  readonly trialId: number;
-  readonly event: 'propose' | 'feedback';
-  readonly state: StrategySnapshot;
-  readonly createdAt: string;
-}
+/** 2: event numbers on trials, the strategy in the run row, snapshots only of strategies that take them. */
+const SCHEMA_VERSION = 2;
 
 export interface OpenOptions {
   /**
@@ -80,7 +46,7 @@ export interface OpenOptions {
    * and read `store.config`.
    */
   readonly config?: Json;
-  /** Keep this many latest strategy snapshots (default 10; older ones are pruned). */
+  /** Keep this many latest strategy snapshots (default 1: a resume needs only the latest; older ones are pruned). */
   readonly snapshotHistory?: number;
   /** Open read-only (status / report commands while a search runs). */
   readonly readonly?: boolean;
@@ -142,6 +108,8 @@ function checkSchema(db: Database, file: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   if (version > SCHEMA_VERSION) throw new RunStoreError(file, `has schema version ${version}; this mnas reads version ${SCHEMA_VERSION} (use a newer mnas)`);
+  if (version >= 1 && version < SCHEMA_VERSION && TABLES.every((t) => tables.includes(t)))
+    throw new RunStoreError(file, `was written by an older mnas (schema version ${version}); this mnas reads version ${SCHEMA_VERSION} (read or finish it with the mnas that started it)`);
   if (version !== SCHEMA_VERSION && tables.length > 0) throw new RunStoreError(file, `is an SQLite database but not an mnas run (tables: ${tables.slice(0, 5).join(', ')})`);
   const missing = version === SCHEMA_VERSION ? TABLES.filter((t) => !tables.includes(t)) : [];
   if (missing.length) throw new RunStoreError(file, `is damaged: missing table(s) ${missing.join(', ')}`);
@@ -163,37 +131,11 @@ function asStoreError<T>(file: string, f: () => T): T {
   }
 }
 
-/** JSON with object keys sorted recursively: equal configs give equal strings. */
-export function canonicalJson(v: Json): string {
-  return JSON.stringify(sortKeys(v));
-}
-
-function sortKeys(v: Json): Json {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === 'object') {
-    const out: { [k: string]: Json } = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]!);
-    return out;
-  }
-  return v;
-}
-
-/** Paths (a.b[2].c) where two JSON values differ. */
-export function jsonDifferences(a: Json, b: Json, path = ''): string[] {
-  if (canonicalJson(a) === canonicalJson(b)) return [];
-  const isObj = (x: Json): x is { [k: string]: Json } => x !== null && typeof x === 'object' && !Array.isArray(x);
-  if (isObj(a) && isObj(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    return keys.flatMap((k) => (k in a && k in b ? jsonDifferences(a[k]!, b[k]!, path ? `${path}.${k}` : k) : [path ? `${path}.${k}` : k]));
-  }
-  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) return a.flatMap((x, i) => jsonDifferences(x, b[i]!, `${path}[${i}]`));
-  return [path || '(root)'];
-}
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS run (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   config TEXT NOT NULL,
+  strategy TEXT,
   created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS trials (
@@ -212,18 +154,20 @@ CREATE TABLE IF NOT EXISTS trials (
   timings TEXT,
   error TEXT,
   attempts INTEGER NOT NULL DEFAULT 0,
+  propose_event INTEGER NOT NULL UNIQUE,
+  result_event INTEGER UNIQUE,
   created_at TEXT NOT NULL,
   started_at TEXT,
   finished_at TEXT,
   CHECK (status <> 'done' OR (accuracy IS NOT NULL AND latency_ms IS NOT NULL AND reward IS NOT NULL AND finished_at IS NOT NULL)),
-  CHECK (status <> 'failed' OR (error IS NOT NULL AND reward IS NOT NULL AND finished_at IS NOT NULL))
+  CHECK (status <> 'failed' OR (error IS NOT NULL AND reward IS NOT NULL AND finished_at IS NOT NULL)),
+  CHECK ((status IN ('done', 'failed')) = (result_event IS NOT NULL))
 );
-CREATE INDEX IF NOT EXISTS trials_done_dna ON trials(dna) WHERE status = 'done';
 CREATE INDEX IF NOT EXISTS trials_status ON trials(status);
 CREATE TABLE IF NOT EXISTS strategy_snapshots (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  after_event INTEGER NOT NULL,
   trial_id INTEGER NOT NULL REFERENCES trials(id),
-  event TEXT NOT NULL CHECK (event IN ('propose', 'feedback')),
   state TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
@@ -245,6 +189,8 @@ interface TrialRow {
   timings: string | null;
   error: string | null;
   attempts: number;
+  propose_event: number;
+  result_event: number | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -271,13 +217,15 @@ function toRecord(r: TrialRow): TrialRecord {
     timings: json(r.timings),
     error: r.error,
     attempts: r.attempts,
+    proposeEvent: r.propose_event,
+    resultEvent: r.result_event,
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
   };
 }
 
-export class ExperimentStore {
+export class ExperimentStore implements RunStore {
   readonly path: string;
   readonly config: Json;
   private readonly db: Database;
@@ -289,7 +237,7 @@ export class ExperimentStore {
     options: OpenOptions,
   ) {
     this.path = join(dir, DB_FILE);
-    this.keep = options.snapshotHistory ?? 10;
+    this.keep = options.snapshotHistory ?? 1;
     if (!Number.isInteger(this.keep) || this.keep < 1) throw new Error(`ExperimentStore: snapshotHistory must be an integer >= 1, got ${this.keep}`);
     const exists = existsSync(this.path);
     if (!exists && options.readonly) throw new RunStoreError(this.path, `no run at ${dir} (missing ${DB_FILE})`);
@@ -333,21 +281,24 @@ export class ExperimentStore {
     }
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
-      insertTrial: p('INSERT INTO trials (id, dna, arch, status, created_at) VALUES (?, ?, ?, ?, ?)'),
-      insertSnapshot: p('INSERT INTO strategy_snapshots (trial_id, event, state, created_at) VALUES (?, ?, ?, ?)'),
+      insertTrial: p('INSERT INTO trials (id, dna, arch, status, propose_event, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertSnapshot: p('INSERT INTO strategy_snapshots (after_event, trial_id, state, created_at) VALUES (?, ?, ?, ?)'),
       prune: p('DELETE FROM strategy_snapshots WHERE seq <= (SELECT MAX(seq) FROM strategy_snapshots) - ?'),
+      lastEvent: p('SELECT MAX(n) AS n FROM (SELECT MAX(propose_event) AS n FROM trials UNION ALL SELECT MAX(result_event) FROM trials)'),
       markRunning: p(`UPDATE trials SET status = 'running', attempts = attempts + 1, started_at = ? WHERE id = ? AND status IN ('pending', 'running')`),
       complete: p(`UPDATE trials SET status = 'done', accuracy = ?, latency_ms = ?, latency_stats = ?, macs = ?, params = ?, reward = ?,
-        reused_from = ?, extra = ?, timings = ?, error = NULL, finished_at = ? WHERE id = ? AND status IN ('pending', 'running')`),
-      fail: p(`UPDATE trials SET status = 'failed', reward = ?, error = ?, timings = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'running')`),
+        reused_from = ?, extra = ?, timings = ?, error = NULL, result_event = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'running')`),
+      fail: p(`UPDATE trials SET status = 'failed', reward = ?, error = ?, timings = ?, result_event = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'running')`),
       get: p('SELECT * FROM trials WHERE id = ?'),
-      findDone: p(`SELECT * FROM trials WHERE dna = ? AND status = 'done' ORDER BY reused_from IS NOT NULL, id LIMIT 1`),
       all: p('SELECT * FROM trials ORDER BY id'),
       byStatus: p('SELECT * FROM trials WHERE status = ? ORDER BY id'),
       inFlight: p(`SELECT * FROM trials WHERE status IN ('pending', 'running') ORDER BY id`),
+      eventsAfter: p('SELECT * FROM trials WHERE propose_event > ? OR result_event > ? ORDER BY id'),
       count: p('SELECT COUNT(*) AS n FROM trials'),
       countStatus: p('SELECT COUNT(*) AS n FROM trials WHERE status = ?'),
       latest: p('SELECT * FROM strategy_snapshots ORDER BY seq DESC LIMIT 1'),
+      strategy: p('SELECT strategy FROM run WHERE id = 1'),
+      setStrategy: p('UPDATE run SET strategy = ? WHERE id = 1'),
     };
   }
 
@@ -361,26 +312,38 @@ export class ExperimentStore {
     return existsSync(join(dir, DB_FILE));
   }
 
-  /** Records a new proposal as a pending trial together with the strategy state after proposing it. */
-  addTrial(proposal: { readonly id: number; readonly dna: Dna }, arch: string | undefined, snapshot: StrategySnapshot): void {
+  strategy(): StrategyDescription | undefined {
+    const r = this.st['strategy']!.get() as { strategy: string | null } | undefined;
+    return r?.strategy ? (JSON.parse(r.strategy) as StrategyDescription) : undefined;
+  }
+
+  recordStrategy(description: StrategyDescription): void {
+    const stored = this.strategy();
+    const text = canonicalJson(description as unknown as Json);
+    if (stored !== undefined && canonicalJson(stored as unknown as Json) !== text)
+      throw new Error(`ExperimentStore.recordStrategy: the run already records another strategy (${canonicalJson(stored as unknown as Json)})`);
+    if (stored === undefined) this.st['setStrategy']!.run(text);
+  }
+
+  addTrial(proposal: Proposal, arch: string | undefined, snapshot?: StrategySnapshot): void {
     this.db.transaction(() => {
       const t = now();
-      this.st['insertTrial']!.run(proposal.id, dnaKey(proposal.dna), arch ?? null, 'pending', t);
-      this.snapshot(proposal.id, 'propose', snapshot, t);
+      const event = this.nextEvent();
+      this.st['insertTrial']!.run(proposal.id, dnaKey(proposal.dna), arch ?? null, 'pending', event, t);
+      if (snapshot) this.snapshot(event, proposal.id, snapshot, t);
     })();
   }
 
-  /** Marks a trial as being evaluated; returns its attempt number (1 for the first). */
   markRunning(id: number): number {
     const r = this.st['markRunning']!.run(now(), id);
     if (r.changes !== 1) throw new Error(`ExperimentStore.markRunning: trial ${id} is not pending or running`);
     return (this.st['get']!.get(id) as TrialRow).attempts;
   }
 
-  /** Stores a trial's result and the strategy state after its feedback, atomically. */
-  complete(id: number, m: TrialMetrics, snapshot: StrategySnapshot): void {
+  complete(id: number, m: TrialMetrics, snapshot?: StrategySnapshot): void {
     this.db.transaction(() => {
       const t = now();
+      const event = this.nextEvent();
       const r = this.st['complete']!.run(
         m.accuracy,
         m.latencyMs,
@@ -391,37 +354,37 @@ export class ExperimentStore {
         m.reusedFrom ?? null,
         optJson(m.extra),
         optJson(m.timings),
+        event,
         t,
         id,
       );
       if (r.changes !== 1) throw new Error(`ExperimentStore.complete: trial ${id} is not pending or running`);
-      this.snapshot(id, 'feedback', snapshot, t);
+      if (snapshot) this.snapshot(event, id, snapshot, t);
     })();
   }
 
-  /** Stores a trial's failure (reason, failure reward) and the strategy state after its feedback, atomically. */
-  fail(id: number, reason: string, reward: number, snapshot: StrategySnapshot, timings?: Json): void {
+  fail(id: number, failure: TrialFailure, snapshot?: StrategySnapshot): void {
     this.db.transaction(() => {
       const t = now();
-      const r = this.st['fail']!.run(reward, reason, optJson(timings), t, id);
+      const event = this.nextEvent();
+      const r = this.st['fail']!.run(failure.reward, failure.reason, optJson(failure.timings), event, t, id);
       if (r.changes !== 1) throw new Error(`ExperimentStore.fail: trial ${id} is not pending or running`);
-      this.snapshot(id, 'feedback', snapshot, t);
+      if (snapshot) this.snapshot(event, id, snapshot, t);
     })();
   }
 
-  private snapshot(trialId: number, event: 'propose' | 'feedback', state: StrategySnapshot, t: string): void {
-    this.st['insertSnapshot']!.run(trialId, event, JSON.stringify(state), t);
+  private nextEvent(): number {
+    const r = this.st['lastEvent']!.get() as { n: number | null };
+    return (r.n ?? -1) + 1;
+  }
+
+  private snapshot(event: number, trialId: number, state: StrategySnapshot, t: string): void {
+    this.st['insertSnapshot']!.run(event, trialId, JSON.stringify(state), t);
     this.st['prune']!.run(this.keep);
   }
 
   trial(id: number): TrialRecord | undefined {
     const r = this.st['get']!.get(id) as TrialRow | undefined;
-    return r && toRecord(r);
-  }
-
-  /** The first evaluated (not itself reused) finished trial with this DNA, if any. */
-  findDone(dna: Dna): TrialRecord | undefined {
-    const r = this.st['findDone']!.get(dnaKey(dna)) as TrialRow | undefined;
     return r && toRecord(r);
   }
 
@@ -435,14 +398,17 @@ export class ExperimentStore {
     return r.n;
   }
 
-  /** Trials that were proposed but not finished (pending or running), e.g. when a process died. */
   inFlight(): TrialRecord[] {
     return (this.st['inFlight']!.all() as TrialRow[]).map(toRecord);
   }
 
   latestSnapshot(): SnapshotRecord | undefined {
-    const r = this.st['latest']!.get() as { seq: number; trial_id: number; event: 'propose' | 'feedback'; state: string; created_at: string } | undefined;
-    return r && { seq: r.seq, trialId: r.trial_id, event: r.event, state: JSON.parse(r.state) as StrategySnapshot, createdAt: r.created_at };
+    const r = this.st['latest']!.get() as { after_event: number; trial_id: number; state: string; created_at: string } | undefined;
+    return r && { afterEvent: r.after_event, trialId: r.trial_id, state: JSON.parse(r.state) as StrategySnapshot, createdAt: r.created_at };
+  }
+
+  events(afterEvent = -1): RunEvent[] {
+    return eventsOf((this.st['eventsAfter']!.all(afterEvent, afterEvent) as TrialRow[]).map(toRecord), afterEvent);
   }
 
   /** PRAGMA integrity_check result ('ok' when healthy). */

@@ -3,11 +3,15 @@ import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.js';
 import { RandomSearch } from './random-search.js';
 import { RegularizedEvolution } from './evolution.js';
-import { createStrategy, strategyKinds, type BaseStrategy } from './strategy.js';
+import { createStrategy, type Proposal } from './strategy.js';
+import type { PpoSearch } from './ppo/strategy.js';
+import { STRATEGY_KINDS } from './strategy-kinds.js';
+import type { BaseStrategy } from './base-strategy.js';
 import { mutateOneDecision, tournamentSelect, ageOut, randomDna } from './operators.js';
 import { SyntheticProblem } from './synthetic.js';
 import { rewardConfig } from './reward.js';
 import { driveStrategy } from './fixtures/drive.js';
+import type { MemoryStore } from './memory-store.js';
 
 const space = SyntheticProblem.mnasLikeSpace(2);
 const problem = new SyntheticProblem(space, { seed: 5 });
@@ -18,40 +22,54 @@ const makers: Record<string, (seed: number) => BaseStrategy> = {
   evolution: (seed) => new RegularizedEvolution(space, { seed, populationSize: 8, sampleSize: 3 }),
 };
 
-/** The shared concurrent driver, scored on this file's synthetic problem. */
-function drive(s: BaseStrategy, steps: number, order: Rng, width = 3, log: string[] = [], stopAt = Infinity): string[] {
-  return driveStrategy(s, (dna) => problem.reward(cfg, dna), steps, order, width, log, stopAt);
+/** The shared driver (search loop, feedback out of order), on this file's synthetic problem. */
+function drive(s: BaseStrategy, budget: number, order: Rng, more: { store?: MemoryStore; stopAfter?: number } = {}) {
+  return driveStrategy(s, { problem, reward: cfg, budget, order, ...more });
 }
 
 for (const kind of Object.keys(makers)) {
-  test(`${kind}: same seed -> same proposals; different seed -> different`, () => {
-    const a = drive(makers[kind]!(42), 200, new Rng(1));
-    const b = drive(makers[kind]!(42), 200, new Rng(1));
-    const c = drive(makers[kind]!(43), 200, new Rng(1));
+  test(`${kind}: same seed -> same proposals; different seed -> different; feedback really arrives out of order`, async () => {
+    const a = (await drive(makers[kind]!(42), 100, new Rng(1))).log;
+    const b = (await drive(makers[kind]!(42), 100, new Rng(1))).log;
+    const c = (await drive(makers[kind]!(43), 100, new Rng(1))).log;
     assert.deepEqual(a, b);
     assert.notDeepEqual(a, c);
+    const results = a.filter((e) => e.startsWith('F')).map((e) => Number(e.slice(1)));
+    assert.equal(results.length, 100);
+    assert.notDeepEqual(results, [...results].sort((x, y) => x - y));
   });
 
-  test(`${kind}: restore from a snapshot continues the exact stream`, () => {
-    for (const k of [0, 1, 5, 17, 60, 133]) {
+  test(`${kind}: a run interrupted anywhere resumes by replay to the exact uninterrupted stream`, async () => {
+    const full = (await drive(makers[kind]!(7), 100, new Rng(9))).log;
+    for (const k of [1, 5, 17, 60, 99]) {
       const order = new Rng(9);
-      const full = drive(makers[kind]!(7), 200, order);
-      const o2 = new Rng(9);
-      const first = makers[kind]!(7);
-      const log = drive(first, 200, o2, 3, [], k);
-      const snap = JSON.parse(JSON.stringify(first.state())); // through JSON, as stored
-      const second = makers[kind]!(12345); // different seed: everything must come from the snapshot
-      second.restore(snap);
-      assert.deepEqual(second.pending(), first.pending());
-      drive(second, 200 - k, o2, 3, log);
-      assert.deepEqual(log, full, `snapshot at event ${k}`);
+      const first = await drive(makers[kind]!(7), 100, order, { stopAfter: k });
+      assert.equal(first.summary.interrupted, true);
+      const inFlight = first.store.inFlight().length;
+      assert.ok(inFlight > 0, 'the interruption left trials in flight');
+      const second = await drive(makers[kind]!(7), 100, order, { store: first.store });
+      assert.equal(second.summary.resumed, inFlight);
+      assert.deepEqual(second.log, full, `interrupted after ${k} results`);
+      assert.equal(first.store.latestSnapshot(), undefined, 'a replayed strategy stores no snapshot');
     }
   });
 
+  test(`${kind}: a run is not resumed with another seed, kind or space`, async () => {
+    const { store } = await drive(makers[kind]!(7), 20, new Rng(9), { stopAfter: 5 });
+    await assert.rejects(drive(makers[kind]!(8), 20, new Rng(9), { store }), /made by a different strategy .*differences at settings\.seed/);
+    const other = kind === 'random' ? makers['evolution']!(7) : makers['random']!(7);
+    await assert.rejects(drive(other, 20, new Rng(9), { store }), new RegExp(`stored: ${kind} .*given: ${other.kind}`));
+    const otherSpace = new RandomSearch(SyntheticProblem.mnasLikeSpace(3), { seed: 7 });
+    if (kind === 'random') await assert.rejects(drive(otherSpace, 20, new Rng(9), { store }), /differences at space/);
+  });
+
+}
+
+for (const kind of STRATEGY_KINDS) {
   test(`${kind}: feedback validation`, () => {
-    const s = makers[kind]!(1);
-    const p = s.propose();
-    const q = s.propose();
+    const s = createStrategy(kind, space, { seed: 1 });
+    const p = s.propose() as Proposal;
+    const q = s.propose() as Proposal;
     assert.equal(q.id, p.id + 1);
     assert.throws(() => s.feedback({ id: 99, dna: p.dna }, 0.5), /not pending/);
     assert.throws(() => s.feedback({ id: p.id, dna: q.dna.map((c, i) => (i === 0 ? (c + 1) % 4 : c)) }, 0.5), /does not match/);
@@ -59,15 +77,17 @@ for (const kind of Object.keys(makers)) {
     s.feedback(q, 0.5);
     assert.throws(() => s.feedback(q, 0.5), /not pending/);
     assert.deepEqual(s.pending().map((x) => x.id), [p.id]);
-    const other = kind === 'random' ? makers['evolution']!(1) : makers['random']!(1);
-    assert.throws(() => other.restore(s.state()), /snapshot is of a/);
-    const otherSpace = new RandomSearch(SyntheticProblem.mnasLikeSpace(3), { seed: 1 });
-    if (kind === 'random') assert.throws(() => otherSpace.restore(s.state()), /different search space/);
+    (s as Partial<PpoSearch>).dispose?.();
   });
 }
 
 test('registry creates strategies by kind', () => {
-  assert.ok(strategyKinds().includes('random') && strategyKinds().includes('evolution'));
+  assert.deepEqual([...STRATEGY_KINDS].sort(), ['evolution', 'ppo', 'random']);
+  for (const kind of STRATEGY_KINDS) {
+    const s = createStrategy(kind, space, { seed: 1 });
+    assert.equal(s.kind, kind);
+    (s as Partial<PpoSearch>).dispose?.();
+  }
   const e = createStrategy('evolution', space, { seed: 3, populationSize: 5, sampleSize: 2 });
   assert.equal(e.kind, 'evolution');
   assert.throws(() => createStrategy('nope', space, { seed: 1 }), /unknown strategy 'nope'/);
@@ -89,12 +109,12 @@ test('mutateOneDecision changes exactly one decision to a different choice, unif
     const diff = child.map((c, j) => (c !== dna[j] ? j : -1)).filter((j) => j >= 0);
     assert.equal(diff.length, 1);
     const j = diff[0]!;
-    assert.ok(child[j]! >= 0 && child[j]! < space.decisions()[j]!.choices);
+    assert.ok(child[j]! >= 0 && child[j]! < space.decisions()[j]!.count);
     counts.set(`${j}`, (counts.get(`${j}`) ?? 0) + 1);
   }
   const expected = 20000 / space.decisions().length;
   for (const v of counts.values()) assert.ok(Math.abs(v - expected) < expected * 0.2);
-  const fixed = { decisions: () => [{ label: 'x', choices: 1 }] };
+  const fixed = { decisions: () => [{ label: 'x', count: 1 }] };
   assert.deepEqual(mutateOneDecision(fixed, [0], rng), [0]);
 });
 

@@ -9,7 +9,7 @@ import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
 import type { SearchSpace } from '../space/space.js';
 import { Rng } from '../util/rng.js';
-import { adaptSpace, type Dna } from './space-like.js';
+import type { Dna } from './space-like.js';
 import { SyntheticProblem, type SeparableLatency } from './synthetic.js';
 
 export interface CostModelSyntheticOptions {
@@ -91,5 +91,5 @@ function nonNegativeLeastSquares(A: Float64Array[], b: Float64Array, sweeps = 20
 }
 
 export function syntheticProblemForSpace(space: SearchSpace, o: CostModelSyntheticOptions): SyntheticProblem {
-  return new SyntheticProblem(adaptSpace(space), { seed: o.seed, latency: costModelLatency(space, o) });
+  return new SyntheticProblem(space, { seed: o.seed, latency: costModelLatency(space, o) });
 }

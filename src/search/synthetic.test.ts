@@ -29,7 +29,7 @@ test('the reward optimum is a trade-off, not the most accurate architecture', ()
   assert.ok(maxAcc.latencyMs > opt.latencyMs);
   assert.ok(opt.latencyMs <= cfg.targetMs * 1.05);
   // "max every decision" is not optimal
-  const maxAll = space.decisions().map((d) => d.choices - 1);
+  const maxAll = space.decisions().map((d) => d.count - 1);
   assert.ok(p.reward(cfg, maxAll) < opt.reward);
   // decisions interact: optimising each decision alone from the optimum's neighbours is not separable
   const { min, max } = p.latencyRange();

@@ -21,7 +21,8 @@
 import { Rng } from '../util/rng.js';
 import { computeReward, type RewardConfig } from './reward.js';
 import { sleep, type EvalResult, type Evaluator } from './evaluator.js';
-import { checkedDecisions, flatSpace, spaceSize, validateDna, type DecisionSpaceLike, type Dna } from './space-like.js';
+import { validateDna } from '../space/space.js';
+import { checkedDecisions, flatSpace, spaceSize, type DecisionLike, type DecisionSpaceLike, type Dna } from './space-like.js';
 
 export interface SeparableLatency {
   readonly kind: 'separable';
@@ -68,7 +69,7 @@ export interface SyntheticEvaluatorOptions {
 
 export class SyntheticProblem implements DecisionSpaceLike {
   readonly latencyModel: LatencyModel;
-  private readonly ds: readonly { label: string; choices: number }[];
+  private readonly ds: readonly DecisionLike[];
   private readonly unary: number[][];
   private readonly pair: number[][][]; // pair[i][a][b] couples decision i and i+1
   private readonly sMin: number;
@@ -78,7 +79,7 @@ export class SyntheticProblem implements DecisionSpaceLike {
   private readonly gamma: number;
 
   constructor(space: DecisionSpaceLike, options: SyntheticOptions) {
-    this.ds = checkedDecisions(space, 'SyntheticProblem').map((d) => ({ label: d.label, choices: d.choices }));
+    this.ds = checkedDecisions(space, 'SyntheticProblem').map((d) => ({ label: d.label, count: d.count }));
     const rng = new Rng(options.seed);
     const interaction = options.interaction ?? 0.35;
     const [lo, hi] = options.accuracyRange ?? [0.4, 0.95];
@@ -91,15 +92,15 @@ export class SyntheticProblem implements DecisionSpaceLike {
     // Default costs: per decision a random increasing-ish cost per choice (shuffled a little).
     const defaultTicks = this.ds.map((d) => {
       const step = 1 + rng.int(3);
-      const t = Array.from({ length: d.choices }, (_, c) => c * step + rng.int(2));
+      const t = Array.from({ length: d.count }, (_, c) => c * step + rng.int(2));
       if (rng.next() < 0.25) rng.shuffle(t); // some decisions' costs are not ordered by index
       return t;
     });
     const gains = this.ds.map(() => 0.3 + 0.7 * rng.next());
     const costForUtility = options.latency?.kind === 'separable' ? options.latency.ticks : defaultTicks;
-    this.unary = this.ds.map((d, i) => Array.from({ length: d.choices }, (_, c) => gains[i]! * Math.sqrt(costForUtility[i]?.[c] ?? c) + 0.3 * rng.next()));
+    this.unary = this.ds.map((d, i) => Array.from({ length: d.count }, (_, c) => gains[i]! * Math.sqrt(costForUtility[i]?.[c] ?? c) + 0.3 * rng.next()));
     this.pair = this.ds.slice(0, -1).map((d, i) =>
-      Array.from({ length: d.choices }, () => Array.from({ length: this.ds[i + 1]!.choices }, () => interaction * (2 * rng.next() - 1))),
+      Array.from({ length: d.count }, () => Array.from({ length: this.ds[i + 1]!.count }, () => interaction * (2 * rng.next() - 1))),
     );
     this.latencyModel = options.latency ?? { kind: 'separable', tickMs: 0.5, baseTicks: 4, ticks: defaultTicks };
     if (this.latencyModel.kind === 'separable') this.checkSeparable(this.latencyModel);
@@ -115,13 +116,13 @@ export class SyntheticProblem implements DecisionSpaceLike {
     return flatSpace(all);
   }
 
-  decisions(): readonly { label: string; choices: number }[] {
+  decisions(): readonly DecisionLike[] {
     return this.ds;
   }
 
   /** Chain score s(x). */
   score(dna: Dna): number {
-    validateDna(this, dna, 'SyntheticProblem');
+    validateDna(this.ds, dna, 'SyntheticProblem');
     let s = 0;
     for (let i = 0; i < dna.length; i++) {
       s += this.unary[i]![dna[i]!]!;
@@ -141,7 +142,7 @@ export class SyntheticProblem implements DecisionSpaceLike {
   }
 
   latencyMs(dna: Dna): number {
-    validateDna(this, dna, 'SyntheticProblem');
+    validateDna(this.ds, dna, 'SyntheticProblem');
     const m = this.latencyModel;
     if (m.kind === 'function') return m.latencyMs(dna);
     return m.tickMs * (m.baseTicks + dna.reduce((a, c, i) => a + m.ticks[i]![c]!, 0));
@@ -229,8 +230,8 @@ export class SyntheticProblem implements DecisionSpaceLike {
     if (!Number.isInteger(m.baseTicks) || m.baseTicks < 0) throw new Error(`SyntheticProblem: baseTicks must be an integer >= 0`);
     if (m.ticks.length !== this.ds.length) throw new Error(`SyntheticProblem: ticks has ${m.ticks.length} rows, the space has ${this.ds.length} decisions`);
     m.ticks.forEach((row, i) => {
-      if (row.length !== this.ds[i]!.choices || !row.every((t) => Number.isInteger(t) && t >= 0))
-        throw new Error(`SyntheticProblem: ticks[${i}] must hold ${this.ds[i]!.choices} non-negative integers`);
+      if (row.length !== this.ds[i]!.count || !row.every((t) => Number.isInteger(t) && t >= 0))
+        throw new Error(`SyntheticProblem: ticks[${i}] must hold ${this.ds[i]!.count} non-negative integers`);
     });
     if (m.baseTicks + m.ticks.reduce((a, t) => a + Math.min(...t), 0) === 0) throw new Error('SyntheticProblem: the minimum latency would be 0');
   }
@@ -252,7 +253,7 @@ export class SyntheticProblem implements DecisionSpaceLike {
     const best: Float64Array[] = [];
     const from: Int16Array[] = [];
     for (let i = 0; i < n; i++) {
-      const C = this.ds[i]!.choices;
+      const C = this.ds[i]!.count;
       const b = new Float64Array(C * W).fill(-Infinity);
       const f = new Int16Array(C * W).fill(-1);
       for (let c = 0; c < C; c++) {
@@ -262,7 +263,7 @@ export class SyntheticProblem implements DecisionSpaceLike {
           b[c * W + t] = u;
           continue;
         }
-        const P = this.ds[i - 1]!.choices;
+        const P = this.ds[i - 1]!.count;
         const pb = best[i - 1]!;
         for (let L = 0; L + t < W; L++) {
           let v = -Infinity;
@@ -288,7 +289,7 @@ export class SyntheticProblem implements DecisionSpaceLike {
     let opt: { reward: number; latencyMs: number; accuracy: number; c: number; L: number } | undefined;
     const last = best[n - 1]!;
     for (let L = 0; L < W; L++) {
-      for (let c = 0; c < this.ds[n - 1]!.choices; c++) {
+      for (let c = 0; c < this.ds[n - 1]!.count; c++) {
         const s = last[c * W + L]!;
         if (s === -Infinity) continue;
         const latencyMs = m.tickMs * (m.baseTicks + L);
@@ -319,7 +320,7 @@ export class SyntheticProblem implements DecisionSpaceLike {
     for (;;) {
       visit(dna);
       let i = dna.length - 1;
-      while (i >= 0 && dna[i]! + 1 >= this.ds[i]!.choices) dna[i--] = 0;
+      while (i >= 0 && dna[i]! + 1 >= this.ds[i]!.count) dna[i--] = 0;
       if (i < 0) return;
       dna[i]!++;
     }

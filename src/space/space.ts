@@ -20,7 +20,29 @@ import {
 } from './decisions.js';
 import { CIFAR_SKELETON, FMNIST_SKELETON, MOBILENET_V2_SKELETON, STANDARD_BLOCK_DEFAULTS, type Skeleton } from './skeleton.js';
 
+/** One choice index per decision, in decision order (pyglove's DNA): the one DNA type of mnas. */
 export type Dna = readonly number[];
+
+/** What a DNA is checked against: each decision's label and number of choices. */
+export interface DnaDecision {
+  readonly label: string;
+  readonly count: number;
+}
+
+/**
+ * Throws unless `dna` holds one integer choice index per decision, each within its decision's
+ * count; the message starts with `who` and names the decision, its DNA index and the value.
+ */
+export function validateDna(decisions: readonly DnaDecision[], dna: Dna, who: string): void {
+  if (!Array.isArray(dna)) throw new Error(`${who}: DNA must be an array of integers, got ${typeof dna}`);
+  if (dna.length !== decisions.length) throw new Error(`${who}: DNA has ${dna.length} entries, expected ${decisions.length}`);
+  decisions.forEach((d, i) => {
+    const v: unknown = dna[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= d.count) {
+      throw new Error(`${who}: decision ${d.label} (DNA index ${i}) must be an integer in [0, ${d.count - 1}], got ${String(v)}`);
+    }
+  });
+}
 
 const PER_BLOCK = DECISION_KINDS.length;
 
@@ -54,18 +76,7 @@ export class SearchSpace {
 
   /** Throws an Error naming the decision label and the bad value. */
   validate(dna: Dna): void {
-    if (!Array.isArray(dna)) throw new Error(`space '${this.name}': DNA must be an array of integers, got ${typeof dna}`);
-    if (dna.length !== this.decisionList.length) {
-      throw new Error(`space '${this.name}': DNA has ${dna.length} entries, expected ${this.decisionList.length} (${PER_BLOCK} per block)`);
-    }
-    this.decisionList.forEach((d, i) => {
-      const v = dna[i];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= d.choices.length) {
-        throw new Error(
-          `space '${this.name}': decision ${d.label} (DNA index ${i}) must be an integer in [0, ${d.choices.length - 1}], got ${String(v)}`,
-        );
-      }
-    });
+    validateDna(this.decisionList, dna, `space '${this.name}'`);
   }
 
   decode(dna: Dna): Arch {

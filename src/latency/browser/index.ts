@@ -1,7 +1,9 @@
 /**
  * The browser latency device: a browser (a phone, or a local headless Chromium) becomes a
- * measurement device by opening a URL. See server.ts (HTTP + WebSocket server, job queue),
- * messages.ts (wire protocol), static/device.js (the page), device.ts (BrowserDevice).
+ * measurement device by opening a URL. See server.ts (HTTP + WebSocket server, composed of
+ * auth.ts, http-routes.ts, device-connection.ts, control-channel.ts), job-queue.ts (scheduling,
+ * no sockets), job-measurement.ts (run times -> statistics), messages.ts (wire protocol),
+ * static/device.js (the page), device.ts (BrowserDevice).
  */
 import type { DeviceOptions } from '../registry.js';
 import { BrowserDevice, type BrowserDeviceOptions } from './device.js';

@@ -10,6 +10,7 @@
  *    the same model 20x faster now and then; slow outliers are real: GC, preemption), nor more than
  *    maxSlowRatio times slower.
  */
+import { quantileSorted } from '../../util/stats.js';
 
 export interface TimingBounds {
   /** Smallest plausible time per inference, ms (default 0.001 = 1 µs). */
@@ -57,10 +58,9 @@ export function implausibleClock(pageMs: number, wallMs: number): string | undef
 export function inconsistentSamples(samples: ArrayLike<number>, b: TimingBounds): string | undefined {
   if (samples.length < 3) return undefined;
   const sorted = Float64Array.from(samples).sort();
-  const n = sorted.length;
-  const med = n % 2 ? (sorted[(n - 1) / 2] as number) : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
+  const med = quantileSorted(sorted, 0.5);
   const lo = sorted[0] as number;
-  const hi = sorted[n - 1] as number;
+  const hi = sorted[sorted.length - 1] as number;
   if (lo * b.maxFastRatio < med) return `inconsistent samples: fastest ${lo} ms is more than ${b.maxFastRatio}x below the median ${med} ms`;
   if (hi > med * b.maxSlowRatio) return `inconsistent samples: slowest ${hi} ms is more than ${b.maxSlowRatio}x above the median ${med} ms`;
   return undefined;

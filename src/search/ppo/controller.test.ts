@@ -5,11 +5,11 @@ import { Rng } from '../../util/rng.js';
 import { Controller, pick } from './controller.js';
 import { EmaBaseline, ppoLoss, ppoUpdate, type PpoSettings } from './ppo.js';
 
-const choices = [4, 2, 2, 3, 3, 3, 4, 2];
+const choiceCounts = [4, 2, 2, 3, 3, 3, 4, 2];
 
 test('controller: paper shapes, every weight in U[-0.1, 0.1], seeded initial weights', () => {
-  const c = new Controller({ choices, seed: 3 });
-  const total = choices.reduce((a, b) => a + b, 0);
+  const c = new Controller({ choiceCounts, seed: 3 });
+  const total = choiceCounts.reduce((a, b) => a + b, 0);
   const h = 100;
   // LSTM (4h x (e + h) weights + two 4h biases) + start + embeddings + heads (weights and biases)
   assert.equal(c.parameterCount(), 4 * h * (h + h) + 8 * h + h + total * h + total * h + total);
@@ -18,37 +18,37 @@ test('controller: paper shapes, every weight in U[-0.1, 0.1], seeded initial wei
     assert.ok(v.every((x) => x >= -0.1 && x <= 0.1), `${name} outside [-0.1, 0.1]`);
     assert.ok(Math.max(...v.map(Math.abs)) > 0.09, `${name} does not span the range`);
   }
-  const same = new Controller({ choices, seed: 3 });
-  const other = new Controller({ choices, seed: 4 });
+  const same = new Controller({ choiceCounts, seed: 3 });
+  const other = new Controller({ choiceCounts, seed: 4 });
   const w = (m: Controller) => m.namedParameters().map(([n, p]) => [n, Array.from(p.toFloat32Array())]);
   assert.deepEqual(w(same), w(c));
   assert.notDeepEqual(w(other), w(c));
   for (const m of [c, same, other]) m.dispose();
-  assert.throws(() => new Controller({ choices: [], seed: 1 }), /at least one decision/);
-  assert.throws(() => new Controller({ choices: [2, 0], seed: 1 }), /decision 1/);
-  assert.throws(() => new Controller({ choices, seed: -1 }), /seed/);
+  assert.throws(() => new Controller({ choiceCounts: [], seed: 1 }), /at least one decision/);
+  assert.throws(() => new Controller({ choiceCounts: [2, 0], seed: 1 }), /decision 1/);
+  assert.throws(() => new Controller({ choiceCounts, seed: -1 }), /seed/);
 });
 
 test('controller: sampled log-probabilities equal the teacher-forced pass; initial policy is near uniform', () => {
-  const c = new Controller({ choices, seed: 1 });
+  const c = new Controller({ choiceCounts, seed: 1 });
   const rng = new Rng(5);
   const samples = Array.from({ length: 16 }, () => c.sample(() => rng.next()));
   for (const s of samples) {
-    assert.equal(s.dna.length, choices.length);
-    s.dna.forEach((x, i) => assert.ok(Number.isInteger(x) && x >= 0 && x < choices[i]!));
+    assert.equal(s.dna.length, choiceCounts.length);
+    s.dna.forEach((x, i) => assert.ok(Number.isInteger(x) && x >= 0 && x < choiceCounts[i]!));
   }
   const { lp, ent } = tidy(() =>
     noGrad(() => {
       const ev = c.evaluate(samples.map((s) => s.dna));
-      assert.deepEqual(ev.logProbs.shape, [16, choices.length]);
+      assert.deepEqual(ev.logProbs.shape, [16, choiceCounts.length]);
       return { lp: ev.logProbs.toFloat32Array(), ent: ev.entropies.toFloat32Array() };
     }),
   );
-  samples.forEach((s, b) => s.logProbs.forEach((v, i) => assert.ok(Math.abs(v - lp[b * choices.length + i]!) < 1e-5, `sample ${b} decision ${i}`)));
+  samples.forEach((s, b) => s.logProbs.forEach((v, i) => assert.ok(Math.abs(v - lp[b * choiceCounts.length + i]!) < 1e-5, `sample ${b} decision ${i}`)));
   // weights in U[-0.1, 0.1]: every softmax is close to uniform
-  for (let b = 0; b < 16; b++) choices.forEach((k, i) => assert.ok(Math.abs(ent[b * choices.length + i]! - Math.log(k)) < 0.02));
+  for (let b = 0; b < 16; b++) choiceCounts.forEach((k, i) => assert.ok(Math.abs(ent[b * choiceCounts.length + i]! - Math.log(k)) < 0.02));
   assert.throws(() => c.evaluate([[0, 0]]), /has 2 entries/);
-  assert.throws(() => c.evaluate([choices.map((k) => k)]), /outside \[0, 4\)/);
+  assert.throws(() => c.evaluate([choiceCounts.map((k) => k)]), /outside \[0, 4\)/);
   c.dispose();
 });
 
@@ -64,7 +64,7 @@ test('pick: inverse CDF over log-probabilities', () => {
 });
 
 test('controller: sampling frequencies follow the softmax', () => {
-  const c = new Controller({ choices: [3], seed: 2, initRange: 2 }); // large weights: a skewed softmax
+  const c = new Controller({ choiceCounts: [3], seed: 2, initRange: 2 }); // large weights: a skewed softmax
   const rng = new Rng(1);
   const counts = [0, 0, 0];
   let lp: number[] = [];
@@ -116,7 +116,7 @@ test('ppoLoss: clipped surrogate by hand, no gradient through clipped ratios', (
 });
 
 test('ppoUpdate: raises the probability of positive-advantage samples, lowers the others; no tensor leaks', () => {
-  const c = new Controller({ choices, seed: 7 });
+  const c = new Controller({ choiceCounts, seed: 7 });
   const opt = new Adam(c.parameters());
   const rng = new Rng(2);
   const samples = Array.from({ length: 10 }, () => c.sample(() => rng.next()));
@@ -130,13 +130,13 @@ test('ppoUpdate: raises the probability of positive-advantage samples, lowers th
   assert.ok(Math.abs(stats.loss + 1e-5 * stats.entropy) < 1e-7, `first-epoch loss ${stats.loss}, entropy ${stats.entropy}`);
   const logProbsOf = (dnas: (readonly number[])[]) => tidy(() => noGrad(() => c.evaluate(dnas).logProbs.toFloat32Array()));
   const after = logProbsOf(samples.map((s) => s.dna));
-  const delta = samples.map((s, b) => s.logProbs.reduce((a, v, i) => a + after[b * choices.length + i]! - v, 0));
+  const delta = samples.map((s, b) => s.logProbs.reduce((a, v, i) => a + after[b * choiceCounts.length + i]! - v, 0));
   // the surrogate objective sum_b A_b log pi(dna_b) went up
   assert.ok(delta.reduce((a, d, b) => a + batch[b]!.advantage * d, 0) > 0, `log-prob changes ${delta}`);
 
   // two DNAs with no choice in common: the good one gains probability, the bad one loses it
-  const good = choices.map(() => 0);
-  const bad = choices.map(() => 1);
+  const good = choiceCounts.map(() => 0);
+  const bad = choiceCounts.map(() => 1);
   const [g0, b0] = [good, bad].map((d) => logProbsOf([d]).reduce((a, v) => a + v, 0));
   const old = (d: number[]) => Array.from(logProbsOf([d]));
   ppoUpdate(c, opt, [{ dna: good, oldLogProbs: old(good), advantage: 0.05 }, { dna: bad, oldLogProbs: old(bad), advantage: -0.05 }], settings);

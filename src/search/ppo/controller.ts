@@ -7,8 +7,8 @@
  * drawn from U[-initRange, initRange] (paper: 0.1) by a Generator seeded from the config, so a
  * seed fixes the initial policy.
  *
- * Storage: all heads live in one [sum(choices), hidden] matrix (and one bias) and all embeddings
- * in one [sum(choices), embedding] table; decision i owns rows offsets[i] .. offsets[i] + k_i.
+ * Storage: all heads live in one [sum(choiceCounts), hidden] matrix (and one bias) and all embeddings
+ * in one [sum(choiceCounts), embedding] table; decision i owns rows offsets[i] .. offsets[i] + k_i.
  *
  * Sampling runs without gradients and draws each choice from the softmax with uniforms supplied
  * by the caller (the strategy's Rng), so sampling is reproducible and resumable from the Rng
@@ -40,7 +40,7 @@ import {
 
 export interface ControllerConfig {
   /** Number of choices of each decision, in DNA order. */
-  readonly choices: readonly number[];
+  readonly choiceCounts: readonly number[];
   /** LSTM hidden units (paper: 100). */
   readonly hiddenSize?: number;
   /** Size of the choice embeddings fed back as input (default: hiddenSize). */
@@ -66,7 +66,8 @@ export interface ControllerEvaluation {
 }
 
 export class Controller extends Module {
-  readonly choices: readonly number[];
+  /** Number of choices of each decision, in DNA order. */
+  readonly choiceCounts: readonly number[];
   readonly hiddenSize: number;
   readonly embeddingSize: number;
   readonly initRange: number;
@@ -76,12 +77,12 @@ export class Controller extends Module {
 
   constructor(config: ControllerConfig) {
     super();
-    const { choices } = config;
-    if (choices.length === 0) throw new Error('Controller: need at least one decision');
-    choices.forEach((k, i) => {
+    const { choiceCounts } = config;
+    if (choiceCounts.length === 0) throw new Error('Controller: need at least one decision');
+    choiceCounts.forEach((k, i) => {
       if (!Number.isInteger(k) || k < 1) throw new Error(`Controller: decision ${i} must have an integer number of choices >= 1, got ${k}`);
     });
-    this.choices = Object.freeze(choices.slice());
+    this.choiceCounts = Object.freeze(choiceCounts.slice());
     this.hiddenSize = config.hiddenSize ?? 100;
     this.embeddingSize = config.embeddingSize ?? this.hiddenSize;
     this.initRange = config.initRange ?? 0.1;
@@ -92,7 +93,7 @@ export class Controller extends Module {
 
     const offsets: number[] = [];
     let total = 0;
-    for (const k of this.choices) {
+    for (const k of this.choiceCounts) {
       offsets.push(total);
       total += k;
     }
@@ -115,13 +116,13 @@ export class Controller extends Module {
   }
 
   get decisions(): number {
-    return this.choices.length;
+    return this.choiceCounts.length;
   }
 
   /** Logits of decision i from hidden states h [B, hidden]: [B, k_i]. */
   private logits(i: number, h: Tensor): Tensor {
     const lo = this.offsets[i]!;
-    const hi = lo + this.choices[i]!;
+    const hi = lo + this.choiceCounts[i]!;
     return linear(h, slice(this.param('head_weight'), 0, lo, hi), slice(this.param('head_bias'), 0, lo, hi));
   }
 
@@ -162,7 +163,7 @@ export class Controller extends Module {
     dnas.forEach((d, b) => {
       if (d.length !== this.decisions) throw new Error(`Controller.evaluate: DNA ${b} has ${d.length} entries, expected ${this.decisions}`);
       d.forEach((c, i) => {
-        if (!Number.isInteger(c) || c < 0 || c >= this.choices[i]!) throw new Error(`Controller.evaluate: DNA ${b} has choice ${c} at decision ${i}, outside [0, ${this.choices[i]})`);
+        if (!Number.isInteger(c) || c < 0 || c >= this.choiceCounts[i]!) throw new Error(`Controller.evaluate: DNA ${b} has choice ${c} at decision ${i}, outside [0, ${this.choiceCounts[i]})`);
       });
     });
     let x = expand(this.param('start'), [B, this.embeddingSize]);

@@ -1,5 +1,5 @@
 /**
- * The acceptance benchmark in small (bench/strategies.ts runs the full one: fmnist-sized space,
+ * The acceptance benchmark in small (`mnas bench strategies` runs the full one: fmnist-sized space,
  * 10 seeds, 2,000 samples): a 2-block synthetic problem (12 decisions, 186,624 points), 3 seeds,
  * 600 samples, PPO with its defaults against random search.
  *
@@ -12,10 +12,9 @@ import assert from 'node:assert/strict';
 import { createStrategy } from '../strategy.js';
 import { SyntheticProblem } from '../synthetic.js';
 import { rewardConfig } from '../reward.js';
-import { median, runCurve } from './compare.js';
+import { runCurve } from './compare.js';
+import { median } from '../../util/stats.js';
 import type { PpoSearch } from './strategy.js';
-import './strategy.js';
-import '../random-search.js';
 
 test('ppo learns on the synthetic problem and beats random search at equal samples (3 seeds, 600 samples)', async () => {
   const space = SyntheticProblem.mnasLikeSpace(2);

@@ -1,17 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveTensors } from '../../torch/index.js';
 import { Rng } from '../../util/rng.js';
-import { getSpace } from '../../space/index.js';
-import { adaptSpace, validateDna } from '../space-like.js';
-import { createStrategy, strategyKinds } from '../strategy.js';
+import { getSpace, validateDna } from '../../space/index.js';
+import { createStrategy } from '../strategy.js';
+import { STRATEGY_KINDS } from '../strategy-kinds.js';
 import { RandomSearch } from '../random-search.js';
 import { SyntheticProblem } from '../synthetic.js';
 import { rewardConfig } from '../reward.js';
-import { ExperimentStore, type TrialRecord } from '../store.js';
+import { ExperimentStore } from '../store.js';
+import type { TrialRecord } from '../run-store.js';
+import type { MemoryStore } from '../memory-store.js';
 import { runSearch } from '../loop.js';
 import { LocalPool } from '../executor.js';
 import { PpoSearch, PPO_DEFAULTS, type PpoOptions } from './strategy.js';
@@ -24,43 +26,66 @@ const cfg = rewardConfig('soft', problem.suggestedTargetMs());
 const fast: Omit<PpoOptions, 'seed'> = { batchSize: 5, epochs: 3, learningRate: 0.01 };
 const make = (seed: number, o: Omit<PpoOptions, 'seed'> = fast) => new PpoSearch(space, { seed, ...o });
 
-/** The shared concurrent driver, scored on this file's synthetic problem. */
-function drive(s: PpoSearch, steps: number, order: Rng, width = 3, log: string[] = [], stopAt = Infinity): string[] {
-  return driveStrategy(s, (dna) => problem.reward(cfg, dna), steps, order, width, log, stopAt);
+/** The shared driver (search loop, feedback out of order), on this file's synthetic problem. */
+function drive(s: PpoSearch, budget: number, order: Rng, more: { store?: MemoryStore; stopAfter?: number } = {}) {
+  return driveStrategy(s, { problem, reward: cfg, budget, order, ...more });
 }
 
-test('ppo: same seed -> same proposals; different seed -> different; the policy actually changes', () => {
+test('ppo: same seed -> same proposals; different seed -> different; the policy actually changes', async () => {
   const a = make(42);
-  const la = drive(a, 240, new Rng(1));
-  const lb = drive(make(42), 240, new Rng(1));
-  const lc = drive(make(43), 240, new Rng(1));
+  const la = (await drive(a, 120, new Rng(1))).log;
+  const b = make(42);
+  const lb = (await drive(b, 120, new Rng(1))).log;
+  const c = make(43);
+  const lc = (await drive(c, 120, new Rng(1))).log;
   assert.deepEqual(la, lb);
   assert.notDeepEqual(la, lc);
   assert.ok(a.updates >= 15, `updates ${a.updates}`);
   const fresh = make(42);
   const w = (s: PpoSearch) => s.policy.namedParameters().map(([, p]) => Array.from(p.toFloat32Array()));
   assert.notDeepEqual(w(a), w(fresh));
+  for (const s of [a, b, c, fresh]) s.dispose();
 });
 
-test('ppo: restore from a snapshot (through JSON) continues the exact stream', () => {
-  const order = new Rng(9);
-  const full = drive(make(7), 240, order);
-  for (const k of [0, 1, 4, 17, 58, 133, 201]) {
-    const o2 = new Rng(9);
+test('ppo: a run interrupted anywhere resumes (snapshot of the last update + replay) to the exact uninterrupted stream', async () => {
+  const whole = make(7);
+  const full = await drive(whole, 120, new Rng(9));
+  assert.equal(full.store.latestSnapshot()?.state.data['updates'], whole.updates, 'the latest snapshot is of the last update');
+  whole.dispose();
+  for (const k of [1, 4, 5, 17, 58, 99, 119]) {
+    const order = new Rng(9);
     const first = make(7);
-    const log = drive(first, 240, o2, 3, [], k);
-    const snap = JSON.parse(JSON.stringify(first.state())); // as stored
-    const second = make(12345); // different seed: everything must come from the snapshot
-    second.restore(snap);
-    assert.deepEqual(second.pending(), first.pending());
-    assert.equal(second.updates, first.updates);
-    assert.equal(second.collected, first.collected);
-    assert.equal(second.baselineValue, first.baselineValue);
-    drive(second, 240 - k, o2, 3, log);
-    assert.deepEqual(log, full, `snapshot at event ${k}`);
+    const cut = await drive(first, 120, order, { stopAfter: k });
+    const second = make(7);
+    const resumed = await drive(second, 120, order, { store: cut.store });
+    assert.deepEqual(resumed.log, full.log, `interrupted after ${k} results`);
+    assert.equal(second.updates, 120 / fast.batchSize!);
     first.dispose();
     second.dispose();
   }
+});
+
+test('ppo: restore from a snapshot (through JSON) restores the policy, the minibatch and the pending proposals', () => {
+  const first = make(7);
+  const order = new Rng(3);
+  for (let i = 0; i < 13; i++) {
+    const p = first.propose();
+    if (order.next() < 0.7) first.feedback(p, problem.reward(cfg, p.dna));
+  }
+  const second = make(12345); // different seed: everything must come from the snapshot
+  second.restore(JSON.parse(JSON.stringify(first.state())));
+  assert.deepEqual(second.pending(), first.pending());
+  assert.equal(second.updates, first.updates);
+  assert.equal(second.collected, first.collected);
+  assert.equal(second.baselineValue, first.baselineValue);
+  for (let i = 0; i < 40; i++) {
+    const p = first.propose();
+    assert.deepEqual(second.propose(), p);
+    for (const s of [first, second]) for (const q of s.pending().slice(0, 2)) s.feedback(q, problem.reward(cfg, q.dna));
+  }
+  assert.deepEqual(second.state(), first.state());
+  first.dispose();
+  second.dispose();
 });
 
 test('ppo: snapshot weights change exactly when an update happens', () => {
@@ -83,19 +108,11 @@ test('ppo: snapshot weights change exactly when an update happens', () => {
   s.dispose();
 });
 
-test('ppo: feedback validation and restore checks', () => {
+test('ppo: restore checks the snapshot (feedback validation: strategy.test.ts, for every kind)', () => {
   const s = make(1);
-  const p = s.propose();
-  const q = s.propose();
-  assert.equal(q.id, p.id + 1);
-  assert.throws(() => s.feedback({ id: 99, dna: p.dna }, 0.5), /not pending/);
-  assert.throws(() => s.feedback({ id: p.id, dna: q.dna.map((c, i) => (i === 0 ? (c + 1) % 4 : c)) }, 0.5), /does not match/);
-  assert.throws(() => s.feedback(p, Number.NaN), /finite/);
-  s.feedback(q, 0.5);
-  assert.throws(() => s.feedback(q, 0.5), /not pending/);
-  assert.deepEqual(s.pending().map((x) => x.id), [p.id]);
+  s.propose();
+  s.feedback(s.propose(), 0.5);
   const snap = s.state();
-  assert.throws(() => new RandomSearch(space, { seed: 1 }).restore(snap), /snapshot is of a 'ppo'/);
   assert.throws(() => new PpoSearch(SyntheticProblem.mnasLikeSpace(3), { seed: 1 }).restore(snap), /different search space/);
   assert.throws(() => make(1, { ...fast, learningRate: 0.02 }).restore(snap), /learningRate=0.01.*learningRate=0.02/);
   const broken = JSON.parse(JSON.stringify(snap));
@@ -108,7 +125,7 @@ test('ppo: feedback validation and restore checks', () => {
 });
 
 test('ppo: registered; options from JSON; invalid options are rejected', () => {
-  assert.ok(strategyKinds().includes('ppo'));
+  assert.ok(STRATEGY_KINDS.includes('ppo'));
   const s = createStrategy('ppo', space, { seed: 2, learningRate: 0.001, epochs: 2 }) as PpoSearch;
   assert.equal(s.kind, 'ppo');
   assert.equal(s.config.learningRate, 0.001);
@@ -125,11 +142,11 @@ test('ppo: registered; options from JSON; invalid options are rejected', () => {
 });
 
 test('ppo: proposes valid DNA for the real fmnist space; negative seeds work', () => {
-  const real = adaptSpace(getSpace('fmnist'));
+  const real = getSpace('fmnist');
   const s = createStrategy('ppo', real, { seed: -7 }) as PpoSearch;
   for (let i = 0; i < 25; i++) {
     const p = s.propose();
-    validateDna(real, p.dna);
+    real.validate(p.dna);
     s.feedback(p, 0.5 + 0.01 * p.dna[0]!);
   }
   assert.equal(s.updates, 1);
@@ -138,10 +155,16 @@ test('ppo: proposes valid DNA for the real fmnist space; negative seeds work', (
 
 test('ppo: native memory stays flat over proposals, updates, snapshots and restores', () => {
   const s = make(4);
-  drive(s, 60, new Rng(2));
+  const feed = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const p = s.propose();
+      s.feedback(p, problem.reward(cfg, p.dna));
+    }
+  };
+  feed(60);
   const base = liveTensors();
   for (let round = 0; round < 5; round++) {
-    drive(s, 60, new Rng(round));
+    feed(60);
     s.restore(JSON.parse(JSON.stringify(s.state())));
   }
   assert.equal(liveTensors(), base);
@@ -173,8 +196,16 @@ test('ppo in the loop: interrupted and resumed runs reproduce the uninterrupted 
     return trials;
   };
   const tmp = () => join(mkdtempSync(join(tmpdir(), 'mnas-ppo-')), 'run');
-  const full = await run(60, tmp());
+  const wholeDir = tmp();
+  const full = await run(60, wholeDir);
   assert.equal(full.length, 60);
+  // 15 updates, one snapshot each, only the latest kept: the database holds about one snapshot, not one per event
+  const store = ExperimentStore.open(wholeDir);
+  const snapshotBytes = JSON.stringify(store.latestSnapshot()!.state).length;
+  assert.equal(store.latestSnapshot()!.state.data['updates'], 15);
+  store.close();
+  const dbBytes = statSync(join(wholeDir, 'mnas.db')).size;
+  assert.ok(dbBytes < 3 * snapshotBytes, `database ${dbBytes} B, one snapshot ${snapshotBytes} B`);
   const dir = tmp();
   for (const stop of [7, 13, 26]) await run(60, dir, stop); // three interruptions, each resuming the previous
   const resumed = await run(60, dir);

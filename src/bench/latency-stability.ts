@@ -1,0 +1,85 @@
+/**
+ * `mnas bench latency-stability`: latency stability across processes. Measures the same model in
+ * N separate processes, one after the other (`mnas measure --json`), and reports each median and
+ * the coefficient of variation of the medians. Target: CV <= 3% on ort-cpu.
+ */
+import { loadavg } from 'node:os';
+import { summarize } from '../latency/protocol.js';
+import { mnasMainScript, runForLastJsonLine } from './child-process.js';
+
+export const TARGET_CV_OF_MEDIANS = 0.03;
+
+export interface LatencyStabilityOptions {
+  /** What `mnas measure` takes: a preset, an arch string or a file. */
+  model: string;
+  device: string;
+  /** Separate processes, at least 2. */
+  processes: number;
+  threads: number;
+  /** The `mnas` entry script to run (default: the built one). */
+  mnasMain?: string;
+  /** Called after each process with what it measured (1-based index). */
+  onProcess?: (measured: ProcessMeasurement, index: number) => void;
+}
+
+/** What one `mnas measure --json` process reported. */
+export interface ProcessMeasurement {
+  median_ms: number;
+  p10_ms: number;
+  p90_ms: number;
+  cv: number;
+  runs: number;
+  converged: boolean;
+  rel_half_width?: number;
+  device: { id: string; cpu: string };
+}
+
+export interface LatencyStabilityReport {
+  model: string;
+  device: string;
+  threads: number;
+  processes: number;
+  medians_ms: number[];
+  mean_of_medians_ms: number;
+  cv_of_medians: number;
+  cv_of_p10: number;
+  target_cv: number;
+  within_target: boolean;
+  /** 1-minute load average before and after: other work on a shared machine moves medians. */
+  loadavg_1m: number[];
+  runs: Array<Pick<ProcessMeasurement, 'median_ms' | 'p10_ms' | 'p90_ms' | 'runs' | 'converged' | 'rel_half_width'>>;
+}
+
+export function runLatencyStability(o: LatencyStabilityOptions): LatencyStabilityReport {
+  if (!Number.isInteger(o.processes) || o.processes < 2) throw new RangeError(`latency-stability: processes must be an integer >= 2, got ${o.processes}`);
+  const main = o.mnasMain ?? mnasMainScript();
+  const loadBefore = loadavg()[0] as number;
+  const medians: number[] = [];
+  const p10s: number[] = [];
+  const runs: LatencyStabilityReport['runs'] = [];
+  for (let p = 0; p < o.processes; p++) {
+    const args = [main, 'measure', o.model, '--device', o.device, '--threads', String(o.threads), '--json'];
+    const j = runForLastJsonLine<ProcessMeasurement>(process.execPath, args, `bench latency-stability: process ${p + 1} of ${o.processes} (mnas measure)`);
+    medians.push(j.median_ms);
+    p10s.push(j.p10_ms);
+    runs.push({ median_ms: j.median_ms, p10_ms: j.p10_ms, p90_ms: j.p90_ms, runs: j.runs, converged: j.converged, rel_half_width: j.rel_half_width });
+    o.onProcess?.(j, p + 1);
+  }
+  // the protocol's summary of the medians (ms values too): their mean and coefficient of variation
+  const ofMedians = summarize(medians, false, 0);
+  const cv = ofMedians.cv;
+  return {
+    model: o.model,
+    device: o.device,
+    threads: o.threads,
+    processes: o.processes,
+    medians_ms: medians,
+    mean_of_medians_ms: ofMedians.mean_ms,
+    cv_of_medians: cv,
+    cv_of_p10: summarize(p10s, false, 0).cv,
+    target_cv: TARGET_CV_OF_MEDIANS,
+    within_target: cv <= TARGET_CV_OF_MEDIANS,
+    loadavg_1m: [loadBefore, loadavg()[0] as number],
+    runs,
+  };
+}

@@ -1,0 +1,29 @@
+/** `mnas bench`: the subcommands are there, and bad options are refused before any benchmark runs. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { assertUsageExit, runCli } from './testing.js';
+
+test('mnas bench --help lists every benchmark', () => {
+  const r = runCli(['bench', '--help']);
+  assert.equal(r.status, 0, r.stderr);
+  for (const name of ['fuzz', 'latency-stability', 'proxy', 'train', 'train-vs-pytorch']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'), name);
+});
+
+test('bench latency-stability refuses bad options with exit 2', () => {
+  assertUsageExit(runCli(['bench', 'latency-stability', '--processes', '1']), /--processes must be an integer in \[2, 1000\], got '1'/);
+  assertUsageExit(runCli(['bench', 'latency-stability', '--threads', '1.5']), /--threads must be an integer/);
+  assertUsageExit(runCli(['bench', 'latency-stability', '--device', 'gpu']), /--device must be one of ort-cpu/);
+  assertUsageExit(runCli(['bench', 'latency-stability', '--processes', '2', '--json', '--bogus']), /unknown option '--bogus'/);
+});
+
+test('bench latency-stability: a model `mnas measure` refuses is exit 2 with its reason', () => {
+  const r = runCli(['bench', 'latency-stability', '--model', 'no-such-model', '--processes', '2']);
+  assertUsageExit(r, /bench latency-stability: process 1 of 2 \(mnas measure\) refused its input: measure: 'no-such-model' is not a preset/, { seconds: 20 });
+  assert.equal(r.stdout, '');
+});
+
+test('bench train-vs-pytorch refuses bad options with exit 2', () => {
+  assertUsageExit(runCli(['bench', 'train-vs-pytorch', '--rounds', '0']), /--rounds must be an integer in \[1, 1000\]/);
+  assertUsageExit(runCli(['bench', 'train-vs-pytorch', '--epochs', 'x']), /--epochs must be an integer/);
+  assertUsageExit(runCli(['bench', 'train-vs-pytorch', '--images', '10', '--batch', '64']), /--images \(10\) must be at least --batch \(64\)/);
+});

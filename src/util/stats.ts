@@ -1,0 +1,21 @@
+/**
+ * Order statistics: the one median of the code base (the latency protocol, the benchmarks and the
+ * reports all take it from here) and the quantile it is made of.
+ */
+
+/** Quantile of ascending-sorted values, linear interpolation between order statistics (type 7). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new Error('quantile of no values');
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
+  const a = sorted[lo] as number;
+  return a + (h - lo) * ((sorted[hi] as number) - a);
+}
+
+/** The median of values in any order (the mean of the two middle ones for an even count); throws on none. */
+export function median(values: ArrayLike<number>): number {
+  if (values.length === 0) throw new Error('median of no values');
+  return quantileSorted(Float64Array.from(values).sort(), 0.5);
+}
