@@ -14,6 +14,11 @@ export { SearchSetupError } from './search/setup-error.js';
 export { train, TrainSetupError, type TrainOptions, type TrainReport } from './train/train.js';
 export { inspect, type Inspection } from './model/inspect.js';
 export type { LayerCost } from './model/cost.js';
+export { measureLatency as measure, type MeasureLatencyOptions, type LatencyMeasurement, type MeasuredNetwork } from './latency/measure.js';
+export type { LatencyModel, LatencyResult, LatencyStats, MeasureProtocol, DeviceDescription, LatencyDevice } from './latency/device.js';
+export { DEVICE_KINDS, type DeviceKind } from './latency/registry.js';
+/** Writes an architecture as ONNX (default; BN folded, dynamic batch) or its weights as safetensors. */
+export { exportToFile as exportOnnx, EXPORT_FORMATS, type ExportToFileOptions, type ExportSummary, type ExportFormat } from './model/export-file.js';
 export { presets } from './space/preset-catalog.js';
 export type { Preset } from './space/presets.js';
 export { spaceNames, getSpace, type SearchSpace } from './space/space.js';

@@ -21,7 +21,7 @@ import { PROXY_RECIPE } from '../train/recipe.js';
 import { loadDataset } from '../data/load.js';
 import { FASHION_MNIST_DEFAULT_DIR } from '../data/fashion-mnist.js';
 import { getSpace } from '../space/space.js';
-import { printArch } from '../space/arch-string.js';
+import { parseArch, printArch } from '../space/arch-string.js';
 import { Rng } from '../util/rng.js';
 import { median } from '../util/stats.js';
 import { SearchConfigSchema } from '../search/config.js';
@@ -170,6 +170,7 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
   const images = o.images ?? defaults.proxy.images;
   const epochs = o.epochs ?? defaults.proxy.epochs;
   const archs = sampleArchitectures(o.space, o.samples, o.seed);
+  const planOf = (arch: string) => buildPlan(parseArch(arch));
   const settings: ProxySettings = {
     dataset: { name: 'fashion-mnist', validationImages: defaults.dataset.validationImages },
     images,
@@ -184,7 +185,7 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
     for (const side of o.sides) {
       if (side === 'mnas' || side === 'mnas-system') {
         const pool = await WorkerPool.start({ workers: 1, settings, ...(side === 'mnas-system' ? { env: { MNAS_ALLOCATOR: 'system' } } : {}) });
-        runners.set(side, { run: async (i) => fromWorker(archs[i]!, await pool.train({ arch: archs[i]!, seed: seedOf(i) })), close: () => pool.close() });
+        runners.set(side, { run: async (i) => fromWorker(archs[i]!, await pool.train({ plan: planOf(archs[i]!), seed: seedOf(i) })), close: () => pool.close() });
       } else {
         const spec = path.join(work, 'spec.json');
         if (!runners.has('pytorch') && !runners.has('pytorch-je')) {
@@ -226,7 +227,7 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
         const unheld: number[] = [];
         let done = false;
         const t0 = performance.now();
-        const trials = Promise.all(archs.map((arch, i) => pool.train({ arch, seed: seedOf(i) }))).finally(() => (done = true));
+        const trials = Promise.all(archs.map((arch, i) => pool.train({ plan: planOf(arch), seed: seedOf(i) }))).finally(() => (done = true));
         const probes = (async () => {
           for (let k = 0; !done; k++) {
             await new Promise((r) => setTimeout(r, 3000));

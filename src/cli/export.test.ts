@@ -16,7 +16,8 @@ import {
   crossEntropy, encodeSafetensors, Generator, loadSafetensors, noGrad, randint, randn, setNumThreads, SGD, tensor, tidy, type Tensor,
 } from '../torch/index.js';
 import { UsageError } from './errors.js';
-import { registerExport, runExport, type ExportSummary } from './export.js';
+import type { ExportSummary } from '../model/export-file.js';
+import { registerExport, runExport } from './export.js';
 import { assertUsageExit, runCli } from './testing.js';
 
 setNumThreads(1);

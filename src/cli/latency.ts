@@ -2,8 +2,8 @@
  * `mnas latency <profile|eval|study>`: layer latency tables and the predictor built on them.
  *
  *   profile --device D --space S [--out table.json] [--calibrate N]
- *       measures every distinct layer configuration of the space on D (single-layer ONNX models,
- *       batch 1), then N random full models to calibrate the per-model overhead and scale;
+ *       measures every distinct layer configuration of the space on D (each layer alone, batch 1),
+ *       then N random full models to calibrate the per-model overhead and scale;
  *       saves the table (JSON with the device description).
  *   eval --device D --space S --samples N [--table FILE] [--json]
  *       measures N random archs for real and reports how many the predictor gets within +-10%
@@ -14,12 +14,13 @@
  *       misordered pairs; writes DIR/study.json, DIR/latency-vs-macs.svg, DIR/README.md.
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import type { LatencyDevice } from '../latency/device.js';
-import type { LatencyTable } from '../latency/table.js';
+import { LatencyTableError, saveTable, type LatencyTable } from '../latency/table.js';
+import {
+  buildLatencyTable, CALIBRATION_SEED, evaluateTable, EVALUATION_SEED, loadTableFor, studyLatency, type BuildTableOptions,
+} from '../latency/table-workflows.js';
 import { createDevice, deviceKinds } from '../latency/registry.js';
 import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
-import { median } from '../util/stats.js';
 import { UsageError } from './errors.js';
 import { deviceOption } from './measure.js';
 import { intOption } from './options.js';
@@ -72,8 +73,6 @@ function common(cmd: Command, name: string): Command {
     .option('--quiet', 'no progress output');
 }
 
-const CALIBRATION_SEED = 1000;
-const EVAL_SEED = 2000;
 
 export function registerLatency(program: Command, write: Writer = (t) => void process.stdout.write(t)): Command {
   const latency = program.command('latency').description('layer latency tables, the latency predictor and MACs-vs-latency studies');
@@ -90,8 +89,7 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
       try {
         const out = o.out ?? `latency-${space.name}-${o.device}.json`;
         const t0 = Date.now();
-        const table = await profileAndCalibrate(device, space, { ...o, out });
-        const { saveTable } = await import('../latency/table.js');
+        const table = await buildLatencyTable(device, space, { passes: o.passes, calibrate: o.calibrate, seed: o.seed, checkpoint: out, ...profileProgress(space, o) });
         const path = saveTable(out, table);
         const summary = {
           table: path,
@@ -119,7 +117,7 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
     .option('--table <file>', 'latency table (default: profile the space first)')
     .option('--out <file>', 'save the table profiled on the way (when no --table)')
     .option('--calibrate <n>', 'calibration models when profiling', intOption('--calibrate', 2, 10000), 30)
-    .option('--seed <n>', 'seed of the evaluated architectures', intOption('--seed', 0), EVAL_SEED)
+    .option('--seed <n>', 'seed of the evaluated architectures', intOption('--seed', 0), EVALUATION_SEED)
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: EvalOptions) => {
       write(await latencyEval(o));
@@ -130,7 +128,7 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
     .requiredOption('--samples <n>', 'random architectures to measure', intOption('--samples', 2, 100000))
     .option('--table <file>', 'latency table: also report the predictor\'s correlation')
     .option('--out <dir>', 'report folder (default latency-study-<space>-<device>)')
-    .option('--seed <n>', 'seed of the architectures', intOption('--seed', 0), EVAL_SEED)
+    .option('--seed <n>', 'seed of the architectures', intOption('--seed', 0), EVALUATION_SEED)
     .option('--json', 'print one JSON summary on the last line')
     .action(async (o: StudyOptions) => {
       write(await latencyStudy(o));
@@ -138,37 +136,39 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
   return latency;
 }
 
-async function profileAndCalibrate(device: LatencyDevice, space: SearchSpace, o: CommonOptions & { calibrate: number; seed: number; out?: string; passes?: number }): Promise<LatencyTable> {
-  const { profileSpace, distinctLayers } = await import('../latency/table.js');
-  const { calibrateFrom, measureRandomArchs } = await import('../latency/predictor.js');
-  const distinct = distinctLayers(space).size;
-  const passes = o.passes ?? 2;
-  const bar = new Progress({ label: `profile ${space.name}`, total: distinct * passes, silent: o.quiet ?? false });
-  if (!o.quiet) bar.log(`profiling ${distinct} distinct layer configurations of '${space.name}' on ${o.device}, ${passes} pass(es)`);
-  const table = await profileSpace(device, space, {
-    passes,
-    onProgress: (done) => bar.update(done),
-    ...(o.out ? { out: o.out, checkpointEvery: 200 } : {}),
-  });
-  const cal = new Progress({ label: 'calibrate', total: o.calibrate, silent: o.quiet ?? false });
-  const measured = await measureRandomArchs(device, space, o.calibrate, o.seed, { onProgress: (d) => cal.update(d) });
-  calibrateFrom(table, measured);
-  return table;
+/** Progress bars of a table build: layers, then calibration models. */
+function profileProgress(space: SearchSpace, o: CommonOptions): Pick<BuildTableOptions, 'onStart' | 'onLayers' | 'onCalibration'> {
+  const quiet = o.quiet ?? false;
+  let layers: Progress | undefined;
+  let calibration: Progress | undefined;
+  return {
+    onStart: (e) => {
+      layers = new Progress({ label: `profile ${space.name}`, total: e.layers * e.passes, silent: quiet });
+      if (!quiet) layers.log(`profiling ${e.layers} distinct layer configurations of '${space.name}' on ${o.device}, ${e.passes} pass(es)`);
+    },
+    onLayers: (done) => layers?.update(done),
+    onCalibration: (done, total) => {
+      calibration ??= new Progress({ label: 'calibrate', total, silent: quiet });
+      calibration.update(done);
+    },
+  };
 }
 
-async function loadTableFor(path: string, device: LatencyDevice, space: SearchSpace, command: string): Promise<LatencyTable> {
-  const { loadTable } = await import('../latency/table.js');
-  if (!existsSync(path)) throw new UsageError(`${command}: table file '${path}' does not exist`);
-  let table: LatencyTable;
+async function tableFor(file: string, device: LatencyDevice, space: SearchSpace, command: string): Promise<LatencyTable> {
   try {
-    table = loadTable(path);
+    return await loadTableFor(file, device, space);
   } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message}`, { cause: e });
+    if (e instanceof LatencyTableError) throw new UsageError(`${command}: ${e.message}`, { cause: e });
+    throw e;
   }
-  const id = (await device.describe()).id;
-  if (table.device.id !== id) throw new UsageError(`${command}: table '${path}' was measured on '${table.device.id}', not on '${id}'`);
-  if (table.space !== space.name) throw new UsageError(`${command}: table '${path}' is for space '${table.space}', not '${space.name}'`);
-  return table;
+}
+
+function bar(label: string, o: CommonOptions): (done: number, total: number) => void {
+  let progress: Progress | undefined;
+  return (done, total) => {
+    progress ??= new Progress({ label, total, silent: o.quiet ?? false });
+    progress.update(done);
+  };
 }
 
 export async function latencyEval(o: EvalOptions): Promise<string> {
@@ -176,14 +176,11 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
   const device = await createDevice(o.device, { threads: o.threads });
   try {
     const table = o.table
-      ? await loadTableFor(o.table, device, space, 'latency eval')
-      : await profileAndCalibrate(device, space, { ...o, seed: CALIBRATION_SEED, ...(o.out ? { out: o.out } : {}) });
-    if (!o.table && o.out) (await import('../latency/table.js')).saveTable(o.out, table);
-    const { LatencyPredictor, evaluatePredictor, measureRandomArchs } = await import('../latency/predictor.js');
+      ? await tableFor(o.table, device, space, 'latency eval')
+      : await buildLatencyTable(device, space, { calibrate: o.calibrate, seed: CALIBRATION_SEED, ...(o.out ? { checkpoint: o.out } : {}), ...profileProgress(space, o) });
+    if (!o.table && o.out) saveTable(o.out, table);
     if (o.seed === CALIBRATION_SEED && !o.quiet) process.stderr.write('latency eval: warning: --seed equals the calibration seed, so the evaluated archs include the calibration models\n');
-    const bar = new Progress({ label: 'eval', total: o.samples, silent: o.quiet ?? false });
-    const measured = await measureRandomArchs(device, space, o.samples, o.seed, { onProgress: (d) => bar.update(d) });
-    const report = evaluatePredictor(new LatencyPredictor(table), measured);
+    const { report, measuredMedianMs } = await evaluateTable(device, space, table, { samples: o.samples, seed: o.seed, onProgress: bar('eval', o) });
     const summary = {
       within_10pct: report.within_10pct,
       within_5pct: report.within_5pct,
@@ -196,7 +193,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       table: o.table ?? o.out ?? null,
       overhead_ms: table.overhead_ms,
       calibration: table.calibration ? { intercept_ms: table.calibration.intercept_ms, scale: table.calibration.scale, models: table.calibration.models } : null,
-      measured_median_ms: median(report.rows.map((r) => r.measured_ms)),
+      measured_median_ms: measuredMedianMs,
     };
     if (o.json) return `${JSON.stringify(summary)}\n`;
     const worst = [...report.rows].sort((a, b) => Math.abs(b.error_pct) - Math.abs(a.error_pct)).slice(0, 5);
@@ -216,16 +213,14 @@ export async function latencyStudy(o: StudyOptions): Promise<string> {
   const space = getSpace(o.space);
   const device = await createDevice(o.device, { threads: o.threads });
   try {
-    const table = o.table ? await loadTableFor(o.table, device, space, 'latency study') : undefined;
-    const { LatencyPredictor, measureRandomArchs } = await import('../latency/predictor.js');
-    const { analyzeStudy, studyRows, writeStudy } = await import('../latency/study.js');
-    const bar = new Progress({ label: 'study', total: o.samples, silent: o.quiet ?? false });
-    const measured = await measureRandomArchs(device, space, o.samples, o.seed, { onProgress: (d) => bar.update(d) });
-    const predictor = table ? new LatencyPredictor(table) : undefined;
-    const rows = studyRows(measured, predictor ? (m) => predictor.predict(m.arch) : undefined);
-    const report = analyzeStudy(space.name, await device.describe(), rows);
-    const dir = o.out ?? `latency-study-${space.name}-${o.device}`;
-    const paths = writeStudy(dir, report);
+    const table = o.table ? await tableFor(o.table, device, space, 'latency study') : undefined;
+    const { report, paths } = await studyLatency(device, space, {
+      samples: o.samples,
+      seed: o.seed,
+      out: o.out ?? `latency-study-${space.name}-${o.device}`,
+      ...(table ? { table } : {}),
+      onProgress: bar('study', o),
+    });
     const summary = {
       samples: report.samples,
       spearman_macs: report.spearman_macs,

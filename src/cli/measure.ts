@@ -10,8 +10,9 @@
 import type { Command } from 'commander';
 import { parseInputShapeText } from '../model/limits.js';
 import type { InputShape } from '../space/arch.js';
-import type { LatencyModel, LatencyResult, MeasureProtocol } from '../latency/device.js';
-import { createDevice, deviceKinds } from '../latency/registry.js';
+import type { MeasureProtocol } from '../latency/device.js';
+import type { LatencyMeasurement } from '../latency/measure.js';
+import { deviceKinds } from '../latency/registry.js';
 import { InputError } from '../util/input-error.js';
 import { UsageError } from './errors.js';
 import { floatOption, intOption } from './options.js';
@@ -63,50 +64,28 @@ export function registerMeasure(program: Command, write: Writer = (t) => void pr
 
 export async function measureCommand(spec: string, o: MeasureCliOptions): Promise<string> {
   const input = o.input !== undefined ? parseHwc(o.input, 'measure') : undefined;
-  const { resolveModel } = await import('../latency/model.js');
-  let model: LatencyModel;
-  try {
-    model = resolveModel(spec, { ...(input ? { input } : {}), seed: o.seed });
-  } catch (e) {
-    throw new UsageError(`measure: ${(e as Error).message}`, { cause: e });
-  }
-  let cost: { macs: number; params: number } | undefined;
-  if (model.arch) {
-    const [{ buildPlan }, { costOfPlan }, { parseArch }] = await Promise.all([
-      import('../model/plan.js'),
-      import('../model/cost.js'),
-      import('../space/arch-string.js'),
-    ]);
-    const c = costOfPlan(buildPlan(parseArch(model.arch)));
-    cost = { macs: c.macs, params: c.params };
-  }
-  if (o.device === 'engine' && !model.arch) throw new UsageError('measure: the engine device builds networks from an arch; it cannot run an .onnx file');
   const protocol: Partial<MeasureProtocol> = {
     ...(o.maxSeconds !== undefined ? { maxSeconds: o.maxSeconds, minSeconds: Math.min(o.maxSeconds, 0.25) } : {}),
     ...(o.precision !== undefined ? { relPrecision: o.precision } : {}),
   };
-  const device = await createDevice(o.device, { threads: o.threads });
-  let r: LatencyResult;
+  const { measureLatency } = await import('../latency/measure.js');
+  let m: LatencyMeasurement;
   try {
-    r = await device.measure(model, protocol);
+    m = await measureLatency(spec, { device: o.device, threads: o.threads, protocol, seed: o.seed, ...(input ? { input } : {}) });
   } catch (e) {
-    // a model that onnxruntime refuses (or that cannot fit) is the user's input, not our failure
+    // a bad spec, a model a device refuses or one that cannot fit is the user's input, not our failure
     if (e instanceof InputError) throw new UsageError(`measure: ${e.message}`, { cause: e });
     throw e;
-  } finally {
-    await device.close();
   }
-  if (o.json) {
-    return `${JSON.stringify({ model: model.name, ...(model.arch ? { arch: model.arch } : {}), ...(cost ?? {}), ...r })}\n`;
-  }
-  return formatResult(model, r, cost);
+  if (o.json) return `${JSON.stringify({ model: m.model.name, ...(m.network ?? {}), ...m.result })}\n`;
+  return formatResult(m);
 }
 
-export function formatResult(model: LatencyModel, r: LatencyResult, cost?: { macs: number; params: number }): string {
+export function formatResult({ model, network, result: r }: LatencyMeasurement): string {
   const d = r.device;
   const f = (ms: number): string => (ms < 1 ? ms.toFixed(4) : ms.toFixed(3));
   const lines = [
-    `model: ${model.name}${cost ? ` (${cost.params.toLocaleString('en-US')} params, ${cost.macs.toLocaleString('en-US')} MACs)` : ''}, input [${model.inputShape.join(', ')}]`,
+    `model: ${model.name}${network ? ` (${network.params.toLocaleString('en-US')} params, ${network.macs.toLocaleString('en-US')} MACs)` : ''}, input [${model.inputShape.join(', ')}]`,
     `device: ${d.id} (${d.runtime} ${d.runtimeVersion}, ${d.threads} thread${d.threads === 1 ? '' : 's'}, ${d.cpu})`,
     `latency: median ${f(r.median_ms)} ms  p10 ${f(r.p10_ms)}  p90 ${f(r.p90_ms)}  mean ${f(r.mean_ms)}  cv ${(r.cv * 100).toFixed(1)}%`,
     `runs ${r.runs} in ${r.seconds.toFixed(2)} s, ${r.converged ? 'converged' : 'NOT converged (a cap stopped it)'}`,

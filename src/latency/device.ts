@@ -2,23 +2,46 @@
  * The one interface every latency device implements (ort-cpu, engine, browser): given a model,
  * measure its batch-1 inference latency for real on that device.
  */
-import type { LayerPlan } from '../model/plan.js';
+import type { LayerRange, NetworkPlan } from '../model/plan.js';
+import { InputError } from '../util/input-error.js';
+import type { DeviceKind } from './registry.js';
 
-/** A model to measure: the ONNX bytes (eval mode, BN folded, dynamic batch) and its input. */
+/** Layers of a network plan (all of them for a whole network) and the seed of their random weights. */
+export interface PlanSource {
+  readonly kind: 'plan';
+  readonly plan: NetworkPlan;
+  readonly layers: LayerRange;
+  readonly seed: number;
+}
+
+/** The trivial model whose run costs only a device's fixed cost per run (table.ts overhead_ms). */
+export interface OverheadSource {
+  readonly kind: 'overhead';
+}
+
+export type ModelSource = PlanSource | OverheadSource;
+
+/** A model to measure (model.ts makes them from plans, arch specs and .onnx files). */
 export interface LatencyModel {
   /** Display name (preset, arch string or file name). */
-  name: string;
-  onnx: Uint8Array;
+  readonly name: string;
   /** NCHW input shape with batch 1, e.g. [1, 1, 28, 28]. */
-  inputShape: readonly [number, number, number, number];
-  /** The arch string when the model comes from the search space (the engine device builds from it). */
-  arch?: string;
+  readonly inputShape: readonly [number, number, number, number];
+  /** What the model runs; absent for a user's .onnx file, which is only bytes. The engine device builds from it. */
+  readonly source?: ModelSource;
   /**
-   * Optional, for layer-level profiling (src/latency/table.ts): the plan layers this model runs,
-   * in order, when it is not a whole network. Devices that build natively (engine) use it;
-   * ONNX devices ignore it.
+   * The ONNX bytes (eval mode, BN folded, dynamic batch) that ONNX devices run: for a plan,
+   * exported on first read and kept (model/export.ts); for a file, its contents.
    */
-  layers?: readonly LayerPlan[];
+  readonly onnx: Uint8Array;
+}
+
+/** A device refuses the model: cannot load or run it, or (engine) has no plan to build it from. */
+export class ModelRejectedError extends InputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ModelRejectedError';
+  }
 }
 
 /** When to stop timing: warm-up, then runs until the median is known to +-relPrecision, within the caps. */
@@ -52,7 +75,7 @@ export interface LatencyStats {
 export interface DeviceDescription {
   /** Stable id, e.g. "ort-cpu", "engine", "browser:<device id>". */
   id: string;
-  kind: 'ort-cpu' | 'engine' | 'browser';
+  kind: DeviceKind;
   cpu: string;
   runtime: string;
   runtimeVersion: string;

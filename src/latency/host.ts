@@ -14,7 +14,7 @@ export function cpuModel(): string {
 }
 
 /** SIMD extensions the CPU reports (x86 flags / ARM features), the ones that matter for conv kernels. */
-export function cpuSimd(): string {
+function cpuSimd(): string {
   try {
     const info = readFileSync('/proc/cpuinfo', 'utf8');
     const m = /^(?:flags|Features)\s*:\s*(.+)$/m.exec(info);

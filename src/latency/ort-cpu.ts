@@ -8,18 +8,9 @@
  */
 import * as ort from 'onnxruntime-node';
 import { checkTensorFits, LimitError } from '../model/limits.js';
-import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from './device.js';
+import { ModelRejectedError, type DeviceDescription, type LatencyDevice, type LatencyModel, type LatencyResult, type MeasureProtocol } from './device.js';
 import { cpuModel, hostDetails } from './host.js';
 import { measureAsync } from './protocol.js';
-import { InputError } from '../util/input-error.js';
-
-/** onnxruntime refuses the model (cannot load it, more than one input, or it fails on its input). */
-export class ModelRejectedError extends InputError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModelRejectedError';
-  }
-}
 
 export interface OrtCpuOptions {
   /** intra-op threads (default 1). */

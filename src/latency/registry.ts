@@ -3,16 +3,15 @@
  * can use. Devices are imported lazily, so measuring on ort-cpu never loads libtorch and the
  * engine device never loads onnxruntime.
  *
- * HOOK for the browser device (src/latency/browser/**): the 'browser' entry imports
- * `./browser/index.js` and calls its exported
- *     createBrowserDevice(options: DeviceOptions): LatencyDevice | Promise<LatencyDevice>
- * (options.threads, plus whatever browser-specific keys it reads from `options`, e.g.
- * `backend`, `executablePath`). Alternatively, any module may call
- * `registerDevice('browser', factory)` to replace the entry.
+ * The 'browser' entry passes every option to createBrowserDevice (src/latency/browser/index.ts),
+ * which reads its own keys (backend, url, launch, ...). `registerDevice(kind, factory)` adds or
+ * replaces an entry.
  */
 import type { LatencyDevice } from './device.js';
 
-export type DeviceKind = 'ort-cpu' | 'engine' | 'browser';
+/** The device kinds this build ships (registerDevice may add others, e.g. in tests). */
+export const DEVICE_KINDS = ['ort-cpu', 'engine', 'browser'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 export interface DeviceOptions {
   /** Inference threads (intra-op for ort-cpu, libtorch threads for engine, wasm threads for browser). Default 1. */
@@ -23,67 +22,37 @@ export interface DeviceOptions {
 
 export type DeviceFactory = (options: DeviceOptions) => LatencyDevice | Promise<LatencyDevice>;
 
-interface Entry {
-  description: string;
-  factory: DeviceFactory;
-}
-
 const threadsOf = (o: DeviceOptions): number | undefined => (o.threads === undefined ? undefined : Number(o.threads));
 
-const registry = new Map<string, Entry>([
-  [
-    'ort-cpu',
-    {
-      description: 'onnxruntime-node on this CPU, batch 1, sequential, 1 intra-op thread by default',
-      factory: async (o) => {
-        const { OrtCpuDevice } = await import('./ort-cpu.js');
-        const t = threadsOf(o);
-        return new OrtCpuDevice(t === undefined ? {} : { threads: t });
-      },
-    },
-  ],
-  [
-    'engine',
-    {
-      description: "the project's libtorch engine in eval mode, batch 1, 1 thread by default",
-      factory: async (o) => {
-        const { EngineDevice } = await import('./engine.js');
-        const t = threadsOf(o);
-        return new EngineDevice(t === undefined ? {} : { threads: t });
-      },
-    },
-  ],
-  [
-    'browser',
-    {
-      description: 'onnxruntime-web in a headless browser (src/latency/browser)',
-      factory: async (o) => {
-        // a variable specifier: the browser module may not exist yet when this file compiles
-        const spec = './browser/index.js';
-        let mod: { createBrowserDevice?: DeviceFactory };
-        try {
-          mod = (await import(spec)) as { createBrowserDevice?: DeviceFactory };
-        } catch (e) {
-          throw new Error(`device 'browser' is not available in this build (${(e as Error).message})`, { cause: e });
-        }
-        if (typeof mod.createBrowserDevice !== 'function') throw new Error("device 'browser': src/latency/browser/index.ts does not export createBrowserDevice(options)");
-        return mod.createBrowserDevice(o);
-      },
-    },
-  ],
-]);
+const shipped: Record<DeviceKind, DeviceFactory> = {
+  /** onnxruntime-node on this CPU, batch 1, sequential, 1 intra-op thread by default */
+  'ort-cpu': async (o) => {
+    const { OrtCpuDevice } = await import('./ort-cpu.js');
+    const t = threadsOf(o);
+    return new OrtCpuDevice(t === undefined ? {} : { threads: t });
+  },
+  /** the project's libtorch engine in eval mode, batch 1, 1 thread by default */
+  engine: async (o) => {
+    const { EngineDevice } = await import('./engine.js');
+    const t = threadsOf(o);
+    return new EngineDevice(t === undefined ? {} : { threads: t });
+  },
+  /** onnxruntime-web in a browser: a phone, or a local headless Chromium (src/latency/browser) */
+  browser: async (o) => {
+    const { createBrowserDevice } = await import('./browser/index.js');
+    return createBrowserDevice(o);
+  },
+};
+
+const registry = new Map<string, DeviceFactory>(DEVICE_KINDS.map((kind) => [kind, shipped[kind]]));
 
 /** Adds or replaces a device kind. */
-export function registerDevice(kind: string, factory: DeviceFactory, description = kind): void {
-  registry.set(kind, { description, factory });
+export function registerDevice(kind: string, factory: DeviceFactory): void {
+  registry.set(kind, factory);
 }
 
 export function deviceKinds(): string[] {
   return [...registry.keys()];
-}
-
-export function deviceDescriptions(): Array<{ kind: string; description: string }> {
-  return [...registry].map(([kind, e]) => ({ kind, description: e.description }));
 }
 
 export class UnknownDeviceError extends Error {
@@ -94,10 +63,10 @@ export class UnknownDeviceError extends Error {
 }
 
 export async function createDevice(kind: string, options: DeviceOptions = {}): Promise<LatencyDevice> {
-  const entry = registry.get(kind);
-  if (!entry) throw new UnknownDeviceError(kind);
+  const factory = registry.get(kind);
+  if (!factory) throw new UnknownDeviceError(kind);
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && (options.threads as number) >= 1)) {
     throw new RangeError(`device '${kind}': threads must be a positive integer, got ${String(options.threads)}`);
   }
-  return entry.factory(options);
+  return factory(options);
 }

@@ -104,7 +104,7 @@ export function studySvg(report: StudyReport): string {
   });
 }
 
-export function studyMarkdown(report: StudyReport): string {
+function studyMarkdown(report: StudyReport): string {
   const lines = [
     `# Latency vs MACs: ${report.space} on ${report.device.id}`,
     '',

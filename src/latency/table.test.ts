@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { costOfLayer } from '../model/cost.js';
-import { buildPlan } from '../model/plan.js';
+import { buildPlan, isWholeNetwork, layersIn } from '../model/plan.js';
 import { parseArch } from '../space/arch-string.js';
 import { SearchSpace } from '../space/space.js';
 import type { Skeleton } from '../space/skeleton.js';
@@ -41,9 +41,14 @@ class FakeDevice implements LatencyDevice {
   }
   async measure(model: LatencyModel): Promise<LatencyResult> {
     this.measured++;
+    const source = model.source;
+    assert.ok(source, 'a model of the space');
     let ms: number;
-    if (model.layers) ms = OVERHEAD + model.layers.reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
-    else ms = INTERCEPT + SCALE * buildPlan(parseArch(model.arch as string)).layers.reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
+    if (source.kind === 'overhead') ms = OVERHEAD;
+    else {
+      const sum = layersIn(source.plan, source.layers).reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
+      ms = isWholeNetwork(source.plan, source.layers) ? INTERCEPT + SCALE * sum : OVERHEAD + sum;
+    }
     return { median_ms: ms, p10_ms: ms, p90_ms: ms, mean_ms: ms, cv: 0, runs: 10, converged: true, seconds: 0.001, device: await this.describe() };
   }
   async close(): Promise<void> {}
@@ -157,9 +162,9 @@ test('profileSpace keeps the lowest pass median (noise only adds time)', async (
     return call % 3 === 0 ? { ...r, median_ms: r.median_ms * 2 } : r;
   };
   const table = await profileSpace(device, space, { passes: 2 });
-  for (const [key, l] of distinctLayers(space)) {
+  for (const [key, { layer }] of distinctLayers(space)) {
     const e = table.entries[key]!;
-    assert.ok(Math.abs(e.median_ms - (OVERHEAD + layerMs(costOfLayer(l).macs))) < 1e-12, key);
+    assert.ok(Math.abs(e.median_ms - (OVERHEAD + layerMs(costOfLayer(layer).macs))) < 1e-12, key);
   }
 });
 
@@ -179,7 +184,7 @@ test('a real ort-cpu table on a few layer configs predicts a positive latency', 
   const device = new OrtCpuDevice();
   const arch = space.decode(space.defaultDna());
   const plan = buildPlan(arch);
-  const layers = plan.layers.map((l) => [layerKey(l), l] as [string, (typeof plan.layers)[number]]);
+  const layers = plan.layers.map((layer, index) => [layerKey(layer), { plan, index, layer }] as const);
   const table = await profileSpace(device, space, { passes: 1, layers, protocol: { minRuns: 6, maxSeconds: 0.05 } });
   assert.equal(Object.keys(table.entries).length, new Set(layers.map(([k]) => k)).size);
   assert.ok(table.overhead_ms > 0);

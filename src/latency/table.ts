@@ -1,7 +1,9 @@
 /**
  * Latency lookup tables: every distinct layer configuration of a search space measured on one
- * device, as a small single-layer ONNX model at batch 1 (layer-onnx.ts), saved as JSON with the
- * device description.
+ * device, alone at batch 1, saved as JSON with the device description. A layer is measured as
+ * the one-layer range of a plan it occurs in (model.ts layersToModel): the same graph, node names
+ * and seeded weights (seed 0) as inside that plan's whole network, which is how whole networks
+ * are measured too.
  *
  * A layer configuration is what decides its cost: for a searched layer (op, cin, cout, expand,
  * kernel, stride, SE width, the shortcut it resolves to, input size); plus the stem, head,
@@ -16,14 +18,15 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { costOfLayer } from '../model/cost.js';
-import { buildPlan, type LayerPlan } from '../model/plan.js';
+import { buildPlan, type LayerPlan, type NetworkPlan } from '../model/plan.js';
 import { BATCH, GraphBuilder } from '../model/onnx/index.js';
 import { saveModel } from '../model/onnx/save.js';
 import type { SearchSpace } from '../space/space.js';
-import type { DeviceDescription, LatencyDevice, LatencyModel, MeasureProtocol } from './device.js';
-import { layersModel } from './layer-onnx.js';
-import { PROFILE_PROTOCOL } from './protocol.js';
 import { InputError } from '../util/input-error.js';
+import type { DeviceDescription, LatencyDevice, LatencyModel, MeasureProtocol } from './device.js';
+import { layersToModel } from './model.js';
+import { PROFILE_PROTOCOL } from './protocol.js';
+import { DEVICE_KINDS } from './registry.js';
 
 export const TABLE_FORMAT = 'mnas-latency-table/1';
 
@@ -46,21 +49,29 @@ export function layerKey(l: LayerPlan): string {
   }
 }
 
+/** Layer `index` of `plan`: a layer configuration together with a network it occurs in. */
+export interface PlannedLayer {
+  readonly plan: NetworkPlan;
+  readonly index: number;
+  readonly layer: LayerPlan;
+}
+
 /**
- * The distinct layer configurations of a space, keyed by layerKey. For every block, every
- * combination of its op/kernel/SE/skip/width with every width of the previous block is decoded
- * (with the most repeats, so the repeated layer appears too); stem, head, pool and classifier
- * come from the same decodes.
+ * The distinct layer configurations of a space, keyed by layerKey, each with the first decoded
+ * plan it occurs in. For every block, every combination of its op/kernel/SE/skip/width with
+ * every width of the previous block is decoded (with the most repeats, so the repeated layer
+ * appears too); stem, head, pool and classifier come from the same decodes.
  */
-export function distinctLayers(space: SearchSpace): Map<string, LayerPlan> {
+export function distinctLayers(space: SearchSpace): Map<string, PlannedLayer> {
   const decisions = space.decisions();
   const perBlock = decisions.length / space.skeleton.blocks.length;
   const kinds = decisions.slice(0, perBlock).map((d) => d.kind);
   const idx = (b: number, kind: string): number => b * perBlock + kinds.indexOf(kind as (typeof kinds)[number]);
-  const out = new Map<string, LayerPlan>();
-  const add = (l: LayerPlan): void => {
-    const k = layerKey(l);
-    if (!out.has(k)) out.set(k, l);
+  const out = new Map<string, PlannedLayer>();
+  const add = (plan: NetworkPlan, index: number): void => {
+    const layer = plan.layers[index]!;
+    const k = layerKey(layer);
+    if (!out.has(k)) out.set(k, { plan, index, layer });
   };
   const base = [...space.defaultDna()];
   const B = space.skeleton.blocks.length;
@@ -86,9 +97,9 @@ export function distinctLayers(space: SearchSpace): Map<string, LayerPlan> {
                 dna[layersIdx] = most;
                 if (pf >= 0) dna[idx(b - 1, 'filters')] = pf;
                 const plan = buildPlan(space.decode(dna));
-                for (const l of plan.layers) {
-                  if (l.kind === 'block' ? l.block === b && l.layer <= 1 : true) add(l);
-                }
+                plan.layers.forEach((l, index) => {
+                  if (l.kind === 'block' ? l.block === b && l.layer <= 1 : true) add(plan, index);
+                });
               }
   }
   return out;
@@ -131,11 +142,11 @@ export interface Calibration {
   points: Array<[number, number]>;
 }
 
-/** A model whose run costs only the session overhead. */
-export function overheadModel(): LatencyModel {
+/** A model whose run costs only the session overhead: ONNX, one Relu on a 1-element tensor. */
+function overheadModel(): LatencyModel {
   const g = new GraphBuilder({ graphName: 'overhead' });
   g.output(g.relu(g.input('input', [BATCH, 1, 1, 1]), 'relu'), 'output');
-  return { name: 'overhead', onnx: g.toBytes(), inputShape: [1, 1, 1, 1], layers: [] };
+  return { name: 'overhead', onnx: g.toBytes(), inputShape: [1, 1, 1, 1], source: { kind: 'overhead' } };
 }
 
 export interface ProfileOptions {
@@ -151,7 +162,7 @@ export interface ProfileOptions {
   /** Passes over all layers (default 2); entries keep the lowest pass median. */
   passes?: number;
   /** Measure only these layers (default: distinctLayers(space)). */
-  layers?: Iterable<[string, LayerPlan]>;
+  layers?: Iterable<readonly [string, PlannedLayer]>;
 }
 
 /**
@@ -188,8 +199,8 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
     table.overhead_ms = Math.min(table.overhead_ms, (await device.measure(overheadModel(), overheadProtocol, o.signal)).median_ms);
     // pass 0 in order, pass 1 reversed, later passes rotated: never the same neighbours in time
     const order = pass === 0 ? todo : pass === 1 ? [...todo].reverse() : [...todo.slice((pass * todo.length) / passes), ...todo.slice(0, (pass * todo.length) / passes)];
-    for (const [key, layer] of order) {
-      const r = await device.measure(layersModel([layer], key, 1), protocol, o.signal);
+    for (const [key, { plan, index, layer }] of order) {
+      const r = await device.measure(layersToModel(plan, { from: index, to: index + 1 }, key), protocol, o.signal);
       const e = table.entries[key];
       if (!e || pass === 0) {
         table.entries[key] = { kind: layer.kind, macs: costOfLayer(layer).macs, median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, runs: r.runs, converged: r.converged, pass_medians: [r.median_ms] };
@@ -225,7 +236,7 @@ const tableSchema = z.object({
   space: z.string().min(1),
   device: z.object({
     id: z.string().min(1),
-    kind: z.enum(['ort-cpu', 'engine', 'browser']),
+    kind: z.enum(DEVICE_KINDS),
     cpu: z.string(),
     runtime: z.string(),
     runtimeVersion: z.string(),
@@ -260,7 +271,7 @@ const tableSchema = z.object({
 });
 
 /** Checks a parsed JSON value is a latency table; `source` names it in the error. */
-export function parseTable(json: unknown, source: string): LatencyTable {
+function parseTable(json: unknown, source: string): LatencyTable {
   const r = tableSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0]!;

@@ -7,6 +7,7 @@ import {
   type Generator, type InitScheme, type Tensor,
 } from '../torch/index.js';
 import type { BlockLayerPlan, ConvBnPlan, ShortcutPlan, SqueezeExcitePlan } from './plan.js';
+import { blockSteps } from './steps.js';
 
 export interface BuildOptions {
   /** BN momentum in PyTorch convention (TF's 0.99 is 0.01). */
@@ -45,7 +46,7 @@ export class ConvBn extends Layer {
  * exports have them) but applied as linear layers on the pooled vector: the same arithmetic
  * without running a convolution on 1x1 images.
  */
-export class SqueezeExcite extends Layer {
+class SqueezeExcite extends Layer {
   readonly reduce: Conv2d;
   readonly expand: Conv2d;
 
@@ -66,26 +67,32 @@ export class SqueezeExcite extends Layer {
   }
 }
 
-/**
- * One searched layer (see plan.ts for the semantics of ops and shortcuts). Children in forward
- * order: expand, depthwise, regular, se, project (those the op has).
- */
+/** One searched layer (plan.ts for the semantics of ops and shortcuts; steps.ts for their order). */
 export class SearchLayer extends Layer {
   private readonly body: Layer[] = [];
+  private readonly shortcut: ShortcutPlan | null = null;
 
   constructor(readonly plan: BlockLayerPlan, o: BuildOptions) {
     super();
-    if (plan.expandConv) this.body.push(this.registerModule('expand', new ConvBn(plan.expandConv, o)));
-    if (plan.depthwiseConv) this.body.push(this.registerModule('depthwise', new ConvBn(plan.depthwiseConv, o)));
-    if (plan.regularConv) this.body.push(this.registerModule('regular', new ConvBn(plan.regularConv, o)));
-    if (plan.se) this.body.push(this.registerModule('se', new SqueezeExcite(plan.se, o)));
-    if (plan.projectConv) this.body.push(this.registerModule('project', new ConvBn(plan.projectConv, o)));
+    for (const step of blockSteps(plan)) {
+      switch (step.kind) {
+        case 'conv_bn':
+          this.body.push(this.registerModule(step.stage, new ConvBn(step.conv, o)));
+          break;
+        case 'squeeze_excite':
+          this.body.push(this.registerModule('se', new SqueezeExcite(step.se, o)));
+          break;
+        case 'shortcut':
+          this.shortcut = step.shortcut;
+          break;
+      }
+    }
   }
 
   forward(x: Tensor): Tensor {
     let y = x;
     for (const l of this.body) y = releasing(y, x, l.forward(y));
-    const s = this.plan.shortcut;
+    const s = this.shortcut;
     if (!s) return y;
     if (s.kind === 'identity') return releasing(y, x, add(y, x));
     const shortcut = poolShortcut(x, s);
@@ -95,7 +102,7 @@ export class SearchLayer extends Layer {
 
 /** The documented "pooling" skip: avg-pool 3x3 stride 2 pad 1 (padding not counted) when
  * downsampling, then channels zero-padded at the end or truncated to the output width. */
-export function poolShortcut(x: Tensor, s: ShortcutPlan): Tensor {
+function poolShortcut(x: Tensor, s: ShortcutPlan): Tensor {
   let y = s.downsample ? avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }) : x;
   if (s.channelChange === 'zero_pad') y = releasing(y, x, pad(y, [0, 0, 0, 0, 0, s.outChannels - s.inChannels]));
   else if (s.channelChange === 'truncate') y = releasing(y, x, slice(y, 1, 0, s.outChannels));

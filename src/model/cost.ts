@@ -13,6 +13,7 @@
  *   the inference working set.
  */
 import type { ConvBnPlan, LayerPlan, NetworkPlan, SqueezeExcitePlan } from './plan.js';
+import { layerSteps, type LayerStep } from './steps.js';
 
 export interface LayerCost {
   readonly name: string;
@@ -38,11 +39,11 @@ export interface NetworkCost {
   readonly layers: readonly LayerCost[];
 }
 
-export function convMacs(c: ConvBnPlan): number {
+function convMacs(c: ConvBnPlan): number {
   return c.outSize.height * c.outSize.width * c.outChannels * (c.inChannels / c.groups) * c.kernel * c.kernel;
 }
 
-export function seMacs(se: SqueezeExcitePlan): number {
+function seMacs(se: SqueezeExcitePlan): number {
   return 2 * se.channels * se.reducedChannels;
 }
 
@@ -54,26 +55,30 @@ function seActivations(se: SqueezeExcitePlan): number {
   return se.channels + se.reducedChannels + se.channels + se.size.height * se.size.width * se.channels;
 }
 
-function layerMacsAndActivations(layer: LayerPlan): { macs: number; activations: number } {
-  switch (layer.kind) {
-    case 'stem':
-    case 'head':
-      return { macs: convMacs(layer.conv), activations: convActivations(layer.conv) };
-    case 'block': {
-      const convs = [layer.expandConv, layer.depthwiseConv, layer.regularConv, layer.projectConv].filter((c): c is ConvBnPlan => c !== null);
-      let macs = convs.reduce((a, c) => a + convMacs(c), 0);
-      let activations = convs.reduce((a, c) => a + convActivations(c), 0);
-      if (layer.se) {
-        macs += seMacs(layer.se);
-        activations += seActivations(layer.se);
-      }
-      return { macs, activations };
-    }
-    case 'pool':
-      return { macs: 0, activations: layer.outChannels };
+function stepMacsAndActivations(step: LayerStep): { macs: number; activations: number } {
+  switch (step.kind) {
+    case 'conv_bn':
+      return { macs: convMacs(step.conv), activations: convActivations(step.conv) };
+    case 'squeeze_excite':
+      return { macs: seMacs(step.se), activations: seActivations(step.se) };
+    case 'shortcut':
+      return { macs: 0, activations: 0 };
+    case 'global_pool':
+      return { macs: 0, activations: step.channels };
     case 'classifier':
-      return { macs: layer.inFeatures * layer.outFeatures, activations: layer.outFeatures };
+      return { macs: step.classifier.inFeatures * step.classifier.outFeatures, activations: step.classifier.outFeatures };
   }
+}
+
+function layerMacsAndActivations(layer: LayerPlan): { macs: number; activations: number } {
+  let macs = 0;
+  let activations = 0;
+  for (const step of layerSteps(layer)) {
+    const c = stepMacsAndActivations(step);
+    macs += c.macs;
+    activations += c.activations;
+  }
+  return { macs, activations };
 }
 
 function describe(layer: LayerPlan): string {

@@ -209,6 +209,78 @@ describe('exportOnnx graph', () => {
   });
 });
 
+interface DecodedGraph {
+  node: { name: string; opType: string; input: string[]; output: string[]; attribute: unknown[] }[];
+  initializer: { name: string; dims: number[]; rawData: Uint8Array }[];
+  output: { name: string }[];
+}
+
+const graphOf = (bytes: Uint8Array): DecodedGraph => (decodeModel(bytes) as { graph: DecodedGraph }).graph;
+
+describe('exportOnnx layer ranges', () => {
+  // conv, mbconv and dsconv layers, SE, identity and pooling shortcuts, a head
+  const plan = buildPlan(parseArch('in16x16x3_cls5_stem8s1_head24:r2_k3_s22_e3_i8_o16_se0.25,conv_r1_k5_s11_e1_o8_poolskip,r1_k3_s22_e1_o8_se0.5'));
+  const whole = graphOf(exportOnnx(plan, undefined, { seed: 4 }));
+  const wholeNodes = new Map(whole.node.map((n) => [n.name, n]));
+  const wholeWeights = new Map(whole.initializer.map((t) => [t.name, t]));
+
+  it('emits each layer alone as the same nodes, with the same names and weights, as inside the whole network', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < plan.layers.length; i++) {
+      const alone = graphOf(exportOnnx(plan, undefined, { seed: 4, layers: { from: i, to: i + 1 } }));
+      const last = i === plan.layers.length - 1;
+      assert.equal(alone.output[0]?.name, last ? 'logits' : 'output');
+      const body = alone.node.filter((n) => !(n.opType === 'Identity' && n.name === alone.output[0]?.name));
+      assert.ok(body.length > 0);
+      for (const n of body) {
+        const w = wholeNodes.get(n.name);
+        assert.ok(w, `${plan.layers[i]!.name}: node '${n.name}' is not in the whole network`);
+        assert.equal(n.opType, w.opType, n.name);
+        assert.deepEqual(n.attribute, w.attribute, n.name);
+        assert.deepEqual(n.output, w.output, n.name);
+        // the layer's input is the graph input alone, the previous layer's output inside the network
+        n.input.forEach((x, k) => assert.ok(x === w.input[k] || x === 'input', `${n.name} input ${k}: ${x} vs ${w.input[k]}`));
+        seen.add(n.name);
+      }
+      for (const t of alone.initializer) {
+        const w = wholeWeights.get(t.name);
+        assert.ok(w, `initializer '${t.name}' is not in the whole network`);
+        assert.deepEqual(t.dims, w.dims, t.name);
+        assert.deepEqual(t.rawData, w.rawData, t.name);
+      }
+    }
+    // together the layers are the whole network (less its output Identity)
+    assert.deepEqual([...seen].sort(), whole.node.filter((n) => n.opType !== 'Identity').map((n) => n.name).sort());
+  });
+
+  it('emits runs of layers, records the range, refuses empty ranges; the full range is the whole network', () => {
+    const model = decodeModel(exportOnnx(plan, undefined, { layers: { from: 1, to: 4 } })) as { metadataProps: { key: string; value: string }[]; graph: DecodedGraph };
+    const meta = Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
+    assert.equal(meta.layers, `${plan.layers[1]!.name}..${plan.layers[3]!.name}`);
+    assert.ok(model.graph.node.some((n) => n.name === 'blocks.0.1.add'));
+    assert.deepEqual(exportOnnx(plan, undefined, { layers: { from: 0, to: plan.layers.length } }), exportOnnx(plan));
+    assert.throws(() => exportOnnx(plan, undefined, { layers: { from: 3, to: 3 } }), RangeError);
+    assert.throws(() => exportOnnx(plan, undefined, { layers: { from: 0, to: plan.layers.length + 1 } }), RangeError);
+  });
+
+  it('runs in onnxruntime and gives what the whole network gives from the same point', async () => {
+    const { height, width, channels } = plan.input;
+    const rng = new Rng(3);
+    const x = Float32Array.from({ length: channels * height * width }, () => rng.normal());
+    const logits = (await runOrt(exportOnnx(plan, undefined, { seed: 4 }), x, [1, channels, height, width])).data;
+    const head = plan.layers.length - 2;
+    const session = await ort.InferenceSession.create(exportOnnx(plan, undefined, { seed: 4, layers: { from: 0, to: head } }), SESSION_OPTIONS);
+    let features: ort.Tensor;
+    try {
+      features = (await session.run({ input: new ort.Tensor('float32', x, [1, channels, height, width]) })).output as ort.Tensor;
+    } finally {
+      await session.release();
+    }
+    const tail = await runOrt(exportOnnx(plan, undefined, { seed: 4, layers: { from: head, to: plan.layers.length } }), features.data as Float32Array, [...features.dims]);
+    tail.data.forEach((v, k) => assert.ok(Math.abs(v - logits[k]!) < 1e-5, `logit ${k}: ${v} vs ${logits[k]}`));
+  });
+});
+
 describe('weightsFromNetwork', () => {
   it('gives every plan entry in logical (OIHW) order, also from a channels_last network', () => {
     const arch = presetArch('bench-fmnist');

@@ -1,12 +1,16 @@
 /**
  * Network plan (+ weights) -> a standard ONNX model, for latency measurement on real devices and
- * for using a found model without mnas.
+ * for using a found model without mnas. The one emitter of the project's graphs: whole networks
+ * and any range of their layers (the latency table times layers alone, table.ts) come from here,
+ * so a layer timed alone is the same graph, with the same node names and weights, as inside its
+ * whole network.
  *
- * The graph is built by walking the plan (plan.ts), so it has exactly the layers, widths, strides
- * and shortcuts the engine network has. Eval mode: no dropout, every BatchNorm folded into the
- * conv before it (fold.ts). Input `input` [batch, C, H, W] (batch symbolic, spatial fixed),
- * output `logits` [batch, classes]. Model metadata: `arch` (the arch string), `weights`
- * ('given' or 'random seed=<n>').
+ * The graph is built by walking the plan (plan.ts) step by step (steps.ts), so it has exactly the
+ * layers, widths, strides and shortcuts the engine network has. Eval mode: no dropout, every
+ * BatchNorm folded into the conv before it (fold.ts). Input `input` [batch, C, H, W] (batch
+ * symbolic, spatial fixed), output `logits` [batch, classes] (a range that stops before the
+ * classifier: `output`, the last layer's NCHW map). Model metadata: `arch` (the arch string),
+ * `weights` ('given' or 'random seed=<n>'), and for a range `layers` ('<first>..<last>' layer names).
  *
  * Node names follow the plan's parameter prefixes: `stem.conv`, `blocks.2.1.depthwise.conv`,
  * `blocks.2.1.se.reduce`, `head.conv`, `classifier`, ... so the conv initializers are
@@ -20,7 +24,8 @@ import { Rng } from '../util/rng.js';
 import type { Tensor } from '../torch/tensor.js';
 import type { Network } from './network.js';
 import { BATCH, GraphBuilder, foldConvBn, type Float32Tensor, type Opset, type Value } from './onnx/index.js';
-import type { BlockLayerPlan, ConvBnPlan, NetworkPlan, ParamSpec, SqueezeExcitePlan } from './plan.js';
+import { allLayers, isWholeNetwork, layersIn, type ConvBnPlan, type LayerPlan, type LayerRange, type NetworkPlan, type ParamSpec, type SqueezeExcitePlan } from './plan.js';
+import { layerSteps, type ShortcutStep } from './steps.js';
 import { InputError } from '../util/input-error.js';
 
 export interface ExportOnnxOptions {
@@ -30,6 +35,8 @@ export interface ExportOnnxOptions {
   seed?: number;
   /** Graph name (default 'mnas'). */
   name?: string;
+  /** Only these layers of the plan (default: all of them, the whole network). */
+  layers?: LayerRange;
 }
 
 /** Names and values of every parameter and buffer of the plan, flat row-major (OIHW, [out, in]). */
@@ -113,6 +120,16 @@ export function weightsFromNetwork(net: Network): Map<string, Float32Array> {
  * tests, not for accuracy.
  */
 export function randomWeights(plan: NetworkPlan, seed = 0): Map<string, Float32Array> {
+  const out = randomWeightsUpTo(plan, seed, plan.layers.length);
+  checkWeights(plan, out);
+  return out;
+}
+
+/**
+ * randomWeights for the first `layerCount` layers only: the values are drawn in layer order, so a
+ * layer's weights are the same as in the whole network's without drawing those of later layers.
+ */
+function randomWeightsUpTo(plan: NetworkPlan, seed: number, layerCount: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
   const spec = new Map(plan.params.map((p) => [p.name, p]));
@@ -150,33 +167,32 @@ export function randomWeights(plan: NetworkPlan, seed = 0): Map<string, Float32A
     return m2 * 0.25; // gate ~ sigmoid(0) = 0.5
   };
   let m2 = 1; // the input image is assumed roughly N(0, 1)
-  for (const l of plan.layers) {
-    switch (l.kind) {
-      case 'stem':
-      case 'head':
-        m2 = convBn(l.conv, m2);
-        break;
-      case 'block': {
-        const x = m2;
-        let y = x;
-        if (l.expandConv) y = convBn(l.expandConv, y);
-        if (l.depthwiseConv) y = convBn(l.depthwiseConv, y);
-        if (l.regularConv) y = convBn(l.regularConv, y);
-        if (l.se) y = se(l.se, y);
-        if (l.projectConv) y = convBn(l.projectConv, y);
-        if (l.shortcut) y += l.shortcut.channelChange === 'zero_pad' ? (x * l.shortcut.inChannels) / l.shortcut.outChannels : x;
-        m2 = y;
-        break;
+  for (const l of plan.layers.slice(0, layerCount)) {
+    const x = m2;
+    let y = x;
+    for (const step of layerSteps(l)) {
+      switch (step.kind) {
+        case 'conv_bn':
+          y = convBn(step.conv, y);
+          break;
+        case 'squeeze_excite':
+          y = se(step.se, y);
+          break;
+        case 'shortcut': {
+          const s = step.shortcut;
+          y += s.channelChange === 'zero_pad' ? (x * s.inChannels) / s.outChannels : x;
+          break;
+        }
+        case 'global_pool':
+          break;
+        case 'classifier':
+          normal('classifier.weight', Math.sqrt(1 / step.classifier.inFeatures));
+          filled('classifier.bias', () => 0);
+          break;
       }
-      case 'pool':
-        break;
-      case 'classifier':
-        normal('classifier.weight', Math.sqrt(1 / l.inFeatures));
-        filled('classifier.bias', () => 0);
-        break;
     }
+    m2 = y;
   }
-  checkWeights(plan, out);
   return out;
 }
 
@@ -189,8 +205,7 @@ export function randomWeights(plan: NetworkPlan, seed = 0): Map<string, Float32A
 export function resolutionProblem(plan: NetworkPlan): string | null {
   const strided: ConvBnPlan[] = [];
   for (const l of plan.layers) {
-    const convs = l.kind === 'stem' || l.kind === 'head' ? [l.conv] : l.kind === 'block' ? [l.expandConv, l.depthwiseConv, l.regularConv, l.projectConv] : [];
-    for (const c of convs) if (c && c.stride > 1) strided.push(c);
+    for (const step of layerSteps(l)) if (step.kind === 'conv_bn' && step.conv.stride > 1) strided.push(step.conv);
   }
   const bad = strided.find((c) => c.inSize.height < 2 || c.inSize.width < 2);
   if (!bad) return null;
@@ -205,22 +220,43 @@ export function resolutionProblem(plan: NetworkPlan): string | null {
 }
 
 /**
- * The plan as a serialized ONNX ModelProto (see the file comment). Without `weights`, seeded
- * random weights (randomWeights) are used. Throws WeightsMismatchError if the weights do not
- * fit the plan.
+ * The plan, or the range `options.layers` of its layers, as a serialized ONNX ModelProto (see
+ * the file comment). Without `weights` (the whole plan's), seeded random weights (randomWeights)
+ * are used. Throws WeightsMismatchError if the weights do not fit the plan, RangeError for a
+ * range that selects no layer.
  */
 export function exportOnnx(plan: NetworkPlan, weights?: WeightMap, options: ExportOnnxOptions = {}): Uint8Array {
   const opset = options.opset ?? 13;
   if (opset !== 13 && opset !== 17) throw new Error(`exportOnnx: opset must be 13 or 17, got ${String(opset)}`);
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw new Error(`exportOnnx: seed must be an integer, got ${String(seed)}`);
-  const w = weights ?? randomWeights(plan, seed);
+  const range = options.layers ?? allLayers(plan);
+  const layers = layersIn(plan, range);
   if (weights) checkWeights(plan, weights);
+  const w = weights ?? randomWeightsUpTo(plan, seed, range.to);
 
   const g = new GraphBuilder({ opset: opset as Opset, graphName: options.name ?? 'mnas' });
   g.setMetadata('arch', printArch(plan.arch));
   g.setMetadata('weights', weights ? 'given' : `random seed=${seed}`);
-  const get = (name: string): Float32Array => w.get(name) as Float32Array; // checked above
+  if (!isWholeNetwork(plan, range)) g.setMetadata('layers', `${layers[0]!.name}..${layers.at(-1)!.name}`);
+  const emit = layerEmitter(g, plan, w);
+  const first = layers[0]!;
+  let x = g.input('input', [BATCH, first.inChannels, first.inSize.height, first.inSize.width]);
+  for (const l of layers) {
+    x = emit(x, l);
+    const expected = [BATCH, l.outChannels, l.outSize.height, l.outSize.width];
+    const got = l.kind === 'classifier' ? [x.shape[0], x.shape[1], 1, 1] : x.shape;
+    if (fmt(got as number[]) !== fmt(expected as number[])) {
+      throw new Error(`exportOnnx: layer '${l.name}' gives ${fmt(x.shape as number[])}, the plan says ${fmt(expected as number[])} (bug)`);
+    }
+  }
+  g.output(x, range.to === plan.layers.length ? 'logits' : 'output');
+  return g.toBytes();
+}
+
+/** A function that appends one plan layer to `g` (eval mode, BN folded) and returns its output. */
+function layerEmitter(g: GraphBuilder, plan: NetworkPlan, w: WeightMap): (x: Value, layer: LayerPlan) => Value {
+  const get = (name: string): Float32Array => w.get(name) as Float32Array; // checked by the caller
   const tensorOf = (name: string, shape: readonly number[]): Float32Tensor => ({ data: get(name), shape });
 
   const convBn = (x: Value, c: ConvBnPlan): Value => {
@@ -258,54 +294,46 @@ export function exportOnnx(plan: NetworkPlan, weights?: WeightMap, options: Expo
     return g.mul(x, g.sigmoid(e, `${s.prefix}.sigmoid`), `${s.prefix}.mul`);
   };
 
-  const block = (x: Value, l: BlockLayerPlan): Value => {
-    let y = x;
-    if (l.expandConv) y = convBn(y, l.expandConv);
-    if (l.depthwiseConv) y = convBn(y, l.depthwiseConv);
-    if (l.regularConv) y = convBn(y, l.regularConv);
-    if (l.se) y = squeezeExcite(y, l.se);
-    if (l.projectConv) y = convBn(y, l.projectConv);
-    const s = l.shortcut;
-    if (!s) return y;
+  /** y + shortcut(x), x the layer's input. */
+  const shortcut = (x: Value, y: Value, step: ShortcutStep): Value => {
+    const s = step.shortcut;
     let short = x;
     if (s.kind === 'pool') {
-      if (s.downsample) short = g.averagePool(short, { kernel: 3, strides: 2, pads: 1, countIncludePad: false, name: `${l.name}.shortcut.pool` });
-      if (s.channelChange === 'zero_pad') short = g.padChannels(short, s.outChannels, `${l.name}.shortcut.pad`);
-      else if (s.channelChange === 'truncate') short = g.sliceChannels(short, s.outChannels, `${l.name}.shortcut.slice`);
+      if (s.downsample) short = g.averagePool(short, { kernel: 3, strides: 2, pads: 1, countIncludePad: false, name: `${step.layer}.shortcut.pool` });
+      if (s.channelChange === 'zero_pad') short = g.padChannels(short, s.outChannels, `${step.layer}.shortcut.pad`);
+      else if (s.channelChange === 'truncate') short = g.sliceChannels(short, s.outChannels, `${step.layer}.shortcut.slice`);
     }
-    return g.add(y, short, `${l.name}.add`);
+    return g.add(y, short, `${step.layer}.add`);
   };
 
-  const { height, width, channels } = plan.input;
-  let x = g.input('input', [BATCH, channels, height, width]);
-  for (const l of plan.layers) {
-    switch (l.kind) {
-      case 'stem':
-      case 'head':
-        x = convBn(x, l.conv);
-        break;
-      case 'block':
-        x = block(x, l);
-        break;
-      case 'pool':
-        x = g.flatten(g.globalAveragePool(x, 'pool'), 1, 'flatten');
-        break;
-      case 'classifier':
-        // dropout is the identity in eval mode
-        x = g.gemm(x, {
-          weight: tensorOf('classifier.weight', [l.outFeatures, l.inFeatures]),
-          bias: get('classifier.bias'),
-          name: 'classifier',
-        });
-        break;
+  return (x, layer) => {
+    let y = x;
+    for (const step of layerSteps(layer)) {
+      switch (step.kind) {
+        case 'conv_bn':
+          y = convBn(y, step.conv);
+          break;
+        case 'squeeze_excite':
+          y = squeezeExcite(y, step.se);
+          break;
+        case 'shortcut':
+          y = shortcut(x, y, step);
+          break;
+        case 'global_pool':
+          y = g.globalAveragePool(y, 'pool');
+          break;
+        case 'classifier': {
+          // dropout is the identity in eval mode
+          const c = step.classifier;
+          y = g.gemm(g.flatten(y, 1, 'flatten'), {
+            weight: tensorOf('classifier.weight', [c.outFeatures, c.inFeatures]),
+            bias: get('classifier.bias'),
+            name: 'classifier',
+          });
+          break;
+        }
+      }
     }
-    const expected = [BATCH, l.outChannels, l.outSize.height, l.outSize.width];
-    const got = l.kind === 'pool' || l.kind === 'classifier' ? [x.shape[0], x.shape[1], 1, 1] : x.shape;
-    if (fmt(got as number[]) !== fmt(expected as number[])) {
-      throw new Error(`exportOnnx: layer '${l.name}' gives ${fmt(x.shape as number[])}, the plan says ${fmt(expected as number[])} (bug)`);
-    }
-  }
-  g.output(x, 'logits');
-  return g.toBytes();
+    return y;
+  };
 }
-

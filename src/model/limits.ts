@@ -49,7 +49,7 @@ export const MAX_MACS = 1e13;
  * Share of the available memory a plan may claim: the rest is for what the estimate leaves out
  * (the data set in memory, libtorch and V8 themselves, allocator caches, other processes).
  */
-export const MEMORY_MARGIN = 0.9;
+const MEMORY_MARGIN = 0.9;
 
 /**
  * Bytes per activation element counted by the cost model, by use:
@@ -117,11 +117,11 @@ export function parseInputShapeText(text: string, option = '--input'): InputShap
   return shape;
 }
 
-export function checkClasses(classes: number, where = 'classes'): void {
+function checkClasses(classes: number, where = 'classes'): void {
   atMost(classes, MAX_CLASSES, 'MAX_CLASSES', where, 'classes');
 }
 
-export function checkChannels(channels: number, where: string): void {
+function checkChannels(channels: number, where: string): void {
   atMost(channels, MAX_CHANNELS, 'MAX_CHANNELS', where, 'channels of a layer');
 }
 
@@ -230,7 +230,7 @@ export function availableMemoryBytes(): number {
   return freemem();
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (!Number.isFinite(n)) return `${n} bytes`;
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB'];
   let v = n;

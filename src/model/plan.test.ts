@@ -4,7 +4,8 @@ import { Rng } from '../util/rng.js';
 import { parseArch, printArch } from '../space/arch-string.js';
 import { getPreset, presetNames } from '../space/presets.js';
 import { getSpace, spaceNames } from '../space/space.js';
-import { buildPlan, convOutputSize, planIdentity, seReducedChannels, type BlockLayerPlan, type NetworkPlan } from './plan.js';
+import { buildPlan, convOutputSize, layersIn, planIdentity, seReducedChannels, withTrainingGlobals, type BlockLayerPlan, type NetworkPlan } from './plan.js';
+import { withGlobal } from '../space/arch.js';
 import { costOfPlan } from './cost.js';
 
 function checkConsistent(plan: NetworkPlan, label: string): void {
@@ -120,4 +121,25 @@ test('planIdentity: single-decision changes that leave the network as it is keep
   }
   assert.ok(same > 0.02 * mutations, `some single-decision changes build the same network (${same} of ${mutations})`);
   assert.ok(sameButOtherArchString > 0, 'including some with a different architecture string (e.g. a skip that cannot apply)');
+});
+
+test('withTrainingGlobals: the plan of the arch with the new BN momentum and dropout, without planning again', () => {
+  const plan = buildPlan(getPreset('fmnist-default').arch);
+  for (const o of [{ bnMomentum: 0.9 }, { dropout: 0.5 }, { bnMomentum: 0.5, dropout: 0.1 }]) {
+    const changed = withTrainingGlobals(plan, o);
+    assert.deepEqual(changed, buildPlan(withGlobal(plan.arch, o)), JSON.stringify(o));
+    assert.equal(changed.params, plan.params, 'the parameters are shared');
+    assert.ok(Object.isFrozen(changed) && Object.isFrozen(changed.layers));
+  }
+  assert.equal(withTrainingGlobals(plan, {}), plan);
+  assert.equal(withTrainingGlobals(plan, { bnMomentum: plan.bnMomentum }), plan);
+  assert.throws(() => withTrainingGlobals(plan, { dropout: 2 }), /dropout/);
+});
+
+test('layersIn: ranges of at least one layer', () => {
+  const plan = buildPlan(getPreset('fmnist-default').arch);
+  assert.deepEqual(layersIn(plan, { from: 1, to: 3 }), plan.layers.slice(1, 3));
+  for (const bad of [{ from: 2, to: 2 }, { from: -1, to: 1 }, { from: 0, to: plan.layers.length + 1 }, { from: 0.5, to: 2 }]) {
+    assert.throws(() => layersIn(plan, bad), RangeError, JSON.stringify(bad));
+  }
 });

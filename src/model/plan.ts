@@ -19,8 +19,9 @@
  * Semantics of each op and skip: see src/space/arch.ts and docs/space.md.
  */
 import { ArchError } from '../space/arch-error.js';
-import { deepFreeze, type Arch, type OpKind, type SkipKind } from '../space/arch.js';
+import { deepFreeze, withGlobal, type Arch, type OpKind, type SkipKind } from '../space/arch.js';
 import { checkArchLimits, checkPlanLimits } from './limits.js';
+import { blockSteps } from './steps.js';
 
 export interface Size2 {
   readonly height: number;
@@ -119,7 +120,7 @@ export interface BlockLayerPlan {
   readonly shortcut: ShortcutPlan | null;
   readonly inSize: Size2;
   readonly outSize: Size2;
-  /** In forward order; null where the op has no such stage. */
+  /** The op's stages, null where it has none; steps.ts gives their forward order. */
   readonly expandConv: ConvBnPlan | null;
   readonly depthwiseConv: ConvBnPlan | null;
   readonly regularConv: ConvBnPlan | null;
@@ -175,6 +176,51 @@ export interface NetworkPlan {
   readonly params: readonly ParamSpec[];
 }
 
+/** Layers `from` (inclusive) to `to` (exclusive) of a plan's layer list. */
+export interface LayerRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The range of every layer of the plan: the whole network. */
+export function allLayers(plan: NetworkPlan): LayerRange {
+  return { from: 0, to: plan.layers.length };
+}
+
+export function isWholeNetwork(plan: NetworkPlan, range: LayerRange): boolean {
+  return range.from === 0 && range.to === plan.layers.length;
+}
+
+/** The layers `range` selects; RangeError unless it selects at least one layer of the plan. */
+export function layersIn(plan: NetworkPlan, range: LayerRange): readonly LayerPlan[] {
+  const { from, to } = range;
+  const n = plan.layers.length;
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > n || from >= to) {
+    throw new RangeError(`layer range [${from}, ${to}) does not select layers of a plan with ${n} layers`);
+  }
+  return plan.layers.slice(from, to);
+}
+
+/**
+ * The plan with another BN momentum and/or dropout (a training recipe's overrides): the layers,
+ * shapes and parameters stay those of `plan`, only the two settings (and the arch recording
+ * them) change, so training with them does not plan the architecture again. Equal to
+ * buildPlan(withGlobal(plan.arch, overrides)).
+ */
+export function withTrainingGlobals(plan: NetworkPlan, overrides: { readonly bnMomentum?: number; readonly dropout?: number }): NetworkPlan {
+  const g = plan.arch.global;
+  const bnMomentum = overrides.bnMomentum ?? g.bnMomentum;
+  const dropout = overrides.dropout ?? g.dropout;
+  if (bnMomentum === g.bnMomentum && dropout === g.dropout) return plan;
+  const arch = withGlobal(plan.arch, { bnMomentum, dropout });
+  return deepFreeze({
+    ...plan,
+    arch,
+    bnMomentum: arch.global.bnMomentum,
+    layers: plan.layers.map((l) => (l.kind === 'classifier' ? { ...l, dropout: arch.global.dropout } : l)),
+  });
+}
+
 /** Output size of a conv/pool with kernel k, stride s and padding k // 2. */
 export function convOutputSize(size: number, kernel: number, stride: number): number {
   return Math.floor((size + 2 * Math.floor(kernel / 2) - kernel) / stride) + 1;
@@ -197,7 +243,7 @@ export function buildPlan(arch: Arch): NetworkPlan {
   let size: Size2 = { height: g.input.height, width: g.input.width };
   let channels = g.input.channels;
 
-  const stemConv = convBn('stem', channels, g.stem.filters, 3, g.stem.stride, 1, true, size);
+  const stemConv = convBn({ prefix: 'stem', inChannels: channels, outChannels: g.stem.filters, kernel: 3, stride: g.stem.stride, relu: true, inSize: size });
   layers.push({ kind: 'stem', name: 'stem', conv: stemConv, ...io(stemConv), params: convBnParams(stemConv) });
   size = stemConv.outSize;
   channels = stemConv.outChannels;
@@ -212,7 +258,7 @@ export function buildPlan(arch: Arch): NetworkPlan {
   });
 
   if (g.head > 0) {
-    const headConv = convBn('head', channels, g.head, 1, 1, 1, true, size);
+    const headConv = convBn({ prefix: 'head', inChannels: channels, outChannels: g.head, kernel: 1, stride: 1, relu: true, inSize: size });
     layers.push({ kind: 'head', name: 'head', conv: headConv, ...io(headConv), params: convBnParams(headConv) });
     channels = g.head;
   }
@@ -269,25 +315,22 @@ function blockLayer(
   let expanded: number;
   let gatedSize: Size2;
   if (args.op === 'conv') {
-    regularConv = convBn(`${name}.regular`, cin, cout, args.kernel, stride, 1, true, inSize);
+    regularConv = convBn({ prefix: `${name}.regular`, inChannels: cin, outChannels: cout, kernel: args.kernel, stride, relu: true, inSize });
     expanded = cout;
     gatedSize = regularConv.outSize;
   } else {
     expanded = cin * args.expand;
-    if (args.op === 'mbconv') expandConv = convBn(`${name}.expand`, cin, expanded, 1, 1, 1, true, inSize);
-    depthwiseConv = convBn(`${name}.depthwise`, expanded, expanded, args.kernel, stride, expanded, true, inSize);
+    if (args.op === 'mbconv') expandConv = convBn({ prefix: `${name}.expand`, inChannels: cin, outChannels: expanded, kernel: 1, stride: 1, relu: true, inSize });
+    depthwiseConv = convBn({ prefix: `${name}.depthwise`, inChannels: expanded, outChannels: expanded, kernel: args.kernel, stride, groups: expanded, relu: true, inSize });
     gatedSize = depthwiseConv.outSize;
-    projectConv = convBn(`${name}.project`, expanded, cout, 1, 1, 1, false, gatedSize);
+    projectConv = convBn({ prefix: `${name}.project`, inChannels: expanded, outChannels: cout, kernel: 1, stride: 1, relu: false, inSize: gatedSize });
   }
   const se: SqueezeExcitePlan | null =
     seChannels > 0 ? { prefix: `${name}.se`, channels: expanded, reducedChannels: seChannels, size: gatedSize } : null;
-  const params = [
-    ...(expandConv ? convBnParams(expandConv) : []),
-    ...(depthwiseConv ? convBnParams(depthwiseConv) : []),
-    ...(regularConv ? convBnParams(regularConv) : []),
-    ...(se ? seParams(se) : []),
-    ...(projectConv ? convBnParams(projectConv) : []),
-  ];
+  const shortcut = shortcutFor(args.skip, cin, cout, stride);
+  const params = blockSteps({ name, expandConv, depthwiseConv, regularConv, se, projectConv, shortcut }).flatMap((step) =>
+    step.kind === 'conv_bn' ? convBnParams(step.conv) : step.kind === 'squeeze_excite' ? seParams(step.se) : [],
+  );
   return {
     kind: 'block',
     name,
@@ -302,7 +345,7 @@ function blockLayer(
     stride,
     seChannels,
     skip: args.skip,
-    shortcut: shortcutFor(args.skip, cin, cout, stride),
+    shortcut,
     inSize,
     outSize: gatedSize,
     expandConv,
@@ -325,16 +368,10 @@ function shortcutFor(skip: SkipKind, cin: number, cout: number, stride: number):
   return { kind: 'pool', downsample: stride !== 1, channelChange, inChannels: cin, outChannels: cout };
 }
 
-function convBn(
-  prefix: string,
-  inChannels: number,
-  outChannels: number,
-  kernel: number,
-  stride: number,
-  groups: number,
-  relu: boolean,
-  inSize: Size2,
-): ConvBnPlan {
+/** What a conv+BN is given; padding (k // 2) and the output size follow. `groups` defaults to 1. */
+type ConvBnSpec = Omit<ConvBnPlan, 'padding' | 'outSize' | 'groups'> & { readonly groups?: number };
+
+function convBn({ prefix, inChannels, outChannels, kernel, stride, groups = 1, relu, inSize }: ConvBnSpec): ConvBnPlan {
   const outSize = {
     height: convOutputSize(inSize.height, kernel, stride),
     width: convOutputSize(inSize.width, kernel, stride),

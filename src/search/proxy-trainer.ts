@@ -1,11 +1,13 @@
 /**
- * Who runs the proxy training of a search's candidates. The evaluator hands a trainer plain
- * data (an architecture string and a seed); the trainer runs it in this process
- * (InProcessTrainer) or in worker processes of its own (workers/worker-pool.ts), each with its
- * own libtorch and thread count. Both hold training off while a latency measurement runs on this
- * machine (`holdWhile`), so latencies measured during a search are those of a quiet machine.
+ * Who runs the proxy training of a search's candidates. The evaluator hands a trainer the trial's
+ * plan (the one it measured the latency of) and seed; the trainer trains that plan in this
+ * process (InProcessTrainer), or sends the arch string to worker processes of its own
+ * (workers/worker-pool.ts, each with its own libtorch and thread count), which plan it there.
+ * Both hold training off while a latency measurement runs on this machine (`holdWhile`), so
+ * latencies measured during a search are those of a quiet machine.
  */
 import type { DatasetRef } from '../data/prepare.js';
+import type { NetworkPlan } from '../model/plan.js';
 import type { MemoryUsage } from '../torch/index.js';
 
 /** Everything a trial needs besides the architecture: the same for every trial of a search. */
@@ -23,9 +25,9 @@ export interface ProxySettings {
   readonly splitSeed: number;
 }
 
-export interface ProxyTrialSpec {
-  /** Architecture string (src/space/arch-string.ts). */
-  readonly arch: string;
+export interface ProxyTrial {
+  /** The planned architecture. */
+  readonly plan: NetworkPlan;
   /** Seed of weight initialisation, shuffling and augmentation. */
   readonly seed: number;
 }
@@ -59,7 +61,7 @@ export interface ProxyTrainer {
   /** Trials that can train at once. */
   readonly slots: number;
   /** Rejects with the signal's reason when aborted, or on errors of the trainer itself. */
-  train(spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult>;
+  train(trial: ProxyTrial, signal?: AbortSignal): Promise<ProxyTrialResult>;
   /** Runs fn while no training step runs on this machine: started steps finish first, new ones wait. */
   holdWhile<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;

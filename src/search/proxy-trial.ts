@@ -1,14 +1,13 @@
 /**
- * One proxy trial from plain data: the split and the training images are loaded once (into
+ * Proxy trials of planned architectures: the split and the training images are loaded once (into
  * libtorch) and reused by every trial, in the search process or in a worker process.
  */
 import { loadDataset } from '../data/load.js';
 import type { DataSplit } from '../data/dataset.js';
-import { parseArch } from '../space/arch-string.js';
 import { proxySplit, proxyTrain } from '../train/run.js';
 import { TensorDataset } from '../train/tensor-data.js';
 import { allocatorStats, setAllocatorCacheLimit, setNumThreads } from '../torch/index.js';
-import type { ProxySettings, ProxyTrainer, ProxyTrialResult, ProxyTrialSpec } from './proxy-trainer.js';
+import type { ProxySettings, ProxyTrainer, ProxyTrial, ProxyTrialResult } from './proxy-trainer.js';
 
 export class ProxyTrialRunner {
   private readonly pool: TensorDataset;
@@ -33,13 +32,13 @@ export class ProxyTrialRunner {
     return new ProxyTrialRunner(split, settings);
   }
 
-  async run(spec: ProxyTrialSpec, options: { signal?: AbortSignal; hold?: () => Promise<void> | undefined } = {}): Promise<ProxyTrialResult> {
+  async run(trial: ProxyTrial, options: { signal?: AbortSignal; hold?: () => Promise<void> | undefined } = {}): Promise<ProxyTrialResult> {
     const t0 = performance.now();
     const s = this.settings;
-    const r = await proxyTrain(parseArch(spec.arch), this.split, {
+    const r = await proxyTrain(trial.plan, this.split, {
       poolTensors: this.pool,
       epochs: s.epochs,
-      recipe: { seed: spec.seed, ...(s.batch !== undefined ? { batchSize: s.batch } : {}), ...(s.lr !== undefined ? { lr: s.lr } : {}) },
+      recipe: { seed: trial.seed, ...(s.batch !== undefined ? { batchSize: s.batch } : {}), ...(s.lr !== undefined ? { lr: s.lr } : {}) },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.hold ? { hold: options.hold } : {}),
     });
@@ -92,8 +91,8 @@ export class InProcessTrainer implements ProxyTrainer {
     return new InProcessTrainer(ProxyTrialRunner.load(settings));
   }
 
-  train(spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult> {
-    return this.runner.run(spec, { ...(signal ? { signal } : {}), hold: this.hold.gate });
+  train(trial: ProxyTrial, signal?: AbortSignal): Promise<ProxyTrialResult> {
+    return this.runner.run(trial, { ...(signal ? { signal } : {}), hold: this.hold.gate });
   }
 
   holdWhile<T>(fn: () => Promise<T>): Promise<T> {

@@ -159,8 +159,8 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   const log = (line: string) => o.onLog?.(line);
   const { space: configuredSpace, strategy } = resolveSearchConfig(config);
   if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new SearchSetupError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
-  // own data: decoded (or found in its cache) and checked against the space before any device or folder
   const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, configuredSpace) : undefined;
+  // own data: decoded (or found in its cache) and checked against the space before any device or folder
   const searchData = config.evaluator === 'train' ? await prepareSearchData(config, configuredSpace, log) : undefined;
   const space = searchData?.space ?? configuredSpace;
 

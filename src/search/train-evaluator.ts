@@ -1,7 +1,7 @@
 /**
- * The real evaluator of `mnas search`: get the architecture's latency on the target device (a
- * real measurement of its ONNX export while no training runs on this machine, or, for
- * ablations, the latency predictor or MACs), then proxy-train it on a subset of the training set
+ * The real evaluator of `mnas search`: plan the architecture once, get the plan's latency on the
+ * target device (a real measurement while no training runs on this machine, or, for ablations,
+ * the latency predictor or MACs), then proxy-train the same plan on a subset of the training set
  * and score it on the fixed held-out validation split. Training runs wherever the ProxyTrainer
  * runs it (this process or worker processes).
  *
@@ -11,7 +11,6 @@
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
 import type { SearchSpace } from '../space/space.js';
-import { printArch } from '../space/arch-string.js';
 import type { LatencyDevice } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyPredictor } from '../latency/predictor.js';
@@ -64,9 +63,9 @@ export class TrainEvaluator implements Evaluator {
     return { ms: macs / l.macsPerMs, stats: { source: 'macs', macs, macs_per_ms: l.macsPerMs } };
   }
 
+  /** Plans the architecture once: the latency oracle and the trainer get this plan. */
   async evaluate(dna: Dna, signal: AbortSignal, context: EvalContext): Promise<EvalResult> {
-    const arch = this.space.decode(dna);
-    const plan = buildPlan(arch);
+    const plan = buildPlan(this.space.decode(dna));
     const cost = costOfPlan(plan);
     const t0 = performance.now();
     const latency = await this.latencyOfPlan(plan, signal);
@@ -79,12 +78,12 @@ export class TrainEvaluator implements Evaluator {
         reason: `not trained: latency ${latency.ms.toFixed(4)} ms misses the hard target ${skipAbove.toFixed(4)} ms`,
         latencyMs: latency.ms,
         latencyStats: latency.stats,
-        assumedAccuracy: 1 / arch.global.classes,
+        assumedAccuracy: 1 / plan.classes,
         timings: { latency_ms: latencyMs },
       };
     }
     const t1 = performance.now();
-    const trained = await this.trainer.train({ arch: printArch(arch), seed: this.options.seed + context.trialId }, signal);
+    const trained = await this.trainer.train({ plan, seed: this.options.seed + context.trialId }, signal);
     const trainMs = performance.now() - t1;
     const memory: Json = trained.memory
       ? {

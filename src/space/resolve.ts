@@ -4,7 +4,8 @@
  * `[['ds_r1_k3_s1_e1_c16'], ['ir_r2_k3_s2_e6_c24'], ...]`; timm strings carry only the blocks,
  * so the rest is timm's MnasNet frame: 224x224x3, 1000 classes, stem 32 s2, head 1280), or a path
  * to a file holding any of these or JSON (an Arch record `{global, blocks}`, or `{"arch": "<arch
- * string>"}`), with optional overrides of input shape, classes and head.
+ * string>"}`), with optional overrides of input shape, classes and head. Whatever it cannot
+ * resolve is an ArchError (an InputError) with a one-line message.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ArchError, quoteText } from './arch-error.js';

@@ -13,7 +13,7 @@ import {
 } from './index.js';
 import { ProxyTrialRunner } from '../search/proxy-trial.js';
 import { getSpace } from '../space/space.js';
-import { printArch } from '../space/arch-string.js';
+import { buildPlan } from '../model/plan.js';
 import { Rng } from '../util/rng.js';
 
 setNumThreads(1);
@@ -103,7 +103,7 @@ test('caching allocator: memory stays bounded across 150 proxy trials of random 
   let maxTrialPeak = 0;
   try {
     for (let i = 0; i < 150; i++) {
-      const r = await runner.run({ arch: printArch(space.decode(space.sample(rng))), seed: i });
+      const r = await runner.run({ plan: buildPlan(space.decode(space.sample(rng))), seed: i });
       maxTrialPeak = Math.max(maxTrialPeak, r.memory?.peakTensorBytes ?? 0);
       const s = allocatorStats();
       reserved.push(s.reservedBytes);

@@ -15,9 +15,9 @@
 import { defaultAugmentation, NO_AUGMENTATION, type AugmentationOptions } from '../data/augmentation.js';
 import type { DataSplit, Dataset, TrainTestDatasets } from '../data/dataset.js';
 import { makeDataSplit, type SplitOptions } from '../data/split.js';
-import { buildNetwork } from '../model/builder.js';
+import { buildNetworkFromPlan } from '../model/builder.js';
 import { costOfPlan } from '../model/cost.js';
-import type { NetworkPlan } from '../model/plan.js';
+import { buildPlan, withTrainingGlobals, type NetworkPlan } from '../model/plan.js';
 import type { Network } from '../model/network.js';
 import { withGlobal, type Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
@@ -132,24 +132,30 @@ function resolveAugmentation(recipe: TrainRecipe, data: Dataset): AugmentationOp
   return a.padding === 0 && !a.flip ? undefined : a;
 }
 
-/** Trains `arch` on `split.train` with `recipe`; scores on `split.validation` (if any) and optionally the test set. */
-export async function trainArch(arch: Arch, split: DataSplit, recipeIn: TrainRecipe, options: TrainRunOptions = {}): Promise<TrainResult> {
+/**
+ * Trains `network` (an arch, or its plan: then it is not planned again) on `split.train` with
+ * `recipe`; scores on `split.validation` (if any) and optionally the test set.
+ */
+export async function trainArch(network: Arch | NetworkPlan, split: DataSplit, recipeIn: TrainRecipe, options: TrainRunOptions = {}): Promise<TrainResult> {
   const started = performance.now();
   const usage = startMemoryUsage();
   const recipe = validateRecipe(recipeIn);
+  const arch = 'layers' in network ? network.arch : network;
   checkArchFitsData(arch, split.pool);
   if (options.evaluateTest) checkArchFitsData(arch, split.test);
   const augmentation = resolveAugmentation(recipe, split.pool);
-  const trained = withGlobal(arch, {
+  const overrides = {
     ...(recipe.bnMomentum !== undefined ? { bnMomentum: recipe.bnMomentum } : {}),
     ...(recipe.dropout !== undefined ? { dropout: recipe.dropout } : {}),
-  });
+  };
+  const trainedArch = withGlobal(arch, overrides);
   if (options.threads !== undefined) setNumThreads(options.threads);
   options.signal?.throwIfAborted();
 
   await options.hold?.(); // building and initialising a large network is work too
+  const plan = 'layers' in network ? withTrainingGlobals(network, overrides) : buildPlan(trainedArch);
   manualSeed(recipe.seed); // dropout draws from libtorch's global generator
-  const net = buildNetwork(trained, { seed: recipe.seed, init: recipe.init, channelsLast: recipe.channelsLast });
+  const net = buildNetworkFromPlan(plan, { seed: recipe.seed, init: recipe.init, channelsLast: recipe.channelsLast });
   const pool = options.poolTensors ?? new TensorDataset(split.pool);
   let test: TensorDataset | undefined;
   let keep = false;
@@ -177,7 +183,7 @@ export async function trainArch(arch: Arch, split: DataSplit, recipeIn: TrainRec
       },
     });
     const info = (): RunInfo => ({
-      arch: printArch(trained),
+      arch: printArch(trainedArch),
       params: net.parameterCount(),
       dataset: split.pool.name,
       epochs: recipe.epochs,
@@ -248,11 +254,11 @@ export function proxySplit(datasets: TrainTestDatasets, options: Pick<ProxyTrain
 }
 
 /** Proxy training: subset of the training set, few epochs, accuracy on the held-out validation split. */
-export function proxyTrain(arch: Arch, data: TrainTestDatasets | DataSplit, options: ProxyTrainOptions = {}): Promise<TrainResult> {
+export function proxyTrain(network: Arch | NetworkPlan, data: TrainTestDatasets | DataSplit, options: ProxyTrainOptions = {}): Promise<TrainResult> {
   const split = 'pool' in data ? data : proxySplit(data, options);
   if (split.validation.length === 0) throw new Error('proxyTrain: the split has no validation images to score on');
   const recipe: TrainRecipe = { ...PROXY_RECIPE, ...options.recipe, ...(options.epochs !== undefined ? { epochs: options.epochs } : {}) };
-  return trainArch(arch, split, recipe, { ...options, evaluateTest: false });
+  return trainArch(network, split, recipe, { ...options, evaluateTest: false });
 }
 
 export interface FinalTrainOptions extends TrainRunOptions {

@@ -53,6 +53,16 @@ test('the same seed gives the same run bit for bit (1 thread); another seed anot
   assert.notDeepEqual(a.lossCurve, c.lossCurve);
 });
 
+test('training a plan gives the same run bit for bit as training its arch (the plan is not made again)', async () => {
+  const plan = buildPlan(ARCH);
+  const a = done(await proxyTrain(ARCH, SPLIT, { epochs: 1, recipe: { ...RECIPE, seed: 2 } }));
+  const b = done(await proxyTrain(plan, SPLIT, { epochs: 1, recipe: { ...RECIPE, seed: 2 } }));
+  assert.equal(b.valAccuracy, a.valAccuracy);
+  assert.equal(b.valLoss, a.valLoss);
+  assert.deepEqual(b.lossCurve, a.lossCurve);
+  assert.equal(b.arch, a.arch, 'the recipe overrides (BN momentum) recorded the same way');
+});
+
 test('a diverging run ends as a failed result with a reason, not an exception', async () => {
   const before = liveTensors();
   const r = await proxyTrain(ARCH, SPLIT, { epochs: 2, recipe: { ...RECIPE, lr: 1e6, warmupEpochs: 0 } });

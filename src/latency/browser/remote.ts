@@ -185,22 +185,22 @@ export class RemoteDeviceServer {
 
   submit(req: JobRequest, signal?: AbortSignal): Promise<JobResult> {
     const m = req.model;
-    if (m.onnx.byteLength > this.limits.maxModelBytes) {
+    const bytes = m.onnx;
+    if (bytes.byteLength > this.limits.maxModelBytes) {
       const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
-      return Promise.reject(new LimitError(`'${m.name}' refused: model of ${mib(m.onnx.byteLength)} exceeds the device server's maxModelBytes ${mib(this.limits.maxModelBytes)}`));
+      return Promise.reject(new LimitError(`'${m.name}' refused: model of ${mib(bytes.byteLength)} exceeds the device server's maxModelBytes ${mib(this.limits.maxModelBytes)}`));
     }
     return this.request<JobResult>(
       {
         type: 'measure',
         name: m.name,
         inputShape: [...m.inputShape],
-        ...(m.arch !== undefined ? { arch: m.arch } : {}),
         ...(req.protocol ? { protocol: req.protocol } : {}),
         ...(req.backend ? { backend: req.backend } : {}),
         ...(req.selector ? { selector: req.selector } : {}),
-        bytes: m.onnx.byteLength,
+        bytes: bytes.byteLength,
       },
-      m.onnx,
+      bytes,
       signal,
     );
   }

@@ -316,7 +316,7 @@ describe('controllers (RemoteDeviceServer over /control)', () => {
     const d = await FakeDevice.connect(wsUrl(s));
     await d.hello('remote-fake', 'lab-phone');
     assert.equal((await waiting).id, 'remote-fake');
-    const result = remote.submit({ model: { ...model, arch: 'arch-string' }, protocol: QUICK, selector: { id: 'remote-fake' } });
+    const result = remote.submit({ model, protocol: QUICK, selector: { id: 'remote-fake' } });
     const { model: bytes, job } = await (async () => {
       const j = await d.nextJob();
       return { model: j.model, job: j.job };

@@ -1,9 +1,16 @@
 /** The messages between a search process and its trial-worker processes (Node IPC, structured clone). */
-import type { ProxySettings, ProxyTrialResult, ProxyTrialSpec } from '../proxy-trainer.js';
+import type { ProxySettings, ProxyTrialResult } from '../proxy-trainer.js';
+
+/** A proxy trial as plain data: the worker plans the architecture string itself. */
+export interface TrialSpec {
+  /** Architecture string (src/space/arch-string.ts). */
+  readonly arch: string;
+  readonly seed: number;
+}
 
 export type ToWorker =
   | { readonly type: 'init'; readonly settings: ProxySettings }
-  | { readonly type: 'trial'; readonly id: number; readonly spec: ProxyTrialSpec }
+  | { readonly type: 'trial'; readonly id: number; readonly spec: TrialSpec }
   | { readonly type: 'cancel'; readonly id: number }
   /** Stop before the next training step and answer 'held'; 'release' lets training go on. */
   | { readonly type: 'hold' }

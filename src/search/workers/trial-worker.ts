@@ -4,6 +4,8 @@
  * the search process holds training off for a latency measurement. Exits when told to or when
  * its parent goes away.
  */
+import { buildPlan } from '../../model/plan.js';
+import { parseArch } from '../../space/arch-string.js';
 import { ProxyTrialRunner, TrainingHold } from '../proxy-trial.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
@@ -25,7 +27,8 @@ async function runTrial(id: number, m: Extract<ToWorker, { type: 'trial' }>): Pr
   const controller = new AbortController();
   running.set(id, controller);
   try {
-    const result = await runner!.run(m.spec, { signal: controller.signal, hold: hold.gate });
+    const plan = buildPlan(parseArch(m.spec.arch));
+    const result = await runner!.run({ plan, seed: m.spec.seed }, { signal: controller.signal, hold: hold.gate });
     send({ type: 'result', id, result });
   } catch (e) {
     if (controller.signal.aborted) send({ type: 'aborted', id });

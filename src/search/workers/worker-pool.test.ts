@@ -3,12 +3,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { WorkerPool } from './worker-pool.js';
 import type { ProxySettings } from '../proxy-trainer.js';
+import { buildPlan } from '../../model/plan.js';
+import { parseArch } from '../../space/arch-string.js';
 
 // the synthetic set loads in milliseconds; 28x28x1, 10 classes
 const settings: ProxySettings = { dataset: { name: 'synthetic', validationImages: 256 }, images: 512, epochs: 1, threads: 1, splitSeed: 0 };
-const ARCH = 'in28x28x1_cls10_stem8s2_head0:r1_k3_s22_e3_i8_o16,r1_k3_s11_e3_i16_o16';
+const ARCH = buildPlan(parseArch('in28x28x1_cls10_stem8s2_head0:r1_k3_s22_e3_i8_o16,r1_k3_s11_e3_i16_o16'));
 /** A few seconds per trial at 4,096 images. */
-const SLOW_ARCH = 'in28x28x1_cls10_stem16s1_head0:r1_k3_s22_e3_i16_o24,r2_k3_s11_e6_i24_o24';
+const SLOW_ARCH = buildPlan(parseArch('in28x28x1_cls10_stem16s1_head0:r1_k3_s22_e3_i16_o24,r2_k3_s11_e6_i24_o24'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function untilTraining(pool: WorkerPool): Promise<number> {
@@ -30,7 +32,7 @@ test('WorkerPool: trials run in worker processes, two at once, with the same res
   try {
     assert.equal(pool.pids.length, 2);
     assert.ok(!pool.pids.includes(process.pid));
-    const [a, b, c] = await Promise.all([pool.train({ arch: ARCH, seed: 1 }), pool.train({ arch: ARCH, seed: 1 }), pool.train({ arch: ARCH, seed: 2 })]);
+    const [a, b, c] = await Promise.all([pool.train({ plan: ARCH, seed: 1 }), pool.train({ plan: ARCH, seed: 1 }), pool.train({ plan: ARCH, seed: 2 })]);
     assert.equal(a.status, 'done');
     assert.equal(b.status, 'done');
     assert.equal(c.status, 'done');
@@ -49,7 +51,7 @@ test('WorkerPool: trials run in worker processes, two at once, with the same res
 test('WorkerPool: a worker killed mid-trial is replaced and the trial retried once; dying twice fails the trial with the reason', async () => {
   const pool = await WorkerPool.start({ workers: 1, settings: { ...settings, images: 4096 } });
   try {
-    const trial = pool.train({ arch: SLOW_ARCH, seed: 3 });
+    const trial = pool.train({ plan: SLOW_ARCH, seed: 3 });
     const first = await untilTraining(pool);
     await sleep(300);
     process.kill(first, 'SIGKILL');
@@ -59,7 +61,7 @@ test('WorkerPool: a worker killed mid-trial is replaced and the trial retried on
     assert.equal(pool.replacements, 1);
     assert.notEqual(pool.pids[0], first);
 
-    const doomed = pool.train({ arch: SLOW_ARCH, seed: 4 });
+    const doomed = pool.train({ plan: SLOW_ARCH, seed: 4 });
     for (let kills = 0; kills < 2; kills++) {
       const pid = await untilTraining(pool);
       await sleep(300);
@@ -69,7 +71,7 @@ test('WorkerPool: a worker killed mid-trial is replaced and the trial retried on
     const d = await doomed;
     assert.equal(d.status, 'failed');
     if (d.status === 'failed') assert.match(d.reason, /killed by SIGKILL on 2 attempts/);
-    assert.equal((await pool.train({ arch: ARCH, seed: 5 })).status, 'done', 'the pool keeps working');
+    assert.equal((await pool.train({ plan: ARCH, seed: 5 })).status, 'done', 'the pool keeps working');
   } finally {
     await pool.close();
   }
@@ -78,7 +80,7 @@ test('WorkerPool: a worker killed mid-trial is replaced and the trial retried on
 test('WorkerPool: holdWhile stops training steps until it returns', async () => {
   const pool = await WorkerPool.start({ workers: 1, settings: { ...settings, images: 4096 } });
   try {
-    const trial = pool.train({ arch: SLOW_ARCH, seed: 6 });
+    const trial = pool.train({ plan: SLOW_ARCH, seed: 6 });
     const pid = await untilTraining(pool);
     await sleep(300);
     const running0 = cpuSeconds(pid);
@@ -104,7 +106,7 @@ test('WorkerPool: a worker that cannot load the data fails start() with its reas
   );
   const pool = await WorkerPool.start({ workers: 1, settings, env: { MNAS_ALLOCATOR: 'system' } });
   try {
-    const r = await pool.train({ arch: ARCH, seed: 1 });
+    const r = await pool.train({ plan: ARCH, seed: 1 });
     assert.equal(r.status, 'done');
     if (r.status === 'done') assert.equal(r.memory.allocator, 'system');
   } finally {
@@ -116,12 +118,12 @@ test('WorkerPool: an aborted trial rejects with the reason and the worker takes 
   const pool = await WorkerPool.start({ workers: 1, settings: { ...settings, images: 4096 } });
   try {
     const ac = new AbortController();
-    const trial = pool.train({ arch: SLOW_ARCH, seed: 1 }, ac.signal);
-    const queued = pool.train({ arch: ARCH, seed: 1 }, ac.signal);
+    const trial = pool.train({ plan: SLOW_ARCH, seed: 1 }, ac.signal);
+    const queued = pool.train({ plan: ARCH, seed: 1 }, ac.signal);
     await untilTraining(pool);
     ac.abort(new Error('stop now'));
     await Promise.all([assert.rejects(trial, /stop now/), assert.rejects(queued, /stop now/)]);
-    assert.equal((await pool.train({ arch: ARCH, seed: 2 })).status, 'done');
+    assert.equal((await pool.train({ plan: ARCH, seed: 2 })).status, 'done');
   } finally {
     await pool.close();
   }

@@ -11,8 +11,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ProxySettings, ProxyTrainer, ProxyTrialResult, ProxyTrialSpec } from '../proxy-trainer.js';
-import type { FromWorker, ToWorker } from './messages.js';
+import { printArch } from '../../space/arch-string.js';
+import type { ProxySettings, ProxyTrainer, ProxyTrial, ProxyTrialResult } from '../proxy-trainer.js';
+import type { FromWorker, ToWorker, TrialSpec } from './messages.js';
 
 export interface WorkerPoolOptions {
   readonly workers: number;
@@ -25,7 +26,7 @@ export interface WorkerPoolOptions {
 
 interface Job {
   readonly id: number;
-  readonly spec: ProxyTrialSpec;
+  readonly spec: TrialSpec;
   readonly signal: AbortSignal | undefined;
   attempts: number;
   resolve(r: ProxyTrialResult): void;
@@ -217,7 +218,9 @@ export class WorkerPool implements ProxyTrainer {
     }
   }
 
-  train(spec: ProxyTrialSpec, signal?: AbortSignal): Promise<ProxyTrialResult> {
+  /** Sends the trial's arch string (a plan does not cross the process boundary); the worker plans it. */
+  train(trial: ProxyTrial, signal?: AbortSignal): Promise<ProxyTrialResult> {
+    const spec: TrialSpec = { arch: printArch(trial.plan.arch), seed: trial.seed };
     if (this.broken) return Promise.reject(this.broken);
     if (this.closing) return Promise.reject(new Error('worker pool closed'));
     return new Promise<ProxyTrialResult>((resolve, reject) => {

@@ -1,0 +1,92 @@
+/**
+ * What `mnas latency profile|eval|study` do, as library functions: build a space's latency table
+ * on a device (every distinct layer, then random whole models to calibrate the predictor), check
+ * a stored table against a device and space, score the predictor on random architectures, and
+ * study how well MACs (and the predictor) order real latencies. Progress comes back through
+ * callbacks; nothing is printed.
+ */
+import { existsSync } from 'node:fs';
+import type { SearchSpace } from '../space/space.js';
+import { median } from '../util/stats.js';
+import type { LatencyDevice } from './device.js';
+import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureRandomArchs, type PredictionReport } from './predictor.js';
+import { analyzeStudy, studyRows, writeStudy, type StudyReport } from './study.js';
+import { distinctLayers, LatencyTableError, loadTable, profileSpace, type LatencyTable } from './table.js';
+
+/** Seed of the random models that calibrate a table, and the default seed of evaluated ones (distinct, so evaluation is out of sample). */
+export const CALIBRATION_SEED = 1000;
+export const EVALUATION_SEED = 2000;
+
+export interface BuildTableOptions {
+  /** Passes over all layers; an entry keeps its lowest pass median (default 2). */
+  readonly passes?: number;
+  /** Random whole models measured to calibrate the predictor (default 30). */
+  readonly calibrate?: number;
+  readonly seed?: number;
+  /** Checkpoint the table to this file while profiling, so an interrupted profile resumes. */
+  readonly checkpoint?: string;
+  readonly onStart?: (e: { layers: number; passes: number }) => void;
+  readonly onLayers?: (done: number, total: number) => void;
+  readonly onCalibration?: (done: number, total: number) => void;
+}
+
+export async function buildLatencyTable(device: LatencyDevice, space: SearchSpace, o: BuildTableOptions = {}): Promise<LatencyTable> {
+  const layers = distinctLayers(space).size;
+  const passes = o.passes ?? 2;
+  const calibrate = o.calibrate ?? 30;
+  o.onStart?.({ layers, passes });
+  const table = await profileSpace(device, space, {
+    passes,
+    onProgress: (done) => o.onLayers?.(done, layers * passes),
+    ...(o.checkpoint ? { out: o.checkpoint, checkpointEvery: 200 } : {}),
+  });
+  const measured = await measureRandomArchs(device, space, calibrate, o.seed ?? CALIBRATION_SEED, { onProgress: (d) => o.onCalibration?.(d, calibrate) });
+  calibrateFrom(table, measured);
+  return table;
+}
+
+/** The table in `file`, checked to be for this device and space (LatencyTableError otherwise). */
+export async function loadTableFor(file: string, device: LatencyDevice, space: SearchSpace): Promise<LatencyTable> {
+  if (!existsSync(file)) throw new LatencyTableError(`table file '${file}' does not exist`);
+  const table = loadTable(file);
+  const id = (await device.describe()).id;
+  if (table.device.id !== id) throw new LatencyTableError(`table '${file}' was measured on '${table.device.id}', not on '${id}'`);
+  if (table.space !== space.name) throw new LatencyTableError(`table '${file}' is for space '${table.space}', not '${space.name}'`);
+  return table;
+}
+
+export interface PredictorEvaluation {
+  readonly report: PredictionReport;
+  readonly measuredMedianMs: number;
+}
+
+/** Measures `samples` random architectures for real and compares the table's predictions with them. */
+export async function evaluateTable(
+  device: LatencyDevice,
+  space: SearchSpace,
+  table: LatencyTable,
+  o: { samples: number; seed?: number; onProgress?: (done: number, total: number) => void },
+): Promise<PredictorEvaluation> {
+  const measured = await measureRandomArchs(device, space, o.samples, o.seed ?? EVALUATION_SEED, { onProgress: (d) => o.onProgress?.(d, o.samples) });
+  const report = evaluatePredictor(new LatencyPredictor(table), measured);
+  return { report, measuredMedianMs: median(report.rows.map((r) => r.measured_ms)) };
+}
+
+export interface LatencyStudy {
+  readonly report: StudyReport;
+  /** Files written: study.json, latency-vs-macs.svg, README.md. */
+  readonly paths: { json: string; svg: string; markdown: string };
+}
+
+/** Measures random architectures and writes the MACs-against-latency study (and the predictor's, with a table) into `out`. */
+export async function studyLatency(
+  device: LatencyDevice,
+  space: SearchSpace,
+  o: { samples: number; out: string; seed?: number; table?: LatencyTable; onProgress?: (done: number, total: number) => void },
+): Promise<LatencyStudy> {
+  const measured = await measureRandomArchs(device, space, o.samples, o.seed ?? EVALUATION_SEED, { onProgress: (d) => o.onProgress?.(d, o.samples) });
+  const predictor = o.table ? new LatencyPredictor(o.table) : undefined;
+  const rows = studyRows(measured, predictor ? (m) => predictor.predict(m.arch) : undefined);
+  const report = analyzeStudy(space.name, await device.describe(), rows);
+  return { report, paths: writeStudy(o.out, report) };
+}
