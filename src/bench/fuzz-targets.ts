@@ -56,7 +56,7 @@ const CONFIGS = [
   {},
   { evaluator: 'synthetic', strategy: { kind: 'random' }, budget: 40, seed: 3 },
   { strategy: { kind: 'ppo', options: { batchSize: 10, learningRate: 0.01, hiddenSize: 32 } }, reward: { preset: 'hard', targetMs: 5 }, budget: 10 },
-  { strategy: { kind: 'evolution', options: { populationSize: 10, sampleSize: 3 } }, space: 'cifar', dataset: { name: 'synthetic', validationImages: 500 }, proxy: { images: 300, epochs: 1, batch: 50, threads: 1 }, workers: 1 },
+  { strategy: { kind: 'evolution', options: { populationSize: 10, sampleSize: 3 } }, space: 'cifar', dataset: { name: 'synthetic-rgb', validationImages: 500 }, proxy: { images: 300, epochs: 1, batch: 50, threads: 1 }, workers: 1 },
   { reward: { preset: 'custom', alpha: -0.07, beta: -0.07, targetMs: 2 }, device: { kind: 'engine', threads: 2 }, final: { epochs: 3, topK: 2 }, latencySource: 'macs' },
 ];
 

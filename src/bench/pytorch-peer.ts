@@ -22,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { defaultAugmentation, NO_AUGMENTATION, type AugmentationOptions } from '../data/augmentation.js';
 import type { DataSplit, Dataset } from '../data/dataset.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
+import type { TensorDataset } from '../train/tensor-data.js';
 import { withGlobal } from '../space/arch.js';
 import { resolveArch } from '../space/resolve.js';
 import { validateRecipe, type TrainRecipe } from '../train/recipe.js';
@@ -43,17 +44,7 @@ export interface PeerSpecInput {
 
 /** The JSON the peer reads (see the module comment). */
 export interface PeerSpec {
-  readonly data: {
-    readonly images: string;
-    readonly labels: string;
-    readonly count: number;
-    readonly height: number;
-    readonly width: number;
-    readonly channels: number;
-    readonly classes: number;
-    readonly mean: readonly number[];
-    readonly std: readonly number[];
-  };
+  readonly data: { readonly images: string; readonly labels: string } & Pick<TensorDataset, 'count' | 'height' | 'width' | 'channels' | 'classes' | 'mean' | 'std'>;
   readonly train_indices: readonly number[];
   readonly validation_indices: readonly number[];
   readonly recipe: Omit<TrainRecipe, 'augmentation'> & { readonly augmentation: AugmentationOptions };

@@ -15,6 +15,7 @@
  */
 import type { Command } from 'commander';
 import type { ConnectedDevice, DeviceServer as DeviceServerType, ServerStatus } from '../latency/browser/server.js';
+import { InputError } from '../util/input-error.js';
 import { UsageError } from './errors.js';
 import { intOption } from './options.js';
 
@@ -77,32 +78,13 @@ export function registerDevices(program: Command, io: ServeIo = {}): Command {
 
 /** Fetches /status from a running server; a malformed URL, unreachable server or refused secret is a UsageError. */
 export async function devicesStatus(url: string, o: { json?: boolean; timeoutMs?: number } = {}): Promise<string> {
-  const { BrowserDeviceUrlError, controlUrl, redactUrl } = await import('../latency/browser/remote.js');
-  let statusUrl: string;
-  try {
-    const ws = new URL(controlUrl(url));
-    statusUrl = `${ws.protocol === 'wss:' ? 'https:' : 'http:'}//${ws.host}/status${ws.search}`;
-  } catch (e) {
-    if (e instanceof BrowserDeviceUrlError) throw new UsageError(`devices status: ${e.message}`, { cause: e });
-    throw e;
-  }
-  const where = new URL(statusUrl).host;
-  let res: { status: number; body: string };
-  try {
-    res = await getText(statusUrl, o.timeoutMs ?? 10_000);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`devices status: browser device server at ${where} is unreachable (${err.code ?? err.message})`, { cause: e });
-  }
-  if (res.status !== 200) {
-    const body = res.body.trim().split('\n')[0];
-    throw new UsageError(`devices status: ${redactUrl(url)} refused (HTTP ${res.status}${body ? `: ${body}` : ''})`);
-  }
+  const { fetchFarmStatus } = await import('../latency/browser/status-client.js');
   let status: ServerStatus;
   try {
-    status = JSON.parse(res.body) as ServerStatus;
-  } catch {
-    throw new UsageError(`devices status: ${where} did not answer with a device server status`);
+    status = await fetchFarmStatus(url, o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {});
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(`devices status: ${e.message}`, { cause: e });
+    throw e;
   }
   if (o.json) return `${JSON.stringify(status)}\n`;
   const lines = [`${status.devices.length} device(s), ${status.held.jobs} job(s) held (${status.queued} waiting, ${(status.held.bytes / MIB).toFixed(1)} MiB), ${status.controllers} controller(s)`];
@@ -112,25 +94,6 @@ export async function devicesStatus(url: string, o: { json?: boolean; timeoutMs?
   const offline = Object.entries(status.flagged).filter(([id]) => !status.devices.some((d) => d.id === id));
   for (const [id, why] of offline) lines.push(`  ${id} (not connected) FLAGGED: ${why}`);
   return `${lines.join('\n')}\n`;
-}
-
-/** One GET on a fresh connection (no keep-alive pool: a CLI call makes one request). */
-async function getText(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const mod = url.startsWith('https:') ? await import('node:https') : await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = mod.get(url, { agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-        if (body.length > 16 * MIB) req.destroy(new Error('status larger than 16 MiB'));
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
-  });
 }
 
 export async function serveDevices(o: DevicesServeOptions, io: ServeIo = {}): Promise<void> {

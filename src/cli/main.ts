@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isInputError } from '../util/input-error.js';
+import { registerConfig } from './config.js';
 import { registerInspect } from './inspect.js';
 import { registerLatency } from './latency.js';
 import { registerBench } from './bench.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`mnas: ${oneLine(text.replace(/^error: /, ''))} (see --help)\n`) })
     .exitOverride();
   registerBench(program);
+  registerConfig(program);
   registerDevices(program);
   registerExport(program);
   registerInspect(program);

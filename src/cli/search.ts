@@ -8,8 +8,10 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { DATASET_NAMES, isDatasetName } from '../data/load.js';
 import { spaceNames } from '../space/space.js';
-import { DEVICES, EVALUATORS, mergeConfig, type SearchConfigInput } from '../search/config.js';
+import { DEVICE_KINDS } from '../latency/registry.js';
+import { EVALUATORS, mergeConfig, type SearchConfigInput } from '../search/config.js';
 import { STRATEGY_KINDS } from '../search/strategy-kinds.js';
 import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
@@ -39,6 +41,11 @@ interface SearchFlags {
   seed?: number;
   splitSeed?: number;
   initSeed?: number;
+  dataset?: string;
+  dataDir?: string;
+  validationImages?: number;
+  resize?: boolean;
+  skipBadFiles?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -50,7 +57,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--config <file>', 'JSON config file (flags override it); unknown keys are errors')
     .option('--strategy <kind>', `search strategy: ${STRATEGY_KINDS.join('|')}`, choiceOption('--strategy', STRATEGY_KINDS))
     .option('--evaluator <kind>', `train (proxy training + latency) or synthetic (closed form, no training)`, choiceOption('--evaluator', EVALUATORS))
-    .option('--device <kind>', `latency device: ${DEVICES.join('|')}`, choiceOption('--device', DEVICES))
+    .option('--device <kind>', `latency device: ${DEVICE_KINDS.join('|')}`, choiceOption('--device', DEVICE_KINDS))
     .option('--space <name>', `search space: ${spaceNames().join('|')}`)
     .option('--target-ms <T>', 'latency target T in ms (default: the latency of the space default architecture)', floatOption('--target-ms', 1e-6))
     .option('--reward <kind>', 'soft (alpha = beta = -0.07) or hard (alpha 0, beta -1)', choiceOption('--reward', ['soft', 'hard'] as const))
@@ -68,6 +75,11 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--seed <n>', 'seed of the strategy: which architectures are proposed', intOption('--seed', 0))
     .option('--split-seed <n>', 'seed of the validation split and the proxy subset (default 0: the same images for every run)', intOption('--split-seed', 0))
     .option('--init-seed <n>', 'seed of weight initialisation and shuffling: trial k trains with it + k (default 0)', intOption('--init-seed', 0))
+    .option('--dataset <name|path>', `${DATASET_NAMES.join('|')}, or your own data: an image folder (one subfolder per class), an .npz, or a folder of .npy / IDX / CIFAR-10 files`)
+    .option('--data-dir <dir>', 'folder of a built-in dataset\'s files (mnist, cifar10; fashion-mnist defaults to Debian\'s package)')
+    .option('--validation-images <n>', 'training images held out to score architectures (default 10000)', intOption('--validation-images', 1))
+    .option('--no-resize', 'own images must already have the space\'s input resolution (default: resized to it)')
+    .option('--skip-bad-files', 'skip (and list) files of an image folder that are not decodable PNG/JPEG images')
     .option('--quiet', 'no progress display')
     .option('--json', 'print one JSON object on the last line')
     .action(async (flags: SearchFlags) => {
@@ -90,6 +102,10 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
         ? { images: f.proxyImages, epochs: f.proxyEpochs, threads: f.threadsPerWorker }
         : undefined,
     workers: f.workers,
+    dataset:
+      f.dataset !== undefined || f.dataDir !== undefined || f.validationImages !== undefined || f.resize === false || f.skipBadFiles
+        ? { name: f.dataset !== undefined && !isDatasetName(f.dataset) ? path.resolve(f.dataset) : f.dataset, dataDir: f.dataDir, validationImages: f.validationImages, resize: f.resize === false ? false : undefined, skipBadFiles: f.skipBadFiles }
+        : undefined,
     final: f.finalEpochs !== undefined || f.topK !== undefined ? { epochs: f.finalEpochs, topK: f.topK } : undefined,
     concurrency: f.concurrency,
     seed: f.seed,

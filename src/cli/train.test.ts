@@ -53,7 +53,7 @@ test('mnas train: a diverging run prints the reason, then throws TrainFailedErro
 });
 
 test('mnas train: bad input is an InputError', async () => {
-  await assert.rejects(run(TINY, '--dataset', 'imagenet'), usage(/--dataset must be one of fashion-mnist, mnist, cifar10, synthetic/));
+  await assert.rejects(run(TINY, '--dataset', 'imagenet'), usage(/imagenet: not a dataset name \(fashion-mnist, mnist, cifar10, synthetic, synthetic-rgb\) and no such file or folder/));
   await assert.rejects(run(TINY, '--dataset', 'mnist'), usage(/needs a data directory/));
   await assert.rejects(run(TINY, '--dataset', 'cifar10', '--data-dir', '/nonexistent/cifar'), usage(/--data-dir '\/nonexistent\/cifar' does not exist/));
   await assert.rejects(run(TINY, '--dataset', 'mnist', '--data-dir', '/tmp'), usage(/\/tmp/));

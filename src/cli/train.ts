@@ -15,7 +15,7 @@
  * in the JSON) and exits 1. Bad input exits 2.
  */
 import type { Command } from 'commander';
-import { DATASET_NAMES, type DatasetName } from '../data/load.js';
+import { DATASET_NAMES } from '../data/load.js';
 import { DEFAULT_PROXY_SUBSET, FINAL_RECIPE, OPTIMIZER_NAMES, PROXY_RECIPE, SCHEDULE_NAMES, type TrainRecipe } from '../train/recipe.js';
 import { train, type TrainOptions } from '../train/train.js';
 import { choiceOption, floatOption, intOption } from './options.js';
@@ -26,6 +26,8 @@ export type Writer = (text: string) => void;
 export interface TrainCliOptions {
   dataset: string;
   dataDir?: string;
+  resize?: boolean;
+  skipBadFiles?: boolean;
   proxy?: boolean;
   epochs?: number;
   subset?: number;
@@ -81,7 +83,9 @@ export function registerTrain(program: Command, io: TrainCliIo = defaultIo()): C
     .command('train')
     .description('train an architecture on a dataset (final recipe + test accuracy, or the proxy task with --proxy)')
     .argument('<arch>', 'a preset name, an arch string, or a file holding an arch string or JSON')
-    .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, choiceOption('--dataset', DATASET_NAMES), 'fashion-mnist')
+    .option('--dataset <name|path>', `${DATASET_NAMES.join(', ')}, or your own data: an image folder (one subfolder per class), an .npz, or a folder of .npy / IDX / CIFAR-10 files`, 'fashion-mnist')
+    .option('--no-resize', "own images must already have the arch's input resolution (default: resized to it)")
+    .option('--skip-bad-files', 'skip (and list) files of an image folder that are not decodable PNG/JPEG images')
     .option('--data-dir <dir>', 'directory of the dataset files (fashion-mnist defaults to /usr/share/datasets/fashion-mnist)')
     .option('--proxy', `the search's proxy task: proxy recipe, ${DEFAULT_PROXY_SUBSET} images, 1 epoch, validation accuracy, no test set`)
     .option('--epochs <n>', `epochs (default ${FINAL_RECIPE.epochs}; --proxy ${PROXY_RECIPE.epochs})`, intOption('--epochs', 1, 10_000))
@@ -155,5 +159,5 @@ export async function runTrainCommand(spec: string, o: TrainCliOptions, io: Trai
 /** The library options the flags describe. */
 function trainOptions(o: TrainCliOptions): TrainOptions {
   const { json: _json, quiet: _quiet, evalEachEpoch, dataset, ...rest } = o;
-  return { ...rest, dataset: dataset as DatasetName, ...(evalEachEpoch !== undefined ? { evaluateEachEpoch: evalEachEpoch } : {}) };
+  return { ...rest, dataset, ...(evalEachEpoch !== undefined ? { evaluateEachEpoch: evalEachEpoch } : {}) };
 }

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { JOB_KINDS, type DeviceKindName, type JobKind } from '../distributed/jobs.js';
 import { checkReachable, parseRedisUrl } from '../distributed/redis-url.js';
 import { SearchWorker, type WorkerEvent } from '../distributed/worker.js';
-import { DEVICES } from '../search/config.js';
+import { DEVICE_KINDS } from '../latency/registry.js';
 import { UsageError } from './errors.js';
 import { choiceOption, intOption } from './options.js';
 
@@ -33,7 +33,7 @@ export function registerWorker(program: Command): void {
     .description('take proxy-training and latency jobs of distributed searches (mnas search --redis) from Redis; one per machine')
     .requiredOption('--redis <url>', 'redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD)')
     .option('--jobs <kinds>', `comma-separated job kinds: ${JOB_KINDS.join(',')} (default: train, plus measure with --device)`)
-    .option('--device <kind>', `the latency device this machine measures on: ${DEVICES.join('|')}`, choiceOption('--device', DEVICES))
+    .option('--device <kind>', `the latency device this machine measures on: ${DEVICE_KINDS.join('|')}`, choiceOption('--device', DEVICE_KINDS))
     .option('--threads <n>', "libtorch threads per training process (default: the search's)", intOption('--threads', 1, 256))
     .option('--concurrency <n>', 'training processes = train jobs at once', intOption('--concurrency', 1, 256), 1)
     .option('--data-dir <dir>', 'where this machine keeps the dataset (mnist, cifar10)')

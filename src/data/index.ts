@@ -12,3 +12,8 @@ export * from './load.js';
 export * from './split.js';
 export * from './batches.js';
 export * from './augmentation.js';
+export * from './prepare.js';
+export { readDatasetCache, readDatasetCacheHeader, writeDatasetCache, type DatasetCacheHeader } from './dataset-cache.js';
+export { listImageFolder, decodeImageFolder, IMAGE_EXTENSIONS, type ImageShape, type SkippedFile } from './image-folder.js';
+export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
+export { readArrayDataset } from './array-dataset.js';

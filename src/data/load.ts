@@ -4,6 +4,7 @@
  */
 import type { TrainTestDatasets } from './dataset.js';
 import { loadCifar10 } from './cifar10.js';
+import { readDatasetCache } from './dataset-cache.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { loadMnist } from './mnist.js';
 import { makeSyntheticDataset, type SyntheticOptions } from './synthetic.js';
@@ -25,6 +26,8 @@ export interface LoadDatasetOptions {
   readonly seed?: number;
   /** Sizes and noise of the synthetic sets. */
   readonly synthetic?: Omit<SyntheticOptions, 'seed' | 'shape'>;
+  /** A dataset cache file made by prepareDataset (src/data/prepare.ts): the user's own data, decoded; `name` is then only its label. */
+  readonly cacheFile?: string;
 }
 
 export function isDatasetName(name: string): name is DatasetName {
@@ -40,6 +43,7 @@ function requireDir(name: DatasetName, dataDir: string | undefined): string {
 
 export function loadDataset(options: LoadDatasetOptions): TrainTestDatasets {
   const { name, dataDir } = options;
+  if (options.cacheFile !== undefined) return readDatasetCache(options.cacheFile);
   if (!isDatasetName(name)) {
     throw new Error(`load.ts: unknown dataset "${name}"; known datasets: ${DATASET_NAMES.join(', ')}`);
   }

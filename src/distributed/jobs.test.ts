@@ -4,13 +4,14 @@ import { measureJobId, MeasureJobSchema, trainJobId, TrainJobSchema, TrainOutcom
 
 const settings = { dataset: { name: 'synthetic', validationImages: 100 }, images: 100, epochs: 1, threads: 1, splitSeed: 0 };
 
-test('train jobs are plain data checked on receipt: unknown keys, bad values and foreign datasets are refused', () => {
+test('train jobs are plain data checked on receipt: unknown keys and bad values are refused', () => {
   const job = { runId: 'abcdefgh12', trialId: 3, arch: 'fmnist-default', seed: 3, settings };
   assert.equal(TrainJobSchema.safeParse(job).success, true);
   assert.equal(TrainJobSchema.safeParse({ ...job, code: 'process.exit()' }).success, false, 'unknown key');
   assert.equal(TrainJobSchema.safeParse({ ...job, trialId: -1 }).success, false);
   assert.equal(TrainJobSchema.safeParse({ ...job, runId: 'a:b' }).success, false, 'no ":" in ids');
-  assert.equal(TrainJobSchema.safeParse({ ...job, settings: { ...settings, dataset: { name: '../etc', validationImages: 1 } } }).success, false);
+  assert.equal(TrainJobSchema.safeParse({ ...job, settings: { ...settings, dataset: { ...settings.dataset, loader: 'x.js' } } }).success, false, 'unknown dataset key');
+  assert.equal(TrainJobSchema.safeParse({ ...job, settings: { ...settings, dataset: { ...settings.dataset, validationImages: 0 } } }).success, false);
   assert.equal(TrainOutcomeSchema.safeParse({ status: 'done', valAccuracy: 1.5, valLoss: 0, epochLoss: [], trainImagesPerSecond: 1, seconds: 1, memory: {}, worker: 'w' }).success, false);
 });
 

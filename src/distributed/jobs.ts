@@ -11,14 +11,13 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DATASET_NAMES } from '../data/load.js';
 import type { DeviceDescription, LatencyResult } from '../latency/device.js';
-import { DEVICES } from '../search/config.js';
+import { DEVICE_KINDS } from '../latency/registry.js';
 import type { ProxyTrialDone, ProxyTrialFailed } from '../search/proxy-trainer.js';
 
 export const QUEUE_PREFIX = 'mnas';
 export const TRAIN_QUEUE = 'train';
-export type DeviceKindName = (typeof DEVICES)[number];
+export type DeviceKindName = (typeof DEVICE_KINDS)[number];
 export const measureQueue = (kind: DeviceKindName): string => `measure-${kind}`;
 export const JOB_KINDS = ['train', 'measure'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -29,7 +28,8 @@ export const RunIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 const count = z.number().int().positive();
 export const ProxySettingsSchema = z
   .object({
-    dataset: z.object({ name: z.enum(DATASET_NAMES), dataDir: z.string().optional(), validationImages: count }).strict(),
+    /** A built-in dataset, or the label of the user's own data with its decoded cache file (src/data/prepare.ts; the worker needs it at that path). */
+    dataset: z.object({ name: z.string().min(1).max(200), dataDir: z.string().optional(), cacheFile: z.string().optional(), validationImages: count }).strict(),
     images: count,
     epochs: count,
     batch: count.optional(),
@@ -51,7 +51,7 @@ export const TrainJobSchema = z
 export type TrainJob = z.infer<typeof TrainJobSchema>;
 
 export const DeviceSettingsSchema = z
-  .object({ kind: z.enum(DEVICES), threads: count, joinTimeoutS: count })
+  .object({ kind: z.enum(DEVICE_KINDS), threads: count, joinTimeoutS: count })
   .strict();
 export type DeviceSettings = z.infer<typeof DeviceSettingsSchema>;
 
@@ -117,7 +117,7 @@ export type TrainOutcome =
 const DeviceDescriptionSchema = z
   .object({
     id: z.string(),
-    kind: z.enum(DEVICES),
+    kind: z.enum(DEVICE_KINDS),
     cpu: z.string(),
     runtime: z.string(),
     runtimeVersion: z.string(),

@@ -1,7 +1,7 @@
 /** What `mnas workers` shows: the live workers' statuses and the job counts of every queue. */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DEVICES } from '../search/config.js';
+import { DEVICE_KINDS } from '../latency/registry.js';
 import { measureQueue, QUEUE_PREFIX, TRAIN_QUEUE } from './jobs.js';
 import { checkReachable, connectionOptions, parseRedisUrl, queueConnection } from './redis-url.js';
 import { listWorkers, type WorkerStatus } from './worker-registry.js';
@@ -20,7 +20,7 @@ export async function listDistributedStatus(url: string): Promise<DistributedSta
   const queues: Record<string, Record<string, number>> = {};
   try {
     const workers = await listWorkers(redis);
-    for (const name of [TRAIN_QUEUE, ...DEVICES.map(measureQueue)]) {
+    for (const name of [TRAIN_QUEUE, ...DEVICE_KINDS.map(measureQueue)]) {
       const q = new Queue(name, { connection: queueConnection(target, 'mnas-status-queue'), prefix: QUEUE_PREFIX });
       q.on('error', () => {});
       try {

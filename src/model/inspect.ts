@@ -5,21 +5,12 @@
 import type { Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
 import { resolveArch, withOverrides, type ArchOverrides } from '../space/resolve.js';
-import { costOfPlan, type LayerCost } from './cost.js';
+import { costOfPlan, type NetworkCost } from './cost.js';
 import { buildPlan } from './plan.js';
 
-export interface Inspection {
-  /** The canonical arch string (overrides applied). */
+/** The network's cost (params, BN buffers, MACs, activations incl. the input, the peak layer in+out, per layer) and its canonical arch string (overrides applied). */
+export interface Inspection extends NetworkCost {
   readonly arch: string;
-  readonly params: number;
-  /** BN running statistics. */
-  readonly buffers: number;
-  readonly macs: number;
-  /** Activation elements of one image, the input included. */
-  readonly activations: number;
-  /** The largest layer input + output, elements. */
-  readonly peakActivations: number;
-  readonly layers: readonly LayerCost[];
 }
 
 /**
@@ -28,6 +19,5 @@ export interface Inspection {
  */
 export function inspect(spec: string | Arch, overrides: ArchOverrides = {}): Inspection {
   const arch = typeof spec === 'string' ? resolveArch(spec, overrides) : withOverrides(spec, overrides);
-  const cost = costOfPlan(buildPlan(arch));
-  return { arch: printArch(arch), params: cost.params, buffers: cost.buffers, macs: cost.macs, activations: cost.activations, peakActivations: cost.peakActivations, layers: cost.layers };
+  return { arch: printArch(arch), ...costOfPlan(buildPlan(arch)) };
 }

@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { DATASET_NAMES } from '../data/load.js';
+import { DEVICE_KINDS } from '../latency/registry.js';
 import { RewardConfigSchema } from './reward.js';
 import { STRATEGY_KINDS } from './strategy-kinds.js';
 
 
 export const EVALUATORS = ['train', 'synthetic'] as const;
-export const DEVICES = ['ort-cpu', 'engine', 'browser'] as const;
 export const LATENCY_SOURCES = ['measured', 'predictor', 'macs'] as const;
 
 const positiveInt = z.number().int().positive();
@@ -19,6 +19,8 @@ const upTo = (max: number) => positiveInt.max(max);
 
 export const SearchConfigSchema = z
   .object({
+    /** Where an editor finds this file's JSON Schema (`mnas config schema > mnas-config.schema.json`); ignored by mnas. */
+    $schema: z.string().optional(),
     /** Search space name (src/space: fmnist, cifar, mobilenet-v2). */
     space: z.string().min(1).default('fmnist'),
     strategy: z
@@ -32,13 +34,20 @@ export const SearchConfigSchema = z
     evaluator: z.enum(EVALUATORS).default('train'),
     dataset: z
       .object({
-        name: z.enum(DATASET_NAMES).default('fashion-mnist'),
+        /** A built-in dataset, or a path to your own: an image folder, an .npz, a folder of .npy / IDX / CIFAR-10 files (src/data/prepare.ts). */
+        name: z.string().min(1).default('fashion-mnist').describe(`one of ${DATASET_NAMES.join(', ')}, or a path to an image folder (one subfolder per class), an .npz archive, or a folder of .npy, IDX or CIFAR-10 files`),
         dataDir: z.string().optional(),
+        /** Own data: resize images to the space's input resolution (off: they must already have it). */
+        resize: z.boolean().default(true),
+        /** Own data: skip (and list) files that are not decodable PNG/JPEG images instead of stopping. */
+        skipBadFiles: z.boolean().default(false),
+        /** Own data: where the decoded cache file goes (default $MNAS_CACHE_DIR or ~/.cache/mnas/datasets). */
+        cacheDir: z.string().optional(),
         /** Images held out of the training set to measure accuracy during the search. */
         validationImages: upTo(10_000_000).default(10000),
       })
       .strict()
-      .default({ name: 'fashion-mnist', validationImages: 10000 }),
+      .default({ name: 'fashion-mnist', validationImages: 10000, resize: true, skipBadFiles: false }),
     proxy: z
       .object({
         /** Proxy-training images per trial (one epoch of 5,000 is about 11 s of one core for a median fmnist-space model). */
@@ -59,7 +68,7 @@ export const SearchConfigSchema = z
     workers: z.number().int().nonnegative().max(256).optional(),
     device: z
       .object({
-        kind: z.enum(DEVICES).default('ort-cpu'),
+        kind: z.enum(DEVICE_KINDS).default('ort-cpu'),
         threads: upTo(256).default(1),
         /** Browser device: seconds to wait for a browser to join. */
         joinTimeoutS: upTo(86_400).default(300),

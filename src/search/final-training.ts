@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { loadDataset } from '../data/load.js';
+import type { DatasetRef } from '../data/prepare.js';
 import { parseArch } from '../space/arch-string.js';
 import { FINAL_RECIPE } from '../train/recipe.js';
 import { finalTrain } from '../train/run.js';
@@ -28,6 +29,8 @@ export interface FinalTrainingOptions {
   readonly signal?: AbortSignal;
   readonly onLog?: (line: string) => void;
   readonly onEpoch?: (e: FinalEpochEvent) => void;
+  /** The prepared dataset (src/data/prepare.ts) when it is the user's own; default: config.dataset. */
+  readonly dataset?: DatasetRef;
 }
 
 /** The candidates final training takes: the best first, then the front by reward. */
@@ -37,7 +40,8 @@ export function finalCandidates(pareto: readonly TrialPoint[], best: TrialPoint,
 
 /** Trains, tests and saves the candidates; one that fails is reported in the result, not thrown. */
 export async function trainFinalCandidates(dir: string, config: SearchConfig, pareto: readonly TrialPoint[], best: TrialPoint, o: FinalTrainingOptions = {}): Promise<Json> {
-  const datasets = loadDataset({ name: config.dataset.name, ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}), seed: config.splitSeed });
+  const ref = o.dataset ?? { name: config.dataset.name, ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}) };
+  const datasets = loadDataset({ ...ref, seed: config.splitSeed });
   const candidates = finalCandidates(pareto, best, config.final.topK);
   const results: Json[] = [];
   for (const [index, c] of candidates.entries()) {

@@ -6,13 +6,14 @@
  * Both hold training off while a latency measurement runs on this machine (`holdWhile`), so
  * latencies measured during a search are those of a quiet machine.
  */
-import type { DatasetName } from '../data/load.js';
+import type { DatasetRef } from '../data/prepare.js';
 import type { NetworkPlan } from '../model/plan.js';
 import type { MemoryUsage } from '../torch/index.js';
 
 /** Everything a trial needs besides the architecture: the same for every trial of a search. */
 export interface ProxySettings {
-  readonly dataset: { readonly name: DatasetName; readonly dataDir?: string; readonly validationImages: number };
+  /** A built-in dataset or the cache file of the user's own data (src/data/prepare.ts): workers load it, never decode. */
+  readonly dataset: DatasetRef & { readonly validationImages: number };
   /** Proxy-training images per trial and epochs. */
   readonly images: number;
   readonly epochs: number;

@@ -24,6 +24,7 @@ export class ProxyTrialRunner {
     const datasets = loadDataset({
       name: settings.dataset.name,
       ...(settings.dataset.dataDir ? { dataDir: settings.dataset.dataDir } : {}),
+      ...(settings.dataset.cacheFile ? { cacheFile: settings.dataset.cacheFile } : {}),
       seed: settings.splitSeed,
     });
     const split = proxySplit(datasets, { subset: settings.images, validationSize: settings.dataset.validationImages, splitSeed: settings.splitSeed });

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import type { DatasetRef } from '../data/prepare.js';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, planIdentity } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
@@ -31,6 +32,7 @@ import { InProcessTrainer } from './proxy-trial.js';
 import { rewardConfig, type RewardConfig } from './reward.js';
 import { checkConfig, readRunRecord, resolveSearchConfig, type RunRecord } from './run-config.js';
 import { RunLock, RunLockedError } from './run-lock.js';
+import { prepareSearchData } from './search-data.js';
 import { SearchSetupError } from './setup-error.js';
 import type { Json } from './space-like.js';
 import { ExperimentStore } from './store.js';
@@ -171,12 +173,15 @@ function distributedUrl(o: SearchOptions, config: SearchConfig): { redis?: strin
 
 async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources): Promise<SearchResult> {
   const { dir, config, record } = run;
-  const { space, strategy } = resolveSearchConfig(config);
-  if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new SearchSetupError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
-  const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, space) : undefined;
   const log = (line: string) => o.onLog?.(line);
+  const { space: configuredSpace, strategy } = resolveSearchConfig(config);
+  if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new SearchSetupError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
+  const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, configuredSpace) : undefined;
+  // own data: decoded (or found in its cache) and checked against the space before any device or folder
+  const searchData = config.evaluator === 'train' ? await prepareSearchData(config, configuredSpace, log) : undefined;
+  const space = searchData?.space ?? configuredSpace;
 
-  const setup = config.evaluator === 'synthetic' ? syntheticSetup(config, space, record) : await trainSetup(config, space, record, table, resources, log, run);
+  const setup = config.evaluator === 'synthetic' ? syntheticSetup(config, space, record) : await trainSetup(config, space, record, table, resources, log, searchData!.data.ref, run);
   const runRecord: RunRecord = record ?? {
     // the Redis URL is stored without its password
     config: run.redis !== undefined && config.redis !== undefined ? { ...config, redis: parseRedisUrl(config.redis).display } : config,
@@ -239,6 +244,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
     final = await trainFinalCandidates(dir, config, outputs.pareto, outputs.best, {
       onLog: log,
       ...(o.onFinalEpoch ? { onEpoch: o.onFinalEpoch } : {}),
+      ...(searchData ? { dataset: searchData.data.ref } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
     outputs = writeOutputs(dir, trials, { ...context, final });
@@ -288,9 +294,18 @@ async function trainSetup(
   table: LatencyTable | undefined,
   resources: Resources,
   log: (line: string) => void,
+  dataset: DatasetRef,
   run: RunPlan,
 ): Promise<EvaluationSetup> {
-  const settings = proxySettings(config);
+  const settings: ProxySettings = {
+    dataset: { ...dataset, validationImages: config.dataset.validationImages },
+    images: config.proxy.images,
+    epochs: config.proxy.epochs,
+    ...(config.proxy.batch !== undefined ? { batch: config.proxy.batch } : {}),
+    ...(config.proxy.lr !== undefined ? { lr: config.proxy.lr } : {}),
+    threads: config.proxy.threads,
+    splitSeed: config.splitSeed,
+  };
   if (run.redis !== undefined) {
     resources.distributed = await DistributedSession.open({
       url: run.redis,
@@ -355,23 +370,6 @@ async function trainSetup(
     log(`search: target T = ${l.ms.toFixed(3)} ms (${targetSource})`);
   }
   return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots };
-}
-
-/** What every proxy trial of the run shares, as plain data (sent to local or remote training processes). */
-function proxySettings(config: SearchConfig): ProxySettings {
-  return {
-    dataset: {
-      name: config.dataset.name,
-      ...(config.dataset.dataDir ? { dataDir: config.dataset.dataDir } : {}),
-      validationImages: config.dataset.validationImages,
-    },
-    images: config.proxy.images,
-    epochs: config.proxy.epochs,
-    ...(config.proxy.batch !== undefined ? { batch: config.proxy.batch } : {}),
-    ...(config.proxy.lr !== undefined ? { lr: config.proxy.lr } : {}),
-    threads: config.proxy.threads,
-    splitSeed: config.splitSeed,
-  };
 }
 
 function runExists(dir: string): SearchSetupError {

@@ -11,7 +11,9 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { DataFileError } from '../data/data-file-error.js';
 import type { DataSplit, TrainTestDatasets } from '../data/dataset.js';
+import type { ImageShape } from '../data/image-folder.js';
 import { loadDataset, type DatasetName } from '../data/load.js';
+import { prepareDataset } from '../data/prepare.js';
 import { defaultValidationSize, makeDataSplit } from '../data/split.js';
 import { checkPlanFits } from '../model/limits.js';
 import { buildPlan } from '../model/plan.js';
@@ -31,8 +33,14 @@ export class TrainSetupError extends InputError {
 }
 
 export interface TrainOptions {
-  /** Default 'fashion-mnist'. */
-  readonly dataset?: DatasetName;
+  /** A built-in dataset (default 'fashion-mnist') or a path to your own data (src/data/prepare.ts). */
+  readonly dataset?: DatasetName | (string & {});
+  /** Own images: resize to the arch's input resolution (default true). */
+  readonly resize?: boolean;
+  /** Own images: skip (and list) files that are not decodable PNG/JPEG images. */
+  readonly skipBadFiles?: boolean;
+  /** Own data: where the decoded cache file goes (default $MNAS_CACHE_DIR or ~/.cache/mnas/datasets). */
+  readonly cacheDir?: string;
   /** Directory of the dataset files (fashion-mnist defaults to Debian's package). */
   readonly dataDir?: string;
   /** The search's proxy task instead of final training. */
@@ -146,7 +154,7 @@ export async function train(spec: string | Arch, o: TrainOptions = {}): Promise<
     throw new TrainSetupError(`train: ${(e as Error).message}`, { cause: e });
   }
   const recipe = recipeFromOptions(o);
-  const data = loadData(o);
+  const data = await loadData(o, arch.global.input);
   const fitted = fitArch(arch, data);
   const split = splitFor(o, data);
   if (split.train.length < recipe.batchSize) {
@@ -216,13 +224,23 @@ export async function train(spec: string | Arch, o: TrainOptions = {}): Promise<
   };
 }
 
-function loadData(o: TrainOptions): TrainTestDatasets {
+async function loadData(o: TrainOptions, input: ImageShape): Promise<TrainTestDatasets> {
   if (o.dataDir !== undefined) {
     if (!existsSync(o.dataDir)) throw new TrainSetupError(`train: --data-dir '${o.dataDir}' does not exist`);
     if (!statSync(o.dataDir).isDirectory()) throw new TrainSetupError(`train: --data-dir '${o.dataDir}' is not a directory`);
   }
   try {
-    return loadDataset({ name: o.dataset ?? 'fashion-mnist', ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}), seed: o.splitSeed ?? 0 });
+    // own data is decoded at the arch's input resolution (then cached); fitArch adapts the arch to anything else
+    const prepared = await prepareDataset({
+      name: o.dataset ?? 'fashion-mnist',
+      ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+      ...(o.resize !== undefined ? { resize: o.resize } : {}),
+      ...(o.skipBadFiles !== undefined ? { skipBadFiles: o.skipBadFiles } : {}),
+      ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+    }, { shape: input });
+    if (prepared.ref.cacheFile !== undefined) o.onLog?.(`data: ${prepared.description}`);
+    for (const s of prepared.skipped) o.onLog?.(`data: skipped ${s.file}: ${s.reason}`);
+    return loadDataset({ ...prepared.ref, seed: o.splitSeed ?? 0 });
   } catch (e) {
     if (e instanceof DataFileError || /needs a data directory|unknown dataset/.test((e as Error).message)) {
       throw new TrainSetupError(`train: ${(e as Error).message}`, { cause: e });

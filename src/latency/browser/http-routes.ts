@@ -9,6 +9,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { repoRoot } from '../../util/paths.js';
 import { tokenMatches, type Secrets } from './auth.js';
+import { onnxruntimeWebDist } from './optional-deps.js';
 import type { ServerStatus } from './farm.js';
 
 const STATIC_FILES: Record<string, string> = { '/device.js': 'device.js' };
@@ -33,9 +34,9 @@ export function staticDir(): string {
   return path.join(repoRoot(), 'src', 'latency', 'browser', 'static');
 }
 
-/** onnxruntime-web's dist folder. */
+/** onnxruntime-web's dist folder, through the module resolver (an optional dependency: optional-deps.ts). */
 export function ortDistDir(): string {
-  return path.join(repoRoot(), 'node_modules', 'onnxruntime-web', 'dist');
+  return onnxruntimeWebDist();
 }
 
 export interface HttpRoutes {

@@ -3,6 +3,7 @@
  * /usr/bin/chromium), so this machine's browser can serve as a browser device without a phone:
  * used by the tests and by `createBrowserDevice({ launch: true })`.
  */
+import { importPlaywright } from './optional-deps.js';
 import type { Browser, Page } from 'playwright-core';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -27,7 +28,7 @@ export interface LaunchedBrowser {
 
 /** Launches Chromium (a fresh temporary profile) without opening any page yet. */
 export async function launchChromium(executablePath = DEFAULT_CHROMIUM): Promise<LaunchedBrowser> {
-  const { chromium } = await import('playwright-core');
+  const { chromium } = await importPlaywright();
   const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
   return {
     browser,

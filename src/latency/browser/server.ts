@@ -19,6 +19,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import type { Duplex } from 'node:stream';
+import { onnxruntimeWebDist } from './optional-deps.js';
 import { WebSocketServer } from 'ws';
 import { authorizeUpgrade, resolveSecrets } from './auth.js';
 import { serveController, type ControlledFarm } from './control-channel.js';
@@ -72,6 +73,7 @@ export class DeviceServer extends EventEmitter {
 
   /** Starts a server and resolves once it listens. */
   static async start(options: DeviceServerOptions = {}): Promise<DeviceServer> {
+    onnxruntimeWebDist(); // a missing optional dependency is one line, before the server starts
     const s = new DeviceServer(options);
     await new Promise<void>((resolve, reject) => {
       s.http.once('error', reject);
