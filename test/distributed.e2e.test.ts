@@ -14,10 +14,10 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_PREFIX, TRAIN_QUEUE } from '../src/distributed/jobs.js';
 import { parseRedisUrl, queueConnection, connectionOptions } from '../src/distributed/redis-url.js';
-import { startTestRedis, type TestRedis } from '../src/distributed/testing.js';
+import { startLocalRedis, type LocalRedis } from '../src/distributed/local-redis.js';
 import { listWorkers, type WorkerStatus } from '../src/distributed/worker-registry.js';
 import { ExperimentStore } from '../src/search/store.js';
-import { finishedTrials } from '../src/search/testing.js';
+import { finishedTrials, storedTrials } from '../src/search/testing.js';
 import { repoRoot } from '../src/util/paths.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -85,17 +85,9 @@ async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, t
   }
 }
 
-function trialsOf(dir: string) {
-  const store = ExperimentStore.open(dir, { readonly: true });
-  try {
-    return store.listTrials();
-  } finally {
-    store.close();
-  }
-}
 
 /** Reads the workers' statuses and the train queue of the test's Redis. */
-async function inspect<T>(redis: TestRedis, fn: (o: { workers: WorkerStatus[]; train: Queue }) => Promise<T>): Promise<T> {
+async function inspect<T>(redis: LocalRedis, fn: (o: { workers: WorkerStatus[]; train: Queue }) => Promise<T>): Promise<T> {
   const target = parseRedisUrl(redis.url, {});
   const client = new Redis(connectionOptions(target, 'test'));
   const train = new Queue(TRAIN_QUEUE, { connection: queueConnection(target, 'test-queue'), prefix: QUEUE_PREFIX });
@@ -108,14 +100,14 @@ async function inspect<T>(redis: TestRedis, fn: (o: { workers: WorkerStatus[]; t
 }
 
 function assertEveryTrialOnce(dir: string, budget: number): void {
-  const trials = trialsOf(dir);
+  const trials = storedTrials(dir);
   assert.equal(trials.length, budget, 'one stored trial per budget slot');
   assert.deepEqual(trials.map((t) => t.id), Array.from({ length: budget }, (_, i) => i), 'trial ids 0..budget-1, each once');
   for (const t of trials) assert.equal(t.status, 'done', `trial ${t.id}: ${t.error ?? ''} (an infrastructure failure must never be scored as a failed architecture)`);
 }
 
 test('a worker SIGKILLed mid-training: its job stalls, another worker runs it, the trial is stored once', { timeout: 150_000 }, async () => {
-  const redis = await startTestRedis();
+  const redis = await startLocalRedis();
   const workers = [startWorker(redis.url), startWorker(redis.url)];
   try {
     await Promise.all(workers.map((w) => w.id));
@@ -153,7 +145,7 @@ test('a worker SIGKILLed mid-training: its job stalls, another worker runs it, t
 });
 
 test('the coordinator SIGKILLed with jobs in flight: --resume --redis re-attaches and re-submits nothing finished', { timeout: 150_000 }, async () => {
-  const redis = await startTestRedis();
+  const redis = await startLocalRedis();
   const workers = [startWorker(redis.url)];
   try {
     await workers[0]!.id;
@@ -193,7 +185,7 @@ test('the coordinator SIGKILLed with jobs in flight: --resume --redis re-attache
 });
 
 test('Redis restarted mid-search (append-only file): workers and coordinator reconnect, every trial stored once', { timeout: 150_000 }, async () => {
-  const redis = await startTestRedis({ appendOnly: true, password: 'test-secret-0123' });
+  const redis = await startLocalRedis({ appendOnly: true, password: 'test-secret-0123' });
   const workers = [startWorker(redis.url)];
   try {
     await workers[0]!.id;
@@ -224,7 +216,7 @@ test('Redis restarted mid-search (append-only file): workers and coordinator rec
 });
 
 test('Redis with a password: the URL or MNAS_REDIS_PASSWORD; a wrong or missing one is one line, exit 2', { timeout: 60_000 }, async () => {
-  const redis = await startTestRedis({ password: 'pw-0123456789' });
+  const redis = await startLocalRedis({ password: 'pw-0123456789' });
   try {
     const port = redis.port;
     const run = (url: string, env: Record<string, string> = {}) =>
@@ -250,7 +242,7 @@ test('Redis with a password: the URL or MNAS_REDIS_PASSWORD; a wrong or missing 
 });
 
 test('a worker without the dataset fails the job with the reason and stops taking train jobs; the search stops resumable, exit 2', { timeout: 120_000 }, async () => {
-  const redis = await startTestRedis();
+  const redis = await startLocalRedis();
   const workers = [startWorker(redis.url)];
   try {
     await workers[0]!.id;
@@ -265,7 +257,7 @@ test('a worker without the dataset fails the job with the reason and stops takin
       assert.equal((await train.getJobCounts('failed'))['failed'], 1, 'failed once, not retried forever');
     });
     // nothing was scored: the trial stays in flight for --resume
-    const trials = trialsOf(out);
+    const trials = storedTrials(out);
     assert.ok(trials.every((t) => t.status === 'pending' || t.status === 'running'), JSON.stringify(trials.map((t) => t.status)));
   } finally {
     await stopWorkers(workers);

@@ -10,8 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
-import { ExperimentStore } from '../src/search/store.js';
-import { finishedTrials } from '../src/search/testing.js';
+import { finishedTrials, storedTrials } from '../src/search/testing.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'mnas-search-e2e-'));
@@ -25,14 +24,6 @@ function lastJson(stdout: string): Record<string, unknown> {
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
 }
 
-function trialsOf(dir: string) {
-  const store = ExperimentStore.open(dir, { readonly: true });
-  try {
-    return store.listTrials();
-  } finally {
-    store.close();
-  }
-}
 
 /** A training search small enough for a test (synthetic images, 300 per trial), written to dir. */
 function tinyTrainingConfig(dir: string, rest: Record<string, unknown>): string {
@@ -104,12 +95,12 @@ test('PPO search killed with SIGKILL resumes to exactly the uninterrupted run', 
   assert.equal(mnas(args(whole)).status, 0);
   const cut = path.join(base, 'cut');
   await killAfter(args(cut), cut, 30);
-  const before = trialsOf(cut).length;
+  const before = storedTrials(cut).length;
   assert.ok(before < 120, `killed too late (${before} trials)`);
   const r = mnas(['search', '--resume', cut, '--quiet', '--json']);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(lastJson(r.stdout)['trials'], 120);
-  const a = trialsOf(whole), b = trialsOf(cut);
+  const a = storedTrials(whole), b = storedTrials(cut);
   assert.deepEqual(b.map((t) => t.id), a.map((t) => t.id));
   assert.deepEqual(b.map((t) => t.dna), a.map((t) => t.dna), 'the strategy continued its own stream');
   assert.deepEqual(b.map((t) => t.reward), a.map((t) => t.reward));
@@ -120,12 +111,12 @@ test('training search killed with SIGKILL mid-trial: resume loses, duplicates an
   const config = tinyTrainingConfig(dir, { strategy: { kind: 'evolution' }, budget: 5, seed: 1 });
   const out = path.join(dir, 'run');
   await killAfter(['search', '--config', config, '--out', out, '--quiet'], out, 2);
-  const beforeKill = trialsOf(out);
+  const beforeKill = storedTrials(out);
   const finishedBefore = beforeKill.filter((t) => t.status === 'done' || t.status === 'failed');
   assert.ok(finishedBefore.length >= 2);
   const r = mnas(['search', '--resume', out, '--quiet', '--json']);
   assert.equal(r.status, 0, r.stderr);
-  const after = trialsOf(out);
+  const after = storedTrials(out);
   assert.deepEqual(after.map((t) => t.id), [0, 1, 2, 3, 4], 'every trial once, none lost');
   assert.ok(after.every((t) => t.status === 'done' || t.status === 'failed'));
   for (const t of finishedBefore) {
@@ -167,7 +158,7 @@ test('training search on 2 worker processes: trials spread over both with peak R
   const session = lastJson(r.stdout)['session'] as { evaluated: number; workers: number };
   assert.equal(session.workers, 2);
   assert.equal(session.evaluated, 4);
-  const trials = trialsOf(out);
+  const trials = storedTrials(out);
   assert.ok(trials.every((t) => t.status === 'done'));
   const extra = trials.map((t) => t.extra as { worker: number; memory: { peak_rss_bytes: number; minor_faults: number } });
   assert.deepEqual(new Set(extra.map((e) => e.worker)), new Set([0, 1]), 'both workers trained');
@@ -176,7 +167,7 @@ test('training search on 2 worker processes: trials spread over both with peak R
   const hard = path.join(dir, 'hard');
   const h = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 3, workers: 1, reward: { preset: 'hard', targetMs: 1e-6 } }), '--out', hard, '--quiet', '--json']);
   assert.equal(h.status, 0, h.stderr);
-  for (const t of trialsOf(hard)) {
+  for (const t of storedTrials(hard)) {
     assert.equal(t.status, 'failed');
     assert.match(t.error!, /not trained: latency .* misses the hard target/);
     assert.ok(t.reward! > 0 && t.reward! < 1e-3, `reward of chance accuracy far above T: ${t.reward}`);

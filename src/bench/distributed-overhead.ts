@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { DistributedSession } from '../distributed/session.js';
 import { parseRedisUrl, connectionOptions } from '../distributed/redis-url.js';
-import { startTestRedis } from '../distributed/testing.js';
+import { startLocalRedis } from '../distributed/local-redis.js';
 import { LocalPool } from '../search/executor.js';
 import { runSearch } from '../search/loop.js';
 import { rewardConfig } from '../search/reward.js';
@@ -90,7 +90,7 @@ function timeStoreWrites(store: ExperimentStore): { store: ExperimentStore; ms: 
 export async function runDistributedOverhead(o: OverheadOptions): Promise<OverheadRow[]> {
   const rows: OverheadRow[] = [];
   for (const n of o.workers) {
-    const redis = await startTestRedis();
+    const redis = await startLocalRedis();
     const sim = fork(SIM_WORKER, [JSON.stringify({ url: redis.url, concurrency: n, jobMs: o.jobMs })], { stdio: 'inherit', execArgv: [] });
     const dir = mkdtempSync(path.join(tmpdir(), 'mnas-bench-dist-'));
     let session: DistributedSession | undefined;

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestRedis } from '../distributed/testing.js';
+import { startLocalRedis } from '../distributed/local-redis.js';
 import { search } from '../search/setup.js';
 
 export interface ScaleOptions {
@@ -34,7 +34,7 @@ const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 export async function runDistributedScale(o: ScaleOptions): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
   for (const processes of o.processes) {
-    const redis = await startTestRedis();
+    const redis = await startLocalRedis();
     const worker = spawn(process.execPath, [MAIN, 'worker', '--redis', redis.url, '--concurrency', String(processes), '--threads', '1', '--device', 'ort-cpu', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     const dir = mkdtempSync(path.join(tmpdir(), 'mnas-bench-scale-'));

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DataFileError } from './data-file-error.js';
-import type { DatasetWithoutStats } from './dataset.js';
+import type { Dataset, DatasetWithoutStats } from './dataset.js';
 import { parseNpy, type NpyArray } from './npy.js';
 import { readDataFile } from './read-data-file.js';
 import { holdOutTestSamples } from './test-holdout.js';
@@ -76,14 +76,7 @@ export function readArrayDataset(path: string, isFolder: boolean, name: string):
   return { train: toDataset(all, classes, `${name}/train`, split.train), test: toDataset(all, classes, `${name}/test`, split.test) };
 }
 
-interface ImagesAndLabels {
-  readonly images: Uint8Array;
-  readonly labels: Uint8Array;
-  readonly count: number;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-}
+type ImagesAndLabels = Pick<Dataset, 'images' | 'labels' | 'count' | 'height' | 'width' | 'channels'>;
 
 function imagesAndLabels(x: NamedArray, y: NamedArray): ImagesAndLabels {
   const s = x.array.shape;

@@ -10,10 +10,10 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { DistributedJobError, JobClient } from './job-client.js';
 import { QUEUE_PREFIX } from './jobs.js';
 import { parseRedisUrl, queueConnection } from './redis-url.js';
-import { startTestRedis } from './testing.js';
+import { startLocalRedis } from './local-redis.js';
 
 test('JobClient: one job per id, re-attached after a restart, resubmitted on failure, fatal after the last submission', { timeout: 60_000 }, async () => {
-  const redis = await startTestRedis();
+  const redis = await startLocalRedis();
   const target = parseRedisUrl(redis.url, {});
   const runs = new Map<string, number>();
   const worker = new Worker(

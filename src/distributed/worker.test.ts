@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { Queue, QueueEvents } from 'bullmq';
 import { measureQueue, MeasureOutcomeSchema, QUEUE_PREFIX } from './jobs.js';
 import { parseRedisUrl, queueConnection } from './redis-url.js';
-import { startTestRedis } from './testing.js';
+import { startLocalRedis } from './local-redis.js';
 import { SearchWorker } from './worker.js';
 import { printArch } from '../space/arch-string.js';
 import { presetArch } from '../space/presets.js';
 
 test('worker: invalid jobs fail without retry; an unbuildable architecture is a rejected result; describe names the device', { timeout: 60_000 }, async () => {
-  const redis = await startTestRedis();
+  const redis = await startLocalRedis();
   const target = parseRedisUrl(redis.url, {});
   const worker = await SearchWorker.start({ target, jobs: ['measure'], device: 'ort-cpu', statusMs: 200 });
   const queue = new Queue(measureQueue('ort-cpu'), { connection: queueConnection(target, 'test'), prefix: QUEUE_PREFIX });
@@ -46,7 +46,7 @@ test('worker: invalid jobs fail without retry; an unbuildable architecture is a 
 });
 
 test('worker: a job running past --job-timeout is cancelled and failed as an infrastructure failure (retried), never returned as a result', { timeout: 60_000 }, async () => {
-  const redis = await startTestRedis();
+  const redis = await startLocalRedis();
   const target = parseRedisUrl(redis.url, {});
   const worker = await SearchWorker.start({ target, jobs: ['measure'], device: 'ort-cpu', statusMs: 200, jobTimeoutSeconds: 1 });
   const queue = new Queue(measureQueue('ort-cpu'), { connection: queueConnection(target, 'test'), prefix: QUEUE_PREFIX });

@@ -1,5 +1,5 @@
 /** Helpers for tests that watch a search run from outside its process. */
-import { ExperimentStore } from './store.js';
+import { ExperimentStore, type TrialRecord } from './store.js';
 
 /** Trials finished (done or failed) in the run at `dir`; 0 while its database does not exist or is being created. */
 export function finishedTrials(dir: string): number {
@@ -13,5 +13,15 @@ export function finishedTrials(dir: string): number {
     }
   } catch {
     return 0;
+  }
+}
+
+/** Every trial stored in the run at `dir`, read through a read-only store. */
+export function storedTrials(dir: string): TrialRecord[] {
+  const store = ExperimentStore.open(dir, { readonly: true });
+  try {
+    return store.listTrials();
+  } finally {
+    store.close();
   }
 }

@@ -12,13 +12,13 @@ import { checkReachable, parseRedisUrl } from './redis-url.js';
 
 export const REDIS_SERVER = process.env['MNAS_REDIS_SERVER'] ?? '/usr/bin/redis-server';
 
-export interface TestRedisOptions {
+export interface LocalRedisOptions {
   readonly password?: string;
   /** appendonly yes (fsync every write): data survives a restart. */
   readonly appendOnly?: boolean;
 }
 
-export interface TestRedis {
+export interface LocalRedis {
   /** redis://[:password@]127.0.0.1:port */
   readonly url: string;
   readonly port: number;
@@ -40,7 +40,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startTestRedis(o: TestRedisOptions = {}): Promise<TestRedis> {
+export async function startLocalRedis(o: LocalRedisOptions = {}): Promise<LocalRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-redis-'));
   const url = `redis://${o.password ? `:${encodeURIComponent(o.password)}@` : ''}127.0.0.1:${port}`;
@@ -48,7 +48,7 @@ export async function startTestRedis(o: TestRedisOptions = {}): Promise<TestRedi
   if (o.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
   if (o.password) args.push('--requirepass', o.password);
   let child: ChildProcess | undefined;
-  const server: TestRedis = {
+  const server: LocalRedis = {
     url,
     port,
     dir,
