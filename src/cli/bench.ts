@@ -8,6 +8,7 @@ import { registerBenchDistributedScale } from './bench/distributed-scale.js';
 import { registerBenchFuzz } from './bench/fuzz.js';
 import { registerBenchLatencyStability } from './bench/latency-stability.js';
 import { registerBenchProxy } from './bench/proxy.js';
+import { registerBenchProxyFidelity } from './bench/proxy-fidelity.js';
 import { registerBenchStrategies } from './bench/strategies.js';
 import { registerBenchTrain } from './bench/train.js';
 import { registerBenchTrainVsPytorch } from './bench/train-vs-pytorch.js';
@@ -20,6 +21,7 @@ export function registerBench(program: Command): void {
   registerBenchFuzz(bench);
   registerBenchLatencyStability(bench);
   registerBenchProxy(bench);
+  registerBenchProxyFidelity(bench);
   registerBenchStrategies(bench);
   registerBenchTrain(bench);
   registerBenchTrainVsPytorch(bench);

@@ -1,0 +1,141 @@
+/**
+ * `mnas bench proxy-fidelity`: how well a proxy setting (training images x epochs of the search's
+ * proxy recipe) ranks architectures the way the final recipe does, what it costs, and how noisy
+ * it is. Random architectures of a space are trained with every proxy setting and with the final
+ * recipe; every training is a row of the trained table (src/trained/table.ts), appended as it
+ * finishes, so the study stops at any time (a deadline, Ctrl-C) and resumes where it stopped.
+ *
+ * Order of work: every architecture with every proxy setting first (cheap: the ranking of proxy
+ * settings against each other is there early), then the extra seeds of a few architectures (seed
+ * noise), then the final trainings, then their extra seeds.
+ */
+import { availableParallelism } from 'node:os';
+import { loadDataset } from '../data/load.js';
+import { type TrainedTable, type TrainRow, type TrainSetting } from '../trained/table.js';
+import { runTrainJob, type TrainJob } from '../trained/train-job.js';
+import { sampleArchitectures } from './proxy-trials.js';
+import { fidelityReport, type FidelityReport } from './fidelity-analysis.js';
+
+export interface ProxySettingSpec {
+  readonly images: number;
+  readonly epochs: number;
+}
+
+export interface FidelityStudyOptions {
+  readonly space: string;
+  readonly samples: number;
+  readonly seed: number;
+  readonly dataset: string;
+  readonly dataDir?: string;
+  readonly proxies: readonly ProxySettingSpec[];
+  /** Images held out of the training set; proxy accuracy is measured on them. */
+  readonly validation: number;
+  readonly splitSeed: number;
+  /** Architectures (the first ones sampled) trained with `noiseSeeds` seeds for the seed noise. */
+  readonly noiseArchs: number;
+  readonly noiseSeeds: number;
+  /** Seeds of the final training of every architecture. */
+  readonly finalSeeds: number;
+  readonly finalEpochs: number;
+  /** Training processes at once, and libtorch threads of each. */
+  readonly workers: number;
+  readonly threads: number;
+  /** Train nothing: report from the table as it is. */
+  readonly train: boolean;
+  /** Start no job after this time (ms since the epoch). */
+  readonly deadline?: number;
+  readonly signal?: AbortSignal;
+  readonly onLine?: (line: string) => void;
+}
+
+export const DEFAULT_PROXY_SETTINGS: readonly ProxySettingSpec[] = [
+  { images: 2500, epochs: 1 },
+  { images: 5000, epochs: 1 },
+  { images: 10000, epochs: 1 },
+  { images: 10000, epochs: 3 },
+];
+
+export function defaultWorkers(threads: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / threads));
+}
+
+/** The settings of a study: its proxy settings in the order given, then the final recipe. */
+export function studySettings(o: Pick<FidelityStudyOptions, 'dataset' | 'dataDir' | 'proxies' | 'validation' | 'splitSeed' | 'finalEpochs'>): { proxies: TrainSetting[]; final: TrainSetting } {
+  const base = { dataset: o.dataset, validation: o.validation, splitSeed: o.splitSeed };
+  const train = loadDataset({ name: o.dataset as never, ...(o.dataDir ? { dataDir: o.dataDir } : {}), seed: o.splitSeed }).train.count;
+  if (o.validation >= train) throw new Error(`proxy-fidelity: --validation ${o.validation} leaves no training images (${o.dataset} has ${train})`);
+  for (const p of o.proxies) {
+    if (p.images > train - o.validation) throw new Error(`proxy-fidelity: a proxy of ${p.images} images needs more than the ${train - o.validation} training images left after validation`);
+  }
+  return {
+    proxies: o.proxies.map((p) => ({ ...base, task: 'proxy' as const, images: p.images, epochs: p.epochs })),
+    final: { ...base, task: 'final', images: train - o.validation, epochs: o.finalEpochs },
+  };
+}
+
+/** Every job of the study in the order it runs. */
+export function studyJobs(archs: readonly string[], settings: { proxies: readonly TrainSetting[]; final: TrainSetting }, o: Pick<FidelityStudyOptions, 'noiseArchs' | 'noiseSeeds' | 'finalSeeds'>): TrainJob[] {
+  const jobs: TrainJob[] = [];
+  for (const arch of archs) for (const setting of settings.proxies) jobs.push({ arch, setting, seed: 0 });
+  for (const arch of archs.slice(0, o.noiseArchs)) for (let seed = 1; seed < o.noiseSeeds; seed++) for (const setting of settings.proxies) jobs.push({ arch, setting, seed });
+  for (const arch of archs) jobs.push({ arch, setting: settings.final, seed: 0 });
+  for (let seed = 1; seed < o.finalSeeds; seed++) for (const arch of archs) jobs.push({ arch, setting: settings.final, seed });
+  return jobs;
+}
+
+export interface FidelityStudyResult {
+  readonly jobs: number;
+  readonly ranNow: number;
+  readonly pending: number;
+  readonly report: FidelityReport;
+}
+
+export async function runFidelityStudy(table: TrainedTable, o: FidelityStudyOptions): Promise<FidelityStudyResult> {
+  const archs = sampleArchitectures(o.space, o.samples, o.seed);
+  const settings = studySettings(o);
+  const all = studyJobs(archs, settings, o);
+  const todo = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined);
+  const say = o.onLine ?? (() => {});
+  say(`${all.length} trainings in the study, ${all.length - todo.length} already in the table${o.train ? `, ${todo.length} to run with ${o.workers} worker(s) x ${o.threads} thread(s)` : ''}`);
+  let ranNow = 0;
+  if (o.train && todo.length > 0) {
+    const started = performance.now();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < todo.length && !o.signal?.aborted && (o.deadline === undefined || Date.now() < o.deadline)) {
+        const job = todo[next++]!;
+        const row = await runTrainJob(job, { threads: o.threads, ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+        table.add(row);
+        ranNow++;
+        const perJob = (performance.now() - started) / 1000 / ranNow;
+        const eta = ((todo.length - ranNow) * perJob) / o.workers;
+        say(`[${ranNow}/${todo.length}] ${describeJob(job, archs)}: ${describeRow(row)} (ETA ${formatDuration(eta)})`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(o.workers, todo.length) }, worker));
+  }
+  const pending = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined).length;
+  return { jobs: all.length, ranNow, pending, report: fidelityReport(table, archs, settings, o.space) };
+}
+
+function describeJob(job: TrainJob, archs: readonly string[]): string {
+  const s = job.setting;
+  const what = s.task === 'final' ? `final ${s.epochs} epochs` : `proxy ${s.images}x${s.epochs}`;
+  return `arch ${archs.indexOf(job.arch)} ${what} seed ${job.seed}`;
+}
+
+function describeRow(r: TrainRow): string {
+  if (r.status === 'failed') return `failed (${r.reason}) in ${r.seconds.toFixed(0)} s`;
+  const acc = r.task === 'final' ? `test ${pct(r.testAccuracy)}, val ${pct(r.valAccuracy)}` : `val ${pct(r.valAccuracy)}`;
+  return `${acc} in ${r.seconds.toFixed(1)} s`;
+}
+
+const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return h > 0 ? `${h} h ${m} min` : `${m} min ${Math.round(seconds % 60)} s`;
+}
+

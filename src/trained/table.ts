@@ -1,0 +1,178 @@
+/**
+ * The table of everything trained: one JSON object per line (JSON Lines), appended as each
+ * training or measurement finishes, so a long study survives being stopped and the file can be
+ * committed, diffed and extended by hand. Two kinds of rows:
+ *   train    one training run of an architecture (a proxy setting or the final recipe) and seed
+ *   latency  one measurement of an architecture on a device
+ * Readers key rows by what was trained (architecture, dataset, task, images, epochs, held-out
+ * validation images, split seed) and the seed; a later row for the same key replaces an earlier one.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../util/input-error.js';
+
+const count = z.number().int().nonnegative();
+
+export const TrainRowSchema = z
+  .object({
+    type: z.literal('train'),
+    arch: z.string().min(1),
+    dataset: z.string().min(1),
+    /** proxy: the search's proxy recipe, scored on the validation split; final: the final recipe, scored on the test set too. */
+    task: z.enum(['proxy', 'final']),
+    /** Training images per epoch. */
+    images: count,
+    epochs: z.number().int().positive(),
+    /** Training images held out for validation. */
+    validation: count,
+    splitSeed: count,
+    seed: count,
+    status: z.enum(['done', 'failed']),
+    reason: z.string().optional(),
+    valAccuracy: z.number().min(0).max(1).nullable(),
+    testAccuracy: z.number().min(0).max(1).nullable(),
+    params: count,
+    macs: count,
+    /** Seconds of the training run in its process (build, train, evaluate), and its libtorch threads. */
+    seconds: z.number().nonnegative(),
+    threads: z.number().int().positive(),
+    /** The machine's 1-minute load average when the run finished: seconds taken under load are not a quiet machine's. */
+    load: z.number().nonnegative().optional(),
+    host: z.string(),
+    finishedAt: z.string(),
+  })
+  .strict();
+
+export const LatencyRowSchema = z
+  .object({
+    type: z.literal('latency'),
+    arch: z.string().min(1),
+    device: z.string().min(1),
+    ms: z.number().positive(),
+    stats: z.record(z.string(), z.unknown()).optional(),
+    host: z.string(),
+    finishedAt: z.string(),
+  })
+  .strict();
+
+export const TableRowSchema = z.discriminatedUnion('type', [TrainRowSchema, LatencyRowSchema]);
+
+export type TrainRow = z.infer<typeof TrainRowSchema>;
+export type LatencyRow = z.infer<typeof LatencyRowSchema>;
+export type TableRow = z.infer<typeof TableRowSchema>;
+
+/** What was trained, without the seed: rows of one setting differ only in architecture and seed. */
+export interface TrainSetting {
+  readonly dataset: string;
+  readonly task: 'proxy' | 'final';
+  readonly images: number;
+  readonly epochs: number;
+  readonly validation: number;
+  readonly splitSeed: number;
+}
+
+export function settingKey(s: TrainSetting): string {
+  return `${s.dataset}/${s.task}/${s.images}x${s.epochs}/val${s.validation}/split${s.splitSeed}`;
+}
+
+export function trainKey(arch: string, s: TrainSetting, seed: number): string {
+  return `${arch}|${settingKey(s)}|seed${seed}`;
+}
+
+export class TrainedTable {
+  private readonly trains = new Map<string, TrainRow>();
+  private readonly latencies = new Map<string, LatencyRow>();
+
+  constructor(
+    /** The file rows are appended to; undefined: in memory only. */
+    readonly file?: string,
+    rows: readonly TableRow[] = [],
+  ) {
+    for (const r of rows) this.remember(r);
+  }
+
+  /** Reads a table; a missing file is an empty table. Bad lines are errors naming file and line. */
+  static open(file: string): TrainedTable {
+    if (!existsSync(file)) return new TrainedTable(file);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new InputError(`${file}: cannot read the trained table (${(e as Error).message})`);
+    }
+    // a kill while appending can leave the last line cut short: drop it (its job is run again)
+    const end = text.endsWith('\n') ? text.length : text.lastIndexOf('\n') + 1;
+    if (end < text.length) {
+      truncateSync(file, Buffer.byteLength(text.slice(0, end)));
+      text = text.slice(0, end);
+    }
+    return new TrainedTable(file, parseTableText(text, file));
+  }
+
+  /** Appends a row (to the file too, at once, so a stopped study keeps it). */
+  add(row: TableRow): void {
+    const checked = TableRowSchema.parse(row);
+    if (this.file) {
+      mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
+      appendFileSync(this.file, `${JSON.stringify(checked)}\n`);
+    }
+    this.remember(checked);
+  }
+
+  train(arch: string, setting: TrainSetting, seed: number): TrainRow | undefined {
+    return this.trains.get(trainKey(arch, setting, seed));
+  }
+
+  /** Every training row, in the order first added. */
+  trainRows(): TrainRow[] {
+    return [...this.trains.values()];
+  }
+
+  /** Training rows of one setting that finished, by architecture, each a list over seeds. */
+  doneBySetting(setting: TrainSetting): Map<string, TrainRow[]> {
+    const key = settingKey(setting);
+    const out = new Map<string, TrainRow[]>();
+    for (const r of this.trains.values()) {
+      if (r.status !== 'done' || settingKey(r) !== key) continue;
+      const list = out.get(r.arch) ?? [];
+      list.push(r);
+      out.set(r.arch, list);
+    }
+    return out;
+  }
+
+  latency(arch: string, device: string): LatencyRow | undefined {
+    return this.latencies.get(`${arch}|${device}`);
+  }
+
+  latencyRows(): LatencyRow[] {
+    return [...this.latencies.values()];
+  }
+
+  private remember(r: TableRow): void {
+    if (r.type === 'train') this.trains.set(trainKey(r.arch, r, r.seed), r);
+    else this.latencies.set(`${r.arch}|${r.device}`, r);
+  }
+}
+
+export function parseTableText(text: string, file: string): TableRow[] {
+  const rows: TableRow[] = [];
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      throw new InputError(`${file}:${i + 1}: not JSON`);
+    }
+    const parsed = TableRowSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InputError(`${file}:${i + 1}: ${issue.path.join('.') || 'row'}: ${issue.message}`);
+    }
+    rows.push(parsed.data);
+  }
+  return rows;
+}
