@@ -11,6 +11,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { loadDataset } from '../data/load.js';
+import { PROXY_RECIPE } from '../train/recipe.js';
+import { InputError } from '../util/input-error.js';
 import { type TrainedTable, type TrainRow, type TrainSetting } from '../trained/table.js';
 import { runTrainJob, type TrainJob } from '../trained/train-job.js';
 import { sampleArchitectures } from './proxy-trials.js';
@@ -63,9 +65,10 @@ export function defaultWorkers(threads: number): number {
 export function studySettings(o: Pick<FidelityStudyOptions, 'dataset' | 'dataDir' | 'proxies' | 'validation' | 'splitSeed' | 'finalEpochs'>): { proxies: TrainSetting[]; final: TrainSetting } {
   const base = { dataset: o.dataset, validation: o.validation, splitSeed: o.splitSeed };
   const train = loadDataset({ name: o.dataset as never, ...(o.dataDir ? { dataDir: o.dataDir } : {}), seed: o.splitSeed }).train.count;
-  if (o.validation >= train) throw new Error(`proxy-fidelity: --validation ${o.validation} leaves no training images (${o.dataset} has ${train})`);
+  if (o.validation >= train) throw new InputError(`proxy-fidelity: --validation ${o.validation} leaves no training images (${o.dataset} has ${train})`);
   for (const p of o.proxies) {
-    if (p.images > train - o.validation) throw new Error(`proxy-fidelity: a proxy of ${p.images} images needs more than the ${train - o.validation} training images left after validation`);
+    if (p.images < PROXY_RECIPE.batchSize) throw new InputError(`proxy-fidelity: a proxy of ${p.images} images is less than one batch of ${PROXY_RECIPE.batchSize}`);
+    if (p.images > train - o.validation) throw new InputError(`proxy-fidelity: a proxy of ${p.images} images needs more than the ${train - o.validation} training images left after validation`);
   }
   return {
     proxies: o.proxies.map((p) => ({ ...base, task: 'proxy' as const, images: p.images, epochs: p.epochs })),

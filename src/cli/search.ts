@@ -23,6 +23,8 @@ interface SearchFlags {
   config?: string;
   strategy?: string;
   evaluator?: string;
+  trainedTable?: string;
+  tableMissing?: string;
   device?: string;
   space?: string;
   targetMs?: number;
@@ -56,7 +58,9 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .description('search the space for the best accuracy-latency trade-off (MnasNet), resumable after any crash')
     .option('--config <file>', 'JSON config file (flags override it); unknown keys are errors')
     .option('--strategy <kind>', `search strategy: ${STRATEGY_KINDS.join('|')}`, choiceOption('--strategy', STRATEGY_KINDS))
-    .option('--evaluator <kind>', `train (proxy training + latency) or synthetic (closed form, no training)`, choiceOption('--evaluator', EVALUATORS))
+    .option('--evaluator <kind>', `train (proxy training + latency), synthetic (closed form, no training) or table (answers from --trained-table)`, choiceOption('--evaluator', EVALUATORS))
+    .option('--trained-table <file>', 'evaluator table: the trained table (JSON Lines, e.g. from mnas bench proxy-fidelity)')
+    .option('--table-missing <what>', 'evaluator table: train (and add) what the table lacks, or fail those trials (default train)', choiceOption('--table-missing', ['train', 'fail'] as const))
     .option('--device <kind>', `latency device: ${DEVICE_KINDS.join('|')}`, choiceOption('--device', DEVICE_KINDS))
     .option('--space <name>', `search space: ${spaceNames().join('|')}`)
     .option('--target-ms <T>', 'latency target T in ms (default: the latency of the space default architecture)', floatOption('--target-ms', 1e-6))
@@ -94,6 +98,7 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
     space: f.space,
     strategy: f.strategy ? { kind: f.strategy } : undefined,
     evaluator: f.evaluator,
+    trainedTable: f.trainedTable !== undefined || f.tableMissing !== undefined ? { file: f.trainedTable !== undefined ? path.resolve(f.trainedTable) : undefined, missing: f.tableMissing } : undefined,
     device: f.device ? { kind: f.device } : undefined,
     reward: f.reward || f.targetMs !== undefined ? { preset: f.reward, targetMs: f.targetMs } : undefined,
     budget: f.budget,

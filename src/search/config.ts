@@ -10,7 +10,7 @@ import { RewardConfigSchema } from './reward.js';
 import { STRATEGY_KINDS } from './strategy-kinds.js';
 
 
-export const EVALUATORS = ['train', 'synthetic'] as const;
+export const EVALUATORS = ['train', 'synthetic', 'table'] as const;
 export const LATENCY_SOURCES = ['measured', 'predictor', 'macs'] as const;
 
 const positiveInt = z.number().int().positive();
@@ -77,6 +77,18 @@ export const SearchConfigSchema = z
       .default({ kind: 'ort-cpu', threads: 1, joinTimeoutS: 300 }),
     /** Where LAT comes from: a real measurement (default), the latency predictor, or MACs (ablations). */
     latencySource: z.enum(LATENCY_SOURCES).default('measured'),
+    /**
+     * Evaluator 'table': the trained table (JSON Lines; `mnas bench proxy-fidelity` writes one)
+     * answers proxy accuracies and latencies. What it lacks is trained and measured for real and
+     * added to it (missing 'train'), or fails the trial (missing 'fail': nothing is trained).
+     */
+    trainedTable: z
+      .object({
+        file: z.string().min(1),
+        missing: z.enum(['train', 'fail']).default('train'),
+      })
+      .strict()
+      .optional(),
     /** Latency table (from `mnas latency profile`) for latencySource 'predictor'. */
     latencyTable: z.string().optional(),
     reward: z
@@ -149,6 +161,12 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
   if (c.latencySource === 'predictor' && !c.latencyTable) {
     throw new Error(`${source}: latencyTable is required when latencySource is 'predictor' (make one with mnas latency profile)`);
   }
+  if (c.evaluator === 'table' && !c.trainedTable) throw new Error(`${source}: trainedTable.file is required for evaluator 'table'`);
+  if (c.evaluator !== 'table' && c.trainedTable) throw new Error(`${source}: trainedTable is only read by evaluator 'table' (evaluator is '${c.evaluator}')`);
+  if (c.evaluator === 'table' && (c.proxy.batch !== undefined || c.proxy.lr !== undefined)) {
+    throw new Error(`${source}: evaluator 'table' answers for the proxy recipe's batch and learning rate; proxy.batch and proxy.lr cannot be set`);
+  }
+  if (c.evaluator === 'table' && c.latencySource !== 'measured') throw new Error(`${source}: evaluator 'table' takes latencies from the table (measured when missing); latencySource must be 'measured'`);
   if ((c.dataset.name === 'mnist' || c.dataset.name === 'cifar10') && !c.dataset.dataDir) {
     throw new Error(`${source}: dataset.dataDir is required for dataset '${c.dataset.name}'`);
   }

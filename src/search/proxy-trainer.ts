@@ -42,7 +42,8 @@ export interface ProxyTrialDone {
   readonly trainImagesPerSecond: number;
   /** Wall seconds of the trial in the training process (build, train, recalibrate, evaluate). */
   readonly seconds: number;
-  readonly memory: MemoryUsage;
+  /** Absent when nothing was trained (the answer came from the trained table). */
+  readonly memory?: MemoryUsage;
   /** Which worker ran it and how many attempts it took (worker pools only). */
   readonly worker?: number;
   readonly attempts?: number;

@@ -39,6 +39,8 @@ import { ExperimentStore } from './store.js';
 import type { Strategy } from './strategy.js';
 import { syntheticSearchProblem } from './synthetic-evaluator.js';
 import { TrainEvaluator, type LatencyOracle } from './train-evaluator.js';
+import { TrainedTable, type TrainSetting } from '../trained/table.js';
+import { TableTrainer } from '../trained/table-trainer.js';
 import { WorkerPool } from './workers/worker-pool.js';
 import { DistributedSession } from '../distributed/session.js';
 import { parseRedisUrl } from '../distributed/redis-url.js';
@@ -177,11 +179,17 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   const { space: configuredSpace, strategy } = resolveSearchConfig(config);
   if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new SearchSetupError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
   const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, configuredSpace) : undefined;
+  const trained = config.evaluator === 'table' ? openTrainedTable(config) : undefined;
   // own data: decoded (or found in its cache) and checked against the space before any device or folder
-  const searchData = config.evaluator === 'train' ? await prepareSearchData(config, configuredSpace, log) : undefined;
+  const searchData = trainsForReal(config) ? await prepareSearchData(config, configuredSpace, log) : undefined;
   const space = searchData?.space ?? configuredSpace;
 
-  const setup = config.evaluator === 'synthetic' ? syntheticSetup(config, space, record) : await trainSetup(config, space, record, table, resources, log, searchData!.data.ref, run);
+  const setup =
+    config.evaluator === 'synthetic'
+      ? syntheticSetup(config, space, record)
+      : trained?.missing === 'fail'
+        ? await tableOnlySetup(config, space, record, trained, log)
+        : await trainSetup(config, space, record, table, resources, log, searchData!.data.ref, run, trained);
   const runRecord: RunRecord = record ?? {
     // the Redis URL is stored without its password
     config: run.redis !== undefined && config.redis !== undefined ? { ...config, redis: parseRedisUrl(config.redis).display } : config,
@@ -240,7 +248,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   };
   let outputs = writeOutputs(dir, trials, context);
   let final: Json | undefined;
-  if (!summary.interrupted && config.final.epochs > 0 && config.evaluator === 'train' && outputs.best) {
+  if (!summary.interrupted && config.final.epochs > 0 && trainsForReal(config) && outputs.best) {
     final = await trainFinalCandidates(dir, config, outputs.pareto, outputs.best, {
       onLog: log,
       ...(o.onFinalEpoch ? { onEpoch: o.onFinalEpoch } : {}),
@@ -296,6 +304,7 @@ async function trainSetup(
   log: (line: string) => void,
   dataset: DatasetRef,
   run: RunPlan,
+  trained?: TrainedTableSetup,
 ): Promise<EvaluationSetup> {
   const settings: ProxySettings = {
     dataset: { ...dataset, validationImages: config.dataset.validationImages },
@@ -349,6 +358,10 @@ async function trainSetup(
       throw new SearchSetupError(`search: ${(e as Error).message}`, { cause: e });
     }
   }
+  if (trained) {
+    oracle = { kind: 'table', table: trained.table, device: config.device.kind, fallback: oracle };
+    trainer = new TableTrainer(trained.table, trained.setting, trainer, config.proxy.threads);
+  }
   resources.trainer = trainer;
 
   const evaluatorFor = (targetMs: number | undefined) => {
@@ -370,6 +383,60 @@ async function trainSetup(
     log(`search: target T = ${l.ms.toFixed(3)} ms (${targetSource})`);
   }
   return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots };
+}
+
+interface TrainedTableSetup {
+  readonly table: TrainedTable;
+  readonly setting: TrainSetting;
+  readonly missing: 'train' | 'fail';
+}
+
+/** Whether the run trains anything for real (and so needs its data). */
+function trainsForReal(config: SearchConfig): boolean {
+  return config.evaluator === 'train' || (config.evaluator === 'table' && config.trainedTable?.missing === 'train');
+}
+
+/** The trained table of evaluator 'table' and the proxy setting the search looks up in it. */
+function openTrainedTable(config: SearchConfig): TrainedTableSetup {
+  const t = config.trainedTable!;
+  if (t.missing === 'fail' && !existsSync(t.file)) throw new SearchSetupError(`search: trainedTable.file ${t.file} does not exist (with missing 'fail' nothing could be answered)`);
+  const table = TrainedTable.open(t.file);
+  const setting: TrainSetting = {
+    dataset: config.dataset.name,
+    task: 'proxy',
+    images: config.proxy.images,
+    epochs: config.proxy.epochs,
+    validation: config.dataset.validationImages,
+    splitSeed: config.splitSeed,
+  };
+  return { table, setting, missing: t.missing };
+}
+
+/** Evaluator 'table' with missing 'fail': every answer from the table, nothing trained, no device opened. */
+async function tableOnlySetup(config: SearchConfig, space: SearchSpace, record: RunRecord | undefined, trained: TrainedTableSetup, log: (line: string) => void): Promise<EvaluationSetup> {
+  const oracle: LatencyOracle = { kind: 'table', table: trained.table, device: config.device.kind };
+  const trainer = new TableTrainer(trained.table, trained.setting, undefined);
+  const evaluator = new TrainEvaluator(space, trainer, oracle, { seed: config.initSeed });
+  let reward: RewardConfig;
+  let targetSource: string;
+  if (record) {
+    reward = record.reward;
+    targetSource = record.targetSource;
+  } else if (config.reward.targetMs !== undefined) {
+    reward = rewardConfig(config.reward.preset, config.reward.targetMs, customExponents(config));
+    targetSource = 'given';
+  } else {
+    let ms: number;
+    try {
+      ms = (await evaluator.latencyOf(space.defaultDna())).ms;
+    } catch (e) {
+      throw new SearchSetupError(`search: T: ${(e as Error).message}; give reward.targetMs`);
+    }
+    reward = rewardConfig(config.reward.preset, ms, customExponents(config));
+    targetSource = `${config.device.kind} latency of the ${config.space} default architecture (trained table)`;
+    log(`search: target T = ${ms.toFixed(3)} ms (${targetSource})`);
+  }
+  return { evaluator, device: { id: 'trained-table', file: config.trainedTable!.file, device: config.device.kind }, reward, targetSource, slots: config.concurrency, workers: 0 };
 }
 
 function runExists(dir: string): SearchSetupError {

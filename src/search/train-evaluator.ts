@@ -8,9 +8,12 @@
  * Under a hard latency constraint an architecture whose latency already misses T is not trained:
  * the trial is recorded as skipped, with the reward of an untrained model (chance accuracy).
  */
+import { hostname } from 'node:os';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
+import { printArch } from '../space/arch-string.js';
 import type { SearchSpace } from '../space/space.js';
+import type { TrainedTable } from '../trained/table.js';
 import type { LatencyDevice } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyPredictor } from '../latency/predictor.js';
@@ -21,7 +24,9 @@ import type { Dna, Json } from './space-like.js';
 export type LatencyOracle =
   | { kind: 'measured'; device: LatencyDevice }
   | { kind: 'predictor'; predictor: LatencyPredictor }
-  | { kind: 'macs'; macsPerMs: number };
+  | { kind: 'macs'; macsPerMs: number }
+  /** The trained table's latency of the architecture on `device`; when it has none, the fallback's (a measurement is added to the table). */
+  | { kind: 'table'; table: TrainedTable; device: string; fallback?: LatencyOracle };
 
 export interface TrainEvaluatorOptions {
   /** Trial k trains with seed `seed + k`. */
@@ -46,8 +51,18 @@ export class TrainEvaluator implements Evaluator {
     return this.latencyOfPlan(buildPlan(this.space.decode(dna)), signal);
   }
 
-  private async latencyOfPlan(plan: NetworkPlan, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
-    const l = this.latency;
+  private async latencyOfPlan(plan: NetworkPlan, signal?: AbortSignal, l: LatencyOracle = this.latency): Promise<{ ms: number; stats: Json }> {
+    if (l.kind === 'table') {
+      const arch = printArch(plan.arch);
+      const row = l.table.latency(arch, l.device);
+      if (row) return { ms: row.ms, stats: { source: 'table', device: l.device, ...((row.stats ?? {}) as { [k: string]: Json }) } };
+      if (!l.fallback) throw new Error(`no ${l.device} latency of this architecture in the trained table ${l.table.file ?? ''} (missing: 'fail')`);
+      const r = await this.latencyOfPlan(plan, signal, l.fallback);
+      if (l.fallback.kind === 'measured') {
+        l.table.add({ type: 'latency', arch, device: l.device, ms: r.ms, stats: r.stats as { [k: string]: unknown }, host: hostname(), finishedAt: new Date().toISOString() });
+      }
+      return r;
+    }
     if (l.kind === 'measured') {
       // never measured while this machine trains (the trainer holds its steps off) or measures something else
       const measured = this.measuring.then(() => this.trainer.holdWhile(() => l.device.measure(planToModel(plan, 'trial'), undefined, signal)));

@@ -83,6 +83,8 @@ export function trainKey(arch: string, s: TrainSetting, seed: number): string {
 export class TrainedTable {
   private readonly trains = new Map<string, TrainRow>();
   private readonly latencies = new Map<string, LatencyRow>();
+  /** Training rows by architecture and setting, then by seed. */
+  private readonly bySetting = new Map<string, Map<number, TrainRow>>();
 
   constructor(
     /** The file rows are appended to; undefined: in memory only. */
@@ -124,6 +126,12 @@ export class TrainedTable {
     return this.trains.get(trainKey(arch, setting, seed));
   }
 
+  /** The rows of an architecture in one setting (done or failed), by seed. */
+  seedsOf(arch: string, setting: TrainSetting): TrainRow[] {
+    const bySeed = this.bySetting.get(`${arch}|${settingKey(setting)}`);
+    return bySeed ? [...bySeed.values()].sort((a, b) => a.seed - b.seed) : [];
+  }
+
   /** Every training row, in the order first added. */
   trainRows(): TrainRow[] {
     return [...this.trains.values()];
@@ -151,8 +159,13 @@ export class TrainedTable {
   }
 
   private remember(r: TableRow): void {
-    if (r.type === 'train') this.trains.set(trainKey(r.arch, r, r.seed), r);
-    else this.latencies.set(`${r.arch}|${r.device}`, r);
+    if (r.type === 'train') {
+      this.trains.set(trainKey(r.arch, r, r.seed), r);
+      const key = `${r.arch}|${settingKey(r)}`;
+      const bySeed = this.bySetting.get(key) ?? new Map<number, TrainRow>();
+      bySeed.set(r.seed, r);
+      this.bySetting.set(key, bySeed);
+    } else this.latencies.set(`${r.arch}|${r.device}`, r);
   }
 }
 

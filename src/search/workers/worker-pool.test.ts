@@ -38,9 +38,9 @@ test('WorkerPool: trials run in worker processes, two at once, with the same res
     assert.equal(c.status, 'done');
     if (a.status !== 'done' || b.status !== 'done') return;
     assert.equal(a.valAccuracy, b.valAccuracy, 'same arch and seed on different workers: same accuracy');
-    assert.ok(a.memory.peakRssBytes === null || a.memory.peakRssBytes > 0);
-    assert.equal(a.memory.allocator, 'caching');
-    assert.ok(a.memory.cacheHitRate! > 0.5, `cache hit rate ${a.memory.cacheHitRate}`);
+    assert.ok(a.memory!.peakRssBytes === null || a.memory!.peakRssBytes > 0);
+    assert.equal(a.memory!.allocator, 'caching');
+    assert.ok(a.memory!.cacheHitRate! > 0.5, `cache hit rate ${a.memory!.cacheHitRate}`);
     assert.deepEqual(new Set([a.worker, b.worker]), new Set([0, 1]), 'both workers used');
   } finally {
     await pool.close();
@@ -108,7 +108,7 @@ test('WorkerPool: a worker that cannot load the data fails start() with its reas
   try {
     const r = await pool.train({ plan: ARCH, seed: 1 });
     assert.equal(r.status, 'done');
-    if (r.status === 'done') assert.equal(r.memory.allocator, 'system');
+    if (r.status === 'done') assert.equal(r.memory!.allocator, 'system');
   } finally {
     await pool.close();
   }

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TrainedTable, type TrainRow, type TrainSetting } from '../trained/table.js';
+import { fidelityReport } from './fidelity-analysis.js';
+
+const base = { dataset: 'd', validation: 100, splitSeed: 0 };
+const cheap: TrainSetting = { ...base, task: 'proxy', images: 100, epochs: 1 };
+const dear: TrainSetting = { ...base, task: 'proxy', images: 400, epochs: 1 };
+const final: TrainSetting = { ...base, task: 'final', images: 900, epochs: 15 };
+
+function row(arch: string, s: TrainSetting, seed: number, acc: number, seconds: number): TrainRow {
+  return {
+    type: 'train', arch, ...s, seed, status: 'done',
+    valAccuracy: acc, testAccuracy: s.task === 'final' ? acc : null,
+    params: 1, macs: 1, seconds, threads: 1, host: 'h', finishedAt: 't',
+  };
+}
+
+const archs = ['a', 'b', 'c', 'd', 'e'];
+const finalAcc = [0.9, 0.8, 0.85, 0.7, 0.95];
+// the dear proxy ranks exactly as the final recipe; the cheap one swaps two architectures
+const dearAcc = [0.6, 0.5, 0.55, 0.4, 0.65];
+const cheapAcc = [0.3, 0.25, 0.2, 0.1, 0.35];
+
+function table(): TrainedTable {
+  const rows: TrainRow[] = [];
+  archs.forEach((a, i) => {
+    rows.push(row(a, final, 0, finalAcc[i]!, 1000));
+    rows.push(row(a, dear, 0, dearAcc[i]!, 40));
+    rows.push(row(a, cheap, 0, cheapAcc[i]!, 10));
+  });
+  // seed noise of the cheap proxy on two architectures: +-0.01 and +-0.02 around their seed-0 value
+  rows.push(row('a', cheap, 1, 0.32, 10), row('a', cheap, 2, 0.28, 10));
+  rows.push(row('b', cheap, 1, 0.27, 10));
+  rows.push({ ...row('e', dear, 1, 0, 5), status: 'failed', valAccuracy: null, reason: 'diverged' });
+  return new TrainedTable(undefined, rows);
+}
+
+test('Spearman per setting, cost, seed noise and the spread between architectures', () => {
+  const r = fidelityReport(table(), archs, { proxies: [cheap, dear], final }, 'fmnist');
+  const [c, d] = r.settings;
+  assert.equal(d!.spearman, 1);
+  assert.ok(Math.abs(c!.spearman! - 0.9) < 1e-12, String(c!.spearman)); // one swap of neighbours in 5: 1 - 6*2/(5*24)
+  assert.equal(c!.archs, 5);
+  assert.equal(c!.median_seconds, 10);
+  assert.equal(c!.trials_per_hour, 360);
+  // pooled: a has deviations 0, 0.02, -0.02 around 0.30 (2 dof), b 0.25/0.27 (1 dof)
+  const pooled = Math.sqrt((0.02 ** 2 * 2 + 0.01 ** 2 * 2) / 3);
+  assert.ok(Math.abs(c!.seed_noise_pts! - 100 * pooled) < 1e-9);
+  assert.equal(c!.noise_archs, 2);
+  assert.equal(d!.seed_noise_pts, null);
+  assert.equal(d!.failed, 1);
+  assert.equal(r.final.archs_done, 5);
+  assert.equal(r.final.best_test_accuracy, 0.95);
+});
+
+test('the recommendation is the cheapest setting within the tolerance of the best correlation', () => {
+  const r = fidelityReport(table(), archs, { proxies: [cheap, dear], final }, 'fmnist');
+  // 0.9 is not within 0.05 of 1.0: the dearer, faithful setting wins
+  assert.equal(r.recommended, 'd/proxy/400x1/val100/split0');
+  const withoutFinals = new TrainedTable(undefined, table().trainRows().filter((x) => x.task !== 'final'));
+  const none = fidelityReport(withoutFinals, archs, { proxies: [cheap, dear], final }, 'fmnist');
+  assert.equal(none.recommended, null);
+  assert.equal(none.settings[0]!.spearman, null);
+});
+
+test('architectures outside the study are ignored', () => {
+  const r = fidelityReport(table(), archs.slice(0, 3), { proxies: [cheap, dear], final }, 'fmnist');
+  assert.equal(r.settings[0]!.archs, 3);
+  assert.equal(r.final.archs_done, 3);
+});

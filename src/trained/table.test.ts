@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { InputError } from '../util/input-error.js';
+import { TrainedTable, type TrainRow, type TrainSetting } from './table.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'mnas-table-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const setting: TrainSetting = { dataset: 'fashion-mnist', task: 'proxy', images: 5000, epochs: 1, validation: 10000, splitSeed: 0 };
+
+function row(arch: string, seed: number, valAccuracy: number, s: TrainSetting = setting): TrainRow {
+  return { type: 'train', arch, ...s, seed, status: 'done', valAccuracy, testAccuracy: null, params: 10, macs: 100, seconds: 1.5, threads: 1, host: 'h', finishedAt: '2026-11-30T00:00:00Z' };
+}
+
+test('rows added are appended to the file and read back by a new table', () => {
+  const file = path.join(dir, 'a', 'trained.jsonl');
+  const t = TrainedTable.open(file);
+  t.add(row('A', 0, 0.5));
+  t.add(row('A', 1, 0.6));
+  t.add(row('B', 0, 0.7));
+  t.add({ type: 'latency', arch: 'A', device: 'ort-cpu', ms: 0.25, host: 'h', finishedAt: 'x' });
+  assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 4);
+  const again = TrainedTable.open(file);
+  assert.deepEqual(again.seedsOf('A', setting).map((r) => r.valAccuracy), [0.5, 0.6]);
+  assert.equal(again.train('B', setting, 0)?.valAccuracy, 0.7);
+  assert.equal(again.train('B', setting, 1), undefined);
+  assert.equal(again.latency('A', 'ort-cpu')?.ms, 0.25);
+  assert.equal(again.latency('A', 'browser'), undefined);
+  assert.deepEqual([...again.doneBySetting(setting).keys()], ['A', 'B']);
+  assert.equal(again.doneBySetting({ ...setting, epochs: 3 }).size, 0, 'another setting is another key');
+});
+
+test('a later row of the same key replaces the earlier one', () => {
+  const t = new TrainedTable(undefined, [row('A', 0, 0.5), row('A', 0, 0.55)]);
+  assert.equal(t.trainRows().length, 1);
+  assert.equal(t.train('A', setting, 0)?.valAccuracy, 0.55);
+});
+
+test('a last line cut short by a kill is dropped, and the file is fixed for the next append', () => {
+  const file = path.join(dir, 'cut.jsonl');
+  writeFileSync(file, `${JSON.stringify(row('A', 0, 0.5))}\n{"type":"train","arch":"B`);
+  const t = TrainedTable.open(file);
+  assert.equal(t.trainRows().length, 1);
+  t.add(row('B', 0, 0.6));
+  assert.equal(TrainedTable.open(file).trainRows().length, 2);
+});
+
+test('a bad line is an input error naming the file, the line and the field', () => {
+  const file = path.join(dir, 'bad.jsonl');
+  writeFileSync(file, `${JSON.stringify(row('A', 0, 0.5))}\n${JSON.stringify({ ...row('B', 0, 0.5), valAccuracy: 1.5 })}\n`);
+  assert.throws(() => TrainedTable.open(file), (e: Error) => e instanceof InputError && /bad\.jsonl:2: valAccuracy/.test(e.message));
+  const file2 = path.join(dir, 'notjson.jsonl');
+  writeFileSync(file2, `garbage\n${JSON.stringify(row('A', 0, 0.5))}\n`);
+  assert.throws(() => TrainedTable.open(file2), /notjson\.jsonl:1: not JSON/);
+  appendFileSync(file2, '');
+});
+
+test('rows are checked before they are written', () => {
+  const file = path.join(dir, 'checked.jsonl');
+  const t = TrainedTable.open(file);
+  assert.throws(() => t.add({ ...row('A', 0, 0.5), epochs: 0 }));
+  assert.equal(TrainedTable.open(file).trainRows().length, 0);
+});

@@ -1,0 +1,85 @@
+/**
+ * The trained table end to end: `mnas bench proxy-fidelity` fills it and resumes from it, and
+ * `mnas search --evaluator table` answers from it, trains (and adds) what it lacks, or fails
+ * those trials when told to train nothing.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { assertUsageExit as assertRefused, runCli, type CliRun } from '../src/cli/testing.js';
+import { storedTrials } from '../src/search/testing.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-trained-e2e-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+const lines = (file: string): Record<string, unknown>[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('bench proxy-fidelity trains every setting and the final recipe into the table, and resumes from it', () => {
+  const table = path.join(dir, 'fidelity.jsonl');
+  // synthetic data: 10,000 training images, 9,600 held out leaves 400 for the final recipe
+  const args = ['bench', 'proxy-fidelity', '--samples', '3', '--dataset', 'synthetic', '--proxies', '200x1,300x1', '--validation', '9600', '--noise-archs', '1', '--noise-seeds', '2', '--final-epochs', '1', '--table', table, '--json'];
+  const none = runCli([...args, '--max-minutes', '0'], 60_000);
+  assert.equal(none.status, 0, none.stderr);
+  assert.equal(lastJson(none.stdout)['pending'], 3 * 2 + 2 + 3, 'a deadline already past starts nothing');
+  const first = runCli(args, 600_000);
+  assert.equal(first.status, 0, first.stderr);
+  const report = lastJson(first.stdout);
+  assert.equal(report['jobs'], 11);
+  assert.equal(report['pending'], 0);
+  const rows = lines(table);
+  assert.equal(rows.length, 11);
+  assert.equal(rows.filter((r) => r['task'] === 'final').length, 3);
+  assert.ok(rows.filter((r) => r['task'] === 'final').every((r) => typeof r['testAccuracy'] === 'number' && r['images'] === 400));
+  const settings = report['settings'] as Record<string, unknown>[];
+  assert.deepEqual(settings.map((s) => [s['images'], s['archs'], s['noise_archs']]), [[200, 3, 1], [300, 3, 1]]);
+  // (tiny proxies of synthetic data may score every architecture alike: then there is no rank correlation)
+  assert.ok(settings.every((s) => (typeof s['spearman'] === 'number' || s['spearman'] === null) && typeof s['median_seconds'] === 'number'));
+  assert.match(first.stderr, /\[11\/11\] arch \d final 1 epochs seed 0: test/);
+
+  const again = runCli(args, 60_000);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /11 trainings in the study, 11 already in the table, 0 to run/);
+  assert.deepEqual(lastJson(again.stdout)['settings'], settings, 'the same figures from the table alone');
+  assert.equal(lines(table).length, 11, 'nothing trained twice');
+});
+
+test('search --evaluator table trains and adds what the table lacks; a second run is answered from it; train nothing fails the rest', () => {
+  const table = path.join(dir, 'search.jsonl');
+  const common = ['search', '--evaluator', 'table', '--trained-table', table, '--strategy', 'random', '--budget', '3', '--dataset', 'synthetic', '--validation-images', '300', '--proxy-images', '200', '--workers', '0', '--quiet', '--json'];
+  const first = runCli([...common, '--seed', '1', '--out', path.join(dir, 'first')], 300_000);
+  assert.equal(first.status, 0, first.stderr);
+  const trained = lines(table);
+  // T (the default architecture's latency) and each trial's latency are measured once and kept; each trial trained once
+  assert.equal(trained.filter((r) => r['type'] === 'train').length, 3);
+  assert.ok(trained.filter((r) => r['type'] === 'latency').length >= 3);
+
+  const second = runCli([...common, '--seed', '1', '--table-missing', 'fail', '--out', path.join(dir, 'second')], 60_000);
+  assert.equal(second.status, 0, second.stderr);
+  const a = storedTrials(path.join(dir, 'first'));
+  const b = storedTrials(path.join(dir, 'second'));
+  assert.deepEqual(b.map((t) => [t.arch, t.status, t.accuracy, t.latencyMs, t.reward]), a.map((t) => [t.arch, t.status, t.accuracy, t.latencyMs, t.reward]));
+  assert.equal(lines(table).length, trained.length, 'nothing added');
+
+  const other = runCli([...common, '--seed', '2', '--table-missing', 'fail', '--out', path.join(dir, 'other')], 60_000);
+  assert.equal(other.status, 0, other.stderr);
+  const failed = storedTrials(path.join(dir, 'other')).filter((t) => t.status === 'failed');
+  assert.ok(failed.length > 0);
+  assert.ok(failed.every((t) => /not in the trained table|no ort-cpu latency/.test(t.error ?? '')), failed.map((t) => t.error).join('; '));
+});
+
+test('bad input for the table is refused before anything is created', () => {
+  const out = path.join(dir, 'never');
+  const assertUsageExit = (r: CliRun, message: RegExp) => assertRefused(r, message, { seconds: 15 });
+  assertUsageExit(runCli(['search', '--evaluator', 'table', '--out', out]), /trainedTable\.file is required for evaluator 'table'/);
+  assertUsageExit(runCli(['search', '--trained-table', 'x.jsonl', '--out', out]), /trainedTable is only read by evaluator 'table'/);
+  assertUsageExit(runCli(['search', '--evaluator', 'table', '--trained-table', path.join(dir, 'absent.jsonl'), '--table-missing', 'fail', '--out', out]), /absent\.jsonl does not exist/);
+  const bad = path.join(dir, 'bad.jsonl');
+  writeFileSync(bad, '{"type":"train"}\n');
+  assertUsageExit(runCli(['search', '--evaluator', 'table', '--trained-table', bad, '--table-missing', 'fail', '--out', out]), /bad\.jsonl:1: /);
+  assertUsageExit(runCli(['bench', 'proxy-fidelity', '--proxies', '100', '--table', bad]), /--proxies: '100' is not IMAGESxEPOCHS/);
+  assertUsageExit(runCli(['bench', 'proxy-fidelity', '--table', bad, '--no-train']), /bad\.jsonl:1: /);
+  assert.throws(() => readFileSync(out));
+});
