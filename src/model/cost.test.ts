@@ -24,6 +24,16 @@ test('exact reference counts at 224x224x3, 1000 classes, head 1280', () => {
   assert.equal(cost('bench-fmnist').params, 154_106);
 });
 
+test('the hand-designed 28x28 baselines sit at bench-fmnist\'s MACs (within 12%)', () => {
+  const reference = cost('bench-fmnist').macs;
+  for (const [name, params, macs] of [['mobilenet-v2-fmnist', 408_650, 7_517_424], ['mnasnet-a1-fmnist', 478_540, 8_006_040]] as const) {
+    const c = cost(name);
+    assert.equal(c.params, params, `${name} params`);
+    assert.equal(c.macs, macs, `${name} MACs`);
+    assert.ok(Math.abs(c.macs / reference - 1) < 0.12, `${name}: ${c.macs} MACs against ${reference}`);
+  }
+});
+
 test('every preset has finite, positive totals that equal the sum of its layer table', () => {
   for (const name of presetNames()) {
     const c = cost(name);

@@ -20,6 +20,8 @@ const IMAGENET = (stem: number): GlobalParamsInput => ({
   head: 1280,
 });
 
+const FMNIST_HEAD1280: GlobalParamsInput = { input: { height: 28, width: 28, channels: 1 }, classes: 10, stem: { filters: 16, stride: 1 }, head: 1280 };
+
 function fromTf(name: string, description: string, global: GlobalParamsInput, blocks: readonly string[]): Preset {
   try {
     return { name, description, arch: makeArch({ global, blocks: parseTfBlocks(blocks) }) };
@@ -71,6 +73,26 @@ const PRESET_LIST: readonly Preset[] = [
     { input: { height: 28, width: 28, channels: 1 }, classes: 10, stem: { filters: 16, stride: 1 }, head: 0 },
     ['r1_k3_s11_e1_i16_o16', 'r2_k3_s22_e6_i16_o24', 'r2_k5_s22_e3_i24_o40_se0.25', 'r2_k3_s22_e6_i40_o80'],
   ),
+  // hand-designed baselines for 28x28x1 images (issue 15): width 0.35, the stem and ImageNet's
+  // 5th stride-2 stage at stride 1 (28 -> 14 -> 7 -> 4), head 1280 as in the originals
+  fromTf('mobilenet-v2-fmnist', 'MobileNetV2 0.35 for 28x28x1 (stem stride 1, 28->14->7->4), head 1280: 409K params, 7.5M MACs', FMNIST_HEAD1280, [
+    'r1_k3_s11_e1_i16_o8',
+    'r2_k3_s22_e6_i8_o8',
+    'r3_k3_s22_e6_i8_o16',
+    'r4_k3_s22_e6_i16_o24',
+    'r3_k3_s11_e6_i24_o32',
+    'r3_k3_s11_e6_i32_o56',
+    'r1_k3_s11_e6_i56_o112',
+  ]),
+  fromTf('mnasnet-a1-fmnist', 'MnasNet-A1 0.35 for 28x28x1 (stem stride 1, 28->14->7->4), head 1280: 479K params, 8.0M MACs', FMNIST_HEAD1280, [
+    'r1_k3_s11_e1_i16_o8_noskip',
+    'r2_k3_s22_e6_i8_o8',
+    'r3_k5_s22_e3_i8_o16_se0.25',
+    'r4_k3_s22_e6_i16_o32',
+    'r2_k3_s11_e6_i32_o40_se0.25',
+    'r3_k5_s11_e6_i40_o56_se0.25',
+    'r1_k3_s11_e6_i56_o112',
+  ]),
   ...spaceNames().map((name) => {
     const space = getSpace(name);
     return { name: `${name}-default`, description: `default arch of the '${name}' space (${space.skeleton.description})`, arch: space.decode(space.defaultDna()) };
