@@ -83,3 +83,30 @@ test('bad input for the table is refused before anything is created', () => {
   assertUsageExit(runCli(['bench', 'proxy-fidelity', '--table', bad, '--no-train']), /bad\.jsonl:1: /);
   assert.throws(() => readFileSync(out));
 });
+
+test('bench models trains each model over seeds with the final recipe, saves seed 0, measures it, and resumes from the table', () => {
+  const table = path.join(dir, 'models.jsonl');
+  const save = path.join(dir, 'models');
+  const args = ['bench', 'models', '--models', 'bench-fmnist,mine=fmnist-default', '--seeds', '2', '--dataset', 'synthetic', '--validation', '9600', '--epochs', '1', '--table', table, '--save', save, '--json'];
+  const first = runCli(args, 600_000);
+  assert.equal(first.status, 0, first.stderr);
+  const report = lastJson(first.stdout) as { models: Record<string, unknown>[]; pending: number; jobs: number };
+  assert.equal(report.jobs, 4);
+  assert.equal(report.pending, 0);
+  assert.deepEqual(report.models.map((m) => [m['name'], m['seeds_done'], m['params']]), [['bench-fmnist', 2, 154106], ['mine', 2, 245178]]);
+  for (const m of report.models) {
+    assert.equal(typeof m['test_mean'], 'number');
+    assert.equal(typeof m['test_std'], 'number');
+    assert.ok((m['latency_ms'] as Record<string, number>)['ort-cpu']! > 0);
+    for (const f of ['weights.safetensors', 'model.onnx']) assert.ok(readFileSync(path.join(save, m['name'] as string, f)).length > 1000, f);
+  }
+  const rows = lines(table);
+  assert.equal(rows.filter((r) => r['type'] === 'train').length, 4);
+  assert.equal(rows.filter((r) => r['type'] === 'latency').length, 2);
+  const again = runCli(args, 60_000);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /4 trainings \(2 models x 2 seeds\), 4 already in the table, 0 to run/);
+  assert.equal(lines(table).length, rows.length, 'nothing trained or measured twice');
+  assertRefused(runCli(['bench', 'models', '--models', 'nope-net', '--table', table]), /'nope-net'/, { seconds: 15 });
+  assertRefused(runCli(['bench', 'models', '--models', 'bench-fmnist', '--devices', 'phone', '--table', table]), /unknown device 'phone'/, { seconds: 15 });
+});

@@ -20,6 +20,8 @@ export interface SettingFidelity {
   readonly spearman: number | null;
   readonly median_seconds: number | null;
   readonly trials_per_hour: number | null;
+  /** Median 1-minute load average when those trainings ended: seconds taken on a busy machine are not a quiet one's. */
+  readonly median_load: number | null;
   readonly mean_accuracy: number | null;
   /** Standard deviation of accuracy between seeds of one architecture (pooled), in points. */
   readonly seed_noise_pts: number | null;
@@ -94,6 +96,7 @@ export function fidelityReport(table: TrainedTable, archs: readonly string[], se
     const paired = seed0.filter((p) => finalAccuracy.has(p.arch));
     const rho = paired.length >= 3 ? spearman(paired.map((p) => p.acc), paired.map((p) => finalAccuracy.get(p.arch)!)) : NaN;
     const seconds = [...byArch.values()].flat().map((r) => r.seconds);
+    const loads = [...byArch.values()].flat().flatMap((r) => (r.load === undefined ? [] : [r.load]));
     const noise = seedNoise(byArch, (r) => r.valAccuracy);
     const spread = std(seed0.map((p) => p.acc));
     const med = seconds.length ? median(seconds) : null;
@@ -106,6 +109,7 @@ export function fidelityReport(table: TrainedTable, archs: readonly string[], se
       spearman: Number.isFinite(rho) ? rho : null,
       median_seconds: med,
       trials_per_hour: med ? 3600 / med : null,
+      median_load: loads.length ? median(loads) : null,
       mean_accuracy: meanAcc,
       seed_noise_pts: noise.pts,
       noise_archs: noise.archs,

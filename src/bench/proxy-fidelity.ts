@@ -13,8 +13,9 @@ import { availableParallelism } from 'node:os';
 import { loadDataset } from '../data/load.js';
 import { PROXY_RECIPE } from '../train/recipe.js';
 import { InputError } from '../util/input-error.js';
-import { type TrainedTable, type TrainRow, type TrainSetting } from '../trained/table.js';
-import { runTrainJob, type TrainJob } from '../trained/train-job.js';
+import type { TrainedTable, TrainSetting } from '../trained/table.js';
+import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
+import type { TrainJob } from '../trained/train-job.js';
 import { sampleArchitectures } from './proxy-trials.js';
 import { fidelityReport, type FidelityReport } from './fidelity-analysis.js';
 
@@ -102,20 +103,14 @@ export async function runFidelityStudy(table: TrainedTable, o: FidelityStudyOpti
   say(`${all.length} trainings in the study, ${all.length - todo.length} already in the table${o.train ? `, ${todo.length} to run with ${o.workers} worker(s) x ${o.threads} thread(s)` : ''}`);
   let ranNow = 0;
   if (o.train && todo.length > 0) {
-    const started = performance.now();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < todo.length && !o.signal?.aborted && (o.deadline === undefined || Date.now() < o.deadline)) {
-        const job = todo[next++]!;
-        const row = await runTrainJob(job, { threads: o.threads, ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(o.signal ? { signal: o.signal } : {}) });
-        table.add(row);
-        ranNow++;
-        const perJob = (performance.now() - started) / 1000 / ranNow;
-        const eta = ((todo.length - ranNow) * perJob) / o.workers;
-        say(`[${ranNow}/${todo.length}] ${describeJob(job, archs)}: ${describeRow(row)} (ETA ${formatDuration(eta)})`);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(o.workers, todo.length) }, worker));
+    ranNow = await runTrainJobs(table, todo, {
+      workers: o.workers,
+      threads: o.threads,
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      onRow: (e) => say(`[${e.done}/${e.total}] ${describeJob(e.job, archs)}: ${describeRow(e.row)} (ETA ${formatDuration(e.etaSeconds)})`),
+    });
   }
   const pending = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined).length;
   return { jobs: all.length, ranNow, pending, report: fidelityReport(table, archs, settings, o.space) };
@@ -125,20 +120,5 @@ function describeJob(job: TrainJob, archs: readonly string[]): string {
   const s = job.setting;
   const what = s.task === 'final' ? `final ${s.epochs} epochs` : `proxy ${s.images}x${s.epochs}`;
   return `arch ${archs.indexOf(job.arch)} ${what} seed ${job.seed}`;
-}
-
-function describeRow(r: TrainRow): string {
-  if (r.status === 'failed') return `failed (${r.reason}) in ${r.seconds.toFixed(0)} s`;
-  const acc = r.task === 'final' ? `test ${pct(r.testAccuracy)}, val ${pct(r.valAccuracy)}` : `val ${pct(r.valAccuracy)}`;
-  return `${acc} in ${r.seconds.toFixed(1)} s`;
-}
-
-const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  return h > 0 ? `${h} h ${m} min` : `${m} min ${Math.round(seconds % 60)} s`;
 }
 

@@ -7,6 +7,7 @@ import { registerBenchDistributedOverhead } from './bench/distributed-overhead.j
 import { registerBenchDistributedScale } from './bench/distributed-scale.js';
 import { registerBenchFuzz } from './bench/fuzz.js';
 import { registerBenchLatencyStability } from './bench/latency-stability.js';
+import { registerBenchModels } from './bench/models.js';
 import { registerBenchProxy } from './bench/proxy.js';
 import { registerBenchProxyFidelity } from './bench/proxy-fidelity.js';
 import { registerBenchStrategies } from './bench/strategies.js';
@@ -20,6 +21,7 @@ export function registerBench(program: Command): void {
   registerBenchDistributedScale(bench);
   registerBenchFuzz(bench);
   registerBenchLatencyStability(bench);
+  registerBenchModels(bench);
   registerBenchProxy(bench);
   registerBenchProxyFidelity(bench);
   registerBenchStrategies(bench);

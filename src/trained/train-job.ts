@@ -22,12 +22,13 @@ export interface TrainJob {
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 /** The `mnas train` arguments of a job. */
-export function trainJobArgs(job: TrainJob, threads: number, dataDir?: string): string[] {
+export function trainJobArgs(job: TrainJob, threads: number, dataDir?: string, save?: { weights: string; onnx: string }): string[] {
   const s = job.setting;
   const args = ['train', job.arch, '--dataset', s.dataset, '--epochs', String(s.epochs), '--validation', String(s.validation)];
   args.push('--split-seed', String(s.splitSeed), '--seed', String(job.seed), '--threads', String(threads), '--json', '--quiet');
   if (s.task === 'proxy') args.push('--proxy', '--subset', String(s.images), '--no-test');
   if (dataDir) args.push('--data-dir', dataDir);
+  if (save) args.push('--save', save.weights, '--onnx', save.onnx);
   return args;
 }
 
@@ -38,11 +39,13 @@ export interface RunTrainJobOptions {
   readonly threads: number;
   readonly dataDir?: string;
   readonly signal?: AbortSignal;
+  /** Save the trained weights (safetensors) and the ONNX export here. */
+  readonly save?: { weights: string; onnx: string };
 }
 
 /** Trains the job in a child process; a failure of the architecture is a row, a failure of the process throws. */
 export function runTrainJob(job: TrainJob, o: RunTrainJobOptions): Promise<TrainRow> {
-  const args = trainJobArgs(job, o.threads, o.dataDir);
+  const args = trainJobArgs(job, o.threads, o.dataDir, o.save);
   return new Promise<TrainRow>((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(o.signal ? { signal: o.signal } : {}) });
     let stdout = '';

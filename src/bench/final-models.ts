@@ -1,0 +1,177 @@
+/**
+ * `mnas bench models`: named models trained with the final recipe over several seeds, into the
+ * trained table (src/trained/table.ts), then measured on latency devices; reports test accuracy
+ * (mean, standard deviation, range over seeds), params, MACs and latency per device. The
+ * baselines and the searched models of a result are compared with it, on the same recipe.
+ * Resumable like the fidelity study: what the table holds is not trained or measured again.
+ */
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { costOfPlan } from '../model/cost.js';
+import { buildPlan } from '../model/plan.js';
+import { createDevice } from '../latency/registry.js';
+import { measureLatency } from '../latency/measure.js';
+import { loadDataset } from '../data/load.js';
+import { printArch } from '../space/arch-string.js';
+import { resolveArch } from '../space/resolve.js';
+import { median } from '../util/stats.js';
+import { InputError } from '../util/input-error.js';
+import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
+import type { TrainedTable, TrainSetting } from '../trained/table.js';
+import type { TrainJob } from '../trained/train-job.js';
+
+export interface NamedModel {
+  readonly name: string;
+  readonly arch: string;
+}
+
+export interface ModelsBenchOptions {
+  readonly models: readonly NamedModel[];
+  readonly seeds: number;
+  readonly dataset: string;
+  readonly dataDir?: string;
+  /** Training images held out (0: train on all, report test accuracy only). */
+  readonly validation: number;
+  readonly splitSeed: number;
+  readonly epochs: number;
+  readonly workers: number;
+  readonly threads: number;
+  readonly train: boolean;
+  /** Latency devices to measure every model on (once; the table keeps it). */
+  readonly devices: readonly string[];
+  /** Weights and ONNX of each model's seed-0 training go to DIR/<name>/. */
+  readonly saveDir?: string;
+  readonly deadline?: number;
+  readonly signal?: AbortSignal;
+  readonly onLine?: (line: string) => void;
+}
+
+export interface ModelFigures {
+  readonly name: string;
+  readonly arch: string;
+  readonly params: number;
+  readonly macs: number;
+  readonly seeds_done: number;
+  readonly failed: number;
+  /** Test accuracy over the seeds done: mean, sample standard deviation, min, max. */
+  readonly test_mean: number | null;
+  readonly test_std: number | null;
+  readonly test_min: number | null;
+  readonly test_max: number | null;
+  readonly val_mean: number | null;
+  readonly median_seconds: number | null;
+  /** Median latency (ms) per device measured. */
+  readonly latency_ms: { readonly [device: string]: number };
+}
+
+export interface ModelsReport {
+  readonly setting: TrainSetting;
+  readonly seeds: number;
+  readonly models: readonly ModelFigures[];
+  readonly jobs: number;
+  readonly pending: number;
+}
+
+/** Models named by preset or given as NAME=ARCH; arch strings are made canonical. */
+export function resolveModels(specs: readonly string[]): NamedModel[] {
+  const out: NamedModel[] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const name = eq > 0 ? spec.slice(0, eq) : spec;
+    let arch: string;
+    try {
+      arch = printArch(resolveArch(eq > 0 ? spec.slice(eq + 1) : spec));
+    } catch (e) {
+      throw new InputError(`bench models: '${name}': ${(e as Error).message}`);
+    }
+    if (out.some((m) => m.name === name)) throw new InputError(`bench models: '${name}' is named twice`);
+    out.push({ name, arch });
+  }
+  return out;
+}
+
+export function finalSetting(o: Pick<ModelsBenchOptions, 'dataset' | 'dataDir' | 'validation' | 'splitSeed' | 'epochs'>): TrainSetting {
+  const train = loadDataset({ name: o.dataset as never, ...(o.dataDir ? { dataDir: o.dataDir } : {}), seed: o.splitSeed }).train.count;
+  if (o.validation >= train) throw new InputError(`bench models: --validation ${o.validation} leaves no training images (${o.dataset} has ${train})`);
+  return { dataset: o.dataset, task: 'final', images: train - o.validation, epochs: o.epochs, validation: o.validation, splitSeed: o.splitSeed };
+}
+
+export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions): Promise<ModelsReport> {
+  const setting = finalSetting(o);
+  const say = o.onLine ?? (() => {});
+  // seed-major: every model gets its first seed before any gets a second
+  const all: TrainJob[] = [];
+  for (let seed = 0; seed < o.seeds; seed++) for (const m of o.models) all.push({ arch: m.arch, setting, seed });
+  const todo = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined);
+  say(`${all.length} trainings (${o.models.length} models x ${o.seeds} seeds), ${all.length - todo.length} already in the table${o.train ? `, ${todo.length} to run with ${o.workers} worker(s) x ${o.threads} thread(s)` : ''}`);
+  const nameOf = (arch: string) => o.models.find((m) => m.arch === arch)!.name;
+  if (o.train && todo.length > 0) {
+    await runTrainJobs(table, todo, {
+      workers: o.workers,
+      threads: o.threads,
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.saveDir ? { saveTo: (j: TrainJob) => (j.seed === 0 ? saveFiles(o.saveDir!, nameOf(j.arch)) : undefined) } : {}),
+      onRow: (e) => say(`[${e.done}/${e.total}] ${nameOf(e.job.arch)} seed ${e.job.seed}: ${describeRow(e.row)} (ETA ${formatDuration(e.etaSeconds)})`),
+    });
+  }
+  if (o.train && !o.signal?.aborted) await measureMissing(table, o, say);
+  const pending = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined).length;
+  return { setting, seeds: o.seeds, models: o.models.map((m) => figuresOf(table, m, setting, o.devices)), jobs: all.length, pending };
+}
+
+export function saveFiles(dir: string, name: string): { weights: string; onnx: string } {
+  return { weights: path.join(dir, name, 'weights.safetensors'), onnx: path.join(dir, name, 'model.onnx') };
+}
+
+/** Measures, one device at a time, every model the table has no latency of on it. */
+async function measureMissing(table: TrainedTable, o: ModelsBenchOptions, say: (line: string) => void): Promise<void> {
+  for (const kind of o.devices) {
+    const missing = o.models.filter((m) => table.latency(m.arch, kind) === undefined);
+    if (missing.length === 0) continue;
+    say(`measuring ${missing.length} model(s) on ${kind}`);
+    const device = await createDevice(kind, { threads: 1 });
+    try {
+      for (const m of missing) {
+        o.signal?.throwIfAborted();
+        const r = await measureLatency(m.arch, { device, ...(o.signal ? { signal: o.signal } : {}) });
+        table.add({ type: 'latency', arch: m.arch, device: kind, ms: r.result.median_ms, stats: r.result as unknown as Record<string, unknown>, host: hostname(), finishedAt: new Date().toISOString() });
+        say(`${m.name} on ${kind}: ${r.result.median_ms.toFixed(4)} ms`);
+      }
+    } finally {
+      await device.close();
+    }
+  }
+}
+
+function figuresOf(table: TrainedTable, m: NamedModel, setting: TrainSetting, devices: readonly string[]): ModelFigures {
+  const rows = table.seedsOf(m.arch, setting);
+  const done = rows.filter((r) => r.status === 'done' && r.testAccuracy !== null);
+  const tests = done.map((r) => r.testAccuracy as number);
+  const vals = done.flatMap((r) => (r.valAccuracy === null ? [] : [r.valAccuracy]));
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  const tm = mean(tests);
+  const std = tests.length >= 2 && tm !== null ? Math.sqrt(tests.reduce((a, x) => a + (x - tm) ** 2, 0) / (tests.length - 1)) : null;
+  const cost = costOfPlan(buildPlan(resolveArch(m.arch)));
+  const latency: { [device: string]: number } = {};
+  for (const d of devices) {
+    const l = table.latency(m.arch, d);
+    if (l) latency[d] = l.ms;
+  }
+  return {
+    name: m.name,
+    arch: m.arch,
+    params: cost.params,
+    macs: cost.macs,
+    seeds_done: done.length,
+    failed: rows.length - done.length,
+    test_mean: tm,
+    test_std: std,
+    test_min: tests.length ? Math.min(...tests) : null,
+    test_max: tests.length ? Math.max(...tests) : null,
+    val_mean: mean(vals),
+    median_seconds: done.length ? median(done.map((r) => r.seconds)) : null,
+    latency_ms: latency,
+  };
+}

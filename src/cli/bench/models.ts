@@ -1,0 +1,105 @@
+/** `mnas bench models`: models trained with the final recipe over seeds, with latency (see src/bench/final-models.ts). */
+import type { Command } from 'commander';
+import { resolveModels, runModelsBench, type ModelsReport } from '../../bench/final-models.js';
+import { defaultWorkers } from '../../bench/proxy-fidelity.js';
+import { DEVICE_KINDS } from '../../latency/registry.js';
+import { TrainedTable } from '../../trained/table.js';
+import { FINAL_EPOCHS } from '../../trained/train-job.js';
+import { UsageError } from '../errors.js';
+import { floatOption, intOption } from '../options.js';
+
+interface BenchModelsOptions {
+  models: string;
+  seeds: number;
+  dataset: string;
+  dataDir?: string;
+  validation: number;
+  splitSeed: number;
+  epochs: number;
+  workers?: number;
+  threads: number;
+  table: string;
+  devices: string;
+  save?: string;
+  train: boolean;
+  maxMinutes?: number;
+  json?: boolean;
+}
+
+const pct = (x: number | null): string => (x === null ? '-' : (100 * x).toFixed(2));
+
+export function formatModelsReport(r: ModelsReport, devices: readonly string[]): string {
+  const s = r.setting;
+  const lines = [`final recipe: ${s.epochs} epochs on ${s.images} ${s.dataset} images${s.validation ? ` (${s.validation} held out)` : ''}, ${r.seeds} seed(s); test accuracy in %`];
+  lines.push(`model                     params      MACs  seeds  test mean   std    min    max  ${devices.map((d) => `${d} ms`.padStart(12)).join('')}`);
+  for (const m of r.models) {
+    const lat = devices.map((d) => (m.latency_ms[d] === undefined ? '-' : m.latency_ms[d]!.toFixed(4)).padStart(12)).join('');
+    lines.push(
+      `${m.name.padEnd(24)}  ${String(m.params).padStart(7)}  ${(m.macs / 1e6).toFixed(2).padStart(7)}M  ${String(m.seeds_done).padStart(5)}  ${pct(m.test_mean).padStart(9)}  ${m.test_std === null ? '    -' : (100 * m.test_std).toFixed(2).padStart(5)}  ${pct(m.test_min).padStart(5)}  ${pct(m.test_max).padStart(5)}  ${lat}`,
+    );
+  }
+  if (r.pending > 0) lines.push(`${r.pending} of ${r.jobs} trainings still to run`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerBenchModels(bench: Command): void {
+  bench
+    .command('models')
+    .description('train named models with the final recipe over several seeds and measure their latency: test accuracy mean/std, params, MACs, ms per device (resumable: results go to a table file)')
+    .requiredOption('--models <list>', 'comma-separated presets or NAME=ARCH (arch string or file)')
+    .option('--seeds <n>', 'seeds per model', intOption('--seeds', 1, 100), 3)
+    .option('--dataset <name>', 'dataset', 'fashion-mnist')
+    .option('--data-dir <dir>', 'directory of the dataset files')
+    .option('--validation <n>', 'training images held out for validation accuracy (0: train on all)', intOption('--validation', 0), 0)
+    .option('--split-seed <n>', 'seed of the validation split', intOption('--split-seed', 0), 0)
+    .option('--epochs <n>', 'epochs of the final recipe', intOption('--epochs', 1, 1000), FINAL_EPOCHS)
+    .option('--workers <n>', 'training processes at once (default: cores / threads)', intOption('--workers', 1, 256))
+    .option('--threads <n>', 'libtorch threads of each training process', intOption('--threads', 1, 256), 1)
+    .option('--table <file>', 'the trained table (JSON Lines); what it holds is not trained or measured again', 'models.jsonl')
+    .option('--devices <list>', `latency devices to measure on after training, comma-separated (${DEVICE_KINDS.join(', ')}; empty: none)`, 'ort-cpu')
+    .option('--save <dir>', 'save each model\'s seed-0 weights (safetensors) and ONNX to DIR/<name>/')
+    .option('--no-train', 'train and measure nothing: report from the table as it is')
+    .option('--max-minutes <m>', 'start no training after this many minutes (running ones finish); run again to go on', floatOption('--max-minutes', 0))
+    .option('--json', 'print one JSON object on the last line')
+    .action(async (o: BenchModelsOptions) => {
+      const models = resolveModels(o.models.split(',').map((x) => x.trim()).filter((x) => x !== ''));
+      if (models.length === 0) throw new UsageError('bench models: --models names no model');
+      const devices = o.devices.split(',').map((x) => x.trim()).filter((x) => x !== '');
+      for (const d of devices) if (!(DEVICE_KINDS as readonly string[]).includes(d)) throw new UsageError(`bench models: --devices: unknown device '${d}' (known: ${DEVICE_KINDS.join(', ')})`);
+      const table = TrainedTable.open(o.table);
+      const controller = new AbortController();
+      const stop = (): void => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const report = await runModelsBench(table, {
+          models,
+          seeds: o.seeds,
+          dataset: o.dataset,
+          ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+          validation: o.validation,
+          splitSeed: o.splitSeed,
+          epochs: o.epochs,
+          workers: o.workers ?? defaultWorkers(o.threads),
+          threads: o.threads,
+          train: o.train,
+          devices,
+          ...(o.save ? { saveDir: o.save } : {}),
+          ...(o.maxMinutes !== undefined ? { deadline: Date.now() + o.maxMinutes * 60_000 } : {}),
+          signal: controller.signal,
+          onLine: (line) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(o.json ? `${JSON.stringify({ ...report, table: o.table })}\n` : formatModelsReport(report, devices));
+      } catch (e) {
+        if (controller.signal.aborted) {
+          process.stderr.write(`interrupted: finished trainings are in ${o.table}; run the same command again to go on\n`);
+          process.exitCode = 130;
+          return;
+        }
+        throw e;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}
