@@ -37,6 +37,19 @@ export interface ExportOnnxOptions {
   name?: string;
   /** Only these layers of the plan (default: all of them, the whole network). */
   layers?: LayerRange;
+  /**
+   * The training data's per-channel normalization, put into the graph: the model then takes raw
+   * pixels scaled to [0, 1] (pixel / 255), and its metadata says so. Whole networks only.
+   */
+  inputNormalization?: InputNormalization;
+}
+
+export interface InputNormalization {
+  /** Per-channel mean and standard deviation of pixel / 255 over the training set. */
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  /** Class names in label order, recorded in the metadata. */
+  readonly classNames?: readonly string[];
 }
 
 /** Names and values of every parameter and buffer of the plan, flat row-major (OIHW, [out, in]). */
@@ -242,6 +255,19 @@ export function exportOnnx(plan: NetworkPlan, weights?: WeightMap, options: Expo
   const emit = layerEmitter(g, plan, w);
   const first = layers[0]!;
   let x = g.input('input', [BATCH, first.inChannels, first.inSize.height, first.inSize.width]);
+  const norm = options.inputNormalization;
+  if (norm) {
+    if (!isWholeNetwork(plan, range)) throw new Error('exportOnnx: inputNormalization is for whole networks');
+    const c = first.inChannels;
+    if (norm.mean.length !== c || norm.std.length !== c || norm.std.some((v) => !(v > 0))) throw new Error(`exportOnnx: inputNormalization needs ${c} means and ${c} positive standard deviations`);
+    // (x - mean) / std as x * (1 / std) + (-mean / std), per channel
+    x = g.mul(x, g.initializer('input_scale_value', { data: Float32Array.from(norm.std, (v) => 1 / v), shape: [1, c, 1, 1] }), 'input_scale');
+    x = g.add(x, g.initializer('input_shift_value', { data: Float32Array.from(norm.mean, (m, i) => -m / norm.std[i]!), shape: [1, c, 1, 1] }), 'input_shift');
+    g.setMetadata('preprocessing', `input: float32 [N, ${c}, H, W], pixel / 255 (values in [0, 1]); the normalization (x - mean) / std with mean=${JSON.stringify(norm.mean)} std=${JSON.stringify(norm.std)} is part of the graph`);
+    if (norm.classNames) g.setMetadata('classes', JSON.stringify(norm.classNames));
+  } else if (isWholeNetwork(plan, range)) {
+    g.setMetadata('preprocessing', 'input: float32 [N, C, H, W] already normalized as in training ((pixel / 255 - mean) / std of the training set)');
+  }
   for (const l of layers) {
     x = emit(x, l);
     const expected = [BATCH, l.outChannels, l.outSize.height, l.outSize.width];

@@ -10,7 +10,7 @@ import type { DatasetRef } from '../data/prepare.js';
 import { parseArch } from '../space/arch-string.js';
 import { FINAL_RECIPE } from '../train/recipe.js';
 import { finalTrain } from '../train/run.js';
-import { saveNetwork } from '../train/save-network.js';
+import { inputNormalizationOf, saveNetwork } from '../train/save-network.js';
 import type { SearchConfig } from './config.js';
 import type { TrialPoint } from './outputs.js';
 import type { Json } from './space-like.js';
@@ -66,7 +66,7 @@ export async function trainFinalCandidates(dir: string, config: SearchConfig, pa
       if (r.network) {
         const sub = path.join(dir, 'final', `${rank}-trial-${c.trial}`);
         try {
-          const saved = saveNetwork(r.network, { onnx: path.join(sub, 'model.onnx'), weights: path.join(sub, 'weights.safetensors') });
+          const saved = saveNetwork(r.network, { onnx: path.join(sub, 'model.onnx'), weights: path.join(sub, 'weights.safetensors'), inputNormalization: inputNormalizationOf(datasets.train) });
           files = [saved.onnx!, saved.weights!];
         } finally {
           r.network.dispose();

@@ -4,8 +4,9 @@
  * Both are written atomically: a crash never leaves a half-written model behind.
  */
 import path from 'node:path';
-import { exportOnnx, weightsFromNetwork } from '../model/export.js';
+import { exportOnnx, weightsFromNetwork, type InputNormalization } from '../model/export.js';
 import type { Network } from '../model/network.js';
+import type { Dataset } from '../data/dataset.js';
 import { saveModel } from '../model/onnx/save.js';
 import { printArch } from '../space/arch-string.js';
 import { saveSafetensors } from '../torch/safetensors.js';
@@ -15,6 +16,8 @@ export interface SaveNetworkFiles {
   readonly weights?: string;
   /** ONNX file for the eval-mode graph. */
   readonly onnx?: string;
+  /** The training data's normalization, put into the ONNX graph so that it takes pixel / 255. */
+  readonly inputNormalization?: InputNormalization;
 }
 
 export interface SavedNetwork {
@@ -31,9 +34,14 @@ export function saveNetwork(net: Network, files: SaveNetworkFiles): SavedNetwork
     saved.weights = path.resolve(files.weights);
   }
   if (files.onnx !== undefined) {
-    const bytes = exportOnnx(net.plan, weightsFromNetwork(net));
+    const bytes = exportOnnx(net.plan, weightsFromNetwork(net), files.inputNormalization ? { inputNormalization: files.inputNormalization } : {});
     saved.onnx = saveModel(files.onnx, bytes);
     saved.onnxBytes = bytes.byteLength;
   }
   return saved;
+}
+
+/** What a dataset's images go through before the network (for an ONNX graph that takes pixel / 255). */
+export function inputNormalizationOf(data: Pick<Dataset, 'mean' | 'std' | 'classNames'>): InputNormalization {
+  return { mean: [...data.mean], std: [...data.std], ...(data.classNames ? { classNames: [...data.classNames] } : {}) };
 }

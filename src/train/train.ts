@@ -23,7 +23,7 @@ import { resolveArch } from '../space/resolve.js';
 import { InputError } from '../util/input-error.js';
 import { DEFAULT_PROXY_SUBSET, FINAL_RECIPE, PROXY_RECIPE, validateRecipe, type TrainRecipe } from './recipe.js';
 import { trainArch, type TrainResult, type TrainRunOptions } from './run.js';
-import { saveNetwork } from './save-network.js';
+import { inputNormalizationOf, saveNetwork } from './save-network.js';
 
 export class TrainSetupError extends InputError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -187,7 +187,7 @@ export async function train(spec: string | Arch, o: TrainOptions = {}): Promise<
   let files: { weights?: string; onnx?: string } = {};
   try {
     if (result.status === 'done' && result.network) {
-      const saved = saveNetwork(result.network, { ...(o.save !== undefined ? { weights: o.save } : {}), ...(o.onnx !== undefined ? { onnx: o.onnx } : {}) });
+      const saved = saveNetwork(result.network, { ...(o.save !== undefined ? { weights: o.save } : {}), ...(o.onnx !== undefined ? { onnx: o.onnx } : {}), inputNormalization: inputNormalizationOf(split.pool) });
       if (saved.weights) log(`saved weights to ${o.save}`);
       if (saved.onnx) log(`exported ONNX to ${o.onnx} (${saved.onnxBytes} bytes)`);
       files = { ...(saved.weights ? { weights: saved.weights } : {}), ...(saved.onnx ? { onnx: saved.onnx } : {}) };
