@@ -105,9 +105,14 @@ async function parity(arch0: Arch, seed: number, opset: 13 | 17 = 13): Promise<n
 }
 
 describe('exportOnnx parity with the engine (eval mode, trained BN stats, batch 2)', () => {
+  // the 28x28 baselines end on 4x4 maps under a 1280-wide head: three SGD steps on random data
+  // leave their eval-mode logits in the hundreds (a degenerate setup, not an export problem), so
+  // they are compared at 56x56
+  const atLeast56 = new Set(['mobilenet-v2-fmnist', 'mnasnet-a1-fmnist']);
   for (const name of presetNames()) {
     it(`preset ${name}`, async () => {
-      await parity(small(presetArch(name), 64), 1);
+      const arch = presetArch(name);
+      await parity(atLeast56.has(name) ? withGlobal(arch, { input: { height: 56, width: 56, channels: 1 } }) : small(arch, 64), 1);
     });
   }
 
