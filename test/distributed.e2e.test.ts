@@ -6,105 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { QUEUE_PREFIX, TRAIN_QUEUE } from '../src/distributed/jobs.js';
-import { parseRedisUrl, queueConnection, connectionOptions } from '../src/distributed/redis-url.js';
-import { startLocalRedis, type LocalRedis } from '../src/distributed/local-redis.js';
-import { listWorkers, type WorkerStatus } from '../src/distributed/worker-registry.js';
+import { startLocalRedis } from '../src/distributed/local-redis.js';
+import { assertEveryTrialOnce, inspect, MAIN, sleep, startSearch, startWorker, stopWorkers, tinyConfig, tmp, waitUntil } from '../src/distributed/testing.js';
 import { ExperimentStore } from '../src/search/store.js';
 import { finishedTrials, storedTrials } from '../src/search/testing.js';
-import { repoRoot } from '../src/util/paths.js';
-
-const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'mnas-dist-e2e-'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Proxy settings small enough for a test; latency from MACs (one measurement of the default architecture). */
-function tinyConfig(dir: string, rest: Record<string, unknown> = {}): string {
-  const file = path.join(dir, 'tiny.json');
-  const config = {
-    dataset: { name: 'synthetic', validationImages: 100 },
-    proxy: { images: 100, epochs: 1, batch: 50, threads: 1 },
-    latencySource: 'macs',
-    strategy: { kind: 'random' },
-    ...rest,
-  };
-  writeFileSync(file, JSON.stringify(config));
-  return file;
-}
-
-interface RunningWorker {
-  readonly child: ChildProcess;
-  readonly id: Promise<string>;
-  readonly exited: Promise<number | null>;
-}
-
-function startWorker(url: string, extra: string[] = []): RunningWorker {
-  const child = spawn(process.execPath, [MAIN, 'worker', '--redis', url, '--device', 'ort-cpu', '--lock-seconds', '2', '--json', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const id = new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buffer += chunk;
-      for (const line of buffer.split('\n').slice(0, -1)) {
-        const e = JSON.parse(line) as { event: string; id?: string };
-        if (e.event === 'ready') resolve(e.id!);
-      }
-      buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
-    });
-    void exited.then((code) => reject(new Error(`worker exited with code ${code} before it was ready`)));
-  });
-  return { child, id, exited };
-}
-
-async function stopWorkers(workers: RunningWorker[]): Promise<void> {
-  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
-  await Promise.all(workers.map((w) => w.exited));
-}
-
-function startSearch(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string }> } {
-  const child = spawn(process.execPath, [MAIN, 'search', '--quiet', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (c: string) => (stdout += c));
-  const done = new Promise<{ code: number | null; stdout: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout })));
-  return { child, done };
-}
-
-async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
-}
-
-
-/** Reads the workers' statuses and the train queue of the test's Redis. */
-async function inspect<T>(redis: LocalRedis, fn: (o: { workers: WorkerStatus[]; train: Queue }) => Promise<T>): Promise<T> {
-  const target = parseRedisUrl(redis.url, {});
-  const client = new Redis(connectionOptions(target, 'test'));
-  const train = new Queue(TRAIN_QUEUE, { connection: queueConnection(target, 'test-queue'), prefix: QUEUE_PREFIX });
-  try {
-    return await fn({ workers: await listWorkers(client), train });
-  } finally {
-    await train.close();
-    client.disconnect();
-  }
-}
-
-function assertEveryTrialOnce(dir: string, budget: number): void {
-  const trials = storedTrials(dir);
-  assert.equal(trials.length, budget, 'one stored trial per budget slot');
-  assert.deepEqual(trials.map((t) => t.id), Array.from({ length: budget }, (_, i) => i), 'trial ids 0..budget-1, each once');
-  for (const t of trials) assert.equal(t.status, 'done', `trial ${t.id}: ${t.error ?? ''} (an infrastructure failure must never be scored as a failed architecture)`);
-}
 
 test('a worker SIGKILLed mid-training: its job stalls, another worker runs it, the trial is stored once', { timeout: 150_000 }, async () => {
   const redis = await startLocalRedis();
