@@ -38,6 +38,7 @@ interface SearchFlags {
   out?: string;
   resume?: string;
   redis?: string;
+  workerWait?: number;
   seed?: number;
   splitSeed?: number;
   initSeed?: number;
@@ -72,6 +73,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--out <dir>', 'run directory (default runs/search-<time>)')
     .option('--resume <dir>', 'continue the run in DIR with its stored config')
     .option('--redis <url>', 'distribute training and measuring to `mnas worker`s through Redis: redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD); allowed with --resume')
+    .option('--worker-wait <s>', 'with --redis: stop (resumable) when a job waited this long with no live worker that takes it (default 600)', intOption('--worker-wait', 1, 7 * 86_400))
     .option('--seed <n>', 'seed of the strategy: which architectures are proposed', intOption('--seed', 0))
     .option('--split-seed <n>', 'seed of the validation split and the proxy subset (default 0: the same images for every run)', intOption('--split-seed', 0))
     .option('--init-seed <n>', 'seed of weight initialisation and shuffling: trial k trains with it + k (default 0)', intOption('--init-seed', 0))
@@ -108,6 +110,7 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
         : undefined,
     final: f.finalEpochs !== undefined || f.topK !== undefined ? { epochs: f.finalEpochs, topK: f.topK } : undefined,
     concurrency: f.concurrency,
+    workerWaitSeconds: f.workerWait,
     seed: f.seed,
     splitSeed: f.splitSeed,
     initSeed: f.initSeed,

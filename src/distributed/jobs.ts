@@ -3,6 +3,9 @@
  * what workers give back. Both sides validate with these schemas on receipt; a worker never runs
  * code from the queue, only the project's own training and measuring on an architecture string.
  *
+ * A train job names its dataset and carries its checksum: a worker whose local copy differs
+ * refuses the job with both checksums instead of training on other images.
+ *
  * Queues (BullMQ, prefix `mnas`): `train` for proxy training, `measure-<device kind>` for latency
  * measurements. Job ids are derived from the run id and the trial (or the measured architecture),
  * plus a submission number: adding a job whose id exists is a no-op in BullMQ, so a coordinator
@@ -46,6 +49,8 @@ export const TrainJobSchema = z
     arch: z.string().min(1).max(100_000),
     seed: z.number().int().nonnegative(),
     settings: ProxySettingsSchema,
+    /** sha256 of the dataset's content as the coordinator has it (src/data/checksum.ts); a worker whose copy differs refuses. */
+    datasetChecksum: z.string().regex(/^[0-9a-f]{64}$/),
   })
   .strict();
 export type TrainJob = z.infer<typeof TrainJobSchema>;

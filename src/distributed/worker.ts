@@ -7,7 +7,8 @@
  * - Measure jobs for the device this worker is attached to: one at a time, and only while no
  *   training step runs on this machine (the training processes are held off meanwhile). Run one
  *   `mnas worker` per machine so the hold covers all training on it.
- * - A worker that cannot load the dataset or open the device fails that job with the reason (the
+ * - A worker that cannot load the dataset, whose copy of it differs from the coordinator's
+ *   (checksum in the job), or that cannot open the device fails that job with the reason (the
  *   coordinator submits it again for another worker) and stops taking jobs of that kind; with
  *   nothing left to take it stops (`stopped` resolves with the reason).
  * - A worker killed mid-job stops renewing the job's lock: after `lockSeconds` another worker's
@@ -180,7 +181,7 @@ export class SearchWorker {
   private async train(job: Job, signal: AbortSignal): Promise<TrainOutcome> {
     const parsed = TrainJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`worker ${this.id}: invalid train job: ${describeIssues(parsed.error)}`);
-    const { settings, arch, seed, trialId } = parsed.data;
+    const { settings, arch, seed, trialId, datasetChecksum } = parsed.data;
     let plan;
     try {
       plan = buildPlan(parseArch(arch));
@@ -190,7 +191,7 @@ export class SearchWorker {
       throw e;
     }
     try {
-      const r = await this.training.train(settings, { plan, seed, trialId }, signal);
+      const r = await this.training.train(settings, { plan, seed, trialId }, datasetChecksum, signal);
       const { worker: _index, attempts: _attempts, ...result } = r;
       return { ...result, worker: this.id };
     } catch (e) {
@@ -231,7 +232,17 @@ export class SearchWorker {
     const key = JSON.stringify(settings);
     if (this.device?.settings !== key) {
       const old = this.device;
-      this.device = { settings: key, device: createDevice(settings.kind, { threads: settings.threads, joinTimeoutS: settings.joinTimeoutS }) };
+      // opened = created and answering: a farm that is unreachable or has no device fails here, once
+      const opened = createDevice(settings.kind, { threads: settings.threads, joinTimeoutS: settings.joinTimeoutS }).then(async (d) => {
+        try {
+          await d.describe();
+          return d;
+        } catch (e) {
+          await d.close().catch(() => {});
+          throw e;
+        }
+      });
+      this.device = { settings: key, device: opened };
       await (await old?.device.catch(() => undefined))?.close();
     }
     try {
