@@ -114,10 +114,21 @@ export const TrainOutcomeSchema = z.discriminatedUnion('status', [
   }),
   z.object({ status: z.literal('failed'), reason: z.string(), seconds: z.number(), memory: MemorySchema.optional(), worker: z.string() }),
 ]);
+/**
+ * When a worker ran a job and when its training was paused meanwhile (ms since the epoch): kept
+ * with the job in Redis for inspection (`mnas workers`, tests), dropped by the coordinator.
+ */
+export interface JobTimeline {
+  readonly start: number;
+  readonly end: number;
+  /** Intervals in which none of the worker's training processes ran a step. */
+  readonly paused?: ReadonlyArray<{ readonly start: number; readonly end: number }>;
+}
+
 /** A trial's result as a worker returns it (TrainOutcomeSchema checks it on receipt). */
 export type TrainOutcome =
-  | (Omit<ProxyTrialDone, 'worker' | 'attempts'> & { readonly worker: string })
-  | (Omit<ProxyTrialFailed, 'worker' | 'attempts'> & { readonly worker: string });
+  | (Omit<ProxyTrialDone, 'worker' | 'attempts'> & { readonly worker: string; readonly timeline?: JobTimeline })
+  | (Omit<ProxyTrialFailed, 'worker' | 'attempts'> & { readonly worker: string; readonly timeline?: JobTimeline });
 
 const DeviceDescriptionSchema = z
   .object({
@@ -157,7 +168,7 @@ export const MeasureOutcomeSchema = z.discriminatedUnion('status', [
 ]);
 /** A measurement as a worker returns it (MeasureOutcomeSchema checks it on receipt). */
 export type MeasureOutcome =
-  | { readonly status: 'done'; readonly result: LatencyResult; readonly worker: string }
+  | { readonly status: 'done'; readonly result: LatencyResult; readonly worker: string; readonly timeline?: JobTimeline }
   | { readonly status: 'described'; readonly description: DeviceDescription; readonly worker: string }
   | { readonly status: 'rejected'; readonly reason: string; readonly worker: string };
 

@@ -25,10 +25,22 @@ export class TrainingUnavailableError extends Error {
   }
 }
 
+/** Wall-clock interval, ms since the epoch. */
+export interface Interval {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Pauses remembered for timelines (the most recent ones). */
+const KEPT_PAUSES = 1000;
+
 export class TrainingProcesses {
   private current: { key: string; pool: Promise<WorkerPool> } | undefined;
   private active = 0;
   private idle: Array<() => void> = [];
+  private holds = 0;
+  private released: Array<() => void> = [];
+  private readonly pauses: Interval[] = [];
 
   constructor(private readonly o: TrainingProcessesOptions) {}
 
@@ -41,6 +53,8 @@ export class TrainingProcesses {
 
   /** Trains on this machine's copy of the dataset, which must have the checksum `datasetChecksum` (the coordinator's). */
   async train(settings: ProxySettings, trial: ProxyTrial, datasetChecksum: string, signal?: AbortSignal): Promise<ProxyTrialResult> {
+    // a trial that arrives while training is held waits (also when no training process exists yet)
+    while (this.holds > 0) await new Promise<void>((resolve) => this.released.push(resolve));
     const pool = await this.acquire(this.localize(settings), datasetChecksum);
     this.active++;
     try {
@@ -75,10 +89,29 @@ export class TrainingProcesses {
     return this.current.pool;
   }
 
-  /** Runs fn while no training step runs on this machine. */
+  /** Runs fn while none of these training processes runs a step and no new trial starts. */
   async holdWhile<T>(fn: () => Promise<T>): Promise<T> {
-    const pool = await this.current?.pool.catch(() => undefined);
-    return pool ? pool.holdWhile(fn) : fn();
+    this.holds++;
+    try {
+      const pool = await this.current?.pool.catch(() => undefined);
+      const paused = async () => {
+        const start = Date.now();
+        try {
+          return await fn();
+        } finally {
+          this.pauses.push({ start, end: Date.now() });
+          if (this.pauses.length > KEPT_PAUSES) this.pauses.shift();
+        }
+      };
+      return await (pool ? pool.holdWhile(paused) : paused());
+    } finally {
+      if (--this.holds === 0) for (const wake of this.released.splice(0)) wake();
+    }
+  }
+
+  /** The pauses (intervals in which no step ran) that overlap `during`. */
+  pausesDuring(during: Interval): Interval[] {
+    return this.pauses.filter((p) => p.end >= during.start && p.start <= during.end);
   }
 
   async close(): Promise<void> {
