@@ -13,6 +13,7 @@ import { startLocalRedis } from '../src/distributed/local-redis.js';
 import { assertEveryTrialOnce, inspect, MAIN, sleep, startSearch, startWorker, stopWorkers, tinyConfig, tmp, waitUntil } from '../src/distributed/testing.js';
 import { ExperimentStore } from '../src/search/store.js';
 import { finishedTrials, storedTrials } from '../src/search/testing.js';
+import { writeMnistLayout } from '../src/data/fixture-files.js';
 
 test('a worker SIGKILLed mid-training: its job stalls, another worker runs it, the trial is stored once', { timeout: 150_000 }, async () => {
   const redis = await startLocalRedis();
@@ -151,17 +152,21 @@ test('Redis with a password: the URL or MNAS_REDIS_PASSWORD; a wrong or missing 
 
 test('a worker without the dataset fails the job with the reason and stops taking train jobs; the search stops resumable, exit 2', { timeout: 120_000 }, async () => {
   const redis = await startLocalRedis();
-  const workers = [startWorker(redis.url)];
+  const dir = tmp();
+  // the coordinator has the data (it checksums it); the worker's --data-dir is empty
+  const data = mkdtempSync(path.join(dir, 'mnist-'));
+  writeMnistLayout(data, 400, 100);
+  const empty = mkdtempSync(path.join(dir, 'no-mnist-'));
+  const workers = [startWorker(redis.url, ['--data-dir', empty])];
   try {
     await workers[0]!.id;
-    const dir = tmp();
-    const empty = mkdtempSync(path.join(dir, 'no-mnist-'));
     const out = path.join(dir, 'run');
-    const config = tinyConfig(dir, { dataset: { name: 'mnist', dataDir: empty, validationImages: 100 } });
+    const config = tinyConfig(dir, { dataset: { name: 'mnist', dataDir: data, validationImages: 100 } });
     const r = await startSearch(['--redis', redis.url, '--config', config, '--budget', '2', '--target-ms', '1', '--out', out]).done;
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /no live worker takes train jobs any more \(.*cannot load the dataset 'mnist' at .*no-mnist-/);
     await inspect(redis, async ({ workers: ws, train }) => {
-      assert.match(ws[0]!.refused.train ?? '', /cannot load the dataset 'mnist'/);
+      assert.match(ws[0]!.refused.train ?? '', /cannot load the dataset 'mnist' at .*no-mnist-/);
       assert.equal((await train.getJobCounts('failed'))['failed'], 1, 'failed once, not retried forever');
     });
     // nothing was scored: the trial stays in flight for --resume
