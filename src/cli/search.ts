@@ -72,7 +72,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--threads-per-worker <n>', 'libtorch threads of each training process (default 1)', intOption('--threads-per-worker', 1, 256))
     .option('--out <dir>', 'run directory (default runs/search-<time>)')
     .option('--resume <dir>', 'continue the run in DIR with its stored config')
-    .option('--redis <url>', 'distribute training and measuring to `mnas worker`s through Redis: redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD); allowed with --resume')
+    .option('--redis <url>', 'distribute training and measuring to `mnas worker`s through Redis: redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD; a private CA of rediss:// in MNAS_REDIS_CA); allowed with --resume')
     .option('--worker-wait <s>', 'with --redis: stop (resumable) when a job waited this long with no live worker that takes it (default 600)', intOption('--worker-wait', 1, 7 * 86_400))
     .option('--seed <n>', 'seed of the strategy: which architectures are proposed', intOption('--seed', 0))
     .option('--split-seed <n>', 'seed of the validation split and the proxy subset (default 0: the same images for every run)', intOption('--split-seed', 0))

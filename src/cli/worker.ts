@@ -31,7 +31,7 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('take proxy-training and latency jobs of distributed searches (mnas search --redis) from Redis; one per machine')
-    .requiredOption('--redis <url>', 'redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD)')
+    .requiredOption('--redis <url>', 'redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD; a private CA of rediss:// in MNAS_REDIS_CA)')
     .option('--jobs <kinds>', `comma-separated job kinds: ${JOB_KINDS.join(',')} (default: train, plus measure with --device)`)
     .option('--device <kind>', `the latency device this machine measures on: ${DEVICE_KINDS.join('|')}`, choiceOption('--device', DEVICE_KINDS))
     .option('--threads <n>', "libtorch threads per training process (default: the search's)", intOption('--threads', 1, 256))
