@@ -8,11 +8,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { measureQueue, type JobTimeline } from '../src/distributed/jobs.js';
 import { startLocalRedis } from '../src/distributed/local-redis.js';
-import { assertEveryTrialOnce, inspect, startSearch, startWorker, stopWorkers, tinyConfig, tmp } from '../src/distributed/testing.js';
+import type { DistributedStatus } from '../src/distributed/status.js';
+import { assertEveryTrialOnce, inspect, MAIN, startSearch, startWorker, stopWorkers, tinyConfig, tmp } from '../src/distributed/testing.js';
 
 interface Ran {
   readonly worker: string;
@@ -44,6 +46,7 @@ test('two worker processes on one machine: no measurement overlaps a training st
     const ran = (jobs: Array<{ returnvalue: unknown }>) => jobs.map((j) => j.returnvalue as Ran).filter((v) => v.timeline !== undefined);
     const trains = await inspect(redis, async ({ train }) => ran(await train.getJobs(['completed'])));
     const measures = await inspect(redis, async ({ train: measure }) => ran(await measure.getJobs(['completed'])), measureQueue('ort-cpu'));
+    const measureJobs = await inspect(redis, async ({ train: measure }) => (await measure.getJobCounts('completed'))['completed']!, measureQueue('ort-cpu'));
     assert.equal(trains.length, budget);
     assert.ok(measures.length >= budget, `${measures.length} measurements`);
     assert.ok(trains.every((t) => t.worker === trainerId) && measures.every((m) => m.worker === measurerId));
@@ -60,6 +63,21 @@ test('two worker processes on one machine: no measurement overlaps a training st
     assert.ok(during >= 1, 'at least one measurement ran while a trial was training (else the test shows nothing)');
     const sorted = measures.map((m) => m.timeline).sort((a, b) => a.start - b.start);
     for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]!.start >= sorted[i - 1]!.end, 'one measurement at a time');
+
+    // `mnas workers` lists both, with their devices and the jobs they did
+    const listed = spawnSync(process.execPath, [MAIN, 'workers', '--redis', redis.url, '--json'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(listed.status, 0, listed.stderr);
+    const status = JSON.parse(listed.stdout) as DistributedStatus;
+    const byId = new Map(status.workers.map((w) => [w.id, w]));
+    assert.deepEqual([byId.get(measurerId)?.device, byId.get(measurerId)?.jobs], ['ort-cpu', ['measure']]);
+    assert.deepEqual([byId.get(trainerId)?.device, byId.get(trainerId)?.jobs], [null, ['train']]);
+    assert.equal(byId.get(trainerId)?.done.train, budget);
+    assert.equal(byId.get(measurerId)?.done.measure, measureJobs, 'every measurement and the describe job');
+    assert.deepEqual(byId.get(trainerId)?.running, []);
+    assert.equal(status.queues['train']?.['completed'], budget);
+    const text = spawnSync(process.execPath, [MAIN, 'workers', '--redis', redis.url], { encoding: 'utf8', timeout: 30_000 });
+    assert.match(text.stdout, /^workers: 2$/m);
+    assert.match(text.stdout, new RegExp(`${measurerId}  jobs measure  device ort-cpu .* done train 0 measure ${measureJobs} .* running: idle`));
   } finally {
     await stopWorkers(workers);
     await redis.stop();

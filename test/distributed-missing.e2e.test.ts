@@ -49,6 +49,11 @@ test('measure jobs for a device no worker has: the search waits workerWaitSecond
     assert.match(lastLine(r.stderr), /^mnas: 1 measure jobs for the device browser waited 3 s and no live worker takes them \(1 worker\(s\) connected, none for them\); start one with `mnas worker --redis URL --device browser`$/);
     assertNothingScored(out);
     await inspect(redis, async ({ train }) => assert.equal((await train.getJobCounts('completed', 'active'))['completed'], 0, 'nothing trained'));
+    // the ort-cpu worker never took the browser job: it is still waiting for a worker attached to a browser
+    await inspect(redis, async ({ workers: ws, train: measure }) => {
+      assert.equal(ws[0]!.done.measure + ws[0]!.failed.measure, 0);
+      assert.deepEqual(await measure.getJobCounts('waiting', 'active', 'completed', 'failed'), { waiting: 1, active: 0, completed: 0, failed: 0 });
+    }, 'measure-browser');
   } finally {
     await stopWorkers(workers);
     await redis.stop();
