@@ -6,105 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { QUEUE_PREFIX, TRAIN_QUEUE } from '../src/distributed/jobs.js';
-import { parseRedisUrl, queueConnection, connectionOptions } from '../src/distributed/redis-url.js';
-import { startLocalRedis, type LocalRedis } from '../src/distributed/local-redis.js';
-import { listWorkers, type WorkerStatus } from '../src/distributed/worker-registry.js';
+import { startLocalRedis } from '../src/distributed/local-redis.js';
+import { assertEveryTrialOnce, inspect, MAIN, sleep, startSearch, startWorker, stopWorkers, tinyConfig, tmp, waitUntil } from '../src/distributed/testing.js';
 import { ExperimentStore } from '../src/search/store.js';
 import { finishedTrials, storedTrials } from '../src/search/testing.js';
-import { repoRoot } from '../src/util/paths.js';
-
-const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'mnas-dist-e2e-'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Proxy settings small enough for a test; latency from MACs (one measurement of the default architecture). */
-function tinyConfig(dir: string, rest: Record<string, unknown> = {}): string {
-  const file = path.join(dir, 'tiny.json');
-  const config = {
-    dataset: { name: 'synthetic', validationImages: 100 },
-    proxy: { images: 100, epochs: 1, batch: 50, threads: 1 },
-    latencySource: 'macs',
-    strategy: { kind: 'random' },
-    ...rest,
-  };
-  writeFileSync(file, JSON.stringify(config));
-  return file;
-}
-
-interface RunningWorker {
-  readonly child: ChildProcess;
-  readonly id: Promise<string>;
-  readonly exited: Promise<number | null>;
-}
-
-function startWorker(url: string, extra: string[] = []): RunningWorker {
-  const child = spawn(process.execPath, [MAIN, 'worker', '--redis', url, '--device', 'ort-cpu', '--lock-seconds', '2', '--json', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const id = new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buffer += chunk;
-      for (const line of buffer.split('\n').slice(0, -1)) {
-        const e = JSON.parse(line) as { event: string; id?: string };
-        if (e.event === 'ready') resolve(e.id!);
-      }
-      buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
-    });
-    void exited.then((code) => reject(new Error(`worker exited with code ${code} before it was ready`)));
-  });
-  return { child, id, exited };
-}
-
-async function stopWorkers(workers: RunningWorker[]): Promise<void> {
-  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
-  await Promise.all(workers.map((w) => w.exited));
-}
-
-function startSearch(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string }> } {
-  const child = spawn(process.execPath, [MAIN, 'search', '--quiet', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (c: string) => (stdout += c));
-  const done = new Promise<{ code: number | null; stdout: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout })));
-  return { child, done };
-}
-
-async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
-}
-
-
-/** Reads the workers' statuses and the train queue of the test's Redis. */
-async function inspect<T>(redis: LocalRedis, fn: (o: { workers: WorkerStatus[]; train: Queue }) => Promise<T>): Promise<T> {
-  const target = parseRedisUrl(redis.url, {});
-  const client = new Redis(connectionOptions(target, 'test'));
-  const train = new Queue(TRAIN_QUEUE, { connection: queueConnection(target, 'test-queue'), prefix: QUEUE_PREFIX });
-  try {
-    return await fn({ workers: await listWorkers(client), train });
-  } finally {
-    await train.close();
-    client.disconnect();
-  }
-}
-
-function assertEveryTrialOnce(dir: string, budget: number): void {
-  const trials = storedTrials(dir);
-  assert.equal(trials.length, budget, 'one stored trial per budget slot');
-  assert.deepEqual(trials.map((t) => t.id), Array.from({ length: budget }, (_, i) => i), 'trial ids 0..budget-1, each once');
-  for (const t of trials) assert.equal(t.status, 'done', `trial ${t.id}: ${t.error ?? ''} (an infrastructure failure must never be scored as a failed architecture)`);
-}
+import { writeMnistLayout } from '../src/data/fixture-files.js';
 
 test('a worker SIGKILLed mid-training: its job stalls, another worker runs it, the trial is stored once', { timeout: 150_000 }, async () => {
   const redis = await startLocalRedis();
@@ -243,17 +152,21 @@ test('Redis with a password: the URL or MNAS_REDIS_PASSWORD; a wrong or missing 
 
 test('a worker without the dataset fails the job with the reason and stops taking train jobs; the search stops resumable, exit 2', { timeout: 120_000 }, async () => {
   const redis = await startLocalRedis();
-  const workers = [startWorker(redis.url)];
+  const dir = tmp();
+  // the coordinator has the data (it checksums it); the worker's --data-dir is empty
+  const data = mkdtempSync(path.join(dir, 'mnist-'));
+  writeMnistLayout(data, 400, 100);
+  const empty = mkdtempSync(path.join(dir, 'no-mnist-'));
+  const workers = [startWorker(redis.url, ['--data-dir', empty])];
   try {
     await workers[0]!.id;
-    const dir = tmp();
-    const empty = mkdtempSync(path.join(dir, 'no-mnist-'));
     const out = path.join(dir, 'run');
-    const config = tinyConfig(dir, { dataset: { name: 'mnist', dataDir: empty, validationImages: 100 } });
+    const config = tinyConfig(dir, { dataset: { name: 'mnist', dataDir: data, validationImages: 100 } });
     const r = await startSearch(['--redis', redis.url, '--config', config, '--budget', '2', '--target-ms', '1', '--out', out]).done;
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /no live worker takes train jobs any more \(.*cannot load the dataset 'mnist' at .*no-mnist-/);
     await inspect(redis, async ({ workers: ws, train }) => {
-      assert.match(ws[0]!.refused.train ?? '', /cannot load the dataset 'mnist'/);
+      assert.match(ws[0]!.refused.train ?? '', /cannot load the dataset 'mnist' at .*no-mnist-/);
       assert.equal((await train.getJobCounts('failed'))['failed'], 1, 'failed once, not retried forever');
     });
     // nothing was scored: the trial stays in flight for --resume

@@ -40,6 +40,7 @@ interface SearchFlags {
   out?: string;
   resume?: string;
   redis?: string;
+  workerWait?: number;
   seed?: number;
   splitSeed?: number;
   initSeed?: number;
@@ -75,7 +76,8 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--threads-per-worker <n>', 'libtorch threads of each training process (default 1)', intOption('--threads-per-worker', 1, 256))
     .option('--out <dir>', 'run directory (default runs/search-<time>)')
     .option('--resume <dir>', 'continue the run in DIR with its stored config')
-    .option('--redis <url>', 'distribute training and measuring to `mnas worker`s through Redis: redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD); allowed with --resume')
+    .option('--redis <url>', 'distribute training and measuring to `mnas worker`s through Redis: redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD; a private CA of rediss:// in MNAS_REDIS_CA); allowed with --resume')
+    .option('--worker-wait <s>', 'with --redis: stop (resumable) when a job waited this long with no live worker that takes it (default 600)', intOption('--worker-wait', 1, 7 * 86_400))
     .option('--seed <n>', 'seed of the strategy: which architectures are proposed', intOption('--seed', 0))
     .option('--split-seed <n>', 'seed of the validation split and the proxy subset (default 0: the same images for every run)', intOption('--split-seed', 0))
     .option('--init-seed <n>', 'seed of weight initialisation and shuffling: trial k trains with it + k (default 0)', intOption('--init-seed', 0))
@@ -113,6 +115,7 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
         : undefined,
     final: f.finalEpochs !== undefined || f.topK !== undefined ? { epochs: f.finalEpochs, topK: f.topK } : undefined,
     concurrency: f.concurrency,
+    workerWaitSeconds: f.workerWait,
     seed: f.seed,
     splitSeed: f.splitSeed,
     initSeed: f.initSeed,

@@ -30,8 +30,8 @@ interface WorkerFlags {
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('take proxy-training and latency jobs of distributed searches (mnas search --redis) from Redis; one per machine')
-    .requiredOption('--redis <url>', 'redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD)')
+    .description('take proxy-training and latency jobs of distributed searches (mnas search --redis) from Redis; workers on one machine pause their training while any of them measures')
+    .requiredOption('--redis <url>', 'redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD; a private CA of rediss:// in MNAS_REDIS_CA)')
     .option('--jobs <kinds>', `comma-separated job kinds: ${JOB_KINDS.join(',')} (default: train, plus measure with --device)`)
     .option('--device <kind>', `the latency device this machine measures on: ${DEVICE_KINDS.join('|')}`, choiceOption('--device', DEVICE_KINDS))
     .option('--threads <n>', "libtorch threads per training process (default: the search's)", intOption('--threads', 1, 256))

@@ -10,7 +10,7 @@ export function registerWorkers(program: Command, write: (s: string) => void = (
   program
     .command('workers')
     .description('list the workers of distributed searches: devices, jobs running and done, queue counts')
-    .requiredOption('--redis <url>', 'redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD)')
+    .requiredOption('--redis <url>', 'redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD; a private CA of rediss:// in MNAS_REDIS_CA)')
     .option('--json', 'print one JSON object')
     .action(async (flags: { redis: string; json?: boolean }) => {
       const status = await listDistributedStatus(flags.redis);

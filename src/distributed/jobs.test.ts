@@ -5,8 +5,11 @@ import { measureJobId, MeasureJobSchema, trainJobId, TrainJobSchema, TrainOutcom
 const settings = { dataset: { name: 'synthetic', validationImages: 100 }, images: 100, epochs: 1, threads: 1, splitSeed: 0 };
 
 test('train jobs are plain data checked on receipt: unknown keys and bad values are refused', () => {
-  const job = { runId: 'abcdefgh12', trialId: 3, arch: 'fmnist-default', seed: 3, settings };
+  const job = { runId: 'abcdefgh12', trialId: 3, arch: 'fmnist-default', seed: 3, settings, datasetChecksum: 'a'.repeat(64) };
   assert.equal(TrainJobSchema.safeParse(job).success, true);
+  const { datasetChecksum: _, ...withoutChecksum } = job;
+  assert.equal(TrainJobSchema.safeParse(withoutChecksum).success, false, 'the dataset checksum is required');
+  assert.equal(TrainJobSchema.safeParse({ ...job, datasetChecksum: 'not-a-sha256' }).success, false);
   assert.equal(TrainJobSchema.safeParse({ ...job, code: 'process.exit()' }).success, false, 'unknown key');
   assert.equal(TrainJobSchema.safeParse({ ...job, trialId: -1 }).success, false);
   assert.equal(TrainJobSchema.safeParse({ ...job, runId: 'a:b' }).success, false, 'no ":" in ids');

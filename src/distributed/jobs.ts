@@ -3,6 +3,9 @@
  * what workers give back. Both sides validate with these schemas on receipt; a worker never runs
  * code from the queue, only the project's own training and measuring on an architecture string.
  *
+ * A train job names its dataset and carries its checksum: a worker whose local copy differs
+ * refuses the job with both checksums instead of training on other images.
+ *
  * Queues (BullMQ, prefix `mnas`): `train` for proxy training, `measure-<device kind>` for latency
  * measurements. Job ids are derived from the run id and the trial (or the measured architecture),
  * plus a submission number: adding a job whose id exists is a no-op in BullMQ, so a coordinator
@@ -46,6 +49,8 @@ export const TrainJobSchema = z
     arch: z.string().min(1).max(100_000),
     seed: z.number().int().nonnegative(),
     settings: ProxySettingsSchema,
+    /** sha256 of the dataset's content as the coordinator has it (src/data/checksum.ts); a worker whose copy differs refuses. */
+    datasetChecksum: z.string().regex(/^[0-9a-f]{64}$/),
   })
   .strict();
 export type TrainJob = z.infer<typeof TrainJobSchema>;
@@ -109,10 +114,21 @@ export const TrainOutcomeSchema = z.discriminatedUnion('status', [
   }),
   z.object({ status: z.literal('failed'), reason: z.string(), seconds: z.number(), memory: MemorySchema.optional(), worker: z.string() }),
 ]);
+/**
+ * When a worker ran a job and when its training was paused meanwhile (ms since the epoch): kept
+ * with the job in Redis for inspection (`mnas workers`, tests), dropped by the coordinator.
+ */
+export interface JobTimeline {
+  readonly start: number;
+  readonly end: number;
+  /** Intervals in which none of the worker's training processes ran a step. */
+  readonly paused?: ReadonlyArray<{ readonly start: number; readonly end: number }>;
+}
+
 /** A trial's result as a worker returns it (TrainOutcomeSchema checks it on receipt). */
 export type TrainOutcome =
-  | (Omit<ProxyTrialDone, 'worker' | 'attempts'> & { readonly worker: string })
-  | (Omit<ProxyTrialFailed, 'worker' | 'attempts'> & { readonly worker: string });
+  | (Omit<ProxyTrialDone, 'worker' | 'attempts'> & { readonly worker: string; readonly timeline?: JobTimeline })
+  | (Omit<ProxyTrialFailed, 'worker' | 'attempts'> & { readonly worker: string; readonly timeline?: JobTimeline });
 
 const DeviceDescriptionSchema = z
   .object({
@@ -152,7 +168,7 @@ export const MeasureOutcomeSchema = z.discriminatedUnion('status', [
 ]);
 /** A measurement as a worker returns it (MeasureOutcomeSchema checks it on receipt). */
 export type MeasureOutcome =
-  | { readonly status: 'done'; readonly result: LatencyResult; readonly worker: string }
+  | { readonly status: 'done'; readonly result: LatencyResult; readonly worker: string; readonly timeline?: JobTimeline }
   | { readonly status: 'described'; readonly description: DeviceDescription; readonly worker: string }
   | { readonly status: 'rejected'; readonly reason: string; readonly worker: string };
 

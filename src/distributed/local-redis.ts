@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { checkReachable, parseRedisUrl } from './redis-url.js';
+import { CA_ENV, checkReachable, parseRedisUrl } from './redis-url.js';
 
 export const REDIS_SERVER = process.env['MNAS_REDIS_SERVER'] ?? '/usr/bin/redis-server';
 
@@ -16,11 +16,17 @@ export interface LocalRedisOptions {
   readonly password?: string;
   /** appendonly yes (fsync every write): data survives a restart. */
   readonly appendOnly?: boolean;
+  /** An ACL user with every right; the default user is then switched off. */
+  readonly user?: { readonly name: string; readonly password: string };
+  /** TLS only (no plain port): the server's certificate and key, and the CA clients check it with. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
 }
 
 export interface LocalRedis {
-  /** redis://[:password@]127.0.0.1:port */
+  /** redis[s]://[[user]:password@]127.0.0.1:port */
   readonly url: string;
+  /** What clients need in their environment besides the URL (MNAS_REDIS_CA with TLS). */
+  readonly env: Readonly<Record<string, string>>;
   readonly port: number;
   readonly dir: string;
   /** Stops the server: SIGTERM (it writes its append-only file) or SIGKILL. */
@@ -43,13 +49,20 @@ export function freePort(): Promise<number> {
 export async function startLocalRedis(o: LocalRedisOptions = {}): Promise<LocalRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-redis-'));
-  const url = `redis://${o.password ? `:${encodeURIComponent(o.password)}@` : ''}127.0.0.1:${port}`;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning', '--logfile', path.join(dir, 'redis.log')];
+  const credentials = o.user ? `${encodeURIComponent(o.user.name)}:${encodeURIComponent(o.user.password)}@` : o.password ? `:${encodeURIComponent(o.password)}@` : '';
+  const url = `${o.tls ? 'rediss' : 'redis'}://${credentials}127.0.0.1:${port}`;
+  const env: Record<string, string> = o.tls ? { [CA_ENV]: o.tls.caFile } : {};
+  const ports = o.tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', o.tls.certFile, '--tls-key-file', o.tls.keyFile, '--tls-ca-cert-file', o.tls.caFile, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  const args = [...ports, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning', '--logfile', path.join(dir, 'redis.log')];
   if (o.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
   if (o.password) args.push('--requirepass', o.password);
+  if (o.user) args.push('--user', o.user.name, 'on', `>${o.user.password}`, '~*', '&*', '+@all', '--user', 'default', 'off');
   let child: ChildProcess | undefined;
   const server: LocalRedis = {
     url,
+    env,
     port,
     dir,
     async start() {
@@ -60,7 +73,7 @@ export async function startLocalRedis(o: LocalRedisOptions = {}): Promise<LocalR
         c.once('exit', (code) => reject(new Error(`${REDIS_SERVER} exited with code ${code} (log: ${path.join(dir, 'redis.log')})`)));
       });
       failed.catch(() => {});
-      const target = parseRedisUrl(url, {});
+      const target = parseRedisUrl(url, env);
       const deadline = Date.now() + 10_000;
       for (;;) {
         try {

@@ -1,18 +1,23 @@
 /**
  * The Redis a distributed search runs on, from a URL: `redis://[user[:password]@]host[:port][/db]`
- * or `rediss://...` (TLS, the server name checked against the host; a private CA through Node's
- * NODE_EXTRA_CA_CERTS). A password left out of the URL is read from MNAS_REDIS_PASSWORD, so it
- * needs to appear neither on a command line (visible in `ps`) nor in a config file.
+ * or `rediss://...` (TLS, the server's certificate checked against the host: signed by a public
+ * CA, or by the private CA in the PEM file MNAS_REDIS_CA names). A password left out of the URL
+ * is read from MNAS_REDIS_PASSWORD, so it needs to appear neither on a command line (visible in
+ * `ps`) nor in a config file. Both are environment variables rather than flags so that every
+ * command (search, worker, workers) and a config file's `redis` URL take them alike.
  *
  * Parsing is checked before anything starts (a bad URL is a RedisUrlError, an InputError: one
  * line, exit 2); `checkReachable` then tries the server once with a short timeout, so a wrong
  * host or password is also one line instead of a process that waits forever.
  */
+import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { InputError } from '../util/input-error.js';
 
 export const PASSWORD_ENV = 'MNAS_REDIS_PASSWORD';
+/** A PEM file with the CA certificate(s) that signed a TLS Redis server's certificate. */
+export const CA_ENV = 'MNAS_REDIS_CA';
 
 export class RedisUrlError extends InputError {
   constructor(message: string) {
@@ -55,13 +60,25 @@ export function parseRedisUrl(text: string, env: NodeJS.ProcessEnv = process.env
   if (url.search !== '' || url.hash !== '') throw bad('query strings and fragments are not supported');
   const username = decodeURIComponent(url.username);
   const password = url.password !== '' ? decodeURIComponent(url.password) : env[PASSWORD_ENV];
+  const caFile = env[CA_ENV];
+  if (caFile !== undefined && caFile !== '' && !tls) throw new RedisUrlError(`--redis: ${CA_ENV} is set but '${redactText(text)}' is not a TLS URL (use rediss://)`);
+  let ca: string | undefined;
+  if (tls && caFile !== undefined && caFile !== '') {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (e) {
+      throw new RedisUrlError(`${CA_ENV}: cannot read ${caFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new RedisUrlError(`${CA_ENV}: ${caFile} holds no PEM certificate`);
+  }
   const options: RedisOptions = {
     host,
     port,
     db: dbText === '' ? 0 : Number(dbText),
     ...(username !== '' ? { username } : {}),
     ...(password !== undefined && password !== '' ? { password } : {}),
-    ...(tls ? { tls: { servername: host } } : {}),
+    // the host (name or IP) is checked against the certificate; Node sends it as SNI when it is a name
+    ...(tls ? { tls: ca !== undefined ? { ca } : {} } : {}),
   };
   const shown = new URL(url.href);
   shown.password = '';

@@ -16,6 +16,8 @@ export interface RemoteDeviceOptions {
   readonly runId: string;
   readonly device: DeviceSettings;
   readonly onFatal: (e: Error) => void;
+  /** Aborts every job wait when the session stops (a call without a signal of its own would otherwise wait forever). */
+  readonly stopped?: AbortSignal;
 }
 
 /** The architecture cannot be measured on the device (too large, refused): a failure of the architecture. */
@@ -24,6 +26,11 @@ export class RemoteMeasureRejectedError extends Error {
     super(message);
     this.name = 'RemoteMeasureRejectedError';
   }
+}
+
+/** One signal for two, either of which may be missing. */
+export function either(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  return a && b ? AbortSignal.any([a, b]) : (a ?? b);
 }
 
 export class RemoteDevice implements LatencyDevice {
@@ -55,7 +62,7 @@ export class RemoteDevice implements LatencyDevice {
   }
 
   private async run(job: MeasureJob, signal?: AbortSignal): Promise<MeasureOutcome> {
-    const value = await this.o.client.run((n) => measureJobId(job, n), job.type, job, signal);
+    const value = await this.o.client.run((n) => measureJobId(job, n), job.type, job, either(signal, this.o.stopped));
     const parsed = MeasureOutcomeSchema.safeParse(value);
     if (!parsed.success) throw this.fatal(`a worker returned a malformed measurement (${describeIssues(parsed.error)}); are the workers running the same mnas version?`);
     return parsed.data as MeasureOutcome;

@@ -11,15 +11,20 @@ import type { ProxySettings, ProxyTrainer, ProxyTrial, ProxyTrialResult } from '
 import { printArch } from '../space/arch-string.js';
 import type { JobClient } from './job-client.js';
 import { DistributedJobError } from './job-client.js';
+import { either } from './remote-device.js';
 import { describeIssues, trainJobId, TrainOutcomeSchema, type TrainJob, type TrainOutcome } from './jobs.js';
 
 export interface RemoteTrainerOptions {
   readonly client: JobClient;
   readonly runId: string;
   readonly settings: ProxySettings;
+  /** The dataset's checksum on the coordinator (src/distributed/dataset-checksum.ts). */
+  readonly datasetChecksum: string;
   /** Trials queued for the workers at once. */
   readonly inFlight: number;
   readonly onFatal: (e: Error) => void;
+  /** Aborts every job wait when the session stops (a call without a signal of its own would otherwise wait forever). */
+  readonly stopped?: AbortSignal;
 }
 
 export class RemoteTrainer implements ProxyTrainer {
@@ -34,8 +39,8 @@ export class RemoteTrainer implements ProxyTrainer {
     if (trial.trialId === undefined) throw new Error('RemoteTrainer: a trial without a trial id cannot be named as a job');
     const trialId = trial.trialId;
     // the plan travels as its architecture string; the worker plans it again with the same code
-    const job: TrainJob = { runId: this.o.runId, trialId, arch: printArch(trial.plan.arch), seed: trial.seed, settings: { ...this.o.settings, dataset: { ...this.o.settings.dataset } } };
-    const value = await this.o.client.run((n) => trainJobId(this.o.runId, trialId, n), 'train', job, signal);
+    const job: TrainJob = { runId: this.o.runId, trialId, arch: printArch(trial.plan.arch), seed: trial.seed, settings: { ...this.o.settings, dataset: { ...this.o.settings.dataset } }, datasetChecksum: this.o.datasetChecksum };
+    const value = await this.o.client.run((n) => trainJobId(this.o.runId, trialId, n), 'train', job, either(signal, this.o.stopped));
     const parsed = TrainOutcomeSchema.safeParse(value);
     if (!parsed.success) {
       const e = new DistributedJobError(`trial ${trialId}: a worker returned a malformed result (${describeIssues(parsed.error)}); are the workers running the same mnas version?`);

@@ -3,9 +3,15 @@
  * queues and gives a ProxyTrainer and a LatencyDevice backed by them; `stopped` aborts when a job
  * cannot be completed by any worker (the search then stops like a crash, resumable, and
  * `failure` says why; no trial is scored as a failure for it).
+ *
+ * A job cannot be completed when it failed on every worker that tried it (JobClient), when no
+ * live worker takes its kind any more after a failure (afterJobFailed), or when it has waited
+ * `workerWaitSeconds` while no live worker took its kind at all: no `mnas worker` was started
+ * for the search's device, or every one of them is gone (the watchdog).
  */
 import type { ProxySettings } from '../search/proxy-trainer.js';
 import { Redis } from 'ioredis';
+import { localDatasetChecksum } from './dataset-checksum.js';
 import { DistributedJobError, JobClient } from './job-client.js';
 import { measureQueue, TRAIN_QUEUE, type DeviceSettings, type JobKind } from './jobs.js';
 import { checkReachable, connectionOptions, parseRedisUrl } from './redis-url.js';
@@ -25,14 +31,24 @@ export interface DistributedSessionOptions {
   readonly inFlight: number;
   /** Polling interval of job states, ms (tests and benchmarks; default 2000). */
   readonly pollMs?: number;
+  /** Seconds a job may wait while no live worker takes its kind before the search stops (default 600). */
+  readonly workerWaitSeconds?: number;
   /** Status lines (a job failed on a worker and is submitted again). */
   readonly onLog?: (line: string) => void;
 }
 
+/** How often the watchdog looks for workers, ms. */
+const WATCH_MS = 1000;
+
 export class DistributedSession {
   private readonly stop = new AbortController();
   private readonly clients: JobClient[] = [];
+  private measure: JobClient | undefined;
   private remoteDevice: RemoteDevice | undefined;
+  private readonly watchdog: NodeJS.Timeout;
+  /** Since when jobs of a kind wait with no live worker taking them (ms since epoch). */
+  private readonly unserved = new Map<JobKind, number>();
+  private watching = false;
   failure: Error | undefined;
   readonly trainer: RemoteTrainer;
 
@@ -42,15 +58,24 @@ export class DistributedSession {
     private readonly o: DistributedSessionOptions,
     train: JobClient,
     private readonly registry: Redis,
+    readonly datasetChecksum: string,
   ) {
     this.clients.push(train);
-    this.trainer = new RemoteTrainer({ client: train, runId, settings: o.settings, inFlight: o.inFlight, onFatal: this.onFatal });
+    this.trainer = new RemoteTrainer({ client: train, runId, settings: o.settings, datasetChecksum, inFlight: o.inFlight, onFatal: this.onFatal, stopped: this.stop.signal });
+    this.watchdog = setInterval(() => void this.watch(), Math.min(WATCH_MS, (o.workerWaitSeconds ?? 600) * 250));
+    this.watchdog.unref();
   }
 
   /** Checks the URL and that Redis answers (InputErrors), then opens the train queue. */
   static async open(o: DistributedSessionOptions): Promise<DistributedSession> {
     const target = parseRedisUrl(o.url);
     await checkReachable(target);
+    let checksum: string;
+    try {
+      checksum = localDatasetChecksum(o.settings);
+    } catch (e) {
+      throw new DistributedJobError(`search --redis: cannot load the dataset '${o.settings.dataset.name}' here to give the workers its checksum: ${(e as Error).message}`);
+    }
     const runId = readOrCreateRunId(o.runDir);
     let session: DistributedSession | undefined;
     const registry = new Redis(connectionOptions(target, 'mnas-coordinator-status'));
@@ -62,7 +87,7 @@ export class DistributedSession {
       onFatal: (e) => session?.onFatal(e),
       onJobFailed: (id, reason) => session!.afterJobFailed('train', id, reason),
     });
-    session = new DistributedSession(runId, target.display, o, train, registry);
+    session = new DistributedSession(runId, target.display, o, train, registry, checksum);
     return session;
   }
 
@@ -83,7 +108,8 @@ export class DistributedSession {
       onJobFailed: (id, reason) => this.afterJobFailed('measure', id, reason),
     });
     this.clients.push(client);
-    this.remoteDevice = new RemoteDevice({ client, runId: this.runId, device: this.o.device, onFatal: this.onFatal });
+    this.measure = client;
+    this.remoteDevice = new RemoteDevice({ client, runId: this.runId, device: this.o.device, onFatal: this.onFatal, stopped: this.stop.signal });
     return this.remoteDevice;
   }
 
@@ -92,10 +118,54 @@ export class DistributedSession {
     this.o.onLog?.(`search: ${kind} job ${id} failed on a worker (${reason}); submitting it again`);
     const workers = await listWorkers(this.registry).catch(() => undefined);
     if (!workers) return undefined;
-    const takes = (w: WorkerStatus) => w.jobs.includes(kind) && w.refused[kind] === undefined && (kind === 'train' || w.device === this.o.device.kind);
-    if (workers.some(takes)) return undefined;
-    const refusals = workers.filter((w) => w.refused[kind] !== undefined).map((w) => `${w.id}: ${w.refused[kind]}`);
-    return new DistributedJobError(`no live worker takes ${kind} jobs${kind === 'measure' ? ` for ${this.o.device.kind}` : ''} any more (${refusals.join('; ') || reason})`);
+    if (workers.some(this.takes(kind))) return undefined;
+    return new DistributedJobError(`no live worker takes ${this.kindText(kind)} any more (${this.refusals(workers, kind) || reason})`);
+  }
+
+  private takes(kind: JobKind): (w: WorkerStatus) => boolean {
+    return (w) => w.jobs.includes(kind) && w.refused[kind] === undefined && (kind === 'train' || w.device === this.o.device.kind);
+  }
+
+  private kindText(kind: JobKind): string {
+    return kind === 'measure' ? `measure jobs for the device ${this.o.device.kind}` : 'train jobs';
+  }
+
+  private refusals(workers: readonly WorkerStatus[], kind: JobKind): string {
+    return workers.filter((w) => w.refused[kind] !== undefined).map((w) => `${w.id} refuses them: ${w.refused[kind]}`).join('; ');
+  }
+
+  /** Stops the search when jobs of a kind waited `workerWaitSeconds` with no live worker that takes them. */
+  private async watch(): Promise<void> {
+    if (this.watching || this.failure) return;
+    this.watching = true;
+    try {
+      const workers = await listWorkers(this.registry);
+      const queues: Array<[JobKind, JobClient | undefined]> = [['train', this.clients[0]], ['measure', this.measure]];
+      for (const [kind, client] of queues) {
+        const counts = client ? await client.queue.getJobCounts('waiting', 'prioritized', 'delayed') : {};
+        const waiting = Object.values(counts).reduce((a, b) => a + b, 0);
+        if (waiting === 0 || workers.some(this.takes(kind))) {
+          this.unserved.delete(kind);
+          continue;
+        }
+        const since = this.unserved.get(kind) ?? Date.now();
+        this.unserved.set(kind, since);
+        const limit = this.o.workerWaitSeconds ?? 600;
+        if (Date.now() - since < limit * 1000) continue;
+        const refused = this.refusals(workers, kind);
+        const start = `mnas worker --redis URL${kind === 'measure' ? ` --device ${this.o.device.kind}` : ''}`;
+        this.onFatal(
+          new DistributedJobError(
+            `${waiting} ${this.kindText(kind)} waited ${limit} s and no live worker takes them (${refused || `${workers.length} worker(s) connected, none for them`}); start one with \`${start}\``,
+          ),
+        );
+        return;
+      }
+    } catch {
+      // Redis unreachable: the connections reconnect and the next round looks again
+    } finally {
+      this.watching = false;
+    }
   }
 
   private readonly onFatal = (e: Error): void => {
@@ -105,6 +175,7 @@ export class DistributedSession {
   };
 
   async close(): Promise<void> {
+    clearInterval(this.watchdog);
     await Promise.allSettled(this.clients.map((c) => c.close()));
     this.registry.disconnect();
   }

@@ -7,6 +7,7 @@
  */
 import type { ProxySettings, ProxyTrial, ProxyTrialResult } from '../search/proxy-trainer.js';
 import { WorkerPool } from '../search/workers/worker-pool.js';
+import { localDatasetChecksum, shortChecksum } from './dataset-checksum.js';
 
 export interface TrainingProcessesOptions {
   readonly processes: number;
@@ -24,10 +25,22 @@ export class TrainingUnavailableError extends Error {
   }
 }
 
+/** Wall-clock interval, ms since the epoch. */
+export interface Interval {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Pauses remembered for timelines (the most recent ones). */
+const KEPT_PAUSES = 1000;
+
 export class TrainingProcesses {
   private current: { key: string; pool: Promise<WorkerPool> } | undefined;
   private active = 0;
   private idle: Array<() => void> = [];
+  private holds = 0;
+  private released: Array<() => void> = [];
+  private readonly pauses: Interval[] = [];
 
   constructor(private readonly o: TrainingProcessesOptions) {}
 
@@ -38,8 +51,11 @@ export class TrainingProcesses {
     return { ...s, dataset: { ...dataset, ...(dataDir !== undefined ? { dataDir } : {}) }, threads: this.o.threads ?? s.threads };
   }
 
-  async train(settings: ProxySettings, trial: ProxyTrial, signal?: AbortSignal): Promise<ProxyTrialResult> {
-    const pool = await this.acquire(this.localize(settings));
+  /** Trains on this machine's copy of the dataset, which must have the checksum `datasetChecksum` (the coordinator's). */
+  async train(settings: ProxySettings, trial: ProxyTrial, datasetChecksum: string, signal?: AbortSignal): Promise<ProxyTrialResult> {
+    // a trial that arrives while training is held waits (also when no training process exists yet)
+    while (this.holds > 0) await new Promise<void>((resolve) => this.released.push(resolve));
+    const pool = await this.acquire(this.localize(settings), datasetChecksum);
     this.active++;
     try {
       return await pool.train(trial, signal);
@@ -48,8 +64,8 @@ export class TrainingProcesses {
     }
   }
 
-  private async acquire(settings: ProxySettings): Promise<WorkerPool> {
-    const key = JSON.stringify(settings);
+  private async acquire(settings: ProxySettings, datasetChecksum: string): Promise<WorkerPool> {
+    const key = JSON.stringify([settings, datasetChecksum]);
     while (this.current && this.current.key !== key) {
       if (this.active > 0) {
         await new Promise<void>((resolve) => this.idle.push(resolve));
@@ -60,24 +76,60 @@ export class TrainingProcesses {
       await (await old.pool.catch(() => undefined))?.close();
     }
     if (!this.current) {
-      const pool = WorkerPool.start({ workers: this.o.processes, settings }).catch((e: unknown) => {
-        if (this.current?.key === key) this.current = undefined;
-        throw new TrainingUnavailableError(`cannot load the dataset '${settings.dataset.name}'${settings.dataset.dataDir ? ` from ${settings.dataset.dataDir}` : ''}: ${(e as Error).message}`, { cause: e });
-      });
+      const where = `the dataset '${settings.dataset.name}'${settings.dataset.dataDir ? ` at ${settings.dataset.dataDir}` : settings.dataset.cacheFile ? ` in ${settings.dataset.cacheFile}` : ''}`;
+      const pool = verifyDataset(settings, datasetChecksum, where)
+        .then(() => WorkerPool.start({ workers: this.o.processes, settings }))
+        .catch((e: unknown) => {
+          if (this.current?.key === key) this.current = undefined;
+          if (e instanceof TrainingUnavailableError) throw e;
+          throw new TrainingUnavailableError(`cannot load ${where}: ${(e as Error).message}`, { cause: e });
+        });
       this.current = { key, pool };
     }
     return this.current.pool;
   }
 
-  /** Runs fn while no training step runs on this machine. */
+  /** Runs fn while none of these training processes runs a step and no new trial starts. */
   async holdWhile<T>(fn: () => Promise<T>): Promise<T> {
-    const pool = await this.current?.pool.catch(() => undefined);
-    return pool ? pool.holdWhile(fn) : fn();
+    this.holds++;
+    try {
+      const pool = await this.current?.pool.catch(() => undefined);
+      const paused = async () => {
+        const start = Date.now();
+        try {
+          return await fn();
+        } finally {
+          this.pauses.push({ start, end: Date.now() });
+          if (this.pauses.length > KEPT_PAUSES) this.pauses.shift();
+        }
+      };
+      return await (pool ? pool.holdWhile(paused) : paused());
+    } finally {
+      if (--this.holds === 0) for (const wake of this.released.splice(0)) wake();
+    }
+  }
+
+  /** The pauses (intervals in which no step ran) that overlap `during`. */
+  pausesDuring(during: Interval): Interval[] {
+    return this.pauses.filter((p) => p.end >= during.start && p.start <= during.end);
   }
 
   async close(): Promise<void> {
     const pool = await this.current?.pool.catch(() => undefined);
     this.current = undefined;
     await pool?.close();
+  }
+}
+
+/** Checks this machine's copy of the dataset against the coordinator's checksum before any training process loads it. */
+async function verifyDataset(settings: ProxySettings, expected: string, where: string): Promise<void> {
+  let local: string;
+  try {
+    local = localDatasetChecksum(settings);
+  } catch (e) {
+    throw new TrainingUnavailableError(`cannot load ${where}: ${(e as Error).message}`, { cause: e });
+  }
+  if (local !== expected) {
+    throw new TrainingUnavailableError(`this machine's copy of ${where} differs from the search's (checksum ${shortChecksum(local)}... here, ${shortChecksum(expected)}... on the coordinator)`);
   }
 }

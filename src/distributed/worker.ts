@@ -4,10 +4,11 @@
  * - Train jobs: proxy training in `processes` local training processes (TrainingProcesses), as
  *   many jobs at once. The job is plain data, validated on receipt; invalid data fails the job
  *   without retries. An architecture failure (diverged, build error) is a result, returned.
- * - Measure jobs for the device this worker is attached to: one at a time, and only while no
- *   training step runs on this machine (the training processes are held off meanwhile). Run one
- *   `mnas worker` per machine so the hold covers all training on it.
- * - A worker that cannot load the dataset or open the device fails that job with the reason (the
+ * - Measure jobs for the device this worker is attached to: one at a time per machine, and only
+ *   while no training step runs on this machine: its own training processes and those of every
+ *   other `mnas worker` on the same host are held off meanwhile (MachineHold, through Redis).
+ * - A worker that cannot load the dataset, whose copy of it differs from the coordinator's
+ *   (checksum in the job), or that cannot open the device fails that job with the reason (the
  *   coordinator submits it again for another worker) and stops taking jobs of that kind; with
  *   nothing left to take it stops (`stopped` resolves with the reason).
  * - A worker killed mid-job stops renewing the job's lock: after `lockSeconds` another worker's
@@ -38,6 +39,7 @@ import {
   type TrainOutcome,
 } from './jobs.js';
 import { connectionOptions, queueConnection, type RedisTarget } from './redis-url.js';
+import { MachineHold } from './machine-hold.js';
 import { TrainingProcesses, TrainingUnavailableError } from './training-processes.js';
 import { publishStatus, removeStatus, type WorkerStatus } from './worker-registry.js';
 
@@ -76,6 +78,7 @@ export class SearchWorker {
   private readonly bull = new Map<JobKind, Worker>();
   private readonly training: TrainingProcesses;
   private readonly registry: Redis;
+  private readonly machine: MachineHold;
   private readonly running = new Map<string, { kind: JobKind; since: string }>();
   private readonly done: Record<JobKind, number> = { train: 0, measure: 0 };
   private readonly failed: Record<JobKind, number> = { train: 0, measure: 0 };
@@ -95,13 +98,15 @@ export class SearchWorker {
     this.training = new TrainingProcesses({ processes: o.processes ?? 1, ...(o.threads ? { threads: o.threads } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
     this.registry = new Redis(connectionOptions(o.target, `mnas-worker-status-${this.id}`));
     this.registry.on('error', (e: Error) => this.redisError(e));
+    this.machine = new MachineHold({ redis: this.registry, host: os.hostname(), workerId: this.id, holdTraining: (fn) => this.training.holdWhile(fn) });
   }
 
   /** Connects and starts taking jobs; resolves once the queues are being read. */
   static async start(o: SearchWorkerOptions): Promise<SearchWorker> {
     const w = new SearchWorker(o);
     const lockDuration = (o.lockSeconds ?? 30) * 1000;
-    const common = { prefix: QUEUE_PREFIX, lockDuration, stalledInterval: lockDuration, maxStalledCount: MAX_STALLED, name: w.id };
+    // autorun off: the worker is listed and watches this machine's measurements before it takes a job
+    const common = { prefix: QUEUE_PREFIX, lockDuration, stalledInterval: lockDuration, maxStalledCount: MAX_STALLED, name: w.id, autorun: false };
     if (o.jobs.includes('train')) {
       w.bull.set('train', new Worker(TRAIN_QUEUE, (job) => w.track('train', job, (signal) => w.train(job, signal)), { ...common, connection: queueConnection(o.target, `mnas-worker-train-${w.id}`), concurrency: o.processes ?? 1 }));
     }
@@ -112,6 +117,8 @@ export class SearchWorker {
     await Promise.all([...w.bull.values()].map((b) => b.waitUntilReady()));
     await w.publish();
     w.heartbeat = setInterval(() => void w.publish(), o.statusMs ?? 2000);
+    if (o.jobs.includes('train')) await w.machine.follow();
+    for (const b of w.bull.values()) void b.run().catch((e: Error) => w.redisError(e));
     return w;
   }
 
@@ -180,7 +187,7 @@ export class SearchWorker {
   private async train(job: Job, signal: AbortSignal): Promise<TrainOutcome> {
     const parsed = TrainJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`worker ${this.id}: invalid train job: ${describeIssues(parsed.error)}`);
-    const { settings, arch, seed, trialId } = parsed.data;
+    const { settings, arch, seed, trialId, datasetChecksum } = parsed.data;
     let plan;
     try {
       plan = buildPlan(parseArch(arch));
@@ -190,9 +197,11 @@ export class SearchWorker {
       throw e;
     }
     try {
-      const r = await this.training.train(settings, { plan, seed, trialId }, signal);
+      const start = Date.now();
+      const r = await this.training.train(settings, { plan, seed, trialId }, datasetChecksum, signal);
       const { worker: _index, attempts: _attempts, ...result } = r;
-      return { ...result, worker: this.id };
+      const end = Date.now();
+      return { ...result, worker: this.id, timeline: { start, end, paused: this.training.pausesDuring({ start, end }) } };
     } catch (e) {
       if (e instanceof TrainingUnavailableError) throw this.refuse('train', e.message);
       if (this.closing || signal.aborted) throw e;
@@ -218,8 +227,14 @@ export class SearchWorker {
       throw e;
     }
     try {
-      const result = await this.training.holdWhile(() => device.measure(model, m.protocol, signal));
-      return { status: 'done', result: { ...result }, worker: this.id };
+      let window = { start: 0, end: 0 };
+      const result = await this.machine.measureWhile(async () => {
+        const start = Date.now();
+        const r = await device.measure(model, m.protocol, signal);
+        window = { start, end: Date.now() };
+        return r;
+      }, signal);
+      return { status: 'done', result: { ...result }, worker: this.id, timeline: window };
     } catch (e) {
       // the runtime refused this model: the architecture's failure; anything else (device gone) is retried
       if (isInputError(e) && !signal.aborted) return { status: 'rejected', reason: (e as Error).message, worker: this.id };
@@ -231,7 +246,17 @@ export class SearchWorker {
     const key = JSON.stringify(settings);
     if (this.device?.settings !== key) {
       const old = this.device;
-      this.device = { settings: key, device: createDevice(settings.kind, { threads: settings.threads, joinTimeoutS: settings.joinTimeoutS }) };
+      // opened = created and answering: a farm that is unreachable or has no device fails here, once
+      const opened = createDevice(settings.kind, { threads: settings.threads, joinTimeoutS: settings.joinTimeoutS }).then(async (d) => {
+        try {
+          await d.describe();
+          return d;
+        } catch (e) {
+          await d.close().catch(() => {});
+          throw e;
+        }
+      });
+      this.device = { settings: key, device: opened };
       await (await old?.device.catch(() => undefined))?.close();
     }
     try {
@@ -263,6 +288,7 @@ export class SearchWorker {
     this.closing = true;
     clearInterval(this.heartbeat);
     await Promise.allSettled([...this.bull.values()].map((b) => b.close(force)));
+    await this.machine.close();
     await this.training.close();
     await (await this.device?.device.catch(() => undefined))?.close();
     await removeStatus(this.registry, this.id).catch(() => {});

@@ -113,6 +113,12 @@ export const SearchConfigSchema = z
      * MNAS_REDIS_PASSWORD); the run stores the URL without it.
      */
     redis: z.string().min(1).optional(),
+    /**
+     * With `redis`: seconds a job may wait while no live worker takes its kind (train jobs, or
+     * measure jobs for the search's device); then the search stops, resumable, naming the missing
+     * worker, instead of waiting forever.
+     */
+    workerWaitSeconds: upTo(7 * 86_400).default(600),
     /** Seed of the strategy: which architectures are proposed. */
     seed: z.number().int().nonnegative().default(0),
     /**

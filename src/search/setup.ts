@@ -322,6 +322,7 @@ async function trainSetup(
       settings,
       device: { kind: config.device.kind, threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS },
       inFlight: config.concurrency,
+      workerWaitSeconds: config.workerWaitSeconds,
       onLog: log,
     });
     log(`search: distributed on ${resources.distributed.display} (run id ${resources.distributed.runId}), ${config.concurrency} trial(s) queued at once; start workers with: mnas worker --redis URL`);

@@ -1,0 +1,79 @@
+/**
+ * MachineHold against a real Redis: a measurement waits for the other training workers of its
+ * host to hold, runs inside their hold, excludes other measurements of the host, and fails (an
+ * infrastructure failure) when a listed trainer never acknowledges; workers of other hosts are
+ * not waited for.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { startLocalRedis } from './local-redis.js';
+import { MachineHold } from './machine-hold.js';
+import { connectionOptions, parseRedisUrl } from './redis-url.js';
+import { publishStatus, type WorkerStatus } from './worker-registry.js';
+
+const status = (id: string, host: string, jobs: WorkerStatus['jobs']): WorkerStatus => ({
+  id,
+  host,
+  pid: 1,
+  jobs,
+  device: null,
+  processes: 1,
+  threads: null,
+  running: [],
+  done: { train: 0, measure: 0 },
+  failed: { train: 0, measure: 0 },
+  refused: {},
+  startedAt: new Date().toISOString(),
+  seenAt: new Date().toISOString(),
+});
+
+test('MachineHold: measurements run inside the holds of the host\'s other trainers, one at a time; a silent trainer fails the measurement', { timeout: 60_000 }, async () => {
+  const server = await startLocalRedis();
+  const redis = new Redis(connectionOptions(parseRedisUrl(server.url, {}), 'test'));
+  const log: string[] = [];
+  const holding = (who: string) => async <T>(fn: () => Promise<T>): Promise<T> => {
+    log.push(`${who} hold`);
+    try {
+      return await fn();
+    } finally {
+      log.push(`${who} release`);
+    }
+  };
+  const trainer = new MachineHold({ redis, host: 'box', workerId: 'trainer', holdTraining: holding('trainer'), pollMs: 20 });
+  const measurer = new MachineHold({ redis, host: 'box', workerId: 'measurer', holdTraining: holding('measurer'), pollMs: 20, ackTimeoutMs: 2000 });
+  const other = new MachineHold({ redis, host: 'box', workerId: 'other', holdTraining: holding('other'), pollMs: 20 });
+  try {
+    await publishStatus(redis, status('trainer', 'box', ['train']), 30_000);
+    await publishStatus(redis, status('elsewhere', 'another-box', ['train']), 30_000); // never acknowledges: another machine
+    await trainer.follow();
+    const measured = (who: string, hold: MachineHold) =>
+      hold.measureWhile(async () => {
+        log.push(`${who} measures`);
+        await new Promise((r) => setTimeout(r, 150));
+        log.push(`${who} done`);
+      });
+    await Promise.all([measured('measurer', measurer), measured('other', other)]);
+    // each measurement inside the trainer's hold and its own, never two at once
+    const i = log.indexOf('measurer measures');
+    const j = log.indexOf('other measures');
+    assert.ok(i >= 0 && j >= 0, log.join(', '));
+    for (const who of ['measurer', 'other']) {
+      const start = log.indexOf(`${who} measures`);
+      const end = log.indexOf(`${who} done`);
+      assert.equal(log[end + 1], `${who} release`);
+      assert.ok(log.slice(0, start).lastIndexOf('trainer hold') > log.slice(0, start).lastIndexOf('trainer release'), `trainer held during ${who}: ${log.join(', ')}`);
+      assert.ok(!log.slice(start + 1, end).some((l) => l.endsWith('measures')), 'one measurement at a time');
+    }
+
+    // a trainer of this host that is listed but never acknowledges: the measurement fails, not measured
+    await trainer.close();
+    await publishStatus(redis, status('silent', 'box', ['train']), 30_000);
+    await assert.rejects(measured('measurer', measurer), /training on this machine did not pause for a measurement within 2 s \((trainer, silent|silent, trainer|silent)\)/);
+    assert.equal(await redis.exists('mnas:machine:box:measuring'), 0, 'the key is released after a failure');
+  } finally {
+    await trainer.close();
+    redis.disconnect();
+    await server.stop();
+  }
+});
