@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { isInputError } from '../util/input-error.js';
 import { registerConfig } from './config.js';
+import { registerDashboard } from './dashboard.js';
 import { registerInspect } from './inspect.js';
 import { registerLatency } from './latency.js';
 import { registerBench } from './bench.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBench(program);
   registerConfig(program);
+  registerDashboard(program);
   registerDevices(program);
   registerExport(program);
   registerInspect(program);
