@@ -64,8 +64,10 @@ export function createApp(ctx: AppContext): Hono {
     return c.body(new Uint8Array(f.body), 200, { 'Content-Type': f.type, 'Cache-Control': 'no-store' });
   };
   app.get('/', page);
-  app.get('/runs/:run', page);
-  app.get('/runs/:run/trials/:trial', page);
+  // a run's pages exist only for the runs served
+  const runPage = (c: Context) => (ctx.catalog.dirOf(c.req.param('run') ?? '') === undefined ? c.text('not found\n', 404) : page(c));
+  app.get('/runs/:run', runPage);
+  app.get('/runs/:run/trials/:trial', runPage);
   app.get('/compare', page);
   app.get('/devices', page);
 
