@@ -14,7 +14,6 @@ import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { summarizeRun } from '../runs/summary.js';
 import { isInputError } from '../util/input-error.js';
 import { rememberToken, requireToken } from './auth.js';
 import { devicesView } from './devices.js';
@@ -22,7 +21,6 @@ import type { LatencyTables } from './latency-tables.js';
 import type { LiveUpdates } from './live-updates.js';
 import { plotData } from './plot-data.js';
 import type { RunCatalog } from './run-catalog.js';
-import { listRuns } from './run-listing.js';
 import { exportedFile } from './run-files.js';
 import { RunView } from './run-view.js';
 import { StaticCache } from './static-files.js';
@@ -77,10 +75,10 @@ export function createApp(ctx: AppContext): Hono {
     return c.body(new Uint8Array(f.body), 200, { 'Content-Type': f.type, 'Cache-Control': 'no-cache' });
   });
 
-  app.get('/api/runs', (c) => c.json({ runs: listRuns(ctx.catalog) }));
+  app.get('/api/runs', (c) => c.json({ runs: ctx.catalog.listings() }));
 
   app.get('/api/runs/:run', (c) =>
-    withView(c, ctx, (view, id) => c.json({ id, version: view.version, summary: summarizeRun(view.dir), settings: view.settings, distributed: view.settings.redis !== null })),
+    withView(c, ctx, (view, id) => c.json({ id, version: view.version, summary: ctx.catalog.listing(id), settings: view.settings, distributed: view.settings.redis !== null })),
   );
 
   app.get('/api/runs/:run/plot', (c) => withView(c, ctx, (view) => c.json({ version: view.version, ...plotData(view.records(), view.summary(), view.settings.targetMs) })));
@@ -117,7 +115,7 @@ export function createApp(ctx: AppContext): Hono {
       if (!(view instanceof RunView)) return c.json({ error: view.message }, 409);
       view.refresh();
       const front = view.summary().pareto.map((p) => ({ trial: p.trial, accuracy: p.accuracy, latencyMs: p.latency_ms }));
-      runs.push({ id, name: summarizeRun(view.dir).name, targetMs: view.settings.targetMs, front });
+      runs.push({ id, name: ctx.catalog.listing(id)?.name ?? id, targetMs: view.settings.targetMs, front });
     }
     return c.json({ runs });
   });

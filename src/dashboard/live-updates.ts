@@ -5,14 +5,13 @@
  * any of them changed. A search in another process, or on another machine writing to a shared
  * folder, is seen the same way: through its store.
  */
-import { summarizeRun, type RunSummary } from '../runs/summary.js';
 import type { RunCatalog } from './run-catalog.js';
-import { listRuns, type RunListing } from './run-listing.js';
+import type { RunListing } from './summary-cache.js';
 import { trialRow, type TrialRow } from './trial-query.js';
 
 export type LiveEvent =
-  | { event: 'trials'; data: { trials: TrialRow[]; front: number[]; best: number | null; summary: RunSummary; version: number } }
-  | { event: 'summary'; data: RunSummary }
+  | { event: 'trials'; data: { trials: TrialRow[]; front: number[]; best: number | null; summary: RunListing; version: number } }
+  | { event: 'summary'; data: RunListing }
   | { event: 'runs'; data: { runs: RunListing[] } }
   | { event: 'problem'; data: { message: string } };
 
@@ -76,7 +75,7 @@ export class LiveUpdates {
   }
 
   private sendRuns(subs: Subscription[]): void {
-    const runs = listRuns(this.catalog);
+    const runs = this.catalog.listings();
     const text = JSON.stringify(runs);
     for (const s of subs) {
       if (s.lastSent === text) continue;
@@ -91,7 +90,7 @@ export class LiveUpdates {
     view.refresh();
     const behind = subs.filter((s) => s.seen < view.version);
     if (behind.length === 0 && !summaryDue) return;
-    const summary = summarizeRun(view.dir);
+    const summary = this.catalog.listing(run) as RunListing;
     const text = JSON.stringify(summary);
     const outputs = view.summary();
     for (const s of subs) {

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { findRunDirs } from '../runs/summary.js';
 import { RunView } from './run-view.js';
+import { SummaryCache, type RunListing } from './summary-cache.js';
 
 export interface CatalogRun {
   readonly id: string;
@@ -20,6 +21,7 @@ export class RunCatalog {
   private readonly dirs = new Map<string, string>();
   private readonly views = new Map<string, RunView>();
   private scannedAt = -Infinity;
+  private readonly summaries = new SummaryCache();
 
   constructor(readonly roots: readonly string[]) {}
 
@@ -44,6 +46,17 @@ export class RunCatalog {
       this.views.set(id, v);
     }
     return v;
+  }
+
+  /** Every run's summary (or why it cannot be read), at most a few seconds old. */
+  listings(): RunListing[] {
+    return this.runs().map((r) => this.summaries.get(r.id, r.dir, this.views.get(r.id)?.version ?? null));
+  }
+
+  /** Run `id`'s summary (or why it cannot be read); undefined for an unknown id. */
+  listing(id: string): RunListing | undefined {
+    const dir = this.dirOf(id);
+    return dir === undefined ? undefined : this.summaries.get(id, dir, this.views.get(id)?.version ?? null);
   }
 
   close(): void {

@@ -32,7 +32,15 @@ export class RunView {
   constructor(readonly dir: string) {
     this.store = ExperimentStore.open(dir, { readonly: true });
     this.settings = settingsOf(this.store.config);
-    this.refresh();
+    this.load();
+  }
+
+  /** The first read: every trial at once (cheaper than replaying the events). */
+  private load(): void {
+    for (const t of this.store.listTrials()) {
+      this.trials.set(t.id, t);
+      this.lastEvent = Math.max(this.lastEvent, t.proposeEvent, t.resultEvent ?? -1);
+    }
   }
 
   /** Reads what changed in the store since the last call; returns the trials that are new or changed (id order). */

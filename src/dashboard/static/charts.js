@@ -38,7 +38,7 @@ export function scatterChart(container, spec) {
     legend: { live: false },
     cursor: { drag: { x: false, y: false }, points: { show: false } },
     scales: {
-      x: { time: false, range: (u, min, max) => padRange(withLines(min, max)) },
+      x: { time: false, range: (u, min, max) => padRange(withLines([min, max])) },
       y: { range: (u, min, max) => padRange([min, max]) },
     },
     axes: [{ label: spec.xLabel }, { label: spec.yLabel }],

@@ -84,6 +84,10 @@ export async function render(main, { run }) {
   }
 
   function drawFacts(s) {
+    if (s.problem) {
+      facts.replaceChildren(h('div', { class: 'error' }, s.problem));
+      return;
+    }
     const finished = s.trialsDone + s.trialsFailed;
     const fact = (k, v) => h('div', {}, h('span', {}, k), v);
     facts.replaceChildren(
