@@ -6,7 +6,7 @@
  */
 
 const NS = 'http://www.w3.org/2000/svg';
-const BOX_W = 118;
+const BOX_W = 150;
 const GAP = 22;
 
 function svg(tag, attrs, text) {
@@ -19,7 +19,7 @@ function svg(tag, attrs, text) {
 /** @param {{ name: string, description: string, outChannels: number, layers: number, stride: number, decisions: { label: string, kind: string, value: string | number }[] }[]} blocks */
 export function archDrawing(blocks) {
   const maxC = Math.max(...blocks.map((b) => b.outChannels), 1);
-  const boxH = (c) => 40 + 80 * Math.sqrt(c / maxC);
+  const boxH = (c) => 52 + 70 * Math.sqrt(c / maxC);
   const top = 12;
   const mid = top + 60;
   const rows = Math.max(0, ...blocks.map((b) => b.decisions.length));
@@ -34,8 +34,9 @@ export function archDrawing(blocks) {
     const color = b.name.startsWith('block') ? '#ddf4ff' : '#f6f8fa';
     g.append(svg('rect', { x, y, width: BOX_W, height: hgt, rx: 6, fill: color, stroke: '#54aeff' }));
     g.append(svg('text', { x: x + 6, y: y + 14, 'font-weight': 600 }, b.name));
-    g.append(svg('text', { x: x + 6, y: y + 28 }, b.description.length > 19 ? `${b.description.slice(0, 18)}\u2026` : b.description));
-    g.append(svg('text', { x: x + 6, y: y + 42 }, `${b.outChannels} ch \u00d7${b.layers} s${b.stride}`));
+    const [op, skip] = b.description.split(' skip ');
+    g.append(svg('text', { x: x + 6, y: y + 28 }, op));
+    g.append(svg('text', { x: x + 6, y: y + 42 }, `${b.outChannels} ch \u00d7${b.layers} s${b.stride}${skip ? `, skip ${skip}` : ''}`));
     const title = svg('title', {}, `${b.name}: ${b.description}, ${b.outChannels} channels, ${b.layers} layer(s), stride ${b.stride}`);
     g.append(title);
     b.decisions.forEach((d, j) => g.append(svg('text', { x: x + 2, y: top + 140 + 14 * j, fill: '#656d76' }, `${d.kind}: ${d.value}`)));

@@ -102,7 +102,7 @@ export async function render(main, { run }) {
       fact('best reward', s.bestTrialId == null ? '\u2013' : h('a', { href: trialUrl(s.bestTrialId) }, `${num(s.bestReward)} (trial ${s.bestTrialId})`)),
       fact('elapsed', duration(s.elapsedSec)),
       fact('ETA', duration(s.etaSec)),
-      s.holder ? fact('process', `${s.holder.pid} on ${s.holder.host}`) : null,
+      ...(s.holder ? [fact('process', `${s.holder.pid} on ${s.holder.host}`)] : []),
     );
     /** @type {HTMLElement} */ (progress.firstChild).style.width = `${s.budget ? Math.min(100, (100 * finished) / s.budget) : 0}%`;
   }

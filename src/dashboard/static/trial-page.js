@@ -28,7 +28,7 @@ export async function render(main, { run, trial }) {
       fact('attempts', String(t.attempts)),
       t.reusedFrom != null ? fact('result reused from', h('a', { href: withToken(`/runs/${encodeURIComponent(run)}/trials/${t.reusedFrom}`) }, `trial ${t.reusedFrom}`)) : null,
     ),
-    t.error ? h('p', { class: 'error' }, `error: ${t.error}`) : null,
+    ...(t.error ? [h('p', { class: 'error', id: 'trial-error' }, `error: ${t.error}`)] : []),
     h('p', {}, h('code', { id: 'arch-string' }, t.arch ?? '')),
   );
 
