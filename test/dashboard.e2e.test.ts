@@ -4,7 +4,7 @@
  * errors; the Pareto plot draws exactly the front; hovering a point shows its architecture and
  * clicking opens the trial; a trial written to the store while the run page is open appears
  * without a reload; the big run opens quickly and its table pages; the devices page shows a
- * browser device farm's device. Screenshots of each page go to test-artifacts/ (and, with
+ * browser device farm's device and a distributed search's worker (a local redis-server). Screenshots of each page go to test-artifacts/ (and, with
  * MNAS_DOCS_SCREENSHOTS=1, the run page to docs/dashboard-run.png for the README).
  *
  * Time bounds are generous and stretched by the machine's load (a shared machine with a load of
@@ -20,6 +20,9 @@ import type { Page } from 'playwright-core';
 import { assertUsageExit, runCli } from '../src/cli/testing.js';
 import { addFinishedTrial } from '../src/dashboard/testing.js';
 import { DashboardServer } from '../src/dashboard/server.js';
+import { REDIS_SERVER, startLocalRedis, type LocalRedis } from '../src/distributed/local-redis.js';
+import { publishStatus } from '../src/distributed/worker-registry.js';
+import { Redis } from 'ioredis';
 import { DeviceServer } from '../src/latency/browser/server.js';
 import { FakeDevice, wsUrl } from '../src/latency/browser/fakes.js';
 import { DEFAULT_CHROMIUM, launchChromium, type LaunchedBrowser } from '../src/latency/browser/launch.js';
@@ -28,7 +31,7 @@ import { summarize } from '../src/search/outputs.js';
 import { storedTrials } from '../src/search/testing.js';
 import { repoRoot } from '../src/util/paths.js';
 
-const skip = existsSync(DEFAULT_CHROMIUM) ? false : `no Chromium at ${DEFAULT_CHROMIUM}`;
+const skip = !existsSync(DEFAULT_CHROMIUM) ? `no Chromium at ${DEFAULT_CHROMIUM}` : !existsSync(REDIS_SERVER) ? `no ${REDIS_SERVER}` : false;
 const ARTIFACTS = path.join(repoRoot(), 'test-artifacts');
 const TOKEN = 'e2e-token-0123456789';
 /** How many times over the machine's cores are busy (at least 1). */
@@ -40,6 +43,7 @@ describe('mnas dashboard in headless Chromium', { skip }, () => {
   let farm: DeviceServer;
   let device: FakeDevice;
   let chromium: LaunchedBrowser;
+  let redis: LocalRedis;
   const url = (p: string) => `http://127.0.0.1:${dashboard.port}${p}${p.includes('?') ? '&' : '?'}token=${TOKEN}`;
 
   before(async () => {
@@ -53,7 +57,13 @@ describe('mnas dashboard in headless Chromium', { skip }, () => {
     farm = await DeviceServer.start({ host: '127.0.0.1', port: 0 });
     device = await FakeDevice.connect(wsUrl(farm));
     await device.hello('dashboard-e2e', 'test phone');
-    dashboard = await DashboardServer.start({ dirs: [root], port: 0, token: TOKEN, pollMs: 250, farmUrl: farm.controlUrl });
+    // a distributed search's worker, as it announces itself in Redis
+    redis = await startLocalRedis();
+    const client = new Redis(redis.url);
+    const now = new Date().toISOString();
+    await publishStatus(client, { id: 'worker-host.42', host: 'worker-host', pid: 42, jobs: ['train', 'measure'], device: 'ort-cpu', processes: 2, threads: 1, running: [], done: { train: 3, measure: 7 }, failed: { train: 0, measure: 0 }, refused: {}, startedAt: now, seenAt: now }, 600_000);
+    client.disconnect();
+    dashboard = await DashboardServer.start({ dirs: [root], port: 0, token: TOKEN, pollMs: 250, farmUrl: farm.controlUrl, redis: redis.url });
     chromium = await launchChromium();
   });
   after(async () => {
@@ -61,6 +71,7 @@ describe('mnas dashboard in headless Chromium', { skip }, () => {
     await dashboard?.close();
     device?.ws.close();
     await farm?.close();
+    await redis?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
@@ -235,11 +246,12 @@ describe('mnas dashboard in headless Chromium', { skip }, () => {
     await page.close();
   });
 
-  it('devices page: the farm and its connected device', async () => {
+  it("devices page: the farm and its connected device, a distributed search's workers", async () => {
     const { page, errors } = await open('/devices');
     assert.match((await page.textContent('#farm')) ?? '', /1 device\(s\)/);
     assert.match((await page.textContent('main')) ?? '', /test phone/);
-    assert.match((await page.textContent('#workers')) ?? '', /--redis/);
+    assert.match((await page.textContent('#workers')) ?? '', /1 worker\(s\)/);
+    assert.match((await page.textContent('main')) ?? '', /worker-host\.42/);
     await shot(page, 'devices');
     assert.deepEqual(errors, []);
     await page.close();

@@ -23,33 +23,33 @@ export async function render(main) {
       );
   }
 
-  main.append(h('h2', {}, 'Distributed search workers'));
-  if (d.workers === null) main.append(h('p', { class: 'muted', id: 'workers' }, 'not shown: start the dashboard with --redis <URL of the search> to see its workers'));
-  else if (d.workers.error) main.append(h('p', { class: 'error', id: 'workers' }, `${d.workers.redis}: ${d.workers.error}`));
-  else {
-    main.append(h('p', { id: 'workers' }, `${d.workers.redis}: ${d.workers.workers.length} worker(s)`));
-    main.append(
-      table(
-        ['worker', 'host', 'jobs', 'device', 'processes', 'running', 'done train', 'done measure', 'failed', 'seen'],
-        d.workers.workers.map((w) => [
-          w.id,
-          w.host,
-          w.jobs.join(', '),
-          w.device ?? '\u2013',
-          String(w.processes),
-          w.running.map((r) => `${r.kind} ${r.job}`).join(', ') || 'idle',
-          int(w.done.train),
-          int(w.done.measure),
-          int(w.failed.train + w.failed.measure),
-          w.seenAt,
-        ]),
-      ),
-    );
-    main.append(
-      h('h3', {}, 'Queues'),
-      table(['queue', 'counts'], Object.entries(d.workers.queues).map(([q, c]) => [q, Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')])),
-    );
-  }
+  main.append(h('h2', {}, 'Distributed search workers'), ...workersSection(d.workers));
+}
+
+/** The workers of distributed searches (or why they are not shown), as elements. */
+export function workersSection(workers) {
+  if (workers === null) return [h('p', { class: 'muted', id: 'workers' }, 'not shown: start the dashboard with --redis <URL of the search> to see its workers')];
+  if (workers.error) return [h('p', { class: 'error', id: 'workers' }, `${workers.redis}: ${workers.error}`)];
+  return [
+    h('p', { id: 'workers' }, `${workers.redis}: ${workers.workers.length} worker(s)`),
+    table(
+      ['worker', 'host', 'jobs', 'device', 'processes', 'running', 'done train', 'done measure', 'failed', 'seen'],
+      workers.workers.map((w) => [
+        w.id,
+        w.host,
+        w.jobs.join(', '),
+        w.device ?? '\u2013',
+        String(w.processes),
+        w.running.map((r) => `${r.kind} ${r.job}`).join(', ') || 'idle',
+        int(w.done.train),
+        int(w.done.measure),
+        int(w.failed.train + w.failed.measure),
+        w.seenAt,
+      ]),
+    ),
+    h('h3', {}, 'Queues'),
+    table(['queue', 'counts'], Object.entries(workers.queues).map(([q, c]) => [q, Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')])),
+  ];
 }
 
 function table(cols, rows) {

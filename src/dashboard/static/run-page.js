@@ -9,6 +9,7 @@ import { getJson, liveEvents, withToken } from './api.js';
 import { scatterChart } from './charts.js';
 import { duration, h, int, mega, ms, num, pct } from './format.js';
 import { trialTable } from './trial-table.js';
+import { workersSection } from './devices-page.js';
 
 export async function render(main, { run }) {
   const base = `/api/runs/${encodeURIComponent(run)}`;
@@ -26,7 +27,14 @@ export async function render(main, { run }) {
   const facts = h('div', { class: 'facts', id: 'run-facts' });
   const progress = h('div', { class: 'progress', title: 'trials finished of the budget' }, h('div'));
   main.append(h('h1', {}, 'Run ', h('code', {}, info.summary.name)), facts, progress);
-  if (info.distributed) main.append(h('p', { class: 'note' }, 'A distributed search: its workers are on the ', h('a', { href: withToken('/devices') }, 'devices page'), '.'));
+  if (info.distributed) {
+    const workers = h('div', { id: 'run-workers' }, h('p', { class: 'muted' }, 'asking for the workers\u2026'));
+    main.append(h('h2', {}, 'Workers (distributed search)'), workers);
+    getJson('/api/devices').then(
+      (d) => workers.replaceChildren(...workersSection(d.workers)),
+      (e) => workers.replaceChildren(h('p', { class: 'error' }, e.message)),
+    );
+  }
 
   const describe = async (id) => {
     const t = await getJson(`${base}/arch/${id}`);
