@@ -24,6 +24,7 @@ interface Subscription {
   /** The run view's version this page has seen. */
   seen: number;
   lastSent: string;
+  lastProblem: string;
 }
 
 /** Runs' states and ETAs change without a new trial (a process dies, time passes): sent again this often. */
@@ -47,7 +48,10 @@ export class LiveUpdates {
    * page loaded), or of the runs list for null; returns the unsubscribe.
    */
   subscribe(run: string | null, since: number, listener: Listener): () => void {
-    const s: Subscription = { run, listener, seen: since, lastSent: '' };
+    const version = run === null ? undefined : this.catalog.view(run)?.version;
+    // a version the view never had (the page was loaded from an earlier server): send it everything
+    const seen = version !== undefined && since > version ? 0 : since;
+    const s: Subscription = { run, listener, seen, lastSent: '', lastProblem: '' };
     this.subs.add(s);
     return () => this.subs.delete(s);
   }
@@ -69,7 +73,12 @@ export class LiveUpdates {
           if (summaryDue) this.sendRuns(subs);
         } else this.sendRun(run, subs, summaryDue);
       } catch (e) {
-        for (const s of subs) s.listener({ event: 'problem', data: { message: (e as Error).message } });
+        const message = (e as Error).message;
+        for (const s of subs) {
+          if (s.lastProblem === message) continue;
+          s.lastProblem = message;
+          s.listener({ event: 'problem', data: { message } });
+        }
       }
     }
   }
