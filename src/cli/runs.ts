@@ -14,8 +14,8 @@ import { fmt } from './progress.js';
 import { choiceOption, intOption } from './options.js';
 import { runDetails, type RunDetails } from '../runs/details.js';
 import { stopRun } from '../runs/stop.js';
-import { findRunDirs, readRun, summarizeRun, type RunSummary } from '../runs/summary.js';
-import { EXPORT_FORMATS, exportTrials, type ExportFormat } from '../runs/trials-export.js';
+import { findRunDirs, summarizeRun, type RunSummary } from '../runs/summary.js';
+import { EXPORT_FORMATS, exportTrials, readRunTrials, type ExportFormat } from '../runs/trials-export.js';
 import type { TrialPoint } from '../search/outputs.js';
 import { isInputError } from '../util/input-error.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
@@ -59,7 +59,7 @@ export function registerRuns(program: Command, write: Writer = (s) => void proce
     .requiredOption('--format <format>', `${EXPORT_FORMATS.join('|')}`, choiceOption('runs export: --format', EXPORT_FORMATS))
     .option('--out <file>', 'write to FILE (atomically) instead of stdout')
     .action((dir: string, flags: { format: ExportFormat; out?: string }) => {
-      const text = exportTrials(readRun(dir).trials, flags.format);
+      const text = exportTrials(readRunTrials(dir), flags.format);
       if (flags.out === undefined) return write(text);
       const file = writeFileAtomic(flags.out, text);
       warn(`wrote ${file}\n`);

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseRunRecord, type RunRecord } from '../search/run-config.js';
 import { runLockState, type LockHolder, type RunLockState } from '../search/run-lock.js';
-import { ExperimentStore, DB_FILE, type TrialRecord } from '../search/store.js';
+import { ExperimentStore, DB_FILE, type TrialBrief } from '../search/store.js';
 import { activeSeconds } from '../search/trial-times.js';
 import { readStopNote, stopRequested, type StopNote } from '../search/stop-request.js';
 import { InputError } from '../util/input-error.js';
@@ -99,7 +99,7 @@ export function findRunDirs(root: string): string[] {
 export interface RunContents {
   readonly dir: string;
   readonly record: RunRecord;
-  readonly trials: readonly TrialRecord[];
+  readonly trials: readonly TrialBrief[];
   readonly lock: RunLockState;
 }
 
@@ -111,7 +111,7 @@ export function readRun(dir: string): RunContents {
   const lock = runLockState(abs);
   const store = ExperimentStore.open(abs, { readonly: true });
   try {
-    return { dir: abs, record: parseRunRecord(store.config, abs), trials: store.listTrials(), lock };
+    return { dir: abs, record: parseRunRecord(store.config, abs), trials: store.listTrialBriefs(), lock };
   } finally {
     store.close();
   }
@@ -127,7 +127,7 @@ export function summaryOf(run: RunContents, now: Date = new Date()): RunSummary 
   const c = record.config;
   let done = 0;
   let failed = 0;
-  let best: TrialRecord | undefined;
+  let best: TrialBrief | undefined;
   let startedAt: string | null = null;
   let updatedAt: string | null = null;
   for (const t of trials) {
@@ -187,7 +187,7 @@ function latencySourceOf(r: RunRecord): string {
 }
 
 /** Remaining trials at the pace of the running session (since the holder took the run), or of the whole run if that is unknown. */
-function etaSeconds(trials: readonly TrialRecord[], budget: number, now: Date, holder: LockHolder | undefined): number | null {
+function etaSeconds(trials: readonly TrialBrief[], budget: number, now: Date, holder: LockHolder | undefined): number | null {
   const finished = trials.filter((t) => t.finishedAt !== null);
   const remaining = Math.max(0, budget - finished.length);
   if (remaining === 0) return 0;

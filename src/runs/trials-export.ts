@@ -6,7 +6,8 @@
  * timings and evaluator extras.
  */
 import type { Json } from '../search/space-like.js';
-import type { TrialRecord } from '../search/store.js';
+import { ExperimentStore, type TrialRecord } from '../search/store.js';
+import { NotARunError } from './summary.js';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -79,4 +80,15 @@ export function trialsJson(trials: readonly TrialRecord[]): string {
 
 export function exportTrials(trials: readonly TrialRecord[], format: ExportFormat): string {
   return format === 'csv' ? trialsCsv(trials) : trialsJson(trials);
+}
+
+/** Every trial of the run in `dir`, complete, read-only; a NotARunError (or another InputError) if it cannot be read. */
+export function readRunTrials(dir: string): TrialRecord[] {
+  if (!ExperimentStore.exists(dir)) throw new NotARunError(dir);
+  const store = ExperimentStore.open(dir, { readonly: true });
+  try {
+    return store.listTrials();
+  } finally {
+    store.close();
+  }
 }

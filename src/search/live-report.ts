@@ -7,7 +7,7 @@
  * dozen trials instead of a quadratic cost.
  */
 import { writeOutputs, type ReportContext } from './outputs.js';
-import type { TrialRecord } from './run-store.js';
+import type { TrialBrief } from './run-store.js';
 
 export interface LiveReportOptions {
   /** Largest share of wall time spent rewriting (default 0.1). */
@@ -30,14 +30,14 @@ export class LiveReport {
   }
 
   /** After a trial: rewrites the outputs unless the last rewrite was too recent. True if it rewrote. */
-  refresh(trials: () => readonly TrialRecord[]): boolean {
+  refresh(trials: () => readonly TrialBrief[]): boolean {
     if (performance.now() < this.nextAt) return false;
     this.write(trials());
     return true;
   }
 
   /** Rewrites the outputs now. */
-  write(trials: readonly TrialRecord[]): void {
+  write(trials: readonly TrialBrief[]): void {
     const start = performance.now();
     writeOutputs(this.dir, trials, this.context);
     const end = performance.now();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../util/write-atomic.js';
 import { paretoFront } from './pareto.js';
 import { renderReport, type ReportContext } from './report-html.js';
-import type { TrialRecord } from './store.js';
+import type { TrialBrief } from './store.js';
 import { trialPoints, type TrialPoint } from './trial-points.js';
 
 export { trialPoints, type TrialPoint } from './trial-points.js';
@@ -24,7 +24,7 @@ export interface SearchOutputs {
 }
 
 /** Pareto front (max accuracy, min latency), sorted by latency; best = highest reward. */
-export function summarize(trials: readonly TrialRecord[]): SearchOutputs {
+export function summarize(trials: readonly TrialBrief[]): SearchOutputs {
   const points = trialPoints(trials);
   // identical architectures (reused results) appear once on the front
   const unique = [...new Map(points.map((p) => [p.arch, p])).values()];
@@ -37,7 +37,7 @@ export function summarize(trials: readonly TrialRecord[]): SearchOutputs {
 }
 
 /** Writes pareto.json, best.json, summary.json and report.html into dir; returns the summary. */
-export function writeOutputs(dir: string, trials: readonly TrialRecord[], ctx: ReportContext): SearchOutputs & { files: string[] } {
+export function writeOutputs(dir: string, trials: readonly TrialBrief[], ctx: ReportContext): SearchOutputs & { files: string[] } {
   const s = summarize(trials);
   const files = ['pareto.json', 'best.json', 'summary.json', 'report.html'].map((f) => path.join(dir, f));
   writeFileAtomic(files[0] as string, `${JSON.stringify(s.pareto, null, 2)}\n`);

@@ -14,7 +14,7 @@ import type { SearchOutputs } from './outputs.js';
 import type { SearchConfig } from './config.js';
 import { trialPoints, type TrialPoint } from './trial-points.js';
 import type { RewardConfig } from './reward.js';
-import type { TrialRecord } from './run-store.js';
+import type { TrialBrief } from './run-store.js';
 import { activeSeconds } from './trial-times.js';
 
 export interface ReportContext {
@@ -42,7 +42,7 @@ export const ARCH_ROWS = 2000;
 /** The static table shown without script: this many best trials. */
 const STATIC_ROWS = 50;
 
-export function renderReport(trials: readonly TrialRecord[], s: SearchOutputs, ctx: ReportContext, now: Date = new Date()): string {
+export function renderReport(trials: readonly TrialBrief[], s: SearchOutputs, ctx: ReportContext, now: Date = new Date()): string {
   const points = trialPoints(trials);
   const onFront = new Set(s.pareto.map((p) => p.trial));
   const labelAll = points.length <= LABELLED_POINTS;
@@ -153,7 +153,7 @@ function duration(seconds: number): string {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-function summaryTable(trials: readonly TrialRecord[], s: SearchOutputs, ctx: ReportContext, now: Date): string {
+function summaryTable(trials: readonly TrialBrief[], s: SearchOutputs, ctx: ReportContext, now: Date): string {
   const pending = trials.length - s.done - s.failed;
   const rows: [string, string][] = [];
   if (ctx.state) rows.push(['state', ctx.state]);
@@ -171,12 +171,12 @@ const TABLE_COLUMNS = ['trial', 'status', 'reward', 'accuracy %', 'latency ms', 
 
 type Cell = string | number | null;
 
-function trialsSection(trials: readonly TrialRecord[], s: SearchOutputs): string {
+function trialsSection(trials: readonly TrialBrief[], s: SearchOutputs): string {
   const byReward = [...trials].filter((t) => t.reward !== null).sort((a, b) => (b.reward as number) - (a.reward as number) || a.id - b.id);
   const withArch = new Set(byReward.slice(0, ARCH_ROWS).map((t) => t.id));
   for (const p of s.pareto) withArch.add(p.trial);
   const round = (v: number | null, digits: number) => (v === null ? null : Number(v.toFixed(digits)));
-  const row = (t: TrialRecord, arch: boolean): Cell[] => [
+  const row = (t: TrialBrief, arch: boolean): Cell[] => [
     t.id,
     t.status,
     round(t.reward, 4),

@@ -224,7 +224,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
       const already = store.count('done') + store.count('failed');
       if (already > 0) log(`search: resuming ${dir}: ${already} trials finished, ${store.inFlight().length} to re-run`);
       o.onStart?.({ out: dir, budget: config.budget, finished: already, targetMs: setup.reward.targetMs });
-      live.write(store.listTrials());
+      live.write(store.listTrialBriefs());
       summary = await runSearch({
         strategy,
         evaluator: setup.evaluator,
@@ -240,7 +240,8 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
             const t = store.trial(p.trialId);
             o.onTrial({ ...p, arch: t?.arch ?? null, accuracy: t?.accuracy ?? null, latencyMs: t?.latencyMs ?? null });
           }
-          live.refresh(() => store.listTrials());
+          // a requested stop ends the search before it proposes another trial
+          if (!stopRequest.check()) live.refresh(() => store.listTrialBriefs());
         },
       });
       trials = store.listTrials();

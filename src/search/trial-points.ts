@@ -1,5 +1,5 @@
 /** The finished trials of a run as plot and table points (pareto.json, best.json, the report). */
-import type { TrialRecord } from './run-store.js';
+import type { TrialBrief } from './run-store.js';
 
 export interface TrialPoint {
   trial: number;
@@ -11,7 +11,7 @@ export interface TrialPoint {
   params: number | null;
 }
 
-export function trialPoints(trials: readonly TrialRecord[]): TrialPoint[] {
+export function trialPoints(trials: readonly TrialBrief[]): TrialPoint[] {
   return trials
     .filter((t) => t.status === 'done' && t.accuracy !== null && t.latencyMs !== null && t.reward !== null)
     .map((t) => ({

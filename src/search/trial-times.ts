@@ -1,12 +1,12 @@
 /** How long a run has been searching, from its stored trials' timestamps. */
-import type { TrialRecord } from './run-store.js';
+import type { TrialBrief } from './run-store.js';
 
 /**
  * Seconds covered by the trials' evaluations ([start of the last attempt, finish], or `now` for
  * trials in flight of a running search; without `now` those are left out): the union of those
  * intervals, so the time between sessions of a resumed run does not count.
  */
-export function activeSeconds(trials: readonly TrialRecord[], now?: Date): number {
+export function activeSeconds(trials: readonly TrialBrief[], now?: Date): number {
   const spans: [number, number][] = [];
   for (const t of trials) {
     const from = Date.parse(t.startedAt ?? t.createdAt);
