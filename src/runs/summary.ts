@@ -10,8 +10,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseRunRecord, type RunRecord } from '../search/run-config.js';
-import { runLockState, type LockHolder } from '../search/run-lock.js';
-import { ExperimentStore, DB_FILE, type TrialRecord } from '../search/store.js';
+import { runLockState, type LockHolder, type RunLockState } from '../search/run-lock.js';
+import { ExperimentStore, DB_FILE, type TrialBrief } from '../search/store.js';
+import { activeSeconds } from '../search/trial-times.js';
 import { readStopNote, stopRequested, type StopNote } from '../search/stop-request.js';
 import { InputError } from '../util/input-error.js';
 
@@ -94,25 +95,39 @@ export function findRunDirs(root: string): string[] {
   return found.sort();
 }
 
-/** The run in `dir`, read-only; a NotARunError, RunStoreError or RunRecordError (all InputErrors) if it cannot be read. */
-export function summarizeRun(dir: string, now: Date = new Date()): RunSummary {
+/** A run as read from its directory: settings, every trial, and whether it is in use. */
+export interface RunContents {
+  readonly dir: string;
+  readonly record: RunRecord;
+  readonly trials: readonly TrialBrief[];
+  readonly lock: RunLockState;
+}
+
+/** Reads the run in `dir` read-only; a NotARunError, RunStoreError or RunRecordError (all InputErrors) if it cannot be read. */
+export function readRun(dir: string): RunContents {
   const abs = path.resolve(dir);
   if (!ExperimentStore.exists(abs)) throw new NotARunError(dir);
   // the lock first: a search that ends while the store is read shows as running, never as a run that stopped with trials in flight
   const lock = runLockState(abs);
   const store = ExperimentStore.open(abs, { readonly: true });
-  let record: RunRecord;
-  let trials: TrialRecord[];
   try {
-    record = parseRunRecord(store.config, abs);
-    trials = store.listTrials();
+    return { dir: abs, record: parseRunRecord(store.config, abs), trials: store.listTrialBriefs(), lock };
   } finally {
     store.close();
   }
+}
+
+/** The run in `dir`, read-only; a NotARunError, RunStoreError or RunRecordError (all InputErrors) if it cannot be read. */
+export function summarizeRun(dir: string, now: Date = new Date()): RunSummary {
+  return summaryOf(readRun(dir), now);
+}
+
+export function summaryOf(run: RunContents, now: Date = new Date()): RunSummary {
+  const { dir: abs, record, trials, lock } = run;
   const c = record.config;
   let done = 0;
   let failed = 0;
-  let best: TrialRecord | undefined;
+  let best: TrialBrief | undefined;
   let startedAt: string | null = null;
   let updatedAt: string | null = null;
   for (const t of trials) {
@@ -171,31 +186,8 @@ function latencySourceOf(r: RunRecord): string {
   return c.device.kind;
 }
 
-/**
- * Seconds covered by the trials' evaluations ([start of the last attempt, finish], or now for
- * trials in flight of a running search): the union of those intervals, so the time between
- * sessions does not count.
- */
-function activeSeconds(trials: readonly TrialRecord[], now: Date | undefined): number {
-  const spans: [number, number][] = [];
-  for (const t of trials) {
-    const from = Date.parse(t.startedAt ?? t.createdAt);
-    const to = t.finishedAt !== null ? Date.parse(t.finishedAt) : now ? now.getTime() : NaN;
-    if (Number.isFinite(from) && Number.isFinite(to) && to >= from) spans.push([from, to]);
-  }
-  spans.sort((a, b) => a[0] - b[0]);
-  let total = 0;
-  let end = -Infinity;
-  for (const [from, to] of spans) {
-    if (to <= end) continue;
-    total += to - Math.max(from, end);
-    end = to;
-  }
-  return total / 1000;
-}
-
 /** Remaining trials at the pace of the running session (since the holder took the run), or of the whole run if that is unknown. */
-function etaSeconds(trials: readonly TrialRecord[], budget: number, now: Date, holder: LockHolder | undefined): number | null {
+function etaSeconds(trials: readonly TrialBrief[], budget: number, now: Date, holder: LockHolder | undefined): number | null {
   const finished = trials.filter((t) => t.finishedAt !== null);
   const remaining = Math.max(0, budget - finished.length);
   if (remaining === 0) return 0;

@@ -2,7 +2,8 @@
  * Stopping a search from outside its process, on this machine or another one that shares the run
  * directory: `mnas runs stop` writes a stop request (`mnas.stop`) into the run directory; the
  * search polls for it and, when it appears, stops exactly as on SIGINT (in-flight trials stay
- * pending, the run is resumable with --resume). A file and a poll rather than a signal, because
+ * pending, the run is resumable with --resume). The search looks after every trial and every
+ * STOP_POLL_MS during long ones. A file and a poll rather than a signal, because
  * a signal reaches only processes on the same machine and a file works on any shared filesystem.
  *
  * A search that ended early without crashing (a stop request, SIGINT, SIGTERM) leaves a note of
@@ -61,15 +62,21 @@ export function writeStopNote(dir: string, reason: string): void {
   rmSync(join(dir, STOP_REQUEST_FILE), { force: true });
 }
 
-/** An AbortSignal that aborts when a stop request appears in `dir`; close() ends the polling. */
-export function watchStopRequest(dir: string, intervalMs = STOP_POLL_MS): { readonly signal: AbortSignal; close(): void } {
+/**
+ * An AbortSignal that aborts when a stop request appears in `dir`: check() looks at once (the
+ * search calls it after every trial), and a timer looks every `intervalMs` for trials that take
+ * long; close() ends the timer.
+ */
+export function watchStopRequest(dir: string, intervalMs = STOP_POLL_MS): { readonly signal: AbortSignal; check(): boolean; close(): void } {
   const controller = new AbortController();
-  const timer = setInterval(() => {
-    if (stopRequested(dir)) {
+  const check = (): boolean => {
+    if (!controller.signal.aborted && stopRequested(dir)) {
       clearInterval(timer);
       controller.abort(new Error('stop requested'));
     }
-  }, intervalMs);
+    return controller.signal.aborted;
+  };
+  const timer = setInterval(check, intervalMs);
   timer.unref();
-  return { signal: controller.signal, close: () => clearInterval(timer) };
+  return { signal: controller.signal, check, close: () => clearInterval(timer) };
 }
