@@ -92,7 +92,7 @@ export function createApp(ctx: AppContext): Hono {
 
   app.get('/api/runs/:run/trials/:trial', (c) =>
     withView(c, ctx, (view) => {
-      const trial = view.trial(Number(c.req.param('trial')));
+      const trial = view.fullTrial(Number(c.req.param('trial')));
       if (!trial || !/^\d+$/.test(c.req.param('trial'))) return c.json({ error: `no trial ${c.req.param('trial').slice(0, 20)} in this run` }, 404);
       return c.json(trialDetail(trial, view.dir, view.settings.space, ctx.tables.forRun(view.dir, view.settings.latencyTable, view.settings.space)));
     }),

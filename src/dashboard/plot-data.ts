@@ -3,7 +3,7 @@
  * a 10,000-trial run is a few hundred kilobytes of JSON. Architectures are left out (the page asks
  * for one when a point is hovered); the Pareto front is the one the run's outputs define.
  */
-import type { TrialRecord } from '../search/run-store.js';
+import type { TrialBrief } from '../search/run-store.js';
 import type { SearchOutputs } from '../search/outputs.js';
 
 /** Finished trials (done, with accuracy, latency and reward), in id order, column by column. */
@@ -22,7 +22,7 @@ export interface PlotData extends PlotColumns {
   readonly targetMs: number | null;
 }
 
-export function plotColumns(trials: Iterable<TrialRecord>): PlotColumns {
+export function plotColumns(trials: Iterable<TrialBrief>): PlotColumns {
   const c: PlotColumns = { trial: [], accuracy: [], latencyMs: [], reward: [], macs: [] };
   for (const t of trials) {
     if (t.status !== 'done' || t.accuracy === null || t.latencyMs === null || t.reward === null) continue;
@@ -35,6 +35,6 @@ export function plotColumns(trials: Iterable<TrialRecord>): PlotColumns {
   return c;
 }
 
-export function plotData(trials: readonly TrialRecord[], outputs: SearchOutputs, targetMs: number | null): PlotData {
+export function plotData(trials: readonly TrialBrief[], outputs: SearchOutputs, targetMs: number | null): PlotData {
   return { ...plotColumns(trials), front: outputs.pareto.map((p) => p.trial), best: outputs.best?.trial ?? null, targetMs };
 }

@@ -5,7 +5,7 @@
  * its status without an event). The store is opened read-only and the run lock is never taken,
  * so a search in another process (or on another machine sharing the folder) runs undisturbed.
  */
-import { ExperimentStore, type TrialRecord } from '../search/store.js';
+import { ExperimentStore, type TrialBrief, type TrialRecord } from '../search/store.js';
 import { summarize, type SearchOutputs } from '../search/outputs.js';
 import type { Json } from '../search/space-like.js';
 
@@ -19,13 +19,13 @@ export interface RunSettings {
 
 export class RunView {
   private readonly store: ExperimentStore;
-  private readonly trials = new Map<number, TrialRecord>();
+  private readonly trials = new Map<number, TrialBrief>();
   /** Trial id -> the version in which it last changed. */
   private readonly changedIn = new Map<number, number>();
   private lastEvent = -1;
   /** Goes up by one with every refresh that found a change: pages ask for the changes after the version they have. */
   version = 0;
-  private ordered: TrialRecord[] | null = null;
+  private ordered: TrialBrief[] | null = null;
   private outputs: SearchOutputs | null = null;
   readonly settings: RunSettings;
 
@@ -35,12 +35,19 @@ export class RunView {
     this.load();
   }
 
-  /** The first read: every trial at once (cheaper than replaying the events). */
+  /**
+   * The first read: every trial's brief at once (no DNA or JSON columns: several times quicker
+   * than whole records or replaying the events). The store numbers its events 0, 1, 2, ... with
+   * one per proposal and one per result, so the last one this snapshot holds is
+   * trials + finished trials - 1.
+   */
   private load(): void {
-    for (const t of this.store.listTrials()) {
+    let events = 0;
+    for (const t of this.store.listTrialBriefs()) {
       this.trials.set(t.id, t);
-      this.lastEvent = Math.max(this.lastEvent, t.proposeEvent, t.resultEvent ?? -1);
+      events += t.status === 'done' || t.status === 'failed' ? 2 : 1;
     }
+    this.lastEvent = events - 1;
   }
 
   /** Reads what changed in the store since the last call; returns the trials that are new or changed (id order). */
@@ -67,19 +74,24 @@ export class RunView {
   }
 
   /** Every trial, in id order. */
-  records(): readonly TrialRecord[] {
+  records(): readonly TrialBrief[] {
     this.ordered ??= [...this.trials.values()].sort((a, b) => a.id - b.id);
     return this.ordered;
   }
 
   /** The trials that changed after `version` (id order). */
-  changedSince(version: number): TrialRecord[] {
+  changedSince(version: number): TrialBrief[] {
     if (version >= this.version) return [];
     return this.records().filter((t) => (this.changedIn.get(t.id) ?? 0) > version);
   }
 
-  trial(id: number): TrialRecord | undefined {
+  trial(id: number): TrialBrief | undefined {
     return this.trials.get(id);
+  }
+
+  /** The whole stored record of a trial (DNA, latency statistics, timings), read from the store. */
+  fullTrial(id: number): TrialRecord | undefined {
+    return this.store.trial(id);
   }
 
   /** The Pareto front and best trial, as the run's outputs (pareto.json, best.json) define them. */

@@ -3,7 +3,7 @@
  * architecture or the error), sorted by any column, sliced on the server so a run of any size
  * sends only the rows on screen.
  */
-import type { TrialRecord, TrialStatus } from '../search/run-store.js';
+import type { TrialBrief, TrialStatus } from '../search/run-store.js';
 
 export const SORT_KEYS = ['id', 'status', 'accuracy', 'latencyMs', 'reward', 'macs', 'params', 'seconds', 'attempts'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -68,7 +68,7 @@ export function parseTrialQuery(params: URLSearchParams): TrialQuery {
   };
 }
 
-export function trialRow(t: TrialRecord): TrialRow {
+export function trialRow(t: TrialBrief): TrialRow {
   return {
     id: t.id,
     status: t.status,
@@ -85,14 +85,14 @@ export function trialRow(t: TrialRecord): TrialRow {
   };
 }
 
-function secondsOf(t: TrialRecord): number | null {
+function secondsOf(t: TrialBrief): number | null {
   if (t.startedAt === null || t.finishedAt === null) return null;
   const s = (Date.parse(t.finishedAt) - Date.parse(t.startedAt)) / 1000;
   return Number.isFinite(s) ? s : null;
 }
 
 /** The page of rows `q` asks for and how many rows match in all. Missing values sort last either way. */
-export function queryTrials(trials: readonly TrialRecord[], q: TrialQuery): { total: number; rows: TrialRow[] } {
+export function queryTrials(trials: readonly TrialBrief[], q: TrialQuery): { total: number; rows: TrialRow[] } {
   let rows = trials.filter((t) => (q.status === null || t.status === q.status) && (q.text === '' || matches(t, q.text))).map(trialRow);
   if (q.sort !== 'id' || q.descending) {
     const key = q.sort;
@@ -108,6 +108,6 @@ export function queryTrials(trials: readonly TrialRecord[], q: TrialQuery): { to
   return { total: rows.length, rows: rows.slice(q.offset, q.offset + q.limit) };
 }
 
-function matches(t: TrialRecord, text: string): boolean {
+function matches(t: TrialBrief, text: string): boolean {
   return (t.arch ?? '').toLowerCase().includes(text) || (t.error ?? '').toLowerCase().includes(text) || String(t.id) === text;
 }
