@@ -8,11 +8,14 @@
 import { Command, CommanderError } from 'commander';
 import { isInputError } from '../util/input-error.js';
 import { registerConfig } from './config.js';
+import { registerDashboard } from './dashboard.js';
 import { registerInspect } from './inspect.js';
 import { registerLatency } from './latency.js';
 import { registerBench } from './bench.js';
 import { registerDevices } from './devices.js';
 import { registerMeasure } from './measure.js';
+import { registerReport } from './report.js';
+import { registerRuns } from './runs.js';
 import { registerExport } from './export.js';
 import { registerSearch } from './search.js';
 import { registerTrain } from './train.js';
@@ -32,11 +35,14 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBench(program);
   registerConfig(program);
+  registerDashboard(program);
   registerDevices(program);
   registerExport(program);
   registerInspect(program);
   registerLatency(program);
   registerMeasure(program);
+  registerReport(program);
+  registerRuns(program);
   registerSearch(program);
   registerTrain(program);
   registerWorker(program);
@@ -92,6 +98,11 @@ if (invokedDirectly) {
     process.exitCode = reportError(e, debug);
     process.exit();
   };
+  // output piped into a reader that stopped early (`mnas runs export DIR --format csv | head`) is not an error
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') return fatal(e);
+    process.exit();
+  });
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
   const code = await main(process.argv.slice(2));

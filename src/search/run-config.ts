@@ -12,6 +12,7 @@ import type { Json } from './space-like.js';
 import { createStrategy, type Strategy } from './strategy.js';
 import { ExperimentStore, RunStoreError, DB_FILE } from './store.js';
 import { SearchSetupError } from './setup-error.js';
+import { InputError } from '../util/input-error.js';
 
 /** Stored in the run database: the validated config with T resolved. */
 export interface RunRecord {
@@ -83,8 +84,26 @@ export function readRunRecord(dir: string, given: string): RunRecord {
     if (e instanceof RunStoreError) throw new SearchSetupError(`search: --resume ${given}: ${e.message}`);
     throw e;
   }
+  try {
+    return parseRunRecord(stored, dir);
+  } catch (e) {
+    if (e instanceof RunRecordError) throw new SearchSetupError(`search: --resume ${given}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The stored run record of a search is not one (another tool's database, a damaged record). */
+export class RunRecordError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunRecordError';
+  }
+}
+
+/** A run record as stored in the database of the run at `dir` (ExperimentStore.config), checked; a RunRecordError saying what is wrong otherwise. */
+export function parseRunRecord(stored: Json, dir: string): RunRecord {
   const r = stored as unknown as Partial<RunRecord> | null;
-  const notSearch = (why: string) => new SearchSetupError(`search: --resume ${given}: the run record in ${path.join(dir, DB_FILE)} is not a search run's (${why})`);
+  const notSearch = (why: string) => new RunRecordError(`the run record in ${path.join(dir, DB_FILE)} is not a search run's (${why})`);
   if (typeof r !== 'object' || r === null || typeof r.config !== 'object' || r.config === null) throw notSearch('no config');
   if (typeof r.targetSource !== 'string') throw notSearch('no target source');
   const shape = RewardConfigSchema.safeParse(r.reward);
@@ -98,7 +117,12 @@ export function readRunRecord(dir: string, given: string): RunRecord {
   } catch (e) {
     throw notSearch((e as Error).message);
   }
-  const config = checkConfig(withLegacySeeds(r.config as Record<string, unknown>), `${dir} (stored config)`);
+  let config: SearchConfig;
+  try {
+    config = parseSearchConfig(withLegacySeeds(r.config as Record<string, unknown>), `${dir} (stored config)`);
+  } catch (e) {
+    throw notSearch((e as Error).message);
+  }
   return { ...(r as RunRecord), config, reward };
 }
 

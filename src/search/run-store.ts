@@ -40,6 +40,12 @@ export interface TrialRecord {
   readonly finishedAt: string | null;
 }
 
+/** A trial without its DNA, latency statistics, timings and extras: what summaries, plots and tables of a run need. */
+export type TrialBrief = Pick<
+  TrialRecord,
+  'id' | 'arch' | 'status' | 'accuracy' | 'latencyMs' | 'macs' | 'params' | 'reward' | 'reusedFrom' | 'error' | 'attempts' | 'createdAt' | 'startedAt' | 'finishedAt'
+>;
+
 export interface TrialMetrics {
   readonly accuracy: number;
   readonly latencyMs: number;

@@ -25,7 +25,10 @@ import type { Evaluator } from './evaluator.js';
 import { LocalPool } from './executor.js';
 import { trainFinalCandidates, type FinalEpochEvent } from './final-training.js';
 import { runSearch, type SearchProgress } from './loop.js';
-import { writeOutputs, type TrialPoint } from './outputs.js';
+import { LiveReport } from './live-report.js';
+import { writeOutputs, type ReportContext, type TrialPoint } from './outputs.js';
+import { reportTitle } from './report-html.js';
+import { clearStopFiles, watchStopRequest, writeStopNote } from './stop-request.js';
 import { PpoSearch } from './ppo/strategy.js';
 import type { ProxySettings, ProxyTrainer } from './proxy-trainer.js';
 import { InProcessTrainer } from './proxy-trial.js';
@@ -206,57 +209,73 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   }
   // a resumed run opens as stored; a new one is created with its record
   const store = record ? ExperimentStore.open(dir) : ExperimentStore.open(dir, { config: runRecord as unknown as Json });
-  const sessionStart = performance.now();
-  let summary;
-  let trials;
-  try {
-    const already = store.count('done') + store.count('failed');
-    if (already > 0) log(`search: resuming ${dir}: ${already} trials finished, ${store.inFlight().length} to re-run`);
-    o.onStart?.({ out: dir, budget: config.budget, finished: already, targetMs: setup.reward.targetMs });
-    summary = await runSearch({
-      strategy,
-      evaluator: setup.evaluator,
-      reward: setup.reward,
-      budget: config.budget,
-      store,
-      executor: new LocalPool(setup.slots),
-      arch: (dna) => printArch(space.decode(dna)),
-      identity: (dna) => planIdentity(buildPlan(space.decode(dna))),
-      ...(o.signal || resources.distributed ? { signal: AbortSignal.any([o.signal, resources.distributed?.stopped].filter((x) => x !== undefined)) } : {}),
-      onProgress: (p: SearchProgress) => {
-        if (!o.onTrial) return;
-        const t = store.trial(p.trialId);
-        o.onTrial({ ...p, arch: t?.arch ?? null, accuracy: t?.accuracy ?? null, latencyMs: t?.latencyMs ?? null });
-      },
-    });
-    trials = store.listTrials();
-    const failure = resources.distributed?.failure;
-    if (failure) throw new SearchSetupError(`search: stopped (continue with --resume ${dir} once fixed): ${failure.message}`, { cause: failure });
-  } finally {
-    store.close();
-    // the training processes are done: free their cores for final training
-    await resources.trainer?.close();
-  }
-  const sessionSeconds = (performance.now() - sessionStart) / 1000;
-
-  const context = {
-    title: `mnas search: ${config.space}, ${config.strategy.kind}, ${config.evaluator}`,
+  // this session holds the lock: stop requests and notes of earlier sessions are void
+  clearStopFiles(dir);
+  const stopRequest = watchStopRequest(dir);
+  const signals = [o.signal, resources.distributed?.stopped, stopRequest.signal].filter((x) => x !== undefined);
+  const context: ReportContext = {
+    title: reportTitle(config),
     config: runRecord,
     reward: setup.reward,
     device: setup.device,
+    budget: config.budget,
     ...(runRecord.optimumReward !== undefined ? { optimumReward: runRecord.optimumReward } : {}),
   };
-  let outputs = writeOutputs(dir, trials, context);
+  const sessionStart = performance.now();
+  let summary;
+  let trials;
+  let outputs;
   let final: Json | undefined;
-  if (!summary.interrupted && config.final.epochs > 0 && trainsForReal(config) && outputs.best) {
-    final = await trainFinalCandidates(dir, config, outputs.pareto, outputs.best, {
-      onLog: log,
-      ...(o.onFinalEpoch ? { onEpoch: o.onFinalEpoch } : {}),
-      ...(searchData ? { dataset: searchData.data.ref } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-    outputs = writeOutputs(dir, trials, { ...context, final });
+  try {
+    const live = new LiveReport(dir, { ...context, state: 'running' });
+    try {
+      const already = store.count('done') + store.count('failed');
+      if (already > 0) log(`search: resuming ${dir}: ${already} trials finished, ${store.inFlight().length} to re-run`);
+      o.onStart?.({ out: dir, budget: config.budget, finished: already, targetMs: setup.reward.targetMs });
+      live.write(store.listTrialBriefs());
+      summary = await runSearch({
+        strategy,
+        evaluator: setup.evaluator,
+        reward: setup.reward,
+        budget: config.budget,
+        store,
+        executor: new LocalPool(setup.slots),
+        arch: (dna) => printArch(space.decode(dna)),
+        identity: (dna) => planIdentity(buildPlan(space.decode(dna))),
+        signal: AbortSignal.any(signals),
+        onProgress: (p: SearchProgress) => {
+          if (o.onTrial) {
+            const t = store.trial(p.trialId);
+            o.onTrial({ ...p, arch: t?.arch ?? null, accuracy: t?.accuracy ?? null, latencyMs: t?.latencyMs ?? null });
+          }
+          // a requested stop ends the search before it proposes another trial
+          if (!stopRequest.check()) live.refresh(() => store.listTrialBriefs());
+        },
+      });
+      trials = store.listTrials();
+      const failure = resources.distributed?.failure;
+      if (failure) throw new SearchSetupError(`search: stopped (continue with --resume ${dir} once fixed): ${failure.message}`, { cause: failure });
+    } finally {
+      store.close();
+      // the training processes are done: free their cores for final training
+      await resources.trainer?.close();
+    }
+    const ended: ReportContext = { ...context, state: summary.interrupted ? 'stopped' : 'finished' };
+    if (summary.interrupted) writeStopNote(dir, stopRequest.signal.aborted ? 'stop request' : 'signal');
+    outputs = writeOutputs(dir, trials, ended);
+    if (!summary.interrupted && config.final.epochs > 0 && trainsForReal(config) && outputs.best) {
+      final = await trainFinalCandidates(dir, config, outputs.pareto, outputs.best, {
+        onLog: log,
+        ...(o.onFinalEpoch ? { onEpoch: o.onFinalEpoch } : {}),
+        ...(searchData ? { dataset: searchData.data.ref } : {}),
+        signal: AbortSignal.any([o.signal, stopRequest.signal].filter((x) => x !== undefined)),
+      });
+      outputs = writeOutputs(dir, trials, { ...ended, final });
+    }
+  } finally {
+    stopRequest.close();
   }
+  const sessionSeconds = (performance.now() - sessionStart) / 1000;
   const b = outputs.best;
   return {
     trials: outputs.trials,

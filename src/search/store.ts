@@ -29,11 +29,11 @@ import { openDatabase, type Database, type Statement } from './sqlite.js';
 import { dnaKey, parseDna, type Json } from './space-like.js';
 import { canonicalJson, jsonDifferences } from './json.js';
 import type { Proposal, StrategyDescription, StrategySnapshot } from './strategy.js';
-import { eventsOf, type RunEvent, type RunStore, type SnapshotRecord, type TrialFailure, type TrialMetrics, type TrialRecord, type TrialStatus } from './run-store.js';
+import { eventsOf, type RunEvent, type RunStore, type SnapshotRecord, type TrialBrief, type TrialFailure, type TrialMetrics, type TrialRecord, type TrialStatus } from './run-store.js';
 import { InputError } from '../util/input-error.js';
 
 /** For readers of stored trials (outputs.ts). */
-export type { TrialRecord } from './run-store.js';
+export type { TrialBrief, TrialRecord } from './run-store.js';
 
 export const DB_FILE = 'mnas.db';
 /** 2: event numbers on trials, the strategy in the run row, snapshots only of strategies that take them. */
@@ -291,6 +291,8 @@ export class ExperimentStore implements RunStore {
       fail: p(`UPDATE trials SET status = 'failed', reward = ?, error = ?, timings = ?, result_event = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'running')`),
       get: p('SELECT * FROM trials WHERE id = ?'),
       all: p('SELECT * FROM trials ORDER BY id'),
+      briefs: p(`SELECT id, arch, status, accuracy, latency_ms AS latencyMs, macs, params, reward, reused_from AS reusedFrom, error, attempts,
+        created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt FROM trials ORDER BY id`),
       byStatus: p('SELECT * FROM trials WHERE status = ? ORDER BY id'),
       inFlight: p(`SELECT * FROM trials WHERE status IN ('pending', 'running') ORDER BY id`),
       eventsAfter: p('SELECT * FROM trials WHERE propose_event > ? OR result_event > ? ORDER BY id'),
@@ -391,6 +393,11 @@ export class ExperimentStore implements RunStore {
   listTrials(filter: { status?: TrialStatus } = {}): TrialRecord[] {
     const rows = (filter.status ? this.st['byStatus']!.all(filter.status) : this.st['all']!.all()) as TrialRow[];
     return rows.map(toRecord);
+  }
+
+  /** Every trial without its DNA, statistics, timings and extras, in id order: several times quicker than listTrials on a big run. */
+  listTrialBriefs(): TrialBrief[] {
+    return this.st['briefs']!.all() as TrialBrief[];
   }
 
   count(status?: TrialStatus): number {

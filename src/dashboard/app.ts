@@ -1,0 +1,187 @@
+/**
+ * The dashboard's HTTP routes (a hono app): the pages (one HTML shell; the page script draws
+ * the page the path names), their static files, the JSON API the pages read, the live updates
+ * (server-sent events) and the files final training exported. Every route needs the token.
+ *
+ *   /  /runs/:run  /runs/:run/trials/:trial  /compare?runs=a,b  /devices     pages
+ *   /static/:name                                                            page scripts, uPlot
+ *   /api/runs  /api/runs/:run  /api/runs/:run/plot  /api/runs/:run/trials?sort&order&status&q&offset&limit
+ *   /api/runs/:run/trials/:trial  /api/runs/:run/arch/:trial  /api/compare?runs=a,b  /api/devices
+ *   /api/events[?run=:run&since=:version]                                    server-sent events
+ *   /files/:run/final/:subdir/:name                                          exported model files
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { isInputError } from '../util/input-error.js';
+import { rememberToken, requireToken } from './auth.js';
+import { devicesView } from './devices.js';
+import type { LatencyTables } from './latency-tables.js';
+import type { LiveUpdates } from './live-updates.js';
+import { plotData } from './plot-data.js';
+import type { RunCatalog } from './run-catalog.js';
+import { exportedFile } from './run-files.js';
+import { RunView } from './run-view.js';
+import { StaticCache } from './static-files.js';
+import { trialDetail } from './trial-detail.js';
+import { parseTrialQuery, queryTrials, TrialQueryError } from './trial-query.js';
+
+export interface AppContext {
+  readonly token: string;
+  /** The port the server listens on (known once it listens). */
+  readonly port: () => number;
+  readonly catalog: RunCatalog;
+  readonly live: LiveUpdates;
+  readonly tables: LatencyTables;
+  readonly farmUrl: string | null;
+  readonly redis: string | null;
+  /** Called with each live-update stream's closer, so the server can end them when it stops. */
+  readonly trackStream: (close: () => void) => () => void;
+}
+
+const MAX_COMPARE = 12;
+
+export function createApp(ctx: AppContext): Hono {
+  const app = new Hono();
+  const statics = new StaticCache();
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('X-Frame-Options', 'DENY');
+    c.header('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+  });
+  app.use('*', requireToken(ctx.token, ctx.port));
+
+  const page = (c: Context) => {
+    const f = statics.get('index.html');
+    if (!f) return c.notFound();
+    rememberToken(c, ctx.token, ctx.port());
+    return c.body(new Uint8Array(f.body), 200, { 'Content-Type': f.type, 'Cache-Control': 'no-store' });
+  };
+  app.get('/', page);
+  // a run's pages exist only for the runs served
+  const runPage = (c: Context) => (ctx.catalog.dirOf(c.req.param('run') ?? '') === undefined ? c.text('not found\n', 404) : page(c));
+  app.get('/runs/:run', runPage);
+  app.get('/runs/:run/trials/:trial', runPage);
+  app.get('/compare', page);
+  app.get('/devices', page);
+
+  app.get('/static/:name', (c) => {
+    const f = statics.get(c.req.param('name'));
+    if (!f) return c.notFound();
+    return c.body(new Uint8Array(f.body), 200, { 'Content-Type': f.type, 'Cache-Control': 'no-cache' });
+  });
+
+  app.get('/api/runs', (c) => c.json({ runs: ctx.catalog.listings() }));
+
+  app.get('/api/runs/:run', (c) =>
+    withView(c, ctx, (view, id) => c.json({ id, version: view.version, summary: ctx.catalog.listing(id), settings: view.settings, distributed: view.settings.redis !== null })),
+  );
+
+  app.get('/api/runs/:run/plot', (c) => withView(c, ctx, (view) => c.json({ version: view.version, ...plotData(view.records(), view.summary(), view.settings.targetMs) })));
+
+  app.get('/api/runs/:run/trials', (c) =>
+    withView(c, ctx, (view) => {
+      const query = parseTrialQuery(new URL(c.req.url).searchParams);
+      return c.json({ version: view.version, ...queryTrials(view.records(), query) });
+    }),
+  );
+
+  app.get('/api/runs/:run/trials/:trial', (c) =>
+    withView(c, ctx, (view) => {
+      const trial = view.fullTrial(Number(c.req.param('trial')));
+      if (!trial || !/^\d+$/.test(c.req.param('trial'))) return c.json({ error: `no trial ${c.req.param('trial').slice(0, 20)} in this run` }, 404);
+      return c.json(trialDetail(trial, view.dir, view.settings.space, ctx.tables.forRun(view.dir, view.settings.latencyTable, view.settings.space)));
+    }),
+  );
+
+  app.get('/api/runs/:run/arch/:trial', (c) =>
+    withView(c, ctx, (view) => {
+      const t = view.trial(Number(c.req.param('trial')));
+      if (!t || !/^\d+$/.test(c.req.param('trial'))) return c.json({ error: 'no such trial' }, 404);
+      return c.json({ id: t.id, arch: t.arch, accuracy: t.accuracy, latencyMs: t.latencyMs, reward: t.reward, macs: t.macs });
+    }),
+  );
+
+  app.get('/api/compare', (c) => {
+    const ids = (c.req.query('runs') ?? '').split(',').filter((s) => s !== '').slice(0, MAX_COMPARE);
+    const runs = [];
+    for (const id of ids) {
+      const view = openView(ctx, id);
+      if (view === undefined) return c.json({ error: `no run '${id.slice(0, 80)}'` }, 404);
+      if (!(view instanceof RunView)) return c.json({ error: view.message }, 409);
+      view.refresh();
+      const front = view.summary().pareto.map((p) => ({ trial: p.trial, accuracy: p.accuracy, latencyMs: p.latency_ms }));
+      runs.push({ id, name: ctx.catalog.listing(id)?.name ?? id, targetMs: view.settings.targetMs, front });
+    }
+    return c.json({ runs });
+  });
+
+  app.get('/api/devices', async (c) => c.json(await devicesView({ farmUrl: ctx.farmUrl, redis: ctx.redis })));
+
+  app.get('/api/events', (c) => {
+    const run = c.req.query('run') ?? null;
+    const since = Number(c.req.query('since') ?? 0);
+    if (run !== null) {
+      const view = openView(ctx, run);
+      if (view === undefined) return c.json({ error: `no run '${run.slice(0, 80)}'` }, 404);
+      if (!(view instanceof RunView)) return c.json({ error: view.message }, 409);
+    }
+    return streamSSE(c, async (stream) => {
+      let end: () => void = () => {};
+      const ended = new Promise<void>((resolve) => (end = resolve));
+      const unsubscribe = ctx.live.subscribe(run, Number.isSafeInteger(since) ? since : 0, (e) => {
+        stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) }).catch(() => end());
+      });
+      const untrack = ctx.trackStream(() => end());
+      stream.onAbort(() => end());
+      await stream.writeSSE({ event: 'hello', data: '{}' });
+      await ended;
+      unsubscribe();
+      untrack();
+    });
+  });
+
+  app.get('/files/:run/final/:subdir/:name', (c) => {
+    const dir = ctx.catalog.dirOf(c.req.param('run'));
+    const file = dir === undefined ? undefined : exportedFile(dir, c.req.param('subdir'), c.req.param('name'));
+    if (file === undefined) return c.text('not found\n', 404);
+    const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+    return c.body(body, 200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(statSync(file).size),
+      'Content-Disposition': `attachment; filename="${c.req.param('name')}"`,
+    });
+  });
+
+  app.notFound((c) => c.text('not found\n', 404));
+  app.onError((e: Error, c) => {
+    const message = e.message;
+    if (e instanceof TrialQueryError) return c.json({ error: message }, 400);
+    if (isInputError(e)) return c.json({ error: message }, 409);
+    return c.json({ error: `internal error: ${message}` }, 500);
+  });
+  return app;
+}
+
+/** The run's live view brought up to date; undefined for an unknown run, the error if its store cannot be read. */
+function openView(ctx: AppContext, id: string): RunView | Error | undefined {
+  try {
+    return ctx.catalog.view(id);
+  } catch (e) {
+    if (isInputError(e)) return e;
+    throw e;
+  }
+}
+
+function withView(c: Context, ctx: AppContext, f: (view: RunView, id: string) => Response | Promise<Response>): Response | Promise<Response> {
+  const id = c.req.param('run') ?? '';
+  const view = openView(ctx, id);
+  if (view === undefined) return c.json({ error: `no run '${id.slice(0, 80)}'` }, 404);
+  if (!(view instanceof RunView)) return c.json({ error: view.message }, 409);
+  view.refresh();
+  return f(view, id);
+}

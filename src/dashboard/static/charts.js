@@ -1,0 +1,178 @@
+// @ts-check
+/**
+ * Scatter charts on uPlot (served by the dashboard itself). Each point is one trial and belongs
+ * to one series; a series can show its points, a line through them (e.g. the Pareto front or the
+ * best reward so far), or both. Hovering shows the nearest point's trial (described on demand,
+ * e.g. with its architecture); clicking opens it. The chart's container carries the number of
+ * points drawn per series (data-counts) so tests and scripts can check what is on screen.
+ */
+import uPlot from './uplot.esm.js';
+import { h } from './format.js';
+
+/**
+ * @typedef {{ label: string, color: string, line?: boolean, points?: boolean, dash?: number[] }} SeriesSpec
+ * @typedef {{ x: number, y: number, s: number, id: number }} Point
+ * @typedef {{ title: string, xLabel: string, yLabel: string, series: SeriesSpec[], vlines?: { x: number, label: string, color?: string }[],
+ *   describe?: (id: number, seriesLabel: string) => Promise<Node | string>, open?: (id: number, seriesLabel: string) => void }} ChartSpec
+ */
+
+const HOVER_PX = 12;
+
+/**
+ * @param {HTMLElement} container
+ * @param {ChartSpec} spec
+ */
+export function scatterChart(container, spec) {
+  const box = h('div', { class: 'chart', dataset: { chart: spec.title } }, h('h3', {}, spec.title));
+  container.append(box);
+  const tooltip = h('div', { class: 'tooltip', hidden: true });
+  box.append(tooltip);
+  /** @type {Point[]} */
+  let points = [];
+  let vlines = spec.vlines ?? [];
+  const cache = new Map();
+
+  const opts = {
+    width: Math.max(300, box.clientWidth - 12),
+    height: 280,
+    legend: { live: false },
+    cursor: { drag: { x: false, y: false }, points: { show: false } },
+    scales: {
+      x: { time: false, range: (u, min, max) => padRange(withLines([min, max])) },
+      y: { range: (u, min, max) => padRange([min, max]) },
+    },
+    axes: [{ label: spec.xLabel }, { label: spec.yLabel }],
+    series: [
+      { label: spec.xLabel },
+      ...spec.series.map((s) => ({
+        label: s.label,
+        stroke: s.color,
+        width: s.line ? 1.5 : 0,
+        dash: s.dash,
+        spanGaps: true,
+        paths: s.line ? undefined : () => null,
+        points: { show: s.points !== false, size: 5, fill: s.color, stroke: s.color, width: 0 },
+      })),
+    ],
+    hooks: { draw: [drawLines], setCursor: [onCursor] },
+  };
+
+  /** @param {[number, number]} r */
+  function withLines([min, max]) {
+    for (const l of vlines) {
+      min = Math.min(min ?? l.x, l.x);
+      max = Math.max(max ?? l.x, l.x);
+    }
+    return [min, max];
+  }
+
+  function drawLines(u) {
+    const ctx = u.ctx;
+    for (const l of vlines) {
+      const x = Math.round(u.valToPos(l.x, 'x', true));
+      ctx.save();
+      ctx.strokeStyle = l.color ?? '#6e7781';
+      ctx.setLineDash([6, 4]);
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.moveTo(x, u.bbox.top);
+      ctx.lineTo(x, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+      ctx.fillStyle = l.color ?? '#6e7781';
+      ctx.font = `${11 * devicePixelRatio}px system-ui`;
+      ctx.fillText(l.label, x + 4, u.bbox.top + 12 * devicePixelRatio);
+      ctx.restore();
+    }
+  }
+
+  /** The index (in `points`) of the shown point nearest the cursor, within HOVER_PX; -1 if none. */
+  function nearest(u) {
+    const { left, top } = u.cursor;
+    if (left == null || left < 0) return -1;
+    let best = -1;
+    let bestD = HOVER_PX * HOVER_PX;
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i];
+      if (spec.series[p.s].points === false) continue;
+      const dx = u.valToPos(p.x, 'x') - left;
+      const dy = u.valToPos(p.y, 'y') - top;
+      const d = dx * dx + dy * dy;
+      if (d < bestD) {
+        bestD = d;
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  let hovered = -1;
+  function onCursor(u) {
+    const i = nearest(u);
+    if (i === hovered) return;
+    hovered = i;
+    if (i < 0) {
+      tooltip.hidden = true;
+      u.over.style.cursor = '';
+      return;
+    }
+    const p = points[i];
+    const label = spec.series[p.s].label;
+    u.over.style.cursor = spec.open ? 'pointer' : '';
+    tooltip.hidden = false;
+    tooltip.replaceChildren(`trial ${p.id} (${label})`);
+    const overRect = u.over.getBoundingClientRect();
+    const boxRect = box.getBoundingClientRect();
+    const x = overRect.left - boxRect.left + u.valToPos(p.x, 'x');
+    tooltip.style.left = `${Math.min(x + 10, boxRect.width - 300)}px`;
+    tooltip.style.top = `${overRect.top - boxRect.top + u.valToPos(p.y, 'y') + 12}px`;
+    if (!spec.describe) return;
+    const key = `${p.s}:${p.id}`;
+    if (!cache.has(key)) cache.set(key, spec.describe(p.id, label).catch((e) => `trial ${p.id}: ${e.message}`));
+    cache.get(key).then((content) => {
+      if (hovered === i) tooltip.replaceChildren(content instanceof Node ? content.cloneNode(true) : content);
+    });
+  }
+
+  const plot = new uPlot(opts, toData([]), box);
+  // for scripts and tests that need the chart's scales (e.g. to hover a given point)
+  Object.defineProperty(box, 'uplot', { value: plot });
+  plot.over.addEventListener('click', () => {
+    if (hovered >= 0 && spec.open) spec.open(points[hovered].id, spec.series[points[hovered].s].label);
+  });
+  plot.over.addEventListener('mouseleave', () => {
+    hovered = -1;
+    tooltip.hidden = true;
+  });
+  new ResizeObserver(() => plot.setSize({ width: Math.max(300, box.clientWidth - 12), height: 280 })).observe(box);
+
+  /** @param {Point[]} pts */
+  function toData(pts) {
+    const sorted = [...pts].sort((a, b) => a.x - b.x || a.s - b.s);
+    const xs = sorted.map((p) => p.x);
+    const ys = spec.series.map((_, s) => sorted.map((p) => (p.s === s ? p.y : null)));
+    return [xs, ...ys];
+  }
+
+  return {
+    /** Replaces the points (and the vertical lines, if given). @param {Point[]} pts */
+    setPoints(pts, lines) {
+      if (lines) vlines = lines;
+      points = [...pts].sort((a, b) => a.x - b.x || a.s - b.s);
+      hovered = -1;
+      tooltip.hidden = true;
+      const data = toData(points);
+      plot.setData(data);
+      const counts = Object.fromEntries(spec.series.map((s, i) => [s.label, data[i + 1].filter((v) => v != null).length]));
+      box.dataset.counts = JSON.stringify(counts);
+    },
+    element: box,
+  };
+}
+
+/** A range with 5% room on each side (a single value gets a unit of room). */
+function padRange([min, max]) {
+  if (min == null || max == null) return [0, 1];
+  if (min === max) return [min - 1, max + 1];
+  const pad = (max - min) * 0.05;
+  return [min - pad, max + pad];
+}
