@@ -24,6 +24,15 @@ export type { Preset } from './space/presets.js';
 export { spaceNames, getSpace, type SearchSpace } from './space/space.js';
 export { parseArch, printArch } from './space/arch-string.js';
 export type { Arch, InputShape } from './space/arch.js';
+/** Runs on disk: their state and progress (also while a search writes them), every trial, the report, a clean stop. */
+export { summarizeRun, findRunDirs, NotARunError, type RunSummary, type RunState } from './runs/summary.js';
+export { listRuns, type RunsList } from './runs/list.js';
+export { runDetails, type RunDetails } from './runs/details.js';
+export { readRunTrials, trialsCsv, trialsJson, TRIAL_EXPORT_FORMATS, type TrialExportFormat } from './runs/trials-export.js';
+export { rewriteReport, type RewrittenReport } from './runs/report.js';
+export { stopRun, type StopOptions, type StopResult } from './runs/stop.js';
+export type { TrialPoint } from './search/trial-points.js';
+export type { TrialRecord, TrialBrief, TrialStatus } from './search/run-store.js';
 export { InputError, isInputError } from './util/input-error.js';
 export { ArchError } from './space/arch-error.js';
 export { LimitError } from './model/limits.js';

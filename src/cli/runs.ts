@@ -14,20 +14,13 @@ import { fmt } from './progress.js';
 import { choiceOption, intOption } from './options.js';
 import { runDetails, type RunDetails } from '../runs/details.js';
 import { stopRun } from '../runs/stop.js';
-import { findRunDirs, summarizeRun, type RunSummary } from '../runs/summary.js';
-import { EXPORT_FORMATS, exportTrials, readRunTrials, type ExportFormat } from '../runs/trials-export.js';
+import { listRuns, type RunsList } from '../runs/list.js';
+import type { RunSummary } from '../runs/summary.js';
+import { TRIAL_EXPORT_FORMATS, exportTrials, readRunTrials, type TrialExportFormat } from '../runs/trials-export.js';
 import type { TrialPoint } from '../search/outputs.js';
-import { isInputError } from '../util/input-error.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
 
 type Writer = (s: string) => void;
-
-export interface RunsList {
-  readonly root: string;
-  readonly runs: RunSummary[];
-  /** Run directories that could not be read, with why. */
-  readonly skipped: { dir: string; error: string }[];
-}
 
 export function registerRuns(program: Command, write: Writer = (s) => void process.stdout.write(s), warn: Writer = (s) => void process.stderr.write(s)): Command {
   const runs = program.command('runs').description('list, inspect, export and stop search runs (also while they run)');
@@ -56,9 +49,9 @@ export function registerRuns(program: Command, write: Writer = (s) => void proce
     .command('export')
     .description('every trial of a run as CSV or JSON')
     .argument('<dir>', 'run directory')
-    .requiredOption('--format <format>', `${EXPORT_FORMATS.join('|')}`, choiceOption('runs export: --format', EXPORT_FORMATS))
+    .requiredOption('--format <format>', `${TRIAL_EXPORT_FORMATS.join('|')}`, choiceOption('runs export: --format', TRIAL_EXPORT_FORMATS))
     .option('--out <file>', 'write to FILE (atomically) instead of stdout')
-    .action((dir: string, flags: { format: ExportFormat; out?: string }) => {
+    .action((dir: string, flags: { format: TrialExportFormat; out?: string }) => {
       const text = exportTrials(readRunTrials(dir), flags.format);
       if (flags.out === undefined) return write(text);
       const file = writeFileAtomic(flags.out, text);
@@ -81,21 +74,6 @@ export function registerRuns(program: Command, write: Writer = (s) => void proce
       );
     });
   return runs;
-}
-
-/** Every run at or below `root`, each summarized; unreadable runs are listed as skipped. */
-export function listRuns(root: string): RunsList {
-  const runs: RunSummary[] = [];
-  const skipped: { dir: string; error: string }[] = [];
-  for (const dir of findRunDirs(root)) {
-    try {
-      runs.push(summarizeRun(dir));
-    } catch (e) {
-      if (!isInputError(e)) throw e;
-      skipped.push({ dir, error: e.message });
-    }
-  }
-  return { root: path.resolve(root), runs, skipped };
 }
 
 const num = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));

@@ -9,8 +9,8 @@ import type { Json } from '../search/space-like.js';
 import { ExperimentStore, type TrialRecord } from '../search/store.js';
 import { NotARunError } from './summary.js';
 
-export const EXPORT_FORMATS = ['csv', 'json'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export const TRIAL_EXPORT_FORMATS = ['csv', 'json'] as const;
+export type TrialExportFormat = (typeof TRIAL_EXPORT_FORMATS)[number];
 
 /** The flat columns of a trial, in CSV order. */
 export const TRIAL_COLUMNS = [
@@ -78,7 +78,7 @@ export function trialsJson(trials: readonly TrialRecord[]): string {
   return `${JSON.stringify(rows)}\n`;
 }
 
-export function exportTrials(trials: readonly TrialRecord[], format: ExportFormat): string {
+export function exportTrials(trials: readonly TrialRecord[], format: TrialExportFormat): string {
   return format === 'csv' ? trialsCsv(trials) : trialsJson(trials);
 }
 

@@ -161,7 +161,7 @@ function summaryTable(trials: readonly TrialBrief[], s: SearchOutputs, ctx: Repo
   rows.push(['best reward', s.best ? `${s.best.reward.toFixed(4)} (trial ${s.best.trial})` : '-']);
   rows.push(['Pareto front', `${s.pareto.length} trials`]);
   rows.push(['target T', `${ctx.reward.targetMs.toFixed(3)} ms (${ctx.reward.preset}: alpha ${ctx.reward.alpha}, beta ${ctx.reward.beta})`]);
-  rows.push(['device', JSON.stringify(ctx.device)]);
+  rows.push(['device', typeof ctx.device === 'string' ? ctx.device : JSON.stringify(ctx.device)]);
   if (trials.length > 0) rows.push(['search time', duration(activeSeconds(trials, ctx.state === 'running' ? now : undefined))]);
   rows.push(['written', now.toISOString()]);
   return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`).join('')}</table>`;
@@ -173,6 +173,7 @@ type Cell = string | number | null;
 
 function trialsSection(trials: readonly TrialBrief[], s: SearchOutputs): string {
   const byReward = [...trials].filter((t) => t.reward !== null).sort((a, b) => (b.reward as number) - (a.reward as number) || a.id - b.id);
+  const allArch = trials.length <= ARCH_ROWS;
   const withArch = new Set(byReward.slice(0, ARCH_ROWS).map((t) => t.id));
   for (const p of s.pareto) withArch.add(p.trial);
   const round = (v: number | null, digits: number) => (v === null ? null : Number(v.toFixed(digits)));
@@ -187,8 +188,7 @@ function trialsSection(trials: readonly TrialBrief[], s: SearchOutputs): string 
     t.reusedFrom,
     arch ? t.arch : null,
   ];
-  const rows = trials.map((t) => row(t, withArch.size === trials.length || withArch.has(t.id)));
-  const allArch = trials.every((t) => withArch.has(t.id));
+  const rows = trials.map((t) => row(t, allArch || withArch.has(t.id)));
   const note = allArch
     ? `All ${trials.length} trials. Click a column to sort; the filter matches any cell.`
     : `All ${trials.length} trials; architectures shown for the ${ARCH_ROWS} best by reward and the Pareto front (every architecture: <code>mnas runs export DIR --format csv</code>). Click a column to sort; the filter matches any cell.`;

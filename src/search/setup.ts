@@ -224,6 +224,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   const sessionStart = performance.now();
   let summary;
   let trials;
+  let sessionSeconds = 0;
   let outputs;
   let final: Json | undefined;
   try {
@@ -260,6 +261,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
       // the training processes are done: free their cores for final training
       await resources.trainer?.close();
     }
+    sessionSeconds = (performance.now() - sessionStart) / 1000;
     const ended: ReportContext = { ...context, state: summary.interrupted ? 'stopped' : 'finished' };
     if (summary.interrupted) writeStopNote(dir, stopRequest.signal.aborted ? 'stop request' : 'signal');
     outputs = writeOutputs(dir, trials, ended);
@@ -275,7 +277,6 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   } finally {
     stopRequest.close();
   }
-  const sessionSeconds = (performance.now() - sessionStart) / 1000;
   const b = outputs.best;
   return {
     trials: outputs.trials,
