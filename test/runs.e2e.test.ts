@@ -111,7 +111,7 @@ test('a running search is shown as running and reported; runs stop ends it clean
     assert.equal(stop.stopped, true);
     assert.equal(stop.holder?.pid, child.pid);
     assert.equal(stop.summary.state, 'stopped');
-    await exited;
+    assert.equal(await exited, 130, 'a search that stopped early exits 130, as the README says');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -80,7 +80,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(args, { from: 'user' });
-    return 0;
+    // a command that ended early but cleanly (an interrupted search: 130) set its own code
+    return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version also end here, with exit code 0
