@@ -14,7 +14,7 @@ import { costOfPlan } from '../model/cost.js';
 import { buildPlan, planIdentity } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
-import { LatencyPredictor } from '../latency/predictor.js';
+import { LatencyPredictor, MissingLayerError } from '../latency/predictor.js';
 import { createDevice, type DeviceKind } from '../latency/registry.js';
 import { loadTable, LatencyTableError, type LatencyTable } from '../latency/table.js';
 import { printArch } from '../space/arch-string.js';
@@ -180,6 +180,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   // own data: decoded (or found in its cache) and checked against the space before any device or folder
   const searchData = config.evaluator === 'train' ? await prepareSearchData(config, configuredSpace, log) : undefined;
   const space = searchData?.space ?? configuredSpace;
+  if (table) checkTableCovers(table, config.latencyTable as string, space);
 
   const setup = config.evaluator === 'synthetic' ? syntheticSetup(config, space, record) : await trainSetup(config, space, record, table, resources, log, searchData!.data.ref, run);
   const runRecord: RunRecord = record ?? {
@@ -404,6 +405,17 @@ function readLatencyTable(file: string, space: SearchSpace): LatencyTable {
   }
   if (table.space !== space.name) throw new SearchSetupError(`search: latency table '${file}' is for space '${table.space}', not '${space.name}'`);
   return table;
+}
+
+/** A table profiled for the space at another input shape or number of classes lacks layers: found here, not at the first trial. */
+function checkTableCovers(table: LatencyTable, file: string, space: SearchSpace): void {
+  try {
+    new LatencyPredictor(table).predict(space.decode(space.defaultDna()));
+  } catch (e) {
+    if (!(e instanceof MissingLayerError)) throw e;
+    const g = space.skeleton;
+    throw new SearchSetupError(`search: latency table '${file}' does not cover space '${space.name}' at input ${g.input.height}x${g.input.width}x${g.input.channels} with ${g.classes} classes (${e.message})`, { cause: e });
+  }
 }
 
 function sessionFigures(strategy: Strategy, s: { evaluated: number; reused: number; failed: number }, seconds: number, workers: number): SearchResult['session'] {
