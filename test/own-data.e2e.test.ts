@@ -8,9 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeCifarLayout, writeMnistLayout } from '../src/data/fixture-files.js';
 import { makeImageFolder } from '../src/data/image-fixtures.js';
 import { encodeNpy } from '../src/data/npy.js';
 import { writeStoredZip } from '../src/data/zip.js';
@@ -77,6 +78,33 @@ test('a proxy trial of the mobilenet-v2 space on a tiny 224x224 image folder', a
   const j = lastJson(r.stdout);
   assert.equal(j['done'], 1, r.stderr);
   assert.ok((j['best'] as { arch: string }).arch.startsWith('in224x224x3_cls2'));
+});
+
+test('IDX and CIFAR-10 folders as --dataset PATH or with --data-dir: a search in the cifar frame takes the IDX data\'s 28x28x1', async () => {
+  const idx = path.join(root, 'idx');
+  mkdirSync(idx);
+  writeMnistLayout(idx, 80, 20);
+  const cifar = path.join(root, 'cifar-batches');
+  mkdirSync(cifar);
+  writeCifarLayout(cifar, 12, 20);
+  const tiny = config('tiny-idx', { proxy: { images: 40, epochs: 1, batch: 20, threads: 1 } });
+  const search = (dataset: string[], out: string) => mnas(['search', '--config', tiny, '--space', 'cifar', ...dataset, '--validation-images', '20', '--strategy', 'random', '--budget', '1',
+    '--workers', '0', '--target-ms', '1', '--out', path.join(root, out), '--json']);
+  const onIdx = search(['--dataset', idx], 'run-idx');
+  assert.equal(onIdx.status, 0, onIdx.stderr);
+  assert.match(onIdx.stderr, /space 'cifar' with the data's input 28x28x1 \(instead of 32x32x3\)/);
+  assert.ok((lastJson(onIdx.stdout)['best'] as { arch: string }).arch.startsWith('in28x28x1_cls10_'));
+  const onCifar = search(['--dataset', 'cifar10', '--data-dir', cifar], 'run-cifar10');
+  assert.equal(onCifar.status, 0, onCifar.stderr);
+  assert.equal(lastJson(onCifar.stdout)['done'], 1);
+  assert.ok((lastJson(onCifar.stdout)['best'] as { arch: string }).arch.startsWith('in32x32x3_cls10_'));
+
+  const trained = mnas(['train', 'cifar-default', '--dataset', cifar, '--proxy', '--subset', '20', '--validation', '20', '--batch', '10', '--threads', '1', '--json', '--quiet']);
+  assert.equal(trained.status, 0, trained.stderr);
+  const t = lastJson(trained.stdout) as { status: string; arch: string; train_images: number };
+  assert.equal(t.status, 'done');
+  assert.ok(t.arch.startsWith('in32x32x3_cls10_'));
+  assert.equal(t.train_images, 20);
 });
 
 test('bad data, or data that does not have the input shape or classes given: one line naming the file, exit 2, no run folder', async () => {
