@@ -68,6 +68,22 @@ test('a run stored before the seeds were separate resumes with its seed as split
   }
 });
 
+test('a run stores the input shape and classes it searches, so a resume is held to them', async () => {
+  const dir = tempDir();
+  try {
+    const out = path.join(dir, 'pinned');
+    await search({ config: { ...synthetic(0, 4), space: 'cifar', classes: 7 }, out });
+    const stored = readRunRecord(out, out).config;
+    assert.equal(stored.input, '32x32x3');
+    assert.equal(stored.classes, 7);
+    const resumed = await search({ resume: out });
+    assert.equal(resumed.trials, 4);
+    assert.ok(resumed.pareto.every((p) => p.arch.startsWith('in32x32x3_cls7_')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad settings are SearchSetupErrors before anything is created', async () => {
   const dir = tempDir();
   try {

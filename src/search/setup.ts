@@ -183,9 +183,12 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   if (table) checkTableCovers(table, config.latencyTable as string, space);
 
   const setup = config.evaluator === 'synthetic' ? syntheticSetup(config, space, record) : await trainSetup(config, space, record, table, resources, log, searchData!.data.ref, run);
+  const g = space.skeleton;
+  // the input and classes the run searches (the data's unless given) are stored as given: a resume on other data is refused
+  const pinned: SearchConfig = { ...config, input: `${g.input.height}x${g.input.width}x${g.input.channels}`, classes: g.classes };
   const runRecord: RunRecord = record ?? {
     // the Redis URL is stored without its password
-    config: run.redis !== undefined && config.redis !== undefined ? { ...config, redis: parseRedisUrl(config.redis).display } : config,
+    config: run.redis !== undefined && pinned.redis !== undefined ? { ...pinned, redis: parseRedisUrl(pinned.redis).display } : pinned,
     reward: setup.reward,
     targetSource: setup.targetSource,
     ...(setup.optimumReward !== undefined ? { optimumReward: setup.optimumReward } : {}),
