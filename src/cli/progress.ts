@@ -70,3 +70,16 @@ export function fmt(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/** A bar per phase of preparing your own data (reading files for the cache key, decoding images). */
+export function dataProgress(silent: boolean, stream?: ProgressOptions['stream']): (p: { phase: string; done: number; total: number }) => void {
+  let bar: Progress | undefined;
+  let phase = '';
+  return (p) => {
+    if (!bar || p.phase !== phase) {
+      phase = p.phase;
+      bar = new Progress({ label: `data: ${p.phase === 'hashing' ? 'reading files' : 'decoding images'}`, total: p.total, silent, ...(stream ? { stream } : {}) });
+    }
+    bar.update(p.done);
+  };
+}

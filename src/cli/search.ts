@@ -18,7 +18,7 @@ import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
 import { UsageError } from './errors.js';
 import { choiceOption, floatOption, intOption } from './options.js';
-import { Progress } from './progress.js';
+import { dataProgress, Progress } from './progress.js';
 
 interface SearchFlags {
   config?: string;
@@ -158,6 +158,7 @@ export async function searchCommand(flags: SearchFlags): Promise<SearchResult> {
       ...(flags.redis !== undefined ? { redis: flags.redis } : {}),
       signal: abort.signal,
       onLog: log,
+      onDataProgress: dataProgress(quiet),
       onStart: (e) => {
         progress = new Progress({ label: 'search', total: e.budget, silent: quiet });
         progress.update(e.finished, '');

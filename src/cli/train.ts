@@ -22,7 +22,7 @@ import { DEFAULT_PROXY_SUBSET, FINAL_RECIPE, OPTIMIZER_NAMES, PROXY_RECIPE, SCHE
 import { train, type TrainOptions } from '../train/train.js';
 import { UsageError } from './errors.js';
 import { choiceOption, floatOption, intOption } from './options.js';
-import { Progress } from './progress.js';
+import { dataProgress, Progress } from './progress.js';
 
 export type Writer = (text: string) => void;
 
@@ -137,6 +137,7 @@ export async function runTrainCommand(spec: string, o: TrainCliOptions, io: Trai
     onLog: (line) => {
       if (!o.quiet) progressStream.write(`${line}\n`);
     },
+    onDataProgress: dataProgress(o.quiet === true, progressStream),
     onProgress: (p) => {
       progress ??= new Progress({ label: 'train', total: p.stepsPerEpoch * p.epochs, stream: progressStream, silent: o.quiet === true });
       progress.update(p.globalStep, `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} lr ${p.lr.toPrecision(3)} ${p.imagesPerSecond.toFixed(0)} img/s`);

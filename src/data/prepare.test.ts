@@ -8,7 +8,7 @@ import { makeTempDir } from './fixture-files.js';
 import { makeImageFolder, writeImage } from './image-fixtures.js';
 import { loadDataset } from './load.js';
 import { encodeNpy } from './npy.js';
-import { prepareDataset } from './prepare.js';
+import { prepareDataset, type DataProgress } from './prepare.js';
 import type { SourceKeyIo } from './source-key.js';
 import { writeStoredZip } from './zip.js';
 
@@ -125,26 +125,32 @@ describe('the dataset cache key', () => {
     const cacheDir = join(temp.dir, 'cache-key');
     await makeImageFolder(root, { classes: ['crow', 'wren'], perClass: 10, height: 12, width: 12 });
     const first = countingIo();
-    const built = await prepareDataset({ name: root, cacheDir }, cifarTarget, first.io);
+    const events: string[] = [];
+    const onProgress = (p: DataProgress) => events.push(`${p.phase} ${p.done}/${p.total}`);
+    const built = await prepareDataset({ name: root, cacheDir }, cifarTarget, { io: first.io, onProgress });
     assert.equal(first.reads.length, 20);
     assert.match(built.description, /decoded into/);
+    const steps = (phase: string) => Array.from({ length: 20 }, (_, i) => `${phase} ${i + 1}/20`);
+    assert.deepEqual(events, [...steps('hashing'), ...steps('decoding')]);
 
     const second = countingIo();
-    const reused = await prepareDataset({ name: root, cacheDir }, cifarTarget, second.io);
+    events.length = 0;
+    const reused = await prepareDataset({ name: root, cacheDir }, cifarTarget, { io: second.io, onProgress });
     assert.deepEqual(second.reads, []);
+    assert.deepEqual(events, [], 'nothing read or decoded, nothing to show');
     assert.equal(reused.ref.cacheFile, built.ref.cacheFile);
     assert.match(reused.description, /\(cache /);
 
     await writeImage(join(root, 'wren', '0000.png'), new Uint8Array(12 * 12 * 3).fill(90), 12, 12, 3);
     const third = countingIo();
-    const rebuilt = await prepareDataset({ name: root, cacheDir }, cifarTarget, third.io);
+    const rebuilt = await prepareDataset({ name: root, cacheDir }, cifarTarget, { io: third.io });
     assert.deepEqual(third.reads, [join(root, 'wren', '0000.png')]);
     assert.notEqual(rebuilt.ref.cacheFile, built.ref.cacheFile);
     assert.match(rebuilt.description, /decoded into/);
 
     await writeImage(join(root, 'crow', 'new.png'), new Uint8Array(12 * 12 * 3).fill(10), 12, 12, 3);
     const fourth = countingIo();
-    const grown = await prepareDataset({ name: root, cacheDir }, cifarTarget, fourth.io);
+    const grown = await prepareDataset({ name: root, cacheDir }, cifarTarget, { io: fourth.io });
     assert.deepEqual(fourth.reads, [join(root, 'crow', 'new.png')]);
     assert.equal(readDatasetCache(grown.ref.cacheFile!).train.count + readDatasetCache(grown.ref.cacheFile!).test.count, 21);
   });
@@ -157,11 +163,11 @@ describe('the dataset cache key', () => {
     writeFileSync(join(dir, 'images.npy'), pixels(1));
     writeFileSync(join(dir, 'labels.npy'), encodeNpy('i8', [20], Array.from({ length: 20 }, (_, i) => i % 2)));
     const target = { shape: { height: 4, width: 4, channels: 1 } };
-    const before = await prepareDataset({ name: dir, cacheDir }, target, countingIo().io);
+    const before = await prepareDataset({ name: dir, cacheDir }, target, { io: countingIo().io });
     assert.equal(readDatasetCache(before.ref.cacheFile!).train.images[0], 1);
     writeFileSync(join(dir, 'images.npy'), pixels(2));
     const after = countingIo();
-    const changed = await prepareDataset({ name: dir, cacheDir }, target, after.io);
+    const changed = await prepareDataset({ name: dir, cacheDir }, target, { io: after.io });
     assert.deepEqual(after.reads, [join(dir, 'images.npy')]);
     assert.notEqual(changed.ref.cacheFile, before.ref.cacheFile);
     assert.equal(readDatasetCache(changed.ref.cacheFile!).train.images[0], 2);
@@ -172,16 +178,16 @@ describe('the dataset cache key', () => {
     const cacheDir = join(temp.dir, 'cache-fresh');
     await makeImageFolder(root, { classes: ['a', 'b'], perClass: 10, height: 8, width: 8 });
     const realClock = () => countingIo(0);
-    await prepareDataset({ name: root, cacheDir }, cifarTarget, realClock().io);
+    await prepareDataset({ name: root, cacheDir }, cifarTarget, { io: realClock().io });
     const again = realClock();
-    await prepareDataset({ name: root, cacheDir }, cifarTarget, again.io);
+    await prepareDataset({ name: root, cacheDir }, cifarTarget, { io: again.io });
     assert.equal(again.reads.length, 20);
 
-    await prepareDataset({ name: root, cacheDir }, cifarTarget, countingIo().io);
+    await prepareDataset({ name: root, cacheDir }, cifarTarget, { io: countingIo().io });
     const manifests = join(cacheDir, 'manifests');
     for (const f of readdirSync(manifests)) writeFileSync(join(manifests, f), '{ broken');
     const noManifest = countingIo();
-    const p = await prepareDataset({ name: root, cacheDir }, cifarTarget, noManifest.io);
+    const p = await prepareDataset({ name: root, cacheDir }, cifarTarget, { io: noManifest.io });
     assert.equal(noManifest.reads.length, 20);
     assert.match(p.description, /\(cache /);
   });

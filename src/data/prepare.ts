@@ -66,6 +66,19 @@ export interface PreparedDataset {
   readonly description: string;
 }
 
+/** Progress of the long parts of preparing a user's data: reading new or changed files for the cache key, decoding images. */
+export interface DataProgress {
+  readonly phase: 'hashing' | 'decoding';
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface PrepareOptions {
+  /** How the cache key reads source files (tests count the reads). */
+  readonly io?: SourceKeyIo;
+  readonly onProgress?: (p: DataProgress) => void;
+}
+
 export interface PrepareTarget {
   /** Resolution and channels images of an image folder are converted to. */
   readonly shape: ImageShape;
@@ -124,9 +137,9 @@ export function classifySource(source: DataSource): SourceKind {
 /**
  * The dataset `source` names, ready for training processes: built-in ones as they are, the
  * user's own decoded into (or found in) the cache. Async because images decode in libvips threads.
- * `io` is how the cache key reads source files (tests count the reads).
  */
-export async function prepareDataset(source: DataSource, target: PrepareTarget, io: SourceKeyIo = DEFAULT_SOURCE_KEY_IO): Promise<PreparedDataset> {
+export async function prepareDataset(source: DataSource, target: PrepareTarget, options: PrepareOptions = {}): Promise<PreparedDataset> {
+  const progress = options.onProgress;
   const kind = classifySource(source);
   if (kind.kind === 'builtin') {
     const { classes, ...shape } = BUILTIN_SHAPES[kind.name];
@@ -145,7 +158,8 @@ export async function prepareDataset(source: DataSource, target: PrepareTarget, 
     ...(listing ? { channels: target.shape.channels, resize, ...(resize ? { height: target.shape.height, width: target.shape.width } : {}) } : {}),
   };
   const cacheDir = source.cacheDir ?? defaultCacheDir();
-  const { key, saveManifest } = sourceKey(kind.path, files, settings, manifestFile(cacheDir, kind.path), io);
+  const { key, saveManifest } = sourceKey(kind.path, files, settings, manifestFile(cacheDir, kind.path), options.io ?? DEFAULT_SOURCE_KEY_IO,
+    progress && ((done, total) => progress({ phase: 'hashing', done, total })));
   const cacheFile = join(cacheDir, `${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${key.slice(0, 20)}.mnasdata`);
   const what = listing ? `image folder ${kind.path}` : `arrays ${kind.path}`;
 
@@ -166,7 +180,12 @@ export async function prepareDataset(source: DataSource, target: PrepareTarget, 
   let parts: { train: DatasetWithoutStats; test: DatasetWithoutStats };
   let skipped: readonly SkippedFile[] = [];
   if (kind.kind === 'images') {
-    const decoded = await decodeImageFolder(listing!, { target: target.shape, resize, skipBadFiles: source.skipBadFiles === true }, label);
+    const decoded = await decodeImageFolder(listing!, {
+      target: target.shape,
+      resize,
+      skipBadFiles: source.skipBadFiles === true,
+      ...(progress ? { onDecoded: (done: number, total: number) => progress({ phase: 'decoding', done, total }) } : {}),
+    }, label);
     parts = decoded;
     skipped = decoded.skipped;
   } else {

@@ -62,19 +62,30 @@ export function manifestFile(cacheDir: string, root: string): string {
  * The key of `files` under `root` with `settings`; content is read only for files the manifest at
  * `manifestPath` does not vouch for. A DataFileError names a file that cannot be read.
  */
-export function sourceKey(root: string, files: readonly string[], settings: object, manifestPath: string, io: SourceKeyIo = DEFAULT_SOURCE_KEY_IO): SourceKey {
+export function sourceKey(
+  root: string,
+  files: readonly string[],
+  settings: object,
+  manifestPath: string,
+  io: SourceKeyIo = DEFAULT_SOURCE_KEY_IO,
+  /** After each file whose content is read: files read so far, and how many will be. */
+  onRead?: (done: number, total: number) => void,
+): SourceKey {
   const known = readManifest(manifestPath, root);
+  const listed = files.map((file) => {
+    const name = relative(root, file);
+    const stat = statOf(file);
+    const previous = known?.files[name];
+    return { file, name, stat, kept: previous && isUnchanged(previous, stat) ? previous : undefined };
+  });
+  const toRead = listed.filter((f) => f.kept === undefined).length;
   const entries: Record<string, ManifestEntry> = {};
   const hash = createHash('sha256');
   hash.update(JSON.stringify(settings));
   let filesRead = 0;
-  let changed = false;
-  for (const file of files) {
-    const name = relative(root, file);
-    const stat = statOf(file);
-    const previous = known?.files[name];
+  for (const { file, name, stat, kept } of listed) {
     let entry: ManifestEntry;
-    if (previous && isUnchanged(previous, stat)) entry = previous;
+    if (kept) entry = kept;
     else {
       const hashedAtMs = io.now();
       let bytes: Buffer;
@@ -83,13 +94,14 @@ export function sourceKey(root: string, files: readonly string[], settings: obje
       } catch (e) {
         throw new DataFileError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      filesRead++;
-      changed = true;
       entry = { size: bytes.length, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, sha256: createHash('sha256').update(bytes).digest('hex'), hashedAtMs };
+      filesRead++;
+      onRead?.(filesRead, toRead);
     }
     entries[name] = entry;
     hash.update(`\0${name}\0${entry.size}\0${entry.sha256}`);
   }
+  const changed = filesRead > 0;
   const dropped = known !== undefined && Object.keys(known.files).some((name) => !(name in entries));
   const manifest: Manifest = { version: MANIFEST_VERSION, root: resolve(root), files: entries };
   return {

@@ -5,7 +5,7 @@
  * `classes`); given ones the data must have. So a 3-class folder of photos searches 3-class
  * networks in the cifar frame, and 28x28x1 arrays search the cifar frame at 28x28x1.
  */
-import { prepareDataset, type PreparedDataset, type PrepareTarget } from '../data/prepare.js';
+import { prepareDataset, type DataProgress, type PreparedDataset, type PrepareTarget } from '../data/prepare.js';
 import { SearchSpace } from '../space/space.js';
 import type { SearchConfig } from './config.js';
 import { SearchSetupError } from './setup-error.js';
@@ -19,7 +19,7 @@ export interface SearchData {
 const shapeText = (s: { height: number; width: number; channels: number }) => `${s.height}x${s.width}x${s.channels}`;
 
 /** `space` is the configured one: the named space with the config's `input` and `classes` applied. */
-export async function prepareSearchData(config: SearchConfig, space: SearchSpace, log: (line: string) => void): Promise<SearchData> {
+export async function prepareSearchData(config: SearchConfig, space: SearchSpace, log: (line: string) => void, onProgress?: (p: DataProgress) => void): Promise<SearchData> {
   const d = config.dataset;
   const own = space.skeleton;
   const target: PrepareTarget = {
@@ -30,6 +30,7 @@ export async function prepareSearchData(config: SearchConfig, space: SearchSpace
   const data = await prepareDataset(
     { name: d.name, ...(d.dataDir ? { dataDir: d.dataDir } : {}), resize: d.resize, skipBadFiles: d.skipBadFiles, ...(d.cacheDir ? { cacheDir: d.cacheDir } : {}) },
     target,
+    onProgress ? { onProgress } : {},
   );
   if (data.ref.cacheFile !== undefined) log(`search: data: ${data.description}`);
   for (const s of data.skipped) log(`search: skipped ${s.file}: ${s.reason}`);

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { DatasetRef } from '../data/prepare.js';
+import type { DataProgress, DatasetRef } from '../data/prepare.js';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, planIdentity } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
@@ -62,6 +62,8 @@ export interface SearchOptions {
   readonly onTrial?: (e: TrialEvent) => void;
   /** Status lines (opening the device, T, resuming, final training). */
   readonly onLog?: (line: string) => void;
+  /** Reading and decoding your own data (once; later runs find it in the cache). */
+  readonly onDataProgress?: (p: DataProgress) => void;
   readonly onFinalEpoch?: (e: FinalEpochEvent) => void;
 }
 
@@ -178,7 +180,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new SearchSetupError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
   const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, configuredSpace) : undefined;
   // own data: decoded (or found in its cache) and checked against the space before any device or folder
-  const searchData = config.evaluator === 'train' ? await prepareSearchData(config, configuredSpace, log) : undefined;
+  const searchData = config.evaluator === 'train' ? await prepareSearchData(config, configuredSpace, log, o.onDataProgress) : undefined;
   const space = searchData?.space ?? configuredSpace;
   if (table) checkTableCovers(table, config.latencyTable as string, space);
 

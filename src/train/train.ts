@@ -13,7 +13,7 @@ import { DataFileError } from '../data/data-file-error.js';
 import type { DataSplit, TrainTestDatasets } from '../data/dataset.js';
 import type { ImageShape } from '../data/image-folder.js';
 import { loadDataset, type DatasetName } from '../data/load.js';
-import { prepareDataset } from '../data/prepare.js';
+import { prepareDataset, type DataProgress } from '../data/prepare.js';
 import { defaultValidationSize, makeDataSplit } from '../data/split.js';
 import { checkInputShape, checkPlanFits } from '../model/limits.js';
 import { buildPlan } from '../model/plan.js';
@@ -84,6 +84,8 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
   /** Status lines (what is trained on what, files written). */
   readonly onLog?: (line: string) => void;
+  /** Reading and decoding your own data (once; later runs find it in the cache). */
+  readonly onDataProgress?: (p: DataProgress) => void;
   readonly onProgress?: TrainRunOptions['onProgress'];
   readonly onEpoch?: TrainRunOptions['onEpoch'];
 }
@@ -249,7 +251,7 @@ async function loadData(o: TrainOptions, input: ImageShape): Promise<TrainTestDa
       shape: input,
       ...(o.input !== undefined ? { requiredBy: 'the input given (--input)' } : {}),
       ...(o.classes !== undefined ? { classes: { count: o.classes, requiredBy: 'the number given (--classes)' } } : {}),
-    });
+    }, o.onDataProgress ? { onProgress: o.onDataProgress } : {});
     if (prepared.ref.cacheFile !== undefined) o.onLog?.(`data: ${prepared.description}`);
     for (const s of prepared.skipped) o.onLog?.(`data: skipped ${s.file}: ${s.reason}`);
     return loadDataset({ ...prepared.ref, seed: o.splitSeed ?? 0 });
