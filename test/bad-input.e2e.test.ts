@@ -79,6 +79,8 @@ const cases: Case[] = [
   // train
   { what: 'train a 100M-wide layer', args: ['train', 'in28x28x1_cls10_stem16s1_head0:r1_k3_s11_e1_i16_o100000000', '--subset', '128', '--epochs', '1'], says: /exceeds the limit/ },
   { what: 'train subset 0', args: ['train', TINY, '--subset', '0'], says: /--subset/ },
+  { what: 'train malformed --input', args: ['train', TINY, '--input', '28x28'], says: /--input must be HxWxC/ },
+  { what: 'train --classes not the data\'s', args: ['train', TINY, '--dataset', 'synthetic', '--classes', '3'], says: /the data has 10 classes but the number given \(--classes\) is 3/ },
   { what: 'train missing data dir', args: ['train', TINY, '--dataset', 'mnist', '--data-dir', path.join(dir, 'no-data')], says: /no-data/ },
   { what: 'train lr NaN', args: ['train', TINY, '--lr', 'NaN'], says: /--lr/ },
   // export
@@ -115,6 +117,9 @@ const cases: Case[] = [
   { what: 'search --out is a file', args: ['search', '--evaluator', 'synthetic', '--out', file('afile', '')], says: /is a file, not a directory/ },
   { what: 'search --out below a file', args: ['search', '--evaluator', 'synthetic', '--out', path.join(dir, 'afile', 'run')], says: /is a file, not a directory/ },
   { what: 'search wrong latency table', args: ['search', '--config', file('lt.json', JSON.stringify({ latencySource: 'predictor', latencyTable: file('wrong-table.json', '{"format":"mnas-latency-table/1","space":"fmnist"}') })), '--out', path.join(dir, 's7')], says: /latency table .*wrong-table\.json/, creates: path.join(dir, 's7') },
+  { what: 'search malformed --input', args: ['search', '--input', '32x32', '--out', path.join(dir, 's9')], says: /input: must be HxWxC/, creates: path.join(dir, 's9') },
+  { what: 'search --classes 0', args: ['search', '--classes', '0', '--out', path.join(dir, 's10')], says: /--classes must be an integer/, creates: path.join(dir, 's10') },
+  { what: 'search --input not the data\'s', args: ['search', '--dataset', 'synthetic', '--input', '32x32x3', '--out', path.join(dir, 's11')], says: /synthetic: images are 28x28x1 but the input given/, creates: path.join(dir, 's11') },
   { what: 'search unknown space', args: ['search', '--space', 'nope', '--evaluator', 'synthetic', '--out', path.join(dir, 's8')], says: /nope/, creates: path.join(dir, 's8') },
   // search --resume of runs that cannot be resumed
   { what: 'resume a missing directory', args: ['search', '--resume', path.join(dir, 'nothing')], says: /no such directory/ },

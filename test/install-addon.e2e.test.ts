@@ -1,7 +1,8 @@
 /**
  * The package's install script (scripts/install-addon.mjs) without compiling anything: a copy
  * placed as an installed package (node_modules/mnas/scripts/) stops with a message naming what is
- * missing for a LIBTORCH that is not a libtorch distribution, skips when asked, and does nothing
+ * missing for a LIBTORCH that is not a libtorch distribution or for no libtorch at all (Debian's
+ * hidden in a private mount namespace), skips when asked, and does nothing
  * in a development checkout. The real build is tested by package-install.e2e.test.ts.
  */
 import { test } from 'node:test';
@@ -34,6 +35,25 @@ test('install script: a LIBTORCH that is not a libtorch distribution is named, w
     cleanup();
   }
 });
+
+/** Whether this process may hide a folder in a private mount namespace (root with CAP_SYS_ADMIN and util-linux's unshare). */
+const canHideFolders = process.getuid?.() === 0 && spawnSync('unshare', ['--mount', 'true']).status === 0;
+
+test('install script: without LIBTORCH on a machine without Debian\'s libtorch, the message names what is missing and how to point LIBTORCH at it',
+  { skip: canHideFolders ? false : 'needs root and unshare to hide /usr/include/torch' }, () => {
+    const { script, cleanup } = installedCopy();
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'mnas-no-torch-'));
+    try {
+      // /usr/include/torch replaced by an empty folder in this command's own mount namespace only
+      const r = spawnSync('unshare', ['--mount', 'sh', '-c', `mount --bind "$1" /usr/include/torch && exec "$2" "$3"`, 'sh', empty, process.execPath, script],
+        { encoding: 'utf8', env: { ...process.env, MNAS_SKIP_ADDON_BUILD: '', LIBTORCH: '' } });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /^mnas install: libtorch not found: no \/usr\/include\/torch\/csrc\/api\/include\/torch\/torch\.h\. Install Debian's libtorch-dev .*, or set LIBTORCH to a libtorch distribution's folder \(holding include\/ and lib\/\) and install again\n$/);
+    } finally {
+      cleanup();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 
 test('install script: MNAS_SKIP_ADDON_BUILD=1 skips, and a development checkout does not build on npm install', () => {
   const { script, cleanup } = installedCopy();

@@ -43,6 +43,19 @@ test('inspect accepts arch strings and overrides', async () => {
   assert.equal(bench.params, 154_106);
 });
 
+test('mnas inspect reads timm arch strings (the issue\'s command), in timm\'s MnasNet frame unless --input / --classes', () => {
+  const timmB1 = 'ds_r1_k3_s1_e1_c16_noskip | ir_r3_k3_s2_e3_c24 | ir_r3_k5_s2_e3_c40 | ir_r3_k5_s2_e6_c80 | ir_r2_k3_s1_e6_c96 | ir_r4_k5_s2_e6_c192 | ir_r1_k3_s1_e6_c320_noskip';
+  const r = runCli(['inspect', timmB1, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const b1 = JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!) as { params: number; arch: string };
+  assert.equal(b1.arch, printArch(getPreset('mnasnet-b1').arch));
+  assert.equal(b1.params, 4_383_312);
+  const small = runCli(['inspect', "[['ds_r1_k3_s1_e1_c16'], ['ir_r2_k3_s2_e6_c24_se0.25']]", '--input', '32x32x3', '--classes', '10', '--json']);
+  assert.equal(small.status, 0, small.stderr);
+  assert.ok((JSON.parse(small.stdout.trimEnd().split('\n').at(-1)!) as { arch: string }).arch.startsWith('in32x32x3_cls10_stem32s2_head1280:'));
+  assertUsageExit(runCli(['inspect', 'ds_r1_k3_s1_e1_c16 | ir_r2_x3']), /timm arch string: block 1, token 2 'x3': unknown token/, { prefix: 'inspect: ', seconds: 30 });
+});
+
 test('bad input gives a UsageError naming the problem', async () => {
   await assert.rejects(run('mnasnet-z'), (e: unknown) => e instanceof UsageError && /'mnasnet-z' is not a preset/.test(e.message));
   await assert.rejects(run('mnasnet-a1', '--input', '224x224'), (e: unknown) => e instanceof UsageError && /--input must be HxWxC/.test(e.message));

@@ -70,3 +70,20 @@ export function fmt(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/** Fewer files than this are never long work: no bar, so a refusal after them stays one line. */
+export const DATA_PROGRESS_MIN_FILES = 100;
+
+/** A bar per phase of preparing your own data (reading files for the cache key, decoding images) of at least DATA_PROGRESS_MIN_FILES files. */
+export function dataProgress(silent: boolean, stream?: ProgressOptions['stream']): (p: { phase: string; done: number; total: number }) => void {
+  let bar: Progress | undefined;
+  let phase = '';
+  return (p) => {
+    if (p.total < DATA_PROGRESS_MIN_FILES) return;
+    if (!bar || p.phase !== phase) {
+      phase = p.phase;
+      bar = new Progress({ label: `data: ${p.phase === 'hashing' ? 'reading files' : 'decoding images'}`, total: p.total, silent, ...(stream ? { stream } : {}) });
+    }
+    bar.update(p.done);
+  };
+}

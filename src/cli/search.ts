@@ -11,13 +11,14 @@ import type { Command } from 'commander';
 import { DATASET_NAMES, isDatasetName } from '../data/load.js';
 import { spaceNames } from '../space/space.js';
 import { DEVICE_KINDS } from '../latency/registry.js';
+import { MAX_CLASSES } from '../model/limits.js';
 import { EVALUATORS, mergeConfig, type SearchConfigInput } from '../search/config.js';
 import { STRATEGY_KINDS } from '../search/strategy-kinds.js';
 import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
 import { UsageError } from './errors.js';
 import { choiceOption, floatOption, intOption } from './options.js';
-import { Progress } from './progress.js';
+import { dataProgress, Progress } from './progress.js';
 
 interface SearchFlags {
   config?: string;
@@ -27,6 +28,8 @@ interface SearchFlags {
   tableMissing?: string;
   device?: string;
   space?: string;
+  input?: string;
+  classes?: number;
   targetMs?: number;
   reward?: string;
   budget?: number;
@@ -64,6 +67,8 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--table-missing <what>', 'evaluator table: train (and add) what the table lacks, or fail those trials (default train)', choiceOption('--table-missing', ['train', 'fail'] as const))
     .option('--device <kind>', `latency device: ${DEVICE_KINDS.join('|')}`, choiceOption('--device', DEVICE_KINDS))
     .option('--space <name>', `search space: ${spaceNames().join('|')}`)
+    .option('--input <HxWxC>', "the space's input shape, e.g. 64x64x3 (default: the data's; image folders: the space's own); data of another shape is refused")
+    .option('--classes <n>', "the space's number of classes (default: the data's); data with another number is refused", intOption('--classes', 1, MAX_CLASSES))
     .option('--target-ms <T>', 'latency target T in ms (default: the latency of the space default architecture)', floatOption('--target-ms', 1e-6))
     .option('--reward <kind>', 'soft (alpha = beta = -0.07) or hard (alpha 0, beta -1)', choiceOption('--reward', ['soft', 'hard'] as const))
     .option('--budget <n>', 'number of trials', intOption('--budget', 1))
@@ -84,7 +89,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--dataset <name|path>', `${DATASET_NAMES.join('|')}, or your own data: an image folder (one subfolder per class), an .npz, or a folder of .npy / IDX / CIFAR-10 files`)
     .option('--data-dir <dir>', 'folder of a built-in dataset\'s files (mnist, cifar10; fashion-mnist defaults to Debian\'s package)')
     .option('--validation-images <n>', 'training images held out to score architectures (default 10000)', intOption('--validation-images', 1))
-    .option('--no-resize', 'own images must already have the space\'s input resolution (default: resized to it)')
+    .option('--no-resize', 'own images must already have one size, which becomes the space\'s input resolution unless --input (default: resized to it)')
     .option('--skip-bad-files', 'skip (and list) files of an image folder that are not decodable PNG/JPEG images')
     .option('--quiet', 'no progress display')
     .option('--json', 'print one JSON object on the last line')
@@ -98,6 +103,8 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
 function flagsToConfig(f: SearchFlags): Record<string, unknown> {
   return {
     space: f.space,
+    input: f.input,
+    classes: f.classes,
     strategy: f.strategy ? { kind: f.strategy } : undefined,
     evaluator: f.evaluator,
     trainedTable: f.trainedTable !== undefined || f.tableMissing !== undefined ? { file: f.trainedTable !== undefined ? path.resolve(f.trainedTable) : undefined, missing: f.tableMissing } : undefined,
@@ -159,6 +166,7 @@ export async function searchCommand(flags: SearchFlags): Promise<SearchResult> {
       ...(flags.redis !== undefined ? { redis: flags.redis } : {}),
       signal: abort.signal,
       onLog: log,
+      onDataProgress: dataProgress(quiet),
       onStart: (e) => {
         progress = new Progress({ label: 'search', total: e.budget, silent: quiet });
         progress.update(e.finished, '');

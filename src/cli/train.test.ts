@@ -69,6 +69,19 @@ test('mnas train: bad input is an InputError', async () => {
   await assert.rejects(run(TINY, '--dataset', 'synthetic', '--subset', '100', '--batch', '128'), usage(/fewer than one batch of 128/));
 });
 
+test('mnas train --input / --classes: given values override the arch and the data must have them; found before training', async () => {
+  await assert.rejects(run(TINY, '--dataset', 'synthetic', '--input', '32x32x3'), usage(/^train: synthetic: images are 28x28x1 but the input given \(--input\) is 32x32x3 \(channels differ\)$/));
+  await assert.rejects(run(TINY, '--dataset', 'synthetic', '--classes', '5'), usage(/^train: synthetic: the data has 10 classes but the number given \(--classes\) is 5$/));
+  await assert.rejects(run(TINY, '--input', '32x32'), usage(/^train: --input must be HxWxC/));
+  await assert.rejects(run(TINY, '--classes', '0'), usage(/--classes must be an integer in \[1, 100000\]/));
+  // given values that agree with the data; the arch's own (28x28x1, 10 classes) give way to them
+  const rgb = TINY.replace('in28x28x1_cls10', 'in64x64x1_cls3');
+  const { out } = await run(rgb, '--dataset', 'synthetic-rgb', '--input', '32x32x3', '--classes', '10', '--subset', '128', '--validation', '64', '--epochs', '1', '--batch', '64', '--threads', '1', '--no-test', '--json', '--quiet');
+  const r = JSON.parse(out.trimEnd().split('\n').at(-1)!) as { status: string; arch: string };
+  assert.equal(r.status, 'done');
+  assert.ok(r.arch.startsWith('in32x32x3_cls10_'), r.arch);
+});
+
 /** `mnas train ...args` is refused: exit 2, one line `mnas: train: ...`, no stack, within `seconds`. */
 const refuse = (args: string[], message: RegExp, seconds: number) => assertUsageExit(runCli(['train', ...args]), message, { prefix: 'train: ', seconds });
 

@@ -15,11 +15,14 @@
  * in the JSON) and exits 1. Bad input exits 2.
  */
 import type { Command } from 'commander';
+import type { ImageShape } from '../data/image-folder.js';
 import { DATASET_NAMES } from '../data/load.js';
+import { MAX_CLASSES, parseInputShapeText } from '../model/limits.js';
 import { DEFAULT_PROXY_SUBSET, FINAL_RECIPE, OPTIMIZER_NAMES, PROXY_RECIPE, SCHEDULE_NAMES, type TrainRecipe } from '../train/recipe.js';
 import { train, type TrainOptions } from '../train/train.js';
+import { UsageError } from './errors.js';
 import { choiceOption, floatOption, intOption } from './options.js';
-import { Progress } from './progress.js';
+import { dataProgress, Progress } from './progress.js';
 
 export type Writer = (text: string) => void;
 
@@ -28,6 +31,8 @@ export interface TrainCliOptions {
   dataDir?: string;
   resize?: boolean;
   skipBadFiles?: boolean;
+  input?: string;
+  classes?: number;
   proxy?: boolean;
   epochs?: number;
   subset?: number;
@@ -86,6 +91,8 @@ export function registerTrain(program: Command, io: TrainCliIo = defaultIo()): C
     .option('--dataset <name|path>', `${DATASET_NAMES.join(', ')}, or your own data: an image folder (one subfolder per class), an .npz, or a folder of .npy / IDX / CIFAR-10 files`, 'fashion-mnist')
     .option('--no-resize', "own images must already have the arch's input resolution (default: resized to it)")
     .option('--skip-bad-files', 'skip (and list) files of an image folder that are not decodable PNG/JPEG images')
+    .option('--input <HxWxC>', "the arch's input shape, e.g. 64x64x3 (own images are resized to it); data of another shape is refused (default: the data's)")
+    .option('--classes <n>', "the arch's number of classes; data with another number is refused (default: the data's)", intOption('--classes', 1, MAX_CLASSES))
     .option('--data-dir <dir>', 'directory of the dataset files (fashion-mnist defaults to /usr/share/datasets/fashion-mnist)')
     .option('--proxy', `the search's proxy task: proxy recipe, ${DEFAULT_PROXY_SUBSET} images, 1 epoch, validation accuracy, no test set`)
     .option('--epochs <n>', `epochs (default ${FINAL_RECIPE.epochs}; --proxy ${PROXY_RECIPE.epochs})`, intOption('--epochs', 1, 10_000))
@@ -130,6 +137,7 @@ export async function runTrainCommand(spec: string, o: TrainCliOptions, io: Trai
     onLog: (line) => {
       if (!o.quiet) progressStream.write(`${line}\n`);
     },
+    onDataProgress: dataProgress(o.quiet === true, progressStream),
     onProgress: (p) => {
       progress ??= new Progress({ label: 'train', total: p.stepsPerEpoch * p.epochs, stream: progressStream, silent: o.quiet === true });
       progress.update(p.globalStep, `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} lr ${p.lr.toPrecision(3)} ${p.imagesPerSecond.toFixed(0)} img/s`);
@@ -158,6 +166,19 @@ export async function runTrainCommand(spec: string, o: TrainCliOptions, io: Trai
 
 /** The library options the flags describe. */
 function trainOptions(o: TrainCliOptions): TrainOptions {
-  const { json: _json, quiet: _quiet, evalEachEpoch, dataset, ...rest } = o;
-  return { ...rest, dataset, ...(evalEachEpoch !== undefined ? { evaluateEachEpoch: evalEachEpoch } : {}) };
+  const { json: _json, quiet: _quiet, evalEachEpoch, dataset, input, ...rest } = o;
+  return {
+    ...rest,
+    dataset,
+    ...(input !== undefined ? { input: parseShapeOption(input) } : {}),
+    ...(evalEachEpoch !== undefined ? { evaluateEachEpoch: evalEachEpoch } : {}),
+  };
+}
+
+function parseShapeOption(text: string): ImageShape {
+  try {
+    return parseInputShapeText(text, '--input');
+  } catch (e) {
+    throw new UsageError(`train: ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readArrayDataset } from './array-dataset.js';
@@ -66,7 +66,21 @@ describe('.npy', () => {
     end.writeUInt32LE(local.length + deflated.length, 16);
     const members = readZip(Buffer.concat([local, deflated, directory, end]), 'd.npz');
     assert.deepEqual([...members.get('x.npy')!], [...x]);
+    // the same archive with one bit of the compressed member flipped: inflates, but to other bytes
+    const flipped = Buffer.from(deflated);
+    flipped[flipped.length >> 1]! ^= 0x01;
+    assert.throws(() => readZip(Buffer.concat([local, flipped, directory, end]), 'd.npz'), dataFileError('d.npz', /corrupt \.npz archive|fails its CRC-32 check/));
     assert.throws(() => readZip(Buffer.from('not a zip at all, just text......'), 'z.npz'), dataFileError('z.npz', /not a zip/));
+  });
+
+  it('refuses an .npz whose member fails its CRC-32 check, naming the archive and the member', () => {
+    const x = encodeNpy('u1', [4, 2, 2], images(4, 2, 2));
+    const file = npz({ x_train: x, y_train: encodeNpy('i8', [4], labels(4, 2)) });
+    assert.equal(readArrayDataset(file, false, 'intact').train.count, 4);
+    const bytes = readFileSync(file);
+    bytes[30 + 'x_train.npy'.length + x.length - 1]! ^= 0xff; // the last pixel of x_train
+    writeFileSync(file, bytes);
+    assert.throws(() => readArrayDataset(file, false, 'damaged'), dataFileError(file, /corrupt \.npz archive: member 'x_train\.npy' fails its CRC-32 check \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\)/));
   });
 });
 

@@ -10,7 +10,7 @@
  * the source's current key is stale and rebuilt. Files are written to a temporary name and
  * renamed, so a reader never sees half a file.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataFileError } from './data-file-error.js';
 import { withStats, type TrainTestDatasets } from './dataset.js';
@@ -64,7 +64,9 @@ export function writeDatasetCache(file: string, key: string, name: string, data:
   return header;
 }
 
-/** The header of a cache file, or undefined if the file is missing or not a cache file. */
+const expectedBytes = (headerBytes: number, h: DatasetCacheHeader) => PREFIX_BYTES + headerBytes + (h.trainCount + h.testCount) * (h.height * h.width * h.channels + 1);
+
+/** The header of a cache file, or undefined if the file is missing, not a cache file or not whole (then it is rebuilt). */
 export function readDatasetCacheHeader(file: string): DatasetCacheHeader | undefined {
   let fd: number;
   try {
@@ -78,7 +80,8 @@ export function readDatasetCacheHeader(file: string): DatasetCacheHeader | undef
     const length = prefix.readUInt32LE(MAGIC.length);
     const json = Buffer.alloc(length);
     if (readSync(fd, json, 0, length, PREFIX_BYTES) !== length) return undefined;
-    return JSON.parse(json.toString('utf8')) as DatasetCacheHeader;
+    const header = JSON.parse(json.toString('utf8')) as DatasetCacheHeader;
+    return fstatSync(fd).size === expectedBytes(length, header) ? header : undefined;
   } catch {
     return undefined;
   } finally {
@@ -103,7 +106,7 @@ export function readDatasetCache(file: string): TrainTestDatasets {
     throw new DataFileError(file, `corrupt dataset cache header: ${(e as Error).message}`);
   }
   const imageBytes = h.height * h.width * h.channels;
-  const expected = PREFIX_BYTES + length + (h.trainCount + h.testCount) * (imageBytes + 1);
+  const expected = expectedBytes(length, h);
   if (bytes.length !== expected) throw new DataFileError(file, `dataset cache has ${bytes.length} bytes, its header says ${expected}; delete it to rebuild`);
   let at = PREFIX_BYTES + length;
   const take = (n: number): Uint8Array => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { DataFileError } from './data-file-error.js';
 import { makeTempDir } from './fixture-files.js';
@@ -87,12 +89,19 @@ describe('image folder', () => {
     );
   });
 
-  it('an unreadable class folder is an error naming it', { skip: process.getuid?.() === 0 ? 'root reads every folder' : false }, async () => {
+  it('an unreadable class folder is an error naming it', async () => {
     const root = fresh();
     await makeImageFolder(root, { classes: ['a', 'b'], perClass: 10, height: 8, width: 8 });
     chmodSync(join(root, 'b'), 0o000);
     try {
-      await rejectsWith(() => listImageFolder(root), join(root, 'b'), /cannot read folder: EACCES/);
+      if (process.getuid?.() !== 0) await rejectsWith(() => listImageFolder(root), join(root, 'b'), /cannot read folder: EACCES/);
+      else {
+        // root reads every folder: list it from a process running as nobody
+        for (let dir = root; dir !== dirname(temp.dir); dir = dirname(dir)) chmodSync(dir, 0o755);
+        const script = `import('${pathToFileURL(join(import.meta.dirname, 'image-folder.js')).href}').then((m) => m.listImageFolder(process.argv[1])).then(() => console.log('listed'), (e) => console.log(e.name + ' ' + e.path + ': ' + e.message))`;
+        const r = spawnSync(process.execPath, ['-e', script, root], { uid: 65534, gid: 65534, encoding: 'utf8' });
+        assert.equal(r.stdout.trim(), `DataFileError ${join(root, 'b')}: ${join(root, 'b')}: cannot read folder: EACCES`, r.stderr);
+      }
     } finally {
       chmodSync(join(root, 'b'), 0o755);
     }

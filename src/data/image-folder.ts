@@ -34,6 +34,8 @@ export interface ImageFolderOptions {
   readonly resize?: boolean;
   /** Skip (and list) files that are not decodable PNG/JPEG images instead of failing. */
   readonly skipBadFiles?: boolean;
+  /** After each image: images decoded (or skipped) so far, and how many there are. */
+  readonly onDecoded?: (done: number, total: number) => void;
 }
 
 export interface LabelledFile {
@@ -139,6 +141,8 @@ export async function decodeImageFolder(listing: ImageFolderListing, options: Im
   const { target } = options;
   if (target.channels !== 1 && target.channels !== 3) throw new Error(`image-folder.ts: target channels must be 1 or 3, got ${target.channels}`);
   const skipped = [...listing.skipped];
+  const total = listing.train.length + listing.test.length;
+  let done = 0;
   const sizeOf = { first: undefined as undefined | { file: string; height: number; width: number } };
   const decodePart = async (files: readonly LabelledFile[], partName: string): Promise<DatasetWithoutStats> => {
     const images: Uint8Array[] = [];
@@ -152,8 +156,10 @@ export async function decodeImageFolder(listing: ImageFolderListing, options: Im
         const reason = `cannot decode image: ${(e as Error).message.split('\n')[0]}`;
         if (!options.skipBadFiles) throw new DataFileError(f.file, `${reason}; pass --skip-bad-files to skip such files`);
         skipped.push({ file: f.file, reason });
+        options.onDecoded?.(++done, total);
         continue;
       }
+      options.onDecoded?.(++done, total);
       if (sizeOf.first === undefined) sizeOf.first = { file: f.file, height: decoded.height, width: decoded.width };
       else if (decoded.height !== sizeOf.first.height || decoded.width !== sizeOf.first.width) {
         throw new DataFileError(f.file, `is ${decoded.width}x${decoded.height} but ${sizeOf.first.file} is ${sizeOf.first.width}x${sizeOf.first.height}; with resizing off all images must have one size`);

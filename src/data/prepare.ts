@@ -4,15 +4,15 @@
  * archive, a folder of .npy arrays, or a folder of MNIST-style IDX or CIFAR-10 binary files)
  * decoded ONCE here, in the coordinating process, into a dataset cache file that every trial
  * process then reads (src/data/dataset-cache.ts). The cache file is named by a hash of the
- * source's content and the decoding settings, so changed data or settings make a new one.
+ * source's content and the decoding settings (src/data/source-key.ts), so changed data or
+ * settings make a new one; unchanged files are not read again to find that out.
  *
- * The data's shape and classes are known before anything is written: a `required` shape that the
- * data does not have is a DataFileError (an InputError) naming the source.
+ * The data's shape and classes are known before anything is written: a required shape or number
+ * of classes that the data does not have is a DataFileError (an InputError) naming the source.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { arrayDatasetFiles, isArrayFolder, readArrayDataset } from './array-dataset.js';
 import { CIFAR10_TRAIN_FILES, CIFAR10_SUBDIR } from './cifar10.js';
 import { DataFileError } from './data-file-error.js';
@@ -21,6 +21,7 @@ import { withTrainingStats, type DatasetWithoutStats } from './dataset.js';
 import { decodeImageFolder, listImageFolder, type ImageShape, type SkippedFile } from './image-folder.js';
 import { DATASET_NAMES, isDatasetName, type DatasetName } from './load.js';
 import { findMnistFile } from './mnist-format.js';
+import { DEFAULT_SOURCE_KEY_IO, manifestFile, sourceKey, type SourceKeyIo } from './source-key.js';
 
 /** Bump when the decoding changes, so old cache files are not reused. */
 const CACHE_FORMAT = 1;
@@ -65,11 +66,26 @@ export interface PreparedDataset {
   readonly description: string;
 }
 
+/** Progress of the long parts of preparing a user's data: reading new or changed files for the cache key, decoding images. */
+export interface DataProgress {
+  readonly phase: 'hashing' | 'decoding';
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface PrepareOptions {
+  /** How the cache key reads source files (tests count the reads). */
+  readonly io?: SourceKeyIo;
+  readonly onProgress?: (p: DataProgress) => void;
+}
+
 export interface PrepareTarget {
   /** Resolution and channels images of an image folder are converted to. */
   readonly shape: ImageShape;
-  /** When set, data of another shape is an error naming this (e.g. "space 'cifar'"). */
+  /** When set, data of another shape is an error naming this (e.g. "the given input (--input)"). */
   readonly requiredBy?: string;
+  /** When set, data with another number of classes is an error naming `requiredBy`. */
+  readonly classes?: { readonly count: number; readonly requiredBy: string };
 }
 
 export function defaultCacheDir(): string {
@@ -83,8 +99,14 @@ function checkShape(where: string, shape: ImageShape, target: PrepareTarget): vo
   if (target.requiredBy === undefined) return;
   const t = target.shape;
   if (shape.height !== t.height || shape.width !== t.width || shape.channels !== t.channels) {
-    throw new DataFileError(where, `images are ${shapeText(shape)} but ${target.requiredBy} takes ${shapeText(t)}${shape.channels === t.channels ? '' : ' (channels differ)'}`);
+    throw new DataFileError(where, `images are ${shapeText(shape)} but ${target.requiredBy} is ${shapeText(t)}${shape.channels === t.channels ? '' : ' (channels differ)'}`);
   }
+}
+
+function checkClasses(where: string, classes: number, target: PrepareTarget): void {
+  const required = target.classes;
+  if (required === undefined || classes === required.count) return;
+  throw new DataFileError(where, `the data has ${classes} classes but ${required.requiredBy} is ${required.count}`);
 }
 
 type SourceKind = { kind: 'builtin'; name: DatasetName; dataDir?: string } | { kind: 'arrays'; path: string; isFolder: boolean } | { kind: 'images'; path: string };
@@ -116,15 +138,18 @@ export function classifySource(source: DataSource): SourceKind {
  * The dataset `source` names, ready for training processes: built-in ones as they are, the
  * user's own decoded into (or found in) the cache. Async because images decode in libvips threads.
  */
-export async function prepareDataset(source: DataSource, target: PrepareTarget): Promise<PreparedDataset> {
+export async function prepareDataset(source: DataSource, target: PrepareTarget, options: PrepareOptions = {}): Promise<PreparedDataset> {
+  const progress = options.onProgress;
   const kind = classifySource(source);
   if (kind.kind === 'builtin') {
     const { classes, ...shape } = BUILTIN_SHAPES[kind.name];
     checkShape(kind.dataDir ?? kind.name, shape, target);
+    checkClasses(kind.dataDir ?? kind.name, classes, target);
     return { ref: { name: kind.name, ...(kind.dataDir ? { dataDir: kind.dataDir } : {}) }, shape, classes, skipped: [], description: kind.dataDir ? `${kind.name} from ${kind.dataDir}` : kind.name };
   }
   const label = basename(kind.path).replace(/\.npz$/, '');
   const listing = kind.kind === 'images' ? listImageFolder(kind.path, { skipBadFiles: source.skipBadFiles === true }) : undefined;
+  if (listing) checkClasses(kind.path, listing.classNames.length, target);
   const resize = source.resize !== false;
   const files = kind.kind === 'images' ? [...listing!.train, ...listing!.test].map((f) => f.file) : arrayDatasetFiles(kind.path, kind.isFolder);
   const settings = {
@@ -132,14 +157,18 @@ export async function prepareDataset(source: DataSource, target: PrepareTarget):
     kind: kind.kind,
     ...(listing ? { channels: target.shape.channels, resize, ...(resize ? { height: target.shape.height, width: target.shape.width } : {}) } : {}),
   };
-  const key = contentKey(kind.path, files, settings);
-  const cacheFile = join(source.cacheDir ?? defaultCacheDir(), `${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${key.slice(0, 20)}.mnasdata`);
+  const cacheDir = source.cacheDir ?? defaultCacheDir();
+  const { key, saveManifest } = sourceKey(kind.path, files, settings, manifestFile(cacheDir, kind.path), options.io ?? DEFAULT_SOURCE_KEY_IO,
+    progress && ((done, total) => progress({ phase: 'hashing', done, total })));
+  const cacheFile = join(cacheDir, `${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${key.slice(0, 20)}.mnasdata`);
   const what = listing ? `image folder ${kind.path}` : `arrays ${kind.path}`;
 
   const cached = readDatasetCacheHeader(cacheFile);
   if (cached && cached.key === key) {
     const shape = { height: cached.height, width: cached.width, channels: cached.channels };
     checkShape(kind.path, shape, target);
+    checkClasses(kind.path, cached.classes, target);
+    saveManifest();
     return {
       ref: { name: label, cacheFile },
       shape,
@@ -151,7 +180,12 @@ export async function prepareDataset(source: DataSource, target: PrepareTarget):
   let parts: { train: DatasetWithoutStats; test: DatasetWithoutStats };
   let skipped: readonly SkippedFile[] = [];
   if (kind.kind === 'images') {
-    const decoded = await decodeImageFolder(listing!, { target: target.shape, resize, skipBadFiles: source.skipBadFiles === true }, label);
+    const decoded = await decodeImageFolder(listing!, {
+      target: target.shape,
+      resize,
+      skipBadFiles: source.skipBadFiles === true,
+      ...(progress ? { onDecoded: (done: number, total: number) => progress({ phase: 'decoding', done, total }) } : {}),
+    }, label);
     parts = decoded;
     skipped = decoded.skipped;
   } else {
@@ -159,6 +193,7 @@ export async function prepareDataset(source: DataSource, target: PrepareTarget):
   }
   const shape = { height: parts.train.height, width: parts.train.width, channels: parts.train.channels };
   checkShape(kind.path, shape, target);
+  checkClasses(kind.path, parts.train.classes, target);
   let data;
   try {
     data = withTrainingStats(parts.train, parts.test);
@@ -166,6 +201,7 @@ export async function prepareDataset(source: DataSource, target: PrepareTarget):
     throw new DataFileError(kind.path, (e as Error).message.replace(/^dataset\.ts: /, ''));
   }
   const header = writeDatasetCache(cacheFile, key, label, data, skipped);
+  saveManifest();
   return {
     ref: { name: label, cacheFile },
     shape,
@@ -173,21 +209,4 @@ export async function prepareDataset(source: DataSource, target: PrepareTarget):
     skipped,
     description: `${what}: ${header.classes} classes, ${header.trainCount} training and ${header.testCount} test images of ${shapeText(shape)} (decoded into ${cacheFile})`,
   };
-}
-
-/** sha256 of the settings and of every file's path (relative to the source) and content. */
-function contentKey(root: string, files: readonly string[], settings: object): string {
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify(settings));
-  for (const file of files) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      throw new DataFileError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    hash.update(`\0${relative(root, file)}\0${bytes.length}\0`);
-    hash.update(bytes);
-  }
-  return hash.digest('hex');
 }

@@ -1,8 +1,9 @@
 /**
  * Just enough of the zip format to read NumPy's .npz archives: the central directory (with
- * zip64 sizes, which np.savez writes), stored and deflated members. Errors name the archive.
+ * zip64 sizes, which np.savez writes), stored and deflated members, each checked against its
+ * CRC-32. Errors name the archive and the member.
  */
-import { inflateRawSync } from 'node:zlib';
+import { crc32, inflateRawSync } from 'node:zlib';
 import { DataFileError } from './data-file-error.js';
 
 const END_OF_DIRECTORY = 0x06054b50;
@@ -24,6 +25,7 @@ export function readZip(bytes: Uint8Array, file: string): Map<string, Uint8Array
     for (let k = 0; k < entries; k++) {
       if (view.getUint32(at, true) !== DIRECTORY_ENTRY) throw new Error(`bad central directory entry ${k}`);
       const method = view.getUint16(at + 10, true);
+      const storedCrc = view.getUint32(at + 16, true);
       let compressedSize = view.getUint32(at + 20, true);
       let size = view.getUint32(at + 24, true);
       const nameLength = view.getUint16(at + 28, true);
@@ -53,6 +55,8 @@ export function readZip(bytes: Uint8Array, file: string): Map<string, Uint8Array
       else if (method === 8) data = inflateRawSync(raw);
       else throw new Error(`'${name}' uses compression method ${method}; np.savez and np.savez_compressed use 0 and 8`);
       if (data.length !== size) throw new Error(`'${name}' has ${data.length} bytes, the directory says ${size}`);
+      const crc = crc32(data) >>> 0;
+      if (crc !== storedCrc) throw new Error(`member '${name}' fails its CRC-32 check (stored ${hex(storedCrc)}, computed ${hex(crc)}): the file is damaged; copy or save it again`);
       members.set(name, data);
     }
   } catch (e) {
@@ -61,6 +65,8 @@ export function readZip(bytes: Uint8Array, file: string): Map<string, Uint8Array
   return members;
 }
 
+const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
+
 /** A zip archive of stored (uncompressed) members, as np.savez writes them; for tests and tools. */
 export function writeStoredZip(members: ReadonlyMap<string, Uint8Array>): Uint8Array {
   const locals: Buffer[] = [];
@@ -68,9 +74,11 @@ export function writeStoredZip(members: ReadonlyMap<string, Uint8Array>): Uint8A
   let offset = 0;
   for (const [name, data] of members) {
     const nameBytes = Buffer.from(name, 'utf8');
+    const crc = crc32(data) >>> 0;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(LOCAL_HEADER, 0);
     local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
     local.writeUInt32LE(data.length, 22);
     local.writeUInt16LE(nameBytes.length, 26);
@@ -78,6 +86,7 @@ export function writeStoredZip(members: ReadonlyMap<string, Uint8Array>): Uint8A
     entry.writeUInt32LE(DIRECTORY_ENTRY, 0);
     entry.writeUInt16LE(20, 4);
     entry.writeUInt16LE(20, 6);
+    entry.writeUInt32LE(crc, 16);
     entry.writeUInt32LE(data.length, 20);
     entry.writeUInt32LE(data.length, 24);
     entry.writeUInt16LE(nameBytes.length, 28);

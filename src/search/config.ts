@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DATASET_NAMES } from '../data/load.js';
 import { DEVICE_KINDS } from '../latency/registry.js';
+import { MAX_CLASSES, parseInputShapeText } from '../model/limits.js';
 import { RewardConfigSchema } from './reward.js';
 import { STRATEGY_KINDS } from './strategy-kinds.js';
 
@@ -23,6 +24,13 @@ export const SearchConfigSchema = z
     $schema: z.string().optional(),
     /** Search space name (src/space: fmnist, cifar, mobilenet-v2). */
     space: z.string().min(1).default('fmnist'),
+    /**
+     * The space's input shape; omitted: the data's (arrays, IDX and CIFAR files have one; an image
+     * folder is resized to the space's own resolution and channels). Data of another shape is refused.
+     */
+    input: z.string().regex(/^\d+x\d+x\d+$/, 'must be HxWxC, e.g. 32x32x3').optional().describe('the space\'s input shape HxWxC, e.g. 64x64x3; omitted: the data\'s'),
+    /** The space's number of classes; omitted: the data's. Data with another number is refused. */
+    classes: upTo(MAX_CLASSES).optional().describe('the space\'s number of classes; omitted: the data\'s'),
     strategy: z
       .object({
         kind: z.enum(STRATEGY_KINDS).default('ppo'),
@@ -158,6 +166,13 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
     throw new Error(`${source}: ${lines.join('; ')}`);
   }
   const c = r.data;
+  if (c.input !== undefined) {
+    try {
+      parseInputShapeText(c.input, 'input');
+    } catch (e) {
+      throw new Error(`${source}: ${(e as Error).message}`);
+    }
+  }
   if (c.reward.preset === 'custom' && (c.reward.alpha === undefined || c.reward.beta === undefined)) {
     throw new Error(`${source}: reward: preset 'custom' needs both alpha and beta`);
   }

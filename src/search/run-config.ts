@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { getSpace, type SearchSpace } from '../space/space.js';
+import { parseInputShapeText } from '../model/limits.js';
+import { getSpace, SearchSpace } from '../space/space.js';
 import { parseSearchConfig, type SearchConfig } from './config.js';
 import { parseRewardConfig, RewardConfigSchema, type RewardConfig } from './reward.js';
 import type { Json } from './space-like.js';
@@ -58,7 +59,7 @@ export function parseConfigText(text: string, file: string): Record<string, unkn
 export function resolveSearchConfig(config: SearchConfig): { space: SearchSpace; strategy: Strategy } {
   let space: SearchSpace;
   try {
-    space = getSpace(config.space);
+    space = withGivenFrame(getSpace(config.space), config);
   } catch (e) {
     throw new SearchSetupError(`search: ${(e as Error).message}`);
   }
@@ -67,6 +68,16 @@ export function resolveSearchConfig(config: SearchConfig): { space: SearchSpace;
   } catch (e) {
     throw new SearchSetupError(`search: strategy: ${(e as Error).message}`);
   }
+}
+
+/** The space with the input shape and classes the config gives (the rest come from the data, src/search/search-data.ts). */
+function withGivenFrame(space: SearchSpace, config: SearchConfig): SearchSpace {
+  if (config.input === undefined && config.classes === undefined) return space;
+  return new SearchSpace({
+    ...space.skeleton,
+    ...(config.input !== undefined ? { input: parseInputShapeText(config.input, 'input') } : {}),
+    ...(config.classes !== undefined ? { classes: config.classes } : {}),
+  });
 }
 
 /**

@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { layerKey, TABLE_FORMAT, type LatencyTable } from '../latency/table.js';
+import { buildPlan } from '../model/plan.js';
+import { getSpace } from '../space/space.js';
 import { openDatabase } from './sqlite.js';
 import { DB_FILE, ExperimentStore } from './store.js';
 import { readRunRecord } from './run-config.js';
@@ -65,6 +68,22 @@ test('a run stored before the seeds were separate resumes with its seed as split
   }
 });
 
+test('a run stores the input shape and classes it searches, so a resume is held to them', async () => {
+  const dir = tempDir();
+  try {
+    const out = path.join(dir, 'pinned');
+    await search({ config: { ...synthetic(0, 4), space: 'cifar', classes: 7 }, out });
+    const stored = readRunRecord(out, out).config;
+    assert.equal(stored.input, '32x32x3');
+    assert.equal(stored.classes, 7);
+    const resumed = await search({ resume: out });
+    assert.equal(resumed.trials, 4);
+    assert.ok(resumed.pareto.every((p) => p.arch.startsWith('in32x32x3_cls7_')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad settings are SearchSetupErrors before anything is created', async () => {
   const dir = tempDir();
   try {
@@ -75,6 +94,31 @@ test('bad settings are SearchSetupErrors before anything is created', async () =
     await refuse({ config: { ...synthetic(0), strategy: { kind: 'random', options: { bogus: 1 } } }, out }, /unknown option/);
     await refuse({ resume: out }, /no such directory/);
     await refuse({ resume: dir, config: synthetic(0) }, /do not pass config/);
+    assert.equal(existsSync(out), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a latency table that does not cover the space at the data\'s input shape is refused before anything is created', async () => {
+  const dir = tempDir();
+  try {
+    // the layers of the cifar space's default architecture at its own 32x32x3, as `mnas latency profile` keys them
+    const space = getSpace('cifar');
+    const entries: LatencyTable['entries'] = {};
+    for (const l of buildPlan(space.decode(space.defaultDna())).layers) entries[layerKey(l)] = { kind: l.kind, macs: 1, median_ms: 0.5, p10_ms: 0.4, p90_ms: 0.6, runs: 10, converged: true };
+    const table: LatencyTable = {
+      format: TABLE_FORMAT, space: 'cifar', created: '2026-11-30', protocol: {}, overhead_ms: 0.01, entries,
+      device: { id: 'ort-cpu', kind: 'ort-cpu', cpu: 'test', runtime: 'onnxruntime-node', runtimeVersion: '0', threads: 1 },
+    };
+    const file = path.join(dir, 'cifar-table.json');
+    writeFileSync(file, JSON.stringify(table));
+    const out = path.join(dir, 'run');
+    // synthetic data is 28x28x1: the cifar space takes that input, which the table was not profiled at
+    await assert.rejects(
+      search({ config: { space: 'cifar', dataset: { name: 'synthetic' }, latencySource: 'predictor', latencyTable: file, budget: 1, workers: 0 }, out }),
+      (e: unknown) => e instanceof SearchSetupError && /latency table '.*cifar-table\.json' does not cover space 'cifar' at input 28x28x1 with 10 classes/.test(e.message),
+    );
     assert.equal(existsSync(out), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -9,12 +9,12 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { DatasetRef } from '../data/prepare.js';
+import type { DataProgress, DatasetRef } from '../data/prepare.js';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, planIdentity } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
-import { LatencyPredictor } from '../latency/predictor.js';
+import { LatencyPredictor, MissingLayerError } from '../latency/predictor.js';
 import { createDevice, type DeviceKind } from '../latency/registry.js';
 import { loadTable, LatencyTableError, type LatencyTable } from '../latency/table.js';
 import { printArch } from '../space/arch-string.js';
@@ -67,6 +67,8 @@ export interface SearchOptions {
   readonly onTrial?: (e: TrialEvent) => void;
   /** Status lines (opening the device, T, resuming, final training). */
   readonly onLog?: (line: string) => void;
+  /** Reading and decoding your own data (once; later runs find it in the cache). */
+  readonly onDataProgress?: (p: DataProgress) => void;
   readonly onFinalEpoch?: (e: FinalEpochEvent) => void;
 }
 
@@ -184,8 +186,9 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, configuredSpace) : undefined;
   const trained = config.evaluator === 'table' ? openTrainedTable(config) : undefined;
   // own data: decoded (or found in its cache) and checked against the space before any device or folder
-  const searchData = trainsForReal(config) ? await prepareSearchData(config, configuredSpace, log) : undefined;
+  const searchData = trainsForReal(config) ? await prepareSearchData(config, configuredSpace, log, o.onDataProgress) : undefined;
   const space = searchData?.space ?? configuredSpace;
+  if (table) checkTableCovers(table, config.latencyTable as string, space);
 
   const setup =
     config.evaluator === 'synthetic'
@@ -193,9 +196,12 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
       : trained?.missing === 'fail'
         ? await tableOnlySetup(config, space, record, trained, log)
         : await trainSetup(config, space, record, table, resources, log, searchData!.data.ref, run, trained);
+  const g = space.skeleton;
+  // the input and classes the run searches (the data's unless given) are stored as given: a resume on other data is refused
+  const pinned: SearchConfig = { ...config, input: `${g.input.height}x${g.input.width}x${g.input.channels}`, classes: g.classes };
   const runRecord: RunRecord = record ?? {
     // the Redis URL is stored without its password
-    config: run.redis !== undefined && config.redis !== undefined ? { ...config, redis: parseRedisUrl(config.redis).display } : config,
+    config: run.redis !== undefined && pinned.redis !== undefined ? { ...pinned, redis: parseRedisUrl(pinned.redis).display } : pinned,
     reward: setup.reward,
     targetSource: setup.targetSource,
     ...(setup.optimumReward !== undefined ? { optimumReward: setup.optimumReward } : {}),
@@ -492,6 +498,17 @@ function readLatencyTable(file: string, space: SearchSpace): LatencyTable {
   }
   if (table.space !== space.name) throw new SearchSetupError(`search: latency table '${file}' is for space '${table.space}', not '${space.name}'`);
   return table;
+}
+
+/** A table profiled for the space at another input shape or number of classes lacks layers: found here, not at the first trial. */
+function checkTableCovers(table: LatencyTable, file: string, space: SearchSpace): void {
+  try {
+    new LatencyPredictor(table).predict(space.decode(space.defaultDna()));
+  } catch (e) {
+    if (!(e instanceof MissingLayerError)) throw e;
+    const g = space.skeleton;
+    throw new SearchSetupError(`search: latency table '${file}' does not cover space '${space.name}' at input ${g.input.height}x${g.input.width}x${g.input.channels} with ${g.classes} classes (${e.message})`, { cause: e });
+  }
 }
 
 function sessionFigures(strategy: Strategy, s: { evaluated: number; reused: number; failed: number }, seconds: number, workers: number): SearchResult['session'] {

@@ -13,9 +13,9 @@ import { DataFileError } from '../data/data-file-error.js';
 import type { DataSplit, TrainTestDatasets } from '../data/dataset.js';
 import type { ImageShape } from '../data/image-folder.js';
 import { loadDataset, type DatasetName } from '../data/load.js';
-import { prepareDataset } from '../data/prepare.js';
+import { prepareDataset, type DataProgress } from '../data/prepare.js';
 import { defaultValidationSize, makeDataSplit } from '../data/split.js';
-import { checkPlanFits } from '../model/limits.js';
+import { checkInputShape, checkPlanFits } from '../model/limits.js';
 import { buildPlan } from '../model/plan.js';
 import { withGlobal, type Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
@@ -41,6 +41,10 @@ export interface TrainOptions {
   readonly skipBadFiles?: boolean;
   /** Own data: where the decoded cache file goes (default $MNAS_CACHE_DIR or ~/.cache/mnas/datasets). */
   readonly cacheDir?: string;
+  /** The arch's input shape (overrides its own; own images are resized to it); data of another shape is an error. Omitted: the data's. */
+  readonly input?: ImageShape;
+  /** The arch's number of classes (overrides its own); data with another number is an error. Omitted: the data's. */
+  readonly classes?: number;
   /** Directory of the dataset files (fashion-mnist defaults to Debian's package). */
   readonly dataDir?: string;
   /** The search's proxy task instead of final training. */
@@ -80,6 +84,8 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
   /** Status lines (what is trained on what, files written). */
   readonly onLog?: (line: string) => void;
+  /** Reading and decoding your own data (once; later runs find it in the cache). */
+  readonly onDataProgress?: (p: DataProgress) => void;
   readonly onProgress?: TrainRunOptions['onProgress'];
   readonly onEpoch?: TrainRunOptions['onEpoch'];
 }
@@ -150,6 +156,10 @@ export async function train(spec: string | Arch, o: TrainOptions = {}): Promise<
   let arch: Arch;
   try {
     arch = typeof spec === 'string' ? resolveArch(spec) : spec;
+    if (o.input !== undefined || o.classes !== undefined) {
+      if (o.input !== undefined) checkInputShape(o.input, '--input');
+      arch = withGlobal(arch, { ...(o.input !== undefined ? { input: o.input } : {}), ...(o.classes !== undefined ? { classes: o.classes } : {}) });
+    }
   } catch (e) {
     throw new TrainSetupError(`train: ${(e as Error).message}`, { cause: e });
   }
@@ -237,7 +247,11 @@ async function loadData(o: TrainOptions, input: ImageShape): Promise<TrainTestDa
       ...(o.resize !== undefined ? { resize: o.resize } : {}),
       ...(o.skipBadFiles !== undefined ? { skipBadFiles: o.skipBadFiles } : {}),
       ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
-    }, { shape: input });
+    }, {
+      shape: input,
+      ...(o.input !== undefined ? { requiredBy: 'the input given (--input)' } : {}),
+      ...(o.classes !== undefined ? { classes: { count: o.classes, requiredBy: 'the number given (--classes)' } } : {}),
+    }, o.onDataProgress ? { onProgress: o.onDataProgress } : {});
     if (prepared.ref.cacheFile !== undefined) o.onLog?.(`data: ${prepared.description}`);
     for (const s of prepared.skipped) o.onLog?.(`data: skipped ${s.file}: ${s.reason}`);
     return loadDataset({ ...prepared.ref, seed: o.splitSeed ?? 0 });
