@@ -21,7 +21,8 @@ test('config schema: the zod schema as JSON Schema, strict objects, defaults, on
   assert.equal(s.properties.budget.default, 70);
   assert.equal(s.properties.dataset.additionalProperties, false);
   assert.match(s.properties.dataset.properties.name.description, /image folder/);
-  assert.deepEqual(s.properties.evaluator.enum, ['train', 'synthetic']);
+  assert.deepEqual(s.properties.evaluator.enum, ['train', 'synthetic', 'table']);
+  assert.deepEqual(s.properties.trainedTable.properties.missing.enum, ['train', 'fail']);
   const kinds = s.properties.strategy.oneOf.map((a: any) => a.properties.kind.const).sort();
   assert.deepEqual(kinds, ['evolution', 'ppo', 'random']);
   const evolution = s.properties.strategy.oneOf.find((a: any) => a.properties.kind.const === 'evolution');

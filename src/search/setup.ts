@@ -391,25 +391,29 @@ async function trainSetup(
   }
   resources.trainer = trainer;
 
-  const evaluatorFor = (targetMs: number | undefined) => {
-    const skip = config.reward.preset === 'hard' && config.reward.skipOverTarget && targetMs !== undefined;
-    return new TrainEvaluator(space, trainer, oracle, { seed: config.initSeed, ...(skip ? { skipAboveMs: targetMs } : {}) });
-  };
-  let reward: RewardConfig;
-  let targetSource: string;
-  if (record) {
-    reward = record.reward;
-    targetSource = record.targetSource;
-  } else if (config.reward.targetMs !== undefined) {
-    reward = rewardConfig(config.reward.preset, config.reward.targetMs, customExponents(config));
-    targetSource = 'given';
-  } else {
-    const l = await evaluatorFor(undefined).latencyOf(defaultDna);
-    reward = rewardConfig(config.reward.preset, l.ms, customExponents(config));
-    targetSource = `${config.latencySource} latency of the ${config.space} default architecture`;
-    log(`search: target T = ${l.ms.toFixed(3)} ms (${targetSource})`);
-  }
+  const evaluatorFor = (targetMs: number | undefined) => new TrainEvaluator(space, trainer, oracle, { seed: config.initSeed, ...skipOverTarget(config, targetMs) });
+  const { reward, targetSource } = await resolveReward(config, record, log, `${config.latencySource} latency of the ${config.space} default architecture`, async () => (await evaluatorFor(undefined).latencyOf(defaultDna)).ms);
   return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots };
+}
+
+/** Under a hard constraint, architectures slower than T are not trained. */
+function skipOverTarget(config: SearchConfig, targetMs: number | undefined): { skipAboveMs?: number } {
+  return config.reward.preset === 'hard' && config.reward.skipOverTarget && targetMs !== undefined ? { skipAboveMs: targetMs } : {};
+}
+
+/** The reward and where T came from: as stored when resuming, as given, or the latency of the space's default architecture. */
+async function resolveReward(
+  config: SearchConfig,
+  record: RunRecord | undefined,
+  log: (line: string) => void,
+  measuredSource: string,
+  defaultLatencyMs: () => Promise<number>,
+): Promise<{ reward: RewardConfig; targetSource: string }> {
+  if (record) return { reward: record.reward, targetSource: record.targetSource };
+  if (config.reward.targetMs !== undefined) return { reward: rewardConfig(config.reward.preset, config.reward.targetMs, customExponents(config)), targetSource: 'given' };
+  const ms = await defaultLatencyMs();
+  log(`search: target T = ${ms.toFixed(3)} ms (${measuredSource})`);
+  return { reward: rewardConfig(config.reward.preset, ms, customExponents(config)), targetSource: measuredSource };
 }
 
 interface TrainedTableSetup {
@@ -443,26 +447,15 @@ function openTrainedTable(config: SearchConfig): TrainedTableSetup {
 async function tableOnlySetup(config: SearchConfig, space: SearchSpace, record: RunRecord | undefined, trained: TrainedTableSetup, log: (line: string) => void): Promise<EvaluationSetup> {
   const oracle: LatencyOracle = { kind: 'table', table: trained.table, device: config.device.kind };
   const trainer = new TableTrainer(trained.table, trained.setting, undefined);
-  const evaluator = new TrainEvaluator(space, trainer, oracle, { seed: config.initSeed });
-  let reward: RewardConfig;
-  let targetSource: string;
-  if (record) {
-    reward = record.reward;
-    targetSource = record.targetSource;
-  } else if (config.reward.targetMs !== undefined) {
-    reward = rewardConfig(config.reward.preset, config.reward.targetMs, customExponents(config));
-    targetSource = 'given';
-  } else {
-    let ms: number;
+  const evaluatorFor = (targetMs: number | undefined) => new TrainEvaluator(space, trainer, oracle, { seed: config.initSeed, ...skipOverTarget(config, targetMs) });
+  const { reward, targetSource } = await resolveReward(config, record, log, `${config.device.kind} latency of the ${config.space} default architecture (trained table)`, async () => {
     try {
-      ms = (await evaluator.latencyOf(space.defaultDna())).ms;
+      return (await evaluatorFor(undefined).latencyOf(space.defaultDna())).ms;
     } catch (e) {
       throw new SearchSetupError(`search: T: ${(e as Error).message}; give reward.targetMs`);
     }
-    reward = rewardConfig(config.reward.preset, ms, customExponents(config));
-    targetSource = `${config.device.kind} latency of the ${config.space} default architecture (trained table)`;
-    log(`search: target T = ${ms.toFixed(3)} ms (${targetSource})`);
-  }
+  });
+  const evaluator = evaluatorFor(reward.targetMs);
   return { evaluator, device: { id: 'trained-table', file: config.trainedTable!.file, device: config.device.kind }, reward, targetSource, slots: config.concurrency, workers: 0 };
 }
 

@@ -6,6 +6,7 @@ import { DEVICE_KINDS } from '../../latency/registry.js';
 import { TrainedTable } from '../../trained/table.js';
 import { FINAL_EPOCHS } from '../../trained/train-job.js';
 import { UsageError } from '../errors.js';
+import { runResumable } from './resumable.js';
 import { floatOption, intOption } from '../options.js';
 
 interface BenchModelsOptions {
@@ -67,11 +68,7 @@ export function registerBenchModels(bench: Command): void {
       const devices = o.devices.split(',').map((x) => x.trim()).filter((x) => x !== '');
       for (const d of devices) if (!(DEVICE_KINDS as readonly string[]).includes(d)) throw new UsageError(`bench models: --devices: unknown device '${d}' (known: ${DEVICE_KINDS.join(', ')})`);
       const table = TrainedTable.open(o.table);
-      const controller = new AbortController();
-      const stop = (): void => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
+      await runResumable(o.table, async (signal) => {
         const report = await runModelsBench(table, {
           models,
           seeds: o.seeds,
@@ -86,20 +83,10 @@ export function registerBenchModels(bench: Command): void {
           devices,
           ...(o.save ? { saveDir: o.save } : {}),
           ...(o.maxMinutes !== undefined ? { deadline: Date.now() + o.maxMinutes * 60_000 } : {}),
-          signal: controller.signal,
+          signal,
           onLine: (line) => process.stderr.write(`${line}\n`),
         });
         process.stdout.write(o.json ? `${JSON.stringify({ ...report, table: o.table })}\n` : formatModelsReport(report, devices));
-      } catch (e) {
-        if (controller.signal.aborted) {
-          process.stderr.write(`interrupted: finished trainings are in ${o.table}; run the same command again to go on\n`);
-          process.exitCode = 130;
-          return;
-        }
-        throw e;
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+      });
     });
 }

@@ -6,6 +6,7 @@ import { spaceNames } from '../../space/space.js';
 import { TrainedTable } from '../../trained/table.js';
 import { FINAL_EPOCHS } from '../../trained/train-job.js';
 import { UsageError } from '../errors.js';
+import { runResumable } from './resumable.js';
 import { floatOption, intOption } from '../options.js';
 
 interface BenchFidelityOptions {
@@ -88,11 +89,7 @@ export function registerBenchProxyFidelity(bench: Command): void {
       if (!spaceNames().includes(o.space)) throw new UsageError(`bench proxy-fidelity: unknown space '${o.space}' (known: ${spaceNames().join(', ')})`);
       const proxies = parseProxySettings(o.proxies);
       const table = TrainedTable.open(o.table);
-      const controller = new AbortController();
-      const stop = (): void => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
+      await runResumable(o.table, async (signal) => {
         const result = await runFidelityStudy(table, {
           space: o.space,
           samples: o.samples,
@@ -110,21 +107,11 @@ export function registerBenchProxyFidelity(bench: Command): void {
           threads: o.threads,
           train: o.train,
           ...(o.maxMinutes !== undefined ? { deadline: Date.now() + o.maxMinutes * 60_000 } : {}),
-          signal: controller.signal,
+          signal,
           onLine: (line) => process.stderr.write(`${line}\n`),
         });
         if (result.pending > 0) process.stderr.write(`${result.pending} of ${result.jobs} trainings still to run: run the same command again to go on\n`);
         process.stdout.write(o.json ? `${JSON.stringify({ ...result.report, jobs: result.jobs, pending: result.pending, table: o.table })}\n` : formatFidelityReport(result.report));
-      } catch (e) {
-        if (controller.signal.aborted) {
-          process.stderr.write(`interrupted: finished trainings are in ${o.table}; run the same command again to go on\n`);
-          process.exitCode = 130;
-          return;
-        }
-        throw e;
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+      });
     });
 }
