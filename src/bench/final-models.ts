@@ -11,12 +11,12 @@ import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
 import { createDevice } from '../latency/registry.js';
 import { measureLatency } from '../latency/measure.js';
-import { loadDataset } from '../data/load.js';
 import { printArch } from '../space/arch-string.js';
 import { resolveArch } from '../space/resolve.js';
 import { median } from '../util/stats.js';
 import { InputError } from '../util/input-error.js';
 import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
+import { finalSetting } from '../trained/final-setting.js';
 import type { TrainedTable, TrainSetting } from '../trained/table.js';
 import type { TrainJob } from '../trained/train-job.js';
 
@@ -90,14 +90,8 @@ export function resolveModels(specs: readonly string[]): NamedModel[] {
   return out;
 }
 
-export function finalSetting(o: Pick<ModelsBenchOptions, 'dataset' | 'dataDir' | 'validation' | 'splitSeed' | 'epochs'>): TrainSetting {
-  const train = loadDataset({ name: o.dataset as never, ...(o.dataDir ? { dataDir: o.dataDir } : {}), seed: o.splitSeed }).train.count;
-  if (o.validation >= train) throw new InputError(`bench models: --validation ${o.validation} leaves no training images (${o.dataset} has ${train})`);
-  return { dataset: o.dataset, task: 'final', images: train - o.validation, epochs: o.epochs, validation: o.validation, splitSeed: o.splitSeed };
-}
-
 export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions): Promise<ModelsReport> {
-  const setting = finalSetting(o);
+  const setting = finalSetting(o, 'bench models');
   const say = o.onLine ?? (() => {});
   // seed-major: every model gets its first seed before any gets a second
   const all: TrainJob[] = [];

@@ -10,7 +10,7 @@
  * noise), then the final trainings, then their extra seeds.
  */
 import { availableParallelism } from 'node:os';
-import { loadDataset } from '../data/load.js';
+import { finalSetting } from '../trained/final-setting.js';
 import { PROXY_RECIPE } from '../train/recipe.js';
 import { InputError } from '../util/input-error.js';
 import type { TrainedTable, TrainSetting } from '../trained/table.js';
@@ -64,16 +64,16 @@ export function defaultWorkers(threads: number): number {
 
 /** The settings of a study: its proxy settings in the order given, then the final recipe. */
 export function studySettings(o: Pick<FidelityStudyOptions, 'dataset' | 'dataDir' | 'proxies' | 'validation' | 'splitSeed' | 'finalEpochs'>): { proxies: TrainSetting[]; final: TrainSetting } {
+  const final = finalSetting({ ...o, epochs: o.finalEpochs }, 'proxy-fidelity');
   const base = { dataset: o.dataset, validation: o.validation, splitSeed: o.splitSeed };
-  const train = loadDataset({ name: o.dataset as never, ...(o.dataDir ? { dataDir: o.dataDir } : {}), seed: o.splitSeed }).train.count;
-  if (o.validation >= train) throw new InputError(`proxy-fidelity: --validation ${o.validation} leaves no training images (${o.dataset} has ${train})`);
+  const left = final.images;
   for (const p of o.proxies) {
     if (p.images < PROXY_RECIPE.batchSize) throw new InputError(`proxy-fidelity: a proxy of ${p.images} images is less than one batch of ${PROXY_RECIPE.batchSize}`);
-    if (p.images > train - o.validation) throw new InputError(`proxy-fidelity: a proxy of ${p.images} images needs more than the ${train - o.validation} training images left after validation`);
+    if (p.images > left) throw new InputError(`proxy-fidelity: a proxy of ${p.images} images needs more than the ${left} training images left after validation`);
   }
   return {
     proxies: o.proxies.map((p) => ({ ...base, task: 'proxy' as const, images: p.images, epochs: p.epochs })),
-    final: { ...base, task: 'final', images: train - o.validation, epochs: o.finalEpochs },
+    final,
   };
 }
 

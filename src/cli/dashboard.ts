@@ -18,6 +18,7 @@ import { findRunDirs } from '../runs/summary.js';
 import { isInputError } from '../util/input-error.js';
 import { UsageError } from './errors.js';
 import { intOption } from './options.js';
+import { untilStopped } from './until-stopped.js';
 
 export type Writer = (text: string) => void;
 
@@ -88,20 +89,7 @@ export async function serveDashboard(dirs: readonly string[], o: DashboardCliOpt
     err('Ctrl-C to stop\n');
   }
   io.onListening?.(server.url);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    if (io.signal) {
-      if (io.signal.aborted) stop();
-      else io.signal.addEventListener('abort', stop, { once: true });
-    } else {
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    }
-  });
+  await untilStopped(io.signal);
   await server.close();
   if (o.json) out(`${JSON.stringify({ event: 'closed' })}\n`);
   else err('dashboard stopped\n');

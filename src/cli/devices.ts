@@ -18,6 +18,7 @@ import type { ConnectedDevice, DeviceServer as DeviceServerType, ServerStatus } 
 import { InputError } from '../util/input-error.js';
 import { UsageError } from './errors.js';
 import { intOption } from './options.js';
+import { untilStopped } from './until-stopped.js';
 
 export type Writer = (text: string) => void;
 
@@ -147,20 +148,7 @@ export async function serveDevices(o: DevicesServeOptions, io: ServeIo = {}): Pr
     err('Ctrl-C to stop\n');
   }
   io.onListening?.(server.url);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    if (io.signal) {
-      if (io.signal.aborted) stop();
-      else io.signal.addEventListener('abort', stop, { once: true });
-    } else {
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    }
-  });
+  await untilStopped(io.signal);
   await server.close();
   if (o.json) json({ event: 'closed' });
   else err('browser device server stopped\n');
