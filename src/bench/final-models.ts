@@ -5,7 +5,6 @@
  * baselines and the searched models of a result are compared with it, on the same recipe.
  * Resumable like the fidelity study: what the table holds is not trained or measured again.
  */
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
@@ -17,7 +16,7 @@ import { median } from '../util/stats.js';
 import { InputError } from '../util/input-error.js';
 import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
 import { finalSetting } from '../trained/final-setting.js';
-import type { TrainedTable, TrainSetting } from '../trained/table.js';
+import { latencyRow, type TrainedTable, type TrainSetting } from '../trained/table.js';
 import type { TrainJob } from '../trained/train-job.js';
 
 export interface NamedModel {
@@ -130,7 +129,7 @@ async function measureMissing(table: TrainedTable, o: ModelsBenchOptions, say: (
       for (const m of missing) {
         o.signal?.throwIfAborted();
         const r = await measureLatency(m.arch, { device, ...(o.signal ? { signal: o.signal } : {}) });
-        table.add({ type: 'latency', arch: m.arch, device: kind, ms: r.result.median_ms, stats: r.result as unknown as Record<string, unknown>, host: hostname(), finishedAt: new Date().toISOString() });
+        table.add(latencyRow(m.arch, kind, r.result.median_ms, r.result as unknown as Record<string, unknown>));
         say(`${m.name} on ${kind}: ${r.result.median_ms.toFixed(4)} ms`);
       }
     } finally {

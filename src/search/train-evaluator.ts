@@ -8,12 +8,11 @@
  * Under a hard latency constraint an architecture whose latency already misses T is not trained:
  * the trial is recorded as skipped, with the reward of an untrained model (chance accuracy).
  */
-import { hostname } from 'node:os';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
 import { printArch } from '../space/arch-string.js';
 import type { SearchSpace } from '../space/space.js';
-import type { TrainedTable } from '../trained/table.js';
+import { latencyRow, type TrainedTable } from '../trained/table.js';
 import type { LatencyDevice } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyPredictor } from '../latency/predictor.js';
@@ -59,7 +58,7 @@ export class TrainEvaluator implements Evaluator {
       if (!l.fallback) throw new Error(`no ${l.device} latency of this architecture in the trained table ${l.table.file ?? ''} (missing: 'fail')`);
       const r = await this.latencyOfPlan(plan, signal, l.fallback);
       if (l.fallback.kind === 'measured') {
-        l.table.add({ type: 'latency', arch, device: l.device, ms: r.ms, stats: r.stats as { [k: string]: unknown }, host: hostname(), finishedAt: new Date().toISOString() });
+        l.table.add(latencyRow(arch, l.device, r.ms, r.stats as { [k: string]: unknown }));
       }
       return r;
     }

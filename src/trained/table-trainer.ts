@@ -8,11 +8,10 @@
  * The table may hold several seeds of an architecture; trial seed s is answered by the row of
  * the (s mod n)-th seed, so a table with seeds carries their noise into the search.
  */
-import { hostname, loadavg } from 'node:os';
 import { costOfPlan } from '../model/cost.js';
 import type { ProxyTrainer, ProxyTrial, ProxyTrialResult } from '../search/proxy-trainer.js';
 import { printArch } from '../space/arch-string.js';
-import type { TrainedTable, TrainRow, TrainSetting } from './table.js';
+import { trainRow, type TrainedTable, type TrainRow, type TrainSetting } from './table.js';
 
 export class TableTrainer implements ProxyTrainer {
   readonly slots: number;
@@ -41,24 +40,8 @@ export class TableTrainer implements ProxyTrainer {
     }
     const r = await this.inner.train(trial, signal);
     this.trained++;
-    const cost = costOfPlan(trial.plan);
-    this.table.add({
-      type: 'train',
-      arch,
-      ...this.setting,
-      seed: trial.seed,
-      status: r.status,
-      ...(r.status === 'failed' ? { reason: r.reason } : {}),
-      valAccuracy: r.status === 'done' ? r.valAccuracy : null,
-      testAccuracy: null,
-      params: cost.params,
-      macs: cost.macs,
-      seconds: r.seconds,
-      threads: this.threads,
-      load: Number(loadavg()[0]!.toFixed(2)),
-      host: hostname(),
-      finishedAt: new Date().toISOString(),
-    });
+    const outcome = { status: r.status, ...(r.status === 'failed' ? { reason: r.reason } : {}), valAccuracy: r.status === 'done' ? r.valAccuracy : null, testAccuracy: null, seconds: r.seconds };
+    this.table.add(trainRow(arch, this.setting, trial.seed, outcome, costOfPlan(trial.plan), this.threads));
     return r;
   }
 

@@ -8,6 +8,7 @@
  * validation images, split seed) and the seed; a later row for the same key replaces an earlier one.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { hostname, loadavg } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/input-error.js';
@@ -78,6 +79,41 @@ export function settingKey(s: TrainSetting): string {
 
 export function trainKey(arch: string, s: TrainSetting, seed: number): string {
   return `${arch}|${settingKey(s)}|seed${seed}`;
+}
+
+/** How one training came out. */
+export interface TrainOutcome {
+  readonly status: 'done' | 'failed';
+  readonly reason?: string;
+  readonly valAccuracy: number | null;
+  readonly testAccuracy: number | null;
+  readonly seconds: number;
+}
+
+/** The row of a training that just ended: what was trained, how it came out, where, when and under what load. */
+export function trainRow(arch: string, setting: TrainSetting, seed: number, outcome: TrainOutcome, size: { params: number; macs: number }, threads: number): TrainRow {
+  return {
+    type: 'train',
+    arch,
+    ...setting,
+    seed,
+    status: outcome.status,
+    ...(outcome.status === 'failed' ? { reason: outcome.reason ?? 'failed' } : {}),
+    valAccuracy: outcome.valAccuracy,
+    testAccuracy: outcome.testAccuracy,
+    params: size.params,
+    macs: size.macs,
+    seconds: outcome.seconds,
+    threads,
+    load: Number(loadavg()[0]!.toFixed(2)),
+    host: hostname(),
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+/** The row of a latency measurement that just ended. */
+export function latencyRow(arch: string, device: string, ms: number, stats: Record<string, unknown>): LatencyRow {
+  return { type: 'latency', arch, device, ms, stats, host: hostname(), finishedAt: new Date().toISOString() };
 }
 
 export class TrainedTable {

@@ -4,14 +4,13 @@
  * turned into a table row.
  */
 import { spawn } from 'node:child_process';
-import { hostname, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
 import { parseArch } from '../space/arch-string.js';
 import { FINAL_RECIPE } from '../train/recipe.js';
 import type { TrainReport } from '../train/train.js';
-import type { TrainRow, TrainSetting } from './table.js';
+import { trainRow, type TrainRow, type TrainSetting } from './table.js';
 
 export interface TrainJob {
   readonly arch: string;
@@ -71,22 +70,7 @@ export function runTrainJob(job: TrainJob, o: RunTrainJobOptions): Promise<Train
 }
 
 function rowOf(job: TrainJob, r: TrainReport, threads: number): TrainRow {
-  const cost = costOfPlan(buildPlan(parseArch(job.arch)));
-  return {
-    type: 'train',
-    arch: job.arch,
-    ...job.setting,
-    seed: job.seed,
-    status: r.status,
-    ...(r.status === 'failed' ? { reason: r.reason ?? 'failed' } : {}),
-    valAccuracy: r.val_accuracy,
-    testAccuracy: r.test_accuracy,
-    params: r.params,
-    macs: cost.macs,
-    seconds: r.seconds,
-    threads,
-    load: Number(loadavg()[0]!.toFixed(2)),
-    host: hostname(),
-    finishedAt: new Date().toISOString(),
-  };
+  const macs = costOfPlan(buildPlan(parseArch(job.arch))).macs;
+  const outcome = { status: r.status, ...(r.reason !== undefined ? { reason: r.reason } : {}), valAccuracy: r.val_accuracy, testAccuracy: r.test_accuracy, seconds: r.seconds };
+  return trainRow(job.arch, job.setting, job.seed, outcome, { params: r.params, macs }, threads);
 }
