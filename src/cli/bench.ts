@@ -3,6 +3,7 @@
  * lives in its own file under ./bench/ and registers itself here.
  */
 import type { Command } from 'commander';
+import { registerBenchDashboard } from './bench/dashboard.js';
 import { registerBenchDistributedOverhead } from './bench/distributed-overhead.js';
 import { registerBenchDistributedScale } from './bench/distributed-scale.js';
 import { registerBenchFuzz } from './bench/fuzz.js';
@@ -17,6 +18,7 @@ import { registerBenchTrainVsPytorch } from './bench/train-vs-pytorch.js';
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks of the engine, of latency measurement and of search trials');
+  registerBenchDashboard(bench);
   registerBenchDistributedOverhead(bench);
   registerBenchDistributedScale(bench);
   registerBenchFuzz(bench);

@@ -5,7 +5,7 @@
  * a page listens.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +16,9 @@ import { makeSyntheticRun } from '../runs/testing.js';
 import { parseArch } from '../space/arch-string.js';
 import { summarize } from '../search/outputs.js';
 import { storedTrials } from '../search/testing.js';
+import { PAGE_MODULES } from './app.js';
 import { DashboardServer } from './server.js';
+import { dashboardStaticDir } from './static-files.js';
 import { addFinishedTrial, rawGet, writeLatencyTableFor } from './testing.js';
 
 const TOKEN = 'test-token-0123456789';
@@ -69,6 +71,35 @@ describe('dashboard server', () => {
     const script = await rawGet(server.port, '/static/uplot.esm.js', { cookie: cookie.split(';')[0]! });
     assert.equal(script.status, 200);
     assert.match(script.body, /uPlot/);
+  });
+
+  it('preloads every module a page imports, and answers a known static file with 304', async () => {
+    const importsOf = (file: string): string[] => [...readFileSync(path.join(dashboardStaticDir(), file), 'utf8').matchAll(/^import .* from '\.\/([\w.-]+)';$/gm)].map((m) => m[1]!);
+    const closure = (entry: string): string[] => {
+      const seen = new Set<string>(['app.js']);
+      const visit = (f: string): void => {
+        if (seen.has(f) && f !== 'app.js') return;
+        seen.add(f);
+        if (f !== 'uplot.esm.js') for (const i of importsOf(f)) visit(i);
+      };
+      visit('app.js');
+      visit(entry);
+      return [...seen].sort();
+    };
+    const pages = { runs: ['/', 'runs-page.js'], run: ['/runs/alpha', 'run-page.js'], trial: ['/runs/alpha/trials/3', 'trial-page.js'], compare: ['/compare', 'compare-page.js'], devices: ['/devices', 'devices-page.js'] } as const;
+    for (const [name, [url, entry]] of Object.entries(pages)) {
+      assert.deepEqual([...PAGE_MODULES[name as keyof typeof PAGE_MODULES]].sort(), closure(entry), name);
+      const html = await (await fetch(`http://127.0.0.1:${server.port}${url}?token=${TOKEN}`)).text();
+      const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/static\/([\w.-]+)">/g)].map((m) => m[1]!).sort();
+      assert.deepEqual(preloaded, closure(entry), url);
+    }
+    const cookie = { cookie: `mnas-dashboard-${server.port}=${TOKEN}` };
+    const first = await fetch(`http://127.0.0.1:${server.port}/static/charts.js`, { headers: cookie });
+    const etag = first.headers.get('etag');
+    assert.match(etag ?? '', /^"[\w-]{22}"$/);
+    const again = await fetch(`http://127.0.0.1:${server.port}/static/charts.js`, { headers: { ...cookie, 'If-None-Match': etag! } });
+    assert.equal(again.status, 304);
+    assert.equal(await again.text(), '');
   });
 
   it('lists the runs under the folder, nested ones too, with their summaries', async () => {

@@ -3,6 +3,7 @@
  * the package) and uPlot, the charting library, found through Node's module resolver so it is
  * served from wherever the package manager installed it. Only the files listed here are served.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -51,17 +52,18 @@ export function contentType(file: string): string {
 
 /** The files' contents, read once (they are small and do not change while the server runs). */
 export class StaticCache {
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache = new Map<string, { body: Buffer; type: string; etag: string }>();
   private readonly files = staticFiles();
 
-  get(name: string): { body: Buffer; type: string } | undefined {
+  get(name: string): { body: Buffer; type: string; etag: string } | undefined {
     const file = this.files.get(name);
     if (file === undefined) return undefined;
-    let body = this.cache.get(name);
-    if (!body) {
-      body = readFileSync(file);
-      this.cache.set(name, body);
+    let entry = this.cache.get(name);
+    if (!entry) {
+      const body = readFileSync(file);
+      entry = { body, type: contentType(file), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+      this.cache.set(name, entry);
     }
-    return { body, type: contentType(file) };
+    return entry;
   }
 }

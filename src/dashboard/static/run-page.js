@@ -8,11 +8,13 @@
 import { getJson, liveEvents, withToken } from './api.js';
 import { scatterChart } from './charts.js';
 import { duration, h, int, mega, ms, num, pct } from './format.js';
-import { trialTable } from './trial-table.js';
+import { firstPageQuery, trialTable } from './trial-table.js';
 import { workersSection } from './devices-page.js';
 
 export async function render(main, { run }) {
   const base = `/api/runs/${encodeURIComponent(run)}`;
+  const firstPage = getJson(`${base}/trials?${firstPageQuery()}`);
+  firstPage.catch(() => {}); // the table shows the error when it awaits it
   const [info, plot] = await Promise.all([getJson(base), getJson(`${base}/plot`)]);
   document.title = `${info.summary.name} - mnas dashboard`;
   const trialUrl = (id) => withToken(`/runs/${encodeURIComponent(run)}/trials/${id}`);
@@ -116,7 +118,7 @@ export async function render(main, { run }) {
   }
 
   main.append(h('h2', {}, 'Trials'));
-  const table = trialTable(main, { base, trialUrl, isFront: (id) => front.has(id) });
+  const table = trialTable(main, { base, trialUrl, isFront: (id) => front.has(id), firstPage });
 
   drawFacts(info.summary);
   drawCharts();

@@ -22,12 +22,18 @@ const COLUMNS = [
   { key: 'error', label: 'error', text: true },
 ];
 
+/** The query of the table's first page, so a page can fetch it together with its other data. */
+export function firstPageQuery() {
+  return new URLSearchParams({ sort: 'id', order: 'asc', offset: '0', limit: String(PAGE) }).toString();
+}
+
 /**
  * @param {HTMLElement} container
- * @param {{ base: string, trialUrl: (id: number) => string, isFront: (id: number) => boolean }} o
+ * @param {{ base: string, trialUrl: (id: number) => string, isFront: (id: number) => boolean, firstPage?: Promise<any> }} o
  */
 export function trialTable(container, o) {
   const state = { sort: 'id', order: 'asc', status: '', q: '', offset: 0 };
+  let firstPage = o.firstPage;
   const status = h('select', { id: 'status-filter', onchange: () => update({ status: status.value, offset: 0 }) }, ['', 'pending', 'running', 'done', 'failed'].map((s) => h('option', { value: s }, s || 'any status')));
   const text = h('input', { id: 'text-filter', type: 'search', placeholder: 'filter: architecture or error text', size: 34 });
   let typing;
@@ -59,7 +65,8 @@ export function trialTable(container, o) {
     const params = new URLSearchParams({ sort: state.sort, order: state.order, offset: String(state.offset), limit: String(PAGE) });
     if (state.status) params.set('status', state.status);
     if (state.q) params.set('q', state.q);
-    const r = await getJson(`${o.base}/trials?${params}`);
+    const r = firstPage && params.toString() === firstPageQuery() ? await firstPage : await getJson(`${o.base}/trials?${params}`);
+    firstPage = undefined;
     if (r.total > 0 && state.offset >= r.total) {
       state.offset = Math.floor((r.total - 1) / PAGE) * PAGE;
       return load();

@@ -1,0 +1,145 @@
+/**
+ * `mnas bench dashboard`: how fast the dashboard opens a big run. Makes the run with the real
+ * `mnas search --evaluator synthetic` (10,000 trials by default; or takes an existing one), then per
+ * round starts a fresh `mnas dashboard` process and opens the run page in Debian's Chromium:
+ * the first open after the server starts (nothing cached anywhere), a second open in a fresh
+ * browser context (the server's caches warm), and the table's next page. A page counts as open
+ * when it marks itself ready: plots drawn and the first table page shown.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../latency/browser/launch.js';
+import { mnasMainScript, runForLastJsonLine } from './child-process.js';
+import { readRun } from '../runs/summary.js';
+import { median } from '../util/stats.js';
+
+export interface DashboardOpenOptions {
+  /** Trials of the synthetic search made for the benchmark (ignored with `run`). */
+  readonly trials: number;
+  readonly rounds: number;
+  readonly seed: number;
+  /** An existing run directory to open instead of making one. */
+  readonly run?: string;
+  readonly onLog?: (line: string) => void;
+}
+
+export interface DashboardOpenRound {
+  readonly round: number;
+  /** Fresh server process, fresh browser context: navigation start to page ready. */
+  readonly first_open_ms: number;
+  /** The same page again in a fresh browser context, the server's caches warm. */
+  readonly warm_open_ms: number;
+  /** Click on the table's next page until its rows are shown. */
+  readonly next_page_ms: number;
+  readonly load: number;
+}
+
+export interface DashboardOpenResult {
+  readonly trials: number;
+  /** Wall seconds of the synthetic search that made the run (null for an existing run). */
+  readonly search_seconds: number | null;
+  readonly rounds: DashboardOpenRound[];
+  readonly median: { readonly first_open_ms: number; readonly warm_open_ms: number; readonly next_page_ms: number };
+  readonly worst: { readonly first_open_ms: number; readonly warm_open_ms: number; readonly next_page_ms: number };
+}
+
+export async function runDashboardOpen(o: DashboardOpenOptions): Promise<DashboardOpenResult> {
+  const log = o.onLog ?? (() => {});
+  const scratch = o.run === undefined ? mkdtempSync(path.join(tmpdir(), 'mnas-bench-dashboard-')) : undefined;
+  const runDir = o.run ?? path.join(scratch!, 'big');
+  let browser: Browser | undefined;
+  try {
+    let searchSeconds: number | null = null;
+    if (o.run === undefined) {
+      log(`bench: making a ${o.trials}-trial run with mnas search --evaluator synthetic`);
+      const started = performance.now();
+      runForLastJsonLine(process.execPath, [mnasMainScript(), 'search', '--evaluator', 'synthetic', '--strategy', 'evolution', '--budget', String(o.trials), '--seed', String(o.seed), '--out', runDir, '--json'], 'mnas search');
+      searchSeconds = (performance.now() - started) / 1000;
+      log(`bench: the run took ${searchSeconds.toFixed(1)} s`);
+    }
+    browser = (await launchChromium()).browser;
+    const rounds: DashboardOpenRound[] = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      const server = await startDashboard(path.dirname(runDir));
+      try {
+        const url = `${server.base}/runs/${encodeURIComponent(path.basename(runDir))}?token=${server.token}`;
+        const first = await openTimed(browser, url);
+        const warm = await openTimed(browser, url);
+        const nextPage = await nextPageTimed(warm.page);
+        const trials = Number(((await warm.page.textContent('#table-info')) ?? '').replace(/^.* of /, '').replace(/,/g, ''));
+        await first.page.context().close();
+        await warm.page.context().close();
+        const r: DashboardOpenRound = { round, first_open_ms: first.ms, warm_open_ms: warm.ms, next_page_ms: nextPage, load: loadavg()[0]! };
+        log(`bench: round ${round}/${o.rounds}: first open ${r.first_open_ms.toFixed(0)} ms, warm ${r.warm_open_ms.toFixed(0)} ms, next page ${r.next_page_ms.toFixed(0)} ms (${trials} trials, load ${r.load.toFixed(2)})`);
+        rounds.push(r);
+      } finally {
+        await server.stop();
+      }
+    }
+    const pick = (f: (xs: number[]) => number) => ({
+      first_open_ms: f(rounds.map((r) => r.first_open_ms)),
+      warm_open_ms: f(rounds.map((r) => r.warm_open_ms)),
+      next_page_ms: f(rounds.map((r) => r.next_page_ms)),
+    });
+    const trials = readRun(runDir).trials.filter((t) => t.status === 'done').length;
+    return { trials, search_seconds: searchSeconds, rounds, median: pick(median), worst: pick((xs) => Math.max(...xs)) };
+  } finally {
+    await browser?.close().catch(() => {});
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+interface RunningDashboard {
+  readonly base: string;
+  readonly token: string;
+  stop(): Promise<void>;
+}
+
+async function startDashboard(root: string): Promise<RunningDashboard> {
+  const child: ChildProcess = spawn(process.execPath, [mnasMainScript(), 'dashboard', root, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const lines = createInterface({ input: child.stdout! });
+  const listening = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const m = JSON.parse(line) as { event?: string; url?: string; token?: string };
+      if (m.event === 'listening') resolve({ url: m.url!, token: m.token! });
+    });
+    void exited.then((code) => reject(new Error(`mnas dashboard exited (${code}) before listening: ${stderr.trim()}`)));
+  });
+  return {
+    base: new URL(listening.url).origin,
+    token: listening.token,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function openTimed(browser: Browser, url: string): Promise<{ page: Page; ms: number }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const started = performance.now();
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
+  const ms = performance.now() - started;
+  const ready = await page.getAttribute('body', 'data-ready');
+  if (ready !== 'true' || errors.length > 0) throw new Error(`the run page did not open: ${errors.join('; ') || ((await page.textContent('main')) ?? '').trim()}`);
+  return { page, ms };
+}
+
+async function nextPageTimed(page: Page): Promise<number> {
+  const before = await page.textContent('#table-info');
+  const started = performance.now();
+  await page.getByRole('button', { name: 'next \u2192' }).click();
+  await page.waitForFunction(`document.querySelector('#table-info')?.textContent !== ${JSON.stringify(before)}`, undefined, { timeout: 30_000 });
+  return performance.now() - started;
+}
