@@ -21,6 +21,7 @@ export { DEVICE_KINDS, type DeviceKind } from './latency/registry.js';
 export { exportToFile as exportOnnx, EXPORT_FORMATS, type ExportToFileOptions, type ExportSummary, type ExportFormat } from './model/export-file.js';
 export { presets } from './space/preset-catalog.js';
 export type { Preset } from './space/presets.js';
+export { shippedModels, readModelsDir, ModelCardError, MODELS_DIR_ENV, type ShippedModel, type ModelCard } from './space/shipped-models.js';
 export { spaceNames, getSpace, type SearchSpace } from './space/space.js';
 export { parseArch, printArch } from './space/arch-string.js';
 export type { Arch, InputShape } from './space/arch.js';

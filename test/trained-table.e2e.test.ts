@@ -1,13 +1,19 @@
 /**
  * The trained table end to end: `mnas bench proxy-fidelity` fills it and resumes from it, and
  * `mnas search --evaluator table` answers from it, trains (and adds) what it lacks, or fails
- * those trials when told to train nothing.
+ * those trials when told to train nothing; `mnas bench models --save` writes folders that are
+ * trained presets (MNAS_MODELS_DIR), which export, measure and the library take by name.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { loadDataset } from '../src/data/load.js';
+import { decodeModel } from '../src/model/onnx/index.js';
+import { readModelsDir } from '../src/space/shipped-models.js';
 import { assertUsageExit as assertRefused, runCli, type CliRun } from '../src/cli/testing.js';
 import { storedTrials } from '../src/search/testing.js';
 
@@ -107,6 +113,66 @@ test('bench models trains each model over seeds with the final recipe, saves see
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /4 trainings \(2 models x 2 seeds\), 4 already in the table, 0 to run/);
   assert.equal(lines(table).length, rows.length, 'nothing trained or measured twice');
+  for (const m of report.models) {
+    const card = JSON.parse(readFileSync(path.join(save, m['name'] as string, 'card.json'), 'utf8')) as Record<string, any>;
+    assert.equal(card['name'], m['name']);
+    assert.equal(card['testAccuracy'].seeds, 2);
+    assert.equal(card['testAccuracy'].mean, m['test_mean']);
+    assert.deepEqual(card['latencyMs'], m['latency_ms']);
+    assert.equal(card['params'], m['params']);
+    assert.match(card['preprocessing'], /pixel \/ 255/);
+    assert.equal(card['files'].onnx.sha256, createHash('sha256').update(readFileSync(path.join(save, m['name'] as string, 'model.onnx'))).digest('hex'));
+  }
   assertRefused(runCli(['bench', 'models', '--models', 'nope-net', '--table', table]), /'nope-net'/, { seconds: 15 });
   assertRefused(runCli(['bench', 'models', '--models', 'bench-fmnist', '--devices', 'phone', '--table', table]), /unknown device 'phone'/, { seconds: 15 });
+});
+
+test('a saved models folder is a set of trained presets: export gives their own weights (the saved ONNX graph), measure and the library take them by name', async () => {
+  const save = path.join(dir, 'models');
+  const env = { MNAS_MODELS_DIR: save };
+  const card = JSON.parse(readFileSync(path.join(save, 'mine', 'card.json'), 'utf8')) as { testAccuracy: { shipped: number }; arch: string };
+  const out = path.join(dir, 'mine.onnx');
+  const exported = runCli(['export', 'mine', '--out', out, '--json'], 60_000, env);
+  assert.equal(exported.status, 0, exported.stderr);
+  const summary = lastJson(exported.stdout);
+  assert.equal(summary['weights'], `trained: ${path.join(save, 'mine', 'weights.safetensors')}`);
+  assert.equal(summary['normalizesInput'], true);
+  assert.equal(summary['arch'], card.arch);
+  // the same graph and weights as the saved ONNX (its metadata arch also names the training's BN momentum)
+  const graphOf = (f: string) => (decodeModel(readFileSync(f)) as { graph: unknown }).graph;
+  assert.deepEqual(graphOf(out), graphOf(path.join(save, 'mine', 'model.onnx')));
+  // and that ONNX, on raw test pixels / 255 in onnxruntime, scores what the card says
+  const session = await ort.InferenceSession.create(out, { intraOpNumThreads: 1 });
+  const data = loadDataset({ name: 'synthetic', seed: 0 }).test;
+  const pixels = data.height * data.width * data.channels;
+  const input = Float32Array.from(data.images.subarray(0, data.count * pixels), (v) => v / 255);
+  const logits = (await session.run({ input: new ort.Tensor('float32', input, [data.count, data.channels, data.height, data.width]) }))['logits']!.data as Float32Array;
+  let correct = 0;
+  for (let k = 0; k < data.count; k++) {
+    let best = 0;
+    for (let c = 1; c < 10; c++) if (logits[k * 10 + c]! > logits[k * 10 + best]!) best = c;
+    if (best === data.labels[k]) correct++;
+  }
+  await session.release();
+  assert.ok(Math.abs(correct / data.count - card.testAccuracy.shipped) <= 0.003, `onnxruntime ${correct / data.count}, card ${card.testAccuracy.shipped}`);
+
+  const random = runCli(['export', 'mine', '--out', path.join(dir, 'mine-random.onnx'), '--random-weights', '--json'], 60_000, env);
+  assert.equal(random.status, 0, random.stderr);
+  assert.deepEqual([lastJson(random.stdout)['weights'], lastJson(random.stdout)['normalizesInput']], ['random seed=0', false]);
+  const measured = runCli(['measure', 'mine', '--max-seconds', '0.3', '--json'], 60_000, env);
+  assert.equal(measured.status, 0, measured.stderr);
+  assert.equal(lastJson(measured.stdout)['arch'], card.arch);
+  const listed = runCli(['inspect', 'bench-fmnist'], 60_000, env);
+  assert.equal(listed.status, 0, listed.stderr);
+
+  const models = readModelsDir(save);
+  assert.deepEqual([...models.keys()], ['bench-fmnist', 'mine']);
+  assert.equal(models.get('mine')!.card.testAccuracy.shipped, card.testAccuracy.shipped);
+
+  assertRefused(runCli(['export', 'mine', '--out', out, '--weights', out, '--random-weights'], 60_000, env), /--weights and --random-weights exclude each other/, { seconds: 15 });
+  const broken = path.join(dir, 'broken-models');
+  mkdirSync(path.join(broken, 'odd'), { recursive: true });
+  writeFileSync(path.join(broken, 'odd', 'card.json'), JSON.stringify({ ...card, name: 'even' }));
+  assertRefused(runCli(['export', 'mine', '--out', out], 60_000, { MNAS_MODELS_DIR: broken }), /odd\/card\.json: /, { seconds: 15 });
+  assertRefused(runCli(['export', 'mine', '--out', out], 60_000, { MNAS_MODELS_DIR: `${save}${path.delimiter}${save}` }), /two trained models are named 'bench-fmnist'/, { seconds: 15 });
 });

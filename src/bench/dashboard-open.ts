@@ -137,9 +137,8 @@ async function openTimed(browser: Browser, url: string): Promise<{ page: Page; m
 }
 
 async function nextPageTimed(page: Page): Promise<number> {
-  const before = await page.textContent('#table-info');
   const started = performance.now();
   await page.getByRole('button', { name: 'next \u2192' }).click();
-  await page.waitForFunction(`document.querySelector('#table-info')?.textContent !== ${JSON.stringify(before)}`, undefined, { timeout: 30_000 });
+  await page.locator('#table-info', { hasText: /^rows 51\u2013/ }).waitFor({ timeout: 30_000 });
   return performance.now() - started;
 }

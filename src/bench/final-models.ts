@@ -5,6 +5,7 @@
  * baselines and the searched models of a result are compared with it, on the same recipe.
  * Resumable like the fidelity study: what the table holds is not trained or measured again.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
@@ -12,6 +13,9 @@ import { createDevice } from '../latency/registry.js';
 import { measureLatency } from '../latency/measure.js';
 import { printArch } from '../space/arch-string.js';
 import { resolveArch } from '../space/resolve.js';
+import { builtInPreset, getPreset, hasPreset } from '../space/presets.js';
+import { CARD_FILE, ONNX_FILE, WEIGHTS_FILE } from '../space/shipped-models.js';
+import { writeModelCard } from '../trained/model-card.js';
 import { median } from '../util/stats.js';
 import { InputError } from '../util/input-error.js';
 import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
@@ -22,6 +26,8 @@ import type { TrainJob } from '../trained/train-job.js';
 export interface NamedModel {
   readonly name: string;
   readonly arch: string;
+  /** For the model card: the preset's description, or where the arch came from. */
+  readonly description: string;
 }
 
 export interface ModelsBenchOptions {
@@ -77,14 +83,16 @@ export function resolveModels(specs: readonly string[]): NamedModel[] {
   for (const spec of specs) {
     const eq = spec.indexOf('=');
     const name = eq > 0 ? spec.slice(0, eq) : spec;
+    const given = eq > 0 ? spec.slice(eq + 1) : spec;
     let arch: string;
     try {
-      arch = printArch(resolveArch(eq > 0 ? spec.slice(eq + 1) : spec));
+      arch = printArch(resolveArch(given));
     } catch (e) {
       throw new InputError(`bench models: '${name}': ${(e as Error).message}`);
     }
     if (out.some((m) => m.name === name)) throw new InputError(`bench models: '${name}' is named twice`);
-    out.push({ name, arch });
+    const description = builtInPreset(given)?.description ?? (hasPreset(given) ? getPreset(given).trained!.card.description : `${name}: ${arch}`);
+    out.push({ name, arch, description });
   }
   return out;
 }
@@ -111,11 +119,24 @@ export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions)
   }
   if (o.train && !o.signal?.aborted) await measureMissing(table, o, say);
   const pending = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined).length;
-  return { setting, seeds: o.seeds, models: o.models.map((m) => figuresOf(table, m, setting, o.devices)), jobs: all.length, pending };
+  const models = o.models.map((m) => figuresOf(table, m, setting, o.devices));
+  if (o.saveDir) writeCards(table, o.models, models, setting, o.saveDir, say);
+  return { setting, seeds: o.seeds, models, jobs: all.length, pending };
 }
 
 export function saveFiles(dir: string, name: string): { weights: string; onnx: string } {
-  return { weights: path.join(dir, name, 'weights.safetensors'), onnx: path.join(dir, name, 'model.onnx') };
+  return { weights: path.join(dir, name, WEIGHTS_FILE), onnx: path.join(dir, name, ONNX_FILE) };
+}
+
+/** A model card next to every model's saved seed-0 files (rewritten as seeds and devices are added). */
+function writeCards(table: TrainedTable, named: readonly NamedModel[], figures: readonly ModelFigures[], setting: TrainSetting, saveDir: string, say: (line: string) => void): void {
+  for (const [i, m] of named.entries()) {
+    const dir = path.join(saveDir, m.name);
+    const rows = table.seedsOf(m.arch, setting);
+    if (!existsSync(path.join(dir, WEIGHTS_FILE)) || !existsSync(path.join(dir, ONNX_FILE)) || !rows.some((r) => r.seed === 0 && r.status === 'done')) continue;
+    writeModelCard(dir, { name: m.name, description: m.description, arch: m.arch, setting, rows, shippedSeed: 0, latencyMs: figures[i]!.latency_ms });
+    say(`${m.name}: model card ${path.join(dir, CARD_FILE)}`);
+  }
 }
 
 /** Measures, one device at a time, every model the table has no latency of on it. */

@@ -9,7 +9,7 @@ import { checkConfig, parseConfigText, resolveSearchConfig } from '../search/run
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
 import { parseArch, printArch as printArchOf } from '../space/arch-string.js';
-import { presetArch, presetNames } from '../space/presets.js';
+import { builtInPreset, builtInPresetNames } from '../space/presets.js';
 import { decodeSafetensors } from '../torch/safetensors.js';
 import type { FuzzTarget } from './fuzz.js';
 
@@ -19,7 +19,7 @@ const text = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength
 /** What `mnas inspect` does with an arch string: parse (with the size limits), plan, count. */
 export const archTarget: FuzzTarget = {
   name: 'arch',
-  seeds: presetNames().map((n) => utf8(printPresetArch(n))),
+  seeds: builtInPresetNames().map((n) => utf8(printPresetArch(n))),
   tokens: ['in', 'x', '_', ':', ',', 'cls', 'stem', 's', 'head', 'r', 'k', 'e', 'i', 'o', 'se', '0.25', 'noskip', 'poolskip', 'conv', 'sep', 'ir', 'a1_', '1', '3', '5', '7', '16', '24', '224'],
   run(input) {
     costOfPlan(buildPlan(parseArch(text(input))));
@@ -27,7 +27,7 @@ export const archTarget: FuzzTarget = {
 };
 
 function printPresetArch(name: string): string {
-  return printArchOf(presetArch(name));
+  return printArchOf(builtInPreset(name)!.arch);
 }
 
 /** A safetensors file: 8-byte little-endian header length, JSON header, data. */

@@ -80,6 +80,7 @@ describe('mnas export --format onnx', () => {
       params: 245_178,
       opset: 17,
       weights: 'random seed=3',
+      normalizesInput: false,
       arch: printArch(presetArch('fmnist-default')),
     });
     assert.deepEqual(bytes, exportOnnx(buildPlan(presetArch('fmnist-default')), undefined, { opset: 17, seed: 3 }));

@@ -1,9 +1,10 @@
 /**
  * `mnas export <preset|arch-string|file> --out <file> [--format onnx|safetensors]
- *   [--weights w.safetensors] [--input HxWxC] [--classes N] [--opset 13|17] [--seed N] [--json]`
+ *   [--weights w.safetensors | --random-weights] [--input HxWxC] [--classes N] [--opset 13|17] [--seed N] [--json]`
  *
- * onnx: the eval-mode model (BN folded, no dropout, dynamic batch) with the given weights, or
- * deterministic random weights (seeded by --seed) when --weights is omitted. safetensors: the
+ * onnx: the eval-mode model (BN folded, no dropout, dynamic batch) with the given weights, a
+ * trained preset's own weights, or deterministic random weights (seeded by --seed). Weights that
+ * record the training data's normalization give a graph that takes pixel / 255. safetensors: the
  * weights themselves, with the arch string in the metadata, so `--format safetensors` then
  * `--format onnx --weights` reproduces the default onnx export (src/model/export-file.ts).
  *
@@ -24,6 +25,7 @@ export interface ExportCommandOptions {
   out: string;
   format?: ExportFormat;
   weights?: string;
+  randomWeights?: boolean;
   input?: string;
   classes?: number;
   opset?: 13 | 17;
@@ -38,7 +40,8 @@ export function registerExport(program: Command, write: Writer = (s) => void pro
     .argument('<arch>', 'a preset name, an arch string, or a file holding an arch string or JSON')
     .requiredOption('--out <file>', 'output file (written atomically)')
     .option('--format <format>', `output format: ${EXPORT_FORMATS.join(' or ')}`, choiceOption('export: --format', EXPORT_FORMATS), 'onnx')
-    .option('--weights <file>', 'safetensors weights (names and shapes of the network plan); default: seeded random weights')
+    .option('--weights <file>', 'safetensors weights (names and shapes of the network plan); default: a trained preset\'s own weights, otherwise seeded random weights')
+    .option('--random-weights', 'seeded random weights even for a trained preset')
     .option('--input <HxWxC>', 'override the input shape, e.g. 224x224x3')
     .option('--classes <n>', 'override the number of classes', intOption('export: --classes', 1, MAX_CLASSES))
     .option('--opset <n>', 'ONNX opset: 13 or 17', (v: string) => Number(choiceOption('export: --opset', ['13', '17'] as const)(v)) as 13 | 17, 13)
@@ -58,6 +61,7 @@ export function runExport(spec: string, o: ExportCommandOptions): ExportSummary 
   if (opset !== 13 && opset !== 17) throw new UsageError(`export: --opset must be 13 or 17, got '${String(opset)}'`);
   if (!o.out || o.out.trim() === '') throw new UsageError('export: --out <file> is required');
   const input = o.input !== undefined ? parseInputShape(o.input) : undefined;
+  if (o.weights !== undefined && o.randomWeights) throw new UsageError('export: --weights and --random-weights exclude each other');
   try {
     return exportToFile(spec, {
       out: o.out,
@@ -65,6 +69,7 @@ export function runExport(spec: string, o: ExportCommandOptions): ExportSummary 
       opset,
       seed: o.seed ?? 0,
       ...(o.weights !== undefined ? { weights: o.weights } : {}),
+      ...(o.randomWeights ? { randomWeights: true } : {}),
       ...(input ? { input } : {}),
       ...(o.classes !== undefined ? { classes: o.classes } : {}),
     });
@@ -91,6 +96,7 @@ export function formatSummary(s: ExportSummary): string {
   return [
     `wrote ${s.path}`,
     `  format ${what}, ${group(s.bytes)} bytes, ${group(s.params)} params, weights ${s.weights}`,
+    ...(s.normalizesInput ? ['  input: pixel / 255 (the training normalization is part of the graph)'] : []),
     `  arch ${s.arch}`,
     '',
   ].join('\n');

@@ -13,10 +13,10 @@ export interface CliRun {
   readonly seconds: number;
 }
 
-/** `node main.js ...args`. */
-export function runCli(args: readonly string[], timeoutMs = 60_000): CliRun {
+/** `node main.js ...args`, with `env` added to this process's environment. */
+export function runCli(args: readonly string[], timeoutMs = 60_000, env: Readonly<Record<string, string>> = {}): CliRun {
   const started = performance.now();
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - started) / 1000 };
 }
 

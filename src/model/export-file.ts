@@ -9,11 +9,12 @@
 import { withGlobal, type Arch, type InputShape } from '../space/arch.js';
 import { ArchError } from '../space/arch-error.js';
 import { parseArch, printArch } from '../space/arch-string.js';
+import { getPreset, hasPreset } from '../space/presets.js';
 import { resolveArch, type ArchOverrides } from '../space/resolve.js';
 import { encodeSafetensors, loadSafetensors, SafetensorsError, tensor, type Tensor } from '../torch/index.js';
 import { InputError } from '../util/input-error.js';
 import { costOfPlan } from './cost.js';
-import { exportOnnx, randomWeights, resolutionProblem, weightsFromTensors, WeightsMismatchError } from './export.js';
+import { exportOnnx, normalizationFromMetadata, NORMALIZATION_METADATA, randomWeights, resolutionProblem, weightsFromTensors, WeightsMismatchError, type InputNormalization } from './export.js';
 import { checkPlanFits } from './limits.js';
 import { saveModel } from './onnx/index.js';
 import { buildPlan, type NetworkPlan } from './plan.js';
@@ -26,8 +27,14 @@ export interface ExportToFileOptions {
   readonly out: string;
   /** Default 'onnx'. */
   readonly format?: ExportFormat;
-  /** A safetensors file with the plan's parameters; default: seeded random weights. */
+  /**
+   * A safetensors file with the plan's parameters; default: a trained preset's own weights (see
+   * presets.ts), otherwise seeded random weights. A file that records the training data's
+   * normalization (as `mnas train --save` writes) gives an ONNX graph that takes pixel / 255.
+   */
   readonly weights?: string;
+  /** Seeded random weights even for a trained preset. */
+  readonly randomWeights?: boolean;
   /** Overrides of the arch's input shape and classes. */
   readonly input?: InputShape;
   readonly classes?: number;
@@ -44,8 +51,10 @@ export interface ExportSummary {
   params: number;
   /** null for safetensors */
   opset: number | null;
-  /** 'random seed=<n>' or the weights file */
+  /** 'random seed=<n>', the weights file, or 'trained: <file>' for a trained preset's own */
   weights: string;
+  /** Whether the ONNX graph normalizes its input itself (takes pixel / 255). */
+  normalizesInput: boolean;
   arch: string;
 }
 
@@ -90,17 +99,21 @@ export function exportToFile(arch: string | Arch, o: ExportToFileOptions): Expor
   const tooSmall = resolutionProblem(plan);
   if (tooSmall) throw new ArchError(tooSmall);
   const archString = printArch(resolved);
-  const given = o.weights !== undefined ? readWeightsFile(o.weights, plan) : undefined;
+  if (o.weights !== undefined && o.randomWeights) throw new RangeError('weights and randomWeights exclude each other');
+  const trained = typeof arch === 'string' && o.weights === undefined && !o.randomWeights && hasPreset(arch.trim()) ? getPreset(arch.trim()).trained : undefined;
+  const weightsFile = o.weights ?? trained?.weights;
+  const given = weightsFile !== undefined ? readWeightsFile(weightsFile, plan) : undefined;
+  const normalization = given?.normalization ?? undefined;
 
   let bytes: Uint8Array;
   if (format === 'onnx') {
-    bytes = exportOnnx(plan, given, { opset, seed });
+    bytes = exportOnnx(plan, given?.weights, { opset, seed, ...(normalization ? { inputNormalization: normalization } : {}) });
   } else {
-    const weights = given ?? randomWeights(plan, seed);
+    const weights = given?.weights ?? randomWeights(plan, seed);
     const tensors = new Map<string, Tensor>();
     try {
       for (const p of plan.params) tensors.set(p.name, tensor(weights.get(p.name) as Float32Array, p.shape));
-      bytes = encodeSafetensors(tensors, { arch: archString, producer: 'mnas' });
+      bytes = encodeSafetensors(tensors, { arch: archString, producer: 'mnas', ...(normalization ? { [NORMALIZATION_METADATA]: JSON.stringify(normalization) } : {}) });
     } finally {
       for (const t of tensors.values()) t.dispose();
     }
@@ -117,7 +130,8 @@ export function exportToFile(arch: string | Arch, o: ExportToFileOptions): Expor
     bytes: bytes.byteLength,
     params: costOfPlan(plan).params,
     opset: format === 'onnx' ? opset : null,
-    weights: o.weights ?? `random seed=${seed}`,
+    weights: trained ? `trained: ${trained.weights}` : (o.weights ?? `random seed=${seed}`),
+    normalizesInput: format === 'onnx' && normalization !== undefined,
     arch: archString,
   };
 }
@@ -126,7 +140,7 @@ export function exportToFile(arch: string | Arch, o: ExportToFileOptions): Expor
  * Loads a safetensors file and checks it against the plan (names, shapes, dtype, values, and the
  * arch recorded in its metadata if any). Throws WeightsFileError naming the file.
  */
-function readWeightsFile(file: string, plan: NetworkPlan): Map<string, Float32Array> {
+function readWeightsFile(file: string, plan: NetworkPlan): { weights: Map<string, Float32Array>; normalization: InputNormalization | null } {
   let loaded;
   try {
     loaded = loadSafetensors(file);
@@ -152,7 +166,16 @@ function readWeightsFile(file: string, plan: NetworkPlan): Map<string, Float32Ar
         throw new WeightsFileError(`weights ${file} was saved for arch '${saved}', not '${printArch(plan.arch)}'`);
       }
     }
-    return weights;
+    let normalization: InputNormalization | null;
+    try {
+      normalization = normalizationFromMetadata(loaded.metadata);
+    } catch (e) {
+      throw new WeightsFileError(`weights ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    if (normalization && normalization.mean.length !== plan.arch.global.input.channels) {
+      throw new WeightsFileError(`weights ${file}: its input normalization has ${normalization.mean.length} channels, the arch ${plan.arch.global.input.channels}`);
+    }
+    return { weights, normalization };
   } catch (e) {
     if (e instanceof WeightsMismatchError) throw new WeightsFileError(`weights ${file}: ${e.message}`, { cause: e });
     throw e;

@@ -44,6 +44,25 @@ export interface ExportOnnxOptions {
   inputNormalization?: InputNormalization;
 }
 
+/** The safetensors metadata key of the training data's normalization (JSON of an InputNormalization). */
+export const NORMALIZATION_METADATA = 'input_normalization';
+
+/** The normalization a weights file's metadata records, or null; throws for a malformed record. */
+export function normalizationFromMetadata(metadata: Readonly<Record<string, string>>): InputNormalization | null {
+  const raw = metadata[NORMALIZATION_METADATA];
+  if (raw === undefined) return null;
+  let v: { mean?: unknown; std?: unknown; classNames?: unknown };
+  try {
+    v = JSON.parse(raw) as typeof v;
+  } catch (e) {
+    throw new Error(`metadata ${NORMALIZATION_METADATA} is not JSON: ${(e as Error).message}`);
+  }
+  const numbers = (x: unknown): x is number[] => Array.isArray(x) && x.length > 0 && x.every((n) => typeof n === 'number' && Number.isFinite(n));
+  if (!numbers(v.mean) || !numbers(v.std) || v.mean.length !== v.std.length || v.std.some((n) => !(n > 0))) throw new Error(`metadata ${NORMALIZATION_METADATA} needs mean and std of one length, std > 0`);
+  if (v.classNames !== undefined && !(Array.isArray(v.classNames) && v.classNames.every((c) => typeof c === 'string'))) throw new Error(`metadata ${NORMALIZATION_METADATA}: classNames must be strings`);
+  return { mean: v.mean, std: v.std, ...(v.classNames ? { classNames: v.classNames as string[] } : {}) };
+}
+
 export interface InputNormalization {
   /** Per-channel mean and standard deviation of pixel / 255 over the training set. */
   readonly mean: readonly number[];

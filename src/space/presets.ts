@@ -1,16 +1,20 @@
 /**
  * Named architectures. The MnasNet family and MobileNetV2 come from the tensorflow/tpu block
  * strings (reference section 4) at 224x224x3, 1000 classes, head 1280; bench-fmnist is the
- * training-speed benchmark net; `<space>-default` is each shipped space's default arch.
+ * training-speed benchmark net; `<space>-default` is each shipped space's default arch. Trained
+ * models shipped in models/ (shipped-models.ts) are presets too, with their weights.
  */
 import { makeArch, type Arch, type GlobalParamsInput } from './arch.js';
 import { getSpace, spaceNames } from './space.js';
+import { ModelCardError, sameArch, shippedModels, type ShippedModel } from './shipped-models.js';
 import { parseTfBlocks } from './tf-block-string.js';
 
 export interface Preset {
   readonly name: string;
   readonly description: string;
   readonly arch: Arch;
+  /** Trained weights shipped with mnas (models/<name>/), for the presets that have them. */
+  readonly trained?: ShippedModel;
 }
 
 const IMAGENET = (stem: number): GlobalParamsInput => ({
@@ -99,18 +103,45 @@ const PRESET_LIST: readonly Preset[] = [
   }),
 ];
 
-const PRESETS: ReadonlyMap<string, Preset> = new Map(PRESET_LIST.map((p) => [p.name, p]));
+let presetMap: ReadonlyMap<string, Preset> | undefined;
+
+/** The built-in presets and the shipped trained models (read on first use). */
+function presets(): ReadonlyMap<string, Preset> {
+  if (presetMap) return presetMap;
+  const map = new Map(PRESET_LIST.map((p) => [p.name, p]));
+  for (const m of shippedModels().values()) {
+    const builtIn = map.get(m.name);
+    if (builtIn && !sameArch(m, builtIn.arch)) throw new ModelCardError(`${m.dir}: the trained model '${m.name}' is not the arch of the built-in preset of that name`);
+    map.set(m.name, { name: m.name, description: `${builtIn?.description ?? m.card.description}; ${trainedSummary(m)}`, arch: builtIn?.arch ?? m.arch, trained: m });
+  }
+  return (presetMap = map);
+}
+
+/** E.g. "trained on fashion-mnist: test accuracy 93.12% +- 0.21 (3 seeds)". */
+export function trainedSummary(m: ShippedModel): string {
+  const t = m.card.testAccuracy;
+  return `trained on ${m.card.dataset}: test accuracy ${(100 * t.mean).toFixed(2)}%${t.std !== null ? ` +- ${(100 * t.std).toFixed(2)}` : ''} (${t.seeds} seed${t.seeds === 1 ? '' : 's'})`;
+}
+
+/** The presets defined in code, without the trained models (the same on every install). */
+export function builtInPresetNames(): string[] {
+  return PRESET_LIST.map((p) => p.name);
+}
+
+export function builtInPreset(name: string): Preset | undefined {
+  return PRESET_LIST.find((p) => p.name === name);
+}
 
 export function presetNames(): string[] {
-  return [...PRESETS.keys()];
+  return [...presets().keys()];
 }
 
 export function hasPreset(name: string): boolean {
-  return PRESETS.has(name);
+  return presets().has(name);
 }
 
 export function getPreset(name: string): Preset {
-  const preset = PRESETS.get(name);
+  const preset = presets().get(name);
   if (!preset) throw new Error(`unknown preset '${name}' (known: ${presetNames().join(', ')})`);
   return preset;
 }

@@ -4,7 +4,7 @@
  * Both are written atomically: a crash never leaves a half-written model behind.
  */
 import path from 'node:path';
-import { exportOnnx, weightsFromNetwork, type InputNormalization } from '../model/export.js';
+import { exportOnnx, NORMALIZATION_METADATA, weightsFromNetwork, type InputNormalization } from '../model/export.js';
 import type { Network } from '../model/network.js';
 import type { Dataset } from '../data/dataset.js';
 import { saveModel } from '../model/onnx/save.js';
@@ -16,7 +16,7 @@ export interface SaveNetworkFiles {
   readonly weights?: string;
   /** ONNX file for the eval-mode graph. */
   readonly onnx?: string;
-  /** The training data's normalization, put into the ONNX graph so that it takes pixel / 255. */
+  /** The training data's normalization, put into the ONNX graph so that it takes pixel / 255, and into the weights' metadata. */
   readonly inputNormalization?: InputNormalization;
 }
 
@@ -30,7 +30,11 @@ export interface SavedNetwork {
 export function saveNetwork(net: Network, files: SaveNetworkFiles): SavedNetwork {
   const saved: { weights?: string; onnx?: string; onnxBytes?: number } = {};
   if (files.weights !== undefined) {
-    saveSafetensors(files.weights, net.stateDict(), { arch: printArch(net.plan.arch), format: 'mnas' });
+    saveSafetensors(files.weights, net.stateDict(), {
+      arch: printArch(net.plan.arch),
+      format: 'mnas',
+      ...(files.inputNormalization ? { [NORMALIZATION_METADATA]: JSON.stringify(files.inputNormalization) } : {}),
+    });
     saved.weights = path.resolve(files.weights);
   }
   if (files.onnx !== undefined) {
