@@ -6,7 +6,7 @@ import { assertUsageExit, runCli } from './testing.js';
 test('mnas bench --help lists every benchmark', () => {
   const r = runCli(['bench', '--help']);
   assert.equal(r.status, 0, r.stderr);
-  for (const name of ['fuzz', 'latency-stability', 'proxy', 'train', 'train-vs-pytorch']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'), name);
+  for (const name of ['fuzz', 'latency-stability', 'predicted-measured', 'proxy', 'train', 'train-vs-pytorch']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'), name);
 });
 
 test('bench latency-stability refuses bad options with exit 2', () => {
@@ -26,4 +26,12 @@ test('bench train-vs-pytorch refuses bad options with exit 2', () => {
   assertUsageExit(runCli(['bench', 'train-vs-pytorch', '--rounds', '0']), /--rounds must be an integer in \[1, 1000\]/);
   assertUsageExit(runCli(['bench', 'train-vs-pytorch', '--epochs', 'x']), /--epochs must be an integer/);
   assertUsageExit(runCli(['bench', 'train-vs-pytorch', '--images', '10', '--batch', '64']), /--images \(10\) must be at least --batch \(64\)/);
+});
+
+test('bench predicted-measured refuses bad options with exit 2 before opening a device', () => {
+  assertUsageExit(runCli(['bench', 'predicted-measured']), /required option '--latency-table <file>' not specified/);
+  assertUsageExit(runCli(['bench', 'predicted-measured', '--latency-table', 'no-such-table.json']), /latency table 'no-such-table.json'/);
+  assertUsageExit(runCli(['bench', 'predicted-measured', '--latency-table', 'x.json', '--margin', '2']), /--margin must be a number in \[0, 0.9\]/);
+  assertUsageExit(runCli(['bench', 'predicted-measured', '--latency-table', 'x.json', '--seeds', '1,x']), /--seeds must be an integer/);
+  assertUsageExit(runCli(['bench', 'predicted-measured', '--latency-table', 'x.json', '--trained-table', 'no-such.jsonl']), /--trained-table no-such.jsonl: no such file/);
 });
