@@ -26,7 +26,7 @@ import { LocalPool } from './executor.js';
 import { trainFinalCandidates, type FinalEpochEvent } from './final-training.js';
 import { runSearch, type SearchProgress } from './loop.js';
 import { LiveReport } from './live-report.js';
-import { writeOutputs, type ReportContext, type TrialPoint } from './outputs.js';
+import { writeOutputs, type ReportContext, type SearchOutputs, type TrialPoint } from './outputs.js';
 import { reportTitle } from './report-html.js';
 import { clearStopFiles, watchStopRequest, writeStopNote } from './stop-request.js';
 import { PpoSearch } from './ppo/strategy.js';
@@ -108,6 +108,12 @@ export interface SearchResult {
   /** What this session did: trials evaluated, reused and failed, wall time, training processes, controller updates. */
   session: { evaluated: number; reused: number; failed: number; seconds: number; workers: number; trials_per_hour: number; strategy_updates: number | null };
   final?: Json;
+  /** Measured latency sources: the drift seen by the reference checks. */
+  drift?: DriftSummary;
+  /** Predicted-then-measured: how many done trials were measured. */
+  measured?: SearchOutputs['measured'];
+  /** Other devices: the front on each. */
+  devices?: SearchOutputs['devices'];
 }
 
 /** The checked settings of a run and its directory, before anything is created. */
@@ -314,6 +320,9 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
     session: sessionFigures(strategy, summary, sessionSeconds, setup.workers),
     ...(runRecord.optimumReward !== undefined ? { optimum_reward: runRecord.optimumReward } : {}),
     ...(final !== undefined ? { final } : {}),
+    ...(context.drift ? { drift: context.drift } : {}),
+    ...(outputs.measured ? { measured: outputs.measured } : {}),
+    ...(outputs.devices ? { devices: outputs.devices } : {}),
   };
 }
 
