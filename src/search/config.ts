@@ -104,16 +104,16 @@ export const SearchConfigSchema = z
      * candidate could enter the front (0.1: it could be 10% faster than predicted); omitted: the
      * latency table's calibration error (3 x its fit MAPE, at least 5%) or 10% without one.
      */
-    predictedMargin: z.number().min(0).max(0.9).optional(),
+    predictedMargin: z.number().min(0).max(0.9).optional().describe("predicted-then-measured: the predictor's relative error allowed for; omitted: from the latency table's calibration, else 0.1"),
     /**
-     * Other devices every trained candidate is measured on too (not the target \`device\`, which
+     * Other devices every trained candidate is measured on too (not the target `device`, which
      * alone sets the reward): the outputs hold a Pareto front per device.
      */
-    devices: z.array(z.enum(DEVICE_KINDS)).default([]),
+    devices: z.array(z.enum(DEVICE_KINDS)).default([]).describe('other latency devices every trained candidate is measured on too (not device.kind, the target): a Pareto front per device'),
     /**
      * Measured latency sources: the reference architecture (the one whose latency set T; with a
-     * given T the space's default) is re-measured every \`everyTrials\` trials or \`everySeconds\`
-     * seconds, whichever comes first; beyond \`tolerance\` (relative change) latencies are corrected.
+     * given T the space's default) is re-measured every `everyTrials` trials or `everySeconds`
+     * seconds, whichever comes first; beyond `tolerance` (relative change) latencies are corrected.
      */
     drift: z
       .object({
@@ -122,7 +122,8 @@ export const SearchConfigSchema = z
         tolerance: z.number().gt(0).lt(1).default(DEFAULT_DRIFT_TOLERANCE),
       })
       .strict()
-      .default({ everyTrials: 20, everySeconds: 600, tolerance: DEFAULT_DRIFT_TOLERANCE }),
+      .default({ everyTrials: 20, everySeconds: 600, tolerance: DEFAULT_DRIFT_TOLERANCE })
+      .describe('measured latencies: re-measure the reference architecture every everyTrials trials or everySeconds seconds; correct latencies once it is off by more than tolerance'),
     /**
      * Evaluator 'table': the trained table (JSON Lines; `mnas bench proxy-fidelity` writes one)
      * answers proxy accuracies and latencies. What it lacks is trained and measured for real and

@@ -31,3 +31,15 @@ test('margin: three times the calibration error, within [5%, 50%]; 10% without c
   assert.equal(marginOfTable({ fit_mape: 0.3 }), 0.5);
   assert.throws(() => new MeasureGate(rewardConfig('soft', 1), 1, 1), /margin/);
 });
+
+test('a resumed gate starts from the measured trials of earlier sessions, not the predicted or reused ones', () => {
+  const base = { dna: [0], arch: 'a', macs: null, params: null, reward: 0, extra: null, timings: null, error: null, attempts: 1, proposeEvent: 0, resultEvent: 1, createdAt: '', startedAt: '', finishedAt: '' } as const;
+  const gate = new MeasureGate(rewardConfig('soft', 1), 0, 1);
+  gate.seed([
+    { ...base, id: 0, status: 'done', accuracy: 0.8, latencyMs: 1, latencyStats: { measured: true }, reusedFrom: null },
+    { ...base, id: 1, status: 'done', accuracy: 0.95, latencyMs: 0.5, latencyStats: { measured: false }, reusedFrom: null },
+    { ...base, id: 2, status: 'failed', accuracy: null, latencyMs: null, latencyStats: null, reusedFrom: null },
+  ]);
+  assert.equal(gate.decide(0.7, 1.1).measure, false, 'dominated by the measured trial 0');
+  assert.equal(gate.decide(0.9, 0.9).why, 'front', 'the predicted trial 1 is not on the measured front');
+});
