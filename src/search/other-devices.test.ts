@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_CHROMIUM } from '../latency/browser/index.js';
 import { runDetails } from '../runs/details.js';
 import { paretoFront } from './pareto.js';
 import { search } from './setup.js';
@@ -56,6 +57,37 @@ test('a search on ort-cpu measures every trained candidate on the engine too and
     assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /front on engine/);
     assert.ok(!existsSync(path.join(out, 'pareto-ort-cpu.json')), 'the target device has pareto.json only');
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the browser device (local headless Chromium, WASM) as another device of a search', { skip: existsSync(DEFAULT_CHROMIUM) ? false : `no Chromium at ${DEFAULT_CHROMIUM}` }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-devices-browser-'));
+  const out = path.join(dir, 'run');
+  process.env['MNAS_BROWSER_LAUNCH'] = '1';
+  try {
+    const result = await search({
+      config: {
+        strategy: { kind: 'random' },
+        dataset: { name: 'synthetic', validationImages: 200 },
+        proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
+        workers: 0,
+        budget: 2,
+        seed: 2,
+        devices: ['browser'],
+      },
+      out,
+    });
+    assert.equal(result.done, 2);
+    for (const t of storedTrials(out).filter((x) => x.status === 'done')) {
+      const b = (t.latencyStats as { devices: { browser: { ms: number; device: string } } }).devices.browser;
+      assert.ok(b.ms > 0, `trial ${t.id} measured in the browser`);
+      assert.match(b.device, /^browser/);
+    }
+    const front = JSON.parse(readFileSync(path.join(out, 'pareto-browser.json'), 'utf8')) as unknown[];
+    assert.ok(front.length >= 1);
+  } finally {
+    delete process.env['MNAS_BROWSER_LAUNCH'];
     rmSync(dir, { recursive: true, force: true });
   }
 });
