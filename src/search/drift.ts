@@ -67,6 +67,8 @@ export class DriftMonitor {
     readonly settings: DriftSettings,
     stored: readonly DriftCheck[] = [],
     private readonly clock: () => number = () => performance.now(),
+    /** Told of every check taken (the search logs the ones that start or stop a correction). */
+    private readonly onCheck?: (c: DriftCheck, previous: DriftCheck | undefined) => void,
   ) {
     if (!(settings.tolerance > 0 && settings.tolerance < 1)) throw new RangeError(`drift tolerance must be in (0, 1), got ${settings.tolerance}`);
     if (!(Number.isInteger(settings.everyTrials) && settings.everyTrials >= 1)) throw new RangeError(`drift everyTrials must be an integer >= 1, got ${settings.everyTrials}`);
@@ -122,7 +124,9 @@ export class DriftMonitor {
     const reference = this.checks[0]?.ms ?? ms;
     const ratio = ms / reference;
     const c: DriftCheck = { seq: this.checks.length, at: new Date().toISOString(), trialId, ms, ratio, corrects: Math.abs(ratio - 1) > this.settings.tolerance };
+    const previous = this.checks.at(-1);
     this.checks.push(c);
+    this.onCheck?.(c, previous);
     this.measurementsSinceCheck = 0;
     this.lastCheckAt = this.clock();
     if (this.sink) this.sink.addDriftCheck(c);

@@ -425,7 +425,7 @@ async function trainSetup(
 
   // drift: only where the search's latencies are measured on the device now (not predicted, MACs or the trained table's)
   const measuring = !trained && MEASURING_SOURCES.includes(config.latencySource) ? resources.device : undefined;
-  const drift = measuring ? driftMonitor(measuring, space, config, record ? storedDriftChecks(run.dir) : []) : undefined;
+  const drift = measuring ? driftMonitor(measuring, space, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
   const options = { seed: config.initSeed, ...(drift ? { drift } : {}), ...(otherDevices.size > 0 ? { otherDevices } : {}) };
   const evaluatorFor = (targetMs: number | undefined, o: LatencyOracle = oracle) => new TrainEvaluator(space, trainer, o, { ...options, ...skipOverTarget(config, targetMs) });
   let referenceMs: number | undefined;
@@ -446,9 +446,13 @@ async function trainSetup(
 }
 
 /** The drift monitor of a measured run: its reference is the space's default architecture (the one that sets T unless T is given). */
-function driftMonitor(device: LatencyDevice, space: SearchSpace, config: SearchConfig, stored: readonly DriftCheck[]): DriftMonitor {
+function driftMonitor(device: LatencyDevice, space: SearchSpace, config: SearchConfig, stored: readonly DriftCheck[], log: (line: string) => void): DriftMonitor {
   const reference = planToModel(buildPlan(space.decode(space.defaultDna())), 'reference');
-  return new DriftMonitor(async (signal) => (await device.measure(reference, undefined, signal)).median_ms, config.drift, stored);
+  return new DriftMonitor(async (signal) => (await device.measure(reference, undefined, signal)).median_ms, config.drift, stored, undefined, (c, previous) => {
+    if (previous === undefined || c.corrects === previous.corrects) return;
+    const change = `${c.ratio.toFixed(3)} x the start (tolerance ${(100 * config.drift.tolerance).toFixed(1)}%)`;
+    log(c.corrects ? `search: the device drifted: the reference measures ${change}; correcting latencies from trial ${c.trialId ?? 'next'} on` : `search: the device is back within tolerance: the reference measures ${change}; latencies no longer corrected`);
+  });
 }
 
 /** The drift checks of earlier sessions of a resumed run (check 0 is the reference kept). */
