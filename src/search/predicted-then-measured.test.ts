@@ -10,6 +10,8 @@ import { CostModelDevice } from '../latency/testing.js';
 import { buildPlan } from '../model/plan.js';
 import { getSpace } from '../space/space.js';
 import { runDetails } from '../runs/details.js';
+import { MeasureGate } from './measure-gate.js';
+import { rewardConfig } from './reward.js';
 import { search } from './setup.js';
 import { storedTrials } from './testing.js';
 
@@ -67,6 +69,52 @@ test('predicted-then-measured: every candidate predicted, the promising ones mea
     assert.equal(device.measured, 1 + trials.filter((t) => t.reusedFrom === null && isMeasured.get(t.id)).length);
     assert.equal(summary.drift.checks, 1);
     assert.equal(summary.drift.max_ratio, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('predicted-then-measured resumed: the gate starts from the measured trials of the first session, so every decision replays', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-ptm-resume-'));
+  const space = getSpace('fmnist');
+  registerDevice('ort-cpu', () => new CostModelDevice());
+  const table = path.join(dir, 'fmnist.json');
+  saveTable(table, await profileSpace(new CostModelDevice(), space, { passes: 1 }));
+  const out = path.join(dir, 'run');
+  try {
+    const stop = new AbortController();
+    const first = await search({
+      config: {
+        strategy: { kind: 'random' },
+        dataset: { name: 'synthetic', validationImages: 200 },
+        proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
+        workers: 0,
+        budget: 14,
+        seed: 5,
+        latencySource: 'predicted-then-measured',
+        latencyTable: table,
+        predictedMargin: 0.1,
+      },
+      out,
+      signal: stop.signal,
+      onTrial: (p) => {
+        if (p.finished === 10) stop.abort();
+      },
+    });
+    assert.ok(first.interrupted);
+    const second = await search({ resume: out });
+    assert.equal(second.done + second.failed, 14);
+    // replay the decisions in trial order (one trial at a time: the order they were made in) with a fresh gate
+    const gate = new MeasureGate(rewardConfig('soft', second.target_ms), 0.1, 1);
+    let afterResume = 0;
+    for (const t of storedTrials(out).filter((x) => x.status === 'done' && x.reusedFrom === null).sort((a, b) => a.id - b.id)) {
+      const s = t.latencyStats as { measured: boolean; predicted_ms: number; decision: string };
+      const expected = gate.decide(t.accuracy!, s.predicted_ms);
+      assert.equal(s.decision, expected.why, `trial ${t.id}`);
+      if (s.measured) gate.record(t.accuracy!, t.latencyMs!);
+      if (t.id >= 10) afterResume++;
+    }
+    assert.ok(afterResume > 0, 'the resumed session decided too');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
