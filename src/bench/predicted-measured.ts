@@ -11,6 +11,8 @@
  * The strategy sees the rewards of the latencies it was given, so with a predictor that errs the
  * two runs may propose different architectures after the first unmeasured one: the difference of
  * the fronts is the whole effect of the source on the search, not only on the front's bookkeeping.
+ * The two runs measure separately, so measurement noise alone can move a front member too (two
+ * runs that both measure everything differ that way as well).
  */
 import { readFileSync } from 'node:fs';
 import type { LatencyDevice } from '../latency/device.js';
