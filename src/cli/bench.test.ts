@@ -1,12 +1,19 @@
 /** `mnas bench`: the subcommands are there, and bad options are refused before any benchmark runs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { profileSpace, saveTable } from '../latency/table.js';
+import { CostModelDevice } from '../latency/testing.js';
+import { getSpace } from '../space/space.js';
+import { repoRoot } from '../util/paths.js';
 import { assertUsageExit, runCli } from './testing.js';
 
 test('mnas bench --help lists every benchmark', () => {
   const r = runCli(['bench', '--help']);
   assert.equal(r.status, 0, r.stderr);
-  for (const name of ['fuzz', 'latency-stability', 'proxy', 'train', 'train-vs-pytorch']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'), name);
+  for (const name of ['fuzz', 'latency-stability', 'predicted-measured', 'proxy', 'train', 'train-vs-pytorch']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'), name);
 });
 
 test('bench latency-stability refuses bad options with exit 2', () => {
@@ -26,4 +33,31 @@ test('bench train-vs-pytorch refuses bad options with exit 2', () => {
   assertUsageExit(runCli(['bench', 'train-vs-pytorch', '--rounds', '0']), /--rounds must be an integer in \[1, 1000\]/);
   assertUsageExit(runCli(['bench', 'train-vs-pytorch', '--epochs', 'x']), /--epochs must be an integer/);
   assertUsageExit(runCli(['bench', 'train-vs-pytorch', '--images', '10', '--batch', '64']), /--images \(10\) must be at least --batch \(64\)/);
+});
+
+test('bench predicted-measured refuses bad options with exit 2 before opening a device', () => {
+  assertUsageExit(runCli(['bench', 'predicted-measured']), /required option '--latency-table <file>' not specified/);
+  assertUsageExit(runCli(['bench', 'predicted-measured', '--latency-table', 'no-such-table.json']), /latency table 'no-such-table.json'/);
+  assertUsageExit(runCli(['bench', 'predicted-measured', '--latency-table', 'x.json', '--margin', '2']), /--margin must be a number in \[0, 0.9\]/);
+  assertUsageExit(runCli(['bench', 'predicted-measured', '--latency-table', 'x.json', '--seeds', '1,x']), /--seeds must be an integer/);
+  assertUsageExit(runCli(['bench', 'predicted-measured', '--latency-table', 'x.json', '--trained-table', 'no-such.jsonl']), /--trained-table no-such.jsonl: no such file/);
+});
+
+test('bench predicted-measured runs end to end with a tiny budget on ort-cpu and prints its figures as JSON', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-bench-pm-'));
+  try {
+    const table = path.join(dir, 'fmnist.json');
+    saveTable(table, await profileSpace(new CostModelDevice(), getSpace('fmnist'), { passes: 1 }));
+    const trained = path.join(repoRoot(), 'results/fashion-mnist/trained.jsonl');
+    const r = runCli(['bench', 'predicted-measured', '--latency-table', table, '--trained-table', trained, '--strategy', 'random', '--budget', '3', '--seeds', '0', '--quiet', '--json'], 120_000);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { budget: number; device: string; seeds: { measured: { trials: number; measured: number }; share_measured: number }[] };
+    assert.equal(report.budget, 3);
+    assert.match(report.device, /^ort-cpu/);
+    assert.equal(report.seeds.length, 1);
+    assert.equal(report.seeds[0]!.measured.measured, report.seeds[0]!.measured.trials);
+    assert.ok(report.seeds[0]!.share_measured > 0 && report.seeds[0]!.share_measured <= 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -9,6 +9,7 @@ import { registerBenchDistributedScale } from './bench/distributed-scale.js';
 import { registerBenchFuzz } from './bench/fuzz.js';
 import { registerBenchLatencyStability } from './bench/latency-stability.js';
 import { registerBenchModels } from './bench/models.js';
+import { registerBenchPredictedMeasured } from './bench/predicted-measured.js';
 import { registerBenchProxy } from './bench/proxy.js';
 import { registerBenchProxyFidelity } from './bench/proxy-fidelity.js';
 import { registerBenchStrategies } from './bench/strategies.js';
@@ -24,6 +25,7 @@ export function registerBench(program: Command): void {
   registerBenchFuzz(bench);
   registerBenchLatencyStability(bench);
   registerBenchModels(bench);
+  registerBenchPredictedMeasured(bench);
   registerBenchProxy(bench);
   registerBenchProxyFidelity(bench);
   registerBenchStrategies(bench);

@@ -23,6 +23,10 @@ test('config schema: the zod schema as JSON Schema, strict objects, defaults, on
   assert.match(s.properties.dataset.properties.name.description, /image folder/);
   assert.deepEqual(s.properties.evaluator.enum, ['train', 'synthetic', 'table']);
   assert.deepEqual(s.properties.trainedTable.properties.missing.enum, ['train', 'fail']);
+  assert.deepEqual(s.properties.latencySource.enum, ['measured', 'predictor', 'macs', 'predicted-then-measured']);
+  assert.deepEqual(s.properties.devices.items.enum, ['ort-cpu', 'engine', 'browser']);
+  assert.deepEqual(s.properties.drift.default, { everyTrials: 20, everySeconds: 600, tolerance: 0.028 });
+  assert.equal(s.properties.drift.additionalProperties, false);
   const kinds = s.properties.strategy.oneOf.map((a: any) => a.properties.kind.const).sort();
   assert.deepEqual(kinds, ['evolution', 'ppo', 'random']);
   const evolution = s.properties.strategy.oneOf.find((a: any) => a.properties.kind.const === 'evolution');
@@ -42,6 +46,8 @@ test('config schema: a JSON Schema validator (what an editor runs) accepts the c
     { space: 'cifar', input: '64x64x3', classes: 5, dataset: { name: './flowers', resize: true, skipBadFiles: true, cacheDir: '/tmp/c' } },
     { strategy: { kind: 'evolution', options: { populationSize: 10, sampleSize: 3 } }, space: 'cifar', dataset: { name: 'synthetic-rgb', validationImages: 500 } },
     { strategy: { kind: 'random' }, evaluator: 'synthetic', budget: 40, seed: 3 },
+    { device: { kind: 'ort-cpu' }, devices: ['engine', 'browser'], drift: { everyTrials: 5, everySeconds: 120, tolerance: 0.05 } },
+    { latencySource: 'predicted-then-measured', latencyTable: 'fmnist.json', predictedMargin: 0.15 },
   ];
   const refused: Array<Record<string, any>> = [
     { budgett: 3 },
@@ -53,6 +59,11 @@ test('config schema: a JSON Schema validator (what an editor runs) accepts the c
     { dataset: { name: 'x', resize: 'yes' } },
     { proxy: { images: 10, colour: true } },
     { budget: -1 },
+    { devices: ['gpu'] },
+    { drift: { tolerance: 1.5 } },
+    { drift: { everyTrials: 0 } },
+    { drift: { every: 3 } },
+    { latencySource: 'predicted-then-measured', latencyTable: 't.json', predictedMargin: 0.95 },
   ];
   for (const config of accepted) {
     assert.doesNotThrow(() => parseSearchConfig(config), JSON.stringify(config));

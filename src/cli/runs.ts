@@ -16,6 +16,7 @@ import { runDetails, type RunDetails } from '../runs/details.js';
 import { stopRun } from '../runs/stop.js';
 import { listRuns, type RunsList } from '../runs/list.js';
 import type { RunSummary } from '../runs/summary.js';
+import { driftText } from '../search/report-html.js';
 import { TRIAL_EXPORT_FORMATS, exportTrials, readRunTrials, type TrialExportFormat } from '../runs/trials-export.js';
 import type { TrialPoint } from '../search/outputs.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
@@ -117,7 +118,7 @@ function stateLine(s: RunSummary): string {
 function pointRows(points: readonly TrialPoint[]): string {
   if (points.length === 0) return '  (none)\n';
   const rows = [['TRIAL', 'ACC %', 'LATENCY ms', 'REWARD', 'MACS', 'ARCHITECTURE']];
-  for (const p of points) rows.push([String(p.trial), (p.accuracy * 100).toFixed(2), p.latency_ms.toFixed(3), p.reward.toFixed(4), String(p.macs ?? '-'), p.arch]);
+  for (const p of points) rows.push([String(p.trial), (p.accuracy * 100).toFixed(2), `${p.latency_ms.toFixed(3)}${p.latency_measured === false ? ' (predicted)' : ''}`, p.reward.toFixed(4), String(p.macs ?? '-'), p.arch]);
   return `${columns(rows).replace(/^/gm, '  ')}\n`;
 }
 
@@ -132,6 +133,12 @@ function formatDetails(d: RunDetails): string {
     `time: started ${s.startedAt ?? '-'}, last update ${s.updatedAt ?? '-'}, searching ${time(s.elapsedSec)}${s.etaSec !== null ? `, ETA ${time(s.etaSec)}` : ''}`,
   ];
   const b = d.best;
+  if (s.drift) lines.push(`device drift: ${driftText(s.drift)}`);
+  if (d.measured) lines.push(`latencies measured: ${d.measured.measured} of ${d.measured.done} done trials (${(100 * d.measured.share).toFixed(1)}%); fronts and best hold measured ones only`);
   lines.push(b ? `best: trial ${b.trial}, reward ${b.reward.toFixed(4)}, accuracy ${(b.accuracy * 100).toFixed(2)}%, latency ${b.latency_ms.toFixed(3)} ms\n      ${b.arch}` : 'best: - (no trial has finished)');
-  return `${lines.join('\n')}\npareto front (${d.pareto.length}, by latency):\n${pointRows(d.pareto)}top ${d.top.length} by reward:\n${pointRows(d.top)}`;
+  let devices = '';
+  for (const [kind, f] of Object.entries(d.devices ?? {})) {
+    devices += `pareto front on ${kind} (${f.pareto.length} of ${f.measured} measured, by its latency)${f.best ? `; the best trial takes ${f.best.latency_ms.toFixed(3)} ms there` : ''}:\n${pointRows(f.pareto)}`;
+  }
+  return `${lines.join('\n')}\npareto front (${d.pareto.length}, by latency):\n${pointRows(d.pareto)}${devices}top ${d.top.length} by reward:\n${pointRows(d.top)}`;
 }

@@ -12,10 +12,11 @@ import { DATASET_NAMES, isDatasetName } from '../data/load.js';
 import { spaceNames } from '../space/space.js';
 import { DEVICE_KINDS } from '../latency/registry.js';
 import { MAX_CLASSES } from '../model/limits.js';
-import { EVALUATORS, mergeConfig, type SearchConfigInput } from '../search/config.js';
+import { DEFAULT_DRIFT_TOLERANCE, EVALUATORS, LATENCY_SOURCES, mergeConfig, type SearchConfigInput } from '../search/config.js';
 import { STRATEGY_KINDS } from '../search/strategy-kinds.js';
 import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
+import { driftText } from '../search/report-html.js';
 import { UsageError } from './errors.js';
 import { choiceOption, floatOption, intOption } from './options.js';
 import { dataProgress, Progress } from './progress.js';
@@ -27,6 +28,13 @@ interface SearchFlags {
   trainedTable?: string;
   tableMissing?: string;
   device?: string;
+  devices?: string[];
+  latencySource?: string;
+  latencyTable?: string;
+  predictedMargin?: number;
+  driftEveryTrials?: number;
+  driftEverySeconds?: number;
+  driftTolerance?: number;
   space?: string;
   input?: string;
   classes?: number;
@@ -66,6 +74,13 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--trained-table <file>', 'evaluator table: the trained table (JSON Lines, e.g. from mnas bench proxy-fidelity)')
     .option('--table-missing <what>', 'evaluator table: train (and add) what the table lacks, or fail those trials (default train)', choiceOption('--table-missing', ['train', 'fail'] as const))
     .option('--device <kind>', `latency device: ${DEVICE_KINDS.join('|')}`, choiceOption('--device', DEVICE_KINDS))
+    .option('--devices <kinds>', `other latency devices to measure every trained candidate on, comma-separated (${DEVICE_KINDS.join('|')}; not the target --device): a Pareto front per device`, deviceList)
+    .option('--latency-source <kind>', `measured (default), predictor, macs, or predicted-then-measured (the predictor for all, a measurement for those that could enter the front or the top by reward; needs --latency-table)`, choiceOption('--latency-source', LATENCY_SOURCES))
+    .option('--latency-table <file>', 'latency table of the target device (mnas latency profile) for --latency-source predictor or predicted-then-measured')
+    .option('--predicted-margin <fraction>', "predicted-then-measured: the predictor's error allowed for, e.g. 0.1 (default: from the table's calibration, else 0.1)", fractionOption('--predicted-margin', 0, 0.9))
+    .option('--drift-every-trials <n>', 'measured latencies: re-measure the reference architecture every N trials (default 20)', intOption('--drift-every-trials', 1))
+    .option('--drift-every-seconds <s>', 'measured latencies: ...or once this many seconds have passed since the last check (default 600)', intOption('--drift-every-seconds', 1, 7 * 86_400))
+    .option('--drift-tolerance <fraction>', `measured latencies: correct them once the reference is off by more than this (default ${DEFAULT_DRIFT_TOLERANCE})`, fractionOption('--drift-tolerance', 0, 1, true))
     .option('--space <name>', `search space: ${spaceNames().join('|')}`)
     .option('--input <HxWxC>', "the space's input shape, e.g. 64x64x3 (default: the data's; image folders: the space's own); data of another shape is refused")
     .option('--classes <n>', "the space's number of classes (default: the data's); data with another number is refused", intOption('--classes', 1, MAX_CLASSES))
@@ -109,6 +124,14 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
     evaluator: f.evaluator,
     trainedTable: f.trainedTable !== undefined || f.tableMissing !== undefined ? { file: f.trainedTable !== undefined ? path.resolve(f.trainedTable) : undefined, missing: f.tableMissing } : undefined,
     device: f.device ? { kind: f.device } : undefined,
+    devices: f.devices,
+    latencySource: f.latencySource,
+    latencyTable: f.latencyTable !== undefined ? path.resolve(f.latencyTable) : undefined,
+    predictedMargin: f.predictedMargin,
+    drift:
+      f.driftEveryTrials !== undefined || f.driftEverySeconds !== undefined || f.driftTolerance !== undefined
+        ? { everyTrials: f.driftEveryTrials, everySeconds: f.driftEverySeconds, tolerance: f.driftTolerance }
+        : undefined,
     reward: f.reward || f.targetMs !== undefined ? { preset: f.reward, targetMs: f.targetMs } : undefined,
     budget: f.budget,
     proxy:
@@ -126,6 +149,24 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
     seed: f.seed,
     splitSeed: f.splitSeed,
     initSeed: f.initSeed,
+  };
+}
+
+/** --devices engine,browser: known device kinds, each once (the config check refuses the target device among them). */
+function deviceList(text: string): string[] {
+  const kinds = text.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  if (kinds.length === 0) throw new UsageError(`--devices: give one or more of ${DEVICE_KINDS.join(', ')}, comma-separated`);
+  for (const k of kinds) if (!(DEVICE_KINDS as readonly string[]).includes(k)) throw new UsageError(`--devices: unknown device '${k}' (known: ${DEVICE_KINDS.join(', ')})`);
+  return kinds;
+}
+
+/** A fraction in [min, max] (or (min, max) when open). */
+function fractionOption(flag: string, min: number, max: number, open = false): (text: string) => number {
+  return (text) => {
+    const v = Number(text);
+    const ok = text.trim() !== '' && Number.isFinite(v) && (open ? v > min && v < max : v >= min && v <= max);
+    if (!ok) throw new UsageError(`${flag}: expected a number in ${open ? '(' : '['}${min}, ${max}${open ? ')' : ']'}, got '${text}'`);
+    return v;
   };
 }
 
@@ -204,8 +245,14 @@ function formatResult(r: SearchResult): string {
   ];
   if (r.best) lines.push(`best: acc ${(r.best.accuracy * 100).toFixed(2)}%  latency ${r.best.latency_ms.toFixed(3)} ms  reward ${r.best.reward.toFixed(4)}  (trial ${r.best.trial})`, `      ${r.best.arch}`);
   if (r.optimum_reward !== undefined) lines.push(`known optimum reward: ${r.optimum_reward.toFixed(4)}`);
+  if (r.drift) lines.push(`device drift: ${driftText(r.drift)}`);
+  if (r.measured) lines.push(`latencies measured: ${r.measured.measured} of ${r.measured.done} done trials (${(100 * r.measured.share).toFixed(1)}%); the front and the best hold measured ones only`);
   lines.push(`pareto front (${r.pareto.length}):`);
   for (const p of r.pareto) lines.push(`  acc ${(p.accuracy * 100).toFixed(2)}%  ${p.latency_ms.toFixed(3)} ms  trial ${p.trial}`);
+  for (const [kind, f] of Object.entries(r.devices ?? {})) {
+    lines.push(`pareto front on ${kind} (${f.pareto.length}; pareto-${kind}.json):`);
+    for (const p of f.pareto) lines.push(`  acc ${(p.accuracy * 100).toFixed(2)}%  ${p.latency_ms.toFixed(3)} ms (${p.target_latency_ms.toFixed(3)} ms on the target)  trial ${p.trial}`);
+  }
   lines.push(`report: ${path.join(r.out, 'report.html')}`);
   return `${lines.join('\n')}\n`;
 }

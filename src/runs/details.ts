@@ -1,5 +1,5 @@
 /** What `mnas runs show` tells about one run: its summary, the Pareto front, the best trial and the top trials by reward. */
-import { summarize, trialPoints, type TrialPoint } from '../search/outputs.js';
+import { summarize, trialPoints, type DeviceFront, type TrialPoint } from '../search/outputs.js';
 import { readRun, summaryOf, type RunSummary } from './summary.js';
 
 export interface RunDetails {
@@ -9,6 +9,10 @@ export interface RunDetails {
   readonly pareto: TrialPoint[];
   /** The `top` best finished trials by reward, best first. */
   readonly top: TrialPoint[];
+  /** Predicted-then-measured runs: how many done trials were measured. */
+  readonly measured?: { done: number; measured: number; share: number };
+  /** Runs with other devices: the front on each. */
+  readonly devices?: { [kind: string]: DeviceFront };
 }
 
 export function runDetails(dir: string, top = 10, now: Date = new Date()): RunDetails {
@@ -17,5 +21,12 @@ export function runDetails(dir: string, top = 10, now: Date = new Date()): RunDe
   const best = trialPoints(run.trials)
     .sort((a, b) => b.reward - a.reward || a.trial - b.trial)
     .slice(0, top);
-  return { summary: summaryOf(run, now), best: outputs.best, pareto: outputs.pareto, top: best };
+  return {
+    summary: summaryOf(run, now),
+    best: outputs.best,
+    pareto: outputs.pareto,
+    top: best,
+    ...(outputs.measured ? { measured: outputs.measured } : {}),
+    ...(outputs.devices ? { devices: outputs.devices } : {}),
+  };
 }

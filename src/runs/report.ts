@@ -31,6 +31,7 @@ export function rewriteReport(dir: string, now: Date = new Date()): RewrittenRep
     state: summary.state,
     ...(record.optimumReward !== undefined ? { optimumReward: record.optimumReward } : {}),
     ...(earlier.final !== undefined && earlier.final !== null ? { final: earlier.final } : {}),
+    ...(summary.drift ? { drift: summary.drift } : {}),
   };
   const { files, ...outputs } = writeOutputs(run.dir, run.trials, context);
   return { summary, outputs, files };

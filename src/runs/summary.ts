@@ -15,6 +15,8 @@ import { ExperimentStore, DB_FILE, type TrialBrief } from '../search/store.js';
 import { activeSeconds } from '../search/trial-times.js';
 import { readStopNote, stopRequested, type StopNote } from '../search/stop-request.js';
 import { InputError } from '../util/input-error.js';
+import { correctedTrials, driftSummary, type DriftSummary } from '../search/drift.js';
+import type { DriftCheck } from '../search/run-store.js';
 
 export type RunState = 'running' | 'finished' | 'stopped' | 'interrupted' | 'empty';
 
@@ -52,6 +54,8 @@ export interface RunSummary {
   stopRequested: boolean;
   /** Why and when a stopped run stopped. */
   stopped?: { at: string; reason: string };
+  /** The latency device's drift seen by the run's checks (measured latency sources). */
+  drift?: DriftSummary;
 }
 
 /** A directory that is not a run (no mnas.db), given where a run was expected. */
@@ -101,6 +105,8 @@ export interface RunContents {
   readonly record: RunRecord;
   readonly trials: readonly TrialBrief[];
   readonly lock: RunLockState;
+  /** Re-measurements of the run's reference architecture (none for runs without them). */
+  readonly driftChecks?: readonly DriftCheck[];
 }
 
 /** Reads the run in `dir` read-only; a NotARunError, RunStoreError or RunRecordError (all InputErrors) if it cannot be read. */
@@ -111,7 +117,7 @@ export function readRun(dir: string): RunContents {
   const lock = runLockState(abs);
   const store = ExperimentStore.open(abs, { readonly: true });
   try {
-    return { dir: abs, record: parseRunRecord(store.config, abs), trials: store.listTrialBriefs(), lock };
+    return { dir: abs, record: parseRunRecord(store.config, abs), trials: store.listTrialBriefs(), lock, driftChecks: store.driftChecks() };
   } finally {
     store.close();
   }
@@ -144,6 +150,7 @@ export function summaryOf(run: RunContents, now: Date = new Date()): RunSummary 
   const state = runState(lock.held, trials.length, done + failed, pending, c.budget, stopNote);
   const running = state === 'running';
   const elapsedSec = trials.length > 0 ? activeSeconds(trials, running ? now : undefined) : null;
+  const drift = driftSummary(run.driftChecks ?? [], c.drift.tolerance, correctedTrials(trials));
   const holder = lock.held && lock.holder ? { pid: lock.holder.pid, host: lock.holder.host, since: lock.holder.since } : undefined;
   return {
     dir: abs,
@@ -168,6 +175,7 @@ export function summaryOf(run: RunContents, now: Date = new Date()): RunSummary 
     ...(holder ? { holder } : {}),
     stopRequested: stopRequested(abs),
     ...(state === 'stopped' && stopNote ? { stopped: { at: stopNote.at, reason: stopNote.reason } } : {}),
+    ...(drift ? { drift } : {}),
   };
 }
 
@@ -182,6 +190,7 @@ function latencySourceOf(r: RunRecord): string {
   const c = r.config;
   if (c.evaluator === 'synthetic') return 'synthetic';
   if (c.latencySource === 'predictor') return 'predictor';
+  if (c.latencySource === 'predicted-then-measured') return `${c.device.kind} (predicted, then measured)`;
   if (c.latencySource === 'macs') return `${c.device.kind} (MACs)`;
   return c.device.kind;
 }

@@ -49,3 +49,24 @@ test('training processes: one per core unless given, one thread each; 0 trains i
   assert.throws(() => parseSearchConfig({ workers: -1 }), /workers:/);
   assert.throws(() => parseSearchConfig({ workers: 1.5 }), /workers:/);
 });
+
+test('drift, other devices and predicted-then-measured: defaults, and bad combinations named in one line', () => {
+  const c = parseSearchConfig({});
+  assert.deepEqual(c.drift, { everyTrials: 20, everySeconds: 600, tolerance: 0.028 });
+  assert.deepEqual(c.devices, []);
+  assert.deepEqual(parseSearchConfig({ devices: ['engine'] }).devices, ['engine']);
+  const refused: [unknown, RegExp][] = [
+    [{ devices: ['ort-cpu'] }, /devices: 'ort-cpu' is the target device already/],
+    [{ device: { kind: 'engine' }, devices: ['ort-cpu', 'ort-cpu'] }, /devices: 'ort-cpu' is listed twice/],
+    [{ devices: ['gpu'] }, /devices\.0: /],
+    [{ devices: ['engine'], evaluator: 'synthetic' }, /devices: other devices are measured by the 'train' evaluator only/],
+    [{ drift: { tolerance: 0 } }, /drift\.tolerance: /],
+    [{ drift: { tolerance: 1 } }, /drift\.tolerance: /],
+    [{ latencySource: 'predicted-then-measured' }, /latencyTable is required when latencySource is 'predicted-then-measured'/],
+    [{ predictedMargin: 0.1 }, /predictedMargin is only read by latencySource 'predicted-then-measured'/],
+  ];
+  for (const [config, message] of refused) {
+    assert.throws(() => parseSearchConfig(config), message, JSON.stringify(config));
+    assert.doesNotMatch(String((() => { try { parseSearchConfig(config); } catch (e) { return (e as Error).message; } return ''; })()), /\n/, 'one line');
+  }
+});

@@ -12,7 +12,17 @@ import { STRATEGY_KINDS } from './strategy-kinds.js';
 
 
 export const EVALUATORS = ['train', 'synthetic', 'table'] as const;
-export const LATENCY_SOURCES = ['measured', 'predictor', 'macs'] as const;
+export const LATENCY_SOURCES = ['measured', 'predictor', 'macs', 'predicted-then-measured'] as const;
+
+/** Latency sources that measure on the device (and so can drift). */
+export const MEASURING_SOURCES: readonly string[] = ['measured', 'predicted-then-measured'];
+
+/**
+ * Default drift tolerance: the ratio of two medians each known to +-2% (the measurement
+ * protocol's precision, DEFAULT_PROTOCOL.relPrecision) is known to about +-2% x sqrt(2); a
+ * smaller change of the reference cannot be told from measurement noise.
+ */
+export const DEFAULT_DRIFT_TOLERANCE = 0.028;
 
 const positiveInt = z.number().int().positive();
 /** A positive integer with a ceiling: a typo of a few zeros must not start a run that cannot end or fit. */
@@ -83,8 +93,37 @@ export const SearchConfigSchema = z
       })
       .strict()
       .default({ kind: 'ort-cpu', threads: 1, joinTimeoutS: 300 }),
-    /** Where LAT comes from: a real measurement (default), the latency predictor, or MACs (ablations). */
+    /**
+     * Where LAT comes from: a real measurement (default), the latency predictor, MACs (ablations),
+     * or the predictor for every candidate and a measurement for those that could enter the
+     * measured Pareto front or the top by reward (predicted-then-measured, needs latencyTable).
+     */
     latencySource: z.enum(LATENCY_SOURCES).default('measured'),
+    /**
+     * predicted-then-measured: the predictor's relative error allowed for when deciding whether a
+     * candidate could enter the front (0.1: it could be 10% faster than predicted); omitted: the
+     * latency table's calibration error (3 x its fit MAPE, at least 5%) or 10% without one.
+     */
+    predictedMargin: z.number().min(0).max(0.9).optional().describe("predicted-then-measured: the predictor's relative error allowed for; omitted: from the latency table's calibration, else 0.1"),
+    /**
+     * Other devices every trained candidate is measured on too (not the target `device`, which
+     * alone sets the reward): the outputs hold a Pareto front per device.
+     */
+    devices: z.array(z.enum(DEVICE_KINDS)).default([]).describe('other latency devices every trained candidate is measured on too (not device.kind, the target): a Pareto front per device'),
+    /**
+     * Measured latency sources: the reference architecture (the one whose latency set T; with a
+     * given T the space's default) is re-measured every `everyTrials` trials or `everySeconds`
+     * seconds, whichever comes first; beyond `tolerance` (relative change) latencies are corrected.
+     */
+    drift: z
+      .object({
+        everyTrials: upTo(1_000_000).default(20),
+        everySeconds: upTo(7 * 86_400).default(600),
+        tolerance: z.number().gt(0).lt(1).default(DEFAULT_DRIFT_TOLERANCE),
+      })
+      .strict()
+      .default({ everyTrials: 20, everySeconds: 600, tolerance: DEFAULT_DRIFT_TOLERANCE })
+      .describe('measured latencies: re-measure the reference architecture every everyTrials trials or everySeconds seconds; correct latencies once it is off by more than tolerance'),
     /**
      * Evaluator 'table': the trained table (JSON Lines; `mnas bench proxy-fidelity` writes one)
      * answers proxy accuracies and latencies. What it lacks is trained and measured for real and
@@ -182,6 +221,15 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
   if (c.latencySource === 'predictor' && !c.latencyTable) {
     throw new Error(`${source}: latencyTable is required when latencySource is 'predictor' (make one with mnas latency profile)`);
   }
+  if (c.latencySource === 'predicted-then-measured' && !c.latencyTable) {
+    throw new Error(`${source}: latencyTable is required when latencySource is 'predicted-then-measured' (make one with mnas latency profile)`);
+  }
+  if (c.predictedMargin !== undefined && c.latencySource !== 'predicted-then-measured') throw new Error(`${source}: predictedMargin is only read by latencySource 'predicted-then-measured'`);
+  if (c.devices.includes(c.device.kind)) throw new Error(`${source}: devices: '${c.device.kind}' is the target device already (devices lists the other devices to measure on)`);
+  const repeated = c.devices.find((d, i) => c.devices.indexOf(d) !== i);
+  if (repeated !== undefined) throw new Error(`${source}: devices: '${repeated}' is listed twice`);
+  if (c.devices.length > 0 && c.evaluator !== 'train') throw new Error(`${source}: devices: other devices are measured by the 'train' evaluator only (evaluator is '${c.evaluator}')`);
+  if (c.devices.length > 0 && c.redis !== undefined) throw new Error(`${source}: devices: other devices are measured on this machine; not with redis`);
   if (c.evaluator === 'table' && !c.trainedTable) throw new Error(`${source}: trainedTable.file is required for evaluator 'table'`);
   if (c.evaluator !== 'table' && c.trainedTable) throw new Error(`${source}: trainedTable is only read by evaluator 'table' (evaluator is '${c.evaluator}')`);
   if (c.evaluator === 'table' && (c.proxy.batch !== undefined || c.proxy.lr !== undefined)) {

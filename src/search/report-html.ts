@@ -10,6 +10,7 @@
  * strings for the ARCH_ROWS best trials and the front only (`mnas runs export` has them all).
  */
 import { escapeXml, scatterSvg, type ScatterPoint } from '../latency/svg.js';
+import type { DriftSummary } from './drift.js';
 import type { SearchOutputs } from './outputs.js';
 import type { SearchConfig } from './config.js';
 import { trialPoints, type TrialPoint } from './trial-points.js';
@@ -28,6 +29,8 @@ export interface ReportContext {
   budget?: number;
   /** The run's state when the report is written ('running', 'finished', 'stopped', ...). */
   state?: string;
+  /** The drift of the latency device seen by the run's checks (measured latency sources). */
+  drift?: DriftSummary;
 }
 
 /** The report's title: what was searched, how. */
@@ -162,9 +165,20 @@ function summaryTable(trials: readonly TrialBrief[], s: SearchOutputs, ctx: Repo
   rows.push(['Pareto front', `${s.pareto.length} trials`]);
   rows.push(['target T', `${ctx.reward.targetMs.toFixed(3)} ms (${ctx.reward.preset}: alpha ${ctx.reward.alpha}, beta ${ctx.reward.beta})`]);
   rows.push(['device', typeof ctx.device === 'string' ? ctx.device : JSON.stringify(ctx.device)]);
+  if (s.measured) rows.push(['latencies measured', `${s.measured.measured} of ${s.measured.done} done trials (${(100 * s.measured.share).toFixed(1)}%); the others kept the predictor's latency and are on no front`]);
+  if (ctx.drift) rows.push(['device drift', driftText(ctx.drift)]);
+  for (const [kind, d] of Object.entries(s.devices ?? {})) {
+    const front = d.pareto.map((p) => `trial ${p.trial} ${(p.accuracy * 100).toFixed(2)}% ${p.latency_ms.toFixed(3)} ms`).join('; ');
+    rows.push([`front on ${kind}`, `${d.pareto.length} trials (of ${d.measured} measured): ${front}${d.best ? `; the best trial ${d.best.trial} takes ${d.best.latency_ms.toFixed(3)} ms there` : ''}`]);
+  }
   if (trials.length > 0) rows.push(['search time', duration(activeSeconds(trials, ctx.state === 'running' ? now : undefined))]);
   rows.push(['written', now.toISOString()]);
   return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`).join('')}</table>`;
+}
+
+/** One line on a run's drift checks. */
+export function driftText(d: DriftSummary): string {
+  return `${d.checks} checks of the reference (${d.reference_ms.toFixed(3)} ms at the start): ratio ${d.min_ratio.toFixed(3)}-${d.max_ratio.toFixed(3)}, last ${d.last_ratio.toFixed(3)}; ${d.drifted_checks} beyond the tolerance of ${(100 * d.tolerance).toFixed(1)}%, ${d.corrected_trials} trial latencies corrected`;
 }
 
 const TABLE_COLUMNS = ['trial', 'status', 'reward', 'accuracy %', 'latency ms', 'MACs', 'params', 'reused from', 'architecture'];

@@ -44,7 +44,28 @@ export interface TrialRecord {
 export type TrialBrief = Pick<
   TrialRecord,
   'id' | 'arch' | 'status' | 'accuracy' | 'latencyMs' | 'macs' | 'params' | 'reward' | 'reusedFrom' | 'error' | 'attempts' | 'createdAt' | 'startedAt' | 'finishedAt'
->;
+> & {
+  /** False when latencyMs is a prediction only (latency source predicted-then-measured); absent or true: measured (or the run's source). */
+  readonly latencyMeasured?: boolean;
+  /** True when latencyMs is a measurement corrected for the device's drift (./drift.ts). */
+  readonly driftCorrected?: boolean;
+  /** The trial's latency on the run's other devices (config `devices`), ms by device kind. */
+  readonly deviceLatencyMs?: { readonly [device: string]: number };
+};
+
+/** One re-measurement of a run's reference architecture (drift check). */
+export interface DriftCheck {
+  /** 0, 1, 2, ... in the order taken; check 0 is the reference measurement of the first session. */
+  readonly seq: number;
+  readonly at: string;
+  /** The trial whose latency measurement the check preceded (null: at the start of a session). */
+  readonly trialId: number | null;
+  readonly ms: number;
+  /** ms over check 0's ms. */
+  readonly ratio: number;
+  /** Whether latencies measured after this check are corrected by it (|ratio - 1| > tolerance). */
+  readonly corrects: boolean;
+}
 
 export interface TrialMetrics {
   readonly accuracy: number;

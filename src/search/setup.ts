@@ -26,7 +26,7 @@ import { LocalPool } from './executor.js';
 import { trainFinalCandidates, type FinalEpochEvent } from './final-training.js';
 import { runSearch, type SearchProgress } from './loop.js';
 import { LiveReport } from './live-report.js';
-import { writeOutputs, type ReportContext, type TrialPoint } from './outputs.js';
+import { writeOutputs, type ReportContext, type SearchOutputs, type TrialPoint } from './outputs.js';
 import { reportTitle } from './report-html.js';
 import { clearStopFiles, watchStopRequest, writeStopNote } from './stop-request.js';
 import { PpoSearch } from './ppo/strategy.js';
@@ -42,6 +42,10 @@ import { ExperimentStore } from './store.js';
 import type { Strategy } from './strategy.js';
 import { syntheticSearchProblem } from './synthetic-evaluator.js';
 import { TrainEvaluator, type LatencyOracle } from './train-evaluator.js';
+import { correctedTrials, DriftMonitor, driftSummary, type DriftSummary } from './drift.js';
+import { marginOfTable, MeasureGate } from './measure-gate.js';
+import type { DriftCheck } from './run-store.js';
+import { MEASURING_SOURCES } from './config.js';
 import { TrainedTable, type TrainSetting } from '../trained/table.js';
 import { TableTrainer } from '../trained/table-trainer.js';
 import { WorkerPool } from './workers/worker-pool.js';
@@ -104,6 +108,12 @@ export interface SearchResult {
   /** What this session did: trials evaluated, reused and failed, wall time, training processes, controller updates. */
   session: { evaluated: number; reused: number; failed: number; seconds: number; workers: number; trials_per_hour: number; strategy_updates: number | null };
   final?: Json;
+  /** Measured latency sources: the drift seen by the reference checks. */
+  drift?: DriftSummary;
+  /** Predicted-then-measured: how many done trials were measured. */
+  measured?: SearchOutputs['measured'];
+  /** Other devices: the front on each. */
+  devices?: SearchOutputs['devices'];
 }
 
 /** The checked settings of a run and its directory, before anything is created. */
@@ -120,6 +130,8 @@ interface RunPlan {
 /** What a search holds open; released however it ends. */
 interface Resources {
   device?: LatencyDevice;
+  /** The run's other devices (config `devices`). */
+  otherDevices?: LatencyDevice[];
   trainer?: ProxyTrainer;
   lock?: RunLock;
   distributed?: DistributedSession;
@@ -134,6 +146,10 @@ interface EvaluationSetup {
   readonly optimumReward?: number;
   readonly slots: number;
   readonly workers: number;
+  /** Measured latency sources: the drift monitor, to attach to the store. */
+  readonly drift?: DriftMonitor;
+  /** Predicted-then-measured: the gate, to seed with the measured trials of earlier sessions. */
+  readonly gate?: MeasureGate;
 }
 
 /** Runs (or resumes) a search to its budget. Throws SearchSetupError (an InputError) for bad settings before creating anything. */
@@ -144,6 +160,7 @@ export async function search(options: SearchOptions = {}): Promise<SearchResult>
   } finally {
     await resources.trainer?.close();
     await resources.device?.close();
+    for (const d of resources.otherDevices ?? []) await d.close();
     await resources.distributed?.close();
     resources.lock?.release();
   }
@@ -183,7 +200,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   const log = (line: string) => o.onLog?.(line);
   const { space: configuredSpace, strategy } = resolveSearchConfig(config);
   if (config.dataset.dataDir && !existsSync(config.dataset.dataDir)) throw new SearchSetupError(`search: dataset.dataDir ${config.dataset.dataDir} does not exist`);
-  const table = config.evaluator === 'train' && config.latencySource === 'predictor' ? readLatencyTable(config.latencyTable as string, configuredSpace) : undefined;
+  const table = config.evaluator === 'train' && (config.latencySource === 'predictor' || config.latencySource === 'predicted-then-measured') ? readLatencyTable(config.latencyTable as string, configuredSpace) : undefined;
   const trained = config.evaluator === 'table' ? openTrainedTable(config) : undefined;
   // own data: decoded (or found in its cache) and checked against the space before any device or folder
   const searchData = trainsForReal(config) ? await prepareSearchData(config, configuredSpace, log, o.onDataProgress) : undefined;
@@ -215,11 +232,13 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   }
   // a resumed run opens as stored; a new one is created with its record
   const store = record ? ExperimentStore.open(dir) : ExperimentStore.open(dir, { config: runRecord as unknown as Json });
+  setup.drift?.attach(store);
+  if (record) setup.gate?.seed(store.listTrials({ status: 'done' }));
   // this session holds the lock: stop requests and notes of earlier sessions are void
   clearStopFiles(dir);
   const stopRequest = watchStopRequest(dir);
   const signals = [o.signal, resources.distributed?.stopped, stopRequest.signal].filter((x) => x !== undefined);
-  const context: ReportContext = {
+  const context: ReportContext & { drift?: DriftSummary } = {
     title: reportTitle(config),
     config: runRecord,
     reward: setup.reward,
@@ -260,6 +279,8 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
         },
       });
       trials = store.listTrials();
+      const drift = setup.drift ? driftSummary(store.driftChecks(), config.drift.tolerance, correctedTrials(trials)) : undefined;
+      if (drift) context.drift = drift;
       const failure = resources.distributed?.failure;
       if (failure) throw new SearchSetupError(`search: stopped (continue with --resume ${dir} once fixed): ${failure.message}`, { cause: failure });
     } finally {
@@ -299,6 +320,9 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
     session: sessionFigures(strategy, summary, sessionSeconds, setup.workers),
     ...(runRecord.optimumReward !== undefined ? { optimum_reward: runRecord.optimumReward } : {}),
     ...(final !== undefined ? { final } : {}),
+    ...(context.drift ? { drift: context.drift } : {}),
+    ...(outputs.measured ? { measured: outputs.measured } : {}),
+    ...(outputs.devices ? { devices: outputs.devices } : {}),
   };
 }
 
@@ -356,7 +380,7 @@ async function trainSetup(
   let oracle: LatencyOracle;
   let device: Json;
   const defaultDna = space.defaultDna();
-  if (table) {
+  if (table && config.latencySource === 'predictor') {
     oracle = { kind: 'predictor', predictor: new LatencyPredictor(table) };
     device = { id: 'predictor', table: config.latencyTable as string, device: table.device as unknown as Json };
   } else {
@@ -374,6 +398,14 @@ async function trainSetup(
       oracle = { kind: 'measured', device: opened };
     }
   }
+  const otherDevices = new Map<string, LatencyDevice>();
+  for (const kind of config.devices) {
+    log(`search: opening latency device ${kind} (measured too, not for the reward)`);
+    const d = await createDevice(kind, { threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS });
+    (resources.otherDevices ??= []).push(d);
+    otherDevices.set(kind, d);
+  }
+  if (otherDevices.size > 0) device = { ...(device as { [k: string]: Json }), other_devices: await Promise.all([...otherDevices.values()].map(async (d) => (await d.describe()) as unknown as Json)) };
   const workers = config.workers ?? availableParallelism();
   let trainer: ProxyTrainer;
   if (resources.distributed) trainer = resources.distributed.trainer;
@@ -391,9 +423,46 @@ async function trainSetup(
   }
   resources.trainer = trainer;
 
-  const evaluatorFor = (targetMs: number | undefined) => new TrainEvaluator(space, trainer, oracle, { seed: config.initSeed, ...skipOverTarget(config, targetMs) });
-  const { reward, targetSource } = await resolveReward(config, record, log, `${config.latencySource} latency of the ${config.space} default architecture`, async () => (await evaluatorFor(undefined).latencyOf(defaultDna)).ms);
-  return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots };
+  // drift: only where the search's latencies are measured on the device now (not predicted, MACs or the trained table's)
+  const measuring = !trained && MEASURING_SOURCES.includes(config.latencySource) ? resources.device : undefined;
+  const drift = measuring ? driftMonitor(measuring, space, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
+  const options = { seed: config.initSeed, ...(drift ? { drift } : {}), ...(otherDevices.size > 0 ? { otherDevices } : {}) };
+  const evaluatorFor = (targetMs: number | undefined, o: LatencyOracle = oracle) => new TrainEvaluator(space, trainer, o, { ...options, ...skipOverTarget(config, targetMs) });
+  let referenceMs: number | undefined;
+  if (drift) {
+    referenceMs = await evaluatorFor(undefined).exclusive(() => drift.start());
+    if (record) log(`search: reference re-measured at ${drift.list().at(-1)!.ms.toFixed(3)} ms (${drift.list().at(-1)!.ratio.toFixed(3)} x the first session's ${referenceMs.toFixed(3)} ms)`);
+  }
+  const { reward, targetSource } = await resolveReward(config, record, log, `${config.latencySource} latency of the ${config.space} default architecture`, async () => referenceMs ?? (await evaluatorFor(undefined).latencyOf(defaultDna)).ms);
+  if (config.latencySource === 'predicted-then-measured') {
+    const margin = config.predictedMargin ?? marginOfTable(table!.calibration);
+    const gate = new MeasureGate(reward, margin, config.final.topK);
+    log(`search: predicted-then-measured: a candidate is measured if, ${(100 * margin).toFixed(0)}% faster than predicted, it could enter the measured front or the top ${gate.topK} by reward`);
+    const o: LatencyOracle = { kind: 'predicted-then-measured', predictor: new LatencyPredictor(table!), device: resources.device!, gate };
+    device = { ...(device as { [k: string]: Json }), predictor_table: config.latencyTable as string, margin };
+    return { evaluator: evaluatorFor(reward.targetMs, o), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots, ...(drift ? { drift } : {}), gate };
+  }
+  return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots, ...(drift ? { drift } : {}) };
+}
+
+/** The drift monitor of a measured run: its reference is the space's default architecture (the one that sets T unless T is given). */
+function driftMonitor(device: LatencyDevice, space: SearchSpace, config: SearchConfig, stored: readonly DriftCheck[], log: (line: string) => void): DriftMonitor {
+  const reference = planToModel(buildPlan(space.decode(space.defaultDna())), 'reference');
+  return new DriftMonitor(async (signal) => (await device.measure(reference, undefined, signal)).median_ms, config.drift, stored, undefined, (c, previous) => {
+    if (previous === undefined || c.corrects === previous.corrects) return;
+    const change = `${c.ratio.toFixed(3)} x the start (tolerance ${(100 * config.drift.tolerance).toFixed(1)}%)`;
+    log(c.corrects ? `search: the device drifted: the reference measures ${change}; correcting latencies from trial ${c.trialId ?? 'next'} on` : `search: the device is back within tolerance: the reference measures ${change}; latencies no longer corrected`);
+  });
+}
+
+/** The drift checks of earlier sessions of a resumed run (check 0 is the reference kept). */
+function storedDriftChecks(dir: string): DriftCheck[] {
+  const store = ExperimentStore.open(dir, { readonly: true });
+  try {
+    return store.driftChecks();
+  } finally {
+    store.close();
+  }
 }
 
 /** Under a hard constraint, architectures slower than T are not trained. */

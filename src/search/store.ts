@@ -9,6 +9,8 @@
  *                       and the numbers of the events that proposed it and reported its result
  *   strategy_snapshots  snapshots of strategies that take them (PPO: after each update); only
  *                       the latest few are kept
+ *   drift_checks        re-measurements of the run's reference architecture (./drift.ts); added
+ *                       after schema version 2 without changing it: runs that predate it have none
  *
  * Every state change that the strategy saw is written in ONE transaction, with its event number
  * and the snapshot that results from it, if any (add proposal; complete or fail). After a crash
@@ -29,7 +31,7 @@ import { openDatabase, type Database, type Statement } from './sqlite.js';
 import { dnaKey, parseDna, type Json } from './space-like.js';
 import { canonicalJson, jsonDifferences } from './json.js';
 import type { Proposal, StrategyDescription, StrategySnapshot } from './strategy.js';
-import { eventsOf, type RunEvent, type RunStore, type SnapshotRecord, type TrialBrief, type TrialFailure, type TrialMetrics, type TrialRecord, type TrialStatus } from './run-store.js';
+import { eventsOf, type DriftCheck, type RunEvent, type RunStore, type SnapshotRecord, type TrialBrief, type TrialFailure, type TrialMetrics, type TrialRecord, type TrialStatus } from './run-store.js';
 import { InputError } from '../util/input-error.js';
 
 /** For readers of stored trials (outputs.ts). */
@@ -164,6 +166,14 @@ CREATE TABLE IF NOT EXISTS trials (
   CHECK ((status IN ('done', 'failed')) = (result_event IS NOT NULL))
 );
 CREATE INDEX IF NOT EXISTS trials_status ON trials(status);
+CREATE TABLE IF NOT EXISTS drift_checks (
+  seq INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  trial_id INTEGER,
+  ms REAL NOT NULL CHECK (ms > 0),
+  ratio REAL NOT NULL,
+  corrects INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS strategy_snapshots (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   after_event INTEGER NOT NULL,
@@ -199,6 +209,17 @@ interface TrialRow {
 const json = (s: string | null): Json | null => (s === null ? null : (JSON.parse(s) as Json));
 const optJson = (v: Json | undefined): string | null => (v === undefined ? null : JSON.stringify(v));
 const now = (): string => new Date().toISOString();
+
+/** ms by device of a trial's latency_stats.devices ({kind: {ms, ...statistics}}). */
+export function deviceLatencies(devices: Json | undefined): { [device: string]: number } | undefined {
+  if (typeof devices !== 'object' || devices === null || Array.isArray(devices)) return undefined;
+  const out: { [device: string]: number } = {};
+  for (const [kind, v] of Object.entries(devices)) {
+    const ms = typeof v === 'object' && v !== null && !Array.isArray(v) ? v['ms'] : undefined;
+    if (typeof ms === 'number') out[kind] = ms;
+  }
+  return out;
+}
 
 function toRecord(r: TrialRow): TrialRecord {
   return {
@@ -292,7 +313,9 @@ export class ExperimentStore implements RunStore {
       get: p('SELECT * FROM trials WHERE id = ?'),
       all: p('SELECT * FROM trials ORDER BY id'),
       briefs: p(`SELECT id, arch, status, accuracy, latency_ms AS latencyMs, macs, params, reward, reused_from AS reusedFrom, error, attempts,
-        created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt FROM trials ORDER BY id`),
+        created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt,
+        json_extract(latency_stats, '$.measured') AS measured, json_extract(latency_stats, '$.drift_ratio') AS driftRatio,
+        json_extract(latency_stats, '$.devices') AS devices FROM trials ORDER BY id`),
       byStatus: p('SELECT * FROM trials WHERE status = ? ORDER BY id'),
       inFlight: p(`SELECT * FROM trials WHERE status IN ('pending', 'running') ORDER BY id`),
       eventsAfter: p('SELECT * FROM trials WHERE propose_event > ? OR result_event > ? ORDER BY id'),
@@ -397,7 +420,25 @@ export class ExperimentStore implements RunStore {
 
   /** Every trial without its DNA, statistics, timings and extras, in id order: several times quicker than listTrials on a big run. */
   listTrialBriefs(): TrialBrief[] {
-    return this.st['briefs']!.all() as TrialBrief[];
+    return (this.st['briefs']!.all() as (TrialBrief & { measured: number | null; driftRatio: number | null; devices: string | null })[]).map(({ measured, driftRatio, devices, ...t }) => ({
+      ...t,
+      ...(measured === 0 ? { latencyMeasured: false } : {}),
+      ...(driftRatio !== null ? { driftCorrected: true } : {}),
+      ...(devices !== null ? { deviceLatencyMs: deviceLatencies(JSON.parse(devices) as Json) } : {}),
+    }));
+  }
+
+  /** Records a drift check (./drift.ts). */
+  addDriftCheck(c: DriftCheck): void {
+    this.db.prepare('INSERT INTO drift_checks (seq, at, trial_id, ms, ratio, corrects) VALUES (?, ?, ?, ?, ?, ?)').run(c.seq, c.at, c.trialId, c.ms, c.ratio, c.corrects ? 1 : 0);
+  }
+
+  /** The run's drift checks in order (none for a run that predates them). */
+  driftChecks(): DriftCheck[] {
+    const has = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'drift_checks'").get();
+    if (!has) return [];
+    const rows = this.db.prepare('SELECT seq, at, trial_id, ms, ratio, corrects FROM drift_checks ORDER BY seq').all() as { seq: number; at: string; trial_id: number | null; ms: number; ratio: number; corrects: number }[];
+    return rows.map((r) => ({ seq: r.seq, at: r.at, trialId: r.trial_id, ms: r.ms, ratio: r.ratio, corrects: r.corrects === 1 }));
   }
 
   count(status?: TrialStatus): number {

@@ -7,6 +7,11 @@
  *
  * Under a hard latency constraint an architecture whose latency already misses T is not trained:
  * the trial is recorded as skipped, with the reward of an untrained model (chance accuracy).
+ *
+ * Measured latencies on the target device are corrected for its drift (./drift.ts) when a drift
+ * monitor is given; the predicted-then-measured source measures only the candidates its gate lets
+ * through, after training (./measure-gate.ts); other devices of the run measure every trained
+ * candidate (latency_stats.devices), without drift correction and without a say in the reward.
  */
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
@@ -16,7 +21,9 @@ import { latencyRow, type TrainedTable } from '../trained/table.js';
 import type { LatencyDevice } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyPredictor } from '../latency/predictor.js';
+import type { DriftMonitor } from './drift.js';
 import type { EvalContext, EvalResult, Evaluator } from './evaluator.js';
+import type { MeasureGate } from './measure-gate.js';
 import type { ProxyTrainer } from './proxy-trainer.js';
 import type { Dna, Json } from './space-like.js';
 
@@ -25,13 +32,19 @@ export type LatencyOracle =
   | { kind: 'predictor'; predictor: LatencyPredictor }
   | { kind: 'macs'; macsPerMs: number }
   /** The trained table's latency of the architecture on `device`; when it has none, the fallback's (a measurement is added to the table). */
-  | { kind: 'table'; table: TrainedTable; device: string; fallback?: LatencyOracle };
+  | { kind: 'table'; table: TrainedTable; device: string; fallback?: LatencyOracle }
+  /** The predictor's latency for every candidate; a measurement on `device` for those the gate lets through once trained. */
+  | { kind: 'predicted-then-measured'; predictor: LatencyPredictor; device: LatencyDevice; gate: MeasureGate };
 
 export interface TrainEvaluatorOptions {
   /** Trial k trains with seed `seed + k`. */
   readonly seed: number;
   /** Skip training of architectures slower than this (ms): set under a hard constraint to T. */
   readonly skipAboveMs?: number;
+  /** Re-measures the reference architecture and corrects the target device's measurements. */
+  readonly drift?: DriftMonitor;
+  /** Other devices every trained candidate is measured on too, by kind. */
+  readonly otherDevices?: ReadonlyMap<string, LatencyDevice>;
 }
 
 export class TrainEvaluator implements Evaluator {
@@ -50,7 +63,15 @@ export class TrainEvaluator implements Evaluator {
     return this.latencyOfPlan(buildPlan(this.space.decode(dna)), signal);
   }
 
-  private async latencyOfPlan(plan: NetworkPlan, signal?: AbortSignal, l: LatencyOracle = this.latency): Promise<{ ms: number; stats: Json }> {
+  /** Runs fn with the machine to itself: after every queued measurement, with training held off. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.measuring.then(() => this.trainer.holdWhile(fn));
+    this.measuring = run.catch(() => {});
+    return run;
+  }
+
+  /** With `trialId` (a trial's measurement, not T's), a measurement on the target device is preceded by a due drift check and corrected. */
+  private async latencyOfPlan(plan: NetworkPlan, signal?: AbortSignal, l: LatencyOracle = this.latency, trialId?: number): Promise<{ ms: number; stats: Json }> {
     if (l.kind === 'table') {
       const arch = printArch(plan.arch);
       const row = l.table.latency(arch, l.device);
@@ -62,12 +83,15 @@ export class TrainEvaluator implements Evaluator {
       }
       return r;
     }
-    if (l.kind === 'measured') {
+    if (l.kind === 'measured' || l.kind === 'predicted-then-measured') {
+      const drift = trialId !== undefined ? this.options.drift : undefined;
       // never measured while this machine trains (the trainer holds its steps off) or measures something else
-      const measured = this.measuring.then(() => this.trainer.holdWhile(() => l.device.measure(planToModel(plan, 'trial'), undefined, signal)));
-      this.measuring = measured.catch(() => {});
-      const r = await measured;
-      return { ms: r.median_ms, stats: r as unknown as Json };
+      const [r, correction] = await this.exclusive(async () => {
+        const c = drift ? await drift.beforeMeasurement(trialId!, signal) : { ratio: 1 };
+        return [await l.device.measure(planToModel(plan, 'trial'), undefined, signal), c] as const;
+      });
+      if (correction.ratio === 1) return { ms: r.median_ms, stats: r as unknown as Json };
+      return { ms: r.median_ms / correction.ratio, stats: { ...(r as unknown as { [k: string]: Json }), raw_ms: r.median_ms, drift_ratio: correction.ratio, drift_check: correction.check ?? null } };
     }
     if (l.kind === 'predictor') {
       const ms = l.predictor.predict(plan);
@@ -82,11 +106,17 @@ export class TrainEvaluator implements Evaluator {
     const plan = buildPlan(this.space.decode(dna));
     const cost = costOfPlan(plan);
     const t0 = performance.now();
-    const latency = await this.latencyOfPlan(plan, signal);
-    const latencyMs = performance.now() - t0;
+    const l = this.latency;
+    const gated = l.kind === 'predicted-then-measured' ? { predictedMs: l.predictor.predict(plan), gate: l.gate } : undefined;
+    let latency = gated
+      ? { ms: gated.predictedMs, stats: { source: 'predictor', measured: false, predicted_ms: gated.predictedMs, margin: gated.gate.margin } as Json }
+      : await this.latencyOfPlan(plan, signal, l, context.trialId);
+    let latencyMs = performance.now() - t0;
     signal.throwIfAborted();
     const skipAbove = this.options.skipAboveMs;
-    if (skipAbove !== undefined && latency.ms > skipAbove) {
+    // a predicted latency misses T for sure only if it misses it even at the predictor's best case
+    const surelyMs = gated ? latency.ms * (1 - gated.gate.margin) : latency.ms;
+    if (skipAbove !== undefined && surelyMs > skipAbove) {
       return {
         status: 'skipped',
         reason: `not trained: latency ${latency.ms.toFixed(4)} ms misses the hard target ${skipAbove.toFixed(4)} ms`,
@@ -113,6 +143,22 @@ export class TrainEvaluator implements Evaluator {
       ...(trained.attempts !== undefined ? { attempts: trained.attempts } : {}),
     };
     if (trained.status === 'failed') return { status: 'failed', reason: trained.reason };
+    if (gated) {
+      const decision = gated.gate.decide(trained.valAccuracy, gated.predictedMs);
+      if (decision.measure) {
+        const t2 = performance.now();
+        const measured = await this.latencyOfPlan(plan, signal, l, context.trialId);
+        latencyMs += performance.now() - t2;
+        gated.gate.record(trained.valAccuracy, measured.ms);
+        latency = { ms: measured.ms, stats: { ...(measured.stats as { [k: string]: Json }), measured: true, predicted_ms: gated.predictedMs, margin: gated.gate.margin, decision: decision.why } };
+      } else {
+        latency = { ms: latency.ms, stats: { ...(latency.stats as { [k: string]: Json }), decision: decision.why } };
+      }
+    }
+    const t3 = performance.now();
+    const devices = await this.measureOtherDevices(plan, signal);
+    const devicesMs = performance.now() - t3;
+    if (devices) latency = { ms: latency.ms, stats: { ...(latency.stats as { [k: string]: Json }), devices } };
     return {
       status: 'done',
       accuracy: trained.valAccuracy,
@@ -120,7 +166,7 @@ export class TrainEvaluator implements Evaluator {
       latencyStats: latency.stats,
       macs: cost.macs,
       params: cost.params,
-      timings: { latency_ms: latencyMs, train_ms: trainMs, trial_s: trained.seconds },
+      timings: { latency_ms: latencyMs, train_ms: trainMs, trial_s: trained.seconds, ...(devices ? { devices_ms: devicesMs } : {}) },
       extra: {
         val_loss: trained.valLoss,
         train_img_s: trained.trainImagesPerSecond,
@@ -129,5 +175,17 @@ export class TrainEvaluator implements Evaluator {
         ...where,
       },
     };
+  }
+
+  /** The candidate's latency on every other device of the run: {kind: {ms, statistics}}; undefined without other devices. */
+  private async measureOtherDevices(plan: NetworkPlan, signal: AbortSignal): Promise<Json | undefined> {
+    const others = this.options.otherDevices;
+    if (!others || others.size === 0) return undefined;
+    const out: { [kind: string]: Json } = {};
+    for (const [kind, device] of others) {
+      const r = await this.exclusive(() => device.measure(planToModel(plan, 'trial'), undefined, signal));
+      out[kind] = { ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, cv: r.cv, runs: r.runs, converged: r.converged, seconds: r.seconds, device: r.device.id };
+    }
+    return out;
   }
 }

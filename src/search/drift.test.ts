@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { registerDevice } from '../latency/registry.js';
+import { CostModelDevice, DriftingDevice } from '../latency/testing.js';
+import { summarizeRun } from '../runs/summary.js';
+import { DriftMonitor, driftSummary } from './drift.js';
+import type { DriftCheck } from './run-store.js';
+import { search } from './setup.js';
+import { ExperimentStore } from './store.js';
+import { storedTrials } from './testing.js';
+
+const settings = { everyTrials: 3, everySeconds: 60, tolerance: 0.03 };
+
+test('checks fall due every N measurements or after S seconds, and correct only beyond the tolerance', async () => {
+  const speeds = [1, 1.02, 1.5, 1.5, 0.9];
+  let measured = 0;
+  let now = 0;
+  const m = new DriftMonitor(async () => 2 * speeds[measured++]!, settings, [], () => now);
+  assert.equal(await m.start(), 2);
+  const corrections = [];
+  for (let trial = 0; trial < 3; trial++) corrections.push(await m.beforeMeasurement(trial));
+  assert.equal(measured, 1, 'no check before three measurements');
+  corrections.push(await m.beforeMeasurement(3)); // due by count: 1.02 is within 3%
+  assert.deepEqual(corrections.map((c) => c.ratio), [1, 1, 1, 1]);
+  now += 61_000; // due by time: 1.5 corrects
+  const c = await m.beforeMeasurement(4);
+  assert.equal(c.ratio, 1.5);
+  assert.equal(c.check, 2);
+  assert.deepEqual(await m.beforeMeasurement(5), { ratio: 1.5, check: 2 }, 'in force until the next check');
+  assert.equal(measured, 3);
+  const checks = m.list();
+  assert.deepEqual(checks.map((x) => [x.seq, x.trialId, x.ms, x.corrects]), [[0, null, 2, false], [1, 3, 2.04, false], [2, 4, 3, true]]);
+  const s = driftSummary(checks, 0.03, 2)!;
+  assert.deepEqual({ checks: s.checks, min: s.min_ratio, max: s.max_ratio, drifted: s.drifted_checks, corrected: s.corrected_trials }, { checks: 3, min: 1, max: 1.5, drifted: 1, corrected: 2 });
+});
+
+test('a resumed monitor keeps check 0 of the first session as its reference', async () => {
+  const stored: DriftCheck[] = [{ seq: 0, at: 'then', trialId: null, ms: 4, ratio: 1, corrects: false }];
+  const saved: DriftCheck[] = [];
+  const m = new DriftMonitor(async () => 5, settings, stored);
+  assert.equal(await m.start(), 4);
+  m.attach({ addDriftCheck: (c) => saved.push(c) });
+  assert.deepEqual(saved.map((c) => [c.seq, c.ms, c.ratio, c.corrects]), [[1, 5, 1.25, true]], 'only the new check is saved, relative to the stored reference');
+  assert.equal((await m.beforeMeasurement(0)).ratio, 1.25);
+});
+
+test('bad settings are refused', () => {
+  assert.throws(() => new DriftMonitor(async () => 1, { ...settings, tolerance: 1.5 }), /tolerance must be in \(0, 1\)/);
+  assert.throws(() => new DriftMonitor(async () => 1, { ...settings, everyTrials: 0 }), /everyTrials/);
+});
+
+test('a search on a device that slows down 1.5x records its checks, corrects the later latencies and reports the drift; a resume keeps the first reference', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-drift-'));
+  // a deterministic device (latency from the MACs, so the test holds on a loaded machine), 1.5x slower
+  // from its 4th measurement on (1: the reference; 2, 3: trials 0 and 1)
+  let device: DriftingDevice | undefined;
+  registerDevice('ort-cpu', () => (device = new DriftingDevice(new CostModelDevice(), (k) => (k >= 4 ? 1.5 : 1))));
+  const out = path.join(dir, 'run');
+  try {
+    const result = await search({
+      config: {
+        strategy: { kind: 'random' },
+        dataset: { name: 'synthetic', validationImages: 200 },
+        proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
+        workers: 0,
+        budget: 6,
+        seed: 3,
+        drift: { everyTrials: 2, everySeconds: 3600, tolerance: 0.03 },
+      },
+      out,
+    });
+    assert.equal(result.done, 6);
+    const store = ExperimentStore.open(out, { readonly: true });
+    const checks = store.driftChecks();
+    store.close();
+    // check 0 at the start (the reference that set T), then before the measurements of trials 2 and 4
+    assert.deepEqual(checks.map((c) => c.trialId), [null, 2, 4]);
+    assert.equal(checks[0]!.ratio, 1);
+    assert.ok(Math.abs(result.target_ms - checks[0]!.ms) < 1e-12, 'T is the reference measurement');
+    for (const c of checks.slice(1)) {
+      assert.ok(Math.abs(c.ratio - 1.5) < 1e-12, `a 1.5x slower device seen as ${c.ratio}`);
+      assert.ok(c.corrects);
+      assert.ok(Math.abs(c.ratio - c.ms / checks[0]!.ms) < 1e-12);
+    }
+    const trials = storedTrials(out).sort((a, b) => a.id - b.id);
+    for (const t of trials) {
+      const s = t.latencyStats as { median_ms: number; raw_ms?: number; drift_ratio?: number; drift_check?: number };
+      if (t.id < 2) {
+        assert.equal(s.raw_ms, undefined, `trial ${t.id} measured before the drift is not corrected`);
+        assert.equal(t.latencyMs, s.median_ms);
+        continue;
+      }
+      const check = checks[t.id < 4 ? 1 : 2]!;
+      assert.equal(s.drift_check, check.seq, `trial ${t.id} is corrected by the latest check`);
+      assert.equal(s.drift_ratio, check.ratio);
+      assert.equal(s.raw_ms, s.median_ms, 'the raw measurement is kept');
+      assert.ok(Math.abs(t.latencyMs! - s.raw_ms! / check.ratio) < 1e-12, 'the reward uses the corrected latency');
+    }
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { drift: { checks: number; corrected_trials: number; max_ratio: number; drifted_checks: number } };
+    assert.equal(summary.drift.checks, 3);
+    assert.equal(summary.drift.drifted_checks, 2);
+    assert.equal(summary.drift.corrected_trials, 4);
+    assert.ok(Math.abs(summary.drift.max_ratio - 1.5) < 1e-12);
+    for (const t of trials.filter((x) => x.id >= 2)) {
+      const truth = (t.latencyStats as { raw_ms: number }).raw_ms / 1.5;
+      assert.ok(Math.abs(t.latencyMs! - truth) < 1e-12, `trial ${t.id}: the corrected latency is the undrifted one`);
+    }
+    assert.equal(summarizeRun(out).drift?.corrected_trials, 4, 'mnas runs show reports it too');
+    assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /device drift/);
+
+    // a resume measures the reference again (a fresh device: speed 1 again) against the first session's check 0, and finds no drift
+    const first = checks[0]!;
+    await search({ resume: out });
+    assert.equal(device!.count, 1, 'the resumed session only re-measured the reference');
+    const again = ExperimentStore.open(out, { readonly: true });
+    const after = again.driftChecks();
+    again.close();
+    assert.equal(after.length, 4);
+    assert.deepEqual(after[0], first, 'check 0 is kept');
+    assert.equal(after[3]!.ratio, 1);
+    assert.equal(after[3]!.corrects, false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
