@@ -51,7 +51,7 @@ export function scatterChart(container, spec) {
         dash: s.dash,
         spanGaps: true,
         paths: s.line ? undefined : () => null,
-        points: { show: s.points !== false, size: 5, fill: s.color, stroke: s.color, width: 0 },
+        points: { show: s.points !== false, size: 5, fill: s.color, stroke: s.color, width: 0, paths: manyPointsAsSquares },
       })),
     ],
     hooks: { draw: [drawLines], setCursor: [onCursor] },
@@ -143,7 +143,11 @@ export function scatterChart(container, spec) {
     hovered = -1;
     tooltip.hidden = true;
   });
-  new ResizeObserver(() => plot.setSize({ width: Math.max(300, box.clientWidth - 12), height: 280 })).observe(box);
+  // (the observer also fires once on observe: redraw only when the width really changed)
+  new ResizeObserver(() => {
+    const width = Math.max(300, box.clientWidth - 12);
+    if (width !== plot.width) plot.setSize({ width, height: 280 });
+  }).observe(box);
 
   /** @param {Point[]} pts */
   function toData(pts) {
@@ -167,6 +171,28 @@ export function scatterChart(container, spec) {
     },
     element: box,
   };
+}
+
+const SQUARES_FROM = 2000;
+const defaultPoints = uPlot.paths.points();
+
+/**
+ * uPlot's points are circles; a canvas fills thousands of squares several times faster than as
+ * many arcs, so a series of many points is drawn as squares of the same size.
+ */
+function manyPointsAsSquares(u, seriesIdx, idx0, idx1, filtIdxs) {
+  if (idx1 - idx0 < SQUARES_FROM) return defaultPoints(u, seriesIdx, idx0, idx1, filtIdxs);
+  const size = Math.round(u.series[seriesIdx].points.size * devicePixelRatio);
+  const half = size / 2;
+  const xs = u.data[0];
+  const ys = u.data[seriesIdx];
+  const fill = new Path2D();
+  for (let i = idx0; i <= idx1; i++) {
+    const y = ys[i];
+    if (y == null) continue;
+    fill.rect(Math.round(u.valToPos(xs[i], 'x', true) - half), Math.round(u.valToPos(y, 'y', true) - half), size, size);
+  }
+  return { fill };
 }
 
 /** A range with 5% room on each side (a single value gets a unit of room). */
