@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
 import { ExperimentStore } from '../src/search/store.js';
@@ -17,9 +16,10 @@ import { decodeModel } from '../src/model/onnx/index.js';
 import { encodeModelObject } from '../src/model/onnx/proto.js';
 import { buildPlan } from '../src/model/plan.js';
 import { presetArch } from '../src/space/presets.js';
+import { tempDir } from '../src/util/testing.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-bad-input-'));
+const dir = tempDir('mnas-bad-input-');
 const file = (name: string, content: string | Buffer) => {
   const f = path.join(dir, name);
   writeFileSync(f, content);

@@ -9,10 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BrowserDevice, DeviceServer, type BrowserLatencyResult } from '../src/latency/browser/index.js';
@@ -20,6 +19,7 @@ import { DEFAULT_CHROMIUM, launchChromium, type LaunchedBrowser } from '../src/l
 import { FakeDevice, tinyModel, wsUrl } from '../src/latency/browser/fakes.js';
 import { createDevice } from '../src/latency/registry.js';
 import { repoRoot } from '../src/util/paths.js';
+import { tempDir } from '../src/util/testing.js';
 
 const skip = existsSync(DEFAULT_CHROMIUM) ? false : `no Chromium at ${DEFAULT_CHROMIUM}`;
 const model = tinyModel();
@@ -200,7 +200,7 @@ describe('browser device through the registry, launching its own Chromium', { sk
 describe('mnas devices serve + mnas measure --device browser (MNAS_BROWSER_URL)', { skip }, () => {
   it('a page joins the running server with the join URL; measure sends its job there with the control URL and prints the browser result', async () => {
     const main = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-browser-'));
+    const dir = tempDir('mnas-browser-');
     const onnxPath = path.join(dir, 'tiny.onnx');
     writeFileSync(onnxPath, model.onnx);
     const serve = spawn(process.execPath, [main, 'devices', 'serve', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });

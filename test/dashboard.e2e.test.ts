@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,6 +30,7 @@ import { makeSyntheticRun } from '../src/runs/testing.js';
 import { summarize } from '../src/search/outputs.js';
 import { storedTrials } from '../src/search/testing.js';
 import { repoRoot } from '../src/util/paths.js';
+import { tempDir } from '../src/util/testing.js';
 
 const skip = !existsSync(DEFAULT_CHROMIUM) ? `no Chromium at ${DEFAULT_CHROMIUM}` : !existsSync(REDIS_SERVER) ? `no ${REDIS_SERVER}` : false;
 const ARTIFACTS = path.join(repoRoot(), 'test-artifacts');
@@ -46,7 +47,7 @@ describe('mnas dashboard in headless Chromium', { skip }, () => {
   const url = (p: string) => `http://127.0.0.1:${dashboard.port}${p}${p.includes('?') ? '&' : '?'}token=${TOKEN}`;
 
   before(async () => {
-    root = mkdtempSync(path.join(os.tmpdir(), 'mnas-dash-e2e-'));
+    root = tempDir('mnas-dash-e2e-');
     mkdirSync(ARTIFACTS, { recursive: true });
     for (const [name, strategy, seed] of [['random-40', 'random', '3'], ['evolution-60', 'evolution', '4']] as const) {
       const r = runCli(['search', '--evaluator', 'synthetic', '--strategy', strategy, '--budget', name.split('-')[1]!, '--seed', seed, '--out', path.join(root, name), '--quiet'], 120_000);

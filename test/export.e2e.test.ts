@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { tempDir } from '../src/util/testing.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mnas-export-e2e-'));
+const tmp = tempDir('mnas-export-e2e-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const file = (name: string): string => path.join(tmp, name);
 

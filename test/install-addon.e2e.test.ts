@@ -8,15 +8,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
+import { tempDir } from '../src/util/testing.js';
 
 const SCRIPT = path.join(repoRoot(), 'scripts', 'install-addon.mjs');
 
 function installedCopy(): { script: string; cleanup: () => void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-install-addon-'));
+  const dir = tempDir('mnas-install-addon-');
   const scripts = path.join(dir, 'node_modules', 'mnas', 'scripts');
   mkdirSync(scripts, { recursive: true });
   copyFileSync(SCRIPT, path.join(scripts, 'install-addon.mjs'));
@@ -42,7 +42,7 @@ const canHideFolders = process.getuid?.() === 0 && spawnSync('unshare', ['--moun
 test('install script: without LIBTORCH on a machine without Debian\'s libtorch, the message names what is missing and how to point LIBTORCH at it',
   { skip: canHideFolders ? false : 'needs root and unshare to hide /usr/include/torch' }, () => {
     const { script, cleanup } = installedCopy();
-    const empty = mkdtempSync(path.join(os.tmpdir(), 'mnas-no-torch-'));
+    const empty = tempDir('mnas-no-torch-');
     try {
       // /usr/include/torch replaced by an empty folder in this command's own mount namespace only
       const r = spawnSync('unshare', ['--mount', 'sh', '-c', `mount --bind "$1" /usr/include/torch && exec "$2" "$3"`, 'sh', empty, process.execPath, script],

@@ -4,15 +4,15 @@
  * reported, from the raw test images.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { loadDataset } from '../src/data/load.js';
 import { runCli } from '../src/cli/testing.js';
+import { tempDir } from '../src/util/testing.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-onnx-accuracy-'));
+const dir = tempDir('mnas-onnx-accuracy-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('onnxruntime on raw pixels / 255 gives the test accuracy mnas train reported', async () => {

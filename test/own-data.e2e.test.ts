@@ -8,17 +8,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeCifarLayout, writeMnistLayout } from '../src/data/fixture-files.js';
 import { makeImageFolder } from '../src/data/image-fixtures.js';
 import { encodeNpy } from '../src/data/npy.js';
 import { writeStoredZip } from '../src/data/zip.js';
 import { repoRoot } from '../src/util/paths.js';
+import { tempDir } from '../src/util/testing.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-const root = mkdtempSync(path.join(os.tmpdir(), 'mnas-own-data-e2e-'));
+const root = tempDir('mnas-own-data-e2e-');
 const cacheDir = path.join(root, 'cache');
 test.after(() => rmSync(root, { recursive: true, force: true }));
 

@@ -7,10 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
+import { tempDir } from '../src/util/testing.js';
 
 const CONSUMER = `
 import { search, inspect, presets, InputError, SearchSetupError } from 'mnas';
@@ -73,7 +73,7 @@ export { run, cost, trained };
 `;
 
 function consumerProject(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-consumer-'));
+  const dir = tempDir('mnas-consumer-');
   mkdirSync(path.join(dir, 'node_modules'));
   symlinkSync(repoRoot(), path.join(dir, 'node_modules', 'mnas'), 'dir');
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true, dependencies: { mnas: '*' } }));

@@ -11,10 +11,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
+import { tempDir } from '../src/util/testing.js';
 
 const enabled = process.env.MNAS_PACKAGE_TEST === '1';
 
@@ -25,7 +25,7 @@ function run(command: string, args: string[], cwd: string, timeoutMs = 1_200_000
 }
 
 test('npm pack, install the tarball into an empty folder, and run mnas there', { skip: enabled ? false : 'set MNAS_PACKAGE_TEST=1 (compiles the addon: minutes)', timeout: 1_800_000 }, () => {
-  const work = mkdtempSync(path.join(os.tmpdir(), 'mnas-package-'));
+  const work = tempDir('mnas-package-');
   try {
     const packDir = path.join(work, 'pack');
     const project = path.join(work, 'project');

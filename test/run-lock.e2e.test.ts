@@ -6,12 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
 import { ExperimentStore } from '../src/search/store.js';
 import { finishedTrials } from '../src/search/testing.js';
+import { tempDir } from '../src/util/testing.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 
@@ -38,7 +37,7 @@ async function until(condition: () => boolean, what: string, ms = 60_000): Promi
 }
 
 test('two concurrent resumes: one runs, the other exits 2 naming it; a SIGKILLed holder leaves no lock', { timeout: 240_000 }, async () => {
-  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'mnas-lock-e2e-')), 'run');
+  const dir = path.join(tempDir('mnas-lock-e2e-'), 'run');
   // the synthetic evaluator takes ~15 ms a trial (one fsync each): 600 trials run for seconds
   const first = start(['search', '--evaluator', 'synthetic', '--strategy', 'random', '--budget', '600', '--seed', '1', '--out', dir, '--quiet']);
   await until(() => finishedTrials(dir) >= 20, 'the first trials');

@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { assertUsageExit, runCli } from '../src/cli/testing.js';
 import { listRuns } from '../src/runs/list.js';
@@ -16,10 +15,11 @@ import { rewriteReport } from '../src/runs/report.js';
 import type { RunSummary } from '../src/runs/summary.js';
 import { finishedTrials, storedTrials } from '../src/search/testing.js';
 import { repoRoot } from '../src/util/paths.js';
+import { tempDir } from '../src/util/testing.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const PYTHON = '/usr/bin/python3';
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'mnas-runs-e2e-'));
+const tmp = () => tempDir('mnas-runs-e2e-');
 
 function mnas(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 300_000 });

@@ -6,14 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
 import { finishedTrials, storedTrials } from '../src/search/testing.js';
+import { tempDir } from '../src/util/testing.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'mnas-search-e2e-'));
+const tmp = () => tempDir('mnas-search-e2e-');
 
 function mnas(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 300_000 });

@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSafetensors } from '../src/torch/index.js';
+import { tempDir } from '../src/util/testing.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const TINY = 'in28x28x1_cls10_stem8s1_head0:r1_k3_s22_e1_i8_o16,r1_k3_s22_e3_i16_o24';
@@ -20,7 +20,7 @@ function mnas(...args: string[]): { code: number | null; stdout: string; stderr:
 }
 
 test('mnas train trains, prints one JSON line, saves weights and ONNX; exit 0', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mnas-train-e2e-'));
+  const dir = tempDir('mnas-train-e2e-');
   try {
     const weights = path.join(dir, 'w.safetensors');
     const onnx = path.join(dir, 'm.onnx');

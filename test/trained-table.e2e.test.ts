@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -16,8 +15,9 @@ import { decodeModel } from '../src/model/onnx/index.js';
 import { readModelsDir } from '../src/space/shipped-models.js';
 import { assertUsageExit as assertRefused, runCli, type CliRun } from '../src/cli/testing.js';
 import { storedTrials } from '../src/search/testing.js';
+import { tempDir } from '../src/util/testing.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-trained-e2e-'));
+const dir = tempDir('mnas-trained-e2e-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;

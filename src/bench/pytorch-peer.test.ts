@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { findMnistFile } from '../data/mnist-format.js';
 import { FASHION_MNIST_DEFAULT_DIR, loadFashionMnist } from '../data/fashion-mnist.js';
@@ -12,6 +11,7 @@ import { buildPlan } from '../model/plan.js';
 import { parseArch } from '../space/arch-string.js';
 import { PROXY_RECIPE } from '../train/recipe.js';
 import { DEFAULT_PEER_PYTHON, PytorchPeer, writePeerSpec, type PeerSpec } from './pytorch-peer.js';
+import { tempDir } from '../util/testing.js';
 
 // mbconv with SE, a downsampling pool skip that zero-pads channels, and a regular conv layer whose pool skip truncates them
 const SMALL = 'in28x28x1_cls10_stem8s1_head0:r1_k3_s22_e3_i8_o16_se0.25_poolskip,conv_r1_k3_s11_e1_o12_poolskip';
@@ -33,7 +33,7 @@ test('PyTorch peer: one proxy trial of a small architecture on 256 Fashion-MNIST
     t.skip(reason);
     return;
   }
-  const dir = mkdtempSync(path.join(tmpdir(), 'mnas-peer-'));
+  const dir = tempDir('mnas-peer-');
   try {
     const specFile = path.join(dir, 'spec.json');
     const split = makeDataSplit(loadFashionMnist(), { seed: 0, validationSize: 256, proxyTrainSize: 256 });

@@ -1,14 +1,14 @@
 /** `mnas bench`: the subcommands are there, and bad options are refused before any benchmark runs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { profileSpace, saveTable } from '../latency/table.js';
 import { CostModelDevice } from '../latency/testing.js';
 import { getSpace } from '../space/space.js';
 import { repoRoot } from '../util/paths.js';
 import { assertUsageExit, runCli } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 test('mnas bench --help lists every benchmark', () => {
   const r = runCli(['bench', '--help']);
@@ -44,7 +44,7 @@ test('bench predicted-measured refuses bad options with exit 2 before opening a 
 });
 
 test('bench predicted-measured runs end to end with a tiny budget on ort-cpu and prints its figures as JSON', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-bench-pm-'));
+  const dir = tempDir('mnas-bench-pm-');
   try {
     const table = path.join(dir, 'fmnist.json');
     saveTable(table, await profileSpace(new CostModelDevice(), getSpace('fmnist'), { passes: 1 }));

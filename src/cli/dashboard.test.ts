@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeSyntheticRun } from '../runs/testing.js';
+import { tempDir } from '../util/testing.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
 test('mnas dashboard --json: serves the runs on loopback with a token until SIGINT', { timeout: 60_000 }, async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'mnas-dashboard-cli-'));
+  const root = tempDir('mnas-dashboard-cli-');
   try {
     await makeSyntheticRun(path.join(root, 'one'), 5, 1);
     const child = spawn(process.execPath, [MAIN, 'dashboard', root, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });

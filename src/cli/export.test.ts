@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command } from 'commander';
@@ -19,9 +18,10 @@ import { UsageError } from './errors.js';
 import type { ExportSummary } from '../model/export-file.js';
 import { registerExport, runExport } from './export.js';
 import { assertUsageExit, runCli } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 setNumThreads(1);
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mnas-export-cli-'));
+const tmp = tempDir('mnas-export-cli-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const file = (name: string): string => path.join(tmp, name);
 

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportOnnx } from '../model/export.js';
@@ -14,6 +13,7 @@ import { UsageError } from './errors.js';
 import { measureCommand } from './measure.js';
 import { buildPlan } from '../model/plan.js';
 import { presetArch } from '../space/presets.js';
+import { tempDir } from '../util/testing.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -41,7 +41,7 @@ test('mnas measure: text output, arch strings, --threads, --input, an .onnx file
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /latency: median [\d.]+ ms/);
   assert.match(text.stdout, /ort-cpu:t2 .*2 threads/);
-  const dir = mkdtempSync(join(tmpdir(), 'mnas-measure-'));
+  const dir = tempDir('mnas-measure-');
   try {
     const file = join(dir, 'm.onnx');
     writeFileSync(file, exportOnnx(buildPlan(presetArch('bench-fmnist'))));
@@ -99,7 +99,7 @@ test('mnas latency: bad requests exit 2', () => {
 });
 
 test('mnas latency study: measures, writes JSON + SVG, last line JSON', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mnas-study-cli-'));
+  const dir = tempDir('mnas-study-cli-');
   try {
     const r = mnas('latency', 'study', '--device', 'ort-cpu', '--space', 'fmnist', '--samples', '4', '--out', dir, '--json', '--quiet');
     assert.equal(r.status, 0, r.stderr);
@@ -120,7 +120,7 @@ function withDeclaredInput(dims: number[]): Uint8Array {
 }
 
 test('mnas measure: an ONNX file declaring a huge static input is refused in one line naming the input, before any tensor', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mnas-measure-big-'));
+  const dir = tempDir('mnas-measure-big-');
   try {
     const big = join(dir, 'big.onnx');
     writeFileSync(big, withDeclaredInput([1, 3, 100_000, 100_000]));

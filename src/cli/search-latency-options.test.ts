@@ -1,13 +1,13 @@
 /** `mnas search` options of drift, other devices and predicted-then-measured: bad ones are one line, exit 2, nothing created. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { assertUsageExit, runCli } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 test('search refuses bad drift, devices and latency-source options before creating the run', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-search-options-'));
+  const dir = tempDir('mnas-search-options-');
   const out = path.join(dir, 'run');
   try {
     const cases: [string[], RegExp][] = [

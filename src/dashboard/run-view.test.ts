@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { makeSyntheticRun } from '../runs/testing.js';
 import { summarize } from '../search/outputs.js';
@@ -9,9 +7,10 @@ import { ExperimentStore } from '../search/store.js';
 import { storedTrials } from '../search/testing.js';
 import { RunView } from './run-view.js';
 import { addFinishedTrial } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 test('RunView: reads a run read-only and brings it up to date with only what changed', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-run-view-'));
+  const dir = tempDir('mnas-run-view-');
   try {
     const record = await makeSyntheticRun(dir, 12, 5, { budget: 20 });
     const view = new RunView(dir);

@@ -5,8 +5,7 @@
  * a page listens.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LatencyPredictor } from '../latency/predictor.js';
@@ -20,6 +19,7 @@ import { PAGE_MODULES } from './app.js';
 import { DashboardServer } from './server.js';
 import { dashboardStaticDir } from './static-files.js';
 import { addFinishedTrial, rawGet, writeLatencyTableFor } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 const TOKEN = 'test-token-0123456789';
 const SECRET = 'SECRET-CONTENT-OUTSIDE-RUNS';
@@ -33,7 +33,7 @@ describe('dashboard server', () => {
   };
 
   before(async () => {
-    root = mkdtempSync(path.join(os.tmpdir(), 'mnas-dash-'));
+    root = tempDir('mnas-dash-');
     await makeSyntheticRun(path.join(root, 'alpha'), 30, 1);
     await makeSyntheticRun(path.join(root, 'group', 'beta'), 20, 2);
     writeFileSync(path.join(root, 'secret.txt'), SECRET);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isInputError } from '../util/input-error.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CA_ENV, parseRedisUrl, PASSWORD_ENV, redactText, RedisUrlError } from './redis-url.js';
+import { tempDir } from '../util/testing.js';
 
 test('parseRedisUrl: host, port, database, ACL user and password, TLS', () => {
   assert.deepEqual(parseRedisUrl('redis://10.0.0.5', {}).options, { host: '10.0.0.5', port: 6379, db: 0 });
@@ -45,7 +45,7 @@ test('redactText hides URL passwords', () => {
 });
 
 test('parseRedisUrl: MNAS_REDIS_CA gives rediss:// its CA; a missing file, a non-PEM file or a plain redis:// URL is an InputError', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-redis-ca-'));
+  const dir = tempDir('mnas-redis-ca-');
   const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
   writeFileSync(path.join(dir, 'ca.pem'), pem);
   writeFileSync(path.join(dir, 'not.pem'), 'hello');

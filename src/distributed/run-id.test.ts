@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readOrCreateRunId, RUN_ID_FILE } from './run-id.js';
+import { tempDir } from '../util/testing.js';
 
 test('a run directory keeps one run id: created once, read back on resume; a damaged file is an error', () => {
-  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'mnas-run-id-')), 'run');
+  const dir = path.join(tempDir('mnas-run-id-'), 'run');
   const id = readOrCreateRunId(dir);
   assert.match(id, /^[A-Za-z0-9_-]{16}$/);
   assert.equal(readOrCreateRunId(dir), id);

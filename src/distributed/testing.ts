@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -16,9 +15,10 @@ import { QUEUE_PREFIX, TRAIN_QUEUE } from './jobs.js';
 import type { LocalRedis } from './local-redis.js';
 import { connectionOptions, parseRedisUrl, queueConnection } from './redis-url.js';
 import { listWorkers, type WorkerStatus } from './worker-registry.js';
+import { tempDir } from '../util/testing.js';
 
 export const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-export const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'mnas-dist-e2e-'));
+export const tmp = (): string => tempDir('mnas-dist-e2e-');
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Proxy settings small enough for a test; latency from MACs (one measurement of the default architecture). */

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getSpace } from '../space/space.js';
 import { Rng } from '../util/rng.js';
@@ -9,6 +8,7 @@ import { misorderedPairs, pearson, ranks, spearman } from './correlation.js';
 import type { DeviceDescription } from './device.js';
 import { analyzeStudy, studyRows, studySvg, writeStudy } from './study.js';
 import { escapeXml, niceTicks, scatterSvg } from './svg.js';
+import { tempDir } from '../util/testing.js';
 
 test('ranks average ties', () => {
   assert.deepEqual(ranks([10, 20, 20, 5]), [2, 3.5, 3.5, 1]);
@@ -100,7 +100,7 @@ test('study report: Spearman of MACs vs latency, predictor correlation, misorder
     assert.ok(p.slower_despite_fewer_macs.measured_ms > p.faster_despite_more_macs.measured_ms);
   }
   assertWellFormedXml(studySvg(report));
-  const dir = mkdtempSync(join(tmpdir(), 'mnas-study-'));
+  const dir = tempDir('mnas-study-');
   try {
     const paths = writeStudy(join(dir, 'out'), report);
     assert.equal(JSON.parse(readFileSync(paths.json, 'utf8')).samples, 12);

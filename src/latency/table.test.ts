@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { costOfLayer } from '../model/cost.js';
 import { buildPlan, isWholeNetwork, layersIn } from '../model/plan.js';
@@ -13,6 +12,7 @@ import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult } fr
 import { OrtCpuDevice } from './ort-cpu.js';
 import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MissingLayerError, robustFit } from './predictor.js';
 import { distinctLayers, LatencyTableError, layerKey, loadTable, profileSpace, saveTable } from './table.js';
+import { tempDir } from '../util/testing.js';
 
 const TINY: Skeleton = {
   name: 'tiny',
@@ -121,7 +121,7 @@ test('profile + calibrate on a fake device recovers the overhead, intercept and 
   const expected = OVERHEAD + plan.layers.reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
   assert.ok(Math.abs(raw.predict(plan) - expected) < 1e-12);
 
-  const dir = mkdtempSync(join(tmpdir(), 'mnas-table-'));
+  const dir = tempDir('mnas-table-');
   try {
     const file = saveTable(join(dir, 'sub', 't.json'), table);
     const back = loadTable(file);

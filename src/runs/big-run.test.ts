@@ -5,8 +5,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARCH_ROWS } from '../search/report-html.js';
 import { storedTrials } from '../search/testing.js';
@@ -15,12 +14,13 @@ import { rewriteReport } from './report.js';
 import { summarizeRun } from './summary.js';
 import { makeSyntheticRun } from './testing.js';
 import { trialsCsv } from './trials-export.js';
+import { tempDir } from '../util/testing.js';
 
 const TRIALS = 10_000;
 let dir: string;
 
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'mnas-big-run-'));
+  dir = tempDir('mnas-big-run-');
   await makeSyntheticRun(dir, TRIALS, 7);
 });
 

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { search } from '../search/setup.js';
 import { requestStop, STOP_REQUEST_FILE, STOPPED_FILE, watchStopRequest } from '../search/stop-request.js';
@@ -9,8 +8,9 @@ import { isInputError } from '../util/input-error.js';
 import { stopRun } from './stop.js';
 import { summarizeRun } from './summary.js';
 import { makeSyntheticRun } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
-const tmp = () => mkdtempSync(path.join(tmpdir(), 'mnas-stop-'));
+const tmp = () => tempDir('mnas-stop-');
 const config = { evaluator: 'synthetic' as const, strategy: { kind: 'random' as const }, budget: 400, seed: 4 };
 
 test('a stop request aborts the watcher at the next check, and its timer finds one by itself', async () => {

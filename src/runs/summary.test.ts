@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunLock } from '../search/run-lock.js';
@@ -11,8 +10,9 @@ import { storedTrials } from '../search/testing.js';
 import { isInputError } from '../util/input-error.js';
 import { findRunDirs, NotARunError, summarizeRun } from './summary.js';
 import { makeSyntheticRun } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
-const tmp = () => mkdtempSync(path.join(tmpdir(), 'mnas-runs-'));
+const tmp = () => tempDir('mnas-runs-');
 
 test('a finished run: settings, counts, the best trial and its time', async () => {
   const dir = path.join(tmp(), 'finished');

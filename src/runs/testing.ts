@@ -2,8 +2,7 @@
  * Test helpers for run management: real run directories made quickly. Shipped code never
  * imports this file.
  */
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { printArch } from '../space/arch-string.js';
 import { LocalPool } from '../search/executor.js';
@@ -13,6 +12,7 @@ import { checkConfig, resolveSearchConfig, type RunRecord } from '../search/run-
 import type { Json } from '../search/space-like.js';
 import { DB_FILE, ExperimentStore } from '../search/store.js';
 import { syntheticSearchProblem } from '../search/synthetic-evaluator.js';
+import { tempDir } from '../util/testing.js';
 
 export interface SyntheticRunOptions {
   /** The run's budget (default `trials`): a budget above `trials` leaves the run unfinished, as if stopped. */
@@ -32,7 +32,7 @@ export async function makeSyntheticRun(dir: string, trials: number, seed: number
   const key = JSON.stringify([trials, seed, options.budget ?? trials, options.space ?? 'fmnist']);
   let made = templates.get(key);
   if (!made) {
-    const template = mkdtempSync(path.join(tmpdir(), 'mnas-run-template-'));
+    const template = tempDir('mnas-run-template-');
     made = { dir: template, record: await writeSyntheticRun(template, trials, seed, options) };
     templates.set(key, made);
   }

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import type { TrialRecord } from '../search/store.js';
 import { isInputError } from '../util/input-error.js';
 import { makeSyntheticRun } from './testing.js';
 import { csvField, readRunTrials, TRIAL_COLUMNS, trialsCsv, trialsJson } from './trials-export.js';
+import { tempDir } from '../util/testing.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -61,7 +60,7 @@ test('a trial with commas, quotes and a line break reads back field for field (P
 });
 
 test('every trial of a run is exported, in CSV and JSON, with its stored values', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mnas-export-'));
+  const dir = tempDir('mnas-export-');
   await makeSyntheticRun(dir, 25, 5);
   const trials = readRunTrials(dir);
   assert.equal(trials.length, 25);
@@ -78,5 +77,5 @@ test('every trial of a run is exported, in CSV and JSON, with its stored values'
   assert.equal(lines.length, 25 + 2);
   // the architecture is the one quoted field of a synthetic trial: its commas are inside quotes
   assert.ok(lines[1]!.includes(`"${trials[0]!.arch}"`));
-  assert.throws(() => readRunTrials(mkdtempSync(path.join(tmpdir(), 'mnas-export-'))), (e: unknown) => isInputError(e) && /not a run directory/.test((e as Error).message));
+  assert.throws(() => readRunTrials(tempDir('mnas-export-')), (e: unknown) => isInputError(e) && /not a run directory/.test((e as Error).message));
 });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { registerDevice } from '../latency/registry.js';
 import { CostModelDevice, DriftingDevice } from '../latency/testing.js';
@@ -11,6 +10,7 @@ import type { DriftCheck } from './run-store.js';
 import { search } from './setup.js';
 import { ExperimentStore } from './store.js';
 import { storedTrials } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 const settings = { everyTrials: 3, everySeconds: 60, tolerance: 0.03 };
 
@@ -53,7 +53,7 @@ test('bad settings are refused', () => {
 });
 
 test('a search on a device that slows down 1.5x records its checks, corrects the later latencies and reports the drift; a resume keeps the first reference', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-drift-'));
+  const dir = tempDir('mnas-drift-');
   // a deterministic device (latency from the MACs, so the test holds on a loaded machine), 1.5x slower
   // from its 4th measurement on (1: the reference; 2, 3: trials 0 and 1)
   let device: DriftingDevice | undefined;

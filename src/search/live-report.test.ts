@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { makeSyntheticRun } from '../runs/testing.js';
 import { LiveReport } from './live-report.js';
 import { rewardConfig } from './reward.js';
 import { ExperimentStore } from './store.js';
+import { tempDir } from '../util/testing.js';
 
 test('refreshing after every trial rewrites the report at most a tenth of the time, whatever the number of trials', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mnas-live-'));
+  const dir = tempDir('mnas-live-');
   await makeSyntheticRun(dir, 1000, 2);
   const store = ExperimentStore.open(dir, { readonly: true });
   const all = store.listTrialBriefs();
@@ -34,7 +34,7 @@ test('refreshing after every trial rewrites the report at most a tenth of the ti
 });
 
 test('a refresh right after a rewrite is skipped; write() always rewrites', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mnas-live-'));
+  const dir = tempDir('mnas-live-');
   await makeSyntheticRun(dir, 200, 3);
   const store = ExperimentStore.open(dir, { readonly: true });
   const trials = store.listTrialBriefs();

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +16,9 @@ import { rewardConfig } from './reward.js';
 import { flatSpace } from './space-like.js';
 import type { Evaluator } from './evaluator.js';
 import type { Strategy } from './strategy.js';
+import { tempDir } from '../util/testing.js';
 
-const tmp = () => join(mkdtempSync(join(tmpdir(), 'mnas-loop-')), 'run');
+const tmp = () => join(tempDir('mnas-loop-'), 'run');
 const base: SetupConfig = { strategy: 'evolution', seed: 1, problemSeed: 100, blocks: 3, delayMs: 0, jitterMs: 0, failFirst: -1 };
 
 async function search(

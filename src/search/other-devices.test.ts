@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CHROMIUM } from '../latency/browser/index.js';
 import { runDetails } from '../runs/details.js';
 import { paretoFront } from './pareto.js';
 import { search } from './setup.js';
 import { storedTrials } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 test('a search on ort-cpu measures every trained candidate on the engine too and writes a front per device', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-devices-'));
+  const dir = tempDir('mnas-devices-');
   const out = path.join(dir, 'run');
   try {
     const result = await search({
@@ -62,7 +62,7 @@ test('a search on ort-cpu measures every trained candidate on the engine too and
 });
 
 test('the browser device (local headless Chromium, WASM) as another device of a search', { skip: existsSync(DEFAULT_CHROMIUM) ? false : `no Chromium at ${DEFAULT_CHROMIUM}` }, async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-devices-browser-'));
+  const dir = tempDir('mnas-devices-browser-');
   const out = path.join(dir, 'run');
   process.env['MNAS_BROWSER_LAUNCH'] = '1';
   try {

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { planToModel } from '../latency/model.js';
 import { registerDevice } from '../latency/registry.js';
@@ -14,9 +13,10 @@ import { MeasureGate } from './measure-gate.js';
 import { rewardConfig } from './reward.js';
 import { search } from './setup.js';
 import { storedTrials } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 test('predicted-then-measured: every candidate predicted, the promising ones measured after training; fronts and best hold measured latencies only', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-ptm-'));
+  const dir = tempDir('mnas-ptm-');
   const space = getSpace('fmnist');
   // a device the table predicts exactly, so measured and predicted latencies can be told apart by the stats alone
   const device = new CostModelDevice();
@@ -75,7 +75,7 @@ test('predicted-then-measured: every candidate predicted, the promising ones mea
 });
 
 test('predicted-then-measured resumed: the gate starts from the measured trials of the first session, so every decision replays', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-ptm-resume-'));
+  const dir = tempDir('mnas-ptm-resume-');
   const space = getSpace('fmnist');
   registerDevice('ort-cpu', () => new CostModelDevice());
   const table = path.join(dir, 'fmnist.json');

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOLDER_FILE, RunLock, RunLockedError } from './run-lock.js';
+import { tempDir } from '../util/testing.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'mnas-lock-'));
+const tmp = () => tempDir('mnas-lock-');
 
 test('a second holder in the same process is refused with the holder named; release lets it in', () => {
   const dir = tmp();

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { layerKey, TABLE_FORMAT, type LatencyTable } from '../latency/table.js';
 import { buildPlan } from '../model/plan.js';
@@ -11,15 +10,16 @@ import { DB_FILE, ExperimentStore } from './store.js';
 import { readRunRecord } from './run-config.js';
 import { search } from './setup.js';
 import { SearchSetupError } from './setup-error.js';
+import { tempDir } from '../util/testing.js';
 
-function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'mnas-setup-'));
+function setupDir(): string {
+  return tempDir('mnas-setup-');
 }
 
 const synthetic = (seed: number, budget = 24) => ({ evaluator: 'synthetic' as const, budget, concurrency: 2, seed });
 
 test('strategy seeds change the proposals, not the problem: the same architecture scores the same in runs of different seeds', async () => {
-  const dir = tempDir();
+  const dir = setupDir();
   try {
     const a = await search({ config: synthetic(1), out: path.join(dir, 'a') });
     const b = await search({ config: synthetic(2), out: path.join(dir, 'b') });
@@ -46,7 +46,7 @@ test('strategy seeds change the proposals, not the problem: the same architectur
 });
 
 test('a run stored before the seeds were separate resumes with its seed as split and init seed', async () => {
-  const dir = tempDir();
+  const dir = setupDir();
   try {
     const out = path.join(dir, 'old');
     await search({ config: { ...synthetic(5, 6), splitSeed: 5, initSeed: 5 }, out });
@@ -69,7 +69,7 @@ test('a run stored before the seeds were separate resumes with its seed as split
 });
 
 test('a run stores the input shape and classes it searches, so a resume is held to them', async () => {
-  const dir = tempDir();
+  const dir = setupDir();
   try {
     const out = path.join(dir, 'pinned');
     await search({ config: { ...synthetic(0, 4), space: 'cifar', classes: 7 }, out });
@@ -85,7 +85,7 @@ test('a run stores the input shape and classes it searches, so a resume is held 
 });
 
 test('bad settings are SearchSetupErrors before anything is created', async () => {
-  const dir = tempDir();
+  const dir = setupDir();
   try {
     const out = path.join(dir, 'x');
     const refuse = (o: Parameters<typeof search>[0], pattern: RegExp) =>
@@ -101,7 +101,7 @@ test('bad settings are SearchSetupErrors before anything is created', async () =
 });
 
 test('a latency table that does not cover the space at the data\'s input shape is refused before anything is created', async () => {
-  const dir = tempDir();
+  const dir = setupDir();
   try {
     // the layers of the cifar space's default architecture at its own 32x32x3, as `mnas latency profile` keys them
     const space = getSpace('cifar');

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +10,9 @@ import { openDatabase } from './sqlite.js';
 import { MemoryStore } from './memory-store.js';
 import type { RunStore } from './run-store.js';
 import type { StrategyDescription, StrategySnapshot } from './strategy.js';
+import { tempDir } from '../util/testing.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'mnas-store-'));
+const tmp = () => tempDir('mnas-store-');
 const snap = (n: number): StrategySnapshot => ({ kind: 'fake', version: 1, space: 's', data: { n } });
 const description: StrategyDescription = { kind: 'fake', version: 1, space: 's', settings: { seed: 1 } };
 

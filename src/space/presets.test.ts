@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { printArch } from './arch-string.js';
 import { getPreset, presetNames } from './presets.js';
 import { resolveArch } from './resolve.js';
+import { tempDir } from '../util/testing.js';
 
 test('the registry has the reference models and each space default', () => {
   for (const name of ['mnasnet-a1', 'mnasnet-b1', 'mnasnet-small', 'mobilenet-v2', 'bench-fmnist', 'mobilenet-v2-default', 'fmnist-default', 'cifar-default']) {
@@ -24,7 +24,7 @@ test('resolveArch: preset, arch string, text file, JSON file, overrides', () => 
   const a1 = getPreset('mnasnet-a1').arch;
   assert.equal(resolveArch('mnasnet-a1'), a1);
   assert.deepEqual(resolveArch(printArch(a1)), a1);
-  const dir = mkdtempSync(join(tmpdir(), 'mnas-resolve-'));
+  const dir = tempDir('mnas-resolve-');
   writeFileSync(join(dir, 'a1.txt'), `${printArch(a1)}\n`);
   assert.deepEqual(resolveArch(join(dir, 'a1.txt')), a1);
   writeFileSync(join(dir, 'a1.json'), JSON.stringify(a1));

@@ -3,8 +3,7 @@
  * train/eval mode, state save/load through safetensors, and the safetensors codec itself.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
@@ -13,6 +12,7 @@ import {
   type Tensor,
 } from './index.js';
 import { assertClose } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 setNumThreads(1);
 
@@ -94,7 +94,7 @@ test('train mode updates BN running statistics and uses batch statistics; eval m
 });
 
 test('state saves to safetensors and loads back exactly (file and bytes)', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mnas-st-'));
+  const dir = tempDir('mnas-st-');
   const a = net(3), b = net(4);
   const before = liveTensors();
   try {
@@ -200,7 +200,7 @@ test('safetensors codec: every dtype round-trips; malformed files are clear erro
     );
     assert.equal(liveTensors(), before, 'a failed decode frees what it had made');
     assert.throws(() => encodeSafetensors(new Map([['b', tensor([1]).to('bool')]])), /unsupported dtype bool/);
-    const dir = mkdtempSync(path.join(tmpdir(), 'mnas-st-'));
+    const dir = tempDir('mnas-st-');
     try {
       assert.throws(() => loadSafetensors(path.join(dir, 'missing.safetensors')), /cannot read weights file .*ENOENT/);
       writeFileSync(path.join(dir, 'x.safetensors'), bytes);

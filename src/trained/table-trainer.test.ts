@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { buildPlan } from '../model/plan.js';
@@ -9,8 +8,9 @@ import { printArch } from '../space/arch-string.js';
 import { getSpace } from '../space/space.js';
 import { TrainedTable, type TrainRow, type TrainSetting } from './table.js';
 import { TableTrainer } from './table-trainer.js';
+import { tempDir } from '../util/testing.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'mnas-table-trainer-'));
+const dir = tempDir('mnas-table-trainer-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const plan = buildPlan(getSpace('fmnist').decode(getSpace('fmnist').defaultDna()));

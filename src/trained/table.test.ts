@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { InputError } from '../util/input-error.js';
 import { TrainedTable, type TrainRow, type TrainSetting } from './table.js';
+import { tempDir } from '../util/testing.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'mnas-table-'));
+const dir = tempDir('mnas-table-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const setting: TrainSetting = { dataset: 'fashion-mnist', task: 'proxy', images: 5000, epochs: 1, validation: 10000, splitSeed: 0 };

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkWritable, NotWritableError } from './writable.js';
+import { tempDir } from './testing.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'mnas-writable-'));
+const tmp = () => tempDir('mnas-writable-');
 
 test('an existing or creatable directory passes and nothing is left behind', () => {
   const dir = tmp();

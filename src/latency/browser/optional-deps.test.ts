@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { onnxruntimeWebDist } from './optional-deps.js';
+import { tempDir } from '../../util/testing.js';
 
 test('onnxruntime-web\'s files are found through the module resolver (where the package manager put them)', () => {
   const dist = onnxruntimeWebDist();
@@ -14,7 +14,7 @@ test('onnxruntime-web\'s files are found through the module resolver (where the 
 
 test('without the optional packages the browser device names what to install', async () => {
   // the real module, copied where no node_modules holds onnxruntime-web or playwright-core (an install without them)
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnas-optional-deps-'));
+  const dir = tempDir('mnas-optional-deps-');
   try {
     const here = import.meta.dirname;
     mkdirSync(path.join(dir, 'latency', 'browser'), { recursive: true });

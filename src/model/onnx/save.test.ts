@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { BATCH, GraphBuilder } from './graph.js';
 import { saveModel } from './save.js';
+import { tempDir } from '../../util/testing.js';
 
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mnas-onnx-'));
+const tmpRoot = tempDir('mnas-onnx-');
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
 function tinyModel(scale: number): Uint8Array {

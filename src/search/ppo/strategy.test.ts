@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { liveTensors } from '../../torch/index.js';
 import { Rng } from '../../util/rng.js';
@@ -18,6 +17,7 @@ import { runSearch } from '../loop.js';
 import { LocalPool } from '../executor.js';
 import { PpoSearch, PPO_DEFAULTS, type PpoOptions } from './strategy.js';
 import { driveStrategy } from '../fixtures/drive.js';
+import { tempDir } from '../../util/testing.js';
 
 const space = SyntheticProblem.mnasLikeSpace(2);
 const problem = new SyntheticProblem(space, { seed: 5 });
@@ -195,7 +195,7 @@ test('ppo in the loop: interrupted and resumed runs reproduce the uninterrupted 
     (strategy as PpoSearch).dispose();
     return trials;
   };
-  const tmp = () => join(mkdtempSync(join(tmpdir(), 'mnas-ppo-')), 'run');
+  const tmp = () => join(tempDir('mnas-ppo-'), 'run');
   const wholeDir = tmp();
   const full = await run(60, wholeDir);
   assert.equal(full.length, 60);
