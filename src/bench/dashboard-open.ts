@@ -2,7 +2,8 @@
  * `mnas bench dashboard`: how fast the dashboard opens a big run. Makes the run with the real
  * `mnas search --evaluator synthetic` (10,000 trials by default; or takes an existing one), then per
  * round starts a fresh `mnas dashboard` process and opens the run page in Debian's Chromium:
- * the first open after the server starts (nothing cached anywhere), a second open in a fresh
+ * the first open right after the server says it listens (its read-ahead of the runs may still be
+ * going on; nothing cached in the browser), a second open in a fresh
  * browser context (the server's caches warm), and the table's next page. A page counts as open
  * when it marks itself ready: plots drawn and the first table page shown.
  */

@@ -19,7 +19,6 @@ import { rememberToken, requireToken } from './auth.js';
 import { devicesView } from './devices.js';
 import type { LatencyTables } from './latency-tables.js';
 import type { LiveUpdates } from './live-updates.js';
-import { plotData } from './plot-data.js';
 import type { RunCatalog } from './run-catalog.js';
 import { exportedFile } from './run-files.js';
 import { RunView } from './run-view.js';
@@ -51,6 +50,9 @@ export const PAGE_MODULES = {
   devices: ['app.js', 'api.js', 'format.js', 'devices-page.js'],
 } as const satisfies Record<string, readonly string[]>;
 
+/** The query of the run page's first table page (trial-table.js asks for the same when it opens). */
+export const FIRST_TABLE_PAGE = 'sort=id&order=asc&offset=0&limit=50';
+
 export function createApp(ctx: AppContext): Hono {
   const app = new Hono();
   const statics = new StaticCache();
@@ -64,18 +66,25 @@ export function createApp(ctx: AppContext): Hono {
   });
   app.use('*', requireToken(ctx.token, ctx.port));
 
-  // The page's modules are preloaded with the HTML, so the browser fetches them at once instead of one import level at a time.
-  const page = (c: Context, modules: readonly string[]) => {
+  // The page's modules are preloaded with the HTML, so the browser fetches them at once instead of
+  // one import level at a time; so is the data a page needs first (fetched while the modules load).
+  const page = (c: Context, modules: readonly string[], data: Record<string, string> = {}) => {
     const f = statics.get('index.html');
     if (!f) return c.notFound();
     rememberToken(c, ctx.token, ctx.port());
-    const preload = modules.map((m) => `<link rel="modulepreload" href="/static/${m}">`).join('\n');
+    const preload = [
+      ...modules.map((m) => `<link rel="modulepreload" href="/static/${m}">`),
+      ...Object.entries(data).map(([key, url]) => `<link rel="preload" as="fetch" crossorigin="anonymous" data-api="${key}" href="${escapeAttribute(`${url}${url.includes('?') ? '&' : '?'}token=${ctx.token}`)}">`),
+    ].join('\n');
     return c.body(f.body.toString('utf8').replace('</head>', `${preload}\n</head>`), 200, { 'Content-Type': f.type, 'Cache-Control': 'no-store' });
   };
   app.get('/', (c) => page(c, PAGE_MODULES.runs));
   // a run's pages exist only for the runs served
-  const runPage = (modules: readonly string[]) => (c: Context) => (ctx.catalog.dirOf(c.req.param('run') ?? '') === undefined ? c.text('not found\n', 404) : page(c, modules));
-  app.get('/runs/:run', runPage(PAGE_MODULES.run));
+  const runPage = (modules: readonly string[], data: (run: string) => Record<string, string> = () => ({})) => (c: Context) => {
+    const run = c.req.param('run') ?? '';
+    return ctx.catalog.dirOf(run) === undefined ? c.text('not found\n', 404) : page(c, modules, data(encodeURIComponent(run)));
+  };
+  app.get('/runs/:run', runPage(PAGE_MODULES.run, (run) => ({ run: `/api/runs/${run}`, plot: `/api/runs/${run}/plot`, trials: `/api/runs/${run}/trials?${FIRST_TABLE_PAGE}` })));
   app.get('/runs/:run/trials/:trial', runPage(PAGE_MODULES.trial));
   app.get('/compare', (c) => page(c, PAGE_MODULES.compare));
   app.get('/devices', (c) => page(c, PAGE_MODULES.devices));
@@ -93,7 +102,7 @@ export function createApp(ctx: AppContext): Hono {
     withView(c, ctx, (view, id) => c.json({ id, version: view.version, summary: ctx.catalog.listing(id), settings: view.settings, distributed: view.settings.redis !== null })),
   );
 
-  app.get('/api/runs/:run/plot', (c) => withView(c, ctx, (view) => c.json({ version: view.version, ...plotData(view.records(), view.summary(), view.settings.targetMs) })));
+  app.get('/api/runs/:run/plot', (c) => withView(c, ctx, (view) => c.body(view.plotJson(), 200, { 'Content-Type': 'application/json' })));
 
   app.get('/api/runs/:run/trials', (c) =>
     withView(c, ctx, (view) => {
@@ -196,4 +205,8 @@ function withView(c: Context, ctx: AppContext, f: (view: RunView, id: string) =>
   if (!(view instanceof RunView)) return c.json({ error: view.message }, 409);
   view.refresh();
   return f(view, id);
+}
+
+function escapeAttribute(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }

@@ -8,6 +8,10 @@
 import { ExperimentStore, type TrialBrief, type TrialRecord } from '../search/store.js';
 import { summarize, type SearchOutputs } from '../search/outputs.js';
 import type { Json } from '../search/space-like.js';
+import { parseRunRecord, type RunRecord } from '../search/run-config.js';
+import { runLockState } from '../search/run-lock.js';
+import type { RunContents } from '../runs/summary.js';
+import { plotData } from './plot-data.js';
 
 /** The parts of the stored run record the dashboard shows (read defensively: any search run's record). */
 export interface RunSettings {
@@ -28,6 +32,8 @@ export class RunView {
   private ordered: TrialBrief[] | null = null;
   private outputs: SearchOutputs | null = null;
   readonly settings: RunSettings;
+  private record: RunRecord | null = null;
+  private plot: { version: number; json: string } | null = null;
 
   constructor(readonly dir: string) {
     this.store = ExperimentStore.open(dir, { readonly: true });
@@ -98,6 +104,24 @@ export class RunView {
   summary(): SearchOutputs {
     this.outputs ??= summarize(this.records());
     return this.outputs;
+  }
+
+  /** The run page's chart data (plot-data.ts) as JSON, made once per version. */
+  plotJson(): string {
+    if (this.plot?.version !== this.version) this.plot = { version: this.version, json: JSON.stringify({ version: this.version, ...plotData(this.records(), this.summary(), this.settings.targetMs) }) };
+    return this.plot.json;
+  }
+
+  /**
+   * What `mnas runs show` reads from the run directory, from this view's trials instead of a
+   * second read of the store (brought up to date first; the lock is read before the trials, as
+   * readRun does). Throws RunRecordError if the stored record is not a search run's.
+   */
+  contents(): RunContents {
+    const lock = runLockState(this.dir);
+    this.refresh();
+    this.record ??= parseRunRecord(this.store.config, this.dir);
+    return { dir: this.dir, record: this.record, trials: this.records(), lock, driftChecks: this.store.driftChecks() };
   }
 
   close(): void {

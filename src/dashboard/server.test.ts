@@ -15,7 +15,7 @@ import { makeSyntheticRun } from '../runs/testing.js';
 import { parseArch } from '../space/arch-string.js';
 import { summarize } from '../search/outputs.js';
 import { storedTrials } from '../search/testing.js';
-import { PAGE_MODULES } from './app.js';
+import { FIRST_TABLE_PAGE, PAGE_MODULES } from './app.js';
 import { DashboardServer } from './server.js';
 import { dashboardStaticDir } from './static-files.js';
 import { addFinishedTrial, rawGet, writeLatencyTableFor } from './testing.js';
@@ -120,6 +120,41 @@ describe('dashboard server', () => {
     assert.equal((body['trial'] as number[]).length, 30);
     assert.equal((body['accuracy'] as number[]).length, 30);
     assert.ok(typeof body['targetMs'] === 'number' && body['targetMs'] > 0);
+    // values to six significant digits, the stored ones otherwise
+    const stored = new Map(storedTrials(path.join(root, 'alpha')).map((t) => [t.id, t]));
+    (body['trial'] as number[]).forEach((id, i) => {
+      const t = stored.get(id)!;
+      for (const [column, value] of [['accuracy', t.accuracy], ['latencyMs', t.latencyMs], ['reward', t.reward]] as const) {
+        const sent = (body[column] as number[])[i]!;
+        assert.equal(sent, Number(value!.toPrecision(6)), `${column} of trial ${id}`);
+        assert.ok(Math.abs(sent - value!) <= Math.abs(value!) * 1e-5, `${column} of trial ${id}`);
+      }
+    });
+  });
+
+  it('preloads the run page\'s first data with the page: the very URLs its script asks for, answered as the API answers them', async () => {
+    const html = await (await fetch(`http://127.0.0.1:${server.port}/runs/alpha?token=${TOKEN}`)).text();
+    const links = Object.fromEntries([...html.matchAll(/<link rel="preload" as="fetch" crossorigin="anonymous" data-api="(\w+)" href="([^"]+)">/g)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]));
+    assert.deepEqual(Object.keys(links).sort(), ['plot', 'run', 'trials']);
+    assert.equal(links['run'], `/api/runs/alpha?token=${TOKEN}`);
+    assert.equal(links['plot'], `/api/runs/alpha/plot?token=${TOKEN}`);
+    assert.equal(links['trials'], `/api/runs/alpha/trials?${FIRST_TABLE_PAGE}&token=${TOKEN}`);
+    // the table's first page as trial-table.js asks for it (sort, order, offset, limit)
+    const table = readFileSync(path.join(dashboardStaticDir(), 'trial-table.js'), 'utf8');
+    assert.match(table, /new URLSearchParams\(\{ sort: state\.sort, order: state\.order, offset: String\(state\.offset\), limit: String\(PAGE\) \}\)/);
+    assert.match(table, /const state = \{ sort: 'id', order: 'asc', status: '', q: '', offset: 0 \};/);
+    assert.match(table, /const PAGE = 50;/);
+    for (const [key, url] of Object.entries(links)) {
+      const r = await fetch(`http://127.0.0.1:${server.port}${url}`);
+      assert.equal(r.status, 200, key);
+      assert.equal(r.headers.get('content-type'), 'application/json', key);
+    }
+    const trials = (await (await fetch(`http://127.0.0.1:${server.port}${links['trials']}`)).json()) as { rows: { id: number }[]; total: number };
+    assert.deepEqual(trials.rows.map((r) => r.id), Array.from({ length: 30 }, (_, i) => i));
+    // other pages preload no data
+    for (const url of ['/', '/runs/alpha/trials/3', '/compare', '/devices']) {
+      assert.doesNotMatch(await (await fetch(`http://127.0.0.1:${server.port}${url}?token=${TOKEN}`)).text(), /rel="preload"/, url);
+    }
   });
 
   it('pages, sorts and filters the trial table on the server; bad parameters get 400 with one line', async () => {

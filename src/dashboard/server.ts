@@ -74,6 +74,8 @@ export class DashboardServer {
       s.once('error', reject);
     });
     port = (server.address() as AddressInfo).port;
+    // (a failure here is the requests' to report: they read the same runs)
+    catalog.warmUp().catch(() => {});
     return new DashboardServer(server, catalog, live, streams, host, port, token);
   }
 

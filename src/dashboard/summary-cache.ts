@@ -7,7 +7,7 @@
  * happened (states and ETAs change with time alone).
  */
 import path from 'node:path';
-import { summarizeRun, type RunSummary } from '../runs/summary.js';
+import { summarizeRun, summaryOf, type RunContents, type RunSummary } from '../runs/summary.js';
 import { isInputError } from '../util/input-error.js';
 
 /** A run's summary, or why it cannot be read (its database being created, damaged, not a search run's). */
@@ -20,23 +20,26 @@ const COST_FACTOR = 4;
 export class SummaryCache {
   private readonly entries = new Map<string, { listing: RunListing; version: number | null; at: number; costMs: number }>();
 
-  /** `version`: the run view's version when the run is open in a view (null: unknown, the age alone decides). */
-  get(id: string, dir: string, version: number | null = null): RunListing {
+  /**
+   * `version`: the run view's version when the run is open in a view (null: unknown, the age alone
+   * decides); `read`: the run's contents from that view (default: read from the run directory).
+   */
+  get(id: string, dir: string, version: number | null = null, read?: () => RunContents): RunListing {
     const now = performance.now();
     const e = this.entries.get(dir);
     if (e && e.listing.id === id) {
       const age = now - e.at;
       if (age < MAX_AGE_MS && (version === null || version === e.version || age < COST_FACTOR * e.costMs)) return e.listing;
     }
-    const listing = summarize(id, dir);
+    const listing = summarize(id, dir, read);
     this.entries.set(dir, { listing, version, at: now, costMs: performance.now() - now });
     return listing;
   }
 }
 
-function summarize(id: string, dir: string): RunListing {
+function summarize(id: string, dir: string, read: (() => RunContents) | undefined): RunListing {
   try {
-    return { ...summarizeRun(dir), id };
+    return { ...(read ? summaryOf(read()) : summarizeRun(dir)), id };
   } catch (e) {
     if (!isInputError(e)) throw e;
     return { id, dir, name: path.basename(dir), problem: (e as Error).message };

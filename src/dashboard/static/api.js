@@ -12,7 +12,28 @@ export function withToken(path) {
 
 /** GET a JSON API route; throws an Error with the server's one-line message when it refuses. */
 export async function getJson(path) {
-  const r = await fetch(withToken(path), { cache: 'no-store' });
+  return jsonOf(await fetch(withToken(path), { cache: 'no-store' }));
+}
+
+/**
+ * The data the server preloads with the page (`<link rel="preload" data-api="key">`), asked for
+ * with the very request the link made, so the browser answers from the preload; undefined if the
+ * page has no such link. `query`: the request's query without the token.
+ * @param {string} key
+ * @returns {{ query: string, data: Promise<any> } | undefined}
+ */
+export function preloaded(key) {
+  const href = document.querySelector(`link[rel="preload"][data-api="${key}"]`)?.getAttribute('href');
+  if (!href) return undefined;
+  const data = fetch(href).then(jsonOf);
+  data.catch(() => {}); // whoever awaits it shows the error
+  const query = new URL(href, location.origin).searchParams;
+  query.delete('token');
+  return { query: query.toString(), data };
+}
+
+/** @param {Response} r */
+async function jsonOf(r) {
   const body = await r.json().catch(() => ({ error: `${r.status} ${r.statusText}` }));
   if (!r.ok) throw new Error(body.error ?? `${r.status} ${r.statusText}`);
   return body;

@@ -12,7 +12,7 @@ import { h } from './format.js';
 /**
  * @typedef {{ label: string, color: string, line?: boolean, points?: boolean, dash?: number[] }} SeriesSpec
  * @typedef {{ x: number, y: number, s: number, id: number }} Point
- * @typedef {{ title: string, xLabel: string, yLabel: string, series: SeriesSpec[], vlines?: { x: number, label: string, color?: string }[],
+ * @typedef {{ title: string, xLabel: string, yLabel: string, xFormat?: (x: number) => string, series: SeriesSpec[], vlines?: { x: number, label: string, color?: string }[],
  *   describe?: (id: number, seriesLabel: string) => Promise<Node | string>, open?: (id: number, seriesLabel: string) => void }} ChartSpec
  */
 
@@ -41,7 +41,7 @@ export function scatterChart(container, spec) {
       x: { time: false, range: (u, min, max) => padRange(withLines([min, max])) },
       y: { range: (u, min, max) => padRange([min, max]) },
     },
-    axes: [{ label: spec.xLabel }, { label: spec.yLabel }],
+    axes: [{ label: spec.xLabel, ...(spec.xFormat ? { values: (u, splits) => splits.map(spec.xFormat) } : {}) }, { label: spec.yLabel }],
     series: [
       { label: spec.xLabel },
       ...spec.series.map((s) => ({
@@ -174,25 +174,51 @@ export function scatterChart(container, spec) {
 }
 
 const SQUARES_FROM = 2000;
+const NOTHING_TO_DRAW = { stroke: null, fill: null, clip: null, band: null, gaps: null, flags: 0 };
 const defaultPoints = uPlot.paths.points();
 
 /**
- * uPlot's points are circles; a canvas fills thousands of squares several times faster than as
- * many arcs, so a series of many points is drawn as squares of the same size.
+ * uPlot's points are circles gathered in one path; with thousands of points, filling that path
+ * costs about 100 ms per chart in Chromium's software canvas. A series of many points is drawn
+ * here instead, as opaque squares of the same size written straight into pixels (about a tenth
+ * of that), and hands uPlot nothing left to draw.
  */
 function manyPointsAsSquares(u, seriesIdx, idx0, idx1, filtIdxs) {
-  if (idx1 - idx0 < SQUARES_FROM) return defaultPoints(u, seriesIdx, idx0, idx1, filtIdxs);
-  const size = Math.round(u.series[seriesIdx].points.size * devicePixelRatio);
+  const points = u.series[seriesIdx].points;
+  // (uPlot keeps the resolved style in _fill; fill itself may have become a function)
+  const rgba = hexColor(points._fill ?? points.fill);
+  if (idx1 - idx0 < SQUARES_FROM || rgba === null) return defaultPoints(u, seriesIdx, idx0, idx1, filtIdxs);
+  const size = Math.round(points.size * devicePixelRatio);
   const half = size / 2;
+  const { left, top, width, height } = u.bbox;
+  const w = Math.ceil(width);
+  const h = Math.ceil(height);
+  if (w <= 0 || h <= 0) return NOTHING_TO_DRAW;
+  const image = new ImageData(w, h);
+  const pixels = new Uint32Array(image.data.buffer);
   const xs = u.data[0];
   const ys = u.data[seriesIdx];
-  const fill = new Path2D();
   for (let i = idx0; i <= idx1; i++) {
     const y = ys[i];
     if (y == null) continue;
-    fill.rect(Math.round(u.valToPos(xs[i], 'x', true) - half), Math.round(u.valToPos(y, 'y', true) - half), size, size);
+    const x0 = Math.max(0, Math.round(u.valToPos(xs[i], 'x', true) - left - half));
+    const y0 = Math.max(0, Math.round(u.valToPos(y, 'y', true) - top - half));
+    const x1 = Math.min(w, x0 + size);
+    const y1 = Math.min(h, y0 + size);
+    for (let py = y0; py < y1; py++) pixels.fill(rgba, py * w + x0, py * w + x1);
   }
-  return { fill };
+  const layer = new OffscreenCanvas(w, h);
+  /** @type {OffscreenCanvasRenderingContext2D} */ (layer.getContext('2d')).putImageData(image, 0, 0);
+  u.ctx.drawImage(layer, left, top);
+  return NOTHING_TO_DRAW;
+}
+
+/** '#rrggbb' as one little-endian RGBA pixel (opaque); null for any other color syntax. */
+function hexColor(color) {
+  const m = typeof color === 'string' ? /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color) : null;
+  if (!m) return null;
+  const [r, g, b] = m.slice(1).map((x) => parseInt(x, 16));
+  return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
 }
 
 /** A range with 5% room on each side (a single value gets a unit of room). */

@@ -5,7 +5,7 @@
  * paged by the server. New and changed trials arrive over server-sent events and are drawn
  * without a reload.
  */
-import { getJson, liveEvents, withToken } from './api.js';
+import { getJson, liveEvents, preloaded, withToken } from './api.js';
 import { scatterChart } from './charts.js';
 import { duration, h, int, mega, ms, num, pct } from './format.js';
 import { firstPageQuery, trialTable } from './trial-table.js';
@@ -13,9 +13,10 @@ import { workersSection } from './devices-page.js';
 
 export async function render(main, { run }) {
   const base = `/api/runs/${encodeURIComponent(run)}`;
-  const firstPage = getJson(`${base}/trials?${firstPageQuery()}`);
-  firstPage.catch(() => {}); // the table shows the error when it awaits it
-  const [info, plot] = await Promise.all([getJson(base), getJson(`${base}/plot`)]);
+  // (the server preloads these with the page; asked for here too if it did not)
+  const firstPage = preloaded('trials') ?? { query: firstPageQuery(), data: getJson(`${base}/trials?${firstPageQuery()}`) };
+  firstPage.data.catch(() => {}); // the table shows the error when it awaits it
+  const [info, plot] = await Promise.all([preloaded('run')?.data ?? getJson(base), preloaded('plot')?.data ?? getJson(`${base}/plot`)]);
   document.title = `${info.summary.name} - mnas dashboard`;
   const trialUrl = (id) => withToken(`/runs/${encodeURIComponent(run)}/trials/${id}`);
   const open = (id) => (location.href = trialUrl(id));
@@ -69,6 +70,7 @@ export async function render(main, { run }) {
   const macs = scatterChart(charts, {
     title: 'Latency against MACs',
     xLabel: 'MACs',
+    xFormat: mega,
     yLabel: 'latency (ms)',
     series: [{ label: 'trials', color: '#8250df' }],
     describe,

@@ -29,7 +29,8 @@ export function firstPageQuery() {
 
 /**
  * @param {HTMLElement} container
- * @param {{ base: string, trialUrl: (id: number) => string, isFront: (id: number) => boolean, firstPage?: Promise<any> }} o
+ * @param {{ base: string, trialUrl: (id: number) => string, isFront: (id: number) => boolean, firstPage?: { query: string, data: Promise<any> } }} o
+ *   firstPage: a page already asked for (its query, without the token), used if it is the table's first
  */
 export function trialTable(container, o) {
   const state = { sort: 'id', order: 'asc', status: '', q: '', offset: 0 };
@@ -65,7 +66,7 @@ export function trialTable(container, o) {
     const params = new URLSearchParams({ sort: state.sort, order: state.order, offset: String(state.offset), limit: String(PAGE) });
     if (state.status) params.set('status', state.status);
     if (state.q) params.set('q', state.q);
-    const r = firstPage && params.toString() === firstPageQuery() ? await firstPage : await getJson(`${o.base}/trials?${params}`);
+    const r = firstPage && params.toString() === firstPage.query ? await firstPage.data : await getJson(`${o.base}/trials?${params}`);
     firstPage = undefined;
     if (r.total > 0 && state.offset >= r.total) {
       state.offset = Math.floor((r.total - 1) / PAGE) * PAGE;
