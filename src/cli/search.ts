@@ -51,6 +51,7 @@ interface SearchFlags {
   out?: string;
   resume?: string;
   redis?: string;
+  maxMinutes?: number;
   workerWait?: number;
   seed?: number;
   splitSeed?: number;
@@ -97,6 +98,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--out <dir>', 'run directory (default runs/search-<time>)')
     .option('--resume <dir>', 'continue the run in DIR with its stored config')
     .option('--redis <url>', 'distribute training and measuring to `mnas worker`s through Redis: redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD; a private CA of rediss:// in MNAS_REDIS_CA); allowed with --resume')
+    .option('--max-minutes <m>', 'propose no trial after M minutes of searching (after set-up): trials in flight finish, then the run stops, resumable with --resume DIR; allowed with --resume', fractionOption('--max-minutes', 0, 10_000_000, true))
     .option('--worker-wait <s>', 'with --redis: stop (resumable) when a job waited this long with no live worker that takes it (default 600)', intOption('--worker-wait', 1, 7 * 86_400))
     .option('--seed <n>', 'seed of the strategy: which architectures are proposed', intOption('--seed', 0))
     .option('--split-seed <n>', 'seed of the validation split and the proxy subset (default 0: the same images for every run)', intOption('--split-seed', 0))
@@ -205,6 +207,7 @@ export async function searchCommand(flags: SearchFlags): Promise<SearchResult> {
     const result = await search({
       ...source,
       ...(flags.redis !== undefined ? { redis: flags.redis } : {}),
+      ...(flags.maxMinutes !== undefined ? { maxMinutes: flags.maxMinutes } : {}),
       signal: abort.signal,
       onLog: log,
       onDataProgress: dataProgress(quiet),
@@ -219,7 +222,8 @@ export async function searchCommand(flags: SearchFlags): Promise<SearchResult> {
         finalProgress.update(e.epoch, `loss ${e.loss.toFixed(4)}`);
       },
     });
-    if (result.interrupted) process.exitCode = 130;
+    // a session that ran out of its time ended as asked; any other stop before the budget is an interruption
+    if (result.interrupted && result.stop_reason !== 'time limit') process.exitCode = 130;
     return result;
   } finally {
     process.off('SIGINT', onSignal);
@@ -239,7 +243,7 @@ function formatResult(r: SearchResult): string {
       `${s.workers > 0 ? ` on ${s.workers} training process(es)` : ''} (${s.trials_per_hour.toFixed(0)} trials/h)` +
       `${s.strategy_updates !== null ? `; the PPO controller made ${s.strategy_updates} update(s)` : ''}`,
     `run: ${r.out}`,
-    `trials: ${r.trials} (${r.done} done, ${r.failed} failed)${r.interrupted ? ' — interrupted, continue with --resume' : ''}`,
+    `trials: ${r.trials} (${r.done} done, ${r.failed} failed)${r.interrupted ? ` — ${r.stop_reason === 'time limit' ? 'stopped at the time limit' : 'interrupted'}, continue with --resume ${r.out}` : ''}`,
     `target T: ${r.target_ms.toFixed(3)} ms`,
     `seeds: strategy ${r.seeds.strategy}, split ${r.seeds.split}, init ${r.seeds.init}`,
   ];

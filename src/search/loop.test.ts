@@ -24,10 +24,11 @@ const base: SetupConfig = { strategy: 'evolution', seed: 1, problemSeed: 100, bl
 async function search(
   cfg: SetupConfig,
   budget: number,
-  opts: { concurrency?: number; dir?: string; stopAfter?: number; stopAtEvaluation?: number; sync?: 'FULL' | 'NORMAL'; schedule?: 'ordered' | 'asap'; memory?: MemoryStore } = {},
+  opts: { concurrency?: number; dir?: string; stopAfter?: number; stopAtEvaluation?: number; drainAfter?: number; sync?: 'FULL' | 'NORMAL'; schedule?: 'ordered' | 'asap'; memory?: MemoryStore } = {},
 ) {
   const s = setup(cfg);
   const ac = new AbortController();
+  const drain = new AbortController();
   let evaluations = 0;
   const evaluator: Evaluator = {
     evaluate(dna, signal, ctx) {
@@ -49,10 +50,12 @@ async function search(
     executor: new LocalPool(opts.concurrency ?? 1),
     arch: (d) => d.join(''),
     signal: ac.signal,
+    stopProposing: drain.signal,
     schedule: opts.schedule ?? 'ordered',
     onProgress: (p) => {
       progress.push(p);
       if (++seen === opts.stopAfter) ac.abort(new Error('simulated interruption'));
+      if (seen === opts.drainAfter) drain.abort(new Error('time limit'));
     },
   });
   const trials = store.listTrials();
@@ -76,6 +79,21 @@ test('the loop makes the same trials, rewards and events on the SQLite and the i
     const resumed = await search(cfg, 50, { concurrency: 3, memory });
     assert.deepEqual(resumed.trials.map(essence), onDisk.trials.map(essence), `${strategy} resumed in memory`);
   }
+});
+
+test('stopProposing: the trials in flight finish and are stored, nothing new is proposed, and a resume reaches the uninterrupted run', async () => {
+  const cfg: SetupConfig = { ...base, strategy: 'evolution', seed: 5, delayMs: 2, jitterMs: 4, blocks: 1 };
+  const whole = await search(cfg, 40, { concurrency: 3 });
+  const dir = tmp();
+  const drained = await search(cfg, 40, { concurrency: 3, dir, drainAfter: 10 });
+  assert.equal(drained.summary.interrupted, true);
+  // trials 10 and 11 were in flight (3 at once) when the tenth result came: they finish, none is added
+  assert.deepEqual(drained.trials.map((t) => t.status), Array(12).fill('done'));
+  assert.deepEqual(drained.trials.map(essence), whole.trials.slice(0, 12).map(essence));
+  const resumed = await search(cfg, 40, { concurrency: 3, dir });
+  assert.equal(resumed.summary.interrupted, false);
+  assert.equal(resumed.summary.resumed, 0, 'nothing was left in flight');
+  assert.deepEqual(resumed.trials.map(essence), whole.trials.map(essence));
 });
 
 test('random and evolution reach high reward; evolution beats random on median over fixed seeds', async () => {

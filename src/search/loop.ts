@@ -62,6 +62,11 @@ export interface SearchOptions {
   readonly identity?: (dna: Dna) => string;
   /** Aborting stops the search like a crash would: in-flight trials stay pending for resume. */
   readonly signal?: AbortSignal;
+  /**
+   * Once aborted, no trial is proposed any more: the trials in flight finish and are recorded, then
+   * the search ends before its budget (interrupted, resumable) - e.g. a time limit.
+   */
+  readonly stopProposing?: AbortSignal;
   readonly onProgress?: (p: SearchProgress) => void;
 }
 
@@ -239,7 +244,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
   try {
     for (const t of stored) launch({ id: t.id, dna: t.dna });
     for (;;) {
-      while (!stop.signal.aborted && proposed < budget && running.size < width && strategy.canPropose()) {
+      const proposing = () => !stop.signal.aborted && o.stopProposing?.aborted !== true && proposed < budget;
+      while (proposing() && running.size < width && strategy.canPropose()) {
         const p = await strategy.propose();
         if (p.id !== proposed) throw new Error(`runSearch: strategy proposed id ${p.id}, expected ${proposed}`);
         store.addTrial(p, o.arch?.(p.dna), snapshotIfDue());
@@ -247,7 +253,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
         launch(p);
       }
       if (stop.signal.aborted || running.size === 0) {
-        if (!stop.signal.aborted && proposed < budget) throw new Error('runSearch: the strategy cannot propose and nothing is in flight');
+        if (proposing()) throw new Error('runSearch: the strategy cannot propose and nothing is in flight');
         break;
       }
       const [p, out] = await next();

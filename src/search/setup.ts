@@ -65,6 +65,12 @@ export interface SearchOptions {
   readonly signal?: AbortSignal;
   /** Redis URL of a distributed search (overrides config.redis; also with `resume`). */
   readonly redis?: string;
+  /**
+   * Propose no trial after this many minutes of this session: the trials in flight finish, then
+   * the search stops, resumable (also with `resume`; final training is left to a session that
+   * reaches the budget).
+   */
+  readonly maxMinutes?: number;
   /** Before the first trial: the run directory and how far an earlier session got. */
   readonly onStart?: (e: SearchStartEvent) => void;
   /** After every finished trial, in the order the strategy sees them. */
@@ -101,7 +107,10 @@ export interface SearchResult {
   target_ms: number;
   device: Json;
   resumed: number;
+  /** Stopped before the budget (resumable); `stop_reason` says why. */
   interrupted: boolean;
+  /** Why an interrupted session stopped: 'time limit' (maxMinutes), 'stop request' (mnas runs stop) or 'signal'; null when not interrupted. */
+  stop_reason: 'time limit' | 'stop request' | 'signal' | null;
   optimum_reward?: number;
   /** The strategy, split and initialisation seeds of the run. */
   seeds: { strategy: number; split: number; init: number };
@@ -167,6 +176,9 @@ export async function search(options: SearchOptions = {}): Promise<SearchResult>
 }
 
 function planRun(o: SearchOptions, resources: Resources): RunPlan {
+  if (o.maxMinutes !== undefined && !(Number.isFinite(o.maxMinutes) && o.maxMinutes > 0)) {
+    throw new SearchSetupError(`search: maxMinutes must be a number of minutes > 0, got ${String(o.maxMinutes)}`);
+  }
   if (o.resume !== undefined) {
     if (o.config !== undefined || o.out !== undefined) throw new SearchSetupError('search: a resumed run continues with its stored config and directory; do not pass config or out');
     const dir = path.resolve(o.resume);
@@ -238,6 +250,14 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   clearStopFiles(dir);
   const stopRequest = watchStopRequest(dir);
   const signals = [o.signal, resources.distributed?.stopped, stopRequest.signal].filter((x) => x !== undefined);
+  // The session's time limit counts from here (the set-up before it is not the search's). It is
+  // checked after every trial, which is when the loop would propose the next one (a timer may never
+  // fire while fast evaluations keep the loop in microtasks).
+  const deadline = o.maxMinutes !== undefined ? performance.now() + o.maxMinutes * 60_000 : undefined;
+  const timeLimit = deadline !== undefined ? new AbortController() : undefined;
+  const checkTimeLimit = () => {
+    if (timeLimit && !timeLimit.signal.aborted && performance.now() >= deadline!) timeLimit.abort(new Error('time limit'));
+  };
   const context: ReportContext & { drift?: DriftSummary } = {
     title: reportTitle(config),
     config: runRecord,
@@ -250,6 +270,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
   let summary;
   let trials;
   let sessionSeconds = 0;
+  let stopReason: SearchResult['stop_reason'] = null;
   let outputs;
   let final: Json | undefined;
   try {
@@ -269,7 +290,9 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
         arch: (dna) => printArch(space.decode(dna)),
         identity: (dna) => planIdentity(buildPlan(space.decode(dna))),
         signal: AbortSignal.any(signals),
+        ...(timeLimit ? { stopProposing: timeLimit.signal } : {}),
         onProgress: (p: SearchProgress) => {
+          checkTimeLimit();
           if (o.onTrial) {
             const t = store.trial(p.trialId);
             o.onTrial({ ...p, arch: t?.arch ?? null, accuracy: t?.accuracy ?? null, latencyMs: t?.latencyMs ?? null });
@@ -290,7 +313,8 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
     }
     sessionSeconds = (performance.now() - sessionStart) / 1000;
     const ended: ReportContext = { ...context, state: summary.interrupted ? 'stopped' : 'finished' };
-    if (summary.interrupted) writeStopNote(dir, stopRequest.signal.aborted ? 'stop request' : 'signal');
+    stopReason = !summary.interrupted ? null : stopRequest.signal.aborted ? 'stop request' : timeLimit?.signal.aborted && !signals.some((s) => s.aborted) ? 'time limit' : 'signal';
+    if (stopReason) writeStopNote(dir, stopReason);
     outputs = writeOutputs(dir, trials, ended);
     if (!summary.interrupted && config.final.epochs > 0 && trainsForReal(config) && outputs.best) {
       final = await trainFinalCandidates(dir, config, outputs.pareto, outputs.best, {
@@ -316,6 +340,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
     device: setup.device,
     resumed: summary.resumed,
     interrupted: summary.interrupted,
+    stop_reason: stopReason,
     seeds: { strategy: config.seed, split: config.splitSeed, init: config.initSeed },
     session: sessionFigures(strategy, summary, sessionSeconds, setup.workers),
     ...(runRecord.optimumReward !== undefined ? { optimum_reward: runRecord.optimumReward } : {}),
