@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { DATASET_NAMES } from '../data/load.js';
 import { DEVICE_KINDS } from '../latency/registry.js';
 import { MAX_CLASSES, parseInputShapeText } from '../model/limits.js';
+import { buildPlan } from '../model/plan.js';
+import { resolveArch } from '../space/resolve.js';
+import { isInputError } from '../util/input-error.js';
 import { RewardConfigSchema } from './reward.js';
 import { STRATEGY_KINDS } from './strategy-kinds.js';
 
@@ -141,8 +144,14 @@ export const SearchConfigSchema = z
     reward: z
       .object({
         preset: z.enum(['soft', 'hard', 'custom']).default('soft'),
-        /** Target latency T in ms; omitted: the latency of the space's default architecture. */
+        /** Target latency T in ms; omitted: the latency of targetModel, or of the space's default architecture. */
         targetMs: z.number().positive().finite().optional(),
+        /**
+         * T = the latency of this model on the target device (a preset name, an arch string or a
+         * file holding one), measured when the run starts and re-measured by the drift checks
+         * (e.g. the hand-designed model a search should beat). Not with targetMs.
+         */
+        targetModel: z.string().min(1).optional(),
         alpha: z.number().finite().optional(),
         beta: z.number().finite().optional(),
         /** Under the hard preset, do not train architectures whose measured latency already misses T. */
@@ -217,6 +226,16 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
   }
   if (c.reward.preset !== 'custom' && (c.reward.alpha !== undefined || c.reward.beta !== undefined)) {
     throw new Error(`${source}: reward: preset '${c.reward.preset}' fixes alpha and beta; use preset 'custom' to set them`);
+  }
+  if (c.reward.targetModel !== undefined) {
+    if (c.reward.targetMs !== undefined) throw new Error(`${source}: reward: give targetMs or targetModel, not both`);
+    if (c.evaluator === 'synthetic') throw new Error(`${source}: reward.targetModel needs a latency device or table; the synthetic evaluator has none (give targetMs)`);
+    try {
+      buildPlan(resolveArch(c.reward.targetModel));
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      throw new Error(`${source}: reward.targetModel: ${(e as Error).message}`);
+    }
   }
   if (c.latencySource === 'predictor' && !c.latencyTable) {
     throw new Error(`${source}: latencyTable is required when latencySource is 'predictor' (make one with mnas latency profile)`);

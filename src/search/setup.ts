@@ -18,6 +18,8 @@ import { LatencyPredictor, MissingLayerError } from '../latency/predictor.js';
 import { createDevice, type DeviceKind } from '../latency/registry.js';
 import { loadTable, LatencyTableError, type LatencyTable } from '../latency/table.js';
 import { printArch } from '../space/arch-string.js';
+import type { Arch } from '../space/arch.js';
+import { resolveArch } from '../space/resolve.js';
 import type { SearchSpace } from '../space/space.js';
 import { checkWritable, NotWritableError } from '../util/writable.js';
 import type { SearchConfig, SearchConfigInput } from './config.js';
@@ -450,7 +452,8 @@ async function trainSetup(
 
   // drift: only where the search's latencies are measured on the device now (not predicted, MACs or the trained table's)
   const measuring = !trained && MEASURING_SOURCES.includes(config.latencySource) ? resources.device : undefined;
-  const drift = measuring ? driftMonitor(measuring, space, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
+  const reference = referenceOf(config, space);
+  const drift = measuring ? driftMonitor(measuring, reference.arch, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
   const options = { seed: config.initSeed, ...(drift ? { drift } : {}), ...(otherDevices.size > 0 ? { otherDevices } : {}) };
   const evaluatorFor = (targetMs: number | undefined, o: LatencyOracle = oracle) => new TrainEvaluator(space, trainer, o, { ...options, ...skipOverTarget(config, targetMs) });
   let referenceMs: number | undefined;
@@ -458,7 +461,14 @@ async function trainSetup(
     referenceMs = await evaluatorFor(undefined).exclusive(() => drift.start());
     if (record) log(`search: reference re-measured at ${drift.list().at(-1)!.ms.toFixed(3)} ms (${drift.list().at(-1)!.ratio.toFixed(3)} x the first session's ${referenceMs.toFixed(3)} ms)`);
   }
-  const { reward, targetSource } = await resolveReward(config, record, log, `${config.latencySource} latency of the ${config.space} default architecture`, async () => referenceMs ?? (await evaluatorFor(undefined).latencyOf(defaultDna)).ms);
+  const { reward, targetSource } = await resolveReward(config, record, log, `${config.latencySource} latency of ${reference.name}`, async () => {
+    try {
+      return referenceMs ?? (await evaluatorFor(undefined).latencyOfArch(reference.arch)).ms;
+    } catch (e) {
+      if (!(e instanceof MissingLayerError)) throw e;
+      throw new SearchSetupError(`search: T: the latency table cannot predict ${reference.name}: ${e.message}; give reward.targetMs`, { cause: e });
+    }
+  });
   if (config.latencySource === 'predicted-then-measured') {
     const margin = config.predictedMargin ?? marginOfTable(table!.calibration);
     const gate = new MeasureGate(reward, margin, config.final.topK);
@@ -470,9 +480,15 @@ async function trainSetup(
   return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots, ...(drift ? { drift } : {}) };
 }
 
-/** The drift monitor of a measured run: its reference is the space's default architecture (the one that sets T unless T is given). */
-function driftMonitor(device: LatencyDevice, space: SearchSpace, config: SearchConfig, stored: readonly DriftCheck[], log: (line: string) => void): DriftMonitor {
-  const reference = planToModel(buildPlan(space.decode(space.defaultDna())), 'reference');
+/** The model whose latency is T unless T is given, and the drift checks' reference: reward.targetModel, or the space's default architecture. */
+function referenceOf(config: SearchConfig, space: SearchSpace): { arch: Arch; name: string } {
+  const given = config.reward.targetModel;
+  return given !== undefined ? { arch: resolveArch(given), name: given.length > 60 ? `${given.slice(0, 57)}...` : given } : { arch: space.decode(space.defaultDna()), name: `the ${config.space} default architecture` };
+}
+
+/** The drift monitor of a measured run: its reference is the model that sets T (whether or not T is given). */
+function driftMonitor(device: LatencyDevice, arch: Arch, config: SearchConfig, stored: readonly DriftCheck[], log: (line: string) => void): DriftMonitor {
+  const reference = planToModel(buildPlan(arch), 'reference');
   return new DriftMonitor(async (signal) => (await device.measure(reference, undefined, signal)).median_ms, config.drift, stored, undefined, (c, previous) => {
     if (previous === undefined || c.corrects === previous.corrects) return;
     const change = `${c.ratio.toFixed(3)} x the start (tolerance ${(100 * config.drift.tolerance).toFixed(1)}%)`;
@@ -542,9 +558,10 @@ async function tableOnlySetup(config: SearchConfig, space: SearchSpace, record: 
   const oracle: LatencyOracle = { kind: 'table', table: trained.table, device: config.device.kind };
   const trainer = new TableTrainer(trained.table, trained.setting, undefined);
   const evaluatorFor = (targetMs: number | undefined) => new TrainEvaluator(space, trainer, oracle, { seed: config.initSeed, ...skipOverTarget(config, targetMs) });
-  const { reward, targetSource } = await resolveReward(config, record, log, `${config.device.kind} latency of the ${config.space} default architecture (trained table)`, async () => {
+  const reference = referenceOf(config, space);
+  const { reward, targetSource } = await resolveReward(config, record, log, `${config.device.kind} latency of ${reference.name} (trained table)`, async () => {
     try {
-      return (await evaluatorFor(undefined).latencyOf(space.defaultDna())).ms;
+      return (await evaluatorFor(undefined).latencyOfArch(reference.arch)).ms;
     } catch (e) {
       throw new SearchSetupError(`search: T: ${(e as Error).message}; give reward.targetMs`);
     }

@@ -16,6 +16,7 @@
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
 import { printArch } from '../space/arch-string.js';
+import type { Arch } from '../space/arch.js';
 import type { SearchSpace } from '../space/space.js';
 import { latencyRow, type TrainedTable } from '../trained/table.js';
 import type { LatencyDevice } from '../latency/device.js';
@@ -61,6 +62,11 @@ export class TrainEvaluator implements Evaluator {
   /** Latency of an architecture from the configured oracle, ms, with its statistics. */
   latencyOf(dna: Dna, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
     return this.latencyOfPlan(buildPlan(this.space.decode(dna)), signal);
+  }
+
+  /** The latency of any architecture (in the space or not, e.g. the model that sets T), as a trial's would be found. */
+  latencyOfArch(arch: Arch, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
+    return this.latencyOfPlan(buildPlan(arch), signal);
   }
 
   /** Runs fn with the machine to itself: after every queued measurement, with training held off. */
