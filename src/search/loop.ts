@@ -243,8 +243,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
   const resumed = stored.length;
   try {
     for (const t of stored) launch({ id: t.id, dna: t.dna });
+    const proposing = () => !stop.signal.aborted && o.stopProposing?.aborted !== true && proposed < budget;
     for (;;) {
-      const proposing = () => !stop.signal.aborted && o.stopProposing?.aborted !== true && proposed < budget;
       while (proposing() && running.size < width && strategy.canPropose()) {
         const p = await strategy.propose();
         if (p.id !== proposed) throw new Error(`runSearch: strategy proposed id ${p.id}, expected ${proposed}`);

@@ -59,12 +59,7 @@ export class TrainEvaluator implements Evaluator {
     private readonly options: TrainEvaluatorOptions,
   ) {}
 
-  /** Latency of an architecture from the configured oracle, ms, with its statistics. */
-  latencyOf(dna: Dna, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
-    return this.latencyOfPlan(buildPlan(this.space.decode(dna)), signal);
-  }
-
-  /** The latency of any architecture (in the space or not, e.g. the model that sets T), as a trial's would be found. */
+  /** The latency of any architecture (in the space or not, e.g. the model that sets T) from the configured oracle, as a trial's would be found: ms, with its statistics. */
   latencyOfArch(arch: Arch, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
     return this.latencyOfPlan(buildPlan(arch), signal);
   }
