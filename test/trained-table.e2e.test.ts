@@ -14,6 +14,7 @@ import { loadDataset } from '../src/data/load.js';
 import { decodeModel } from '../src/model/onnx/index.js';
 import { readModelsDir } from '../src/space/shipped-models.js';
 import { assertUsageExit as assertRefused, runCli, type CliRun } from '../src/cli/testing.js';
+import { ExperimentStore } from '../src/search/store.js';
 import { storedTrials } from '../src/search/testing.js';
 import { tempDir } from '../src/util/testing.js';
 
@@ -61,6 +62,12 @@ test('search --evaluator table trains and adds what the table lacks; a second ru
   // T (the default architecture's latency) and each trial's latency are measured once and kept; each trial trained once
   assert.equal(trained.filter((r) => r['type'] === 'train').length, 3);
   assert.ok(trained.filter((r) => r['type'] === 'latency').length >= 3);
+  // what it measured now is watched for drift like any measured search: check 0 set T, and the table keeps T for later runs
+  const store = ExperimentStore.open(path.join(dir, 'first'), { readonly: true });
+  const checks = store.driftChecks();
+  store.close();
+  assert.ok(checks.length >= 1, 'drift checks stored');
+  assert.ok(trained.some((r) => r['type'] === 'latency' && (r['stats'] as { drift_reference?: boolean }).drift_reference === true && r['ms'] === checks[0]!.ms));
 
   const second = runCli([...common, '--seed', '1', '--table-missing', 'fail', '--out', path.join(dir, 'second')], 60_000);
   assert.equal(second.status, 0, second.stderr);

@@ -48,7 +48,7 @@ import { correctedTrials, DriftMonitor, driftSummary, type DriftSummary } from '
 import { marginOfTable, MeasureGate } from './measure-gate.js';
 import type { DriftCheck } from './run-store.js';
 import { MEASURING_SOURCES } from './config.js';
-import { TrainedTable, type TrainSetting } from '../trained/table.js';
+import { latencyRow, TrainedTable, type TrainSetting } from '../trained/table.js';
 import { TableTrainer } from '../trained/table-trainer.js';
 import { WorkerPool } from './workers/worker-pool.js';
 import { DistributedSession } from '../distributed/session.js';
@@ -450,8 +450,9 @@ async function trainSetup(
   }
   resources.trainer = trainer;
 
-  // drift: only where the search's latencies are measured on the device now (not predicted, MACs or the trained table's)
-  const measuring = !trained && MEASURING_SOURCES.includes(config.latencySource) ? resources.device : undefined;
+  // drift: wherever the search measures latencies on the device now (not predicted or from MACs); with a trained
+  // table, the latencies of what it lacks (the table's own were measured in other runs and stay as they are)
+  const measuring = (!trained || trained.missing === 'train') && MEASURING_SOURCES.includes(config.latencySource) ? resources.device : undefined;
   const reference = referenceOf(config, space);
   const drift = measuring ? driftMonitor(measuring, reference.arch, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
   const options = { seed: config.initSeed, ...(drift ? { drift } : {}), ...(otherDevices.size > 0 ? { otherDevices } : {}) };
@@ -459,6 +460,9 @@ async function trainSetup(
   let referenceMs: number | undefined;
   if (drift) {
     referenceMs = await evaluatorFor(undefined).exclusive(() => drift.start());
+    // a later run answered from the table alone finds T there, as this run measured it
+    const referenceArch = printArch(reference.arch);
+    if (trained && !trained.table.latency(referenceArch, config.device.kind)) trained.table.add(latencyRow(referenceArch, config.device.kind, referenceMs, { median_ms: referenceMs, drift_reference: true }));
     if (record) log(`search: reference re-measured at ${drift.list().at(-1)!.ms.toFixed(3)} ms (${drift.list().at(-1)!.ratio.toFixed(3)} x the first session's ${referenceMs.toFixed(3)} ms)`);
   }
   const { reward, targetSource } = await resolveReward(config, record, log, `${config.latencySource} latency of ${reference.name}`, async () => {
@@ -481,7 +485,7 @@ async function trainSetup(
 }
 
 /** The model whose latency is T unless T is given, and the drift checks' reference: reward.targetModel, or the space's default architecture. */
-function referenceOf(config: SearchConfig, space: SearchSpace): { arch: Arch; name: string } {
+export function referenceOf(config: SearchConfig, space: SearchSpace): { arch: Arch; name: string } {
   const given = config.reward.targetModel;
   return given !== undefined ? { arch: resolveArch(given), name: given.length > 60 ? `${given.slice(0, 57)}...` : given } : { arch: space.decode(space.defaultDna()), name: `the ${config.space} default architecture` };
 }

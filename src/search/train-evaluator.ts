@@ -78,7 +78,7 @@ export class TrainEvaluator implements Evaluator {
       const row = l.table.latency(arch, l.device);
       if (row) return { ms: row.ms, stats: { source: 'table', device: l.device, ...((row.stats ?? {}) as { [k: string]: Json }) } };
       if (!l.fallback) throw new Error(`no ${l.device} latency of this architecture in the trained table ${l.table.file ?? ''} (missing: 'fail')`);
-      const r = await this.latencyOfPlan(plan, signal, l.fallback);
+      const r = await this.latencyOfPlan(plan, signal, l.fallback, trialId);
       if (l.fallback.kind === 'measured') {
         l.table.add(latencyRow(arch, l.device, r.ms, r.stats as { [k: string]: unknown }));
       }
