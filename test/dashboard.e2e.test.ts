@@ -26,6 +26,7 @@ import { Redis } from 'ioredis';
 import { DeviceServer } from '../src/latency/browser/server.js';
 import { FakeDevice, wsUrl } from '../src/latency/browser/fakes.js';
 import { DEFAULT_CHROMIUM, launchChromium, type LaunchedBrowser } from '../src/latency/browser/launch.js';
+import { finishedInOrder, rewardImprovements } from '../src/runs/compare.js';
 import { makeSyntheticRun } from '../src/runs/testing.js';
 import { summarize } from '../src/search/outputs.js';
 import { storedTrials } from '../src/search/testing.js';
@@ -240,13 +241,20 @@ describe('mnas dashboard in headless Chromium', { skip }, () => {
     await page.close();
   });
 
-  it('compare page: the fronts of several runs on one plot', async () => {
+  it('compare page: the fronts of several runs on one plot, and their best reward over trials', async () => {
     const { page, errors } = await open('/compare?runs=random-40,evolution-60');
     const got = await counts(page, 'Pareto fronts: accuracy against latency');
     assert.deepEqual(got, {
       'random-40': summarize(storedTrials(path.join(root, 'random-40'))).pareto.length,
       'evolution-60': summarize(storedTrials(path.join(root, 'evolution-60'))).pareto.length,
     });
+    // the optimization history: per run, its rises of the best reward as steps (two points per rise after the first) and the carry to the end
+    const steps = (run: string) => {
+      const rises = rewardImprovements(storedTrials(path.join(root, run)));
+      const finished = finishedInOrder(storedTrials(path.join(root, run))).length;
+      return 2 * rises.length - 1 + (finished > rises.at(-1)!.n ? 1 : 0);
+    };
+    assert.deepEqual(await counts(page, 'Best reward over trials'), { 'random-40': steps('random-40'), 'evolution-60': steps('evolution-60') });
     await shot(page, 'compare');
     assert.deepEqual(errors, []);
     await page.close();

@@ -12,6 +12,7 @@ import { registerBenchModels } from './bench/models.js';
 import { registerBenchPredictedMeasured } from './bench/predicted-measured.js';
 import { registerBenchProxy } from './bench/proxy.js';
 import { registerBenchProxyFidelity } from './bench/proxy-fidelity.js';
+import { registerBenchSearchLatency } from './bench/search-latency.js';
 import { registerBenchStrategies } from './bench/strategies.js';
 import { registerBenchTrain } from './bench/train.js';
 import { registerBenchTrainVsPytorch } from './bench/train-vs-pytorch.js';
@@ -28,6 +29,7 @@ export function registerBench(program: Command): void {
   registerBenchPredictedMeasured(bench);
   registerBenchProxy(bench);
   registerBenchProxyFidelity(bench);
+  registerBenchSearchLatency(bench);
   registerBenchStrategies(bench);
   registerBenchTrain(bench);
   registerBenchTrainVsPytorch(bench);

@@ -1,18 +1,21 @@
 /**
- * `mnas runs <list|show|export|stop>`: the runs on disk, read through the store without taking
+ * `mnas runs <list|show|export|stop|compare>`: the runs on disk, read through the store without taking
  * their lock (src/runs), so they work while a search runs.
  *
  *   list [ROOT] [--json]          every run at or below ROOT (default ./runs, or . without it)
  *   show DIR [--top N] [--json]   summary, Pareto front, best and top trials by reward
  *   export DIR --format csv|json [--out FILE]   every trial (stdout by default)
  *   stop DIR [--wait S] [--json]  asks the running search to stop cleanly (resumable)
+ *   compare DIR... [--at N,...] [--window N] [--svg FILE] [--json]   runs trial by trial (best reward over trials)
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { fmt } from './progress.js';
 import { choiceOption, intOption } from './options.js';
+import { bestAt, compareRuns, historySvg, type RunComparison } from '../runs/compare.js';
 import { runDetails, type RunDetails } from '../runs/details.js';
+import { intListOption } from './bench/int-list.js';
 import { stopRun } from '../runs/stop.js';
 import { listRuns, type RunsList } from '../runs/list.js';
 import type { RunSummary } from '../runs/summary.js';
@@ -74,7 +77,35 @@ export function registerRuns(program: Command, write: Writer = (s) => void proce
           : `asked the search in ${r.summary.dir}${who} to stop; ${flags.wait > 0 ? `it has not stopped after ${flags.wait} s (it stops once it sees the request)` : 'not waiting'}\n`,
       );
     });
+  runs
+    .command('compare')
+    .description('several runs trial by trial: best reward reached after n trials, mean reward per window of trials, best trial of each; --svg draws the history')
+    .argument('<dirs...>', 'run directories')
+    .option('--at <list>', 'trial counts to report the best reward at, comma-separated (default 10,25,50,100,... and the end)', intListOption('runs compare: --at', 1, 100_000_000))
+    .option('--window <n>', 'trials per window of the mean reward', intOption('runs compare: --window', 1, 1_000_000), 50)
+    .option('--svg <file>', 'also write the best reward over trials as an SVG plot (atomically)')
+    .option('--json', 'print one JSON object: {runs, checkpoints, window, notes}')
+    .action((dirs: string[], flags: { at?: number[]; window: number; svg?: string; json?: boolean }) => {
+      const c = compareRuns(dirs, { ...(flags.at ? { checkpoints: flags.at } : {}), window: flags.window });
+      if (flags.svg !== undefined) warn(`wrote ${writeFileAtomic(flags.svg, historySvg(c))}\n`);
+      write(flags.json ? `${JSON.stringify(c)}\n` : formatComparison(c));
+    });
   return runs;
+}
+
+function formatComparison(c: RunComparison): string {
+  const names = c.runs.map((r) => `${r.name} (${r.strategy})`);
+  const best = [['BEST REWARD AFTER', ...names], ...c.checkpoints.map((n) => [`${n} trials`, ...c.runs.map((r) => num(bestAt(r, n), 4))])];
+  const windows = Math.max(0, ...c.runs.map((r) => r.windowMeans.length));
+  const means = [[`MEAN REWARD OF TRIALS`, ...names]];
+  for (let w = 0; w < windows; w++) means.push([`${w * c.window + 1}-${(w + 1) * c.window}`, ...c.runs.map((r) => num(r.windowMeans[w] ?? null, 4))]);
+  const bestRows = [['RUN', 'TRIALS', 'T ms', 'BEST TRIAL', 'REWARD', 'ACC %', 'LATENCY ms']];
+  for (const [i, r] of c.runs.entries()) {
+    const b = r.bestTrial;
+    bestRows.push([names[i]!, String(r.trials), num(r.targetMs, 4), b ? String(b.id) : '-', b ? b.reward.toFixed(4) : '-', b?.accuracy != null ? (100 * b.accuracy).toFixed(2) : '-', num(b?.latencyMs ?? null, 4)]);
+  }
+  const notes = c.notes.map((n) => `note: ${n}\n`).join('');
+  return `${columns(best)}\n\n${columns(means)}\n\n${columns(bestRows)}\n${notes}`;
 }
 
 const num = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));

@@ -22,6 +22,7 @@ import type { LiveUpdates } from './live-updates.js';
 import type { RunCatalog } from './run-catalog.js';
 import { exportedFile } from './run-files.js';
 import { RunView } from './run-view.js';
+import { finishedInOrder, rewardImprovements } from '../runs/compare.js';
 import { StaticCache } from './static-files.js';
 import { trialDetail } from './trial-detail.js';
 import { parseTrialQuery, queryTrials, TrialQueryError } from './trial-query.js';
@@ -136,7 +137,9 @@ export function createApp(ctx: AppContext): Hono {
       if (!(view instanceof RunView)) return c.json({ error: view.message }, 409);
       view.refresh();
       const front = view.summary().pareto.map((p) => ({ trial: p.trial, accuracy: p.accuracy, latencyMs: p.latency_ms }));
-      runs.push({ id, name: ctx.catalog.listing(id)?.name ?? id, targetMs: view.settings.targetMs, front });
+      const trials = view.records();
+      const finished = finishedInOrder(trials).length;
+      runs.push({ id, name: ctx.catalog.listing(id)?.name ?? id, targetMs: view.settings.targetMs, front, finished, improvements: rewardImprovements(trials) });
     }
     return c.json({ runs });
   });

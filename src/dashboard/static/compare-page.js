@@ -1,5 +1,5 @@
 // @ts-check
-/** Compare: the Pareto fronts (accuracy against latency) of several runs on one plot, each with its target line. */
+/** Compare: the Pareto fronts (accuracy against latency) of several runs on one plot, each with its target line, and their best reward over trials. */
 import { getJson, withToken } from './api.js';
 import { scatterChart } from './charts.js';
 import { h, ms, pct } from './format.js';
@@ -32,21 +32,36 @@ export async function render(main) {
     const data = await getJson(`/api/compare?runs=${ids.map(encodeURIComponent).join(',')}`);
     const byLabel = new Map(data.runs.map((r) => [r.name === r.id ? r.id : `${r.name} (${r.id})`, r]));
     const labels = [...byLabel.keys()];
-    const chart = scatterChart(area, {
-      title: 'Pareto fronts: accuracy against latency',
-      xLabel: 'latency (ms)',
-      yLabel: 'accuracy (%)',
+    // one series per run, in both charts: hovering a point describes its trial, clicking opens it
+    const perRun = {
       series: labels.map((l, i) => ({ label: l, color: COLORS[i % COLORS.length], line: true })),
       describe: async (id, label) => {
-        const r = byLabel.get(label);
-        const t = await getJson(`/api/runs/${encodeURIComponent(r.id)}/arch/${id}`);
-        return h('div', {}, h('b', {}, `${label}: trial ${id}`), ` acc ${pct(t.accuracy)}, ${ms(t.latencyMs)} ms`, h('br'), h('code', {}, t.arch ?? ''));
+        const t = await getJson(`/api/runs/${encodeURIComponent(byLabel.get(label).id)}/arch/${id}`);
+        return h('div', {}, h('b', {}, `${label}: trial ${id}`), ` reward ${t.reward?.toFixed(4) ?? '-'}, acc ${pct(t.accuracy)}, ${ms(t.latencyMs)} ms`, h('br'), h('code', {}, t.arch ?? ''));
       },
       open: (id, label) => (location.href = withToken(`/runs/${encodeURIComponent(byLabel.get(label).id)}/trials/${id}`)),
-    });
+    };
+    const chart = scatterChart(area, { title: 'Pareto fronts: accuracy against latency', xLabel: 'latency (ms)', yLabel: 'accuracy (%)', ...perRun });
     const points = data.runs.flatMap((r, s) => r.front.map((p) => ({ x: p.latencyMs, y: p.accuracy * 100, s, id: p.trial })));
     const lines = data.runs.filter((r) => r.targetMs != null).map((r) => ({ x: r.targetMs, label: `T ${ms(r.targetMs)}`, color: COLORS[data.runs.indexOf(r) % COLORS.length] }));
     chart.setPoints(points, lines);
+
+    // the optimization history: best reward reached over finished trials, as steps
+    const history = scatterChart(area, { title: 'Best reward over trials', xLabel: 'finished trials', yLabel: 'best reward so far', ...perRun });
+    history.setPoints(data.runs.flatMap((r, s) => stepsOf(r).map((p) => ({ ...p, s }))));
+  }
+
+  /** Improvements as a step line: before each rise, the previous best carried to it; the last best carried to the end. */
+  function stepsOf(r) {
+    const out = [];
+    let previous;
+    for (const p of r.improvements) {
+      if (previous) out.push({ x: p.n, y: previous.reward, id: previous.trial });
+      out.push({ x: p.n, y: p.reward, id: p.trial });
+      previous = p;
+    }
+    if (previous && r.finished > previous.n) out.push({ x: r.finished, y: previous.reward, id: previous.trial });
+    return out;
   }
 
   async function reload() {

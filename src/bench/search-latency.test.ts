@@ -1,0 +1,72 @@
+/** `mnas bench search-latency`: a real parallel search's latencies re-measured quietly; refusals before anything is measured. */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { assertUsageExit, runCli } from '../cli/testing.js';
+import type { DriftCheck, TrialRecord } from '../search/run-store.js';
+import { storedTrials } from '../search/testing.js';
+import { tempDir } from '../util/testing.js';
+import { agreement, checkBefore, planSearchLatency, type SearchLatencyReport } from './search-latency.js';
+
+const dir = tempDir('mnas-bench-search-latency-');
+
+const check = (seq: number, at: string, trialId: number | null, ms: number): DriftCheck => ({ seq, at, trialId, ms, ratio: 1, corrects: false });
+const trial = (id: number, startedAt: string) => ({ id, startedAt, finishedAt: startedAt }) as unknown as TrialRecord;
+
+test('the reference a trial is normalized by: the drift check taken for it, else the latest one before it started', () => {
+  const checks = [check(0, '2026-01-01T00:00:00Z', null, 1), check(1, '2026-01-01T00:10:00Z', 5, 2), check(2, '2026-01-01T00:20:00Z', null, 3)];
+  assert.equal(checkBefore(checks, trial(5, '2026-01-01T00:09:59Z'))!.ms, 2);
+  assert.equal(checkBefore(checks, trial(3, '2026-01-01T00:05:00Z'))!.ms, 1);
+  assert.equal(checkBefore(checks, trial(9, '2026-01-01T00:15:00Z'))!.ms, 2);
+  assert.equal(checkBefore(checks, trial(12, '2026-01-01T00:30:00Z'))!.ms, 3);
+});
+
+test('agreement: share within the tolerance, absolute quantiles and the signed median', () => {
+  const a = agreement([0.01, -0.02, 0.05, -0.1, 0.0], 0.03);
+  assert.equal(a.within, 3 / 5);
+  assert.equal(a.median_abs, 0.02);
+  assert.equal(a.max_abs, 0.1);
+  assert.equal(a.median, 0);
+});
+
+test('bench search-latency re-measures a seeded sample of a parallel search quietly and compares raw and reference-normalized', () => {
+  const run = path.join(dir, 'measured');
+  const searched = runCli(['search', '--strategy', 'random', '--budget', '5', '--workers', '2', '--dataset', 'synthetic', '--validation-images', '300', '--proxy-images', '200', '--drift-every-trials', '2', '--out', run, '--quiet', '--json'], 300_000);
+  assert.equal(searched.status, 0, searched.stderr);
+
+  const first = planSearchLatency({ dir: run, samples: 3, seed: 7 });
+  assert.deepEqual(planSearchLatency({ dir: run, samples: 3, seed: 7 }).sample.map((t) => t.record.id), first.sample.map((t) => t.record.id), 'the same seed, the same sample');
+  assert.equal(first.sample.length, Math.min(3, first.measured.length));
+
+  const r = runCli(['bench', 'search-latency', '--run', run, '--samples', '3', '--seed', '7', '--quiet', '--json'], 300_000);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as SearchLatencyReport;
+  assert.deepEqual(report.trials.map((t) => t.trial), first.sample.map((t) => t.record.id));
+  assert.equal(report.reference.name, 'the fmnist default architecture');
+  const stored = new Map(storedTrials(run).map((t) => [t.id, t]));
+  assert.equal(report.reference.quiet_before_ms, report.trials[0]!.quiet_reference_ms);
+  for (const t of report.trials) {
+    const s = stored.get(t.trial)!;
+    const raw = (s.latencyStats as { raw_ms?: number }).raw_ms ?? s.latencyMs!;
+    assert.equal(t.search_raw_ms, raw);
+    assert.equal(t.search_ms, s.latencyMs);
+    assert.ok(t.quiet_ms > 0 && t.search_reference_ms > 0 && t.quiet_reference_ms > 0);
+    assert.ok(t.search_reference_age >= 0 && t.search_reference_age < 2, 'a check every 2 trials');
+    assert.ok(Math.abs(t.raw_error - (raw / t.quiet_ms - 1)) < 1e-12);
+    assert.ok(Math.abs(t.normalized_error - (raw / t.search_reference_ms / (t.quiet_ms / t.quiet_reference_ms) - 1)) < 1e-12);
+  }
+  for (const a of [report.raw, report.normalized]) assert.ok(a.within >= 0 && a.within <= 1 && a.max_abs >= a.median_abs);
+
+  const text = runCli(['bench', 'search-latency', '--run', run, '--samples', '1', '--quiet'], 300_000);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /1 of \d+ measured trials re-measured on ort-cpu/);
+  assert.match(text.stdout, /reference-normalized: \d+\.\d% within 3\.0%/);
+});
+
+test('bench search-latency refuses what it cannot compare, with one line and exit 2', () => {
+  const synthetic = path.join(dir, 'synthetic');
+  assert.equal(runCli(['search', '--evaluator', 'synthetic', '--budget', '3', '--out', synthetic, '--quiet']).status, 0);
+  assertUsageExit(runCli(['bench', 'search-latency', '--run', synthetic]), /used the synthetic evaluator: it measured no latency/, { seconds: 15 });
+  assertUsageExit(runCli(['bench', 'search-latency', '--run', path.join(dir, 'nothing')]), /is not a run directory/, { seconds: 15 });
+  assertUsageExit(runCli(['bench', 'search-latency', '--run', synthetic, '--samples', '0']), /--samples/, { seconds: 15 });
+});

@@ -1,0 +1,222 @@
+/**
+ * `mnas bench search-latency`: do latencies measured during a parallel search agree with quiet
+ * measurements of the same models? A search measures on the machine its workers train on; the
+ * measure gate holds training off while it measures (src/search/measure-gate.ts), so what it
+ * stores should be what the device gives with nothing else running. This re-measures a seeded
+ * sample of a run's measured trials, and its reference model, on the run's device with the
+ * machine quiet, and reports the relative differences two ways:
+ *   - raw: the search's raw measurement (before any drift correction) against the quiet one;
+ *   - reference-normalized: both as multiples of the reference model measured alongside (the
+ *     search's drift check preceding the trial; quietly, the reference measured right before
+ *     each trial), which removes what the machine's speed did between then and now and leaves
+ *     what measuring beside training did. On a VM whose speed switches between modes within
+ *     minutes, this is only as good as the search's checks are close to its trials (a run with
+ *     drift.everyTrials 1 checks before every trial).
+ * Target: within 3% (issue 9).
+ */
+import { loadavg } from 'node:os';
+import { createDevice } from '../latency/registry.js';
+import { planToModel } from '../latency/model.js';
+import type { LatencyDevice } from '../latency/device.js';
+import { buildPlan } from '../model/plan.js';
+import { NotARunError } from '../runs/summary.js';
+import { parseArch } from '../space/arch-string.js';
+import type { Arch } from '../space/arch.js';
+import { parseRunRecord, resolveSearchConfig } from '../search/run-config.js';
+import type { DriftCheck, TrialRecord } from '../search/run-store.js';
+import { referenceOf } from '../search/setup.js';
+import { ExperimentStore } from '../search/store.js';
+import { InputError } from '../util/input-error.js';
+import { Rng } from '../util/rng.js';
+import { median, quantileSorted } from '../util/stats.js';
+
+export const SEARCH_LATENCY_TOLERANCE = 0.03;
+
+export interface SearchLatencyOptions {
+  /** Run directory of a search whose latencies were measured (latency source measured or predicted-then-measured). */
+  readonly dir: string;
+  /** Trials re-measured (all measured trials when fewer). */
+  readonly samples: number;
+  /** Seed of the sample. */
+  readonly seed: number;
+  /** Called after each quiet measurement (1-based index). */
+  readonly onMeasured?: (m: ComparedTrial, index: number, of: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface ComparedTrial {
+  readonly trial: number;
+  readonly arch: string;
+  /** The search's measurement before drift correction, and what it stored (corrected or not). */
+  readonly search_raw_ms: number;
+  readonly search_ms: number;
+  /** The drift check (reference measurement) that preceded the trial's measurement in the search. */
+  readonly search_reference_ms: number;
+  /** How many trials before this one that check was taken (0: right before it). */
+  readonly search_reference_age: number;
+  readonly quiet_ms: number;
+  /** The reference measured quietly right before this trial. */
+  readonly quiet_reference_ms: number;
+  /** search_raw_ms / quiet_ms - 1. */
+  readonly raw_error: number;
+  /** (search_raw_ms / search_reference_ms) / (quiet_ms / quiet_reference_ms) - 1. */
+  readonly normalized_error: number;
+}
+
+export interface Agreement {
+  /** Share of trials within the tolerance. */
+  readonly within: number;
+  readonly median_abs: number;
+  readonly p90_abs: number;
+  readonly max_abs: number;
+  /** Median signed error: > 0 when the search measured slower than quiet. */
+  readonly median: number;
+}
+
+export interface SearchLatencyReport {
+  readonly run: string;
+  readonly device: string;
+  readonly threads: number;
+  /** Measured trials in the run, and how many were re-measured. */
+  readonly measured_trials: number;
+  readonly samples: number;
+  readonly seed: number;
+  readonly tolerance: number;
+  readonly reference: {
+    readonly name: string;
+    /** Drift check 0 of the run (the measurement that set T when T was not given). */
+    readonly search_start_ms: number;
+    /** The quiet reference before the first trial and after the last. */
+    readonly quiet_before_ms: number;
+    readonly quiet_after_ms: number;
+    /** Drift checks the search took. */
+    readonly search_checks: number;
+  };
+  readonly raw: Agreement;
+  readonly normalized: Agreement;
+  /** 1-minute load average before and after the quiet measurements (the machine should be quiet). */
+  readonly loadavg_1m: readonly [number, number];
+  readonly trials: readonly ComparedTrial[];
+}
+
+interface MeasuredTrial {
+  readonly record: TrialRecord;
+  readonly arch: string;
+  readonly rawMs: number;
+}
+
+/** A trial's latency was measured on the run's device in this run (not predicted, not from a table, not reused). */
+function measuredTrial(t: TrialRecord): MeasuredTrial | null {
+  if (t.status !== 'done' || t.latencyMs === null || t.arch === null || t.reusedFrom !== null) return null;
+  const s = t.latencyStats as { source?: unknown; measured?: unknown; raw_ms?: unknown; median_ms?: unknown } | null;
+  if (s === null || typeof s !== 'object' || s.source !== undefined || s.measured === false || typeof s.median_ms !== 'number') return null;
+  return { record: t, arch: t.arch, rawMs: typeof s.raw_ms === 'number' ? s.raw_ms : t.latencyMs };
+}
+
+/** The drift check that preceded a trial's measurement: the one taken for it, else the latest taken before the trial started. */
+export function checkBefore(checks: readonly DriftCheck[], t: TrialRecord): DriftCheck | undefined {
+  const own = checks.find((c) => c.trialId === t.id);
+  if (own) return own;
+  const started = t.startedAt ?? t.finishedAt;
+  let best: DriftCheck | undefined;
+  for (const c of checks) if (started !== null && c.at <= started && (!best || c.at >= best.at)) best = c;
+  return best ?? checks[0];
+}
+
+export function agreement(errors: readonly number[], tolerance: number): Agreement {
+  const abs = errors.map(Math.abs).sort((a, b) => a - b);
+  return {
+    within: abs.filter((e) => e <= tolerance).length / abs.length,
+    median_abs: median(abs),
+    p90_abs: quantileSorted(abs, 0.9),
+    max_abs: abs[abs.length - 1]!,
+    median: median(errors),
+  };
+}
+
+function readRun(dir: string): { trials: TrialRecord[]; checks: DriftCheck[]; stored: ExperimentStore['config'] } {
+  if (!ExperimentStore.exists(dir)) throw new NotARunError(dir);
+  const store = ExperimentStore.open(dir, { readonly: true });
+  try {
+    return { trials: store.listTrials(), checks: store.driftChecks(), stored: store.config };
+  } finally {
+    store.close();
+  }
+}
+
+/** Seeded sample of k of n indices, in increasing order. */
+function sampleIndices(n: number, k: number, seed: number): number[] {
+  return Array.from(new Rng(seed).permutation(n).subarray(0, Math.min(k, n))).sort((a, b) => a - b);
+}
+
+async function quietMs(device: LatencyDevice, arch: Arch, name: string, signal?: AbortSignal): Promise<number> {
+  return (await device.measure(planToModel(buildPlan(arch), name), undefined, signal)).median_ms;
+}
+
+/** Checks the run before anything is measured: an InputError names what makes it unusable. */
+export function planSearchLatency(o: SearchLatencyOptions) {
+  if (!Number.isInteger(o.samples) || o.samples < 1) throw new InputError(`bench search-latency: --samples must be a positive integer, got ${o.samples}`);
+  const { trials, checks, stored } = readRun(o.dir);
+  const record = parseRunRecord(stored, o.dir);
+  const { config } = record;
+  if (config.evaluator === 'synthetic') throw new InputError(`bench search-latency: ${o.dir} used the synthetic evaluator: it measured no latency`);
+  if (config.latencySource !== 'measured' && config.latencySource !== 'predicted-then-measured') throw new InputError(`bench search-latency: ${o.dir} took its latencies from ${config.latencySource}, not measurements`);
+  if (config.redis !== undefined) throw new InputError(`bench search-latency: ${o.dir} was measured by distributed workers, maybe on other machines; run it on a local search`);
+  const measured = trials.map(measuredTrial).filter((t): t is MeasuredTrial => t !== null);
+  if (measured.length === 0) throw new InputError(`bench search-latency: ${o.dir} has no trial whose latency it measured`);
+  if (checks.length === 0) throw new InputError(`bench search-latency: ${o.dir} has no drift checks (a run from before they existed): nothing to normalize by`);
+  const { space } = resolveSearchConfig(config);
+  const reference = referenceOf(config, space);
+  const sample = sampleIndices(measured.length, o.samples, o.seed).map((i) => measured[i]!);
+  return { config, checks, measured, sample, reference };
+}
+
+export type SearchLatencyPlan = ReturnType<typeof planSearchLatency>;
+
+export async function runSearchLatency(o: SearchLatencyOptions, plan: SearchLatencyPlan = planSearchLatency(o)): Promise<SearchLatencyReport> {
+  const { config, checks, measured, sample, reference } = plan;
+  const loadBefore = loadavg()[0] as number;
+  const device = await createDevice(config.device.kind, { threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS });
+  try {
+    const compared: ComparedTrial[] = [];
+    for (const t of sample) {
+      o.signal?.throwIfAborted();
+      const referenceMs = await quietMs(device, reference.arch, 'reference', o.signal);
+      compared.push(compare(t, await quietMs(device, parseArch(t.arch), 'trial', o.signal), referenceMs, checks));
+      o.onMeasured?.(compared.at(-1)!, compared.length, sample.length);
+    }
+    const after = await quietMs(device, reference.arch, 'reference', o.signal);
+    return {
+      run: o.dir,
+      device: config.device.kind,
+      threads: config.device.threads,
+      measured_trials: measured.length,
+      samples: sample.length,
+      seed: o.seed,
+      tolerance: SEARCH_LATENCY_TOLERANCE,
+      reference: { name: reference.name, search_start_ms: checks[0]!.ms, quiet_before_ms: compared[0]!.quiet_reference_ms, quiet_after_ms: after, search_checks: checks.length },
+      raw: agreement(compared.map((c) => c.raw_error), SEARCH_LATENCY_TOLERANCE),
+      normalized: agreement(compared.map((c) => c.normalized_error), SEARCH_LATENCY_TOLERANCE),
+      loadavg_1m: [loadBefore, loadavg()[0] as number],
+      trials: compared,
+    };
+  } finally {
+    await device.close();
+  }
+}
+
+function compare(t: MeasuredTrial, quietMs: number, quietReferenceMs: number, checks: readonly DriftCheck[]): ComparedTrial {
+  const check = checkBefore(checks, t.record)!;
+  return {
+    trial: t.record.id,
+    arch: t.arch,
+    search_raw_ms: t.rawMs,
+    search_ms: t.record.latencyMs!,
+    search_reference_ms: check.ms,
+    search_reference_age: check.trialId === null ? t.record.id : Math.max(0, t.record.id - check.trialId),
+    quiet_ms: quietMs,
+    quiet_reference_ms: quietReferenceMs,
+    raw_error: t.rawMs / quietMs - 1,
+    normalized_error: t.rawMs / check.ms / (quietMs / quietReferenceMs) - 1,
+  };
+}
