@@ -28,6 +28,22 @@ test('latency stability: one `mnas measure --json` per process; mean and CV of t
   }
 });
 
+test('latency stability --against: each process measures against the reference; the CV of the ratios is reported beside the medians', () => {
+  const folder = fakeFolder();
+  try {
+    const against = (median_ms: number, ratio: number) => ({ ...measured(median_ms, median_ms * 0.9), ratio, reference_ms: median_ms / ratio });
+    const mnas = folder.fake('mnas', [against(1, 1.1), against(1.3, 1.1), against(0.9, 1.1)]);
+    const r = runLatencyStability({ model: 'fmnist-default', against: 'bench-fmnist', device: 'ort-cpu', processes: 3, threads: 1, mnasMain: mnas.script });
+    assert.deepEqual(mnas.calls()[0], ['measure', 'fmnist-default', '--device', 'ort-cpu', '--threads', '1', '--against', 'bench-fmnist', '--json']);
+    assert.deepEqual(r.ratios, [1.1, 1.1, 1.1]);
+    assert.equal(r.cv_of_ratios, 0);
+    assert.equal(r.ratios_within_target, true);
+    assert.equal(r.within_target, false, 'the medians moved 1 -> 1.3 -> 0.9');
+  } finally {
+    folder.remove();
+  }
+});
+
 test('latency stability needs two processes', () => {
   assert.throws(() => runLatencyStability({ model: 'x', device: 'ort-cpu', processes: 1, threads: 1 }), /processes must be an integer >= 2/);
 });

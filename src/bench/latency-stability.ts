@@ -12,6 +12,8 @@ export const TARGET_CV_OF_MEDIANS = 0.03;
 export interface LatencyStabilityOptions {
   /** What `mnas measure` takes: a preset, an arch string or a file. */
   model: string;
+  /** Measure against this reference (`mnas measure --against`): the ratios' spread is reported too. */
+  against?: string;
   device: string;
   /** Separate processes, at least 2. */
   processes: number;
@@ -31,6 +33,9 @@ export interface ProcessMeasurement {
   runs: number;
   converged: boolean;
   rel_half_width?: number;
+  /** With --against: the ratio to the reference and the reference's median in the same blocks. */
+  ratio?: number;
+  reference_ms?: number;
   device: { id: string; cpu: string };
 }
 
@@ -45,6 +50,11 @@ export interface LatencyStabilityReport {
   cv_of_p10: number;
   target_cv: number;
   within_target: boolean;
+  /** With `against`: the reference, each process's ratio to it, and their CV (target the same). */
+  against?: string;
+  ratios?: number[];
+  cv_of_ratios?: number;
+  ratios_within_target?: boolean;
   /** 1-minute load average before and after: other work on a shared machine moves medians. */
   loadavg_1m: number[];
   runs: Array<Pick<ProcessMeasurement, 'median_ms' | 'p10_ms' | 'p90_ms' | 'runs' | 'converged' | 'rel_half_width'>>;
@@ -56,13 +66,15 @@ export function runLatencyStability(o: LatencyStabilityOptions): LatencyStabilit
   const loadBefore = loadavg()[0] as number;
   const medians: number[] = [];
   const p10s: number[] = [];
+  const ratios: number[] = [];
   const runs: LatencyStabilityReport['runs'] = [];
   for (let p = 0; p < o.processes; p++) {
-    const args = [main, 'measure', o.model, '--device', o.device, '--threads', String(o.threads), '--json'];
+    const args = [main, 'measure', o.model, '--device', o.device, '--threads', String(o.threads), ...(o.against !== undefined ? ['--against', o.against] : []), '--json'];
     const j = runForLastJsonLine<ProcessMeasurement>(process.execPath, args, `bench latency-stability: process ${p + 1} of ${o.processes} (mnas measure)`);
     medians.push(j.median_ms);
     p10s.push(j.p10_ms);
     runs.push({ median_ms: j.median_ms, p10_ms: j.p10_ms, p90_ms: j.p90_ms, runs: j.runs, converged: j.converged, rel_half_width: j.rel_half_width });
+    if (j.ratio !== undefined) ratios.push(j.ratio);
     o.onProcess?.(j, p + 1);
   }
   // the protocol's summary of the medians (ms values too): their mean and coefficient of variation
@@ -79,6 +91,7 @@ export function runLatencyStability(o: LatencyStabilityOptions): LatencyStabilit
     cv_of_p10: summarize(p10s, false, 0).cv,
     target_cv: TARGET_CV_OF_MEDIANS,
     within_target: cv <= TARGET_CV_OF_MEDIANS,
+    ...(o.against !== undefined ? { against: o.against, ratios, cv_of_ratios: summarize(ratios, false, 0).cv, ratios_within_target: summarize(ratios, false, 0).cv <= TARGET_CV_OF_MEDIANS } : {}),
     loadavg_1m: [loadBefore, loadavg()[0] as number],
     runs,
   };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { assertUsageExit, runCli } from '../cli/testing.js';
 import type { DriftCheck, TrialRecord } from '../search/run-store.js';
+import { ExperimentStore } from '../search/store.js';
 import { storedTrials } from '../search/testing.js';
 import { tempDir } from '../util/testing.js';
 import { agreement, checkBefore, planSearchLatency, type SearchLatencyReport } from './search-latency.js';
@@ -53,7 +54,9 @@ test('bench search-latency re-measures a seeded sample of a parallel search quie
     assert.ok(t.quiet_ms > 0 && t.search_reference_ms > 0 && t.quiet_reference_ms > 0);
     assert.ok(t.search_reference_age >= 0 && t.search_reference_age < 2, 'a check every 2 trials');
     assert.ok(Math.abs(t.raw_error - (raw / t.quiet_ms - 1)) < 1e-12);
-    assert.ok(Math.abs(t.normalized_error - (raw / t.search_reference_ms / (t.quiet_ms / t.quiet_reference_ms) - 1)) < 1e-12);
+    assert.ok(Math.abs(t.search_ratio - raw / t.search_reference_ms) < 1e-12, 'not interleaved: raw over the check before it');
+    assert.ok(Math.abs(t.normalized_error - (t.search_ratio / t.quiet_ratio - 1)) < 1e-12);
+    assert.ok(t.quiet_ratio > 0 && t.quiet_ms > 0);
   }
   for (const a of [report.raw, report.normalized]) assert.ok(a.within >= 0 && a.within <= 1 && a.max_abs >= a.median_abs);
 
@@ -61,6 +64,33 @@ test('bench search-latency re-measures a seeded sample of a parallel search quie
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /1 of \d+ measured trials re-measured on ort-cpu/);
   assert.match(text.stdout, /reference-normalized: \d+\.\d% within 3\.0%/);
+});
+
+test('search --interleave: each latency is its ratio to the reference, measured in turn, times the reference at the start; the bench compares ratios', () => {
+  const run = path.join(dir, 'interleaved');
+  const searched = runCli(['search', '--strategy', 'random', '--budget', '4', '--workers', '2', '--dataset', 'synthetic', '--validation-images', '300', '--proxy-images', '200', '--interleave', '--out', run, '--quiet', '--json'], 300_000);
+  assert.equal(searched.status, 0, searched.stderr);
+  const store = ExperimentStore.open(run, { readonly: true });
+  const checks = store.driftChecks();
+  store.close();
+  assert.equal(checks.length, 1, 'no drift checks beyond the start: the ratio needs no correction');
+  const trials = storedTrials(run).filter((t) => t.status === 'done');
+  assert.ok(trials.length > 0);
+  for (const t of trials) {
+    const s = t.latencyStats as { interleaved: boolean; ratio: number; reference_ms: number; raw_ms: number; median_ms: number };
+    assert.equal(s.interleaved, true);
+    assert.ok(Math.abs(t.latencyMs! - s.ratio * checks[0]!.ms) < 1e-12);
+    assert.equal(s.raw_ms, s.median_ms);
+  }
+  const r = runCli(['bench', 'search-latency', '--run', run, '--samples', '2', '--quiet', '--json'], 300_000);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as SearchLatencyReport;
+  const byId = new Map(trials.map((t) => [t.id, t.latencyStats as { ratio: number; reference_ms: number }]));
+  for (const t of report.trials) {
+    assert.equal(t.search_ratio, byId.get(t.trial)!.ratio);
+    assert.equal(t.search_reference_ms, byId.get(t.trial)!.reference_ms);
+    assert.equal(t.search_reference_age, 0);
+  }
 });
 
 test('bench search-latency refuses what it cannot compare, with one line and exit 2', () => {

@@ -6,12 +6,11 @@
  * sample of a run's measured trials, and its reference model, on the run's device with the
  * machine quiet, and reports the relative differences two ways:
  *   - raw: the search's raw measurement (before any drift correction) against the quiet one;
- *   - reference-normalized: both as multiples of the reference model measured alongside (the
- *     search's drift check preceding the trial; quietly, the reference measured right before
- *     each trial), which removes what the machine's speed did between then and now and leaves
- *     what measuring beside training did. On a VM whose speed switches between modes within
- *     minutes, this is only as good as the search's checks are close to its trials (a run with
- *     drift.everyTrials 1 checks before every trial).
+ *   - reference-normalized: both as multiples of the reference model measured alongside (in
+ *     the search: interleaved with it under device.interleave, else the drift check preceding
+ *     the trial; quietly: interleaved where the device can), which removes what the machine's
+ *     speed did between then and now and leaves what measuring beside training did. Without
+ *     interleaving this is only as good as the search's checks are close to its trials.
  * Target: within 3% (issue 9).
  */
 import { loadavg } from 'node:os';
@@ -52,14 +51,17 @@ export interface ComparedTrial {
   readonly search_ms: number;
   /** The drift check (reference measurement) that preceded the trial's measurement in the search. */
   readonly search_reference_ms: number;
-  /** How many trials before this one that check was taken (0: right before it). */
+  /** How many trials before this one that check was taken (0: right before it, or interleaved with it). */
   readonly search_reference_age: number;
+  /** The trial's latency over the reference's in the search: interleaved, or raw over the check's. */
+  readonly search_ratio: number;
   readonly quiet_ms: number;
-  /** The reference measured quietly right before this trial. */
+  /** The reference measured quietly with this trial (interleaved where the device can, else right before it). */
   readonly quiet_reference_ms: number;
+  readonly quiet_ratio: number;
   /** search_raw_ms / quiet_ms - 1. */
   readonly raw_error: number;
-  /** (search_raw_ms / search_reference_ms) / (quiet_ms / quiet_reference_ms) - 1. */
+  /** search_ratio / quiet_ratio - 1. */
   readonly normalized_error: number;
 }
 
@@ -103,14 +105,17 @@ interface MeasuredTrial {
   readonly record: TrialRecord;
   readonly arch: string;
   readonly rawMs: number;
+  /** Measured interleaved with the reference (device.interleave): its ratio and the reference's ms. */
+  readonly interleaved?: { readonly ratio: number; readonly referenceMs: number };
 }
 
 /** A trial's latency was measured on the run's device in this run (not predicted, not from a table, not reused). */
 function measuredTrial(t: TrialRecord): MeasuredTrial | null {
   if (t.status !== 'done' || t.latencyMs === null || t.arch === null || t.reusedFrom !== null) return null;
-  const s = t.latencyStats as { source?: unknown; measured?: unknown; raw_ms?: unknown; median_ms?: unknown } | null;
+  const s = t.latencyStats as { source?: unknown; measured?: unknown; raw_ms?: unknown; median_ms?: unknown; interleaved?: unknown; ratio?: unknown; reference_ms?: unknown } | null;
   if (s === null || typeof s !== 'object' || s.source !== undefined || s.measured === false || typeof s.median_ms !== 'number') return null;
-  return { record: t, arch: t.arch, rawMs: typeof s.raw_ms === 'number' ? s.raw_ms : t.latencyMs };
+  const interleaved = s.interleaved === true && typeof s.ratio === 'number' && typeof s.reference_ms === 'number' ? { ratio: s.ratio, referenceMs: s.reference_ms } : undefined;
+  return { record: t, arch: t.arch, rawMs: typeof s.raw_ms === 'number' ? s.raw_ms : t.latencyMs, ...(interleaved ? { interleaved } : {}) };
 }
 
 /** The drift check that preceded a trial's measurement: the one taken for it, else the latest taken before the trial started. */
@@ -153,6 +158,23 @@ async function quietMs(device: LatencyDevice, arch: Arch, name: string, signal?:
   return (await device.measure(planToModel(buildPlan(arch), name), undefined, signal)).median_ms;
 }
 
+/** The trial and the reference measured quietly: interleaved where the device can, else the reference right before the trial. */
+async function quietPair(device: LatencyDevice, arch: Arch, reference: Arch, signal?: AbortSignal): Promise<Quiet> {
+  if (device.measureAgainst) {
+    const r = await device.measureAgainst(planToModel(buildPlan(arch), 'trial'), planToModel(buildPlan(reference), 'reference'), undefined, signal);
+    return { ms: r.median_ms, referenceMs: r.reference_ms, ratio: r.ratio };
+  }
+  const referenceMs = await quietMs(device, reference, 'reference', signal);
+  const ms = await quietMs(device, arch, 'trial', signal);
+  return { ms, referenceMs, ratio: ms / referenceMs };
+}
+
+interface Quiet {
+  readonly ms: number;
+  readonly referenceMs: number;
+  readonly ratio: number;
+}
+
 /** Checks the run before anything is measured: an InputError names what makes it unusable. */
 export function planSearchLatency(o: SearchLatencyOptions) {
   if (!Number.isInteger(o.samples) || o.samples < 1) throw new InputError(`bench search-latency: --samples must be a positive integer, got ${o.samples}`);
@@ -181,8 +203,7 @@ export async function runSearchLatency(o: SearchLatencyOptions, plan: SearchLate
     const compared: ComparedTrial[] = [];
     for (const t of sample) {
       o.signal?.throwIfAborted();
-      const referenceMs = await quietMs(device, reference.arch, 'reference', o.signal);
-      compared.push(compare(t, await quietMs(device, parseArch(t.arch), 'trial', o.signal), referenceMs, checks));
+      compared.push(compare(t, await quietPair(device, parseArch(t.arch), reference.arch, o.signal), checks));
       o.onMeasured?.(compared.at(-1)!, compared.length, sample.length);
     }
     const after = await quietMs(device, reference.arch, 'reference', o.signal);
@@ -205,18 +226,21 @@ export async function runSearchLatency(o: SearchLatencyOptions, plan: SearchLate
   }
 }
 
-function compare(t: MeasuredTrial, quietMs: number, quietReferenceMs: number, checks: readonly DriftCheck[]): ComparedTrial {
+function compare(t: MeasuredTrial, quiet: Quiet, checks: readonly DriftCheck[]): ComparedTrial {
   const check = checkBefore(checks, t.record)!;
+  const searchRatio = t.interleaved ? t.interleaved.ratio : t.rawMs / check.ms;
   return {
     trial: t.record.id,
     arch: t.arch,
     search_raw_ms: t.rawMs,
     search_ms: t.record.latencyMs!,
-    search_reference_ms: check.ms,
-    search_reference_age: check.trialId === null ? t.record.id : Math.max(0, t.record.id - check.trialId),
-    quiet_ms: quietMs,
-    quiet_reference_ms: quietReferenceMs,
-    raw_error: t.rawMs / quietMs - 1,
-    normalized_error: t.rawMs / check.ms / (quietMs / quietReferenceMs) - 1,
+    search_reference_ms: t.interleaved ? t.interleaved.referenceMs : check.ms,
+    search_reference_age: t.interleaved ? 0 : check.trialId === null ? t.record.id : Math.max(0, t.record.id - check.trialId),
+    search_ratio: searchRatio,
+    quiet_ms: quiet.ms,
+    quiet_reference_ms: quiet.referenceMs,
+    quiet_ratio: quiet.ratio,
+    raw_error: t.rawMs / quiet.ms - 1,
+    normalized_error: searchRatio / quiet.ratio - 1,
   };
 }

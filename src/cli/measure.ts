@@ -27,6 +27,7 @@ export interface MeasureCliOptions {
   maxSeconds?: number;
   precision?: number;
   seed: number;
+  against?: string;
 }
 
 /** 'HxWxC' -> InputShape; UsageError naming the command otherwise. */
@@ -56,6 +57,7 @@ export function registerMeasure(program: Command, write: Writer = (t) => void pr
     .option('--max-seconds <s>', 'time cap for the timed runs', floatOption('--max-seconds', 0.001, 3600))
     .option('--precision <p>', 'target relative half-width of the 95% CI of the median', floatOption('--precision', 0.0001, 0.5))
     .option('--seed <n>', 'weight seed for models built from an arch', intOption('--seed', 0), 0)
+    .option('--against <model>', 'also time this reference model in turn with it (ort-cpu) and report the ratio, which holds while the machine changes speed')
     .option('--json', 'print one JSON object on the last line')
     .action(async (spec: string, o: MeasureCliOptions) => {
       write(await measureCommand(spec, o));
@@ -71,7 +73,7 @@ export async function measureCommand(spec: string, o: MeasureCliOptions): Promis
   const { measureLatency } = await import('../latency/measure.js');
   let m: LatencyMeasurement;
   try {
-    m = await measureLatency(spec, { device: o.device, threads: o.threads, protocol, seed: o.seed, ...(input ? { input } : {}) });
+    m = await measureLatency(spec, { device: o.device, threads: o.threads, protocol, seed: o.seed, ...(input ? { input } : {}), ...(o.against !== undefined ? { against: o.against } : {}) });
   } catch (e) {
     // a bad spec, a model a device refuses or one that cannot fit is the user's input, not our failure
     if (e instanceof InputError) throw new UsageError(`measure: ${e.message}`, { cause: e });
@@ -90,5 +92,6 @@ export function formatResult({ model, network, result: r }: LatencyMeasurement):
     `latency: median ${f(r.median_ms)} ms  p10 ${f(r.p10_ms)}  p90 ${f(r.p90_ms)}  mean ${f(r.mean_ms)}  cv ${(r.cv * 100).toFixed(1)}%`,
     `runs ${r.runs} in ${r.seconds.toFixed(2)} s, ${r.converged ? 'converged' : 'NOT converged (a cap stopped it)'}`,
   ];
+  if ('ratio' in r) lines.push(`against the reference (median ${f(r.reference_ms)} ms in the same blocks): ratio ${r.ratio.toFixed(4)} +-${(100 * r.ratio_rel_half_width).toFixed(1)}% (95%), ${r.pairs} pairs of ${r.runs_per_block}-run blocks`);
   return `${lines.join('\n')}\n`;
 }

@@ -88,8 +88,21 @@ export interface LatencyResult extends LatencyStats {
   device: DeviceDescription;
 }
 
+/** A latency measured interleaved with a reference model (./interleaved.ts): the model's own statistics, and its ratio to the reference. */
+export interface RelativeLatencyResult extends LatencyResult {
+  /** Median over pairs of blocks of model / reference. */
+  ratio: number;
+  ratio_rel_half_width: number;
+  /** The reference's median over its blocks of this measurement. */
+  reference_ms: number;
+  pairs: number;
+  runs_per_block: number;
+}
+
 export interface LatencyDevice {
   describe(): Promise<DeviceDescription>;
   measure(model: LatencyModel, protocol?: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<LatencyResult>;
+  /** The model timed in turn with a reference (./interleaved.ts); devices that cannot hold two models at once leave it out. */
+  measureAgainst?(model: LatencyModel, reference: LatencyModel, protocol?: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<RelativeLatencyResult>;
   close(): Promise<void>;
 }

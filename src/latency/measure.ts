@@ -7,7 +7,8 @@ import { costOfPlan } from '../model/cost.js';
 import { isWholeNetwork } from '../model/plan.js';
 import type { InputShape } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
-import type { LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from './device.js';
+import type { LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol, RelativeLatencyResult } from './device.js';
+import { InputError } from '../util/input-error.js';
 import { resolveModel } from './model.js';
 import { createDevice } from './registry.js';
 
@@ -26,6 +27,8 @@ export interface MeasureLatencyOptions {
   readonly input?: InputShape;
   /** For a spec resolved to an arch: the seed of the random weights (default 0). */
   readonly seed?: number;
+  /** Measure interleaved with this reference model (./interleaved.ts): the result carries the ratio to it. */
+  readonly against?: string | LatencyModel;
 }
 
 /** What the network measured is, for a whole network of the search space. */
@@ -39,7 +42,7 @@ export interface LatencyMeasurement {
   readonly model: LatencyModel;
   /** Absent for an .onnx file or a range of layers. */
   readonly network?: MeasuredNetwork;
-  readonly result: LatencyResult;
+  readonly result: LatencyResult | RelativeLatencyResult;
 }
 
 /**
@@ -55,10 +58,12 @@ export async function measureLatency(model: string | LatencyModel, o: MeasureLat
     const cost = costOfPlan(source.plan);
     network = { arch: printArch(source.plan.arch), macs: cost.macs, params: cost.params };
   }
+  const against = typeof o.against === 'string' ? resolveModel(o.against, { ...(o.input ? { input: o.input } : {}), seed: o.seed ?? 0 }) : o.against;
   const opened = typeof o.device !== 'object';
   const device = typeof o.device === 'object' ? o.device : await createDevice(o.device ?? 'ort-cpu', { threads: o.threads ?? 1 });
   try {
-    const result = await device.measure(resolved, o.protocol ?? {}, o.signal);
+    if (against && !device.measureAgainst) throw new InputError(`device '${(await device.describe()).kind}' cannot measure against a reference (ort-cpu can)`);
+    const result = against ? await device.measureAgainst!(resolved, against, o.protocol ?? {}, o.signal) : await device.measure(resolved, o.protocol ?? {}, o.signal);
     return { model: resolved, ...(network ? { network } : {}), result };
   } finally {
     if (opened) await device.close();

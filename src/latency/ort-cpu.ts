@@ -8,7 +8,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { checkTensorFits, LimitError } from '../model/limits.js';
-import { ModelRejectedError, type DeviceDescription, type LatencyDevice, type LatencyModel, type LatencyResult, type MeasureProtocol } from './device.js';
+import { ModelRejectedError, type DeviceDescription, type LatencyDevice, type LatencyModel, type LatencyResult, type MeasureProtocol, type RelativeLatencyResult } from './device.js';
+import { measureInterleaved } from './interleaved.js';
 import { cpuModel, hostDetails } from './host.js';
 import { measureAsync } from './protocol.js';
 
@@ -111,6 +112,21 @@ export class OrtCpuDevice implements LatencyDevice {
     try {
       const stats = await measureAsync(runner.run, protocol, signal ? { signal } : {});
       return { ...stats, device: await this.describe() };
+    } finally {
+      await runner.close();
+    }
+  }
+
+  async measureAgainst(model: LatencyModel, reference: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<RelativeLatencyResult> {
+    const runner = await this.open(model);
+    try {
+      const against = await this.open(reference);
+      try {
+        const r = await measureInterleaved(runner.run, against.run, protocol, signal ? { signal } : {});
+        return { ...r.model, ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.median_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, device: await this.describe() };
+      } finally {
+        await against.close();
+      }
     } finally {
       await runner.close();
     }

@@ -455,7 +455,8 @@ async function trainSetup(
   const measuring = (!trained || trained.missing === 'train') && MEASURING_SOURCES.includes(config.latencySource) ? resources.device : undefined;
   const reference = referenceOf(config, space);
   const drift = measuring ? driftMonitor(measuring, reference.arch, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
-  const options = { seed: config.initSeed, ...(drift ? { drift } : {}), ...(otherDevices.size > 0 ? { otherDevices } : {}) };
+  const interleave = config.device.interleave && drift ? { reference: planToModel(buildPlan(reference.arch), 'reference'), startMs: () => drift.list()[0]!.ms } : undefined;
+  const options = { seed: config.initSeed, ...(drift ? { drift } : {}), ...(interleave ? { interleave } : {}), ...(otherDevices.size > 0 ? { otherDevices } : {}) };
   const evaluatorFor = (targetMs: number | undefined, o: LatencyOracle = oracle) => new TrainEvaluator(space, trainer, o, { ...options, ...skipOverTarget(config, targetMs) });
   let referenceMs: number | undefined;
   if (drift) {

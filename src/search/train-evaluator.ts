@@ -12,6 +12,8 @@
  * monitor is given; the predicted-then-measured source measures only the candidates its gate lets
  * through, after training (./measure-gate.ts); other devices of the run measure every trained
  * candidate (latency_stats.devices), without drift correction and without a say in the reward.
+ * With `interleave`, a trial is measured in turn with the reference model and its latency is the
+ * ratio of the two times the reference's latency at the start (no drift correction needed).
  */
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
@@ -19,7 +21,7 @@ import { printArch } from '../space/arch-string.js';
 import type { Arch } from '../space/arch.js';
 import type { SearchSpace } from '../space/space.js';
 import { latencyRow, type TrainedTable } from '../trained/table.js';
-import type { LatencyDevice } from '../latency/device.js';
+import type { LatencyDevice, LatencyModel } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyPredictor } from '../latency/predictor.js';
 import type { DriftMonitor } from './drift.js';
@@ -46,6 +48,12 @@ export interface TrainEvaluatorOptions {
   readonly drift?: DriftMonitor;
   /** Other devices every trained candidate is measured on too, by kind. */
   readonly otherDevices?: ReadonlyMap<string, LatencyDevice>;
+  /**
+   * Measure each trial interleaved with the reference model (the one whose latency is T) and take
+   * its latency as ratio x the reference's latency at the start of the run (startMs): immune to
+   * the machine's speed changes, so no drift correction is applied (../latency/interleaved.ts).
+   */
+  readonly interleave?: { readonly reference: LatencyModel; readonly startMs: () => number };
 }
 
 export class TrainEvaluator implements Evaluator {
@@ -85,6 +93,8 @@ export class TrainEvaluator implements Evaluator {
       return r;
     }
     if (l.kind === 'measured' || l.kind === 'predicted-then-measured') {
+      const interleave = trialId !== undefined && l.kind === 'measured' ? this.options.interleave : undefined;
+      if (interleave) return this.measureInterleaved(l.device, plan, interleave, signal);
       const drift = trialId !== undefined ? this.options.drift : undefined;
       // never measured while this machine trains (the trainer holds its steps off) or measures something else
       const [r, correction] = await this.exclusive(async () => {
@@ -100,6 +110,12 @@ export class TrainEvaluator implements Evaluator {
     }
     const macs = costOfPlan(plan).macs;
     return { ms: macs / l.macsPerMs, stats: { source: 'macs', macs, macs_per_ms: l.macsPerMs } };
+  }
+
+  private async measureInterleaved(device: LatencyDevice, plan: NetworkPlan, o: NonNullable<TrainEvaluatorOptions['interleave']>, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
+    if (!device.measureAgainst) throw new Error('the latency device cannot measure interleaved with a reference');
+    const r = await this.exclusive(() => device.measureAgainst!(planToModel(plan, 'trial'), o.reference, undefined, signal));
+    return { ms: r.ratio * o.startMs(), stats: { ...(r as unknown as { [k: string]: Json }), interleaved: true, raw_ms: r.median_ms } };
   }
 
   /** Plans the architecture once: the latency oracle and the trainer get this plan. */

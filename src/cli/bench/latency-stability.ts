@@ -8,6 +8,7 @@ import { intOption } from '../options.js';
 
 interface BenchLatencyStabilityOptions {
   model: string;
+  against?: string;
   device: string;
   processes: number;
   threads: number;
@@ -23,7 +24,8 @@ function formatSummary(r: LatencyStabilityReport): string {
   return (
     `${r.model} on ${r.device} (${r.threads} thread(s)), ${r.processes} processes: mean of medians ${r.mean_of_medians_ms.toFixed(4)} ms, ` +
     `CV of medians ${(100 * r.cv_of_medians).toFixed(2)}% (target <= ${(100 * r.target_cv).toFixed(0)}%: ${r.within_target ? 'met' : 'NOT met'}), CV of p10s ${(100 * r.cv_of_p10).toFixed(2)}%; ` +
-    `load average ${before.toFixed(1)} -> ${after.toFixed(1)} on ${cpus().length} CPUs\n`
+    `load average ${before.toFixed(1)} -> ${after.toFixed(1)} on ${cpus().length} CPUs\n` +
+    (r.against !== undefined ? `ratios to ${r.against}: ${r.ratios!.map((x) => x.toFixed(4)).join(', ')}; CV ${(100 * r.cv_of_ratios!).toFixed(2)}% (target <= ${(100 * r.target_cv).toFixed(0)}%: ${r.ratios_within_target ? 'met' : 'NOT met'})\n` : '')
   );
 }
 
@@ -32,6 +34,7 @@ export function registerBenchLatencyStability(bench: Command): void {
     .command('latency-stability')
     .description('measure one model in separate `mnas measure` processes, one after the other: the spread (CV) of their medians, target <= 3%')
     .option('--model <model>', 'a preset name, an arch string, an arch file, or an .onnx file', 'bench-fmnist')
+    .option('--against <model>', 'measure interleaved with this reference (mnas measure --against) and report the spread of the ratios too')
     .option('--device <kind>', `latency device (${deviceKinds().join(', ')})`, deviceOption('bench latency-stability'), 'ort-cpu')
     .option('--processes <n>', 'separate measuring processes', intOption('--processes', 2, 1000), 5)
     .option('--threads <n>', 'inference threads of each process', intOption('--threads', 1, 256), 1)
@@ -39,6 +42,7 @@ export function registerBenchLatencyStability(bench: Command): void {
     .action((o: BenchLatencyStabilityOptions) => {
       const report = runLatencyStability({
         model: o.model,
+        ...(o.against !== undefined ? { against: o.against } : {}),
         device: o.device,
         processes: o.processes,
         threads: o.threads,

@@ -1,0 +1,46 @@
+/** Interleaved measurement: the ratio of two workloads holds while the "machine" changes speed under both. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MIN_PAIRS, measureInterleaved } from './interleaved.js';
+import { OrtCpuDevice } from './ort-cpu.js';
+import { archToModel } from './model.js';
+import { resolveArch } from '../space/resolve.js';
+
+/** A real CPU wait of `ms`, so real timers measure it. */
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+test('the ratio of a workload twice as long as the reference is 2, also when the machine slows to 1.6x every other 30 ms', async () => {
+  // a function of the clock, not a timer: the measurement loop never yields to timers
+  const slowness = () => (Math.floor(performance.now() / 30) % 2 === 0 ? 1 : 1.6);
+  const r = await measureInterleaved(
+    async () => spin(0.2 * slowness()),
+    async () => spin(0.1 * slowness()),
+    { warmupRuns: 3, warmupSeconds: 0, minSeconds: 0.3, maxSeconds: 2 },
+  );
+  assert.ok(Math.abs(r.ratio - 2) < 0.1, `ratio ${r.ratio}`);
+  // the milliseconds themselves did change: both workloads spread over the two speeds
+  assert.ok(r.reference.p90_ms > 1.3 * r.reference.p10_ms, `reference p10 ${r.reference.p10_ms} p90 ${r.reference.p90_ms}`);
+  assert.ok(r.pairs >= MIN_PAIRS);
+  assert.equal(r.model.runs, r.pairs * r.runs_per_block);
+  assert.equal(r.reference.runs, r.model.runs);
+});
+
+test('an aborted interleaved measurement throws the abort reason', async () => {
+  const c = new AbortController();
+  c.abort(new Error('stop now'));
+  await assert.rejects(measureInterleaved(async () => {}, async () => {}, {}, { signal: c.signal }), /stop now/);
+});
+
+test('ort-cpu measures a model against itself at a ratio of 1 and against a larger one above 1', async () => {
+  const device = new OrtCpuDevice({ threads: 1 });
+  const small = archToModel(resolveArch('bench-fmnist'), 'small');
+  const self = await device.measureAgainst(small, small);
+  assert.ok(Math.abs(self.ratio - 1) < 0.1, `self ratio ${self.ratio}`);
+  const big = await device.measureAgainst(archToModel(resolveArch('mnasnet-a1-fmnist'), 'big'), small);
+  assert.ok(big.ratio > 1.2, `ratio ${big.ratio}`);
+  assert.ok(big.median_ms > big.reference_ms);
+  assert.equal(big.device.kind, 'ort-cpu');
+});
