@@ -7,7 +7,7 @@ test('empty config gives the embedded default (fmnist, ppo, train, ort-cpu 1 thr
   assert.equal(c.space, 'fmnist');
   assert.equal(c.strategy.kind, 'ppo');
   assert.equal(c.evaluator, 'train');
-  assert.deepEqual(c.device, { kind: 'ort-cpu', threads: 1, joinTimeoutS: 300 });
+  assert.deepEqual(c.device, { kind: 'ort-cpu', threads: 1, joinTimeoutS: 300, interleave: false });
   assert.equal(c.reward.preset, 'soft');
   assert.equal(c.reward.targetMs, undefined);
   assert.equal(c.dataset.name, 'fashion-mnist');
@@ -69,4 +69,14 @@ test('drift, other devices and predicted-then-measured: defaults, and bad combin
     assert.throws(() => parseSearchConfig(config), message, JSON.stringify(config));
     assert.doesNotMatch(String((() => { try { parseSearchConfig(config); } catch (e) { return (e as Error).message; } return ''; })()), /\n/, 'one line');
   }
+});
+
+test('device.interleave is refused where nothing would be measured interleaved, naming why', () => {
+  const on = (o: Record<string, unknown>) => parseSearchConfig({ ...o, device: { kind: 'ort-cpu', interleave: true, ...(o.device as object) } }, 'cfg');
+  assert.equal(on({}).device.interleave, true);
+  assert.throws(() => on({ device: { kind: 'browser' } }), /cfg: device\.interleave: device 'browser' cannot \(ort-cpu can\)/);
+  assert.throws(() => on({ latencySource: 'macs' }), /device\.interleave: latencySource is 'macs', not 'measured'/);
+  assert.throws(() => on({ evaluator: 'synthetic' }), /device\.interleave: the synthetic evaluator measures nothing/);
+  assert.throws(() => on({ evaluator: 'table', trainedTable: { file: 't.jsonl', missing: 'fail' } }), /device\.interleave: a trained table with missing 'fail' measures nothing/);
+  assert.throws(() => on({ redis: 'redis://127.0.0.1:6379' }), /device\.interleave: a distributed search measures on its workers/);
 });
