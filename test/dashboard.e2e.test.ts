@@ -250,9 +250,9 @@ describe('mnas dashboard in headless Chromium', { skip }, () => {
     });
     // the optimization history: per run, its rises of the best reward as steps (two points per rise after the first) and the carry to the end
     const steps = (run: string) => {
-      const rises = rewardImprovements(storedTrials(path.join(root, run)));
-      const finished = finishedInOrder(storedTrials(path.join(root, run))).length;
-      return 2 * rises.length - 1 + (finished > rises.at(-1)!.n ? 1 : 0);
+      const finished = finishedInOrder(storedTrials(path.join(root, run)));
+      const rises = rewardImprovements(finished);
+      return 2 * rises.length - 1 + (finished.length > rises.at(-1)!.n ? 1 : 0);
     };
     assert.deepEqual(await counts(page, 'Best reward over trials'), { 'random-40': steps('random-40'), 'evolution-60': steps('evolution-60') });
     await shot(page, 'compare');

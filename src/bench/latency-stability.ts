@@ -60,6 +60,11 @@ export interface LatencyStabilityReport {
   runs: Array<Pick<ProcessMeasurement, 'median_ms' | 'p10_ms' | 'p90_ms' | 'runs' | 'converged' | 'rel_half_width'>>;
 }
 
+function againstFigures(against: string, ratios: number[]) {
+  const cv = summarize(ratios, false, 0).cv;
+  return { against, ratios, cv_of_ratios: cv, ratios_within_target: cv <= TARGET_CV_OF_MEDIANS };
+}
+
 export function runLatencyStability(o: LatencyStabilityOptions): LatencyStabilityReport {
   if (!Number.isInteger(o.processes) || o.processes < 2) throw new RangeError(`latency-stability: processes must be an integer >= 2, got ${o.processes}`);
   const main = o.mnasMain ?? mnasMainScript();
@@ -91,7 +96,7 @@ export function runLatencyStability(o: LatencyStabilityOptions): LatencyStabilit
     cv_of_p10: summarize(p10s, false, 0).cv,
     target_cv: TARGET_CV_OF_MEDIANS,
     within_target: cv <= TARGET_CV_OF_MEDIANS,
-    ...(o.against !== undefined ? { against: o.against, ratios, cv_of_ratios: summarize(ratios, false, 0).cv, ratios_within_target: summarize(ratios, false, 0).cv <= TARGET_CV_OF_MEDIANS } : {}),
+    ...(o.against !== undefined ? againstFigures(o.against, ratios) : {}),
     loadavg_1m: [loadBefore, loadavg()[0] as number],
     runs,
   };

@@ -137,9 +137,8 @@ export function createApp(ctx: AppContext): Hono {
       if (!(view instanceof RunView)) return c.json({ error: view.message }, 409);
       view.refresh();
       const front = view.summary().pareto.map((p) => ({ trial: p.trial, accuracy: p.accuracy, latencyMs: p.latency_ms }));
-      const trials = view.records();
-      const finished = finishedInOrder(trials).length;
-      runs.push({ id, name: ctx.catalog.listing(id)?.name ?? id, targetMs: view.settings.targetMs, front, finished, improvements: rewardImprovements(trials) });
+      const finished = finishedInOrder(view.records());
+      runs.push({ id, name: ctx.catalog.listing(id)?.name ?? id, targetMs: view.settings.targetMs, front, finished: finished.length, improvements: rewardImprovements(finished) });
     }
     return c.json({ runs });
   });

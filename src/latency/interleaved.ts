@@ -13,7 +13,7 @@
  * measured when the run started.
  */
 import type { LatencyStats, MeasureProtocol } from './device.js';
-import { medianRelHalfWidth, resolveProtocol, summarize, type RunOptions } from './protocol.js';
+import { medianRelHalfWidth, resolveProtocol, summarize, throwIfAborted, type RunOptions } from './protocol.js';
 import { quantileSorted } from '../util/stats.js';
 
 /** Seconds of one block: long enough to time a few runs, short enough that the machine rarely changes speed within a pair. */
@@ -55,14 +55,11 @@ async function timedRuns(run: () => Promise<unknown>, n: number, into: number[])
  */
 export async function measureInterleaved(runModel: () => Promise<unknown>, runReference: () => Promise<unknown>, protocol: Partial<MeasureProtocol> = {}, o: RunOptions = {}): Promise<PairOutcome> {
   const p = resolveProtocol(protocol);
-  const check = () => {
-    if (o.signal?.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : new Error('measurement aborted');
-  };
   // warm-up: both, in turn; it also tells how many runs fill a block
   let modelMs = 0, referenceMs = 0, warm = 0;
   const w0 = now();
   for (let i = 0; i < p.warmupRuns || (now() - w0) / 1000 < (p.warmupSeconds ?? 0); i++) {
-    check();
+    throwIfAborted(o.signal);
     let t = now();
     await runModel();
     modelMs += now() - t;
@@ -78,7 +75,7 @@ export async function measureInterleaved(runModel: () => Promise<unknown>, runRe
   const start = now();
   let relHalfWidth = Infinity;
   for (;;) {
-    check();
+    throwIfAborted(o.signal);
     const m = await timedRuns(runModel, perBlock, modelRuns);
     const r = await timedRuns(runReference, perBlock, referenceRuns);
     ratios.push(m / r);

@@ -233,7 +233,8 @@ export class ConvergenceTracker {
   }
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
+/** Throws the abort reason (or a plain 'measurement aborted') once `signal` is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('measurement aborted');
 }
 

@@ -1,7 +1,8 @@
 /**
  * A small, dependency-free SVG scatter plot (latency against MACs): linear axes with "nice"
- * ticks, optional series, optional segments linking points (e.g. misordered pairs), a title
- * and a footnote. Output is a standalone, well-formed SVG 1.1 document.
+ * ticks, optional series (markers, or a line through the points in order), optional segments
+ * linking points (e.g. misordered pairs), a title and a footnote. Output is a standalone,
+ * well-formed SVG 1.1 document.
  */
 
 export interface ScatterPoint {
@@ -15,6 +16,8 @@ export interface ScatterSeries {
   name: string;
   color: string;
   points: readonly ScatterPoint[];
+  /** Draw a line through the points in their order instead of markers; `title` is its tooltip. */
+  line?: { title: string };
 }
 
 export interface ScatterOptions {
@@ -27,6 +30,8 @@ export interface ScatterOptions {
   footnote?: string;
   width?: number;
   height?: number;
+  /** The y axis starts at 0 (default true); false: it spans the values (with 5% room). */
+  yFromZero?: boolean;
 }
 
 export function escapeXml(s: string): string {
@@ -69,7 +74,8 @@ export function scatterSvg(o: ScatterOptions): string {
   const all = o.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const xs = all.map((p) => p.x), ys = all.map((p) => p.y);
   const x0 = all.length ? Math.min(0, ...xs) : 0, x1 = all.length ? Math.max(...xs) : 1;
-  const y0 = all.length ? Math.min(0, ...ys) : 0, y1 = all.length ? Math.max(...ys) : 1;
+  const yRoom = o.yFromZero === false && all.length ? (Math.max(...ys) - Math.min(...ys)) * 0.05 || 0.01 : 0;
+  const y0 = all.length ? (o.yFromZero === false ? Math.min(...ys) - yRoom : Math.min(0, ...ys)) : 0, y1 = all.length ? Math.max(...ys) + yRoom : 1;
   const xt = niceTicks(x0, x1), yt = niceTicks(y0, y1);
   const xmin = Math.min(x0, xt[0] ?? x0), xmax = Math.max(x1, xt.at(-1) ?? x1);
   const ymin = Math.min(y0, yt[0] ?? y0), ymax = Math.max(y1, yt.at(-1) ?? y1);
@@ -97,6 +103,11 @@ export function scatterSvg(o: ScatterOptions): string {
     out.push('</g>');
   }
   for (const s of o.series) {
+    if (s.line) {
+      const points = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).map((p) => `${f(sx(p.x))},${f(sy(p.y))}`);
+      out.push(`<polyline fill="none" stroke="${escapeXml(s.color)}" stroke-width="2" points="${points.join(' ')}"><title>${escapeXml(s.line.title)}</title></polyline>`);
+      continue;
+    }
     out.push(`<g fill="${escapeXml(s.color)}" fill-opacity="0.75" stroke="white" stroke-width="0.5">`);
     for (const p of s.points) {
       if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
@@ -108,7 +119,7 @@ export function scatterSvg(o: ScatterOptions): string {
   if (o.series.length > 1) {
     o.series.forEach((s, i) => {
       const y = m.top + 14 + i * 16;
-      out.push(`<circle cx="${m.left + 12}" cy="${y - 4}" r="4" fill="${escapeXml(s.color)}"/>`);
+      out.push(s.line ? `<line x1="${m.left + 6}" y1="${y - 4}" x2="${m.left + 18}" y2="${y - 4}" stroke="${escapeXml(s.color)}" stroke-width="2"/>` : `<circle cx="${m.left + 12}" cy="${y - 4}" r="4" fill="${escapeXml(s.color)}"/>`);
       out.push(`<text x="${m.left + 22}" y="${y}">${escapeXml(s.name)}</text>`);
     });
   }

@@ -8,7 +8,7 @@
  * of proposal). A failed trial counts as a trial with no reward. Rewards of runs with different
  * reward exponents, spaces or evaluators are not comparable: the comparison says so in its notes.
  */
-import { escapeXml, niceTicks, shortNumber } from '../latency/svg.js';
+import { scatterSvg, type ScatterPoint } from '../latency/svg.js';
 import type { TrialBrief } from '../search/run-store.js';
 import { InputError } from '../util/input-error.js';
 import { readRun } from './summary.js';
@@ -54,10 +54,10 @@ export function finishedInOrder(trials: readonly TrialBrief[]): TrialBrief[] {
     .sort((a, b) => (a.finishedAt! < b.finishedAt! ? -1 : a.finishedAt! > b.finishedAt! ? 1 : a.id - b.id));
 }
 
-/** Where the best reward so far rises: after n finished trials, trial `trial` set it to `reward` (what the dashboard's compare page draws). */
-export function rewardImprovements(trials: readonly TrialBrief[]): { n: number; trial: number; reward: number }[] {
+/** Where the best reward so far rises among trials in finishing order (finishedInOrder): after n of them, trial `trial` set it to `reward` (what the dashboard's compare page draws). */
+export function rewardImprovements(finished: readonly TrialBrief[]): { n: number; trial: number; reward: number }[] {
   const out: { n: number; trial: number; reward: number }[] = [];
-  finishedInOrder(trials).forEach((t, i) => {
+  finished.forEach((t, i) => {
     if (t.status === 'done' && t.reward !== null && (out.length === 0 || t.reward > out.at(-1)!.reward)) out.push({ n: i + 1, trial: t.id, reward: t.reward });
   });
   return out;
@@ -125,53 +125,17 @@ const COLORS = ['#d9480f', '#0969da', '#1a7f37', '#8250df', '#bf8700', '#cf222e'
 
 /** The best reward against finished trials, one step line per run, as a standalone SVG. */
 export function historySvg(c: RunComparison, title = 'Best reward reached over trials'): string {
-  const W = 760, H = 480;
-  const m = { left: 78, right: 24, top: 48, bottom: c.notes.length ? 84 : 64 };
-  const pw = W - m.left - m.right, ph = H - m.top - m.bottom;
-  const values = c.runs.flatMap((r) => r.best.filter((b): b is number => b !== null));
-  const longest = Math.max(1, ...c.runs.map((r) => r.trials));
-  const lo = values.length ? Math.min(...values) : 0, hi = values.length ? Math.max(...values) : 1;
-  const pad = (hi - lo) * 0.05 || 0.01;
-  const yt = niceTicks(lo - pad, hi + pad), xt = niceTicks(0, longest);
-  const ymin = Math.min(lo - pad, yt[0]!), ymax = Math.max(hi + pad, yt.at(-1)!);
-  const xmax = Math.max(longest, xt.at(-1)!);
-  const f = (v: number) => (Math.round(v * 100) / 100).toString();
-  const sx = (v: number) => m.left + (v / xmax) * pw;
-  const sy = (v: number) => m.top + ph - ((v - ymin) / (ymax - ymin)) * ph;
-  const out = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-    `<rect x="0" y="0" width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
-    '<g stroke="#e5e5e5" stroke-width="1">',
-    ...xt.filter((t) => t <= xmax).map((t) => `<line x1="${f(sx(t))}" y1="${m.top}" x2="${f(sx(t))}" y2="${m.top + ph}"/>`),
-    ...yt.filter((t) => t >= ymin && t <= ymax).map((t) => `<line x1="${m.left}" y1="${f(sy(t))}" x2="${m.left + pw}" y2="${f(sy(t))}"/>`),
-    '</g>',
-    `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`,
-    '<g fill="#333">',
-    ...xt.filter((t) => t <= xmax).map((t) => `<text x="${f(sx(t))}" y="${m.top + ph + 16}" text-anchor="middle">${escapeXml(shortNumber(t))}</text>`),
-    ...yt.filter((t) => t >= ymin && t <= ymax).map((t) => `<text x="${m.left - 6}" y="${f(sy(t) + 4)}" text-anchor="end">${escapeXml(shortNumber(t))}</text>`),
-    '</g>',
-    `<text x="${m.left + pw / 2}" y="${m.top + ph + 40}" text-anchor="middle">finished trials</text>`,
-    `<text transform="translate(20 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">best reward so far</text>`,
-  ];
-  c.runs.forEach((r, i) => {
-    const color = COLORS[i % COLORS.length]!;
-    const points: string[] = [];
+  const series = c.runs.map((r, i) => {
+    const points: ScatterPoint[] = [];
     let last: number | null = null;
     r.best.forEach((b, k) => {
       if (b === null) return;
-      if (last !== null && b !== last) points.push(`${f(sx(k + 1))},${f(sy(last))}`);
-      points.push(`${f(sx(k + 1))},${f(sy(b))}`);
+      if (last !== null && b !== last) points.push({ x: k + 1, y: last });
+      points.push({ x: k + 1, y: b });
       last = b;
     });
-    if (last !== null) points.push(`${f(sx(r.trials))},${f(sy(last))}`);
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.join(' ')}"><title>${escapeXml(`${r.name} (${r.strategy}, seed ${r.seed})`)}</title></polyline>`);
-    const y = m.top + ph - 12 - (c.runs.length - 1 - i) * 16;
-    out.push(`<line x1="${m.left + pw - 180}" y1="${y - 4}" x2="${m.left + pw - 164}" y2="${y - 4}" stroke="${color}" stroke-width="2"/>`);
-    out.push(`<text x="${m.left + pw - 158}" y="${y}">${escapeXml(`${r.name} (${r.strategy})`)}</text>`);
+    if (last !== null) points.push({ x: r.trials, y: last });
+    return { name: `${r.name} (${r.strategy})`, color: COLORS[i % COLORS.length]!, points, line: { title: `${r.name} (${r.strategy}, seed ${r.seed})` } };
   });
-  if (c.notes.length) out.push(`<text x="${m.left}" y="${H - 12}" fill="#555" font-size="11">${escapeXml(c.notes.join('; '))}</text>`);
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
+  return scatterSvg({ title, xLabel: 'finished trials', yLabel: 'best reward so far', series, yFromZero: false, height: 480, ...(c.notes.length ? { footnote: c.notes.join('; ') } : {}) });
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { DataProgress, DatasetRef } from '../data/prepare.js';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, planIdentity } from '../model/plan.js';
-import type { LatencyDevice } from '../latency/device.js';
+import type { LatencyDevice, LatencyModel } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
 import { LatencyPredictor, MissingLayerError } from '../latency/predictor.js';
 import { createDevice, type DeviceKind } from '../latency/registry.js';
@@ -454,8 +454,9 @@ async function trainSetup(
   // table, the latencies of what it lacks (the table's own were measured in other runs and stay as they are)
   const measuring = (!trained || trained.missing === 'train') && MEASURING_SOURCES.includes(config.latencySource) ? resources.device : undefined;
   const reference = referenceOf(config, space);
-  const drift = measuring ? driftMonitor(measuring, reference.arch, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
-  const interleave = config.device.interleave && drift ? { reference: planToModel(buildPlan(reference.arch), 'reference'), startMs: () => drift.list()[0]!.ms } : undefined;
+  const referenceModel = measuring ? planToModel(buildPlan(reference.arch), 'reference') : undefined;
+  const drift = measuring ? driftMonitor(measuring, referenceModel!, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
+  const interleave = config.device.interleave && drift ? { reference: referenceModel!, startMs: () => drift.list()[0]!.ms } : undefined;
   const options = { seed: config.initSeed, ...(drift ? { drift } : {}), ...(interleave ? { interleave } : {}), ...(otherDevices.size > 0 ? { otherDevices } : {}) };
   const evaluatorFor = (targetMs: number | undefined, o: LatencyOracle = oracle) => new TrainEvaluator(space, trainer, o, { ...options, ...skipOverTarget(config, targetMs) });
   let referenceMs: number | undefined;
@@ -492,8 +493,7 @@ export function referenceOf(config: SearchConfig, space: SearchSpace): { arch: A
 }
 
 /** The drift monitor of a measured run: its reference is the model that sets T (whether or not T is given). */
-function driftMonitor(device: LatencyDevice, arch: Arch, config: SearchConfig, stored: readonly DriftCheck[], log: (line: string) => void): DriftMonitor {
-  const reference = planToModel(buildPlan(arch), 'reference');
+function driftMonitor(device: LatencyDevice, reference: LatencyModel, config: SearchConfig, stored: readonly DriftCheck[], log: (line: string) => void): DriftMonitor {
   return new DriftMonitor(async (signal) => (await device.measure(reference, undefined, signal)).median_ms, config.drift, stored, undefined, (c, previous) => {
     if (previous === undefined || c.corrects === previous.corrects) return;
     const change = `${c.ratio.toFixed(3)} x the start (tolerance ${(100 * config.drift.tolerance).toFixed(1)}%)`;
