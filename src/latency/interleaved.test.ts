@@ -1,7 +1,7 @@
 /** Interleaved measurement: the ratio of two workloads holds while the "machine" changes speed under both. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MIN_PAIRS, measureInterleaved } from './interleaved.js';
+import { INTERLEAVED_PROTOCOL, MIN_PAIRS, measureInterleaved } from './interleaved.js';
 import { OrtCpuDevice } from './ort-cpu.js';
 import { archToModel } from './model.js';
 import { resolveArch } from '../space/resolve.js';
@@ -26,6 +26,15 @@ test('the ratio of a workload twice as long as the reference is 2, also when the
   assert.ok(r.pairs >= MIN_PAIRS);
   assert.equal(r.model.runs, r.pairs * r.runs_per_block);
   assert.equal(r.reference.runs, r.model.runs);
+});
+
+test('by default the ratio is measured to +-0.5% over at least 0.5 s; a cap below that minimum lowers it', async () => {
+  const r = await measureInterleaved(async () => spin(0.2), async () => spin(0.1));
+  assert.ok(r.converged, JSON.stringify(r));
+  assert.ok(r.ratio_rel_half_width <= INTERLEAVED_PROTOCOL.relPrecision, `half-width ${r.ratio_rel_half_width}`);
+  assert.ok(r.seconds >= INTERLEAVED_PROTOCOL.minSeconds!, `seconds ${r.seconds}`);
+  const capped = await measureInterleaved(async () => spin(0.2), async () => spin(0.1), { maxSeconds: 0.2 });
+  assert.ok(capped.seconds < 0.45, `seconds ${capped.seconds}`);
 });
 
 test('an aborted interleaved measurement throws the abort reason', async () => {

@@ -13,13 +13,22 @@
  * measured when the run started.
  */
 import type { LatencyStats, MeasureProtocol } from './device.js';
-import { medianRelHalfWidth, resolveProtocol, summarize, throwIfAborted, type RunOptions } from './protocol.js';
+import { DEFAULT_PROTOCOL, medianRelHalfWidth, resolveProtocol, summarize, throwIfAborted, type RunOptions } from './protocol.js';
 import { quantileSorted } from '../util/stats.js';
 
 /** Seconds of one block: long enough to time a few runs, short enough that the machine rarely changes speed within a pair. */
 export const BLOCK_SECONDS = 0.01;
 /** Pairs of blocks before the ratio may be called converged. */
 export const MIN_PAIRS = 12;
+
+/**
+ * The protocol an interleaved measurement follows unless told otherwise: the ratio to +-0.5%
+ * (95%), within 3 s. A search takes each trial's LAT/T from one such ratio, and the default
+ * protocol's +-2% left only 67-73% of a search's trials within 3% of a quiet re-measurement;
+ * `mnas measure --against` of one model, 4 calls each: ratios spread 6% at +-2% and 1.6% at
+ * +-0.5%, which took 0.7-3.9 s (2026-12-01).
+ */
+export const INTERLEAVED_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({ ...DEFAULT_PROTOCOL, minSeconds: 0.5, relPrecision: 0.005, maxSeconds: 3 });
 
 export interface PairOutcome {
   /** Median over pairs of (model block median / reference block median). */
@@ -54,7 +63,11 @@ async function timedRuns(run: () => Promise<unknown>, n: number, into: number[])
  * median ratio is known to relPrecision (95%), or maxSeconds (at least MIN_PAIRS pairs are taken).
  */
 export async function measureInterleaved(runModel: () => Promise<unknown>, runReference: () => Promise<unknown>, protocol: Partial<MeasureProtocol> = {}, o: RunOptions = {}): Promise<PairOutcome> {
-  const p = resolveProtocol(protocol);
+  const given = Object.fromEntries(Object.entries(protocol).filter(([, v]) => v !== undefined));
+  const merged = { ...INTERLEAVED_PROTOCOL, ...given };
+  // a cap below the default minimum lowers the minimum with it
+  if (given['minSeconds'] === undefined) merged.minSeconds = Math.min(merged.minSeconds ?? 0, merged.maxSeconds);
+  const p = resolveProtocol(merged);
   // warm-up: both, in turn; it also tells how many runs fill a block
   let modelMs = 0, referenceMs = 0, warm = 0;
   const w0 = now();
