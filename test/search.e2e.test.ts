@@ -10,7 +10,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../src/util/paths.js';
 import { finishedTrials, storedTrials } from '../src/search/testing.js';
-import { ExperimentStore } from '../src/search/store.js';
 import { tempDir } from '../src/util/testing.js';
 
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -173,24 +172,5 @@ test('training search on 2 worker processes: trials spread over both with peak R
     assert.match(t.error!, /not trained: latency .* misses the hard target/);
     assert.ok(t.reward! > 0 && t.reward! < 1e-3, `reward of chance accuracy far above T: ${t.reward}`);
     assert.equal((t.timings as { train_ms?: number }).train_ms, undefined, 'no training time');
-  }
-});
-
-test('--interleave: every trial is timed in turn with the reference, LAT = its ratio x the reference at the start, no further drift checks', () => {
-  const dir = tmp();
-  const out = path.join(dir, 'run');
-  const r = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 3, workers: 1, device: { kind: 'ort-cpu', interleave: true } }), '--drift-every-trials', '1', '--out', out, '--quiet', '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  const store = ExperimentStore.open(out, { readonly: true });
-  const checks = store.driftChecks();
-  store.close();
-  assert.equal(checks.length, 1, 'only the check that sets T');
-  const trials = storedTrials(out);
-  assert.equal(trials.length, 3);
-  for (const t of trials) {
-    const s = t.latencyStats as { interleaved: boolean; ratio: number; pairs: number; raw_ms: number };
-    assert.equal(s.interleaved, true);
-    assert.ok(s.pairs >= 12 && s.ratio > 0 && s.raw_ms > 0, JSON.stringify(s));
-    assert.ok(Math.abs(t.latencyMs! - s.ratio * checks[0]!.ms) < 1e-9 * t.latencyMs!, `${t.latencyMs} vs ${s.ratio} x ${checks[0]!.ms}`);
   }
 });

@@ -7,7 +7,7 @@ import type { DriftCheck, TrialRecord } from '../search/run-store.js';
 import { ExperimentStore } from '../search/store.js';
 import { storedTrials } from '../search/testing.js';
 import { tempDir } from '../util/testing.js';
-import { agreement, checkBefore, planSearchLatency, type SearchLatencyReport } from './search-latency.js';
+import { agreement, checkBefore, planSearchLatency, sameSpeed, type ComparedTrial, type SearchLatencyReport } from './search-latency.js';
 
 const dir = tempDir('mnas-bench-search-latency-');
 
@@ -20,6 +20,15 @@ test('the reference a trial is normalized by: the drift check taken for it, else
   assert.equal(checkBefore(checks, trial(3, '2026-01-01T00:05:00Z'))!.ms, 1);
   assert.equal(checkBefore(checks, trial(9, '2026-01-01T00:15:00Z'))!.ms, 2);
   assert.equal(checkBefore(checks, trial(12, '2026-01-01T00:30:00Z'))!.ms, 3);
+});
+
+test('same speed: only the trials whose reference ran within 10% of its search-time speed', () => {
+  const c = (normalized_error: number, speed_change: number) => ({ normalized_error, speed_change }) as ComparedTrial;
+  const s = sameSpeed([c(0.01, 0.05), c(0.2, 0.4), c(-0.02, -0.1), c(0.3, -0.11)]);
+  assert.equal(s.trials, 2);
+  assert.equal(s.normalized!.within, 1);
+  assert.equal(s.normalized!.max_abs, 0.02);
+  assert.deepEqual(sameSpeed([c(0.01, 0.5)]), { trials: 0, normalized: null });
 });
 
 test('agreement: share within the tolerance, absolute quantiles and the signed median', () => {
@@ -56,14 +65,20 @@ test('bench search-latency re-measures a seeded sample of a parallel search quie
     assert.ok(Math.abs(t.raw_error - (raw / t.quiet_ms - 1)) < 1e-12);
     assert.ok(Math.abs(t.search_ratio - raw / t.search_reference_ms) < 1e-12, 'not interleaved: raw over the check before it');
     assert.ok(Math.abs(t.normalized_error - (t.search_ratio / t.quiet_ratio - 1)) < 1e-12);
+    assert.ok(Math.abs(t.speed_change - (t.search_reference_ms / t.quiet_reference_ms - 1)) < 1e-12);
+    assert.ok(t.repeat_ratio > 0 && Math.abs(t.repeat_error - (t.repeat_ratio / t.quiet_ratio - 1)) < 1e-12);
     assert.ok(t.quiet_ratio > 0 && t.quiet_ms > 0);
   }
+  assert.deepEqual(report.same_speed, sameSpeed(report.trials));
+  assert.deepEqual(report.repeat, agreement(report.trials.map((t) => t.repeat_error), 0.03));
   for (const a of [report.raw, report.normalized]) assert.ok(a.within >= 0 && a.within <= 1 && a.max_abs >= a.median_abs);
 
   const text = runCli(['bench', 'search-latency', '--run', run, '--samples', '1', '--quiet'], 300_000);
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /1 of \d+ measured trials re-measured on ort-cpu/);
   assert.match(text.stdout, /reference-normalized: \d+\.\d% within 3\.0%/);
+  assert.match(text.stdout, /repeatability \(a second quiet measurement \/ the first, normalized\): \d+\.\d% within 3\.0%/);
+  assert.match(text.stdout, /of the 1 whose reference ran within 10\.0% of its search-time speed|no trial's reference ran within 10\.0%/);
 });
 
 test('search --interleave: each latency is its ratio to the reference, measured in turn, times the reference at the start; the bench compares ratios', () => {

@@ -1,7 +1,7 @@
 /** `mnas bench search-latency`: a search's measured latencies against quiet re-measurements (see src/bench/search-latency.ts). */
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
-import { planSearchLatency, runSearchLatency, type Agreement, type SearchLatencyReport } from '../../bench/search-latency.js';
+import { SAME_SPEED_TOLERANCE, planSearchLatency, runSearchLatency, type Agreement, type SearchLatencyReport } from '../../bench/search-latency.js';
 import { intOption } from '../options.js';
 import { Progress } from '../progress.js';
 
@@ -26,6 +26,10 @@ function formatReport(r: SearchLatencyReport): string {
     `reference ${r.reference.name}: ${r.reference.search_start_ms.toFixed(4)} ms at the search's start, ${r.reference.quiet_before_ms.toFixed(4)} / ${r.reference.quiet_after_ms.toFixed(4)} ms quiet (before / after)`,
     formatAgreement('raw (search measurement / quiet)', r.raw, r.tolerance),
     formatAgreement('reference-normalized', r.normalized, r.tolerance),
+    r.same_speed.normalized
+      ? formatAgreement(`  of the ${r.same_speed.trials} whose reference ran within ${pct(SAME_SPEED_TOLERANCE)} of its search-time speed`, r.same_speed.normalized, r.tolerance)
+      : `  no trial's reference ran within ${pct(SAME_SPEED_TOLERANCE)} of its search-time speed: the machine is in another speed mode`,
+    formatAgreement('repeatability (a second quiet measurement / the first, normalized)', r.repeat, r.tolerance),
     `load average ${before.toFixed(1)} -> ${after.toFixed(1)} on ${cpus().length} CPUs (measure on a quiet machine)`,
   ].join('\n') + '\n';
 }
