@@ -65,10 +65,30 @@ export function shortNumber(v: number): string {
 
 const f = (v: number): string => (Math.round(v * 100) / 100).toString();
 
+/** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own). */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+const FOOTNOTE_LINE_PX = 14;
+/** Average width of a character of the 11-px footnote font, generously. */
+const FOOTNOTE_CHAR_PX = 6.2;
+
 export function scatterSvg(o: ScatterOptions): string {
   const W = o.width ?? 760;
-  const H = o.height ?? 520;
-  const m = { left: 78, right: 24, top: 48, bottom: o.footnote ? 84 : 64 };
+  const m = { left: 78, right: 24, top: 48, bottom: 64 };
+  const footnote = o.footnote ? wrapWords(o.footnote, Math.floor((W - m.left - m.right) / FOOTNOTE_CHAR_PX)) : [];
+  m.bottom += footnote.length ? 6 + footnote.length * FOOTNOTE_LINE_PX : 0;
+  const H = (o.height ?? 520) + Math.max(0, footnote.length - 1) * FOOTNOTE_LINE_PX;
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const all = o.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
@@ -123,7 +143,7 @@ export function scatterSvg(o: ScatterOptions): string {
       out.push(`<text x="${m.left + 22}" y="${y}">${escapeXml(s.name)}</text>`);
     });
   }
-  if (o.footnote) out.push(`<text x="${m.left}" y="${H - 12}" fill="#555" font-size="11">${escapeXml(o.footnote)}</text>`);
+  footnote.forEach((line, i) => out.push(`<text x="${m.left}" y="${H - 12 - (footnote.length - 1 - i) * FOOTNOTE_LINE_PX}" fill="#555" font-size="11">${escapeXml(line)}</text>`));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
