@@ -81,9 +81,10 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--latency-source <kind>', `measured (default), predictor, macs, or predicted-then-measured (the predictor for all, a measurement for those that could enter the front or the top by reward; needs --latency-table)`, choiceOption('--latency-source', LATENCY_SOURCES))
     .option('--latency-table <file>', 'latency table of the target device (mnas latency profile) for --latency-source predictor or predicted-then-measured')
     .option('--predicted-margin <fraction>', "predicted-then-measured: the predictor's error allowed for, e.g. 0.1 (default: from the table's calibration, else 0.1)", fractionOption('--predicted-margin', 0, 0.9))
-    .option('--drift-every-trials <n>', 'measured latencies: re-measure the reference architecture every N trials (default 20)', intOption('--drift-every-trials', 1))
+    .option('--drift-every-trials <n>', 'measured latencies, not interleaved (any --drift-* option turns the default interleaving off): re-measure the reference architecture every N trials (default 20)', intOption('--drift-every-trials', 1))
     .option('--drift-every-seconds <s>', 'measured latencies: ...or once this many seconds have passed since the last check (default 600)', intOption('--drift-every-seconds', 1, 7 * 86_400))
-    .option('--interleave', 'measure every trial interleaved with the reference model (the one whose latency is T): LAT = ratio x its latency at the start, immune to the machine\'s speed changes (ort-cpu)')
+    .option('--interleave', 'measure every trial interleaved with the reference model (the one whose latency is T): LAT = ratio x its latency at the start, immune to the machine\'s speed changes (default: on where it applies: ort-cpu, measured latencies, a local search)')
+    .option('--no-interleave', 'measure each trial on its own, corrected by the drift checks of the reference')
     .option('--drift-tolerance <fraction>', `measured latencies: correct them once the reference is off by more than this (default ${DEFAULT_DRIFT_TOLERANCE})`, fractionOption('--drift-tolerance', 0, 1, true))
     .option('--space <name>', `search space: ${spaceNames().join('|')}`)
     .option('--input <HxWxC>', "the space's input shape, e.g. 64x64x3 (default: the data's; image folders: the space's own); data of another shape is refused")
@@ -129,7 +130,7 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
     strategy: f.strategy ? { kind: f.strategy } : undefined,
     evaluator: f.evaluator,
     trainedTable: f.trainedTable !== undefined || f.tableMissing !== undefined ? { file: f.trainedTable !== undefined ? path.resolve(f.trainedTable) : undefined, missing: f.tableMissing } : undefined,
-    device: f.device || f.interleave ? { kind: f.device, interleave: f.interleave } : undefined,
+    device: f.device || f.interleave !== undefined ? { kind: f.device, interleave: f.interleave } : undefined,
     devices: f.devices,
     latencySource: f.latencySource,
     latencyTable: f.latencyTable !== undefined ? path.resolve(f.latencyTable) : undefined,

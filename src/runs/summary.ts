@@ -150,7 +150,7 @@ export function summaryOf(run: RunContents, now: Date = new Date()): RunSummary 
   const state = runState(lock.held, trials.length, done + failed, pending, c.budget, stopNote);
   const running = state === 'running';
   const elapsedSec = trials.length > 0 ? activeSeconds(trials, running ? now : undefined) : null;
-  const drift = driftSummary(run.driftChecks ?? [], c.drift.tolerance, correctedTrials(trials));
+  const drift = driftSummary(run.driftChecks ?? [], c.drift.tolerance, correctedTrials(trials), c.device.interleave === true);
   const holder = lock.held && lock.holder ? { pid: lock.holder.pid, host: lock.holder.host, since: lock.holder.since } : undefined;
   return {
     dir: abs,

@@ -7,7 +7,7 @@ test('empty config gives the embedded default (fmnist, ppo, train, ort-cpu 1 thr
   assert.equal(c.space, 'fmnist');
   assert.equal(c.strategy.kind, 'ppo');
   assert.equal(c.evaluator, 'train');
-  assert.deepEqual(c.device, { kind: 'ort-cpu', threads: 1, joinTimeoutS: 300, interleave: false });
+  assert.deepEqual(c.device, { kind: 'ort-cpu', threads: 1, joinTimeoutS: 300, interleave: true });
   assert.equal(c.reward.preset, 'soft');
   assert.equal(c.reward.targetMs, undefined);
   assert.equal(c.dataset.name, 'fashion-mnist');
@@ -69,6 +69,18 @@ test('drift, other devices and predicted-then-measured: defaults, and bad combin
     assert.throws(() => parseSearchConfig(config), message, JSON.stringify(config));
     assert.doesNotMatch(String((() => { try { parseSearchConfig(config); } catch (e) { return (e as Error).message; } return ''; })()), /\n/, 'one line');
   }
+});
+
+test('device.interleave defaults to on where it applies, off where it does not or drift checks are asked for', () => {
+  assert.equal(parseSearchConfig({}).device.interleave, true);
+  assert.equal(parseSearchConfig({ evaluator: 'table', trainedTable: { file: 't.jsonl' } }).device.interleave, true);
+  assert.equal(parseSearchConfig({ device: { kind: 'browser' } }).device.interleave, false);
+  assert.equal(parseSearchConfig({ latencySource: 'macs' }).device.interleave, false);
+  assert.equal(parseSearchConfig({ evaluator: 'synthetic' }).device.interleave, false);
+  assert.equal(parseSearchConfig({ redis: 'redis://127.0.0.1:6379' }).device.interleave, false);
+  assert.equal(parseSearchConfig({ drift: { everyTrials: 5 } }).device.interleave, false);
+  assert.equal(parseSearchConfig({ device: { interleave: false } }).device.interleave, false);
+  assert.equal(parseSearchConfig({ device: { interleave: true }, drift: { everyTrials: 5 } }).device.interleave, true, 'said outright, it wins');
 });
 
 test('device.interleave is refused where nothing would be measured interleaved, naming why', () => {

@@ -97,11 +97,12 @@ export const SearchConfigSchema = z
          * Measure every trial interleaved with the reference model (the one whose latency is T):
          * LAT = ratio x the reference's latency at the start of the run, immune to the machine's
          * speed changes (src/latency/interleaved.ts). ort-cpu, measured latencies, local searches.
+         * Default: on wherever it applies (parseSearchConfig settles it).
          */
-        interleave: z.boolean().default(false),
+        interleave: z.boolean().optional(),
       })
       .strict()
-      .default({ kind: 'ort-cpu', threads: 1, joinTimeoutS: 300, interleave: false }),
+      .default({ kind: 'ort-cpu', threads: 1, joinTimeoutS: 300 }),
     /**
      * Where LAT comes from: a real measurement (default), the latency predictor, MACs (ablations),
      * or the predictor for every candidate and a measurement for those that could enter the
@@ -255,16 +256,18 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
   if (repeated !== undefined) throw new Error(`${source}: devices: '${repeated}' is listed twice`);
   if (c.devices.length > 0 && c.evaluator !== 'train') throw new Error(`${source}: devices: other devices are measured by the 'train' evaluator only (evaluator is '${c.evaluator}')`);
   if (c.devices.length > 0 && c.redis !== undefined) throw new Error(`${source}: devices: other devices are measured on this machine; not with redis`);
-  if (c.device.interleave) {
-    const why =
-      c.device.kind !== 'ort-cpu' ? `device '${c.device.kind}' cannot (ort-cpu can)`
-      : c.latencySource !== 'measured' ? `latencySource is '${c.latencySource}', not 'measured'`
-      : c.evaluator === 'synthetic' ? 'the synthetic evaluator measures nothing'
-      : c.evaluator === 'table' && c.trainedTable?.missing === 'fail' ? "a trained table with missing 'fail' measures nothing"
-      : c.redis !== undefined ? 'a distributed search measures on its workers'
-      : undefined;
-    if (why) throw new Error(`${source}: device.interleave: ${why}`);
-  }
+  const cannotInterleave =
+    c.device.kind !== 'ort-cpu' ? `device '${c.device.kind}' cannot (ort-cpu can)`
+    : c.latencySource !== 'measured' ? `latencySource is '${c.latencySource}', not 'measured'`
+    : c.evaluator === 'synthetic' ? 'the synthetic evaluator measures nothing'
+    : c.evaluator === 'table' && c.trainedTable?.missing === 'fail' ? "a trained table with missing 'fail' measures nothing"
+    : c.redis !== undefined ? 'a distributed search measures on its workers'
+    : undefined;
+  if (c.device.interleave && cannotInterleave) throw new Error(`${source}: device.interleave: ${cannotInterleave}`);
+  // drift settings without an interleave setting ask for the other way of following the machine's
+  // speed (checks and corrections); stored configs always say which (run-config.ts)
+  const driftGiven = typeof value === 'object' && value !== null && (value as { drift?: unknown }).drift !== undefined;
+  c.device.interleave ??= cannotInterleave === undefined && !driftGiven;
   if (c.evaluator === 'table' && !c.trainedTable) throw new Error(`${source}: trainedTable.file is required for evaluator 'table'`);
   if (c.evaluator !== 'table' && c.trainedTable) throw new Error(`${source}: trainedTable is only read by evaluator 'table' (evaluator is '${c.evaluator}')`);
   if (c.evaluator === 'table' && (c.proxy.batch !== undefined || c.proxy.lr !== undefined)) {

@@ -44,6 +44,8 @@ export interface DriftSummary {
   readonly drifted_checks: number;
   /** Trials whose latency was corrected. */
   readonly corrected_trials: number;
+  /** Trials were measured interleaved with the reference (device.interleave): check 0 only, nothing to correct. */
+  readonly interleaved: boolean;
 }
 
 /** Where checks are kept (the ExperimentStore). */
@@ -135,7 +137,7 @@ export class DriftMonitor {
 }
 
 /** What summary.json, `mnas runs show` and the report say about a run's drift (undefined: no checks). */
-export function driftSummary(checks: readonly DriftCheck[], tolerance: number, correctedTrials: number): DriftSummary | undefined {
+export function driftSummary(checks: readonly DriftCheck[], tolerance: number, correctedTrials: number, interleaved = false): DriftSummary | undefined {
   if (checks.length === 0) return undefined;
   const ratios = checks.map((c) => c.ratio);
   return {
@@ -147,6 +149,7 @@ export function driftSummary(checks: readonly DriftCheck[], tolerance: number, c
     last_ratio: ratios.at(-1)!,
     drifted_checks: checks.filter((c) => c.corrects).length,
     corrected_trials: correctedTrials,
+    interleaved,
   };
 }
 

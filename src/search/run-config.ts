@@ -130,11 +130,18 @@ export function parseRunRecord(stored: Json, dir: string): RunRecord {
   }
   let config: SearchConfig;
   try {
-    config = parseSearchConfig(withLegacySeeds(r.config as Record<string, unknown>), `${dir} (stored config)`);
+    config = parseSearchConfig(withLegacyInterleave(withLegacySeeds(r.config as Record<string, unknown>)), `${dir} (stored config)`);
   } catch (e) {
     throw notSearch((e as Error).message);
   }
   return { ...(r as RunRecord), config, reward };
+}
+
+/** Runs stored before interleaving existed (or was the default) measured without it, and resume so. */
+function withLegacyInterleave(config: Record<string, unknown>): Record<string, unknown> {
+  const device = (config.device ?? {}) as Record<string, unknown>;
+  if ('interleave' in device) return config;
+  return { ...config, device: { ...device, interleave: false } };
 }
 
 function withLegacySeeds(config: Record<string, unknown>): Record<string, unknown> {

@@ -304,7 +304,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
         },
       });
       trials = store.listTrials();
-      const drift = setup.drift ? driftSummary(store.driftChecks(), config.drift.tolerance, correctedTrials(trials)) : undefined;
+      const drift = setup.drift ? driftSummary(store.driftChecks(), config.drift.tolerance, correctedTrials(trials), config.device.interleave === true) : undefined;
       if (drift) context.drift = drift;
       const failure = resources.distributed?.failure;
       if (failure) throw new SearchSetupError(`search: stopped (continue with --resume ${dir} once fixed): ${failure.message}`, { cause: failure });
