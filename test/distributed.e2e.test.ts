@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { startLocalRedis } from '../src/distributed/local-redis.js';
 import { assertEveryTrialOnce, inspect, MAIN, sleep, startSearch, startWorker, stopWorkers, tinyConfig, tmp, waitUntil } from '../src/distributed/testing.js';
@@ -188,4 +188,12 @@ test('bad --redis URLs are one line, exit 2, before anything starts', { timeout:
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^mnas: --redis: [^\n]+\n$/);
   }
+});
+
+test('--interleave with --redis is refused (a distributed search measures on its workers), one line, exit 2, nothing created', { timeout: 60_000 }, () => {
+  const out = path.join(tmp(), 'run');
+  const r = spawnSync(process.execPath, [MAIN, 'search', '--redis', 'redis://127.0.0.1:6379', '--interleave', '--budget', '1', '--out', out], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^mnas: search: search options: device\.interleave: a distributed search measures on its workers\n$/);
+  assert.equal(existsSync(out), false);
 });

@@ -192,7 +192,7 @@ function planRun(o: SearchOptions, resources: Resources): RunPlan {
     resources.lock = acquireLock(dir);
     return { dir, config: record.config, record, ...distributedUrl(o, record.config) };
   }
-  const config = checkConfig(o.config ?? {}, o.configSource ?? 'search options');
+  const config = newRunConfig(o);
   const dir = path.resolve(o.out ?? path.join('runs', `search-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new SearchSetupError(`search: --out ${dir} is a file, not a directory`);
   if (ExperimentStore.exists(dir)) throw runExists(dir);
@@ -200,11 +200,25 @@ function planRun(o: SearchOptions, resources: Resources): RunPlan {
   return { dir, config, ...distributedUrl(o, config) };
 }
 
+/**
+ * A new run's config. A Redis URL given beside the config (--redis) is distribution as much as
+ * config.redis is, so the defaults that depend on it (no interleaved measurement) are settled
+ * with it; the URL itself stays out of the stored config as before.
+ */
+function newRunConfig(o: SearchOptions): SearchConfig {
+  const given = (o.config ?? {}) as Record<string, unknown>;
+  const source = o.configSource ?? 'search options';
+  if (o.redis === undefined) return checkConfig(given, source);
+  const { redis: _, ...settled } = checkConfig({ ...given, redis: o.redis }, source);
+  return typeof given['redis'] === 'string' ? { ...settled, redis: given['redis'] } : settled;
+}
+
 /** The Redis URL of a distributed run, parsed (a bad one is an InputError before anything starts). */
 function distributedUrl(o: SearchOptions, config: SearchConfig): { redis?: string } {
   const url = o.redis ?? config.redis;
   if (url === undefined) return {};
   parseRedisUrl(url);
+  if (config.device.interleave) throw new SearchSetupError('search: --redis: this run measures interleaved with its reference on this machine (device.interleave); a distributed search measures on its workers');
   if (config.evaluator !== 'train') throw new SearchSetupError(`search: --redis distributes training; the '${config.evaluator}' evaluator does not train`);
   return { redis: url };
 }
