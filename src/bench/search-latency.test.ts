@@ -106,6 +106,10 @@ test('search --interleave: each latency is its ratio to the reference, measured 
     assert.equal(t.search_reference_ms, byId.get(t.trial)!.reference_ms);
     assert.equal(t.search_reference_age, 0);
   }
+  const shown = runCli(['runs', 'show', run]);
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /latency measurement: every trial measured interleaved with the reference \(\d\.\d{3} ms at the start\)/);
+  assert.doesNotMatch(shown.stdout, /device drift/);
 });
 
 test('bench search-latency refuses what it cannot compare, with one line and exit 2', () => {

@@ -19,7 +19,7 @@ import { intListOption } from './bench/int-list.js';
 import { stopRun } from '../runs/stop.js';
 import { listRuns, type RunsList } from '../runs/list.js';
 import type { RunSummary } from '../runs/summary.js';
-import { driftText } from '../search/report-html.js';
+import { driftLabel, driftText } from '../search/report-html.js';
 import { TRIAL_EXPORT_FORMATS, exportTrials, readRunTrials, type TrialExportFormat } from '../runs/trials-export.js';
 import type { TrialPoint } from '../search/outputs.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
@@ -164,7 +164,7 @@ function formatDetails(d: RunDetails): string {
     `time: started ${s.startedAt ?? '-'}, last update ${s.updatedAt ?? '-'}, searching ${time(s.elapsedSec)}${s.etaSec !== null ? `, ETA ${time(s.etaSec)}` : ''}`,
   ];
   const b = d.best;
-  if (s.drift) lines.push(`device drift: ${driftText(s.drift)}`);
+  if (s.drift) lines.push(`${driftLabel(s.drift)}: ${driftText(s.drift)}`);
   if (d.measured) lines.push(`latencies measured: ${d.measured.measured} of ${d.measured.done} done trials (${(100 * d.measured.share).toFixed(1)}%); fronts and best hold measured ones only`);
   lines.push(b ? `best: trial ${b.trial}, reward ${b.reward.toFixed(4)}, accuracy ${(b.accuracy * 100).toFixed(2)}%, latency ${b.latency_ms.toFixed(3)} ms\n      ${b.arch}` : 'best: - (no trial has finished)');
   let devices = '';

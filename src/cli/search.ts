@@ -16,7 +16,7 @@ import { DEFAULT_DRIFT_TOLERANCE, EVALUATORS, LATENCY_SOURCES, mergeConfig, type
 import { STRATEGY_KINDS } from '../search/strategy-kinds.js';
 import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
-import { driftText } from '../search/report-html.js';
+import { driftLabel, driftText } from '../search/report-html.js';
 import { UsageError } from './errors.js';
 import { choiceOption, floatOption, intOption } from './options.js';
 import { dataProgress, Progress } from './progress.js';
@@ -254,7 +254,7 @@ function formatResult(r: SearchResult): string {
   ];
   if (r.best) lines.push(`best: acc ${(r.best.accuracy * 100).toFixed(2)}%  latency ${r.best.latency_ms.toFixed(3)} ms  reward ${r.best.reward.toFixed(4)}  (trial ${r.best.trial})`, `      ${r.best.arch}`);
   if (r.optimum_reward !== undefined) lines.push(`known optimum reward: ${r.optimum_reward.toFixed(4)}`);
-  if (r.drift) lines.push(`device drift: ${driftText(r.drift)}`);
+  if (r.drift) lines.push(`${driftLabel(r.drift)}: ${driftText(r.drift)}`);
   if (r.measured) lines.push(`latencies measured: ${r.measured.measured} of ${r.measured.done} done trials (${(100 * r.measured.share).toFixed(1)}%); the front and the best hold measured ones only`);
   lines.push(`pareto front (${r.pareto.length}):`);
   for (const p of r.pareto) lines.push(`  acc ${(p.accuracy * 100).toFixed(2)}%  ${p.latency_ms.toFixed(3)} ms  trial ${p.trial}`);

@@ -166,7 +166,7 @@ function summaryTable(trials: readonly TrialBrief[], s: SearchOutputs, ctx: Repo
   rows.push(['target T', `${ctx.reward.targetMs.toFixed(3)} ms (${ctx.reward.preset}: alpha ${ctx.reward.alpha}, beta ${ctx.reward.beta})`]);
   rows.push(['device', typeof ctx.device === 'string' ? ctx.device : JSON.stringify(ctx.device)]);
   if (s.measured) rows.push(['latencies measured', `${s.measured.measured} of ${s.measured.done} done trials (${(100 * s.measured.share).toFixed(1)}%); the others kept the predictor's latency and are on no front`]);
-  if (ctx.drift) rows.push(['device drift', driftText(ctx.drift)]);
+  if (ctx.drift) rows.push([driftLabel(ctx.drift), driftText(ctx.drift)]);
   for (const [kind, d] of Object.entries(s.devices ?? {})) {
     const front = d.pareto.map((p) => `trial ${p.trial} ${(p.accuracy * 100).toFixed(2)}% ${p.latency_ms.toFixed(3)} ms`).join('; ');
     rows.push([`front on ${kind}`, `${d.pareto.length} trials (of ${d.measured} measured): ${front}${d.best ? `; the best trial ${d.best.trial} takes ${d.best.latency_ms.toFixed(3)} ms there` : ''}`]);
@@ -174,6 +174,11 @@ function summaryTable(trials: readonly TrialBrief[], s: SearchOutputs, ctx: Repo
   if (trials.length > 0) rows.push(['search time', duration(activeSeconds(trials, ctx.state === 'running' ? now : undefined))]);
   rows.push(['written', now.toISOString()]);
   return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`).join('')}</table>`;
+}
+
+/** What the drift line is about: the checks, or (interleaved) how latency was measured. */
+export function driftLabel(d: DriftSummary): string {
+  return d.interleaved ? 'latency measurement' : 'device drift';
 }
 
 /** One line on a run's drift checks. */
