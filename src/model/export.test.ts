@@ -92,12 +92,15 @@ async function parity(arch0: Arch, seed: number, opset: 13 | 17 = 13): Promise<n
       diff = Math.max(diff, Math.abs((got.data[i] as number) - (expected[i] as number)));
       scale = Math.max(scale, Math.abs(expected[i] as number));
     }
-    // test setup guard: an absolute 1e-4 only means something for logits of moderate size (BN
-    // trained on a few values per channel, e.g. 1x1 maps, can blow eval-mode logits up to 1e6)
-    assert.ok(scale > 1e-3 && scale < 100, `${printArch(arch)}: engine logits max |.| ${scale}: the test setup is degenerate`);
+    // test setup guard: BN trained on a few values per channel (e.g. 1x1 maps) can blow eval-mode
+    // logits up to 1e6. Three multi-threaded SGD steps are not bitwise repeatable, and the same
+    // seed gave mnasnet-a1-fmnist logits of 2.9 to 146 (2026-12-01), so the tolerance is relative
+    // to the logits' size above 1 (float32 keeps about 7 digits)
+    assert.ok(scale > 1e-3 && scale < 1e4, `${printArch(arch)}: engine logits max |.| ${scale}: the test setup is degenerate`);
     maxLogitSeen = Math.max(maxLogitSeen, scale);
     maxDiffSeen = Math.max(maxDiffSeen, diff);
-    assert.ok(diff <= TOLERANCE, `${printArch(arch)}: max abs diff ${diff} > ${TOLERANCE}`);
+    const tolerance = TOLERANCE * Math.max(1, scale);
+    assert.ok(diff <= tolerance, `${printArch(arch)}: max abs diff ${diff} > ${tolerance} (logits up to ${scale})`);
     return diff;
   } finally {
     net.dispose();
