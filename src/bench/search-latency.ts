@@ -224,8 +224,9 @@ export async function runSearchLatency(o: SearchLatencyOptions, plan: SearchLate
     const compared: ComparedTrial[] = [];
     for (const t of sample) {
       o.signal?.throwIfAborted();
-      const quiet = await quietPair(device, parseArch(t.arch), reference.arch, o.signal);
-      const repeat = await quietPair(device, parseArch(t.arch), reference.arch, o.signal);
+      const arch = parseArch(t.arch);
+      const quiet = await quietPair(device, arch, reference.arch, o.signal);
+      const repeat = await quietPair(device, arch, reference.arch, o.signal);
       compared.push(compare(t, quiet, repeat, checks));
       o.onMeasured?.(compared.at(-1)!, compared.length, sample.length);
     }

@@ -63,11 +63,9 @@ async function timedRuns(run: () => Promise<unknown>, n: number, into: number[])
  * median ratio is known to relPrecision (95%), or maxSeconds (at least MIN_PAIRS pairs are taken).
  */
 export async function measureInterleaved(runModel: () => Promise<unknown>, runReference: () => Promise<unknown>, protocol: Partial<MeasureProtocol> = {}, o: RunOptions = {}): Promise<PairOutcome> {
-  const given = Object.fromEntries(Object.entries(protocol).filter(([, v]) => v !== undefined));
-  const merged = { ...INTERLEAVED_PROTOCOL, ...given };
   // a cap below the default minimum lowers the minimum with it
-  if (given['minSeconds'] === undefined) merged.minSeconds = Math.min(merged.minSeconds ?? 0, merged.maxSeconds);
-  const p = resolveProtocol(merged);
+  const minSeconds = protocol.minSeconds ?? Math.min(INTERLEAVED_PROTOCOL.minSeconds ?? 0, protocol.maxSeconds ?? INTERLEAVED_PROTOCOL.maxSeconds);
+  const p = resolveProtocol({ ...protocol, minSeconds }, INTERLEAVED_PROTOCOL);
   // warm-up: both, in turn; it also tells how many runs fill a block
   let modelMs = 0, referenceMs = 0, warm = 0;
   const w0 = now();

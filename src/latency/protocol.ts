@@ -42,8 +42,9 @@ export const PROFILE_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({
   maxSeconds: 0.15,
 });
 
-export function resolveProtocol(p: Partial<MeasureProtocol> = {}): MeasureProtocol {
-  const r: MeasureProtocol = { ...DEFAULT_PROTOCOL, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) };
+/** `p` over `base` (the default protocol unless given); undefined entries of `p` keep the base's. */
+export function resolveProtocol(p: Partial<MeasureProtocol> = {}, base: Readonly<MeasureProtocol> = DEFAULT_PROTOCOL): MeasureProtocol {
+  const r: MeasureProtocol = { ...base, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) };
   const int = (k: keyof MeasureProtocol, min: number): void => {
     const v = r[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`measure protocol: ${k} must be an integer >= ${min}, got ${String(v)}`);
