@@ -97,13 +97,13 @@ test('bad input for the table is refused before anything is created', () => {
   assert.throws(() => readFileSync(out));
 });
 
-test('bench models trains each model over seeds with the final recipe, saves seed 0, measures it, and resumes from the table', () => {
+test('bench models trains each model over seeds with the final recipe, saves seed 0, measures it (interleaved with the baseline too), and resumes from the table', () => {
   const table = path.join(dir, 'models.jsonl');
   const save = path.join(dir, 'models');
-  const args = ['bench', 'models', '--models', 'bench-fmnist,mine=fmnist-default', '--seeds', '2', '--dataset', 'synthetic', '--validation', '9600', '--epochs', '1', '--table', table, '--save', save, '--json'];
+  const args = ['bench', 'models', '--models', 'bench-fmnist,mine=fmnist-default', '--seeds', '2', '--dataset', 'synthetic', '--validation', '9600', '--epochs', '1', '--table', table, '--save', save, '--baseline', 'bench-fmnist', '--json'];
   const first = runCli(args, 600_000);
   assert.equal(first.status, 0, first.stderr);
-  const report = lastJson(first.stdout) as { models: Record<string, unknown>[]; pending: number; jobs: number };
+  const report = lastJson(first.stdout) as { models: Record<string, any>[]; pending: number; jobs: number; baseline: string };
   assert.equal(report.jobs, 4);
   assert.equal(report.pending, 0);
   assert.deepEqual(report.models.map((m) => [m['name'], m['seeds_done'], m['params']]), [['bench-fmnist', 2, 154106], ['mine', 2, 245178]]);
@@ -113,9 +113,21 @@ test('bench models trains each model over seeds with the final recipe, saves see
     assert.ok((m['latency_ms'] as Record<string, number>)['ort-cpu']! > 0);
     for (const f of ['weights.safetensors', 'model.onnx']) assert.ok(readFileSync(path.join(save, m['name'] as string, f)).length > 1000, f);
   }
+  assert.equal(report.baseline, 'bench-fmnist');
+  assert.equal(report.models[0]!['vs_baseline'], undefined, 'the baseline is not compared with itself');
+  const vs = report.models[1]!['vs_baseline'];
+  const [base, mine] = report.models.map((m) => m['test_mean'] as number);
+  assert.ok(Math.abs(vs.accuracy_delta - (mine! - base!)) < 1e-12);
+  assert.equal(vs.latency['ort-cpu'].interleaved, true);
+  // fmnist-default has 1.2x the MACs of bench-fmnist: interleaved ratios 1.115-1.145 on this machine
+  assert.ok(vs.latency['ort-cpu'].speedup > 0.6 && vs.latency['ort-cpu'].speedup < 1.1, `speedup ${vs.latency['ort-cpu'].speedup}`);
+  assert.ok(['more accurate, not slower', 'as accurate, faster', 'neither'].includes(vs.verdict['ort-cpu']), vs.verdict['ort-cpu']);
   const rows = lines(table);
   assert.equal(rows.filter((r) => r['type'] === 'train').length, 4);
-  assert.equal(rows.filter((r) => r['type'] === 'latency').length, 2);
+  assert.equal(rows.filter((r) => r['type'] === 'latency').length, 3);
+  const pairedRow = rows.find((r) => r['type'] === 'latency' && r['reference'] !== undefined)!;
+  assert.equal(pairedRow['reference'], report.models[0]!['arch']);
+  assert.ok(Math.abs(1 / (pairedRow['ratio'] as number) - vs.latency['ort-cpu'].speedup) < 1e-12);
   const again = runCli(args, 60_000);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /4 trainings \(2 models x 2 seeds\), 4 already in the table, 0 to run/);
@@ -132,6 +144,7 @@ test('bench models trains each model over seeds with the final recipe, saves see
   }
   assertRefused(runCli(['bench', 'models', '--models', 'nope-net', '--table', table]), /'nope-net'/, { seconds: 15 });
   assertRefused(runCli(['bench', 'models', '--models', 'bench-fmnist', '--devices', 'phone', '--table', table]), /unknown device 'phone'/, { seconds: 15 });
+  assertRefused(runCli(['bench', 'models', '--models', 'bench-fmnist,mine=fmnist-default', '--baseline', 'mnasnet-a1-fmnist', '--table', table]), /--baseline 'mnasnet-a1-fmnist' is not one of --models \(bench-fmnist, mine\)/, { seconds: 15 });
 });
 
 test('a saved models folder is a set of trained presets: export gives their own weights (the saved ONNX graph), measure and the library take them by name', async () => {

@@ -7,10 +7,12 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { compareToBaseline, type BaselineComparison, type LatencyAgainstBaseline } from './baseline-comparison.js';
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
 import { createDevice } from '../latency/registry.js';
 import { measureLatency } from '../latency/measure.js';
+import type { RelativeLatencyResult } from '../latency/device.js';
 import { printArch } from '../space/arch-string.js';
 import { resolveArch } from '../space/resolve.js';
 import { builtInPreset, getPreset, hasPreset } from '../space/presets.js';
@@ -46,6 +48,8 @@ export interface ModelsBenchOptions {
   readonly devices: readonly string[];
   /** Weights and ONNX of each model's seed-0 training go to DIR/<name>/. */
   readonly saveDir?: string;
+  /** The name of one of `models` every other is compared with (./baseline-comparison.ts), measured interleaved with it where a device can. */
+  readonly baseline?: string;
   readonly deadline?: number;
   readonly signal?: AbortSignal;
   readonly onLine?: (line: string) => void;
@@ -67,12 +71,15 @@ export interface ModelFigures {
   readonly median_seconds: number | null;
   /** Median latency (ms) per device measured. */
   readonly latency_ms: { readonly [device: string]: number };
+  /** Against the baseline, when one is named (absent for the baseline itself). */
+  readonly vs_baseline?: BaselineComparison;
 }
 
 export interface ModelsReport {
   readonly setting: TrainSetting;
   readonly seeds: number;
   readonly models: readonly ModelFigures[];
+  readonly baseline: string | null;
   readonly jobs: number;
   readonly pending: number;
 }
@@ -99,6 +106,8 @@ export function resolveModels(specs: readonly string[]): NamedModel[] {
 
 export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions): Promise<ModelsReport> {
   const setting = finalSetting(o, 'bench models');
+  const baseline = o.baseline === undefined ? undefined : o.models.find((m) => m.name === o.baseline);
+  if (o.baseline !== undefined && !baseline) throw new InputError(`bench models: the baseline '${o.baseline}' is not one of --models`);
   const say = o.onLine ?? (() => {});
   // seed-major: every model gets its first seed before any gets a second
   const all: TrainJob[] = [];
@@ -117,11 +126,54 @@ export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions)
       onRow: (e) => say(`[${e.done}/${e.total}] ${nameOf(e.job.arch)} seed ${e.job.seed}: ${describeRow(e.row)} (ETA ${formatDuration(e.etaSeconds)})`),
     });
   }
-  if (o.train && !o.signal?.aborted) await measureMissing(table, o, say);
+  if (o.train && !o.signal?.aborted) {
+    await measureMissing(table, o, say);
+    if (baseline) await measureAgainstBaseline(table, o, baseline, say);
+  }
   const pending = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined).length;
-  const models = o.models.map((m) => figuresOf(table, m, setting, o.devices));
+  const own = o.models.map((m) => figuresOf(table, m, setting, o.devices));
+  const models = baseline ? own.map((f) => (f.arch === baseline.arch ? f : { ...f, vs_baseline: againstBaseline(table, f, own.find((b) => b.arch === baseline.arch)!, setting, o.devices) })) : own;
   if (o.saveDir) writeCards(table, o.models, models, setting, o.saveDir, say);
-  return { setting, seeds: o.seeds, models, jobs: all.length, pending };
+  return { setting, seeds: o.seeds, models, baseline: baseline?.name ?? null, jobs: all.length, pending };
+}
+
+/** How long one model is timed against the baseline: tighter than a search trial's, as it is done once per model. */
+const BASELINE_PROTOCOL = { minSeconds: 2, maxSeconds: 10 } as const;
+
+/** Measures, on every device that can time two models in turn, each model the table has no interleaved measurement of against the baseline. */
+async function measureAgainstBaseline(table: TrainedTable, o: ModelsBenchOptions, baseline: NamedModel, say: (line: string) => void): Promise<void> {
+  for (const kind of o.devices) {
+    const missing = o.models.filter((m) => m.arch !== baseline.arch && table.latency(m.arch, kind, baseline.arch) === undefined);
+    if (missing.length === 0) continue;
+    const device = await createDevice(kind, { threads: 1 });
+    try {
+      if (!device.measureAgainst) continue; // compared by the two models' own medians
+      say(`measuring ${missing.length} model(s) on ${kind} interleaved with ${baseline.name}`);
+      for (const m of missing) {
+        o.signal?.throwIfAborted();
+        const r = await measureLatency(m.arch, { device, against: baseline.arch, protocol: BASELINE_PROTOCOL, ...(o.signal ? { signal: o.signal } : {}) });
+        const result = r.result as RelativeLatencyResult;
+        table.add(latencyRow(m.arch, kind, result.median_ms, result as unknown as Record<string, unknown>, { reference: baseline.arch, ratio: result.ratio }));
+        say(`${m.name} on ${kind}: ${result.ratio.toFixed(4)} x ${baseline.name} (+-${(100 * result.ratio_rel_half_width).toFixed(2)}%)`);
+      }
+    } finally {
+      await device.close();
+    }
+  }
+}
+
+function againstBaseline(table: TrainedTable, model: ModelFigures, baseline: ModelFigures, setting: TrainSetting, devices: readonly string[]): BaselineComparison {
+  const latency: { [device: string]: LatencyAgainstBaseline } = {};
+  for (const d of devices) {
+    const paired = table.latency(model.arch, d, baseline.arch);
+    if (paired?.ratio !== undefined) latency[d] = { speedup: 1 / paired.ratio, interleaved: true };
+    else if (model.latency_ms[d] !== undefined && baseline.latency_ms[d] !== undefined) latency[d] = { speedup: baseline.latency_ms[d]! / model.latency_ms[d]!, interleaved: false };
+  }
+  return compareToBaseline({ tests: testsOf(table, model.arch, setting) }, { tests: testsOf(table, baseline.arch, setting) }, latency);
+}
+
+function testsOf(table: TrainedTable, arch: string, setting: TrainSetting): number[] {
+  return table.seedsOf(arch, setting).flatMap((r) => (r.status === 'done' && r.testAccuracy !== null ? [r.testAccuracy] : []));
 }
 
 export function saveFiles(dir: string, name: string): { weights: string; onnx: string } {
@@ -162,7 +214,7 @@ async function measureMissing(table: TrainedTable, o: ModelsBenchOptions, say: (
 function figuresOf(table: TrainedTable, m: NamedModel, setting: TrainSetting, devices: readonly string[]): ModelFigures {
   const rows = table.seedsOf(m.arch, setting);
   const done = rows.filter((r) => r.status === 'done' && r.testAccuracy !== null);
-  const tests = done.map((r) => r.testAccuracy as number);
+  const tests = testsOf(table, m.arch, setting);
   const vals = done.flatMap((r) => (r.valAccuracy === null ? [] : [r.valAccuracy]));
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
   const tm = mean(tests);

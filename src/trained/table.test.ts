@@ -64,3 +64,17 @@ test('rows are checked before they are written', () => {
   assert.throws(() => t.add({ ...row('A', 0, 0.5), epochs: 0 }));
   assert.equal(TrainedTable.open(file).trainRows().length, 0);
 });
+
+test('a measurement interleaved with a reference is kept apart from the model\'s own, and needs both reference and ratio', () => {
+  const file = path.join(dir, 'paired.jsonl');
+  const t = TrainedTable.open(file);
+  t.add({ type: 'latency', arch: 'A', device: 'ort-cpu', ms: 0.25, host: 'h', finishedAt: 'x' });
+  t.add({ type: 'latency', arch: 'A', device: 'ort-cpu', ms: 0.3, reference: 'B', ratio: 0.8, host: 'h', finishedAt: 'x' });
+  const again = TrainedTable.open(file);
+  assert.equal(again.latency('A', 'ort-cpu')?.ms, 0.25);
+  assert.equal(again.latency('A', 'ort-cpu', 'B')?.ratio, 0.8);
+  assert.equal(again.latency('A', 'ort-cpu', 'C'), undefined);
+  assert.throws(() => t.add({ type: 'latency', arch: 'A', device: 'ort-cpu', ms: 0.3, reference: 'B', host: 'h', finishedAt: 'x' }), /both reference and ratio/);
+  writeFileSync(path.join(dir, 'half.jsonl'), `${JSON.stringify({ type: 'latency', arch: 'A', device: 'ort-cpu', ms: 0.3, ratio: 0.8, host: 'h', finishedAt: 'x' })}\n`);
+  assert.throws(() => TrainedTable.open(path.join(dir, 'half.jsonl')), (e: Error) => e instanceof InputError && /half\.jsonl:1: ratio: a latency row has both reference and ratio or neither/.test(e.message));
+});

@@ -51,13 +51,18 @@ export const LatencyRowSchema = z
     arch: z.string().min(1),
     device: z.string().min(1),
     ms: z.number().positive(),
+    /** Measured interleaved with this reference architecture: `ratio` is ms / the reference's ms over the same blocks. */
+    reference: z.string().min(1).optional(),
+    ratio: z.number().positive().optional(),
     stats: z.record(z.string(), z.unknown()).optional(),
     host: z.string(),
     finishedAt: z.string(),
   })
   .strict();
 
-export const TableRowSchema = z.discriminatedUnion('type', [TrainRowSchema, LatencyRowSchema]);
+export const TableRowSchema = z
+  .discriminatedUnion('type', [TrainRowSchema, LatencyRowSchema])
+  .refine((r) => r.type === 'train' || (r.reference === undefined) === (r.ratio === undefined), { message: 'a latency row has both reference and ratio or neither', path: ['ratio'] });
 
 export type TrainRow = z.infer<typeof TrainRowSchema>;
 export type LatencyRow = z.infer<typeof LatencyRowSchema>;
@@ -112,8 +117,12 @@ export function trainRow(arch: string, setting: TrainSetting, seed: number, outc
 }
 
 /** The row of a latency measurement that just ended. */
-export function latencyRow(arch: string, device: string, ms: number, stats: Record<string, unknown>): LatencyRow {
-  return { type: 'latency', arch, device, ms, stats, host: hostname(), finishedAt: new Date().toISOString() };
+export function latencyRow(arch: string, device: string, ms: number, stats: Record<string, unknown>, against?: { reference: string; ratio: number }): LatencyRow {
+  return { type: 'latency', arch, device, ms, ...(against ? { reference: against.reference, ratio: against.ratio } : {}), stats, host: hostname(), finishedAt: new Date().toISOString() };
+}
+
+function latencyKey(arch: string, device: string, reference?: string): string {
+  return reference === undefined ? `${arch}|${device}` : `${arch}|${device}|against|${reference}`;
 }
 
 export class TrainedTable {
@@ -186,8 +195,9 @@ export class TrainedTable {
     return out;
   }
 
-  latency(arch: string, device: string): LatencyRow | undefined {
-    return this.latencies.get(`${arch}|${device}`);
+  /** The model's own latency on a device, or (with `reference`) its measurement interleaved with that architecture. */
+  latency(arch: string, device: string, reference?: string): LatencyRow | undefined {
+    return this.latencies.get(latencyKey(arch, device, reference));
   }
 
   latencyRows(): LatencyRow[] {
@@ -201,7 +211,7 @@ export class TrainedTable {
       const bySeed = this.bySetting.get(key) ?? new Map<number, TrainRow>();
       bySeed.set(r.seed, r);
       this.bySetting.set(key, bySeed);
-    } else this.latencies.set(`${r.arch}|${r.device}`, r);
+    } else this.latencies.set(latencyKey(r.arch, r.device, r.reference), r);
   }
 }
 

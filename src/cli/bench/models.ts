@@ -1,5 +1,6 @@
 /** `mnas bench models`: models trained with the final recipe over seeds, with latency (see src/bench/final-models.ts). */
 import type { Command } from 'commander';
+import { MIN_GAIN, MIN_SPEEDUP } from '../../bench/baseline-comparison.js';
 import { resolveModels, runModelsBench, type ModelsReport } from '../../bench/final-models.js';
 import { defaultWorkers } from '../../bench/proxy-fidelity.js';
 import { DEVICE_KINDS } from '../../latency/registry.js';
@@ -22,6 +23,7 @@ interface BenchModelsOptions {
   table: string;
   devices: string;
   save?: string;
+  baseline?: string;
   train: boolean;
   maxMinutes?: number;
   json?: boolean;
@@ -39,8 +41,28 @@ export function formatModelsReport(r: ModelsReport, devices: readonly string[]):
       `${m.name.padEnd(24)}  ${String(m.params).padStart(7)}  ${(m.macs / 1e6).toFixed(2).padStart(7)}M  ${String(m.seeds_done).padStart(5)}  ${pct(m.test_mean).padStart(9)}  ${m.test_std === null ? '    -' : (100 * m.test_std).toFixed(2).padStart(5)}  ${pct(m.test_min).padStart(5)}  ${pct(m.test_max).padStart(5)}  ${lat}`,
     );
   }
+  if (r.baseline !== null) lines.push(...formatAgainstBaseline(r, devices));
   if (r.pending > 0) lines.push(`${r.pending} of ${r.jobs} trainings still to run`);
   return `${lines.join('\n')}\n`;
+}
+
+function formatAgainstBaseline(r: ModelsReport, devices: readonly string[]): string[] {
+  const lines = [
+    `against ${r.baseline}: test accuracy difference of the means (points, pooled std over seeds); speedup = ${r.baseline}'s latency / the model's (* measured interleaved with it)`,
+    `model                       diff  pooled std  ${devices.map((d) => `${d} speedup`.padStart(18)).join('')}  verdict`,
+  ];
+  for (const m of r.models) {
+    const c = m.vs_baseline;
+    if (!c) continue;
+    const points = (x: number | null, sign: boolean) => (x === null ? '-' : `${sign && x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`);
+    const speedups = devices.map((d) => {
+      const l = c.latency[d];
+      return (l === undefined ? '-' : `${l.speedup.toFixed(3)}x${l.interleaved ? '*' : ' '}`).padStart(18);
+    });
+    const verdicts = Object.entries(c.verdict).map(([d, v]) => `${d}: ${v}`).join('; ');
+    lines.push(`${m.name.padEnd(24)}  ${points(c.accuracy_delta, true).padStart(7)}  ${points(c.accuracy_pooled_std, false).padStart(10)}  ${speedups.join('')}  ${verdicts || '- (no latency)'}`);
+  }
+  return lines;
 }
 
 export function registerBenchModels(bench: Command): void {
@@ -58,6 +80,7 @@ export function registerBenchModels(bench: Command): void {
     .option('--threads <n>', 'libtorch threads of each training process', intOption('--threads', 1, 256), 1)
     .option('--table <file>', 'the trained table (JSON Lines); what it holds is not trained or measured again', 'models.jsonl')
     .option('--devices <list>', `latency devices to measure on after training, comma-separated (${DEVICE_KINDS.join(', ')}; empty: none)`, 'ort-cpu')
+    .option('--baseline <name>', `one of --models to compare every other with: accuracy over seeds and latency, measured interleaved with it where the device can; the verdict is 'more accurate, not slower' (at least +${100 * MIN_GAIN} points, every seed above every seed of the baseline) or 'as accurate, faster' (at least ${MIN_SPEEDUP}x faster, no more than the pooled std below)`)
     .option('--save <dir>', 'save each model\'s seed-0 weights (safetensors) and ONNX to DIR/<name>/')
     .option('--no-train', 'train and measure nothing: report from the table as it is')
     .option('--max-minutes <m>', 'start no training after this many minutes (running ones finish); run again to go on', floatOption('--max-minutes', 0))
@@ -67,6 +90,7 @@ export function registerBenchModels(bench: Command): void {
       if (models.length === 0) throw new UsageError('bench models: --models names no model');
       const devices = o.devices.split(',').map((x) => x.trim()).filter((x) => x !== '');
       for (const d of devices) if (!(DEVICE_KINDS as readonly string[]).includes(d)) throw new UsageError(`bench models: --devices: unknown device '${d}' (known: ${DEVICE_KINDS.join(', ')})`);
+      if (o.baseline !== undefined && !models.some((m) => m.name === o.baseline)) throw new UsageError(`bench models: --baseline '${o.baseline}' is not one of --models (${models.map((m) => m.name).join(', ')})`);
       const table = TrainedTable.open(o.table);
       await runResumable(o.table, async (signal) => {
         const report = await runModelsBench(table, {
@@ -82,6 +106,7 @@ export function registerBenchModels(bench: Command): void {
           train: o.train,
           devices,
           ...(o.save ? { saveDir: o.save } : {}),
+          ...(o.baseline !== undefined ? { baseline: o.baseline } : {}),
           ...(o.maxMinutes !== undefined ? { deadline: Date.now() + o.maxMinutes * 60_000 } : {}),
           signal,
           onLine: (line) => process.stderr.write(`${line}\n`),
