@@ -41,6 +41,7 @@ interface SearchFlags {
   classes?: number;
   targetMs?: number;
   targetModel?: string;
+  targetSpeedup?: number;
   reward?: string;
   budget?: number;
   proxyImages?: number;
@@ -91,6 +92,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--classes <n>', "the space's number of classes (default: the data's); data with another number is refused", intOption('--classes', 1, MAX_CLASSES))
     .option('--target-ms <T>', 'latency target T in ms (default: the latency of the space default architecture)', floatOption('--target-ms', 1e-6))
     .option('--target-model <model>', 'T = the latency of this model on the target device, measured at the start and re-measured by the drift checks: a preset name (e.g. bench-fmnist), an arch string or a file holding one')
+    .option('--target-speedup <x>', 'T = the latency of --target-model (or of the space default architecture) / x: 1.3 searches for models 1.3x faster than it', floatOption('--target-speedup', 0.01, 100))
     .option('--reward <kind>', 'soft (alpha = beta = -0.07) or hard (alpha 0, beta -1)', choiceOption('--reward', ['soft', 'hard'] as const))
     .option('--budget <n>', 'number of trials', intOption('--budget', 1))
     .option('--proxy-images <n>', 'proxy-training images per trial', intOption('--proxy-images', 1))
@@ -139,7 +141,10 @@ function flagsToConfig(f: SearchFlags): Record<string, unknown> {
       f.driftEveryTrials !== undefined || f.driftEverySeconds !== undefined || f.driftTolerance !== undefined
         ? { everyTrials: f.driftEveryTrials, everySeconds: f.driftEverySeconds, tolerance: f.driftTolerance }
         : undefined,
-    reward: f.reward || f.targetMs !== undefined || f.targetModel !== undefined ? { preset: f.reward, targetMs: f.targetMs, targetModel: f.targetModel } : undefined,
+    reward:
+      f.reward || f.targetMs !== undefined || f.targetModel !== undefined || f.targetSpeedup !== undefined
+        ? { preset: f.reward, targetMs: f.targetMs, targetModel: f.targetModel, targetSpeedup: f.targetSpeedup }
+        : undefined,
     budget: f.budget,
     proxy:
       f.proxyImages !== undefined || f.proxyEpochs !== undefined || f.threadsPerWorker !== undefined

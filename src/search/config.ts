@@ -159,6 +159,8 @@ export const SearchConfigSchema = z
          * (e.g. the hand-designed model a search should beat). Not with targetMs.
          */
         targetModel: z.string().min(1).optional(),
+        /** T = the latency of targetModel (or of the space's default architecture) divided by this: 1.3 asks for models 1.3x faster than it. Not with targetMs. */
+        targetSpeedup: z.number().min(0.01).max(100).optional(),
         alpha: z.number().finite().optional(),
         beta: z.number().finite().optional(),
         /** Under the hard preset, do not train architectures whose measured latency already misses T. */
@@ -234,6 +236,7 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
   if (c.reward.preset !== 'custom' && (c.reward.alpha !== undefined || c.reward.beta !== undefined)) {
     throw new Error(`${source}: reward: preset '${c.reward.preset}' fixes alpha and beta; use preset 'custom' to set them`);
   }
+  if (c.reward.targetSpeedup !== undefined && c.reward.targetMs !== undefined) throw new Error(`${source}: reward: targetSpeedup divides a measured T; with targetMs give T itself`);
   if (c.reward.targetModel !== undefined) {
     if (c.reward.targetMs !== undefined) throw new Error(`${source}: reward: give targetMs or targetModel, not both`);
     if (c.evaluator === 'synthetic') throw new Error(`${source}: reward.targetModel needs a latency device or table; the synthetic evaluator has none (give targetMs)`);

@@ -540,9 +540,11 @@ async function resolveReward(
 ): Promise<{ reward: RewardConfig; targetSource: string }> {
   if (record) return { reward: record.reward, targetSource: record.targetSource };
   if (config.reward.targetMs !== undefined) return { reward: rewardConfig(config.reward.preset, config.reward.targetMs, customExponents(config)), targetSource: 'given' };
-  const ms = await defaultLatencyMs();
-  log(`search: target T = ${ms.toFixed(3)} ms (${measuredSource})`);
-  return { reward: rewardConfig(config.reward.preset, ms, customExponents(config)), targetSource: measuredSource };
+  const speedup = config.reward.targetSpeedup;
+  const ms = (await defaultLatencyMs()) / (speedup ?? 1);
+  const source = speedup === undefined ? measuredSource : `${measuredSource} / ${speedup}`;
+  log(`search: target T = ${ms.toFixed(3)} ms (${source})`);
+  return { reward: rewardConfig(config.reward.preset, ms, customExponents(config)), targetSource: source };
 }
 
 interface TrainedTableSetup {
