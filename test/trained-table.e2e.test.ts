@@ -67,7 +67,11 @@ test('search --evaluator table trains and adds what the table lacks; a second ru
   const checks = store.driftChecks();
   store.close();
   assert.ok(checks.length >= 1, 'drift checks stored');
-  assert.ok(trained.some((r) => r['type'] === 'latency' && (r['stats'] as { drift_reference?: boolean }).drift_reference === true && r['ms'] === checks[0]!.ms));
+  const referenceRow = trained.find((r) => r['type'] === 'latency' && (r['stats'] as { drift_reference?: boolean }).drift_reference === true)!;
+  assert.equal(referenceRow['ms'], checks[0]!.ms);
+  // measured interleaved with the reference (the default architecture), each trial's row is its ratio to it
+  const ratioRows = trained.filter((r) => r['type'] === 'latency' && r['reference'] !== undefined);
+  assert.ok(ratioRows.length >= 3 && ratioRows.every((r) => r['reference'] === referenceRow['arch'] && typeof r['ratio'] === 'number'));
 
   const second = runCli([...common, '--seed', '1', '--table-missing', 'fail', '--out', path.join(dir, 'second')], 60_000);
   assert.equal(second.status, 0, second.stderr);
@@ -75,6 +79,17 @@ test('search --evaluator table trains and adds what the table lacks; a second ru
   const b = storedTrials(path.join(dir, 'second'));
   assert.deepEqual(b.map((t) => [t.arch, t.status, t.accuracy, t.latencyMs, t.reward]), a.map((t) => [t.arch, t.status, t.accuracy, t.latencyMs, t.reward]));
   assert.equal(lines(table).length, trained.length, 'nothing added');
+
+  // measuring again (missing 'train'), the ratios in the table are reused against this run's own reference latency
+  const third = runCli([...common, '--seed', '1', '--out', path.join(dir, 'third')], 300_000);
+  assert.equal(third.status, 0, third.stderr);
+  const thirdStore = ExperimentStore.open(path.join(dir, 'third'), { readonly: true });
+  const start = thirdStore.driftChecks()[0]!.ms;
+  thirdStore.close();
+  const c = storedTrials(path.join(dir, 'third'));
+  assert.deepEqual(c.map((t) => [t.arch, t.accuracy]), a.map((t) => [t.arch, t.accuracy]));
+  for (const [i, t] of c.entries()) assert.ok(Math.abs(t.latencyMs! / a[i]!.latencyMs! - start / checks[0]!.ms) < 1e-9, 'LAT = the stored ratio x this run\'s reference');
+  assert.equal(lines(table).filter((r) => r['type'] !== 'latency' || r['reference'] !== undefined).length, trained.filter((r) => r['type'] !== 'latency' || r['reference'] !== undefined).length, 'nothing trained or measured again');
 
   const other = runCli([...common, '--seed', '2', '--table-missing', 'fail', '--out', path.join(dir, 'other')], 60_000);
   assert.equal(other.status, 0, other.stderr);

@@ -470,7 +470,7 @@ async function trainSetup(
   const reference = referenceOf(config, space);
   const referenceModel = measuring ? planToModel(buildPlan(reference.arch), 'reference') : undefined;
   const drift = measuring ? driftMonitor(measuring, referenceModel!, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
-  const interleave = config.device.interleave && drift ? { reference: referenceModel!, startMs: () => drift.list()[0]!.ms } : undefined;
+  const interleave = config.device.interleave && drift ? { reference: referenceModel!, referenceArch: printArch(reference.arch), startMs: () => drift.list()[0]!.ms } : undefined;
   const options = { seed: config.initSeed, ...(drift ? { drift } : {}), ...(interleave ? { interleave } : {}), ...(otherDevices.size > 0 ? { otherDevices } : {}) };
   const evaluatorFor = (targetMs: number | undefined, o: LatencyOracle = oracle) => new TrainEvaluator(space, trainer, o, { ...options, ...skipOverTarget(config, targetMs) });
   let referenceMs: number | undefined;
@@ -576,10 +576,10 @@ function openTrainedTable(config: SearchConfig): TrainedTableSetup {
 
 /** Evaluator 'table' with missing 'fail': every answer from the table, nothing trained, no device opened. */
 async function tableOnlySetup(config: SearchConfig, space: SearchSpace, record: RunRecord | undefined, trained: TrainedTableSetup, log: (line: string) => void): Promise<EvaluationSetup> {
-  const oracle: LatencyOracle = { kind: 'table', table: trained.table, device: config.device.kind };
+  const reference = referenceOf(config, space);
+  const oracle: LatencyOracle = { kind: 'table', table: trained.table, device: config.device.kind, reference: printArch(reference.arch) };
   const trainer = new TableTrainer(trained.table, trained.setting, undefined);
   const evaluatorFor = (targetMs: number | undefined) => new TrainEvaluator(space, trainer, oracle, { seed: config.initSeed, ...skipOverTarget(config, targetMs) });
-  const reference = referenceOf(config, space);
   const { reward, targetSource } = await resolveReward(config, record, log, `${config.device.kind} latency of ${reference.name} (trained table)`, async () => {
     try {
       return (await evaluatorFor(undefined).latencyOfArch(reference.arch)).ms;

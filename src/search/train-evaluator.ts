@@ -34,8 +34,12 @@ export type LatencyOracle =
   | { kind: 'measured'; device: LatencyDevice }
   | { kind: 'predictor'; predictor: LatencyPredictor }
   | { kind: 'macs'; macsPerMs: number }
-  /** The trained table's latency of the architecture on `device`; when it has none, the fallback's (a measurement is added to the table). */
-  | { kind: 'table'; table: TrainedTable; device: string; fallback?: LatencyOracle }
+  /**
+   * The trained table's latency of the architecture on `device`; when it has none, the fallback's (a measurement is
+   * added to the table). A ratio to `reference` measured interleaved counts as that ratio times the table's latency
+   * of the reference.
+   */
+  | { kind: 'table'; table: TrainedTable; device: string; reference?: string; fallback?: LatencyOracle }
   /** The predictor's latency for every candidate; a measurement on `device` for those the gate lets through once trained. */
   | { kind: 'predicted-then-measured'; predictor: LatencyPredictor; device: LatencyDevice; gate: MeasureGate };
 
@@ -53,7 +57,7 @@ export interface TrainEvaluatorOptions {
    * its latency as ratio x the reference's latency at the start of the run (startMs): immune to
    * the machine's speed changes, so no drift correction is applied (../latency/interleaved.ts).
    */
-  readonly interleave?: { readonly reference: LatencyModel; readonly startMs: () => number };
+  readonly interleave?: { readonly reference: LatencyModel; readonly startMs: () => number; /** Its arch string: interleaved rows of a trained table are kept against it. */ readonly referenceArch: string };
 }
 
 export class TrainEvaluator implements Evaluator {
@@ -83,6 +87,15 @@ export class TrainEvaluator implements Evaluator {
   private async latencyOfPlan(plan: NetworkPlan, signal?: AbortSignal, l: LatencyOracle = this.latency, trialId?: number): Promise<{ ms: number; stats: Json }> {
     if (l.kind === 'table') {
       const arch = printArch(plan.arch);
+      // measuring interleaved, a trial's latency is its ratio to the reference: a table row measured on its own, at another
+      // time and machine speed, is not used; a ratio to the same reference is (times this run's reference latency)
+      const interleave = trialId !== undefined && l.fallback?.kind === 'measured' ? this.options.interleave : undefined;
+      if (interleave) return this.tableRatio(l.table, l.device, l.fallback as LatencyOracle & { kind: 'measured' }, arch, plan, interleave, signal);
+      const paired = l.reference !== undefined ? l.table.latency(arch, l.device, l.reference) : undefined;
+      const referenceRow = l.reference !== undefined ? l.table.latency(l.reference, l.device) : undefined;
+      if (paired?.ratio !== undefined && referenceRow) {
+        return { ms: paired.ratio * referenceRow.ms, stats: { source: 'table', device: l.device, interleaved: true, ratio: paired.ratio, reference_ms: referenceRow.ms } };
+      }
       const row = l.table.latency(arch, l.device);
       if (row) return { ms: row.ms, stats: { source: 'table', device: l.device, ...((row.stats ?? {}) as { [k: string]: Json }) } };
       if (!l.fallback) throw new Error(`no ${l.device} latency of this architecture in the trained table ${l.table.file ?? ''} (missing: 'fail')`);
@@ -110,6 +123,15 @@ export class TrainEvaluator implements Evaluator {
     }
     const macs = costOfPlan(plan).macs;
     return { ms: macs / l.macsPerMs, stats: { source: 'macs', macs, macs_per_ms: l.macsPerMs } };
+  }
+
+  private async tableRatio(table: TrainedTable, device: string, measured: LatencyOracle & { kind: 'measured' }, arch: string, plan: NetworkPlan, o: NonNullable<TrainEvaluatorOptions['interleave']>, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
+    const row = table.latency(arch, device, o.referenceArch);
+    if (row?.ratio !== undefined) return { ms: row.ratio * o.startMs(), stats: { source: 'table', device, interleaved: true, ratio: row.ratio } };
+    const r = await this.measureInterleaved(measured.device, plan, o, signal);
+    const stats = r.stats as { [k: string]: unknown };
+    table.add(latencyRow(arch, device, stats['raw_ms'] as number, stats, { reference: o.referenceArch, ratio: stats['ratio'] as number }));
+    return r;
   }
 
   private async measureInterleaved(device: LatencyDevice, plan: NetworkPlan, o: NonNullable<TrainEvaluatorOptions['interleave']>, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
