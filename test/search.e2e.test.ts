@@ -167,6 +167,12 @@ test('training search on 2 worker processes: trials spread over both with peak R
   const hard = path.join(dir, 'hard');
   const h = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 3, workers: 1, reward: { preset: 'hard', targetMs: 1e-6 } }), '--out', hard, '--quiet', '--json']);
   assert.equal(h.status, 0, h.stderr);
+  const summary = lastJson(h.stdout) as { failed: number; skipped: number; session: { failed: number; skipped: number } };
+  assert.deepEqual([summary.failed, summary.skipped, summary.session.failed, summary.session.skipped], [3, 3, 3, 3], 'counted as not trained, not as broken');
+  assert.equal(JSON.parse(readFileSync(path.join(hard, 'summary.json'), 'utf8')).skipped, 3);
+  const text = mnas(['search', '--resume', hard]);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /trials: 3 \(0 done, 0 failed, 3 not trained \(slower than the hard target T\)\)/);
   for (const t of storedTrials(hard)) {
     assert.equal(t.status, 'failed');
     assert.match(t.error!, /not trained: latency .* misses the hard target/);

@@ -226,7 +226,7 @@ export async function searchCommand(flags: SearchFlags): Promise<SearchResult> {
         progress.update(e.finished, '');
       },
       onTrial: (p) =>
-        progress?.update(p.finished, `best ${p.bestReward?.toFixed(4) ?? '-'} pareto ${p.paretoSize} last ${p.status === 'failed' ? 'failed' : p.reward.toFixed(4)}${p.reused ? ' (reused)' : ''}`),
+        progress?.update(p.finished, `best ${p.bestReward?.toFixed(4) ?? '-'} pareto ${p.paretoSize} last ${p.status === 'done' ? p.reward.toFixed(4) : p.status === 'skipped' ? 'skipped (slower than T)' : 'failed'}${p.reused ? ' (reused)' : ''}`),
       onFinalEpoch: (e) => {
         if (e.epoch === 1 || !finalProgress) finalProgress = new Progress({ label: `final ${e.rank}`, total: e.epochs, silent: quiet });
         finalProgress.update(e.epoch, `loss ${e.loss.toFixed(4)}`);
@@ -246,14 +246,20 @@ function formatDuration(seconds: number): string {
   return m > 0 ? `${m} min ${Math.round(seconds - 60 * m)} s` : `${seconds.toFixed(1)} s`;
 }
 
+/** Failed trials, telling apart those not trained because they were slower than a hard T. */
+function failedText(failed: number, skipped: number): string {
+  if (skipped === 0) return `${failed} failed`;
+  return `${failed - skipped} failed, ${skipped} not trained (slower than the hard target T)`;
+}
+
 function formatResult(r: SearchResult): string {
   const s = r.session;
   const lines = [
-    `this session: ${s.evaluated} trials evaluated, ${s.reused} reused, ${s.failed} failed in ${formatDuration(s.seconds)}` +
+    `this session: ${s.evaluated} trials evaluated, ${s.reused} reused, ${failedText(s.failed, s.skipped)} in ${formatDuration(s.seconds)}` +
       `${s.workers > 0 ? ` on ${s.workers} training process(es)` : ''} (${s.trials_per_hour.toFixed(0)} trials/h)` +
       `${s.strategy_updates !== null ? `; the PPO controller made ${s.strategy_updates} update(s)` : ''}`,
     `run: ${r.out}`,
-    `trials: ${r.trials} (${r.done} done, ${r.failed} failed)${r.interrupted ? ` — ${r.stop_reason === 'time limit' ? 'stopped at the time limit' : 'interrupted'}, continue with --resume ${r.out}` : ''}`,
+    `trials: ${r.trials} (${r.done} done, ${failedText(r.failed, r.skipped)})${r.interrupted ? ` — ${r.stop_reason === 'time limit' ? 'stopped at the time limit' : 'interrupted'}, continue with --resume ${r.out}` : ''}`,
     `target T: ${r.target_ms.toFixed(3)} ms`,
     `seeds: strategy ${r.seeds.strategy}, split ${r.seeds.split}, init ${r.seeds.init}`,
   ];

@@ -42,6 +42,19 @@ export interface EvalSkipped {
 
 export type EvalResult = EvalDone | EvalFailed | EvalSkipped;
 
+/** How the reason of a skipped trial begins: it is stored as a failed trial with that reason. */
+export const SKIPPED_REASON_PREFIX = 'not trained: ';
+
+/** The reason a skipped trial is stored with. */
+export function skippedReason(r: EvalSkipped): string {
+  return r.reason.startsWith(SKIPPED_REASON_PREFIX) ? r.reason : `${SKIPPED_REASON_PREFIX}${r.reason}`;
+}
+
+/** Whether a stored failed trial was a skipped one (not trained because a cheap check settled it). */
+export function isSkippedTrial(t: { readonly status: string; readonly error?: string | null }): boolean {
+  return t.status === 'failed' && typeof t.error === 'string' && t.error.startsWith(SKIPPED_REASON_PREFIX);
+}
+
 /** The timings a skipped trial is stored with: its own, plus the latency and accuracy its reward assumed. */
 export function skippedTimings(r: EvalSkipped): { readonly [phase: string]: number } {
   return { ...(r.timings ?? {}), skipped_latency_ms: r.latencyMs, assumed_accuracy: r.assumedAccuracy };

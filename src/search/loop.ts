@@ -34,7 +34,7 @@ import { computeReward, FAILED_TRIAL_REWARD, type RewardConfig } from './reward.
 import { LocalPool, type Executor } from './executor.js';
 import { ParetoFront } from './pareto.js';
 import { dnaKey, type Dna, type Json } from './space-like.js';
-import { skippedTimings, type Evaluator, type EvalResult, type TrialEvaluation, type TrialOutcome } from './evaluator.js';
+import { skippedReason, skippedTimings, type Evaluator, type EvalResult, type TrialEvaluation, type TrialOutcome } from './evaluator.js';
 import { settleFailures } from './failures.js';
 import { reuseIdenticalArchitectures } from './reuse.js';
 import { restoreStrategy, takesSnapshots } from './restore.js';
@@ -72,7 +72,8 @@ export interface SearchOptions {
 
 export interface SearchProgress {
   readonly trialId: number;
-  readonly status: 'done' | 'failed';
+  /** skipped: not trained, its latency missed a hard target (stored as a failed trial with the reason). */
+  readonly status: 'done' | 'failed' | 'skipped';
   readonly reused: boolean;
   readonly reward: number;
   /** Finished trials (done + failed) in the run so far, and the budget. */
@@ -93,6 +94,8 @@ export interface SearchSummary {
   readonly reused: number;
   /** Trials of this session that failed. */
   readonly failed: number;
+  /** Of the failed, those not trained because their latency missed a hard target (stored as failed, with a reason that says so). */
+  readonly skipped: number;
   /** In-flight trials found at start and re-run (0 for a fresh run). */
   readonly resumed: number;
   /** True if stopped by the abort signal before the budget. */
@@ -150,6 +153,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
   let evaluated = 0;
   let reusedCount = 0;
   let failedCount = 0;
+  let skippedCount = 0;
   const evaluator = settleFailures(o.evaluator, o.reward);
   const evaluateOnExecutor: TrialEvaluation = async (p) => {
     try {
@@ -212,13 +216,14 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
       reward = skipped ? computeReward(o.reward, r.assumedAccuracy, r.latencyMs) : FAILED_TRIAL_REWARD;
       await strategy.feedback(p, reward, { failed: true, reason: r.reason });
       const timings = { ...(skipped ? skippedTimings(r) : (r.timings ?? {})), evalMs: out.evalMs };
-      store.fail(p.id, { reason: r.reason, reward, timings }, snapshotIfDue());
+      store.fail(p.id, { reason: skipped ? skippedReason(r) : r.reason, reward, timings }, snapshotIfDue());
       failedCount++;
+      if (skipped) skippedCount++;
     }
     finished++;
     return {
       trialId: p.id,
-      status: r.status === 'done' ? 'done' : 'failed',
+      status: r.status === 'done' || r.status === 'skipped' ? r.status : 'failed',
       reused,
       reward,
       finished,
@@ -276,6 +281,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
     evaluated,
     reused: reusedCount,
     failed: failedCount,
+    skipped: skippedCount,
     resumed,
     interrupted,
     best: best ? store.trial(best.id) : undefined,

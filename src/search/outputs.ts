@@ -13,6 +13,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../util/write-atomic.js';
 import { paretoFront } from './pareto.js';
 import { renderReport, type ReportContext } from './report-html.js';
+import { isSkippedTrial } from './evaluator.js';
 import type { TrialBrief } from './store.js';
 import { latencyMeasured, otherDeviceLatencies, trialPoints, type TrialPoint } from './trial-points.js';
 import type { DriftSummary } from './drift.js';
@@ -25,6 +26,8 @@ export interface SearchOutputs {
   trials: number;
   done: number;
   failed: number;
+  /** Of the failed, those not trained because their latency missed a hard target. */
+  skipped: number;
   best: TrialPoint | null;
   pareto: TrialPoint[];
   /** Predicted-then-measured runs: done trials whose latency was measured, of all done. */
@@ -49,7 +52,7 @@ export function summarize(trials: readonly (TrialBrief & { latencyStats?: unknow
   const pareto = frontOf(points);
   let best: TrialPoint | null = null;
   for (const p of points) if (!best || p.reward > best.reward) best = p;
-  const out: SearchOutputs = { trials: trials.length, done: all.length, failed: trials.filter((t) => t.status === 'failed').length, best, pareto };
+  const out: SearchOutputs = { trials: trials.length, done: all.length, failed: trials.filter((t) => t.status === 'failed').length, skipped: trials.filter((t) => isSkippedTrial(t)).length, best, pareto };
   if (points.length < all.length) out.measured = { done: all.length, measured: points.length, share: points.length / all.length };
   const devices = deviceFronts(trials, all, best);
   if (devices) out.devices = devices;
@@ -97,6 +100,7 @@ export function writeOutputs(dir: string, trials: readonly (TrialBrief & { laten
         trials: s.trials,
         done: s.done,
         failed: s.failed,
+        skipped: s.skipped,
         reward: ctx.reward,
         device: ctx.device,
         best: s.best,

@@ -160,7 +160,8 @@ function summaryTable(trials: readonly TrialBrief[], s: SearchOutputs, ctx: Repo
   const pending = trials.length - s.done - s.failed;
   const rows: [string, string][] = [];
   if (ctx.state) rows.push(['state', ctx.state]);
-  rows.push(['trials', `${s.done} done, ${s.failed} failed${pending > 0 ? `, ${pending} in flight` : ''}${ctx.budget !== undefined ? ` of a budget of ${ctx.budget}` : ''}`]);
+  const failed = s.skipped > 0 ? `${s.failed - s.skipped} failed, ${s.skipped} not trained (slower than the hard target T)` : `${s.failed} failed`;
+  rows.push(['trials', `${s.done} done, ${failed}${pending > 0 ? `, ${pending} in flight` : ''}${ctx.budget !== undefined ? ` of a budget of ${ctx.budget}` : ''}`]);
   rows.push(['best reward', s.best ? `${s.best.reward.toFixed(4)} (trial ${s.best.trial})` : '-']);
   rows.push(['Pareto front', `${s.pareto.length} trials`]);
   rows.push(['target T', `${ctx.reward.targetMs.toFixed(3)} ms (${ctx.reward.preset}: alpha ${ctx.reward.alpha}, beta ${ctx.reward.beta})`]);

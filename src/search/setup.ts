@@ -103,6 +103,8 @@ export interface SearchResult {
   trials: number;
   done: number;
   failed: number;
+  /** Of the failed, those not trained because their latency missed a hard target. */
+  skipped: number;
   best: { arch: string; accuracy: number; latency_ms: number; reward: number; trial: number } | null;
   pareto: TrialPoint[];
   out: string;
@@ -117,7 +119,7 @@ export interface SearchResult {
   /** The strategy, split and initialisation seeds of the run. */
   seeds: { strategy: number; split: number; init: number };
   /** What this session did: trials evaluated, reused and failed, wall time, training processes, controller updates. */
-  session: { evaluated: number; reused: number; failed: number; seconds: number; workers: number; trials_per_hour: number; strategy_updates: number | null };
+  session: { evaluated: number; reused: number; failed: number; skipped: number; seconds: number; workers: number; trials_per_hour: number; strategy_updates: number | null };
   final?: Json;
   /** Measured latency sources: the drift seen by the reference checks. */
   drift?: DriftSummary;
@@ -349,6 +351,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
     trials: outputs.trials,
     done: outputs.done,
     failed: outputs.failed,
+    skipped: outputs.skipped,
     best: b ? { arch: b.arch, accuracy: b.accuracy, latency_ms: b.latency_ms, reward: b.reward, trial: b.trial } : null,
     pareto: outputs.pareto,
     out: dir,
@@ -636,11 +639,12 @@ function checkTableCovers(table: LatencyTable, file: string, space: SearchSpace)
   }
 }
 
-function sessionFigures(strategy: Strategy, s: { evaluated: number; reused: number; failed: number }, seconds: number, workers: number): SearchResult['session'] {
+function sessionFigures(strategy: Strategy, s: { evaluated: number; reused: number; failed: number; skipped: number }, seconds: number, workers: number): SearchResult['session'] {
   return {
     evaluated: s.evaluated,
     reused: s.reused,
     failed: s.failed,
+    skipped: s.skipped,
     seconds,
     workers,
     trials_per_hour: seconds > 0 ? ((s.evaluated + s.reused) * 3600) / seconds : 0,

@@ -25,7 +25,7 @@ import type { LatencyDevice, LatencyModel } from '../latency/device.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyPredictor } from '../latency/predictor.js';
 import type { DriftMonitor } from './drift.js';
-import type { EvalContext, EvalResult, Evaluator } from './evaluator.js';
+import { SKIPPED_REASON_PREFIX, type EvalContext, type EvalResult, type Evaluator } from './evaluator.js';
 import type { MeasureGate } from './measure-gate.js';
 import type { ProxyTrainer } from './proxy-trainer.js';
 import type { Dna, Json } from './space-like.js';
@@ -158,7 +158,7 @@ export class TrainEvaluator implements Evaluator {
     if (skipAbove !== undefined && surelyMs > skipAbove) {
       return {
         status: 'skipped',
-        reason: `not trained: latency ${latency.ms.toFixed(4)} ms misses the hard target ${skipAbove.toFixed(4)} ms`,
+        reason: `${SKIPPED_REASON_PREFIX}latency ${latency.ms.toFixed(4)} ms misses the hard target ${skipAbove.toFixed(4)} ms`,
         latencyMs: latency.ms,
         latencyStats: latency.stats,
         assumedAccuracy: 1 / plan.classes,
