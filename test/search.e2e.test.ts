@@ -173,6 +173,10 @@ test('training search on 2 worker processes: trials spread over both with peak R
   const text = mnas(['search', '--resume', hard]);
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /trials: 3 \(0 done, 0 failed, 3 not trained \(slower than the hard target T\)\)/);
+  const shown = mnas(['runs', 'show', hard, '--json']);
+  assert.equal(shown.status, 0, shown.stderr);
+  const { summary: counts } = lastJson(shown.stdout) as { summary: { trialsFailed: number; trialsSkipped: number } };
+  assert.deepEqual([counts.trialsFailed, counts.trialsSkipped], [3, 3]);
   for (const t of storedTrials(hard)) {
     assert.equal(t.status, 'failed');
     assert.match(t.error!, /not trained: latency .* misses the hard target/);

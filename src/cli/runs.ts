@@ -128,7 +128,7 @@ function formatList(list: RunsList): string {
     s.device,
     num(s.targetMs, 2),
     `${s.trialsDone + s.trialsFailed}/${s.budget ?? '-'}`,
-    String(s.trialsFailed),
+    String(s.trialsFailed - s.trialsSkipped),
     num(s.bestReward, 4),
     time(s.elapsedSec),
     time(s.etaSec),
@@ -160,7 +160,7 @@ function formatDetails(d: RunDetails): string {
     `state: ${stateLine(s)}`,
     `settings: space ${s.space}, strategy ${s.strategy}, evaluator ${s.evaluator}, latency ${s.device}, seed ${s.seed}`,
     `target T: ${num(s.targetMs, 3)} ms`,
-    `trials: ${s.trialsDone + s.trialsFailed} of ${s.budget ?? '-'} finished (${s.trialsDone} done, ${s.trialsFailed} failed, ${s.trialsPending} in flight)`,
+    `trials: ${s.trialsDone + s.trialsFailed} of ${s.budget ?? '-'} finished (${s.trialsDone} done, ${s.trialsFailed - s.trialsSkipped} failed${s.trialsSkipped > 0 ? `, ${s.trialsSkipped} not trained (slower than the hard target T)` : ''}, ${s.trialsPending} in flight)`,
     `time: started ${s.startedAt ?? '-'}, last update ${s.updatedAt ?? '-'}, searching ${time(s.elapsedSec)}${s.etaSec !== null ? `, ETA ${time(s.etaSec)}` : ''}`,
   ];
   const b = d.best;

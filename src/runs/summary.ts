@@ -9,6 +9,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { isSkippedTrial } from '../search/evaluator.js';
 import { parseRunRecord, type RunRecord } from '../search/run-config.js';
 import { runLockState, type LockHolder, type RunLockState } from '../search/run-lock.js';
 import { ExperimentStore, DB_FILE, type TrialBrief } from '../search/store.js';
@@ -36,6 +37,8 @@ export interface RunSummary {
   budget: number | null;
   trialsDone: number;
   trialsFailed: number;
+  /** Of the failed, those not trained because their latency missed a hard target. */
+  trialsSkipped: number;
   /** Proposed but not finished (pending or being evaluated; a stopped run re-runs them on resume). */
   trialsPending: number;
   bestReward: number | null;
@@ -133,6 +136,7 @@ export function summaryOf(run: RunContents, now: Date = new Date()): RunSummary 
   const c = record.config;
   let done = 0;
   let failed = 0;
+  let skipped = 0;
   let best: TrialBrief | undefined;
   let startedAt: string | null = null;
   let updatedAt: string | null = null;
@@ -140,7 +144,10 @@ export function summaryOf(run: RunContents, now: Date = new Date()): RunSummary 
     if (t.status === 'done') {
       done++;
       if (!best || (t.reward as number) > (best.reward as number)) best = t;
-    } else if (t.status === 'failed') failed++;
+    } else if (t.status === 'failed') {
+      failed++;
+      if (isSkippedTrial(t)) skipped++;
+    }
     if (startedAt === null || t.createdAt < startedAt) startedAt = t.createdAt;
     const touched = t.finishedAt ?? t.startedAt ?? t.createdAt;
     if (updatedAt === null || touched > updatedAt) updatedAt = touched;
@@ -165,6 +172,7 @@ export function summaryOf(run: RunContents, now: Date = new Date()): RunSummary 
     budget: c.budget,
     trialsDone: done,
     trialsFailed: failed,
+    trialsSkipped: skipped,
     trialsPending: pending,
     bestReward: best?.reward ?? null,
     bestTrialId: best?.id ?? null,

@@ -41,7 +41,7 @@ export async function render(main) {
       h('td', {}, ms(r.targetMs)),
       h('td', {}, r.budget == null ? '\u2013' : int(r.budget)),
       h('td', {}, `${int(finished)}${r.budget ? ` (${Math.floor((100 * finished) / r.budget)}%)` : ''}`),
-      h('td', {}, int(r.trialsFailed)),
+      h('td', {}, int(r.trialsFailed - (r.trialsSkipped ?? 0))),
       h('td', {}, int(r.trialsPending)),
       h('td', {}, r.bestTrialId == null ? '\u2013' : h('a', { href: withToken(`/runs/${encodeURIComponent(r.id)}/trials/${r.bestTrialId}`) }, num(r.bestReward))),
       h('td', {}, duration(r.elapsedSec)),
