@@ -126,10 +126,7 @@ export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions)
       onRow: (e) => say(`[${e.done}/${e.total}] ${nameOf(e.job.arch)} seed ${e.job.seed}: ${describeRow(e.row)} (ETA ${formatDuration(e.etaSeconds)})`),
     });
   }
-  if (o.train && !o.signal?.aborted) {
-    await measureMissing(table, o, say);
-    if (baseline) await measureAgainstBaseline(table, o, baseline, say);
-  }
+  if (o.train && !o.signal?.aborted) await measureMissing(table, o, baseline, say);
   const pending = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined).length;
   const own = o.models.map((m) => figuresOf(table, m, setting, o.devices));
   const models = baseline ? own.map((f) => (f.arch === baseline.arch ? f : { ...f, vs_baseline: againstBaseline(table, f, own.find((b) => b.arch === baseline.arch)!, setting, o.devices) })) : own;
@@ -139,28 +136,6 @@ export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions)
 
 /** How long one model is timed against the baseline: tighter than a search trial's, as it is done once per model. */
 const BASELINE_PROTOCOL = { minSeconds: 2, maxSeconds: 10 } as const;
-
-/** Measures, on every device that can time two models in turn, each model the table has no interleaved measurement of against the baseline. */
-async function measureAgainstBaseline(table: TrainedTable, o: ModelsBenchOptions, baseline: NamedModel, say: (line: string) => void): Promise<void> {
-  for (const kind of o.devices) {
-    const missing = o.models.filter((m) => m.arch !== baseline.arch && table.latency(m.arch, kind, baseline.arch) === undefined);
-    if (missing.length === 0) continue;
-    const device = await createDevice(kind, { threads: 1 });
-    try {
-      if (!device.measureAgainst) continue; // compared by the two models' own medians
-      say(`measuring ${missing.length} model(s) on ${kind} interleaved with ${baseline.name}`);
-      for (const m of missing) {
-        o.signal?.throwIfAborted();
-        const r = await measureLatency(m.arch, { device, against: baseline.arch, protocol: BASELINE_PROTOCOL, ...(o.signal ? { signal: o.signal } : {}) });
-        const result = r.result as RelativeLatencyResult;
-        table.add(latencyRow(m.arch, kind, result.median_ms, result as unknown as Record<string, unknown>, { reference: baseline.arch, ratio: result.ratio }));
-        say(`${m.name} on ${kind}: ${result.ratio.toFixed(4)} x ${baseline.name} (+-${(100 * result.ratio_rel_half_width).toFixed(2)}%)`);
-      }
-    } finally {
-      await device.close();
-    }
-  }
-}
 
 function againstBaseline(table: TrainedTable, model: ModelFigures, baseline: ModelFigures, setting: TrainSetting, devices: readonly string[]): BaselineComparison {
   const latency: { [device: string]: LatencyAgainstBaseline } = {};
@@ -191,19 +166,33 @@ function writeCards(table: TrainedTable, named: readonly NamedModel[], figures: 
   }
 }
 
-/** Measures, one device at a time, every model the table has no latency of on it. */
-async function measureMissing(table: TrainedTable, o: ModelsBenchOptions, say: (line: string) => void): Promise<void> {
+/**
+ * Measures, one device at a time, every model the table has no latency of on it, and with a
+ * baseline, on devices that can time two models in turn, every other model interleaved with it.
+ */
+async function measureMissing(table: TrainedTable, o: ModelsBenchOptions, baseline: NamedModel | undefined, say: (line: string) => void): Promise<void> {
   for (const kind of o.devices) {
-    const missing = o.models.filter((m) => table.latency(m.arch, kind) === undefined);
-    if (missing.length === 0) continue;
-    say(`measuring ${missing.length} model(s) on ${kind}`);
+    const own = o.models.filter((m) => table.latency(m.arch, kind) === undefined);
+    const paired = baseline ? o.models.filter((m) => m.arch !== baseline.arch && table.latency(m.arch, kind, baseline.arch) === undefined) : [];
+    if (own.length === 0 && paired.length === 0) continue;
     const device = await createDevice(kind, { threads: 1 });
     try {
-      for (const m of missing) {
+      if (own.length > 0) say(`measuring ${own.length} model(s) on ${kind}`);
+      for (const m of own) {
         o.signal?.throwIfAborted();
         const r = await measureLatency(m.arch, { device, ...(o.signal ? { signal: o.signal } : {}) });
         table.add(latencyRow(m.arch, kind, r.result.median_ms, r.result as unknown as Record<string, unknown>));
         say(`${m.name} on ${kind}: ${r.result.median_ms.toFixed(4)} ms`);
+      }
+      // a device that cannot take two models at once is compared by the models' own medians
+      if (!baseline || paired.length === 0 || !device.measureAgainst) continue;
+      say(`measuring ${paired.length} model(s) on ${kind} interleaved with ${baseline.name}`);
+      for (const m of paired) {
+        o.signal?.throwIfAborted();
+        const r = await measureLatency(m.arch, { device, against: baseline.arch, protocol: BASELINE_PROTOCOL, ...(o.signal ? { signal: o.signal } : {}) });
+        const result = r.result as RelativeLatencyResult;
+        table.add(latencyRow(m.arch, kind, result.median_ms, result as unknown as Record<string, unknown>, { reference: baseline.arch, ratio: result.ratio }));
+        say(`${m.name} on ${kind}: ${result.ratio.toFixed(4)} x ${baseline.name} (+-${(100 * result.ratio_rel_half_width).toFixed(2)}%)`);
       }
     } finally {
       await device.close();
