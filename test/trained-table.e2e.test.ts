@@ -162,6 +162,32 @@ test('bench models trains each model over seeds with the final recipe, saves see
   assertRefused(runCli(['bench', 'models', '--models', 'bench-fmnist,mine=fmnist-default', '--baseline', 'mnasnet-a1-fmnist', '--table', table]), /--baseline 'mnasnet-a1-fmnist' is not one of --models \(bench-fmnist, mine\)/, { seconds: 15 });
 });
 
+test('bench models --recipe tunes on the validation split: its own rows, validation accuracy only, never the test set', () => {
+  const table = path.join(dir, 'recipe.jsonl');
+  const args = ['bench', 'models', '--models', 'bench-fmnist', '--seeds', '2', '--dataset', 'synthetic', '--validation', '9600', '--epochs', '1', '--devices', '', '--table', table];
+  const tuned = runCli([...args, '--recipe', 'lr=0.05,weight-decay=0.0001', '--json'], 600_000);
+  assert.equal(tuned.status, 0, tuned.stderr);
+  const report = lastJson(tuned.stdout) as { setting: Record<string, unknown>; models: Record<string, unknown>[] };
+  assert.deepEqual(report.setting['recipe'], { lr: 0.05, weightDecay: 0.0001 });
+  const m = report.models[0]!;
+  assert.equal(m['seeds_done'], 2);
+  assert.equal(typeof m['val_mean'], 'number');
+  assert.equal(typeof m['val_std'], 'number');
+  assert.equal(m['test_mean'], null, 'the test set is not used');
+  const rows = lines(table);
+  assert.equal(rows.length, 2);
+  assert.ok(rows.every((r) => r['testAccuracy'] === null && typeof r['valAccuracy'] === 'number' && (r['recipe'] as Record<string, number>)['lr'] === 0.05));
+  const text = runCli([...args, '--recipe', 'weight-decay=0.0001,lr=0.05', '--no-train'], 60_000);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /final recipe with lr=0\.05,weightDecay=0\.0001: 1 epochs on 400 synthetic images \(9600 held out\), 2 seed\(s\); validation accuracy in % \(the test set is not used\)/);
+  assert.match(text.stderr, /2 trainings \(1 models x 2 seeds\), 2 already in the table/);
+  assertRefused(runCli(['bench', 'models', '--models', 'bench-fmnist', '--recipe', 'lr=0.05', '--table', table]), /--recipe tunes on the validation split: give --validation N/, { seconds: 15 });
+  assertRefused(runCli([...args, '--recipe', 'lr=0.05', '--save', path.join(dir, 'never')]), /--save ships models trained with the final recipe/, { seconds: 15 });
+  assertRefused(runCli([...args, '--recipe', 'lr=0.05', '--baseline', 'bench-fmnist']), /--baseline judges models on the test set/, { seconds: 15 });
+  assertRefused(runCli([...args, '--recipe', 'momentum=0.5']), /--recipe: 'momentum=0\.5' is not KEY=VALUE/, { seconds: 15 });
+  assert.equal(lines(table).length, 2, 'nothing trained by a refused command');
+});
+
 test('a saved models folder is a set of trained presets: export gives their own weights (the saved ONNX graph), measure and the library take them by name', async () => {
   const save = path.join(dir, 'models');
   const env = { MNAS_MODELS_DIR: save };

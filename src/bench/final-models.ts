@@ -22,7 +22,7 @@ import { median } from '../util/stats.js';
 import { InputError } from '../util/input-error.js';
 import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
 import { finalSetting } from '../trained/final-setting.js';
-import { latencyRow, type TrainedTable, type TrainSetting } from '../trained/table.js';
+import { latencyRow, type RecipeOverrides, type TrainedTable, type TrainRow, type TrainSetting } from '../trained/table.js';
 import type { TrainJob } from '../trained/train-job.js';
 
 export interface NamedModel {
@@ -48,6 +48,8 @@ export interface ModelsBenchOptions {
   readonly devices: readonly string[];
   /** Weights and ONNX of each model's seed-0 training go to DIR/<name>/. */
   readonly saveDir?: string;
+  /** Recipe tuning: the final recipe with these changes, scored on the validation split only (no test accuracy). */
+  readonly recipe?: RecipeOverrides;
   /** The name of one of `models` every other is compared with (./baseline-comparison.ts), measured interleaved with it where a device can. */
   readonly baseline?: string;
   readonly deadline?: number;
@@ -67,7 +69,11 @@ export interface ModelFigures {
   readonly test_std: number | null;
   readonly test_min: number | null;
   readonly test_max: number | null;
+  /** Validation accuracy over the seeds done (with --validation N), likewise. */
   readonly val_mean: number | null;
+  readonly val_std: number | null;
+  readonly val_min: number | null;
+  readonly val_max: number | null;
   readonly median_seconds: number | null;
   /** Median latency (ms) per device measured. */
   readonly latency_ms: { readonly [device: string]: number };
@@ -105,6 +111,8 @@ export function resolveModels(specs: readonly string[]): NamedModel[] {
 }
 
 export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions): Promise<ModelsReport> {
+  if (o.recipe && o.saveDir) throw new InputError('bench models: --save ships models trained with the final recipe; --recipe is a tuning study on the validation split');
+  if (o.recipe && o.baseline !== undefined) throw new InputError('bench models: --baseline judges models on the test set; --recipe is a tuning study on the validation split');
   const setting = finalSetting(o, 'bench models');
   const baseline = o.baseline === undefined ? undefined : o.models.find((m) => m.name === o.baseline);
   if (o.baseline !== undefined && !baseline) throw new InputError(`bench models: the baseline '${o.baseline}' is not one of --models`);
@@ -202,12 +210,11 @@ async function measureMissing(table: TrainedTable, o: ModelsBenchOptions, baseli
 
 function figuresOf(table: TrainedTable, m: NamedModel, setting: TrainSetting, devices: readonly string[]): ModelFigures {
   const rows = table.seedsOf(m.arch, setting);
-  const done = rows.filter((r) => r.status === 'done' && r.testAccuracy !== null);
-  const tests = testsOf(table, m.arch, setting);
-  const vals = done.flatMap((r) => (r.valAccuracy === null ? [] : [r.valAccuracy]));
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-  const tm = mean(tests);
-  const std = tests.length >= 2 && tm !== null ? Math.sqrt(tests.reduce((a, x) => a + (x - tm) ** 2, 0) / (tests.length - 1)) : null;
+  // a tuning setting is scored on validation only; a final one on the test set
+  const scored = (r: TrainRow) => r.status === 'done' && (setting.recipe ? r.valAccuracy !== null : r.testAccuracy !== null);
+  const done = rows.filter(scored);
+  const test = spread(done.flatMap((r) => (r.testAccuracy === null ? [] : [r.testAccuracy])));
+  const val = spread(done.flatMap((r) => (r.valAccuracy === null ? [] : [r.valAccuracy])));
   const cost = costOfPlan(buildPlan(resolveArch(m.arch)));
   const latency: { [device: string]: number } = {};
   for (const d of devices) {
@@ -221,12 +228,23 @@ function figuresOf(table: TrainedTable, m: NamedModel, setting: TrainSetting, de
     macs: cost.macs,
     seeds_done: done.length,
     failed: rows.length - done.length,
-    test_mean: tm,
-    test_std: std,
-    test_min: tests.length ? Math.min(...tests) : null,
-    test_max: tests.length ? Math.max(...tests) : null,
-    val_mean: mean(vals),
+    test_mean: test.mean,
+    test_std: test.std,
+    test_min: test.min,
+    test_max: test.max,
+    val_mean: val.mean,
+    val_std: val.std,
+    val_min: val.min,
+    val_max: val.max,
     median_seconds: done.length ? median(done.map((r) => r.seconds)) : null,
     latency_ms: latency,
   };
+}
+
+/** Mean, sample standard deviation (two values or more), min and max; nulls for none. */
+function spread(xs: readonly number[]): { mean: number | null; std: number | null; min: number | null; max: number | null } {
+  if (xs.length === 0) return { mean: null, std: null, min: null, max: null };
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = xs.length >= 2 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : null;
+  return { mean, std, min: Math.min(...xs), max: Math.max(...xs) };
 }

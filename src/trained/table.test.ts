@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { InputError } from '../util/input-error.js';
-import { TrainedTable, type TrainRow, type TrainSetting } from './table.js';
+import { recipeText, settingKey, TrainedTable, type TrainRow, type TrainSetting } from './table.js';
 import { tempDir } from '../util/testing.js';
 
 const dir = tempDir('mnas-table-');
@@ -77,4 +77,22 @@ test('a measurement interleaved with a reference is kept apart from the model\'s
   assert.throws(() => t.add({ type: 'latency', arch: 'A', device: 'ort-cpu', ms: 0.3, reference: 'B', host: 'h', finishedAt: 'x' }), /both reference and ratio/);
   writeFileSync(path.join(dir, 'half.jsonl'), `${JSON.stringify({ type: 'latency', arch: 'A', device: 'ort-cpu', ms: 0.3, ratio: 0.8, host: 'h', finishedAt: 'x' })}\n`);
   assert.throws(() => TrainedTable.open(path.join(dir, 'half.jsonl')), (e: Error) => e instanceof InputError && /half\.jsonl:1: ratio: a latency row has both reference and ratio or neither/.test(e.message));
+});
+
+test('a recipe-tuning setting is its own key, printed with its changes sorted; its rows read back with the recipe', () => {
+  const final: TrainSetting = { dataset: 'fashion-mnist', task: 'final', images: 50000, epochs: 15, validation: 10000, splitSeed: 0 };
+  const tuned: TrainSetting = { ...final, recipe: { weightDecay: 1e-4, lr: 0.05 } };
+  assert.equal(settingKey(tuned), `${settingKey(final)}/recipelr=0.05,weightDecay=0.0001`);
+  assert.equal(recipeText({ labelSmoothing: 0, batchSize: 64 }), 'batchSize=64,labelSmoothing=0');
+  const file = path.join(dir, 'tuned.jsonl');
+  const t = TrainedTable.open(file);
+  t.add({ ...row('A', 0, 0.91, tuned), testAccuracy: null });
+  t.add(row('A', 0, 0.9, final));
+  const again = TrainedTable.open(file);
+  assert.equal(again.train('A', tuned, 0)?.valAccuracy, 0.91);
+  assert.deepEqual(again.train('A', tuned, 0)?.recipe, { weightDecay: 1e-4, lr: 0.05 });
+  assert.equal(again.train('A', final, 0)?.valAccuracy, 0.9);
+  assert.equal(again.train('A', { ...final, recipe: { lr: 0.05 } }, 0), undefined);
+  assert.throws(() => t.add({ ...row('A', 1, 0.9, final), recipe: { lr: -1 } }));
+  assert.throws(() => t.add({ ...row('A', 1, 0.9, final), recipe: { momentum: 0.5 } as never }));
 });

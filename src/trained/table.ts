@@ -15,6 +15,22 @@ import { InputError } from '../util/input-error.js';
 
 const count = z.number().int().nonnegative();
 
+/**
+ * Changes to the final recipe a training was run with (a recipe-tuning study): trained on the
+ * training images left after the validation split, scored on validation only, never on the test set.
+ */
+export const RecipeOverridesSchema = z
+  .object({
+    lr: z.number().positive().max(10),
+    weightDecay: z.number().min(0).max(1),
+    labelSmoothing: z.number().min(0).max(0.99),
+    batchSize: z.number().int().min(1).max(65536),
+  })
+  .partial()
+  .strict();
+
+export type RecipeOverrides = z.infer<typeof RecipeOverridesSchema>;
+
 export const TrainRowSchema = z
   .object({
     type: z.literal('train'),
@@ -28,6 +44,7 @@ export const TrainRowSchema = z
     /** Training images held out for validation. */
     validation: count,
     splitSeed: count,
+    recipe: RecipeOverridesSchema.optional(),
     seed: count,
     status: z.enum(['done', 'failed']),
     reason: z.string().optional(),
@@ -76,10 +93,22 @@ export interface TrainSetting {
   readonly epochs: number;
   readonly validation: number;
   readonly splitSeed: number;
+  /** A recipe-tuning setting: the final recipe with these changes, scored on the validation split only. */
+  readonly recipe?: RecipeOverrides;
 }
 
 export function settingKey(s: TrainSetting): string {
-  return `${s.dataset}/${s.task}/${s.images}x${s.epochs}/val${s.validation}/split${s.splitSeed}`;
+  const base = `${s.dataset}/${s.task}/${s.images}x${s.epochs}/val${s.validation}/split${s.splitSeed}`;
+  return s.recipe === undefined ? base : `${base}/recipe${recipeText(s.recipe)}`;
+}
+
+/** The overrides as `lr=0.05,weightDecay=0.0001` (keys sorted), the form settings are keyed and printed by. */
+export function recipeText(r: RecipeOverrides): string {
+  return Object.entries(r)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(',');
 }
 
 export function trainKey(arch: string, s: TrainSetting, seed: number): string {

@@ -26,6 +26,15 @@ export function trainJobArgs(job: TrainJob, threads: number, dataDir?: string, s
   const args = ['train', job.arch, '--dataset', s.dataset, '--epochs', String(s.epochs), '--validation', String(s.validation)];
   args.push('--split-seed', String(s.splitSeed), '--seed', String(job.seed), '--threads', String(threads), '--json', '--quiet');
   if (s.task === 'proxy') args.push('--proxy', '--subset', String(s.images), '--no-test');
+  if (s.recipe) {
+    // recipe tuning: the final recipe changed, scored on the validation split; the test set stays unseen
+    const r = s.recipe;
+    if (r.lr !== undefined) args.push('--lr', String(r.lr));
+    if (r.weightDecay !== undefined) args.push('--weight-decay', String(r.weightDecay));
+    if (r.labelSmoothing !== undefined) args.push('--label-smoothing', String(r.labelSmoothing));
+    if (r.batchSize !== undefined) args.push('--batch', String(r.batchSize));
+    if (s.task === 'final') args.push('--no-test');
+  }
   if (dataDir) args.push('--data-dir', dataDir);
   if (save) args.push('--save', save.weights, '--onnx', save.onnx);
   return args;

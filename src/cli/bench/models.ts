@@ -4,7 +4,7 @@ import { MIN_GAIN, MIN_SPEEDUP } from '../../bench/baseline-comparison.js';
 import { resolveModels, runModelsBench, type ModelsReport } from '../../bench/final-models.js';
 import { defaultWorkers } from '../../bench/proxy-fidelity.js';
 import { DEVICE_KINDS } from '../../latency/registry.js';
-import { TrainedTable } from '../../trained/table.js';
+import { recipeText, RecipeOverridesSchema, TrainedTable, type RecipeOverrides } from '../../trained/table.js';
 import { FINAL_EPOCHS } from '../../trained/train-job.js';
 import { UsageError } from '../errors.js';
 import { runResumable } from './resumable.js';
@@ -24,6 +24,7 @@ interface BenchModelsOptions {
   devices: string;
   save?: string;
   baseline?: string;
+  recipe?: RecipeOverrides;
   train: boolean;
   maxMinutes?: number;
   json?: boolean;
@@ -33,12 +34,15 @@ const pct = (x: number | null): string => (x === null ? '-' : (100 * x).toFixed(
 
 export function formatModelsReport(r: ModelsReport, devices: readonly string[]): string {
   const s = r.setting;
-  const lines = [`final recipe: ${s.epochs} epochs on ${s.images} ${s.dataset} images${s.validation ? ` (${s.validation} held out)` : ''}, ${r.seeds} seed(s); test accuracy in %`];
-  lines.push(`model                     params      MACs  seeds  test mean   std    min    max  ${devices.map((d) => `${d} ms`.padStart(12)).join('')}`);
+  const tuning = s.recipe !== undefined;
+  const recipe = tuning ? `final recipe with ${recipeText(s.recipe!)}` : 'final recipe';
+  const lines = [`${recipe}: ${s.epochs} epochs on ${s.images} ${s.dataset} images${s.validation ? ` (${s.validation} held out)` : ''}, ${r.seeds} seed(s); ${tuning ? 'validation accuracy in % (the test set is not used)' : 'test accuracy in %'}`];
+  lines.push(`model                     params      MACs  seeds  ${tuning ? ' val mean   std    min    max' : 'test mean   std    min    max'}  ${devices.map((d) => `${d} ms`.padStart(12)).join('')}`);
   for (const m of r.models) {
     const lat = devices.map((d) => (m.latency_ms[d] === undefined ? '-' : m.latency_ms[d]!.toFixed(4)).padStart(12)).join('');
+    const a = tuning ? { mean: m.val_mean, std: m.val_std, min: m.val_min, max: m.val_max } : { mean: m.test_mean, std: m.test_std, min: m.test_min, max: m.test_max };
     lines.push(
-      `${m.name.padEnd(24)}  ${String(m.params).padStart(7)}  ${(m.macs / 1e6).toFixed(2).padStart(7)}M  ${String(m.seeds_done).padStart(5)}  ${pct(m.test_mean).padStart(9)}  ${m.test_std === null ? '    -' : (100 * m.test_std).toFixed(2).padStart(5)}  ${pct(m.test_min).padStart(5)}  ${pct(m.test_max).padStart(5)}  ${lat}`,
+      `${m.name.padEnd(24)}  ${String(m.params).padStart(7)}  ${(m.macs / 1e6).toFixed(2).padStart(7)}M  ${String(m.seeds_done).padStart(5)}  ${pct(a.mean).padStart(9)}  ${a.std === null ? '    -' : (100 * a.std).toFixed(2).padStart(5)}  ${pct(a.min).padStart(5)}  ${pct(a.max).padStart(5)}  ${lat}`,
     );
   }
   if (r.baseline !== null) lines.push(...formatAgainstBaseline(r, devices));
@@ -65,6 +69,28 @@ function formatAgainstBaseline(r: ModelsReport, devices: readonly string[]): str
   return lines;
 }
 
+const RECIPE_KEYS: { readonly [flag: string]: keyof RecipeOverrides } = { lr: 'lr', 'weight-decay': 'weightDecay', 'label-smoothing': 'labelSmoothing', batch: 'batchSize' };
+
+/** `lr=0.05,weight-decay=0.0001` as recipe overrides; a bad key or value is a usage error naming it. */
+export function recipeOption(value: string): RecipeOverrides {
+  const out: { [k: string]: number } = {};
+  for (const part of value.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    const [flag, text, extra] = part.split('=');
+    const key = RECIPE_KEYS[flag ?? ''];
+    if (!key || text === undefined || extra !== undefined) throw new UsageError(`--recipe: '${part}' is not KEY=VALUE with KEY one of ${Object.keys(RECIPE_KEYS).join(', ')}`);
+    if (key in out) throw new UsageError(`--recipe: ${flag} is given twice`);
+    out[key] = Number(text);
+  }
+  if (Object.keys(out).length === 0) throw new UsageError('--recipe: no change given (e.g. lr=0.05)');
+  const parsed = RecipeOverridesSchema.safeParse(out);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = Object.keys(RECIPE_KEYS).find((f) => RECIPE_KEYS[f] === issue.path[0]) ?? String(issue.path[0]);
+    throw new UsageError(`--recipe: ${flag}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
 export function registerBenchModels(bench: Command): void {
   bench
     .command('models')
@@ -81,6 +107,7 @@ export function registerBenchModels(bench: Command): void {
     .option('--table <file>', 'the trained table (JSON Lines); what it holds is not trained or measured again', 'models.jsonl')
     .option('--devices <list>', `latency devices to measure on after training, comma-separated (${DEVICE_KINDS.join(', ')}; empty: none)`, 'ort-cpu')
     .option('--baseline <name>', `one of --models to compare every other with: accuracy over seeds and latency, measured interleaved with it where the device can; the verdict is 'more accurate, not slower' (at least +${100 * MIN_GAIN} points, every seed above every seed of the baseline) or 'as accurate, faster' (at least ${MIN_SPEEDUP}x faster, no more than the pooled std below)`)
+    .option('--recipe <changes>', 'recipe tuning: the final recipe with these changes, e.g. lr=0.05,weight-decay=0.0001 (keys lr, weight-decay, label-smoothing, batch), scored on the --validation split only; the test set is not used', recipeOption)
     .option('--save <dir>', 'save each model\'s seed-0 weights (safetensors) and ONNX to DIR/<name>/')
     .option('--no-train', 'train and measure nothing: report from the table as it is')
     .option('--max-minutes <m>', 'start no training after this many minutes (running ones finish); run again to go on', floatOption('--max-minutes', 0))
@@ -107,6 +134,7 @@ export function registerBenchModels(bench: Command): void {
           devices,
           ...(o.save ? { saveDir: o.save } : {}),
           ...(o.baseline !== undefined ? { baseline: o.baseline } : {}),
+          ...(o.recipe !== undefined ? { recipe: o.recipe } : {}),
           ...(o.maxMinutes !== undefined ? { deadline: Date.now() + o.maxMinutes * 60_000 } : {}),
           signal,
           onLine: (line) => process.stderr.write(`${line}\n`),
