@@ -89,7 +89,7 @@ describe('image folder', () => {
     );
   });
 
-  it('an unreadable class folder is an error naming it', async () => {
+  it('an unreadable class folder is an error naming it', async (t) => {
     const root = fresh();
     await makeImageFolder(root, { classes: ['a', 'b'], perClass: 10, height: 8, width: 8 });
     chmodSync(join(root, 'b'), 0o000);
@@ -98,7 +98,13 @@ describe('image folder', () => {
       else {
         // root reads every folder: list it from a process running as nobody
         for (let dir = root; dir !== dirname(temp.dir); dir = dirname(dir)) chmodSync(dir, 0o755);
-        const script = `import('${pathToFileURL(join(import.meta.dirname, 'image-folder.js')).href}').then((m) => m.listImageFolder(process.argv[1])).then(() => console.log('listed'), (e) => console.log(e.name + ' ' + e.path + ': ' + e.message))`;
+        const module = join(import.meta.dirname, 'image-folder.js');
+        const probe = spawnSync(process.execPath, ['-e', 'require("node:fs").accessSync(process.argv[1])', module], { uid: 65534, gid: 65534 });
+        if (probe.status !== 0) {
+          t.skip(`the checkout is not readable by nobody (${dirname(module)}), so the child that lists the folder as nobody cannot load mnas`);
+          return;
+        }
+        const script = `import('${pathToFileURL(module).href}').then((m) => m.listImageFolder(process.argv[1])).then(() => console.log('listed'), (e) => console.log(e.name + ' ' + e.path + ': ' + e.message))`;
         const r = spawnSync(process.execPath, ['-e', script, root], { uid: 65534, gid: 65534, encoding: 'utf8' });
         assert.equal(r.stdout.trim(), `DataFileError ${join(root, 'b')}: ${join(root, 'b')}: cannot read folder: EACCES`, r.stderr);
       }
