@@ -6,6 +6,8 @@
  * two models' separate medians.
  */
 
+import { mean, sampleStd } from '../util/stats.js';
+
 /** Points of test accuracy (as a fraction) a model must gain over the baseline to count as more accurate. */
 export const MIN_GAIN = 0.005;
 /** How much faster than the baseline a model as accurate must be. */
@@ -37,15 +39,6 @@ export interface BaselineComparison {
   readonly verdict: { readonly [device: string]: Verdict };
 }
 
-function meanOf(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-function varianceOf(xs: readonly number[]): number {
-  const m = meanOf(xs);
-  return xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1);
-}
-
 /**
  * The verdict on one device:
  * - 'more accurate, not slower': latency at or below the baseline's, mean test accuracy higher by
@@ -59,13 +52,14 @@ export function compareToBaseline(
   baseline: SeedAccuracies,
   latency: { readonly [device: string]: LatencyAgainstBaseline },
 ): BaselineComparison {
-  const enough = model.tests.length >= 2 && baseline.tests.length >= 2;
-  const delta = model.tests.length > 0 && baseline.tests.length > 0 ? meanOf(model.tests) - meanOf(baseline.tests) : null;
-  const pooled = enough ? Math.sqrt((varianceOf(model.tests) + varianceOf(baseline.tests)) / 2) : null;
+  const [modelMean, baselineMean] = [mean(model.tests), mean(baseline.tests)];
+  const [modelStd, baselineStd] = [sampleStd(model.tests), sampleStd(baseline.tests)];
+  const delta = modelMean !== null && baselineMean !== null ? modelMean - baselineMean : null;
+  const pooled = modelStd !== null && baselineStd !== null ? Math.sqrt((modelStd ** 2 + baselineStd ** 2) / 2) : null;
   const above = model.tests.length > 0 && baseline.tests.length > 0 && Math.min(...model.tests) > Math.max(...baseline.tests);
   const verdict: { [device: string]: Verdict } = {};
   for (const [device, l] of Object.entries(latency)) {
-    if (!enough || delta === null || pooled === null) verdict[device] = 'too few seeds';
+    if (delta === null || pooled === null) verdict[device] = 'too few seeds';
     else if (l.speedup >= 1 && delta >= MIN_GAIN && above) verdict[device] = 'more accurate, not slower';
     else if (l.speedup >= MIN_SPEEDUP && delta >= -pooled) verdict[device] = 'as accurate, faster';
     else verdict[device] = 'neither';

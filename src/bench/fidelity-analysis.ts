@@ -6,7 +6,7 @@
  * best one's (a setting that ranks as well as the best for less time buys more candidates).
  */
 import { spearman } from '../latency/correlation.js';
-import { median } from '../util/stats.js';
+import { mean, median, sampleStd } from '../util/stats.js';
 import { settingKey, type TrainedTable, type TrainRow, type TrainSetting } from '../trained/table.js';
 
 export const FIDELITY_TOLERANCE = 0.05;
@@ -66,13 +66,6 @@ function seedNoise(byArch: Map<string, TrainRow[]>, accuracy: (r: TrainRow) => n
   return { pts: dof > 0 ? 100 * Math.sqrt(sum / dof) : null, archs };
 }
 
-function std(xs: readonly number[]): number | null {
-  if (xs.length < 2) return null;
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
-}
-
-const mean = (xs: readonly number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
 function failedCount(table: TrainedTable, archs: ReadonlySet<string>, setting: TrainSetting): number {
   const key = settingKey(setting);
@@ -98,7 +91,7 @@ export function fidelityReport(table: TrainedTable, archs: readonly string[], se
     const seconds = [...byArch.values()].flat().map((r) => r.seconds);
     const loads = [...byArch.values()].flat().flatMap((r) => (r.load === undefined ? [] : [r.load]));
     const noise = seedNoise(byArch, (r) => r.valAccuracy);
-    const spread = std(seed0.map((p) => p.acc));
+    const spread = sampleStd(seed0.map((p) => p.acc));
     const med = seconds.length ? median(seconds) : null;
     const meanAcc = mean(seed0.map((p) => p.acc));
     return {

@@ -18,7 +18,7 @@ import { resolveArch } from '../space/resolve.js';
 import { builtInPreset, getPreset, hasPreset } from '../space/presets.js';
 import { CARD_FILE, ONNX_FILE, WEIGHTS_FILE } from '../space/shipped-models.js';
 import { writeModelCard } from '../trained/model-card.js';
-import { median } from '../util/stats.js';
+import { mean, median, sampleStd } from '../util/stats.js';
 import { InputError } from '../util/input-error.js';
 import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
 import { finalSetting } from '../trained/final-setting.js';
@@ -113,9 +113,9 @@ export function resolveModels(specs: readonly string[]): NamedModel[] {
 export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions): Promise<ModelsReport> {
   if (o.recipe && o.saveDir) throw new InputError('bench models: --save ships models trained with the final recipe; --recipe is a tuning study on the validation split');
   if (o.recipe && o.baseline !== undefined) throw new InputError('bench models: --baseline judges models on the test set; --recipe is a tuning study on the validation split');
-  const setting = finalSetting(o, 'bench models');
   const baseline = o.baseline === undefined ? undefined : o.models.find((m) => m.name === o.baseline);
-  if (o.baseline !== undefined && !baseline) throw new InputError(`bench models: the baseline '${o.baseline}' is not one of --models`);
+  if (o.baseline !== undefined && !baseline) throw new InputError(`bench models: --baseline '${o.baseline}' is not one of --models (${o.models.map((m) => m.name).join(', ')})`);
+  const setting = finalSetting(o, 'bench models');
   const say = o.onLine ?? (() => {});
   // seed-major: every model gets its first seed before any gets a second
   const all: TrainJob[] = [];
@@ -213,7 +213,7 @@ function figuresOf(table: TrainedTable, m: NamedModel, setting: TrainSetting, de
   // a tuning setting is scored on validation only; a final one on the test set
   const scored = (r: TrainRow) => r.status === 'done' && (setting.recipe ? r.valAccuracy !== null : r.testAccuracy !== null);
   const done = rows.filter(scored);
-  const test = spread(done.flatMap((r) => (r.testAccuracy === null ? [] : [r.testAccuracy])));
+  const test = spread(testsOf(table, m.arch, setting));
   const val = spread(done.flatMap((r) => (r.valAccuracy === null ? [] : [r.valAccuracy])));
   const cost = costOfPlan(buildPlan(resolveArch(m.arch)));
   const latency: { [device: string]: number } = {};
@@ -243,8 +243,5 @@ function figuresOf(table: TrainedTable, m: NamedModel, setting: TrainSetting, de
 
 /** Mean, sample standard deviation (two values or more), min and max; nulls for none. */
 function spread(xs: readonly number[]): { mean: number | null; std: number | null; min: number | null; max: number | null } {
-  if (xs.length === 0) return { mean: null, std: null, min: null, max: null };
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length >= 2 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : null;
-  return { mean, std, min: Math.min(...xs), max: Math.max(...xs) };
+  return { mean: mean(xs), std: sampleStd(xs), min: xs.length ? Math.min(...xs) : null, max: xs.length ? Math.max(...xs) : null };
 }

@@ -19,7 +19,7 @@ import { intListOption } from './bench/int-list.js';
 import { stopRun } from '../runs/stop.js';
 import { listRuns, type RunsList } from '../runs/list.js';
 import type { RunSummary } from '../runs/summary.js';
-import { driftLabel, driftText } from '../search/report-html.js';
+import { driftLabel, driftText, failedText } from '../search/report-html.js';
 import { TRIAL_EXPORT_FORMATS, exportTrials, readRunTrials, type TrialExportFormat } from '../runs/trials-export.js';
 import type { TrialPoint } from '../search/outputs.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
@@ -160,7 +160,7 @@ function formatDetails(d: RunDetails): string {
     `state: ${stateLine(s)}`,
     `settings: space ${s.space}, strategy ${s.strategy}, evaluator ${s.evaluator}, latency ${s.device}, seed ${s.seed}`,
     `target T: ${num(s.targetMs, 3)} ms`,
-    `trials: ${s.trialsDone + s.trialsFailed} of ${s.budget ?? '-'} finished (${s.trialsDone} done, ${s.trialsFailed - s.trialsSkipped} failed${s.trialsSkipped > 0 ? `, ${s.trialsSkipped} not trained (slower than the hard target T)` : ''}, ${s.trialsPending} in flight)`,
+    `trials: ${s.trialsDone + s.trialsFailed} of ${s.budget ?? '-'} finished (${s.trialsDone} done, ${failedText(s.trialsFailed, s.trialsSkipped)}, ${s.trialsPending} in flight)`,
     `time: started ${s.startedAt ?? '-'}, last update ${s.updatedAt ?? '-'}, searching ${time(s.elapsedSec)}${s.etaSec !== null ? `, ETA ${time(s.etaSec)}` : ''}`,
   ];
   const b = d.best;

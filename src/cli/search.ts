@@ -16,7 +16,7 @@ import { DEFAULT_DRIFT_TOLERANCE, EVALUATORS, LATENCY_SOURCES, mergeConfig, type
 import { STRATEGY_KINDS } from '../search/strategy-kinds.js';
 import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
-import { driftLabel, driftText } from '../search/report-html.js';
+import { driftLabel, driftText, failedText } from '../search/report-html.js';
 import { UsageError } from './errors.js';
 import { choiceOption, floatOption, intOption } from './options.js';
 import { dataProgress, Progress } from './progress.js';
@@ -244,12 +244,6 @@ export async function searchCommand(flags: SearchFlags): Promise<SearchResult> {
 function formatDuration(seconds: number): string {
   const m = Math.floor(seconds / 60);
   return m > 0 ? `${m} min ${Math.round(seconds - 60 * m)} s` : `${seconds.toFixed(1)} s`;
-}
-
-/** Failed trials, telling apart those not trained because they were slower than a hard T. */
-function failedText(failed: number, skipped: number): string {
-  if (skipped === 0) return `${failed} failed`;
-  return `${failed - skipped} failed, ${skipped} not trained (slower than the hard target T)`;
 }
 
 function formatResult(r: SearchResult): string {

@@ -160,8 +160,7 @@ function summaryTable(trials: readonly TrialBrief[], s: SearchOutputs, ctx: Repo
   const pending = trials.length - s.done - s.failed;
   const rows: [string, string][] = [];
   if (ctx.state) rows.push(['state', ctx.state]);
-  const failed = s.skipped > 0 ? `${s.failed - s.skipped} failed, ${s.skipped} not trained (slower than the hard target T)` : `${s.failed} failed`;
-  rows.push(['trials', `${s.done} done, ${failed}${pending > 0 ? `, ${pending} in flight` : ''}${ctx.budget !== undefined ? ` of a budget of ${ctx.budget}` : ''}`]);
+  rows.push(['trials', `${s.done} done, ${failedText(s.failed, s.skipped)}${pending > 0 ? `, ${pending} in flight` : ''}${ctx.budget !== undefined ? ` of a budget of ${ctx.budget}` : ''}`]);
   rows.push(['best reward', s.best ? `${s.best.reward.toFixed(4)} (trial ${s.best.trial})` : '-']);
   rows.push(['Pareto front', `${s.pareto.length} trials`]);
   rows.push(['target T', `${ctx.reward.targetMs.toFixed(3)} ms (${ctx.reward.preset}: alpha ${ctx.reward.alpha}, beta ${ctx.reward.beta})`]);
@@ -175,6 +174,12 @@ function summaryTable(trials: readonly TrialBrief[], s: SearchOutputs, ctx: Repo
   if (trials.length > 0) rows.push(['search time', duration(activeSeconds(trials, ctx.state === 'running' ? now : undefined))]);
   rows.push(['written', now.toISOString()]);
   return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`).join('')}</table>`;
+}
+
+/** Failed trials (`failed` counts the skipped too), telling apart those not trained because they were slower than a hard T. */
+export function failedText(failed: number, skipped: number): string {
+  if (skipped === 0) return `${failed} failed`;
+  return `${failed - skipped} failed, ${skipped} not trained (slower than the hard target T)`;
 }
 
 /** What the drift line is about: the checks, or (interleaved) how latency was measured. */

@@ -11,6 +11,7 @@ import { normalizationFromMetadata } from '../model/export.js';
 import { decodeModel } from '../model/onnx/index.js';
 import { CARD_FILE, ModelCardSchema, ONNX_FILE, WEIGHTS_FILE, type ModelCard } from '../space/shipped-models.js';
 import { parseSafetensorsHeader } from '../torch/safetensors.js';
+import { mean, sampleStd } from '../util/stats.js';
 import type { TrainRow, TrainSetting } from './table.js';
 
 export interface CardInput {
@@ -30,8 +31,8 @@ export function writeModelCard(dir: string, c: CardInput): ModelCard {
   const shipped = done.find((r) => r.seed === c.shippedSeed);
   if (!shipped) throw new Error(`model card ${c.name}: seed ${c.shippedSeed} has no finished final training`);
   const tests = done.map((r) => r.testAccuracy as number);
-  const mean = tests.reduce((a, b) => a + b, 0) / tests.length;
-  const std = tests.length >= 2 ? Math.sqrt(tests.reduce((a, x) => a + (x - mean) ** 2, 0) / (tests.length - 1)) : null;
+  const testMean = mean(tests)!; // a shipped seed was found, so tests is not empty
+  const std = sampleStd(tests);
   const weightsBytes = readFileSync(path.join(dir, WEIGHTS_FILE));
   const onnxBytes = readFileSync(path.join(dir, ONNX_FILE));
   const normalization = normalizationFromMetadata(parseSafetensorsHeader(weightsBytes, WEIGHTS_FILE).metadata);
@@ -42,7 +43,7 @@ export function writeModelCard(dir: string, c: CardInput): ModelCard {
     arch: c.arch,
     dataset: c.setting.dataset,
     recipe: { images: c.setting.images, epochs: c.setting.epochs, validation: c.setting.validation, splitSeed: c.setting.splitSeed },
-    testAccuracy: { seeds: tests.length, mean, std, min: Math.min(...tests), max: Math.max(...tests), shipped: shipped.testAccuracy as number, shippedSeed: c.shippedSeed },
+    testAccuracy: { seeds: tests.length, mean: testMean, std, min: Math.min(...tests), max: Math.max(...tests), shipped: shipped.testAccuracy as number, shippedSeed: c.shippedSeed },
     params: shipped.params,
     macs: shipped.macs,
     latencyMs: { ...c.latencyMs },

@@ -1,7 +1,20 @@
 /**
  * Order statistics: the one median of the code base (the latency protocol, the benchmarks and the
- * reports all take it from here) and the quantile it is made of.
+ * reports all take it from here) and the quantile it is made of; and the mean and sample standard
+ * deviation of accuracies over seeds.
  */
+
+/** The arithmetic mean; null for no values. */
+export function mean(values: readonly number[]): number | null {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+}
+
+/** The sample standard deviation (divided by n - 1); null for fewer than two values. */
+export function sampleStd(values: readonly number[]): number | null {
+  if (values.length < 2) return null;
+  const m = mean(values)!;
+  return Math.sqrt(values.reduce((a, x) => a + (x - m) ** 2, 0) / (values.length - 1));
+}
 
 /** Quantile of ascending-sorted values, linear interpolation between order statistics (type 7). */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {

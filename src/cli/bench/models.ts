@@ -117,7 +117,6 @@ export function registerBenchModels(bench: Command): void {
       if (models.length === 0) throw new UsageError('bench models: --models names no model');
       const devices = o.devices.split(',').map((x) => x.trim()).filter((x) => x !== '');
       for (const d of devices) if (!(DEVICE_KINDS as readonly string[]).includes(d)) throw new UsageError(`bench models: --devices: unknown device '${d}' (known: ${DEVICE_KINDS.join(', ')})`);
-      if (o.baseline !== undefined && !models.some((m) => m.name === o.baseline)) throw new UsageError(`bench models: --baseline '${o.baseline}' is not one of --models (${models.map((m) => m.name).join(', ')})`);
       const table = TrainedTable.open(o.table);
       await runResumable(o.table, async (signal) => {
         const report = await runModelsBench(table, {
