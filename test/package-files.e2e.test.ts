@@ -41,7 +41,7 @@ test('npm pack would ship what users need and no tests, fixtures or tools; the L
   const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-  for (const needed of ['LICENSE', 'README.md', 'package.json', 'scripts/install-addon.mjs', 'native/binding.gyp', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'dist/src/data/source-key.js']) {
+  for (const needed of ['LICENSE', 'README.md', 'package.json', 'scripts/install-addon.mjs', 'native/binding.gyp', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'dist/src/data/source-key.js', ...['mnas-fmnist-a', 'mnas-fmnist-b'].flatMap((m) => ['card.json', 'weights.safetensors', 'model.onnx'].map((f) => `models/${m}/${f}`))]) {
     assert.ok(files.includes(needed), `${needed} is in the package`);
   }
   const notForUsers = files.filter((f) => /\.test\.(js|d\.ts)$|(^|\/)testing\.(js|d\.ts)$|fixture|^(test|tools|bench)\/|^dist\/test\/|^src\/.*\.ts$/.test(f));
