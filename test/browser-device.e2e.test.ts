@@ -270,3 +270,42 @@ describe('mnas measure --device browser with a bad MNAS_BROWSER_URL', () => {
     assert.equal(r.code, 2);
   });
 });
+
+describe('mnas measure --device browser when no device joins in time', () => {
+  const main = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  const measure = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const { MNAS_BROWSER_LAUNCH: _launch, MNAS_BROWSER_URL: _url, ...rest } = process.env;
+      const child = spawn(process.execPath, [main, 'measure', 'bench-fmnist', '--device', 'browser', '--max-seconds', '1'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...rest, MNAS_BROWSER_WAIT: '1', ...env } });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('exit', (code) => resolve({ code, err }));
+    });
+
+  it('its own server: the join URL is announced, then one line naming the wait, exit 2', async () => {
+    const r = await measure({});
+    assert.match(r.err, /^browser device: open this URL on the device to measure on \(waiting up to 1 s\):/);
+    const last = r.err.trimEnd().split('\n').at(-1)!;
+    assert.match(last, /^mnas: no browser device joined within 1 s \(open http:\/\/127\.0\.0\.1:\d+\/\?token=\S+\)$/);
+    assert.doesNotMatch(r.err, /internal error|\n\s+at /);
+    assert.equal(r.code, 2);
+  });
+
+  it('a running mnas devices serve with no page: the same one line from the server, exit 2', async () => {
+    const serve = spawn(process.execPath, [main, 'devices', 'serve', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const served = new Promise<number | null>((resolve) => serve.on('exit', (code) => resolve(code)));
+    try {
+      let out = '';
+      serve.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const { controlUrl } = JSON.parse(out.split('\n')[0] as string) as { controlUrl: string };
+      const r = await measure({ MNAS_BROWSER_URL: controlUrl });
+      assert.match(r.err, /^mnas: no browser device joined within 1 s \(open http:\/\/127\.0\.0\.1:\d+\/\?token=\S+\)\n$/);
+      assert.equal(r.code, 2);
+    } finally {
+      serve.kill('SIGTERM');
+      assert.equal(await served, 0);
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { reportError } from './main.js';
 import { UsageError } from './errors.js';
 import { ArchError } from '../space/arch-error.js';
+import { JobFailedError, NoDeviceError } from '../latency/browser/farm.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -24,6 +25,12 @@ test('an input error is one line and exit 2; its stack only with --debug', () =>
     assert.equal(debug.code, 2);
     assert.match(debug.text, /\n\s+at /);
   }
+});
+
+test('no browser device in time is the setup to fix: one line and exit 2; any other failed job is internal', () => {
+  const none = report(new NoDeviceError('no browser device joined within 1 s (open http://127.0.0.1:1/?token=t)'), false);
+  assert.deepEqual(none, { code: 2, text: 'mnas: no browser device joined within 1 s (open http://127.0.0.1:1/?token=t)\n' });
+  assert.equal(report(new JobFailedError('device d1 could not run it'), false).code, 1);
 });
 
 test('an internal error is one line and exit 1, saying how to get the stack; --debug prints it', () => {

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `mnas` command line. Each command lives in its own file and registers itself here.
- * Exit codes: 0 success, 2 invalid input (any InputError, bad options), 1 an internal error.
+ * Exit codes: 0 success, 2 invalid input (any InputError, bad options) or no browser device in
+ * time, 1 an internal error.
  * Only internal errors may print a stack, and only with --debug (anywhere on the command line)
  * or MNAS_DEBUG=1; every error a user can cause is one line.
  */
 import { Command, CommanderError } from 'commander';
 import { isInputError } from '../util/input-error.js';
+import { NoDeviceError } from '../latency/browser/farm.js';
 import { registerConfig } from './config.js';
 import { registerDashboard } from './dashboard.js';
 import { registerInspect } from './inspect.js';
@@ -60,7 +62,8 @@ function takeDebugFlag(argv: readonly string[]): { argv: string[]; debug: boolea
 
 /** One line for the user; the stack only when debugging. Returns the exit code. */
 export function reportError(e: unknown, debug: boolean, write: (s: string) => void = (s) => void process.stderr.write(s)): number {
-  if (isInputError(e)) {
+  // no browser device came: the user's setup to fix, like a bad argument
+  if (isInputError(e) || e instanceof NoDeviceError) {
     write(`mnas: ${oneLine(e.message)}\n`);
     if (debug && e.stack) write(`${e.stack}\n`);
     return 2;

@@ -6,7 +6,7 @@
  */
 import { WebSocket, type RawData } from 'ws';
 import type { LatencyModel } from '../device.js';
-import { JobFailedError, LimitError, mebibytes, type ConnectedDevice, type DeviceSelector, type JobRequest, type JobResult, type ServerStatus } from './farm.js';
+import { JobFailedError, LimitError, NoDeviceError, mebibytes, type ConnectedDevice, type DeviceSelector, type JobRequest, type JobResult, type ServerStatus } from './farm.js';
 import { closeReason, controlMessageSchema, PROTOCOL_VERSION, type ControlLimits, type ControlMessage } from './messages.js';
 
 /** What a controller can ask of the server. */
@@ -39,7 +39,7 @@ export function serveController(ws: WebSocket, farm: ControlledFarm, onClosed: (
     ws.close(1008, closeReason(reason));
     setTimeout(() => ws.terminate(), 2000).unref();
   };
-  const replyError = (id: number, e: Error) => reply({ type: 'error', id, message: e.message, ...(e instanceof LimitError ? { code: e.code } : {}) });
+  const replyError = (id: number, e: Error) => reply({ type: 'error', id, message: e.message, ...(e instanceof LimitError || e instanceof NoDeviceError ? { code: e.code } : {}) });
 
   const onModelFrame = (buf: Buffer) => {
     if (discard !== undefined && !pending) {

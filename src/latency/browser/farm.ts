@@ -69,6 +69,19 @@ export class JobFailedError extends Error {
 }
 
 /** A job refused up front because it would exceed one of the server's caps. */
+/**
+ * No browser device matching the request joined, or was free for it, in time: the user's setup (open
+ * the join URL, start the phone), not a fault of mnas or of the model. The command line reports it as
+ * one line and exit 2; a distributed worker retries the job, as for any device that is gone.
+ */
+export class NoDeviceError extends JobFailedError {
+  readonly code = 'no-device';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoDeviceError';
+  }
+}
+
 export class LimitError extends JobFailedError {
   readonly code = 'limit';
   constructor(message: string) {

@@ -12,7 +12,7 @@ import type { DeviceServerOptions } from './server.js';
 
 export { BrowserDevice } from './device.js';
 export type { BrowserDeviceOptions, BrowserLatencyResult } from './device.js';
-export { DeviceServer, JobFailedError, LimitError, tokenMatches } from './server.js';
+export { DeviceServer, JobFailedError, LimitError, NoDeviceError, tokenMatches } from './server.js';
 export type { ConnectedDevice, DeviceSelector, DeviceServerOptions, JobRequest, JobResult, ServerStatus } from './server.js';
 export { BrowserDeviceUrlError, RemoteDeviceServer, controlUrl, redactUrl } from './remote.js';
 export { launchChromium, launchDevicePage, DEFAULT_CHROMIUM } from './launch.js';

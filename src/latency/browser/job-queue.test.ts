@@ -336,7 +336,7 @@ describe('JobQueue: timeouts', () => {
     const q = makeQueue({ queueTimeoutMs: 40 });
     await assert.rejects(
       q.submit({ model: model('lonely'), protocol: QUICK, selector: { id: 'x', name: 'y' }, backend: 'webgpu' }),
-      /^JobFailedError: no browser device with id 'x' and name 'y' supporting webgpu available within 0 s to measure 'lonely' \(open http:\/\/127\.0\.0\.1:1\/\?token=t\)$/,
+      /^NoDeviceError: no browser device with id 'x' and name 'y' supporting webgpu available within 0 s to measure 'lonely' \(open http:\/\/127\.0\.0\.1:1\/\?token=t\)$/,
     );
     // a flagged device is named
     const liar = join(q, 'liar');
@@ -465,7 +465,7 @@ describe('JobQueue: waiting for a device', () => {
     join(q, 'p1', { name: 'phone' });
     assert.equal((await waiting).id, 'p1');
     q.flag('p1', 'test');
-    await assert.rejects(q.waitForDevice({ name: 'phone' }, 20), /^JobFailedError: no browser device with name 'phone' joined within 0 s \(open http:\/\/127\.0\.0\.1:1\/\?token=t\); flagged, no jobs: p1 \(test\)$/);
+    await assert.rejects(q.waitForDevice({ name: 'phone' }, 20), /^NoDeviceError: no browser device with name 'phone' joined within 0 s \(open http:\/\/127\.0\.0\.1:1\/\?token=t\); flagged, no jobs: p1 \(test\)$/);
     const ac = new AbortController();
     const aborted = q.waitForDevice({ id: 'nobody' }, 5000, ac.signal);
     ac.abort(new Error('never mind'));

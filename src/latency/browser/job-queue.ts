@@ -23,6 +23,7 @@ import type { DeviceDescription, MeasureProtocol } from '../device.js';
 import { resolveProtocol } from '../protocol.js';
 import {
   JobFailedError,
+  NoDeviceError,
   LimitError,
   mebibytes,
   selectorMatches,
@@ -277,7 +278,7 @@ export class JobQueue extends EventEmitter {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new JobFailedError(`no browser device${selectorText(selector)} joined within ${Math.round(timeoutMs / 1000)} s (open ${this.o.joinUrl()})${this.flaggedText(selector)}`));
+        reject(new NoDeviceError(`no browser device${selectorText(selector)} joined within ${Math.round(timeoutMs / 1000)} s (open ${this.o.joinUrl()})${this.flaggedText(selector)}`));
       }, timeoutMs);
       this.waiters.add(check);
       if (signal?.aborted) onAbort();
@@ -411,7 +412,7 @@ export class JobQueue extends EventEmitter {
       const backend = job.req.backend === 'wasm' ? '' : ` supporting ${job.req.backend}`;
       this.settle(
         job,
-        new JobFailedError(
+        new NoDeviceError(
           `${where}no browser device${selectorText(job.req.selector)}${backend} available within ${Math.round(this.o.queueTimeoutMs / 1000)} s to measure '${job.req.model.name}' (open ${this.o.joinUrl()})${this.flaggedText(job.req.selector)}`,
         ),
       );

@@ -7,7 +7,7 @@
 import { WebSocket } from 'ws';
 import type { ControlLimits } from './messages.js';
 import type { ConnectedDevice, DeviceSelector, JobRequest, JobResult, ServerStatus } from './server.js';
-import { JobFailedError, LimitError } from './server.js';
+import { JobFailedError, LimitError, NoDeviceError } from './server.js';
 import { InputError } from '../../util/input-error.js';
 
 interface Pending {
@@ -81,7 +81,7 @@ export class RemoteDeviceServer {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.type === 'error') p.reject(m.code === 'limit' ? new LimitError(m.message ?? 'refused') : new JobFailedError(m.message ?? 'failed'));
+      if (m.type === 'error') p.reject(m.code === 'limit' ? new LimitError(m.message ?? 'refused') : m.code === 'no-device' ? new NoDeviceError(m.message ?? 'no device') : new JobFailedError(m.message ?? 'failed'));
       else p.resolve(m.type === 'result' ? m.result : m.type === 'status' ? m.status : m.device);
     });
     ws.on('close', (code, reason) => {

@@ -31,7 +31,7 @@ import type { ControlLimits } from './messages.js';
 import { resolveServerOptions, type DeviceServerOptions, type ResolvedServerOptions } from './server-options.js';
 
 export { tokenMatches } from './auth.js';
-export { JobFailedError, LimitError } from './farm.js';
+export { JobFailedError, LimitError, NoDeviceError } from './farm.js';
 export type { ConnectedDevice, DeviceSelector, JobRequest, JobResult, ServerStatus } from './farm.js';
 export { ortDistDir, staticDir } from './http-routes.js';
 export type { DeviceServerOptions } from './server-options.js';
