@@ -17,7 +17,13 @@ import { after, before, describe, it } from 'node:test';
 import { BrowserDevice, DeviceServer, type BrowserLatencyResult } from '../src/latency/browser/index.js';
 import { DEFAULT_CHROMIUM, launchChromium, type LaunchedBrowser } from '../src/latency/browser/launch.js';
 import { FakeDevice, tinyModel, wsUrl } from '../src/latency/browser/fakes.js';
+import { planToModel } from '../src/latency/model.js';
 import { createDevice } from '../src/latency/registry.js';
+import { buildPlan } from '../src/model/plan.js';
+import { presetArch } from '../src/space/presets.js';
+import { runCli } from '../src/cli/testing.js';
+import { ExperimentStore } from '../src/search/store.js';
+import { storedTrials } from '../src/search/testing.js';
 import { repoRoot } from '../src/util/paths.js';
 import { tempDir } from '../src/util/testing.js';
 
@@ -79,6 +85,24 @@ describe('browser device in headless Chromium', { skip }, () => {
     assert.match(await page.textContent('#status') ?? '', /connected as b[0-9a-f]{12}: waiting for jobs/);
     await device.close(); // shared server: stays up
     assert.equal(server.devices().length, 1);
+  });
+
+  it('times a model in turn with a reference on the page: a network against itself is 1, a bigger one above', async (t) => {
+    const device = new BrowserDevice({ server, waitSeconds: 30 });
+    const small = planToModel(buildPlan(presetArch('bench-fmnist')), 'bench-fmnist');
+    const big = planToModel(buildPlan(presetArch('mnasnet-a1-fmnist')), 'mnasnet-a1-fmnist');
+    const self = await device.measureAgainst(small, small, { maxSeconds: 3 });
+    const bigger = await device.measureAgainst(big, small, { maxSeconds: 3 });
+    for (const r of [self, bigger]) {
+      assert.ok(r.pairs >= 12, `${r.pairs} pairs`);
+      assert.ok(r.runs_per_block >= 3);
+      assert.ok(r.reference_ms > 0 && r.median_ms > 0);
+      assert.equal(r.device.kind, 'browser');
+    }
+    assert.ok(Math.abs(self.ratio - 1) < 0.1, `bench-fmnist against itself: ${self.ratio}`);
+    assert.ok(bigger.ratio > 1.05, `mnasnet-a1-fmnist (8.0M MACs) against bench-fmnist (7.2M MACs, fewer layers): ${bigger.ratio}`);
+    t.diagnostic(`interleaved in headless Chromium: bench-fmnist / itself ${self.ratio.toFixed(4)}, mnasnet-a1-fmnist / bench-fmnist ${bigger.ratio.toFixed(4)} +-${(100 * bigger.ratio_rel_half_width).toFixed(1)}% (${bigger.pairs} pairs)`);
+    await device.close();
   });
 
   it('refuses a wrong token: HTTP 403 for the page and for the WebSocket upgrade', async () => {
@@ -230,6 +254,21 @@ describe('mnas devices serve + mnas measure --device browser (MNAS_BROWSER_URL)'
       assert.equal(r.device.kind, 'browser');
       assert.match(String(r.device.details?.['userAgent']), /HeadlessChrome/);
       assert.match(out, /"event":"device-joined"/);
+
+      // interleaved with a reference, through the control socket: both models in one frame
+      const against = spawn(process.execPath, [main, 'measure', 'mnasnet-a1-fmnist', '--device', 'browser', '--against', 'bench-fmnist', '--max-seconds', '2', '--json'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, MNAS_BROWSER_URL: controlUrl, MNAS_BROWSER_WAIT: '30' },
+      });
+      let aout = '';
+      let aerr = '';
+      against.stdout.on('data', (b: Buffer) => (aout += b.toString()));
+      against.stderr.on('data', (b: Buffer) => (aerr += b.toString()));
+      assert.equal(await new Promise<number | null>((resolve) => against.on('exit', (c) => resolve(c))), 0, aerr);
+      const a = JSON.parse(aout.trimEnd().split('\n').at(-1) as string) as { model: string; ratio: number; pairs: number; reference_ms: number; device: { kind: string } };
+      assert.equal(a.model, 'mnasnet-a1-fmnist');
+      assert.equal(a.device.kind, 'browser');
+      assert.ok(a.ratio > 1.05 && a.pairs >= 12 && a.reference_ms > 0, JSON.stringify(a));
     } finally {
       await chromium?.close();
       serve.kill('SIGTERM');
@@ -306,6 +345,37 @@ describe('mnas measure --device browser when no device joins in time', () => {
     } finally {
       serve.kill('SIGTERM');
       assert.equal(await served, 0);
+    }
+  });
+});
+
+describe('mnas search --device browser --interleave (a local headless Chromium)', { skip }, () => {
+  it('measures every trial on the page in turn with the reference: LAT = ratio x the reference at the start', () => {
+    const dir = tempDir('mnas-browser-search-');
+    try {
+      const out = path.join(dir, 'run');
+      const r = runCli(
+        ['search', '--device', 'browser', '--interleave', '--strategy', 'random', '--budget', '2', '--dataset', 'synthetic', '--validation-images', '300', '--proxy-images', '200', '--workers', '0', '--seed', '1', '--out', out, '--quiet', '--json'],
+        300_000,
+        { MNAS_BROWSER_LAUNCH: '1', MNAS_BROWSER_WAIT: '60' },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { target_ms: number; trials: { done: number } };
+      const trials = storedTrials(out).filter((t) => t.status === 'done');
+      assert.equal(trials.length, 2);
+      const store = ExperimentStore.open(out, { readonly: true });
+      const startMs = store.driftChecks()[0]!.ms;
+      store.close();
+      for (const t of trials) {
+        const s = t.latencyStats as { interleaved: boolean; ratio: number; pairs: number; device: { kind: string } };
+        assert.equal(s.interleaved, true);
+        assert.equal(s.device.kind, 'browser');
+        assert.ok(s.pairs >= 12, `${s.pairs} pairs`);
+        assert.ok(Math.abs(t.latencyMs! - s.ratio * startMs) < 1e-9 * startMs, `trial ${t.id}: ${t.latencyMs} = ${s.ratio} x ${startMs}`);
+      }
+      assert.ok(summary.target_ms > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

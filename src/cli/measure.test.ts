@@ -73,7 +73,7 @@ test('mnas measure --against: the ratio to the reference, timed in turn with it;
   assert.match(text.stdout, /against the reference \(median [\d.]+ ms in the same blocks\): ratio (0\.9|1\.0)\d+ /);
   const engine = mnas('measure', 'bench-fmnist', '--against', 'bench-fmnist', '--device', 'engine');
   assert.equal(engine.status, 2);
-  assert.match(engine.stderr, /^mnas: measure: device 'engine' cannot measure against a reference \(ort-cpu can\)\n$/);
+  assert.match(engine.stderr, /^mnas: measure: device 'engine' cannot measure against a reference \(ort-cpu and browser can\)\n$/);
 });
 
 test('mnas measure: bad input exits 2 with a message', () => {

@@ -57,7 +57,7 @@ export function registerMeasure(program: Command, write: Writer = (t) => void pr
     .option('--max-seconds <s>', 'time cap for the timed runs', floatOption('--max-seconds', 0.001, 3600))
     .option('--precision <p>', 'target relative half-width of the 95% CI of the median', floatOption('--precision', 0.0001, 0.5))
     .option('--seed <n>', 'weight seed for models built from an arch', intOption('--seed', 0), 0)
-    .option('--against <model>', 'also time this reference model in turn with it (ort-cpu) and report the ratio, which holds while the machine changes speed')
+    .option('--against <model>', 'also time this reference model in turn with it (ort-cpu, browser) and report the ratio, which holds while the device changes speed')
     .option('--json', 'print one JSON object on the last line')
     .action(async (spec: string, o: MeasureCliOptions) => {
       write(await measureCommand(spec, o));

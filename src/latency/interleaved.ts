@@ -46,26 +46,83 @@ export interface PairOutcome {
 
 const now = () => performance.now();
 
-async function timedRuns(run: () => Promise<unknown>, n: number, into: number[]): Promise<number> {
+async function timedRuns(run: () => Promise<unknown>, n: number): Promise<number[]> {
   const block: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = now();
     await run();
     block.push(now() - t0);
   }
-  into.push(...block);
-  return quantileSorted(block.sort((a, b) => a - b), 0.5);
+  return block;
+}
+
+/** The protocol of an interleaved measurement: INTERLEAVED_PROTOCOL under `protocol`; a cap below the default minimum lowers the minimum with it. */
+export function interleavedProtocol(protocol: Partial<MeasureProtocol> = {}): MeasureProtocol {
+  const minSeconds = protocol.minSeconds ?? Math.min(INTERLEAVED_PROTOCOL.minSeconds ?? 0, protocol.maxSeconds ?? INTERLEAVED_PROTOCOL.maxSeconds);
+  return resolveProtocol({ ...protocol, minSeconds }, INTERLEAVED_PROTOCOL);
+}
+
+/** Timed runs per block, from the slower model's ms per run: a block of about BLOCK_SECONDS, 3 to 1000 runs. */
+export function runsPerBlock(slowerMs: number): number {
+  return Math.max(3, Math.min(1000, Math.round((BLOCK_SECONDS * 1000) / Math.max(slowerMs, 1e-3))));
+}
+
+/**
+ * The stopping rule of an interleaved measurement, apart from the timing, so that this process's
+ * loop and a browser page's pairs of blocks (./browser/pair-measurement.ts) share it: after each
+ * pair of blocks, `addPair` returns true once at least MIN_PAIRS pairs and minSeconds have passed
+ * and the median ratio is known to relPrecision (95%), or maxSeconds has passed.
+ */
+export class PairTracker {
+  private readonly modelRuns: number[] = [];
+  private readonly referenceRuns: number[] = [];
+  private readonly ratios: number[] = [];
+  private relHalfWidth = Infinity;
+  private converged = false;
+  private runsPerBlock = 0;
+
+  constructor(private readonly p: MeasureProtocol) {}
+
+  get pairs(): number {
+    return this.ratios.length;
+  }
+
+  /** One pair of blocks (ms per run of each); `elapsedSeconds` since the first pair started. */
+  addPair(modelBlock: readonly number[], referenceBlock: readonly number[], elapsedSeconds: number): boolean {
+    if (modelBlock.length === 0 || referenceBlock.length === 0) throw new RangeError('a block has at least one run');
+    this.modelRuns.push(...modelBlock);
+    this.referenceRuns.push(...referenceBlock);
+    this.runsPerBlock = Math.max(this.runsPerBlock, modelBlock.length);
+    const median = (block: readonly number[]) => quantileSorted([...block].sort((a, b) => a - b), 0.5);
+    this.ratios.push(median(modelBlock) / median(referenceBlock));
+    if (this.ratios.length < MIN_PAIRS) return false;
+    this.relHalfWidth = medianRelHalfWidth([...this.ratios].sort((a, b) => a - b));
+    this.converged = this.relHalfWidth <= this.p.relPrecision && elapsedSeconds >= (this.p.minSeconds ?? 0);
+    return this.converged || elapsedSeconds >= this.p.maxSeconds;
+  }
+
+  /** The outcome so far (at least one pair). */
+  finish(elapsedSeconds: number): PairOutcome {
+    if (this.ratios.length === 0) throw new RangeError('no pair of blocks was timed');
+    return {
+      ratio: quantileSorted([...this.ratios].sort((a, b) => a - b), 0.5),
+      ratio_rel_half_width: this.relHalfWidth,
+      model: summarize(this.modelRuns, this.converged, elapsedSeconds),
+      reference: summarize(this.referenceRuns, this.converged, elapsedSeconds),
+      pairs: this.ratios.length,
+      runs_per_block: this.runsPerBlock,
+      converged: this.converged,
+      seconds: elapsedSeconds,
+    };
+  }
 }
 
 /**
  * Times `runModel` against `runReference` in alternating blocks under the protocol's caps: warm-up
- * of both, then pairs of blocks until at least MIN_PAIRS pairs and minSeconds have passed and the
- * median ratio is known to relPrecision (95%), or maxSeconds (at least MIN_PAIRS pairs are taken).
+ * of both, then pairs of blocks until PairTracker says stop (at least MIN_PAIRS pairs are taken).
  */
 export async function measureInterleaved(runModel: () => Promise<unknown>, runReference: () => Promise<unknown>, protocol: Partial<MeasureProtocol> = {}, o: RunOptions = {}): Promise<PairOutcome> {
-  // a cap below the default minimum lowers the minimum with it
-  const minSeconds = protocol.minSeconds ?? Math.min(INTERLEAVED_PROTOCOL.minSeconds ?? 0, protocol.maxSeconds ?? INTERLEAVED_PROTOCOL.maxSeconds);
-  const p = resolveProtocol({ ...protocol, minSeconds }, INTERLEAVED_PROTOCOL);
+  const p = interleavedProtocol(protocol);
   // warm-up: both, in turn; it also tells how many runs fill a block
   let modelMs = 0, referenceMs = 0, warm = 0;
   const w0 = now();
@@ -80,32 +137,14 @@ export async function measureInterleaved(runModel: () => Promise<unknown>, runRe
     warm++;
     if ((now() - w0) / 1000 > p.maxSeconds) break;
   }
-  const slower = Math.max(modelMs, referenceMs) / Math.max(1, warm);
-  const perBlock = Math.max(3, Math.min(1000, Math.round((BLOCK_SECONDS * 1000) / Math.max(slower, 1e-3))));
-  const modelRuns: number[] = [], referenceRuns: number[] = [], ratios: number[] = [];
+  const perBlock = runsPerBlock(Math.max(modelMs, referenceMs) / Math.max(1, warm));
+  const tracker = new PairTracker(p);
   const start = now();
-  let relHalfWidth = Infinity;
   for (;;) {
     throwIfAborted(o.signal);
-    const m = await timedRuns(runModel, perBlock, modelRuns);
-    const r = await timedRuns(runReference, perBlock, referenceRuns);
-    ratios.push(m / r);
+    const m = await timedRuns(runModel, perBlock);
+    const r = await timedRuns(runReference, perBlock);
     const elapsed = (now() - start) / 1000;
-    if (ratios.length < MIN_PAIRS) continue;
-    const sorted = [...ratios].sort((a, b) => a - b);
-    relHalfWidth = medianRelHalfWidth(sorted);
-    const converged = relHalfWidth <= p.relPrecision && elapsed >= (p.minSeconds ?? 0);
-    if (converged || elapsed >= p.maxSeconds) {
-      return {
-        ratio: quantileSorted(sorted, 0.5),
-        ratio_rel_half_width: relHalfWidth,
-        model: summarize(modelRuns, converged, elapsed),
-        reference: summarize(referenceRuns, converged, elapsed),
-        pairs: ratios.length,
-        runs_per_block: perBlock,
-        converged,
-        seconds: elapsed,
-      };
-    }
+    if (tracker.addPair(m, r, elapsed)) return tracker.finish(elapsed);
   }
 }

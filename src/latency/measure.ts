@@ -62,7 +62,7 @@ export async function measureLatency(model: string | LatencyModel, o: MeasureLat
   const opened = typeof o.device !== 'object';
   const device = typeof o.device === 'object' ? o.device : await createDevice(o.device ?? 'ort-cpu', { threads: o.threads ?? 1 });
   try {
-    if (against && !device.measureAgainst) throw new InputError(`device '${(await device.describe()).kind}' cannot measure against a reference (ort-cpu can)`);
+    if (against && !device.measureAgainst) throw new InputError(`device '${(await device.describe()).kind}' cannot measure against a reference (ort-cpu and browser can)`);
     const result = against ? await device.measureAgainst!(resolved, against, o.protocol ?? {}, o.signal) : await device.measure(resolved, o.protocol ?? {}, o.signal);
     return { model: resolved, ...(network ? { network } : {}), result };
   } finally {

@@ -86,7 +86,8 @@ test('device.interleave defaults to on where it applies, off where it does not o
 test('device.interleave is refused where nothing would be measured interleaved, naming why', () => {
   const on = (o: Record<string, unknown>) => parseSearchConfig({ ...o, device: { kind: 'ort-cpu', interleave: true, ...(o.device as object) } }, 'cfg');
   assert.equal(on({}).device.interleave, true);
-  assert.throws(() => on({ device: { kind: 'browser' } }), /cfg: device\.interleave: device 'browser' cannot \(ort-cpu can\)/);
+  assert.equal(on({ device: { kind: 'browser' } }).device.interleave, true, 'a browser page times two models in turn too');
+  assert.throws(() => on({ device: { kind: 'engine' } }), /cfg: device\.interleave: device 'engine' cannot \(ort-cpu and browser can\)/);
   assert.throws(() => on({ latencySource: 'macs' }), /device\.interleave: latencySource is 'macs', not 'measured'/);
   assert.throws(() => on({ evaluator: 'synthetic' }), /device\.interleave: the synthetic evaluator measures nothing/);
   assert.throws(() => on({ evaluator: 'table', trainedTable: { file: 't.jsonl', missing: 'fail' } }), /device\.interleave: a trained table with missing 'fail' measures nothing/);

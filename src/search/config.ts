@@ -96,8 +96,9 @@ export const SearchConfigSchema = z
         /**
          * Measure every trial interleaved with the reference model (the one whose latency is T):
          * LAT = ratio x the reference's latency at the start of the run, immune to the machine's
-         * speed changes (src/latency/interleaved.ts). ort-cpu, measured latencies, local searches.
-         * Default: on wherever it applies (parseSearchConfig settles it).
+         * speed changes (src/latency/interleaved.ts). ort-cpu and browser, measured latencies, local searches.
+         * Default: on wherever it applies on ort-cpu; on browser only when set (a phone's time per
+         * trial doubles). parseSearchConfig settles it.
          */
         interleave: z.boolean().optional(),
       })
@@ -260,7 +261,7 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
   if (c.devices.length > 0 && c.evaluator !== 'train') throw new Error(`${source}: devices: other devices are measured by the 'train' evaluator only (evaluator is '${c.evaluator}')`);
   if (c.devices.length > 0 && c.redis !== undefined) throw new Error(`${source}: devices: other devices are measured on this machine; not with redis`);
   const cannotInterleave =
-    c.device.kind !== 'ort-cpu' ? `device '${c.device.kind}' cannot (ort-cpu can)`
+    c.device.kind !== 'ort-cpu' && c.device.kind !== 'browser' ? `device '${c.device.kind}' cannot (ort-cpu and browser can)`
     : c.latencySource !== 'measured' ? `latencySource is '${c.latencySource}', not 'measured'`
     : c.evaluator === 'synthetic' ? 'the synthetic evaluator measures nothing'
     : c.evaluator === 'table' && c.trainedTable?.missing === 'fail' ? "a trained table with missing 'fail' measures nothing"
@@ -270,7 +271,8 @@ export function parseSearchConfig(value: unknown, source = 'config'): SearchConf
   // drift settings without an interleave setting ask for the other way of following the machine's
   // speed (checks and corrections); stored configs always say which (run-config.ts)
   const driftGiven = typeof value === 'object' && value !== null && (value as { drift?: unknown }).drift !== undefined;
-  c.device.interleave ??= cannotInterleave === undefined && !driftGiven;
+  // on a browser device only when asked for: timing the reference with every trial doubles a phone's time per trial
+  c.device.interleave ??= cannotInterleave === undefined && !driftGiven && c.device.kind === 'ort-cpu';
   if (c.evaluator === 'table' && !c.trainedTable) throw new Error(`${source}: trainedTable.file is required for evaluator 'table'`);
   if (c.evaluator !== 'table' && c.trainedTable) throw new Error(`${source}: trainedTable is only read by evaluator 'table' (evaluator is '${c.evaluator}')`);
   if (c.evaluator === 'table' && (c.proxy.batch !== undefined || c.proxy.lr !== undefined)) {

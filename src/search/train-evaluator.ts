@@ -129,15 +129,15 @@ export class TrainEvaluator implements Evaluator {
     const row = table.latency(arch, device, o.referenceArch);
     if (row?.ratio !== undefined) return { ms: row.ratio * o.startMs(), stats: { source: 'table', device, interleaved: true, ratio: row.ratio } };
     const r = await this.measureInterleaved(measured.device, plan, o, signal);
-    const stats = r.stats as { [k: string]: unknown };
-    table.add(latencyRow(arch, device, stats['raw_ms'] as number, stats, { reference: o.referenceArch, ratio: stats['ratio'] as number }));
+    table.add(latencyRow(arch, device, r.rawMs, r.stats, { reference: o.referenceArch, ratio: r.ratio }));
     return r;
   }
 
-  private async measureInterleaved(device: LatencyDevice, plan: NetworkPlan, o: NonNullable<TrainEvaluatorOptions['interleave']>, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
+  /** LAT = the ratio to the reference x the reference's latency at the start; also the ratio and the model's own median. */
+  private async measureInterleaved(device: LatencyDevice, plan: NetworkPlan, o: NonNullable<TrainEvaluatorOptions['interleave']>, signal?: AbortSignal): Promise<{ ms: number; stats: { [k: string]: Json }; ratio: number; rawMs: number }> {
     if (!device.measureAgainst) throw new Error('the latency device cannot measure interleaved with a reference');
     const r = await this.exclusive(() => device.measureAgainst!(planToModel(plan, 'trial'), o.reference, undefined, signal));
-    return { ms: r.ratio * o.startMs(), stats: { ...(r as unknown as { [k: string]: Json }), interleaved: true, raw_ms: r.median_ms } };
+    return { ms: r.ratio * o.startMs(), stats: { ...(r as unknown as { [k: string]: Json }), interleaved: true, raw_ms: r.median_ms }, ratio: r.ratio, rawMs: r.median_ms };
   }
 
   /** Plans the architecture once: the latency oracle and the trainer get this plan. */

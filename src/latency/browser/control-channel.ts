@@ -47,16 +47,17 @@ export function serveController(ws: WebSocket, farm: ControlledFarm, onClosed: (
       discard = undefined;
       return;
     }
-    if (!pending || buf.length !== pending.bytes) return fail(pending ? `model frame of ${buf.length} bytes, ${pending.bytes} announced` : 'binary frame without a measure message');
+    if (!pending || buf.length !== frameBytes(pending)) return fail(pending ? `model frame of ${buf.length} bytes, ${frameBytes(pending)} announced` : 'binary frame without a measure message');
     const m = pending;
     pending = undefined;
     unreserve();
     if (jobs.has(m.id)) return reply({ type: 'error', id: m.id, message: `job id ${m.id} in use` });
     const ac = new AbortController();
     jobs.set(m.id, ac);
-    const model: LatencyModel = { name: m.name, onnx: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), inputShape: m.inputShape, ...(m.arch !== undefined ? { arch: m.arch } : {}) };
+    const model: LatencyModel = { name: m.name, onnx: new Uint8Array(buf.buffer, buf.byteOffset, m.bytes), inputShape: m.inputShape, ...(m.arch !== undefined ? { arch: m.arch } : {}) };
+    const reference: LatencyModel | undefined = m.reference && { name: m.reference.name, onnx: new Uint8Array(buf.buffer, buf.byteOffset + m.bytes, m.reference.bytes), inputShape: m.reference.inputShape };
     farm
-      .submit({ model, ...(m.protocol ? { protocol: m.protocol } : {}), ...(m.backend ? { backend: m.backend } : {}), ...(m.selector ? { selector: m.selector } : {}) }, ac.signal)
+      .submit({ model, ...(reference ? { reference } : {}), ...(m.protocol ? { protocol: m.protocol } : {}), ...(m.backend ? { backend: m.backend } : {}), ...(m.selector ? { selector: m.selector } : {}) }, ac.signal)
       .then(
         (result) => reply({ type: 'result', id: m.id, result }),
         (e: Error) => replyError(m.id, e),
@@ -67,15 +68,17 @@ export function serveController(ws: WebSocket, farm: ControlledFarm, onClosed: (
   const onRequest = (m: ControlMessage) => {
     if (m.type === 'measure') {
       const max = farm.limits.maxModelBytes;
-      const over = m.bytes > max ? `model of ${mebibytes(m.bytes)} exceeds maxModelBytes ${mebibytes(max)}` : farm.overLimit(m.bytes);
+      const bytes = frameBytes(m);
+      const what = m.reference ? 'model and reference' : 'model';
+      const over = bytes > max ? `${what} of ${mebibytes(bytes)} exceed${m.reference ? '' : 's'} maxModelBytes ${mebibytes(max)}` : farm.overLimit(bytes);
       if (over) {
-        discard = m.bytes;
+        discard = bytes;
         replyError(m.id, new LimitError(`'${m.name}' refused: ${over}`));
         return;
       }
       pending = m;
       // held from now on, so controllers sending at once cannot overshoot the caps together
-      release = farm.reserve(m.bytes);
+      release = farm.reserve(bytes);
     } else if (m.type === 'cancel') (jobs.get(m.id) ?? waits.get(m.id))?.abort(new JobFailedError('cancelled by the controller'));
     else if (m.type === 'status') reply({ type: 'status', id: m.id, status: farm.status() });
     else {
@@ -118,4 +121,9 @@ export function serveController(ws: WebSocket, farm: ControlledFarm, onClosed: (
     for (const ac of waits.values()) ac.abort(new JobFailedError('controller disconnected'));
   });
   ws.on('error', () => {});
+}
+
+/** Bytes of a measure's binary frame: the model, then the reference's when it has one. */
+function frameBytes(m: Extract<ControlMessage, { type: 'measure' }>): number {
+  return m.bytes + (m.reference?.bytes ?? 0);
 }

@@ -11,7 +11,7 @@
  * jobs then go to that server over its /control socket (./remote.ts), and its devices stay
  * connected between runs.
  */
-import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from '../device.js';
+import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol, RelativeLatencyResult } from '../device.js';
 import type { ProtocolOutcome } from '../protocol.js';
 import { launchDevicePage, DEFAULT_CHROMIUM, type LaunchedBrowser } from './launch.js';
 import type { Backend } from './messages.js';
@@ -109,6 +109,25 @@ export class BrowserDevice implements LatencyDevice {
     await s.waitForDevice(this.o.selector ?? {}, this.waitMs, signal);
     const r = await s.submit({ model, protocol, backend: this.o.backend ?? 'wasm', ...(this.o.selector ? { selector: this.o.selector } : {}) }, signal);
     return { ...r.stats, device: r.device, browser: { backend: r.backend, innerRepeats: r.innerRepeats, loadMs: r.loadMs, attempts: r.attempts } };
+  }
+
+  /** The model timed in turn with `reference` on the page (../interleaved.ts): its ratio to it holds while the device changes speed. */
+  async measureAgainst(model: LatencyModel, reference: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<BrowserLatencyResult & RelativeLatencyResult> {
+    const s = await this.server();
+    await s.waitForDevice(this.o.selector ?? {}, this.waitMs, signal);
+    const r = await s.submit({ model, reference, protocol, backend: this.o.backend ?? 'wasm', ...(this.o.selector ? { selector: this.o.selector } : {}) }, signal);
+    const pair = r.pair;
+    if (!pair) throw new Error(`browser device ${r.device.id} answered an interleaved job without the ratio`);
+    return {
+      ...r.stats,
+      device: r.device,
+      browser: { backend: r.backend, innerRepeats: r.innerRepeats, loadMs: r.loadMs, attempts: r.attempts },
+      ratio: pair.ratio,
+      ratio_rel_half_width: pair.ratio_rel_half_width,
+      reference_ms: pair.reference.median_ms,
+      pairs: pair.pairs,
+      runs_per_block: pair.runs_per_block,
+    };
   }
 
   async close(): Promise<void> {

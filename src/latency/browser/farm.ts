@@ -2,7 +2,7 @@
  * What the parts of the device farm share: a job request and its result, a device as listed,
  * device selectors, and the errors a job fails with.
  */
-import type { DeviceDescription, LatencyModel, MeasureProtocol } from '../device.js';
+import type { DeviceDescription, LatencyModel, LatencyStats, MeasureProtocol } from '../device.js';
 import type { ProtocolOutcome } from '../protocol.js';
 import type { Backend, ControlLimits, PageDescription } from './messages.js';
 
@@ -29,7 +29,9 @@ export interface ConnectedDevice {
 
 export interface JobRequest {
   model: LatencyModel;
-  /** Missing fields take ../protocol.ts DEFAULT_PROTOCOL. */
+  /** Time the model interleaved with this one (../interleaved.ts): the result carries the ratio. */
+  reference?: LatencyModel;
+  /** Missing fields take ../protocol.ts DEFAULT_PROTOCOL (INTERLEAVED_PROTOCOL with a reference). */
   protocol?: Partial<MeasureProtocol>;
   backend?: Backend;
   selector?: DeviceSelector;
@@ -46,6 +48,20 @@ export interface JobResult {
   loadMs: number;
   /** Devices the job was started on (> 1 after a disconnect). */
   attempts: number;
+  /** With a reference: the model's ratio to it over pairs of blocks, and the reference's own figures. */
+  pair?: PairResult;
+}
+
+export interface PairResult {
+  /** Median over pairs of blocks of model / reference. */
+  ratio: number;
+  ratio_rel_half_width: number;
+  pairs: number;
+  /** Samples per block (each of innerRepeats inferences). */
+  runs_per_block: number;
+  reference: LatencyStats;
+  referenceInnerRepeats: number;
+  referenceLoadMs: number;
 }
 
 /** What GET /status (control secret) and the controllers' status request return. */
@@ -68,7 +84,6 @@ export class JobFailedError extends Error {
   }
 }
 
-/** A job refused up front because it would exceed one of the server's caps. */
 /**
  * No browser device matching the request joined, or was free for it, in time: the user's setup (open
  * the join URL, start the phone), not a fault of mnas or of the model. The command line reports it as
@@ -82,6 +97,7 @@ export class NoDeviceError extends JobFailedError {
   }
 }
 
+/** A job refused up front because it would exceed one of the server's caps. */
 export class LimitError extends JobFailedError {
   readonly code = 'limit';
   constructor(message: string) {

@@ -6,6 +6,7 @@
  */
 import type { MeasureProtocol } from '../device.js';
 import { ConvergenceTracker, type ProtocolOutcome, type StopReason } from '../protocol.js';
+import type { PairResult } from './farm.js';
 import type { DeviceMessage } from './messages.js';
 import { implausibleClock, implausibleTime, inconsistentSamples, type TimingBounds } from './plausibility.js';
 
@@ -17,7 +18,7 @@ export interface RunsVerdict {
 }
 
 export type DoneVerdict =
-  | { kind: 'measured'; stats: ProtocolOutcome; times: number[] }
+  | { kind: 'measured'; stats: ProtocolOutcome; times: number[]; /** An interleaved job's ratio to its reference (./pair-measurement.ts). */ pair?: PairResult }
   | { kind: 'no-runs' }
   | { kind: 'implausible'; reason: string };
 

@@ -475,3 +475,87 @@ describe('JobQueue: waiting for a device', () => {
     await assert.rejects(pending, /device server closed/);
   });
 });
+
+describe('JobQueue: interleaved jobs (a model timed in turn with a reference)', () => {
+  /** Plays a page timing pairs of blocks: the model at `modelMs`, the reference at `referenceMs`, until told to stop. */
+  function servePairs(queue: JobQueue, port: FakePort, modelMs: number, referenceMs: number, maxPairs = 200): number {
+    const job = port.lastJob().job;
+    queue.onDeviceMessage(port.id, { type: 'loaded', job, backend: 'wasm', loadMs: 5, warmupMs: [], innerRepeats: 1, reference: { loadMs: 7, innerRepeats: 2 } });
+    let pairs = 0;
+    // a little spread, so the median ratio's interval narrows as pairs come in
+    while (!port.got('stop', job) && pairs < maxPairs) {
+      const wobble = 1 + 0.01 * ((pairs % 5) - 2);
+      queue.onDeviceMessage(port.id, { type: 'pair', job, model: [modelMs * wobble, modelMs, modelMs], reference: [referenceMs * wobble, referenceMs, referenceMs] });
+      pairs++;
+    }
+    queue.onDeviceMessage(port.id, { type: 'done', job, reason: 'stopped' });
+    return pairs;
+  }
+
+  it('sends both models in one frame with the reference named, stops at the interleaved protocol, and returns the ratio', async () => {
+    const q = makeQueue();
+    const d = join(q, 'a');
+    const result = q.submit({ model: model('fast', 40), reference: { ...model('base', 60), onnx: new Uint8Array(60).fill(7) }, protocol: { maxSeconds: 30, minSeconds: 0 } });
+    const sent = d.lastJob();
+    assert.deepEqual(sent.reference, { name: 'base', inputShape: [1, 1, 28, 28], bytes: 60 });
+    assert.equal(sent.bytes, 40);
+    assert.equal(sent.blockMs, 10);
+    assert.deepEqual(d.models, [Uint8Array.from([...new Uint8Array(40).fill(3), ...new Uint8Array(60).fill(7)])]);
+    const pairs = servePairs(q, d, 0.75, 1);
+    const r = await result;
+    assert.ok(pairs >= 12 && pairs < 200, `stopped after the protocol's pairs (${pairs})`);
+    assert.ok(r.pair, 'the result carries the pair');
+    assert.ok(Math.abs(r.pair.ratio - 0.75) < 1e-9, `ratio ${r.pair.ratio}`);
+    assert.equal(r.pair.pairs, pairs);
+    assert.equal(r.pair.runs_per_block, 3);
+    assert.equal(r.pair.reference.median_ms, 1);
+    assert.deepEqual([r.pair.referenceInnerRepeats, r.pair.referenceLoadMs], [2, 7]);
+    assert.equal(r.stats.median_ms, 0.75);
+    assert.equal(r.stats.stop, 'converged');
+    assert.equal(r.times.length, 3 * pairs, "the model's own run times");
+    assert.deepEqual(q.heldJobs, { jobs: 0, bytes: 0 });
+    q.close(new Error('end'));
+  });
+
+  it('counts both models against the byte cap', async () => {
+    const q = makeQueue({ maxQueuedBytes: 120 });
+    await assert.rejects(q.submit({ model: model('m', 70), reference: model('r', 70), protocol: QUICK }), /'m' refused: model of 0\.0 MiB on top of 0\.0 MiB held exceeds maxQueuedBytes/);
+    q.close(new Error('end'));
+  });
+
+  it('a page that answers an interleaved job as a plain one, or the other way round, is disconnected', async () => {
+    const q = makeQueue();
+    const plain = join(q, 'plain');
+    const r1 = q.submit({ model: model(), reference: model('r'), protocol: QUICK, selector: { id: 'plain' } });
+    r1.catch(() => {});
+    q.onDeviceMessage('plain', { type: 'loaded', job: plain.lastJob().job, backend: 'wasm', loadMs: 1, warmupMs: [], innerRepeats: 1 });
+    assert.deepEqual(plain.disconnected, { code: 1008, reason: 'loaded without the reference of an interleaved job' });
+    const runs = join(q, 'runs');
+    const r2 = q.submit({ model: model(), reference: model('r'), protocol: QUICK, selector: { id: 'runs' } });
+    r2.catch(() => {});
+    const job = runs.lastJob().job;
+    q.onDeviceMessage('runs', { type: 'loaded', job, backend: 'wasm', loadMs: 1, warmupMs: [], innerRepeats: 1, reference: { loadMs: 1, innerRepeats: 1 } });
+    q.onDeviceMessage('runs', { type: 'runs', job, times: [1] });
+    assert.deepEqual(runs.disconnected, { code: 1008, reason: 'runs in an interleaved job' });
+    const pairs = join(q, 'pairs');
+    const r3 = q.submit({ model: model(), protocol: QUICK, selector: { id: 'pairs' } });
+    r3.catch(() => {});
+    const job3 = pairs.lastJob().job;
+    q.onDeviceMessage('pairs', { type: 'loaded', job: job3, backend: 'wasm', loadMs: 1, warmupMs: [], innerRepeats: 1 });
+    q.onDeviceMessage('pairs', { type: 'pair', job: job3, model: [1], reference: [1] });
+    assert.deepEqual(pairs.disconnected, { code: 1008, reason: 'pair in a plain job' });
+    q.close(new Error('end'));
+  });
+
+  it('implausible pair timings flag the device like plain runs do', async () => {
+    const q = makeQueue();
+    const liar = join(q, 'liar');
+    const result = q.submit({ model: model(), reference: model('r'), protocol: QUICK });
+    const job = liar.lastJob().job;
+    q.onDeviceMessage('liar', { type: 'loaded', job, backend: 'wasm', loadMs: 1, warmupMs: [], innerRepeats: 1, reference: { loadMs: 1, innerRepeats: 1 } });
+    q.onDeviceMessage('liar', { type: 'pair', job, model: [1e-9], reference: [1] });
+    await assert.rejects(result, /implausible timings for 'm' \(run time 1e-9 ms is below the physical floor of 0\.001 ms\); device flagged; no other device to retry on/);
+    assert.match(q.flagged()['liar'] ?? '', /^implausible timings/);
+    q.close(new Error('end'));
+  });
+});

@@ -20,6 +20,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { DeviceDescription, MeasureProtocol } from '../device.js';
+import { interleavedProtocol, BLOCK_SECONDS } from '../interleaved.js';
 import { resolveProtocol } from '../protocol.js';
 import {
   JobFailedError,
@@ -33,7 +34,8 @@ import {
   type JobRequest,
   type JobResult,
 } from './farm.js';
-import { JobMeasurement } from './job-measurement.js';
+import { JobMeasurement, type DoneVerdict } from './job-measurement.js';
+import { PairMeasurement } from './pair-measurement.js';
 import type { Backend, DeviceMessage, PageDescription, ServerMessage } from './messages.js';
 import type { TimingBounds } from './plausibility.js';
 
@@ -93,7 +95,8 @@ interface Job {
   device?: Slot;
   queueTimer?: NodeJS.Timeout;
   runTimer?: NodeJS.Timeout;
-  measurement?: JobMeasurement;
+  /** What the device has sent of this attempt: runs, or pairs of blocks for a job with a reference. */
+  measurement?: JobMeasurement | PairMeasurement;
   /** When the job was last sent to a device (now()), for the page-clock check. */
   sentAt: number;
   bytes: number;
@@ -211,18 +214,24 @@ export class JobQueue extends EventEmitter {
     switch (msg.type) {
       case 'loaded':
         if (job.measurement) return slot.port.disconnect(1008, 'loaded sent twice');
-        job.measurement = new JobMeasurement(job.req.protocol, this.o.timing, msg.loadMs, msg.innerRepeats, job.sentAt);
+        if (job.req.reference && !msg.reference) return slot.port.disconnect(1008, 'loaded without the reference of an interleaved job');
+        job.measurement = msg.reference
+          ? new PairMeasurement(job.req.protocol, this.o.timing, msg.loadMs, msg.innerRepeats, msg.reference, job.sentAt)
+          : new JobMeasurement(job.req.protocol, this.o.timing, msg.loadMs, msg.innerRepeats, job.sentAt);
         return;
-      case 'runs': {
-        if (!job.measurement) return slot.port.disconnect(1008, 'runs before loaded');
-        const verdict = job.measurement.addRuns(msg.times, this.now());
+      case 'runs':
+      case 'pair': {
+        const m = job.measurement;
+        if (!m) return slot.port.disconnect(1008, `${msg.type} before loaded`);
+        const verdict = msg.type === 'runs' ? (m instanceof JobMeasurement ? m.addRuns(msg.times, this.now()) : undefined) : m instanceof PairMeasurement ? m.addPair(msg.model, msg.reference, this.now()) : undefined;
+        if (!verdict) return slot.port.disconnect(1008, `${msg.type} in ${m instanceof PairMeasurement ? 'an interleaved' : 'a plain'} job`);
         if (verdict.stopNow) slot.port.send({ type: 'stop', job: job.id });
         if (verdict.implausible) this.rejectTimings(slot, job, verdict.implausible);
         return;
       }
       case 'done': {
         const m = job.measurement;
-        const verdict = m?.finish(msg.reason);
+        const verdict: DoneVerdict | undefined = m?.finish(msg.reason);
         if (!m || !verdict || verdict.kind === 'no-runs') {
           this.finishOnDevice(slot, job, new JobFailedError(`device ${id} ended job ${job.id} without timed runs`));
           return;
@@ -237,6 +246,7 @@ export class JobQueue extends EventEmitter {
           innerRepeats: m.innerRepeats,
           loadMs: m.loadMs,
           attempts: job.attempts,
+          ...(verdict.pair ? { pair: verdict.pair } : {}),
         });
         return;
       }
@@ -291,17 +301,18 @@ export class JobQueue extends EventEmitter {
   /** Queues a measurement; resolves with the statistics from the device that ran it. */
   submit(req: JobRequest, signal?: AbortSignal): Promise<JobResult> {
     if (this.closing) return Promise.reject(new JobFailedError('device server closed'));
-    const shape = req.model.inputShape;
-    if (shape.length !== 4 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
-      return Promise.reject(new RangeError(`inputShape must be 4 positive integers, got ${JSON.stringify(shape)}`));
+    for (const shape of [req.model.inputShape, ...(req.reference ? [req.reference.inputShape] : [])]) {
+      if (shape.length !== 4 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
+        return Promise.reject(new RangeError(`inputShape must be 4 positive integers, got ${JSON.stringify(shape)}`));
+      }
     }
     let protocol: MeasureProtocol;
     try {
-      protocol = resolveProtocol(req.protocol ?? {});
+      protocol = req.reference ? interleavedProtocol(req.protocol ?? {}) : resolveProtocol(req.protocol ?? {});
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    const bytes = req.model.onnx.byteLength;
+    const bytes = req.model.onnx.byteLength + (req.reference?.onnx.byteLength ?? 0);
     const over = this.overLimit(bytes);
     if (over) return Promise.reject(new LimitError(`'${req.model.name}' refused: ${over}`));
     return new Promise<JobResult>((resolve, reject) => {
@@ -438,6 +449,7 @@ export class JobQueue extends EventEmitter {
     job.attempts++;
     job.measurement = undefined;
     const onnx = job.req.model.onnx;
+    const reference = job.req.reference;
     slot.port.send({
       type: 'job',
       job: job.id,
@@ -450,8 +462,9 @@ export class JobQueue extends EventEmitter {
       maxSeconds: p.maxSeconds,
       minSampleMs: this.o.minSampleMs,
       bytes: onnx.byteLength,
+      ...(reference ? { reference: { name: reference.name, inputShape: [...reference.inputShape], bytes: reference.onnx.byteLength }, blockMs: BLOCK_SECONDS * 1000 } : {}),
     });
-    slot.port.sendModel(onnx);
+    slot.port.sendModel(reference ? concatBytes(onnx, reference.onnx) : onnx);
     job.sentAt = this.now();
     this.emit('job-started', { job: job.id, device: slot.info.id, attempt: job.attempts });
     const limitMs = p.maxSeconds * 1000 + this.o.jobGraceMs;
@@ -535,7 +548,7 @@ export class JobQueue extends EventEmitter {
     if (i >= 0) this.queue.splice(i, 1);
     if (this.held.delete(job)) this.heldBytes -= job.bytes;
     // the model bytes are what is big; the job object may outlive this (e.g. referenced by a device's state)
-    job.req = { ...job.req, model: { ...job.req.model, onnx: new Uint8Array(0) } };
+    job.req = { ...job.req, model: { ...job.req.model, onnx: new Uint8Array(0) }, ...(job.req.reference ? { reference: { ...job.req.reference, onnx: new Uint8Array(0) } } : {}) };
     if (outcome instanceof Error) {
       this.emit('job-failed', { job: job.id, reason: outcome.message });
       job.reject(outcome);
@@ -548,4 +561,11 @@ export class JobQueue extends EventEmitter {
 
 function abortReason(signal: AbortSignal | undefined): Error {
   return signal?.reason instanceof Error ? signal.reason : new Error('aborted');
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
 }

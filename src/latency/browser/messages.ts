@@ -7,8 +7,10 @@
  * plausible is checked by the server (./plausibility.ts), which needs the job's context.
  *
  *   hello     {type, v, clientId, name?, description}        first message, once
- *   loaded    {type, job, backend, loadMs, warmupMs[], innerRepeats}   session created, warm-up done
+ *   loaded    {type, job, backend, loadMs, warmupMs[], innerRepeats, reference?: {loadMs, innerRepeats}}
+ *                                                           session(s) created, warm-up done
  *   runs      {type, job, times[]}                          a batch of timed runs, ms per inference
+ *   pair      {type, job, model[], reference[]}             interleaved jobs: a block of each in turn, ms per inference
  *   done      {type, job, reason}                           timed runs ended (stopped / caps)
  *   failed    {type, job, error}                            the job could not run (model rejected...)
  *   cancelled {type, job}                                   acknowledges a cancel
@@ -16,8 +18,10 @@
  * Server -> device: JSON text frames, plus one binary frame (the ONNX bytes) right after each `job`.
  *
  *   welcome {type, deviceId}
- *   job     {type, job, name, inputShape, backend, warmupRuns, warmupSeconds, maxRuns, maxSeconds, minSampleMs, bytes}
- *           followed by a binary frame with the model
+ *   job     {type, job, name, inputShape, backend, warmupRuns, warmupSeconds, maxRuns, maxSeconds, minSampleMs, bytes,
+ *            reference?: {name, inputShape, bytes}, blockMs?}
+ *           followed by a binary frame with the model (its first `bytes`), then the reference's bytes when
+ *           the job times the model interleaved with a reference (blocks of about blockMs of each in turn)
  *   stop    {type, job}     the median is known to the requested precision: finish and send done
  *   cancel  {type, job}     abandon the job (aborted by the caller, or timed out)
  */
@@ -31,6 +35,8 @@ export const MAX_DEVICE_MESSAGE_BYTES = 256 * 1024;
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Most run times one `runs` message may carry. */
 export const MAX_TIMES_PER_MESSAGE = 4096;
+/** Most samples one block of a `pair` message may carry (../interleaved.ts runsPerBlock takes at most 1000). */
+export const MAX_RUNS_PER_BLOCK = 1000;
 
 const shortText = (max: number) => z.string().max(max);
 const jobId = z.number().int().nonnegative();
@@ -80,9 +86,11 @@ export const deviceMessageSchema = z.discriminatedUnion('type', [
       loadMs: ms,
       warmupMs: z.array(ms).max(10_000),
       innerRepeats: z.number().int().min(1).max(1_000_000),
+      reference: z.object({ loadMs: ms, innerRepeats: z.number().int().min(1).max(1_000_000) }).strict().optional(),
     })
     .strict(),
   z.object({ type: z.literal('runs'), job: jobId, times: z.array(ms).min(1).max(MAX_TIMES_PER_MESSAGE) }).strict(),
+  z.object({ type: z.literal('pair'), job: jobId, model: z.array(ms).min(1).max(MAX_RUNS_PER_BLOCK), reference: z.array(ms).min(1).max(MAX_RUNS_PER_BLOCK) }).strict(),
   z.object({ type: z.literal('done'), job: jobId, reason: z.enum(['stopped', 'maxRuns', 'maxSeconds']) }).strict(),
   z.object({ type: z.literal('failed'), job: jobId, error: shortText(2000) }).strict(),
   z.object({ type: z.literal('cancelled'), job: jobId }).strict(),
@@ -103,8 +111,12 @@ export type ServerMessage =
       maxSeconds: number;
       /** A timed sample is at least this long: faster models run several inferences per sample. */
       minSampleMs: number;
-      /** Bytes of the binary frame that follows. */
+      /** Bytes of the model: the start of the binary frame that follows. */
       bytes: number;
+      /** An interleaved job's reference model: the rest of the binary frame. */
+      reference?: { name: string; inputShape: number[]; bytes: number };
+      /** An interleaved job's block length, ms. */
+      blockMs?: number;
     }
   | { type: 'stop'; job: number }
   | { type: 'cancel'; job: number };
@@ -175,7 +187,8 @@ export function closeReason(s: string): string {
 // ---- controllers: another process (e.g. `mnas measure`) submitting jobs to a running `mnas devices serve` ----
 //
 // WebSocket at /control?token=<control secret> (not the devices' join token). Controller -> server, JSON text frames:
-//   measure {type, id, name, inputShape, arch?, protocol?, backend?, selector?, bytes}  + one binary frame (the ONNX bytes)
+//   measure {type, id, name, inputShape, arch?, protocol?, backend?, selector?, bytes, reference?: {name, inputShape, bytes}}
+//           + one binary frame: the ONNX bytes, then the reference's (timed interleaved with it) when given
 //   cancel  {type, id}
 //   wait    {type, id, selector?, timeoutMs}        resolves when a matching (unflagged) device is connected
 //   status  {type, id}                              the same JSON as GET /status
@@ -195,6 +208,7 @@ export interface ControlLimits {
   maxQueuedBytes: number;
 }
 
+const inputShapeSchema = z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]);
 const selectorSchema = z.object({ id: z.string().max(80).optional(), name: z.string().max(80).optional() }).strict();
 // bounded so a controller cannot make the server allocate run buffers (ConvergenceTracker: 16 bytes per maxRuns) or arm timers beyond reason
 const protocolSchema = z
@@ -215,12 +229,13 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
       type: z.literal('measure'),
       id: jobId,
       name: shortText(1000),
-      inputShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+      inputShape: inputShapeSchema,
       arch: shortText(100_000).optional(),
       protocol: protocolSchema.optional(),
       backend: backendSchema.optional(),
       selector: selectorSchema.optional(),
       bytes: z.number().int().positive().max(MAX_ANNOUNCED_BYTES),
+      reference: z.object({ name: shortText(1000), inputShape: inputShapeSchema, bytes: z.number().int().positive().max(MAX_ANNOUNCED_BYTES) }).strict().optional(),
     })
     .strict(),
   z.object({ type: z.literal('cancel'), id: jobId }).strict(),

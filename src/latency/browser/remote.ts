@@ -185,10 +185,12 @@ export class RemoteDeviceServer {
 
   submit(req: JobRequest, signal?: AbortSignal): Promise<JobResult> {
     const m = req.model;
-    const bytes = m.onnx;
+    const r = req.reference;
+    // one binary frame: the model, then the reference's bytes
+    const bytes = r ? Buffer.concat([m.onnx, r.onnx]) : m.onnx;
     if (bytes.byteLength > this.limits.maxModelBytes) {
       const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
-      return Promise.reject(new LimitError(`'${m.name}' refused: model of ${mib(bytes.byteLength)} exceeds the device server's maxModelBytes ${mib(this.limits.maxModelBytes)}`));
+      return Promise.reject(new LimitError(`'${m.name}' refused: ${r ? 'model and reference' : 'model'} of ${mib(bytes.byteLength)} exceed${r ? '' : 's'} the device server's maxModelBytes ${mib(this.limits.maxModelBytes)}`));
     }
     return this.request<JobResult>(
       {
@@ -198,7 +200,8 @@ export class RemoteDeviceServer {
         ...(req.protocol ? { protocol: req.protocol } : {}),
         ...(req.backend ? { backend: req.backend } : {}),
         ...(req.selector ? { selector: req.selector } : {}),
-        bytes: bytes.byteLength,
+        bytes: m.onnx.byteLength,
+        ...(r ? { reference: { name: r.name, inputShape: [...r.inputShape], bytes: r.onnx.byteLength } } : {}),
       },
       bytes,
       signal,

@@ -220,21 +220,17 @@ function inputData(n) {
   return a;
 }
 
-async function runJob(job) {
-  let session = null;
-  const id = job.job;
-  if (!wakeLock || wakeLock.released) wakeLock = (await navigator.wakeLock?.request('screen').catch(() => null)) || null;
+/** A session for `bytes` with its input, ready to time: run() is one inference. */
+async function openModel(bytes, inputShape, backend) {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
   try {
-    setStatus(`job ${id}: loading '${job.name}' (${(job.model.byteLength / 1024).toFixed(0)} KiB, ${job.backend})`);
-    const t0 = performance.now();
-    session = await ort.InferenceSession.create(job.model, { executionProviders: [job.backend], graphOptimizationLevel: 'all' });
     if (session.inputNames.length !== 1) throw new Error(`model has ${session.inputNames.length} inputs; one expected`);
-    const n = job.inputShape.reduce((a, b) => a * b, 1);
-    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', inputData(n), job.inputShape) };
+    const n = inputShape.reduce((a, b) => a * b, 1);
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', inputData(n), inputShape) };
     // the first run tells the output shapes; later runs write into preallocated outputs where the backend allows
     const first = await session.run(feeds);
     let run = () => session.run(feeds);
-    if (job.backend === 'wasm') {
+    if (backend === 'wasm') {
       const fetches = {};
       for (const name of session.outputNames) fetches[name] = new ort.Tensor(first[name].type, new first[name].data.constructor(first[name].size), first[name].dims);
       try {
@@ -244,63 +240,136 @@ async function runJob(job) {
         // keep plain runs
       }
     }
+    return { session, run };
+  } catch (e) {
+    await session.release().catch(() => {});
+    throw e;
+  }
+}
+
+/** Inferences per timed sample: models faster than minSampleMs run several per sample (timer resolution). */
+async function samplesOf(run, minSampleMs) {
+  let innerRepeats = 0;
+  const c0 = performance.now();
+  do {
+    await run();
+    innerRepeats++;
+  } while (performance.now() - c0 < minSampleMs && innerRepeats < 100000);
+  return innerRepeats;
+}
+
+async function timedSample(run, innerRepeats) {
+  const a = performance.now();
+  for (let r = 0; r < innerRepeats; r++) await run();
+  return (performance.now() - a) / innerRepeats;
+}
+
+async function runJob(job) {
+  const sessions = [];
+  const id = job.job;
+  if (!wakeLock || wakeLock.released) wakeLock = (await navigator.wakeLock?.request('screen').catch(() => null)) || null;
+  try {
+    setStatus(`job ${id}: loading '${job.name}' (${(job.bytes / 1024).toFixed(0)} KiB, ${job.backend})`);
+    const t0 = performance.now();
+    const model = await openModel(job.model.subarray(0, job.bytes), job.inputShape, job.backend);
+    sessions.push(model.session);
     const loadMs = performance.now() - t0;
+    let reference = null;
+    let referenceLoadMs = 0;
+    if (job.reference) {
+      const r0 = performance.now();
+      reference = await openModel(job.model.subarray(job.bytes), job.reference.inputShape, job.backend);
+      sessions.push(reference.session);
+      referenceLoadMs = performance.now() - r0;
+    }
     const warmupMs = [];
     const w0 = performance.now();
     for (let i = 0; i < job.warmupRuns || performance.now() - w0 < job.warmupSeconds * 1000; i++) {
       if (job.cancel) return cancelled(id);
       const a = performance.now();
-      await run();
+      await model.run();
       warmupMs.push(performance.now() - a);
+      if (reference) await reference.run();
       if (i % 8 === 7) await yieldToEventLoop();
       if (performance.now() - w0 > job.maxSeconds * 1000 || warmupMs.length >= 10000) break;
     }
-    // models faster than minSampleMs run several inferences per timed sample (timer resolution)
-    let innerRepeats = 0;
-    const c0 = performance.now();
-    do {
-      await run();
-      innerRepeats++;
-    } while (performance.now() - c0 < job.minSampleMs && innerRepeats < 100000);
+    const innerRepeats = await samplesOf(model.run, job.minSampleMs);
+    const referenceRepeats = reference ? await samplesOf(reference.run, job.minSampleMs) : 0;
     await yieldToEventLoop();
-    send({ type: 'loaded', job: id, backend: job.backend, loadMs, warmupMs, innerRepeats });
-    setStatus(`job ${id}: timing '${job.name}'`);
-
-    const start = performance.now();
-    let batch = [];
-    let lastFlush = start;
-    let count = 0;
-    let reason;
-    const flush = () => {
-      if (batch.length) send({ type: 'runs', job: id, times: batch });
-      batch = [];
-    };
-    for (;;) {
-      if (job.cancel) break;
-      if (job.stop) { reason = 'stopped'; break; }
-      if (count >= job.maxRuns) { reason = 'maxRuns'; break; }
-      if (performance.now() - start >= job.maxSeconds * 1000) { reason = 'maxSeconds'; break; }
-      const a = performance.now();
-      for (let r = 0; r < innerRepeats; r++) await run();
-      batch.push((performance.now() - a) / innerRepeats);
-      count++;
-      const now = performance.now();
-      if (now - lastFlush >= 100 || batch.length >= 512) {
-        flush();
-        await yieldToEventLoop(); // lets 'stop' / 'cancel' arrive; outside the timed region
-        lastFlush = performance.now();
-      }
-    }
+    send({ type: 'loaded', job: id, backend: job.backend, loadMs, warmupMs, innerRepeats, ...(reference ? { reference: { loadMs: referenceLoadMs, innerRepeats: referenceRepeats } } : {}) });
+    setStatus(`job ${id}: timing '${job.name}'${reference ? ` in turn with '${job.reference.name}'` : ''}`);
+    const reason = reference ? await timePairs(job, model.run, innerRepeats, reference.run, referenceRepeats) : await timeRuns(job, model.run, innerRepeats);
     if (job.cancel) return cancelled(id);
-    flush();
     send({ type: 'done', job: id, reason });
-    log(`job ${id} '${job.name}': ${count} runs (${reason})`);
+    log(`job ${id} '${job.name}': ${reason}`);
   } catch (e) {
     const msg = String(e?.message ?? e).slice(0, 1900);
     log(`job ${id} failed: ${msg}`);
     send({ type: 'failed', job: id, error: msg || 'unknown error' });
   } finally {
-    if (session) await session.release().catch(() => {});
+    for (const s of sessions) await s.release().catch(() => {});
+  }
+}
+
+/** Timed samples streamed in batches until the server says stop or a cap is reached; the reason. */
+async function timeRuns(job, run, innerRepeats) {
+  const id = job.job;
+  const start = performance.now();
+  let batch = [];
+  let lastFlush = start;
+  let count = 0;
+  let reason;
+  const flush = () => {
+    if (batch.length) send({ type: 'runs', job: id, times: batch });
+    batch = [];
+  };
+  for (;;) {
+    if (job.cancel) break;
+    if (job.stop) { reason = 'stopped'; break; }
+    if (count >= job.maxRuns) { reason = 'maxRuns'; break; }
+    if (performance.now() - start >= job.maxSeconds * 1000) { reason = 'maxSeconds'; break; }
+    batch.push(await timedSample(run, innerRepeats));
+    count++;
+    const now = performance.now();
+    if (now - lastFlush >= 100 || batch.length >= 512) {
+      flush();
+      await yieldToEventLoop(); // lets 'stop' / 'cancel' arrive; outside the timed region
+      lastFlush = performance.now();
+    }
+  }
+  if (!job.cancel) flush();
+  return reason;
+}
+
+/**
+ * Interleaved with a reference (src/latency/interleaved.ts): blocks of the model's and of the
+ * reference's samples in turn, each pair sent as it ends, until the server says stop or a cap.
+ */
+async function timePairs(job, run, innerRepeats, referenceRun, referenceRepeats) {
+  const id = job.job;
+  const probe = Math.max(await timedSample(run, innerRepeats) * innerRepeats, await timedSample(referenceRun, referenceRepeats) * referenceRepeats);
+  const perBlock = Math.max(3, Math.min(1000, Math.round(job.blockMs / Math.max(probe, 1e-3))));
+  const start = performance.now();
+  let count = 0; // pairs
+  for (;;) {
+    if (job.cancel) return undefined;
+    if (job.stop) return 'stopped';
+    if (count * perBlock >= job.maxRuns) return 'maxRuns';
+    if (performance.now() - start >= job.maxSeconds * 1000) return 'maxSeconds';
+    // which goes first alternates: the block right after the yield below would otherwise always be the model's
+    const model = [];
+    const reference = [];
+    const block = async (into, r, n) => { for (let i = 0; i < perBlock; i++) into.push(await timedSample(r, n)); };
+    if (count % 2 === 0) {
+      await block(model, run, innerRepeats);
+      await block(reference, referenceRun, referenceRepeats);
+    } else {
+      await block(reference, referenceRun, referenceRepeats);
+      await block(model, run, innerRepeats);
+    }
+    count++;
+    send({ type: 'pair', job: id, model, reference });
+    await yieldToEventLoop(); // lets 'stop' / 'cancel' arrive; outside the timed region
   }
 }
 
