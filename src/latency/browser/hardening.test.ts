@@ -209,6 +209,8 @@ describe('job caps: refused with a clear error, not accepted and held', () => {
     try {
       assert.equal(remote.limits.maxModelBytes, 600 * 1024);
       await assert.rejects(remote.submit({ model: blob(700 * 1024, 'huge') }), (e: Error) => e instanceof LimitError && /exceeds the device server's maxModelBytes 0\.6 MiB/.test(e.message));
+      // an interleaved job sends both models in one frame: together they must fit
+      await assert.rejects(remote.submit({ model: blob(400 * 1024, 'pair'), reference: blob(400 * 1024, 'ref') }), (e: Error) => e instanceof LimitError && /'pair' refused: model and reference of 0\.8 MiB exceed the device server's maxModelBytes 0\.6 MiB/.test(e.message));
       const ac = new AbortController();
       const jobs = [remote.submit({ model: blob(500 * 1024, 'one') }, ac.signal), remote.submit({ model: blob(500 * 1024, 'two') }, ac.signal)].map((p) => p.catch((e: Error) => e));
       await assert.rejects(remote.submit({ model: blob(500 * 1024, 'three') }), (e: Error) => e instanceof LimitError && /'three' refused: .*exceeds maxQueuedBytes/.test(e.message));
@@ -231,6 +233,13 @@ describe('job caps: refused with a clear error, not accepted and held', () => {
     raw.ws.send(Buffer.alloc(700 * 1024), { binary: true });
     raw.send({ type: 'status', id: 10 });
     await raw.waitFor((m) => (m as { type: string; id?: number }).type === 'status');
+    // the same for a model and its reference that fit one by one but not together
+    raw.send({ type: 'measure', id: 12, name: 'y', inputShape: [1, 1, 28, 28], bytes: 400 * 1024, reference: { name: 'r', inputShape: [1, 1, 28, 28], bytes: 400 * 1024 } });
+    const both = (await raw.waitFor((m) => (m as { type: string; id?: number }).type === 'error' && (m as { id?: number }).id === 12)) as unknown as { code: string; message: string };
+    assert.deepEqual([both.code, both.message], ['limit', "'y' refused: model and reference of 0.8 MiB exceed maxModelBytes 0.6 MiB"]);
+    raw.ws.send(Buffer.alloc(800 * 1024), { binary: true });
+    raw.send({ type: 'status', id: 13 });
+    await raw.waitFor((m) => (m as { type: string; id?: number }).type === 'status' && (m as { id?: number }).id === 13);
     // a protocol that would make the server allocate run buffers beyond reason is malformed
     raw.send({ type: 'measure', id: 11, name: 'x', inputShape: [1, 1, 28, 28], protocol: { maxRuns: 1e9 }, bytes: 10 });
     assert.match((await raw.closed).reason, /malformed message: protocol\.maxRuns/);
