@@ -10,6 +10,7 @@ import { registerBenchFuzz } from './bench/fuzz.js';
 import { registerBenchLatencyStability } from './bench/latency-stability.js';
 import { registerBenchModels } from './bench/models.js';
 import { registerBenchPredictedMeasured } from './bench/predicted-measured.js';
+import { registerBenchPredictorFit } from './bench/predictor-fit.js';
 import { registerBenchProxy } from './bench/proxy.js';
 import { registerBenchProxyFidelity } from './bench/proxy-fidelity.js';
 import { registerBenchSearchLatency } from './bench/search-latency.js';
@@ -27,6 +28,7 @@ export function registerBench(program: Command): void {
   registerBenchLatencyStability(bench);
   registerBenchModels(bench);
   registerBenchPredictedMeasured(bench);
+  registerBenchPredictorFit(bench);
   registerBenchProxy(bench);
   registerBenchProxyFidelity(bench);
   registerBenchSearchLatency(bench);

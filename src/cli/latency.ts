@@ -3,7 +3,9 @@
  *
  *   profile --device D --space S [--out table.json] [--calibrate N]
  *       measures every distinct layer configuration of the space on D (each layer alone, batch 1),
- *       then N random full models to calibrate the per-model overhead and scale;
+ *       then N random full models (interleaved with the space's default where the device can) to
+ *       fit the predictor: a line on the summed layers and, from MIN_FEATURE_MODELS models on, a
+ *       linear model of the whole network's features (predictor.ts);
  *       saves the table (JSON with the device description).
  *   eval --device D --space S --samples N [--table FILE] [--json]
  *       measures N random archs for real and reports how many the predictor gets within +-10%
@@ -17,7 +19,7 @@ import type { Command } from 'commander';
 import type { LatencyDevice } from '../latency/device.js';
 import { LatencyTableError, saveTable, type LatencyTable } from '../latency/table.js';
 import {
-  buildLatencyTable, CALIBRATION_SEED, evaluateTable, EVALUATION_SEED, loadTableFor, studyLatency, type BuildTableOptions,
+  buildLatencyTable, CALIBRATION_SEED, DEFAULT_CALIBRATION_MODELS, evaluateTable, EVALUATION_SEED, loadTableFor, studyLatency, type BuildTableOptions,
 } from '../latency/table-workflows.js';
 import { createDevice, deviceKinds } from '../latency/registry.js';
 import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
@@ -79,7 +81,7 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
   common(latency.command('profile'), 'latency profile')
     .description('measure every distinct layer configuration of a space on a device and save the table')
     .option('--out <file>', 'table file (default latency-<space>-<device>.json)')
-    .option('--calibrate <n>', 'random full models measured to calibrate the predictor', intOption('--calibrate', 2, 10000), 30)
+    .option('--calibrate <n>', 'random full models measured to calibrate the predictor', intOption('--calibrate', 2, 10000), DEFAULT_CALIBRATION_MODELS)
     .option('--passes <n>', 'passes over all layers (an entry keeps its lowest pass median)', intOption('--passes', 1, 20), 2)
     .option('--seed <n>', 'seed of the calibration models', intOption('--seed', 0), CALIBRATION_SEED)
     .option('--json', 'print one JSON summary on the last line')
@@ -97,14 +99,14 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
           device: table.device,
           layers: Object.keys(table.entries).length,
           overhead_ms: table.overhead_ms,
-          calibration: table.calibration ? { intercept_ms: table.calibration.intercept_ms, scale: table.calibration.scale, models: table.calibration.models, fit_mape: table.calibration.fit_mape } : null,
+          calibration: table.calibration ? { intercept_ms: table.calibration.intercept_ms, scale: table.calibration.scale, models: table.calibration.models, fit_mape: table.calibration.fit_mape, predictor: table.calibration.coefficients ? 'features' : 'line', interleaved: table.calibration.reference !== undefined } : null,
           seconds: (Date.now() - t0) / 1000,
         };
         write(
           o.json
             ? `${JSON.stringify(summary)}\n`
             : `table ${path}: ${summary.layers} layer configs of '${space.name}' on ${table.device.id}, overhead ${table.overhead_ms.toFixed(4)} ms/run, ` +
-                `calibration ${summary.calibration ? `${summary.calibration.intercept_ms.toFixed(4)} ms + ${summary.calibration.scale.toFixed(3)} x sum (fit MAPE ${(100 * summary.calibration.fit_mape).toFixed(1)}%)` : 'none'}, ${summary.seconds.toFixed(0)} s\n`,
+                `calibration ${summary.calibration ? `${summary.calibration.models} models${summary.calibration.interleaved ? ' interleaved with the default arch' : ''}, ${summary.calibration.predictor === 'features' ? 'features model' : `${summary.calibration.intercept_ms.toFixed(4)} ms + ${summary.calibration.scale.toFixed(3)} x sum`} (fit MAPE ${(100 * summary.calibration.fit_mape).toFixed(1)}%)` : 'none'}, ${summary.seconds.toFixed(0)} s\n`,
         );
       } finally {
         await device.close();
@@ -116,7 +118,7 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
     .requiredOption('--samples <n>', 'random architectures to measure', intOption('--samples', 1, 100000))
     .option('--table <file>', 'latency table (default: profile the space first)')
     .option('--out <file>', 'save the table profiled on the way (when no --table)')
-    .option('--calibrate <n>', 'calibration models when profiling', intOption('--calibrate', 2, 10000), 30)
+    .option('--calibrate <n>', 'calibration models when profiling', intOption('--calibrate', 2, 10000), DEFAULT_CALIBRATION_MODELS)
     .option('--seed <n>', 'seed of the evaluated architectures', intOption('--seed', 0), EVALUATION_SEED)
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: EvalOptions) => {
@@ -180,7 +182,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       : await buildLatencyTable(device, space, { calibrate: o.calibrate, seed: CALIBRATION_SEED, ...(o.out ? { checkpoint: o.out } : {}), ...profileProgress(space, o) });
     if (!o.table && o.out) saveTable(o.out, table);
     if (o.seed === CALIBRATION_SEED && !o.quiet) process.stderr.write('latency eval: warning: --seed equals the calibration seed, so the evaluated archs include the calibration models\n');
-    const { report, measuredMedianMs } = await evaluateTable(device, space, table, { samples: o.samples, seed: o.seed, onProgress: bar('eval', o) });
+    const { report, measuredMedianMs, reference } = await evaluateTable(device, space, table, { samples: o.samples, seed: o.seed, onProgress: bar('eval', o) });
     const summary = {
       within_10pct: report.within_10pct,
       within_5pct: report.within_5pct,
@@ -192,14 +194,17 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       device: table.device,
       table: o.table ?? o.out ?? null,
       overhead_ms: table.overhead_ms,
-      calibration: table.calibration ? { intercept_ms: table.calibration.intercept_ms, scale: table.calibration.scale, models: table.calibration.models } : null,
+      calibration: table.calibration ? { intercept_ms: table.calibration.intercept_ms, scale: table.calibration.scale, models: table.calibration.models, predictor: table.calibration.coefficients ? 'features' : 'line' } : null,
       measured_median_ms: measuredMedianMs,
+      // measured interleaved with the default arch: its latency now and when the table was calibrated (the device's drift between the two)
+      reference: reference ?? null,
     };
     if (o.json) return `${JSON.stringify(summary)}\n`;
     const worst = [...report.rows].sort((a, b) => Math.abs(b.error_pct) - Math.abs(a.error_pct)).slice(0, 5);
     return [
       `${report.samples} random '${space.name}' archs on ${table.device.id}: ${(100 * report.within_10pct).toFixed(1)}% predicted within +-10% (${(100 * report.within_5pct).toFixed(1)}% within +-5%)`,
       `mean |error| ${report.mean_abs_pct_error.toFixed(2)}%, max ${report.max_abs_pct_error.toFixed(1)}%, Spearman(predicted, measured) ${report.spearman.toFixed(3)}`,
+      ...(reference ? [`measured interleaved with the space's default arch: ${reference.ms.toFixed(4)} ms now${reference.tableMs !== null ? `, ${reference.tableMs.toFixed(4)} ms when the table was calibrated` : ''}`] : []),
       'worst:',
       ...worst.map((r) => `  ${r.error_pct >= 0 ? '+' : ''}${r.error_pct.toFixed(1)}%  measured ${r.measured_ms.toFixed(4)} ms  predicted ${r.predicted_ms.toFixed(4)} ms  ${r.arch}`),
       '',

@@ -29,7 +29,7 @@ export interface BlockView {
 export interface LayerView extends LayerCost {
   /** Isolated latency of this layer configuration in the table (ms), null without a table or entry. */
   readonly tableMs: number | null;
-  /** What the layer adds to the predicted latency (ms): scale * (table - overhead). */
+  /** What the layer adds to the predicted latency (ms), LatencyPredictor.parts: with fixedMs they add up to the prediction. */
   readonly predictedMs: number | null;
 }
 
@@ -53,23 +53,22 @@ export function trialDetail(trial: TrialRecord, runDir: string, spaceName: strin
   }
   const cost = costOfPlan(plan);
   const table = lookup.table;
-  const c = table?.calibration;
-  const scale = c ? c.scale : 1;
+  const parts = table ? new LatencyPredictor(table).parts(plan) : undefined;
   let missing = 0;
-  const layers: LayerView[] = plan.layers.map((l) => {
+  const layers: LayerView[] = plan.layers.map((l, i) => {
     const entry = table?.entries[layerKey(l)];
     if (table && !entry) missing++;
-    return { ...costOfLayer(l), tableMs: entry?.median_ms ?? null, predictedMs: entry && table ? scale * (entry.median_ms - table.overhead_ms) : null };
+    return { ...costOfLayer(l), tableMs: entry?.median_ms ?? null, predictedMs: parts?.layers[i] ?? null };
   });
   let latencyTable: TrialDetail['latencyTable'] = noTable(lookup);
-  if (lookup.table) {
+  if (lookup.table && parts) {
     const t = lookup.table;
     latencyTable = {
       file: lookup.file,
       device: t.device.id,
       space: t.space,
-      calibrated: c !== undefined,
-      fixedMs: c ? c.intercept_ms : t.overhead_ms,
+      calibrated: t.calibration !== undefined,
+      fixedMs: parts.fixedMs,
       predictedMs: missing === 0 ? new LatencyPredictor(t).predict(plan) : null,
       missing,
     };

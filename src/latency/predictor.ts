@@ -16,15 +16,27 @@
  * intercept and scale are fitted by weighted least squares (weights 1/measured^2, i.e. relative
  * errors, which is what "within +-10%" judges) on some random full models of the space
  * measured for real on the same device.
+ *
+ * That line misses what differs between architectures beyond their summed layers (operator
+ * fusion, dispatch per operator, memory traffic), so with enough calibration models
+ * (MIN_FEATURE_MODELS) the prediction is a linear model of the whole network's features instead
+ * (model-features.ts: MACs by operator kind, operator and layer counts, activation memory), fitted
+ * the same way, with a robust refit. The calibration models are measured interleaved with the
+ * space's default architecture where the device can (ort-cpu, browser), each as its ratio to it
+ * times the default's latency at the start, so the machine changing speed during calibration does
+ * not bend the fit. The layer entries still check that an architecture belongs to the table's
+ * space and give the per-layer view.
  */
-import { buildPlan, type NetworkPlan } from '../model/plan.js';
+import { buildPlan, type LayerPlan, type NetworkPlan } from '../model/plan.js';
 import type { Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
 import type { SearchSpace } from '../space/space.js';
 import { Rng } from '../util/rng.js';
 import { spearman } from './correlation.js';
 import type { LatencyDevice, MeasureProtocol } from './device.js';
+import { fitLinear, predictLinear } from './linear-fit.js';
 import { archToModel } from './model.js';
+import { layerFeatures, MODEL_FEATURES, modelFeatures } from './model-features.js';
 import type { Calibration, LatencyTable } from './table.js';
 import { layerKey } from './table.js';
 
@@ -78,30 +90,87 @@ export class LatencyPredictor {
     const plan = 'layers' in arch ? arch : buildPlan(arch);
     const x = this.netLayerSum(plan);
     const c = this.table.calibration;
+    if (c?.features && c.coefficients) {
+      const f = modelFeatures(plan);
+      return predictLinear({ coefficients: c.coefficients }, c.features.map((k) => f[k]));
+    }
     return c ? c.intercept_ms + c.scale * x : this.table.overhead_ms + x;
+  }
+
+  /**
+   * The prediction split into a fixed part and one part per layer (they add up to predict()): with
+   * the features model, each layer's features weighed by their coefficients; otherwise the layer's
+   * table entry net of the per-run overhead, scaled. A layer missing from the table has null.
+   */
+  parts(plan: NetworkPlan): { fixedMs: number; layers: (number | null)[] } {
+    const c = this.table.calibration;
+    const entryPart = (l: LayerPlan): number | null => {
+      const e = this.table.entries[layerKey(l)];
+      return e ? (c ? c.scale : 1) * (e.median_ms - this.table.overhead_ms) : null;
+    };
+    if (c?.features && c.coefficients) {
+      const coefficients = c.coefficients;
+      const features = c.features;
+      return {
+        fixedMs: coefficients[0]!,
+        layers: plan.layers.map((l) => {
+          if (!this.table.entries[layerKey(l)]) return null;
+          const f = layerFeatures(l);
+          return features.reduce((s, k, j) => s + coefficients[j + 1]! * f[k], 0);
+        }),
+      };
+    }
+    return { fixedMs: c ? c.intercept_ms : this.table.overhead_ms, layers: plan.layers.map(entryPart) };
   }
 }
 
+/** Calibration models from which the features model is fitted (fewer: the line only); about 3 per coefficient. */
+export const MIN_FEATURE_MODELS = 3 * (MODEL_FEATURES.length + 1);
+
 export interface MeasuredArch {
   arch: Arch;
+  /** Its latency: its own median, or (measured interleaved) its ratio to the reference x the reference's latency at the start. */
   measured_ms: number;
   converged: boolean;
+  /** Measured interleaved: the ratio to the reference, and the model's own median in those blocks. */
+  ratio?: number;
+  raw_ms?: number;
 }
 
-/** Samples `n` random architectures of the space (seeded) and measures each for real. */
+/**
+ * Samples `n` random architectures of the space (seeded) and measures each for real. With
+ * `reference` on a device that can time two models in turn, each is measured interleaved with it:
+ * measured_ms = ratio x the reference's median measured once at the start (`onReference`).
+ */
 export async function measureRandomArchs(
   device: LatencyDevice,
   space: SearchSpace,
   n: number,
   seed: number,
-  o: { protocol?: Partial<MeasureProtocol>; onProgress?: (done: number, total: number, last: MeasuredArch) => void; signal?: AbortSignal } = {},
+  o: {
+    protocol?: Partial<MeasureProtocol>;
+    reference?: Arch;
+    onReference?: (ms: number) => void;
+    onProgress?: (done: number, total: number, last: MeasuredArch) => void;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<MeasuredArch[]> {
   const rng = new Rng(seed);
   const out: MeasuredArch[] = [];
+  const reference = o.reference && device.measureAgainst ? archToModel(o.reference, `${space.name}#reference`) : undefined;
+  const referenceMs = reference ? (await device.measure(reference, o.protocol ?? {}, o.signal)).median_ms : undefined;
+  if (referenceMs !== undefined) o.onReference?.(referenceMs);
   for (let i = 0; i < n; i++) {
     const arch = space.decode(space.sample(rng));
-    const r = await device.measure(archToModel(arch, `${space.name}#${seed}.${i}`), o.protocol ?? {}, o.signal);
-    const m = { arch, measured_ms: r.median_ms, converged: r.converged };
+    const model = archToModel(arch, `${space.name}#${seed}.${i}`);
+    let m: MeasuredArch;
+    if (reference && referenceMs !== undefined) {
+      const r = await device.measureAgainst!(model, reference, o.protocol ?? {}, o.signal);
+      m = { arch, measured_ms: r.ratio * referenceMs, converged: r.converged, ratio: r.ratio, raw_ms: r.median_ms };
+    } else {
+      const r = await device.measure(model, o.protocol ?? {}, o.signal);
+      m = { arch, measured_ms: r.median_ms, converged: r.converged };
+    }
     out.push(m);
     o.onProgress?.(i + 1, n, m);
   }
@@ -125,13 +194,43 @@ export function robustFit(points: ReadonlyArray<readonly [number, number]>): { i
   return kept.length >= Math.max(3, points.length / 2) ? fit(kept) : first;
 }
 
+/**
+ * The features model, fitted like robustFit: weighted least squares on relative errors, then once
+ * more without the models whose relative residual is beyond 3 robust standard deviations.
+ */
+export function robustFeatureFit(rows: readonly (readonly number[])[], ys: readonly number[]): number[] {
+  const fit = (idx: readonly number[]) =>
+    fitLinear(idx.map((i) => rows[i]!), idx.map((i) => ys[i]!), { weights: idx.map((i) => 1 / ys[i]! ** 2), ridge: FEATURE_RIDGE }).coefficients;
+  const all = ys.map((_, i) => i);
+  const first = fit(all);
+  const res = all.map((i) => (predictLinear({ coefficients: first }, rows[i]!) - ys[i]!) / ys[i]!);
+  const med = [...res].sort((a, b) => a - b)[res.length >> 1] as number;
+  const mad = [...res.map((r) => Math.abs(r - med))].sort((a, b) => a - b)[res.length >> 1] as number;
+  const limit = 3 * 1.4826 * mad;
+  const kept = all.filter((i) => Math.abs(res[i]! - med) <= limit || limit === 0);
+  return kept.length >= Math.max(MODEL_FEATURES.length + 2, all.length / 2) ? fit(kept) : first;
+}
+
+/** Ridge term of the features model (standardized features): small, only so that a feature the sample never varies gets weight 0. */
+const FEATURE_RIDGE = 1e-4;
+
 /** Fits the table's calibration on measured full models (returns it and stores it in the table). */
-export function calibrateFrom(table: LatencyTable, measured: readonly MeasuredArch[]): Calibration {
+export function calibrateFrom(table: LatencyTable, measured: readonly MeasuredArch[], reference?: { arch: string; ms: number }): Calibration {
   const p = new LatencyPredictor({ ...table, calibration: undefined });
-  const points: Array<[number, number]> = measured.map((m) => [p.netLayerSum(buildPlan(m.arch)), m.measured_ms]);
+  const plans = measured.map((m) => buildPlan(m.arch));
+  const points: Array<[number, number]> = plans.map((plan, i) => [p.netLayerSum(plan), measured[i]!.measured_ms]);
   const { intercept, scale } = robustFit(points);
-  const fitMape = points.reduce((a, [x, y]) => a + Math.abs(intercept + scale * x - y) / y, 0) / points.length;
-  const calibration: Calibration = { intercept_ms: intercept, scale, models: points.length, fit_mape: fitMape, points };
+  let fitMape = points.reduce((a, [x, y]) => a + Math.abs(intercept + scale * x - y) / y, 0) / points.length;
+  const calibration: Calibration = { intercept_ms: intercept, scale, models: points.length, fit_mape: fitMape, points, ...(reference ? { reference } : {}) };
+  if (measured.length >= MIN_FEATURE_MODELS) {
+    const rows = plans.map((plan) => {
+      const f = modelFeatures(plan);
+      return MODEL_FEATURES.map((k) => f[k]);
+    });
+    const coefficients = robustFeatureFit(rows, points.map((pt) => pt[1]));
+    fitMape = rows.reduce((a, row, i) => a + Math.abs(predictLinear({ coefficients }, row) - points[i]![1]) / points[i]![1], 0) / rows.length;
+    Object.assign(calibration, { features: [...MODEL_FEATURES], coefficients, fit_mape: fitMape });
+  }
   table.calibration = calibration;
   return calibration;
 }

@@ -8,9 +8,11 @@ import { parseArch } from '../space/arch-string.js';
 import { SearchSpace } from '../space/space.js';
 import type { Skeleton } from '../space/skeleton.js';
 import { Rng } from '../util/rng.js';
-import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult } from './device.js';
+import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, RelativeLatencyResult } from './device.js';
+import { predictLinear } from './linear-fit.js';
+import { MODEL_FEATURES, modelFeatures } from './model-features.js';
 import { OrtCpuDevice } from './ort-cpu.js';
-import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MissingLayerError, robustFit } from './predictor.js';
+import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFit } from './predictor.js';
 import { distinctLayers, LatencyTableError, layerKey, loadTable, profileSpace, saveTable } from './table.js';
 import { tempDir } from '../util/testing.js';
 
@@ -191,4 +193,76 @@ test('a real ort-cpu table on a few layer configs predicts a positive latency', 
   for (const e of Object.values(table.entries)) assert.ok(e.median_ms > 0 && e.runs >= 6);
   const predicted = new LatencyPredictor(table).predict(arch);
   assert.ok(predicted > 0 && Number.isFinite(predicted));
+});
+
+/** A device whose whole networks take a linear function of their features, timed interleaved with a reference like ort-cpu. */
+class FeatureDevice implements LatencyDevice {
+  interleaved = 0;
+  constructor(readonly coefficients: readonly number[]) {}
+  async describe(): Promise<DeviceDescription> {
+    return { id: 'features', kind: 'ort-cpu', cpu: 'test', runtime: 'fake', runtimeVersion: '0', threads: 1 };
+  }
+  ms(model: LatencyModel): number {
+    const source = model.source;
+    assert.ok(source, 'a model of the space');
+    if (source.kind === 'overhead') return OVERHEAD;
+    if (!isWholeNetwork(source.plan, source.layers)) return OVERHEAD + layersIn(source.plan, source.layers).reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
+    const f = modelFeatures(source.plan);
+    return predictLinear({ coefficients: [...this.coefficients] }, MODEL_FEATURES.map((k) => f[k]));
+  }
+  async measure(model: LatencyModel): Promise<LatencyResult> {
+    const ms = this.ms(model);
+    return { median_ms: ms, p10_ms: ms, p90_ms: ms, mean_ms: ms, cv: 0, runs: 10, converged: true, seconds: 0.001, device: await this.describe() };
+  }
+  async measureAgainst(model: LatencyModel, reference: LatencyModel): Promise<RelativeLatencyResult> {
+    this.interleaved++;
+    const r = await this.measure(model);
+    const ref = this.ms(reference);
+    return { ...r, ratio: r.median_ms / ref, ratio_rel_half_width: 0, reference_ms: ref, pairs: 12, runs_per_block: 3 };
+  }
+  async close(): Promise<void> {}
+}
+
+test('with enough calibration models the predictor is a linear model of the network features, calibrated interleaved with the default arch', async () => {
+  const space = new SearchSpace({ ...TINY, blocks: [{ width: 8, layers: 2, stride: 1 }, { width: 16, layers: 2, stride: 2 }] });
+  // per-operator costs: a dispatch per conv and per layer, work by kind, memory traffic
+  const coefficients = [0.02, 0.004, 0.003, 0.0045, 0.005, 0.0035, 0.02, 0.002, 0.002, 0.003, 0.004, 0.001, 0.0008, 0.05, 0.02];
+  assert.equal(coefficients.length, MODEL_FEATURES.length + 1);
+  const device = new FeatureDevice(coefficients);
+  const table = await profileSpace(device, space, { passes: 1 });
+  const reference = space.decode(space.defaultDna());
+  let referenceMs: number | undefined;
+  const measured = await measureRandomArchs(device, space, MIN_FEATURE_MODELS, 1, { reference, onReference: (ms) => (referenceMs = ms) });
+  assert.equal(device.interleaved, MIN_FEATURE_MODELS, 'each calibration model timed in turn with the reference');
+  assert.ok(measured.every((m) => m.ratio !== undefined && Math.abs(m.measured_ms - m.ratio * referenceMs!) < 1e-12));
+  const cal = calibrateFrom(table, measured, { arch: 'default', ms: referenceMs! });
+  assert.deepEqual(cal.features, [...MODEL_FEATURES]);
+  assert.ok(cal.fit_mape < 1e-3, `fit ${cal.fit_mape}`);
+  const report = evaluatePredictor(new LatencyPredictor(table), await measureRandomArchs(device, space, 30, 2));
+  assert.ok(report.max_abs_pct_error < 0.5, `out of sample: worst ${report.max_abs_pct_error}%`);
+  // the prediction splits into a fixed part and one per layer, for the dashboard's layer table: they add up, with either model
+  const sample = buildPlan(measured[3]!.arch);
+  for (const t of [table, { ...table, calibration: { ...cal, features: undefined, coefficients: undefined } }]) {
+    const p = new LatencyPredictor(t);
+    const parts = p.parts(sample);
+    const sum = parts.fixedMs + parts.layers.reduce<number>((a, b) => a + b!, 0);
+    assert.ok(Math.abs(sum - p.predict(sample)) < 1e-12, `parts ${sum} against ${p.predict(sample)}`);
+  }
+  // the line alone cannot: on the same models it misses by more
+  const line = evaluatePredictor(new LatencyPredictor({ ...table, calibration: { ...cal, features: undefined, coefficients: undefined } }), await measureRandomArchs(device, space, 30, 2));
+  assert.ok(line.max_abs_pct_error > report.max_abs_pct_error, `line ${line.max_abs_pct_error}% against features ${report.max_abs_pct_error}%`);
+
+  // stored and read back; a coefficient list that does not match the features is refused
+  const dir = tempDir('mnas-table-features-');
+  try {
+    const back = loadTable(saveTable(join(dir, 't.json'), table));
+    assert.deepEqual(back.calibration, JSON.parse(JSON.stringify(cal)));
+    const bad = { ...JSON.parse(JSON.stringify(table)), calibration: { ...cal, coefficients: cal.coefficients!.slice(1) } };
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad));
+    assert.throws(() => loadTable(join(dir, 'bad.json')), /calibration: features and coefficients go together/);
+    writeFileSync(join(dir, 'odd.json'), JSON.stringify({ ...bad, calibration: { ...cal, features: ['nonsense', ...cal.features!.slice(1)] } }));
+    assert.throws(() => loadTable(join(dir, 'odd.json')), /calibration\.features\.0: /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

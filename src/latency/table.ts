@@ -26,6 +26,7 @@ import { InputError } from '../util/input-error.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, MeasureProtocol } from './device.js';
 import { layersToModel } from './model.js';
 import { PROFILE_PROTOCOL } from './protocol.js';
+import { MODEL_FEATURES, type ModelFeature } from './model-features.js';
 import { DEVICE_KINDS } from './registry.js';
 
 export const TABLE_FORMAT = 'mnas-latency-table/1';
@@ -140,6 +141,14 @@ export interface Calibration {
   fit_mape: number;
   /** The calibration points: [sum of net layer latencies, measured], ms. */
   points: Array<[number, number]>;
+  /**
+   * With enough calibration models, the predictor proper: a linear model of these features of the
+   * whole network (model-features.ts), coefficients[0] the intercept; fit_mape is then its fit.
+   */
+  features?: ModelFeature[];
+  coefficients?: number[];
+  /** How the calibration models were measured: interleaved with this reference (the space's default), or each on its own. */
+  reference?: { arch: string; ms: number };
 }
 
 /** A model whose run costs only the session overhead: ONNX, one Relu on a 1-element tensor. */
@@ -266,6 +275,12 @@ const tableSchema = z.object({
       models: z.number().int().positive(),
       fit_mape: finite.nonnegative(),
       points: z.array(z.tuple([finite, finite])),
+      features: z.array(z.enum(MODEL_FEATURES)).min(1).optional(),
+      coefficients: z.array(finite).optional(),
+      reference: z.object({ arch: z.string().min(1), ms: positiveMs }).optional(),
+    })
+    .refine((c) => (c.features === undefined) === (c.coefficients === undefined) && (c.features === undefined || c.coefficients!.length === c.features.length + 1), {
+      message: 'features and coefficients go together, one coefficient per feature after the intercept',
     })
     .optional(),
 });

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { costOfPlan } from '../model/cost.js';
+import { buildPlan } from '../model/plan.js';
+import { parseArch } from '../space/arch-string.js';
+import { presetArch } from '../space/presets.js';
+import { MODEL_FEATURES, modelFeatures } from './model-features.js';
+
+test('the features of bench-fmnist: its MACs by operator kind add up to the cost model, its counts to its plan', () => {
+  const plan = buildPlan(presetArch('bench-fmnist'));
+  const f = modelFeatures(plan);
+  assert.deepEqual(Object.keys(f), [...MODEL_FEATURES]);
+  const cost = costOfPlan(plan);
+  const classifier = cost.layers.filter((l) => l.kind === 'classifier' || l.kind === 'pool').reduce((a, l) => a + l.macs, 0);
+  const byKind = f.pointwise_mmacs + f.depthwise_k3_mmacs + f.depthwise_k5_mmacs + f.depthwise_k7_mmacs + f.regular_mmacs + f.se_mmacs + f.stem_mmacs + f.head_mmacs;
+  assert.ok(Math.abs(byKind * 1e6 - (cost.macs - classifier)) < 1, `${byKind * 1e6} against ${cost.macs - classifier}`);
+  const blocks = plan.layers.filter((l) => l.kind === 'block');
+  assert.equal(f.block_layers, blocks.length);
+  assert.equal(f.se_layers, 2, 'r2_k5_s22_e3_i24_o40_se0.25: two layers with SE');
+  assert.equal(f.shortcut_adds, blocks.filter((l) => l.kind === 'block' && l.shortcut !== null).length);
+  assert.equal(f.depthwise_k7_mmacs, 0);
+  assert.ok(f.depthwise_k5_mmacs > 0 && f.depthwise_k3_mmacs > 0 && f.head_mmacs === 0);
+});
+
+test('a plain conv block counts as regular MACs, one conv, no depthwise', () => {
+  const f = modelFeatures(buildPlan(parseArch('in8x8x1_cls4_stem8s1_head0:conv_r1_k3_s11_e1_i8_o8_noskip')));
+  assert.ok(f.regular_mmacs > 0);
+  assert.equal(f.convs, 1);
+  assert.equal(f.depthwise_k3_mmacs + f.depthwise_melements, 0);
+});

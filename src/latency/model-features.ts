@@ -1,0 +1,72 @@
+/**
+ * What a whole network's latency depends on beyond the sum of its layers timed alone, as numbers a
+ * linear model can weigh (predictor.ts): the work of each kind of operator (pointwise, depthwise by
+ * kernel, regular and SE convolutions, stem, head), how many operators and layers there are (each
+ * costs a dispatch and, for small tensors, more than its FLOPs), and how much activation memory
+ * moves. On 257 measured architectures of the fmnist space (ort-cpu, ratios to bench-fmnist
+ * measured interleaved during a search), a linear model of these fitted on 120 predicted 98.2% of
+ * the others within 10%, where a line on total MACs predicted 77% (`mnas bench predictor-fit`).
+ */
+import type { ConvBnPlan, LayerPlan, NetworkPlan } from '../model/plan.js';
+
+/** Feature names in the order modelFeatures returns them (a calibration stores the names it used). */
+export const MODEL_FEATURES = [
+  'pointwise_mmacs',
+  'depthwise_k3_mmacs',
+  'depthwise_k5_mmacs',
+  'depthwise_k7_mmacs',
+  'regular_mmacs',
+  'se_mmacs',
+  'stem_mmacs',
+  'head_mmacs',
+  'block_layers',
+  'se_layers',
+  'shortcut_adds',
+  'convs',
+  'activation_melements',
+  'depthwise_melements',
+] as const;
+
+export type ModelFeature = (typeof MODEL_FEATURES)[number];
+
+const convMacs = (c: ConvBnPlan | null): number => (c ? c.outSize.height * c.outSize.width * c.outChannels * (c.inChannels / c.groups) * c.kernel * c.kernel : 0);
+const elements = (s: { height: number; width: number }, channels: number): number => s.height * s.width * channels;
+
+const zeros = (): Record<ModelFeature, number> => Object.fromEntries(MODEL_FEATURES.map((k) => [k, 0])) as Record<ModelFeature, number>;
+
+/** The features of a network, by name (MACs and elements in millions): the sum of its layers' (layerFeatures). */
+export function modelFeatures(plan: NetworkPlan): Record<ModelFeature, number> {
+  const f = zeros();
+  for (const l of plan.layers) {
+    const lf = layerFeatures(l);
+    for (const k of MODEL_FEATURES) f[k] += lf[k];
+  }
+  return f;
+}
+
+/** What one layer adds to its network's features: every feature is a sum over layers, so a linear model of them splits exactly into per-layer parts. */
+export function layerFeatures(l: LayerPlan): Record<ModelFeature, number> {
+  const f = zeros();
+  if (l.kind === 'stem') f.stem_mmacs = convMacs(l.conv) / 1e6;
+  else if (l.kind === 'head') f.head_mmacs = convMacs(l.conv) / 1e6;
+  else if (l.kind === 'block') {
+    f.block_layers = 1;
+    f.pointwise_mmacs = (convMacs(l.expandConv) + convMacs(l.projectConv)) / 1e6;
+    f.regular_mmacs = convMacs(l.regularConv) / 1e6;
+    const dw = l.depthwiseConv;
+    if (dw) {
+      const key = `depthwise_k${dw.kernel}_mmacs` as ModelFeature;
+      // kernels beyond the shipped spaces' 3/5/7 count with the largest
+      f[key in f ? key : 'depthwise_k7_mmacs'] = convMacs(dw) / 1e6;
+      f.depthwise_melements = elements(dw.outSize, dw.outChannels) / 1e6;
+    }
+    f.convs = [l.expandConv, dw, l.regularConv, l.projectConv].filter((c) => c !== null).length;
+    if (l.se) {
+      f.se_mmacs = (2 * l.se.channels * l.se.reducedChannels) / 1e6;
+      f.se_layers = 1;
+    }
+    f.shortcut_adds = l.shortcut ? 1 : 0;
+    f.activation_melements = (elements(l.inSize, l.inChannels) + elements(l.outSize, l.outChannels) + (dw ? 2 * elements(dw.inSize, dw.inChannels) : 0)) / 1e6;
+  }
+  return f;
+}
