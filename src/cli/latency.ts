@@ -182,7 +182,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       : await buildLatencyTable(device, space, { calibrate: o.calibrate, seed: CALIBRATION_SEED, ...(o.out ? { checkpoint: o.out } : {}), ...profileProgress(space, o) });
     if (!o.table && o.out) saveTable(o.out, table);
     if (o.seed === CALIBRATION_SEED && !o.quiet) process.stderr.write('latency eval: warning: --seed equals the calibration seed, so the evaluated archs include the calibration models\n');
-    const { report, measuredMedianMs, reference } = await evaluateTable(device, space, table, { samples: o.samples, seed: o.seed, onProgress: bar('eval', o) });
+    const { report, measuredMedianMs, reference, driftFree } = await evaluateTable(device, space, table, { samples: o.samples, seed: o.seed, onProgress: bar('eval', o) });
     const summary = {
       within_10pct: report.within_10pct,
       within_5pct: report.within_5pct,
@@ -198,6 +198,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       measured_median_ms: measuredMedianMs,
       // measured interleaved with the default arch: its latency now and when the table was calibrated (the device's drift between the two)
       reference: reference ?? null,
+      drift_free: driftFree ? { within_10pct: driftFree.within_10pct, within_5pct: driftFree.within_5pct, mean_abs_pct_error: driftFree.mean_abs_pct_error, max_abs_pct_error: driftFree.max_abs_pct_error } : null,
     };
     if (o.json) return `${JSON.stringify(summary)}\n`;
     const worst = [...report.rows].sort((a, b) => Math.abs(b.error_pct) - Math.abs(a.error_pct)).slice(0, 5);
@@ -205,6 +206,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       `${report.samples} random '${space.name}' archs on ${table.device.id}: ${(100 * report.within_10pct).toFixed(1)}% predicted within +-10% (${(100 * report.within_5pct).toFixed(1)}% within +-5%)`,
       `mean |error| ${report.mean_abs_pct_error.toFixed(2)}%, max ${report.max_abs_pct_error.toFixed(1)}%, Spearman(predicted, measured) ${report.spearman.toFixed(3)}`,
       ...(reference ? [`measured interleaved with the space's default arch: ${reference.ms.toFixed(4)} ms now${reference.tableMs !== null ? `, ${reference.tableMs.toFixed(4)} ms when the table was calibrated` : ''}`] : []),
+      ...(driftFree ? [`at the device's speed when the table was calibrated: ${(100 * driftFree.within_10pct).toFixed(1)}% within +-10% (${(100 * driftFree.within_5pct).toFixed(1)}% within +-5%), max ${driftFree.max_abs_pct_error.toFixed(1)}%`] : []),
       'worst:',
       ...worst.map((r) => `  ${r.error_pct >= 0 ? '+' : ''}${r.error_pct.toFixed(1)}%  measured ${r.measured_ms.toFixed(4)} ms  predicted ${r.predicted_ms.toFixed(4)} ms  ${r.arch}`),
       '',

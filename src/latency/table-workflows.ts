@@ -75,6 +75,12 @@ export interface PredictorEvaluation {
   readonly measuredMedianMs: number;
   /** Measured interleaved with the space's default: its latency at the start of the evaluation (and of the table's calibration, when it was measured so too). */
   readonly reference?: { arch: string; ms: number; tableMs: number | null };
+  /**
+   * The same comparison with the measurements brought to the device's speed when the table was
+   * calibrated (x tableMs / ms): what is left is the predictor's own error, not the device's drift
+   * since. Only when both were measured interleaved with the same reference.
+   */
+  readonly driftFree?: PredictionReport;
 }
 
 /**
@@ -95,11 +101,15 @@ export async function evaluateTable(
     onReference: (ms) => (referenceMs = ms),
     onProgress: (d) => o.onProgress?.(d, o.samples),
   });
-  const report = evaluatePredictor(new LatencyPredictor(table), measured);
+  const predictor = new LatencyPredictor(table);
+  const report = evaluatePredictor(predictor, measured);
+  const tableReference = table.calibration?.reference;
+  const sameReference = referenceMs !== undefined && tableReference !== undefined && tableReference.arch === printArch(reference);
   return {
     report,
     measuredMedianMs: median(report.rows.map((r) => r.measured_ms)),
-    ...(referenceMs !== undefined ? { reference: { arch: printArch(reference), ms: referenceMs, tableMs: table.calibration?.reference?.ms ?? null } } : {}),
+    ...(referenceMs !== undefined ? { reference: { arch: printArch(reference), ms: referenceMs, tableMs: tableReference?.ms ?? null } } : {}),
+    ...(sameReference ? { driftFree: evaluatePredictor(predictor, measured.map((m) => ({ ...m, measured_ms: (m.measured_ms * tableReference.ms) / referenceMs! }))) } : {}),
   };
 }
 

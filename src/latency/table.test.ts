@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { costOfLayer } from '../model/cost.js';
 import { buildPlan, isWholeNetwork, layersIn } from '../model/plan.js';
-import { parseArch } from '../space/arch-string.js';
+import { parseArch, printArch } from '../space/arch-string.js';
 import { SearchSpace } from '../space/space.js';
 import type { Skeleton } from '../space/skeleton.js';
 import { Rng } from '../util/rng.js';
@@ -15,6 +15,7 @@ import { OrtCpuDevice } from './ort-cpu.js';
 import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFit } from './predictor.js';
 import { distinctLayers, LatencyTableError, layerKey, loadTable, profileSpace, saveTable } from './table.js';
 import { tempDir } from '../util/testing.js';
+import { buildLatencyTable, evaluateTable } from './table-workflows.js';
 
 const TINY: Skeleton = {
   name: 'tiny',
@@ -198,6 +199,8 @@ test('a real ort-cpu table on a few layer configs predicts a positive latency', 
 /** A device whose whole networks take a linear function of their features, timed interleaved with a reference like ort-cpu. */
 class FeatureDevice implements LatencyDevice {
   interleaved = 0;
+  /** How much slower than its coefficients the device runs now (a machine that drifts). */
+  slower = 1;
   constructor(readonly coefficients: readonly number[]) {}
   async describe(): Promise<DeviceDescription> {
     return { id: 'features', kind: 'ort-cpu', cpu: 'test', runtime: 'fake', runtimeVersion: '0', threads: 1 };
@@ -208,7 +211,7 @@ class FeatureDevice implements LatencyDevice {
     if (source.kind === 'overhead') return OVERHEAD;
     if (!isWholeNetwork(source.plan, source.layers)) return OVERHEAD + layersIn(source.plan, source.layers).reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
     const f = modelFeatures(source.plan);
-    return predictLinear({ coefficients: [...this.coefficients] }, MODEL_FEATURES.map((k) => f[k]));
+    return this.slower * predictLinear({ coefficients: [...this.coefficients] }, MODEL_FEATURES.map((k) => f[k]));
   }
   async measure(model: LatencyModel): Promise<LatencyResult> {
     const ms = this.ms(model);
@@ -265,4 +268,16 @@ test('with enough calibration models the predictor is a linear model of the netw
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('latency eval tells the predictor\'s own error from the device\'s drift since the table was calibrated', async () => {
+  const space = new SearchSpace({ ...TINY, blocks: [{ width: 8, layers: 2, stride: 1 }, { width: 16, layers: 2, stride: 2 }] });
+  const device = new FeatureDevice([0.02, 0.004, 0.003, 0.0045, 0.005, 0.0035, 0.02, 0.002, 0.002, 0.003, 0.004, 0.001, 0.0008, 0.05, 0.02]);
+  const table = await buildLatencyTable(device, space, { passes: 1, calibrate: MIN_FEATURE_MODELS });
+  assert.equal(table.calibration?.reference?.arch, printArch(space.decode(space.defaultDna())));
+  device.slower = 1.2;
+  const e = await evaluateTable(device, space, table, { samples: 20 });
+  assert.ok(e.report.within_10pct < 0.5, `in ms the 20% drift shows: ${e.report.within_10pct}`);
+  assert.ok(e.reference && Math.abs(e.reference.ms / e.reference.tableMs! - 1.2) < 1e-9);
+  assert.equal(e.driftFree?.within_10pct, 1, 'brought back to the calibration\'s speed, the predictor is exact');
 });
