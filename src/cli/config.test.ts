@@ -18,7 +18,7 @@ test('config schema: the zod schema as JSON Schema, strict objects, defaults, on
   const s = await schema();
   assert.equal(s.$schema, 'https://json-schema.org/draft/2020-12/schema');
   assert.equal(s.additionalProperties, false);
-  assert.equal(s.properties.budget.default, 70);
+  assert.equal(s.properties.budget.default, 60);
   assert.equal(s.properties.dataset.additionalProperties, false);
   assert.match(s.properties.dataset.properties.name.description, /image folder/);
   assert.deepEqual(s.properties.evaluator.enum, ['train', 'synthetic', 'table']);

@@ -169,8 +169,8 @@ export const SearchConfigSchema = z
       })
       .strict()
       .default({ preset: 'soft', skipOverTarget: true }),
-    /** 70 trials on two 1-thread workers take about 10 minutes on 2 cores: 3 PPO updates (minibatches of 20). */
-    budget: upTo(1_000_000).default(70),
+    /** 60 trials on two 1-thread workers take about 10 minutes on 2 cores (each measured interleaved): 3 PPO updates (minibatches of 20). */
+    budget: upTo(1_000_000).default(60),
     /** Trials evaluated at once by the synthetic evaluator (the train evaluator runs one per worker; with `redis`: trials queued for the workers at once). */
     concurrency: upTo(4096).default(1),
     /**
