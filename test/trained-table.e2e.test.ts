@@ -157,6 +157,10 @@ test('bench models trains each model over seeds with the final recipe, saves see
     assert.match(card['preprocessing'], /pixel \/ 255/);
     assert.equal(card['files'].onnx.sha256, createHash('sha256').update(readFileSync(path.join(save, m['name'] as string, 'model.onnx'))).digest('hex'));
   }
+  // a later run asked for no device keeps the cards' latencies the table holds
+  const noDevices = runCli([...args, '--devices', ''], 60_000);
+  assert.equal(noDevices.status, 0, noDevices.stderr);
+  for (const m of report.models) assert.deepEqual(JSON.parse(readFileSync(path.join(save, m['name'] as string, 'card.json'), 'utf8'))['latencyMs'], m['latency_ms']);
   assertRefused(runCli(['bench', 'models', '--models', 'nope-net', '--table', table]), /'nope-net'/, { seconds: 15 });
   assertRefused(runCli(['bench', 'models', '--models', 'bench-fmnist', '--devices', 'phone', '--table', table]), /unknown device 'phone'/, { seconds: 15 });
   assertRefused(runCli(['bench', 'models', '--models', 'bench-fmnist,mine=fmnist-default', '--baseline', 'mnasnet-a1-fmnist', '--table', table]), /--baseline 'mnasnet-a1-fmnist' is not one of --models \(bench-fmnist, mine\)/, { seconds: 15 });

@@ -169,7 +169,9 @@ function writeCards(table: TrainedTable, named: readonly NamedModel[], figures: 
     const dir = path.join(saveDir, m.name);
     const rows = table.seedsOf(m.arch, setting);
     if (!existsSync(path.join(dir, WEIGHTS_FILE)) || !existsSync(path.join(dir, ONNX_FILE)) || !rows.some((r) => r.seed === 0 && r.status === 'done')) continue;
-    writeModelCard(dir, { name: m.name, description: m.description, arch: m.arch, setting, rows, shippedSeed: 0, latencyMs: figures[i]!.latency_ms });
+    // every device the table has the model's own latency on, also those this run was not asked to measure
+    const latencyMs = { ...Object.fromEntries(table.latencyRows().filter((r) => r.arch === m.arch && r.reference === undefined).map((r) => [r.device, r.ms])), ...figures[i]!.latency_ms };
+    writeModelCard(dir, { name: m.name, description: m.description, arch: m.arch, setting, rows, shippedSeed: 0, latencyMs });
     say(`${m.name}: model card ${path.join(dir, CARD_FILE)}`);
   }
 }
