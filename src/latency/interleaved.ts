@@ -14,7 +14,7 @@
  */
 import type { LatencyStats, MeasureProtocol } from './device.js';
 import { DEFAULT_PROTOCOL, medianRelHalfWidth, resolveProtocol, summarize, throwIfAborted, type RunOptions } from './protocol.js';
-import { quantileSorted } from '../util/stats.js';
+import { median, quantileSorted } from '../util/stats.js';
 
 /** Seconds of one block: long enough to time a few runs, short enough that the machine rarely changes speed within a pair. */
 export const BLOCK_SECONDS = 0.01;
@@ -93,7 +93,6 @@ export class PairTracker {
     this.modelRuns.push(...modelBlock);
     this.referenceRuns.push(...referenceBlock);
     this.runsPerBlock = Math.max(this.runsPerBlock, modelBlock.length);
-    const median = (block: readonly number[]) => quantileSorted([...block].sort((a, b) => a - b), 0.5);
     this.ratios.push(median(modelBlock) / median(referenceBlock));
     if (this.ratios.length < MIN_PAIRS) return false;
     this.relHalfWidth = medianRelHalfWidth([...this.ratios].sort((a, b) => a - b));

@@ -7,6 +7,7 @@
  * measured interleaved during a search), a linear model of these fitted on 120 predicted 98.2% of
  * the others within 10%, where a line on total MACs predicted 77% (`mnas bench predictor-fit`).
  */
+import { convMacs, seMacs } from '../model/cost.js';
 import type { ConvBnPlan, LayerPlan, NetworkPlan } from '../model/plan.js';
 
 /** Feature names in the order modelFeatures returns them (a calibration stores the names it used). */
@@ -29,7 +30,7 @@ export const MODEL_FEATURES = [
 
 export type ModelFeature = (typeof MODEL_FEATURES)[number];
 
-const convMacs = (c: ConvBnPlan | null): number => (c ? c.outSize.height * c.outSize.width * c.outChannels * (c.inChannels / c.groups) * c.kernel * c.kernel : 0);
+const macsOf = (c: ConvBnPlan | null): number => (c ? convMacs(c) : 0);
 const elements = (s: { height: number; width: number }, channels: number): number => s.height * s.width * channels;
 
 const zeros = (): Record<ModelFeature, number> => Object.fromEntries(MODEL_FEATURES.map((k) => [k, 0])) as Record<ModelFeature, number>;
@@ -47,22 +48,22 @@ export function modelFeatures(plan: NetworkPlan): Record<ModelFeature, number> {
 /** What one layer adds to its network's features: every feature is a sum over layers, so a linear model of them splits exactly into per-layer parts. */
 export function layerFeatures(l: LayerPlan): Record<ModelFeature, number> {
   const f = zeros();
-  if (l.kind === 'stem') f.stem_mmacs = convMacs(l.conv) / 1e6;
-  else if (l.kind === 'head') f.head_mmacs = convMacs(l.conv) / 1e6;
+  if (l.kind === 'stem') f.stem_mmacs = macsOf(l.conv) / 1e6;
+  else if (l.kind === 'head') f.head_mmacs = macsOf(l.conv) / 1e6;
   else if (l.kind === 'block') {
     f.block_layers = 1;
-    f.pointwise_mmacs = (convMacs(l.expandConv) + convMacs(l.projectConv)) / 1e6;
-    f.regular_mmacs = convMacs(l.regularConv) / 1e6;
+    f.pointwise_mmacs = (macsOf(l.expandConv) + macsOf(l.projectConv)) / 1e6;
+    f.regular_mmacs = macsOf(l.regularConv) / 1e6;
     const dw = l.depthwiseConv;
     if (dw) {
       const key = `depthwise_k${dw.kernel}_mmacs` as ModelFeature;
       // kernels beyond the shipped spaces' 3/5/7 count with the largest
-      f[key in f ? key : 'depthwise_k7_mmacs'] = convMacs(dw) / 1e6;
+      f[key in f ? key : 'depthwise_k7_mmacs'] = macsOf(dw) / 1e6;
       f.depthwise_melements = elements(dw.outSize, dw.outChannels) / 1e6;
     }
     f.convs = [l.expandConv, dw, l.regularConv, l.projectConv].filter((c) => c !== null).length;
     if (l.se) {
-      f.se_mmacs = (2 * l.se.channels * l.se.reducedChannels) / 1e6;
+      f.se_mmacs = seMacs(l.se) / 1e6;
       f.se_layers = 1;
     }
     f.shortcut_adds = l.shortcut ? 1 : 0;

@@ -186,12 +186,16 @@ export function robustFit(points: ReadonlyArray<readonly [number, number]>): { i
   const fit = (ps: ReadonlyArray<readonly [number, number]>) => fitLine(ps.map((p) => p[0]), ps.map((p) => p[1]), ps.map((p) => 1 / (p[1] * p[1])));
   const first = fit(points);
   if (points.length < 6) return first;
-  const res = points.map(([x, y]) => (first.intercept + first.scale * x - y) / y);
-  const med = [...res].sort((a, b) => a - b)[res.length >> 1] as number;
-  const mad = [...res.map((r) => Math.abs(r - med))].sort((a, b) => a - b)[res.length >> 1] as number;
-  const limit = 3 * 1.4826 * mad;
-  const kept = points.filter((_, i) => Math.abs((res[i] as number) - med) <= limit || limit === 0);
+  const kept = withinThreeMads(points.map(([x, y]) => (first.intercept + first.scale * x - y) / y)).map((i) => points[i]!);
   return kept.length >= Math.max(3, points.length / 2) ? fit(kept) : first;
+}
+
+/** Indices of the residuals within 3 robust standard deviations (1.4826 MAD) of their median (all of them when the MAD is 0). */
+function withinThreeMads(residuals: readonly number[]): number[] {
+  const med = [...residuals].sort((a, b) => a - b)[residuals.length >> 1] as number;
+  const mad = [...residuals.map((r) => Math.abs(r - med))].sort((a, b) => a - b)[residuals.length >> 1] as number;
+  const limit = 3 * 1.4826 * mad;
+  return residuals.flatMap((r, i) => (Math.abs(r - med) <= limit || limit === 0 ? [i] : []));
 }
 
 /**
@@ -203,11 +207,7 @@ export function robustFeatureFit(rows: readonly (readonly number[])[], ys: reado
     fitLinear(idx.map((i) => rows[i]!), idx.map((i) => ys[i]!), { weights: idx.map((i) => 1 / ys[i]! ** 2), ridge: FEATURE_RIDGE }).coefficients;
   const all = ys.map((_, i) => i);
   const first = fit(all);
-  const res = all.map((i) => (predictLinear({ coefficients: first }, rows[i]!) - ys[i]!) / ys[i]!);
-  const med = [...res].sort((a, b) => a - b)[res.length >> 1] as number;
-  const mad = [...res.map((r) => Math.abs(r - med))].sort((a, b) => a - b)[res.length >> 1] as number;
-  const limit = 3 * 1.4826 * mad;
-  const kept = all.filter((i) => Math.abs(res[i]! - med) <= limit || limit === 0);
+  const kept = withinThreeMads(all.map((i) => (predictLinear({ coefficients: first }, rows[i]!) - ys[i]!) / ys[i]!));
   return kept.length >= Math.max(MODEL_FEATURES.length + 2, all.length / 2) ? fit(kept) : first;
 }
 

@@ -10,7 +10,7 @@ import { printArch } from '../space/arch-string.js';
 import type { SearchSpace } from '../space/space.js';
 import { median } from '../util/stats.js';
 import type { LatencyDevice } from './device.js';
-import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureRandomArchs, type PredictionReport } from './predictor.js';
+import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureRandomArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
 import { analyzeStudy, studyRows, writeStudy, type StudyReport } from './study.js';
 import { distinctLayers, LatencyTableError, loadTable, profileSpace, type LatencyTable } from './table.js';
 
@@ -48,16 +48,27 @@ export async function buildLatencyTable(device: LatencyDevice, space: SearchSpac
     onProgress: (done) => o.onLayers?.(done, layers * passes),
     ...(o.checkpoint ? { out: o.checkpoint, checkpointEvery: 200 } : {}),
   });
-  // interleaved with the space's default where the device can, so its changes of speed cancel out
-  const reference = space.decode(space.defaultDna());
-  let referenceMs: number | undefined;
-  const measured = await measureRandomArchs(device, space, calibrate, o.seed ?? CALIBRATION_SEED, {
-    reference,
-    onReference: (ms) => (referenceMs = ms),
-    onProgress: (d) => o.onCalibration?.(d, calibrate),
-  });
-  calibrateFrom(table, measured, referenceMs !== undefined ? { arch: printArch(reference), ms: referenceMs } : undefined);
+  const { measured, reference } = await measureAgainstDefault(device, space, calibrate, o.seed ?? CALIBRATION_SEED, (d) => o.onCalibration?.(d, calibrate));
+  calibrateFrom(table, measured, reference);
   return table;
+}
+
+/**
+ * `n` random architectures measured interleaved with the space's default where the device can
+ * (so its changes of speed cancel out), with the default's arch and latency at the start; each on
+ * its own otherwise (no reference).
+ */
+async function measureAgainstDefault(
+  device: LatencyDevice,
+  space: SearchSpace,
+  n: number,
+  seed: number,
+  onProgress: (done: number) => void,
+): Promise<{ measured: MeasuredArch[]; reference?: { arch: string; ms: number } }> {
+  const arch = space.decode(space.defaultDna());
+  let ms: number | undefined;
+  const measured = await measureRandomArchs(device, space, n, seed, { reference: arch, onReference: (m) => (ms = m), onProgress });
+  return { measured, ...(ms !== undefined ? { reference: { arch: printArch(arch), ms } } : {}) };
 }
 
 /** The table in `file`, checked to be for this device and space (LatencyTableError otherwise). */
@@ -94,22 +105,16 @@ export async function evaluateTable(
   table: LatencyTable,
   o: { samples: number; seed?: number; onProgress?: (done: number, total: number) => void },
 ): Promise<PredictorEvaluation> {
-  const reference = space.decode(space.defaultDna());
-  let referenceMs: number | undefined;
-  const measured = await measureRandomArchs(device, space, o.samples, o.seed ?? EVALUATION_SEED, {
-    reference,
-    onReference: (ms) => (referenceMs = ms),
-    onProgress: (d) => o.onProgress?.(d, o.samples),
-  });
+  const { measured, reference } = await measureAgainstDefault(device, space, o.samples, o.seed ?? EVALUATION_SEED, (d) => o.onProgress?.(d, o.samples));
   const predictor = new LatencyPredictor(table);
   const report = evaluatePredictor(predictor, measured);
   const tableReference = table.calibration?.reference;
-  const sameReference = referenceMs !== undefined && tableReference !== undefined && tableReference.arch === printArch(reference);
+  const sameReference = reference !== undefined && tableReference !== undefined && tableReference.arch === reference.arch;
   return {
     report,
     measuredMedianMs: median(report.rows.map((r) => r.measured_ms)),
-    ...(referenceMs !== undefined ? { reference: { arch: printArch(reference), ms: referenceMs, tableMs: tableReference?.ms ?? null } } : {}),
-    ...(sameReference ? { driftFree: evaluatePredictor(predictor, measured.map((m) => ({ ...m, measured_ms: (m.measured_ms * tableReference.ms) / referenceMs! }))) } : {}),
+    ...(reference ? { reference: { ...reference, tableMs: tableReference?.ms ?? null } } : {}),
+    ...(sameReference ? { driftFree: evaluatePredictor(predictor, measured.map((m) => ({ ...m, measured_ms: (m.measured_ms * tableReference.ms) / reference.ms }))) } : {}),
   };
 }
 

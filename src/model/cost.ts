@@ -39,11 +39,11 @@ export interface NetworkCost {
   readonly layers: readonly LayerCost[];
 }
 
-function convMacs(c: ConvBnPlan): number {
+export function convMacs(c: ConvBnPlan): number {
   return c.outSize.height * c.outSize.width * c.outChannels * (c.inChannels / c.groups) * c.kernel * c.kernel;
 }
 
-function seMacs(se: SqueezeExcitePlan): number {
+export function seMacs(se: SqueezeExcitePlan): number {
   return 2 * se.channels * se.reducedChannels;
 }
 

@@ -16,6 +16,7 @@ import type { ProtocolOutcome } from '../protocol.js';
 import { launchDevicePage, DEFAULT_CHROMIUM, type LaunchedBrowser } from './launch.js';
 import type { Backend } from './messages.js';
 import { RemoteDeviceServer } from './remote.js';
+import type { JobResult } from './farm.js';
 import { DeviceServer, type DeviceSelector, type DeviceServerOptions } from './server.js';
 
 export interface BrowserDeviceOptions {
@@ -104,30 +105,31 @@ export class BrowserDevice implements LatencyDevice {
   }
 
   async measure(model: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<BrowserLatencyResult> {
-    const s = await this.server();
-    // wait for the device first, so the queue timeout below only covers a busy device
-    await s.waitForDevice(this.o.selector ?? {}, this.waitMs, signal);
-    const r = await s.submit({ model, protocol, backend: this.o.backend ?? 'wasm', ...(this.o.selector ? { selector: this.o.selector } : {}) }, signal);
-    return { ...r.stats, device: r.device, browser: { backend: r.backend, innerRepeats: r.innerRepeats, loadMs: r.loadMs, attempts: r.attempts } };
+    return (await this.run(model, undefined, protocol, signal)).result;
   }
 
   /** The model timed in turn with `reference` on the page (../interleaved.ts): its ratio to it holds while the device changes speed. */
   async measureAgainst(model: LatencyModel, reference: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<BrowserLatencyResult & RelativeLatencyResult> {
-    const s = await this.server();
-    await s.waitForDevice(this.o.selector ?? {}, this.waitMs, signal);
-    const r = await s.submit({ model, reference, protocol, backend: this.o.backend ?? 'wasm', ...(this.o.selector ? { selector: this.o.selector } : {}) }, signal);
-    const pair = r.pair;
-    if (!pair) throw new Error(`browser device ${r.device.id} answered an interleaved job without the ratio`);
+    const { result, job } = await this.run(model, reference, protocol, signal);
+    const pair = job.pair;
+    if (!pair) throw new Error(`browser device ${job.device.id} answered an interleaved job without the ratio`);
     return {
-      ...r.stats,
-      device: r.device,
-      browser: { backend: r.backend, innerRepeats: r.innerRepeats, loadMs: r.loadMs, attempts: r.attempts },
+      ...result,
       ratio: pair.ratio,
       ratio_rel_half_width: pair.ratio_rel_half_width,
       reference_ms: pair.reference.median_ms,
       pairs: pair.pairs,
       runs_per_block: pair.runs_per_block,
     };
+  }
+
+  /** One job on the server's devices: the device's statistics of the model, and the whole job result. */
+  private async run(model: LatencyModel, reference: LatencyModel | undefined, protocol: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<{ result: BrowserLatencyResult; job: JobResult }> {
+    const s = await this.server();
+    // wait for the device first, so the queue timeout below only covers a busy device
+    await s.waitForDevice(this.o.selector ?? {}, this.waitMs, signal);
+    const job = await s.submit({ model, ...(reference ? { reference } : {}), protocol, backend: this.o.backend ?? 'wasm', ...(this.o.selector ? { selector: this.o.selector } : {}) }, signal);
+    return { result: { ...job.stats, device: job.device, browser: { backend: job.backend, innerRepeats: job.innerRepeats, loadMs: job.loadMs, attempts: job.attempts } }, job };
   }
 
   async close(): Promise<void> {

@@ -223,7 +223,10 @@ export class JobQueue extends EventEmitter {
       case 'pair': {
         const m = job.measurement;
         if (!m) return slot.port.disconnect(1008, `${msg.type} before loaded`);
-        const verdict = msg.type === 'runs' ? (m instanceof JobMeasurement ? m.addRuns(msg.times, this.now()) : undefined) : m instanceof PairMeasurement ? m.addPair(msg.model, msg.reference, this.now()) : undefined;
+        const verdict =
+          msg.type === 'runs' && m instanceof JobMeasurement ? m.addRuns(msg.times, this.now())
+          : msg.type === 'pair' && m instanceof PairMeasurement ? m.addPair(msg.model, msg.reference, this.now())
+          : undefined;
         if (!verdict) return slot.port.disconnect(1008, `${msg.type} in ${m instanceof PairMeasurement ? 'an interleaved' : 'a plain'} job`);
         if (verdict.stopNow) slot.port.send({ type: 'stop', job: job.id });
         if (verdict.implausible) this.rejectTimings(slot, job, verdict.implausible);
