@@ -2,10 +2,11 @@
  * `mnas latency <profile|eval|study>`: layer latency tables and the predictor built on them.
  *
  *   profile --device D --space S [--out table.json] [--calibrate N]
- *       measures every distinct layer configuration of the space on D (each layer alone, batch 1),
- *       then N random full models (interleaved with the space's default where the device can) to
- *       fit the predictor: a line on the summed layers and, from MIN_FEATURE_MODELS models on, a
- *       linear model of the whole network's features (predictor.ts);
+ *       measures every distinct layer configuration of the space on D (batch 1, interleaved with a
+ *       reference layer where the device can), then N random full models (interleaved with the
+ *       space's default where the device can) to fit the predictor: a line on the summed layers
+ *       and, from MIN_FEATURE_MODELS models on, a linear model of the whole network's features and
+ *       its summed layers (predictor.ts);
  *       saves the table (JSON with the device description).
  *   eval --device D --space S --samples N [--table FILE] [--json]
  *       measures N random archs for real and reports how many the predictor gets within +-10%
@@ -17,7 +18,7 @@
  */
 import type { Command } from 'commander';
 import type { LatencyDevice } from '../latency/device.js';
-import { LatencyTableError, saveTable, type LatencyTable } from '../latency/table.js';
+import { DEFAULT_PROFILE_PASSES, LatencyTableError, saveTable, type LatencyTable } from '../latency/table.js';
 import {
   buildLatencyTable, CALIBRATION_SEED, DEFAULT_CALIBRATION_MODELS, evaluateTable, EVALUATION_SEED, loadTableFor, studyLatency, type BuildTableOptions,
 } from '../latency/table-workflows.js';
@@ -82,7 +83,7 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
     .description('measure every distinct layer configuration of a space on a device and save the table')
     .option('--out <file>', 'table file (default latency-<space>-<device>.json)')
     .option('--calibrate <n>', 'random full models measured to calibrate the predictor', intOption('--calibrate', 2, 10000), DEFAULT_CALIBRATION_MODELS)
-    .option('--passes <n>', 'passes over all layers (an entry keeps its lowest pass median)', intOption('--passes', 1, 20), 2)
+    .option('--passes <n>', 'passes over all layers (timed against a reference layer where the device can: an entry is the median of its passes; alone: the lowest)', intOption('--passes', 1, 20), DEFAULT_PROFILE_PASSES)
     .option('--seed <n>', 'seed of the calibration models', intOption('--seed', 0), CALIBRATION_SEED)
     .option('--json', 'print one JSON summary on the last line')
     .action(async (o: ProfileOptions) => {
@@ -205,7 +206,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
     return [
       `${report.samples} random '${space.name}' archs on ${table.device.id}: ${(100 * report.within_10pct).toFixed(1)}% predicted within +-10% (${(100 * report.within_5pct).toFixed(1)}% within +-5%)`,
       `mean |error| ${report.mean_abs_pct_error.toFixed(2)}%, max ${report.max_abs_pct_error.toFixed(1)}%, Spearman(predicted, measured) ${report.spearman.toFixed(3)}`,
-      ...(reference ? [`measured interleaved with the space's default arch: ${reference.ms.toFixed(4)} ms now${reference.tableMs !== null ? `, ${reference.tableMs.toFixed(4)} ms when the table was calibrated` : ''}`] : []),
+      ...(reference ? [`measured interleaved with the space's default arch: ${reference.ms.toFixed(4)} ms over the evaluation${reference.tableMs !== null ? `, ${reference.tableMs.toFixed(4)} ms over the table's calibration` : ''}`] : []),
       ...(driftFree ? [`at the device's speed when the table was calibrated: ${(100 * driftFree.within_10pct).toFixed(1)}% within +-10% (${(100 * driftFree.within_5pct).toFixed(1)}% within +-5%), max ${driftFree.max_abs_pct_error.toFixed(1)}%`] : []),
       'worst:',
       ...worst.map((r) => `  ${r.error_pct >= 0 ? '+' : ''}${r.error_pct.toFixed(1)}%  measured ${r.measured_ms.toFixed(4)} ms  predicted ${r.predicted_ms.toFixed(4)} ms  ${r.arch}`),

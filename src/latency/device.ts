@@ -57,6 +57,8 @@ export interface MeasureProtocol {
   relPrecision: number;
   /** Time cap for the timed runs, seconds. */
   maxSeconds: number;
+  /** Measured interleaved: seconds of one block of runs of each model (default interleaved.ts BLOCK_SECONDS). */
+  blockSeconds?: number;
 }
 
 export interface LatencyStats {

@@ -1,7 +1,7 @@
 /** Interleaved measurement: the ratio of two workloads holds while the "machine" changes speed under both. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { INTERLEAVED_PROTOCOL, MIN_PAIRS, measureInterleaved } from './interleaved.js';
+import { INTERLEAVED_PROTOCOL, MIN_PAIRS, measureInterleaved, runsPerBlock } from './interleaved.js';
 import { OrtCpuDevice } from './ort-cpu.js';
 import { archToModel } from './model.js';
 import { resolveArch } from '../space/resolve.js';
@@ -35,6 +35,13 @@ test('by default the ratio is measured to +-0.5% over at least 0.5 s; a cap belo
   assert.ok(r.seconds >= INTERLEAVED_PROTOCOL.minSeconds!, `seconds ${r.seconds}`);
   const capped = await measureInterleaved(async () => spin(0.2), async () => spin(0.1), { maxSeconds: 0.2 });
   assert.ok(capped.seconds < 0.45, `seconds ${capped.seconds}`);
+});
+
+test('blockSeconds sets how long a block of each model runs', async () => {
+  const r = await measureInterleaved(async () => spin(0.2), async () => spin(0.1), { warmupRuns: 3, warmupSeconds: 0, minSeconds: 0.05, maxSeconds: 1, blockSeconds: 0.002 });
+  // a run takes at least 0.2 ms, so at most 10 fill 2 ms (50 fill the default block)
+  assert.ok(r.runs_per_block >= 3 && r.runs_per_block <= runsPerBlock(0.2, 0.002), `${r.runs_per_block} runs per block of 2 ms`);
+  assert.equal(runsPerBlock(0.2), 50);
 });
 
 test('an aborted interleaved measurement throws the abort reason', async () => {

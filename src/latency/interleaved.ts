@@ -62,9 +62,9 @@ export function interleavedProtocol(protocol: Partial<MeasureProtocol> = {}): Me
   return resolveProtocol({ ...protocol, minSeconds }, INTERLEAVED_PROTOCOL);
 }
 
-/** Timed runs per block, from the slower model's ms per run: a block of about BLOCK_SECONDS, 3 to 1000 runs. */
-export function runsPerBlock(slowerMs: number): number {
-  return Math.max(3, Math.min(1000, Math.round((BLOCK_SECONDS * 1000) / Math.max(slowerMs, 1e-3))));
+/** Timed runs per block, from the slower model's ms per run: a block of about `blockSeconds`, 3 to 1000 runs. */
+export function runsPerBlock(slowerMs: number, blockSeconds = BLOCK_SECONDS): number {
+  return Math.max(3, Math.min(1000, Math.round((blockSeconds * 1000) / Math.max(slowerMs, 1e-3))));
 }
 
 /**
@@ -136,7 +136,7 @@ export async function measureInterleaved(runModel: () => Promise<unknown>, runRe
     warm++;
     if ((now() - w0) / 1000 > p.maxSeconds) break;
   }
-  const perBlock = runsPerBlock(Math.max(modelMs, referenceMs) / Math.max(1, warm));
+  const perBlock = runsPerBlock(Math.max(modelMs, referenceMs) / Math.max(1, warm), p.blockSeconds);
   const tracker = new PairTracker(p);
   const start = now();
   for (;;) {

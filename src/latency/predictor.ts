@@ -20,23 +20,23 @@
  * That line misses what differs between architectures beyond their summed layers (operator
  * fusion, dispatch per operator, memory traffic), so with enough calibration models
  * (MIN_FEATURE_MODELS) the prediction is a linear model of the whole network's features instead
- * (model-features.ts: MACs by operator kind, operator and layer counts, activation memory), fitted
- * the same way, with a robust refit. The calibration models are measured interleaved with the
- * space's default architecture where the device can (ort-cpu, browser), each as its ratio to it
- * times the default's latency at the start, so the machine changing speed during calibration does
- * not bend the fit. The layer entries still check that an architecture belongs to the table's
- * space and give the per-layer view.
+ * (model-features.ts PREDICTOR_FEATURES: MACs by operator kind, operator and layer counts,
+ * activation memory, and the net layer sum itself), fitted the same way, with a robust refit. The
+ * calibration models are measured interleaved with the space's default architecture where the
+ * device can (ort-cpu, browser), each as its ratio to it times the default's median latency over
+ * the calibration, so the machine changing speed during calibration does not bend the fit.
  */
 import { buildPlan, type LayerPlan, type NetworkPlan } from '../model/plan.js';
 import type { Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
 import type { SearchSpace } from '../space/space.js';
 import { Rng } from '../util/rng.js';
+import { median } from '../util/stats.js';
 import { spearman } from './correlation.js';
 import type { LatencyDevice, MeasureProtocol } from './device.js';
 import { fitLinear, predictLinear } from './linear-fit.js';
 import { archToModel } from './model.js';
-import { layerFeatures, MODEL_FEATURES, modelFeatures } from './model-features.js';
+import { layerFeatures, modelFeatures, PREDICTOR_FEATURES, type PredictorFeature } from './model-features.js';
 import type { Calibration, LatencyTable } from './table.js';
 import { layerKey } from './table.js';
 
@@ -90,11 +90,14 @@ export class LatencyPredictor {
     const plan = 'layers' in arch ? arch : buildPlan(arch);
     const x = this.netLayerSum(plan);
     const c = this.table.calibration;
-    if (c?.features && c.coefficients) {
-      const f = modelFeatures(plan);
-      return predictLinear({ coefficients: c.coefficients }, c.features.map((k) => f[k]));
-    }
+    if (c?.features && c.coefficients) return predictLinear({ coefficients: c.coefficients }, this.featureValues(plan, c.features, x));
     return c ? c.intercept_ms + c.scale * x : this.table.overhead_ms + x;
+  }
+
+  /** The named features of a network (layer_table_ms: its net layer sum, `netSum` when already known). */
+  featureValues(plan: NetworkPlan, names: readonly PredictorFeature[], netSum?: number): number[] {
+    const f = modelFeatures(plan);
+    return names.map((k) => (k === 'layer_table_ms' ? (netSum ?? this.netLayerSum(plan)) : f[k]));
   }
 
   /**
@@ -114,8 +117,9 @@ export class LatencyPredictor {
       return {
         fixedMs: coefficients[0]!,
         layers: plan.layers.map((l) => {
-          if (!this.table.entries[layerKey(l)]) return null;
-          const f = layerFeatures(l);
+          const e = this.table.entries[layerKey(l)];
+          if (!e) return null;
+          const f = { ...layerFeatures(l), layer_table_ms: e.median_ms - this.table.overhead_ms };
           return features.reduce((s, k, j) => s + coefficients[j + 1]! * f[k], 0);
         }),
       };
@@ -125,11 +129,11 @@ export class LatencyPredictor {
 }
 
 /** Calibration models from which the features model is fitted (fewer: the line only); about 3 per coefficient. */
-export const MIN_FEATURE_MODELS = 3 * (MODEL_FEATURES.length + 1);
+export const MIN_FEATURE_MODELS = 3 * (PREDICTOR_FEATURES.length + 1);
 
 export interface MeasuredArch {
   arch: Arch;
-  /** Its latency: its own median, or (measured interleaved) its ratio to the reference x the reference's latency at the start. */
+  /** Its latency: its own median, or (measured interleaved) its ratio to the reference x the reference's median over all the pairs. */
   measured_ms: number;
   converged: boolean;
   /** Measured interleaved: the ratio to the reference, and the model's own median in those blocks. */
@@ -140,7 +144,8 @@ export interface MeasuredArch {
 /**
  * Samples `n` random architectures of the space (seeded) and measures each for real. With
  * `reference` on a device that can time two models in turn, each is measured interleaved with it:
- * measured_ms = ratio x the reference's median measured once at the start (`onReference`).
+ * measured_ms = ratio x the reference's latency, the median of its timings over all the pairs
+ * (`onReference`), so one reading at a moment the machine ran fast or slow does not scale them all.
  */
 export async function measureRandomArchs(
   device: LatencyDevice,
@@ -158,15 +163,16 @@ export async function measureRandomArchs(
   const rng = new Rng(seed);
   const out: MeasuredArch[] = [];
   const reference = o.reference && device.measureAgainst ? archToModel(o.reference, `${space.name}#reference`) : undefined;
-  const referenceMs = reference ? (await device.measure(reference, o.protocol ?? {}, o.signal)).median_ms : undefined;
-  if (referenceMs !== undefined) o.onReference?.(referenceMs);
+  const referenceTimings: number[] = [];
   for (let i = 0; i < n; i++) {
     const arch = space.decode(space.sample(rng));
     const model = archToModel(arch, `${space.name}#${seed}.${i}`);
     let m: MeasuredArch;
-    if (reference && referenceMs !== undefined) {
+    if (reference) {
       const r = await device.measureAgainst!(model, reference, o.protocol ?? {}, o.signal);
-      m = { arch, measured_ms: r.ratio * referenceMs, converged: r.converged, ratio: r.ratio, raw_ms: r.median_ms };
+      referenceTimings.push(r.reference_ms);
+      // provisional until every pair is in: the reference's median so far
+      m = { arch, measured_ms: r.ratio * median(referenceTimings), converged: r.converged, ratio: r.ratio, raw_ms: r.median_ms };
     } else {
       const r = await device.measure(model, o.protocol ?? {}, o.signal);
       m = { arch, measured_ms: r.median_ms, converged: r.converged };
@@ -174,7 +180,10 @@ export async function measureRandomArchs(
     out.push(m);
     o.onProgress?.(i + 1, n, m);
   }
-  return out;
+  if (referenceTimings.length === 0) return out;
+  const referenceMs = median(referenceTimings);
+  o.onReference?.(referenceMs);
+  return out.map((m) => ({ ...m, measured_ms: m.ratio! * referenceMs }));
 }
 
 /**
@@ -208,7 +217,7 @@ export function robustFeatureFit(rows: readonly (readonly number[])[], ys: reado
   const all = ys.map((_, i) => i);
   const first = fit(all);
   const kept = withinThreeMads(all.map((i) => (predictLinear({ coefficients: first }, rows[i]!) - ys[i]!) / ys[i]!));
-  return kept.length >= Math.max(MODEL_FEATURES.length + 2, all.length / 2) ? fit(kept) : first;
+  return kept.length >= Math.max(rows[0]!.length + 2, all.length / 2) ? fit(kept) : first;
 }
 
 /** Ridge term of the features model (standardized features): small, only so that a feature the sample never varies gets weight 0. */
@@ -223,13 +232,10 @@ export function calibrateFrom(table: LatencyTable, measured: readonly MeasuredAr
   let fitMape = points.reduce((a, [x, y]) => a + Math.abs(intercept + scale * x - y) / y, 0) / points.length;
   const calibration: Calibration = { intercept_ms: intercept, scale, models: points.length, fit_mape: fitMape, points, ...(reference ? { reference } : {}) };
   if (measured.length >= MIN_FEATURE_MODELS) {
-    const rows = plans.map((plan) => {
-      const f = modelFeatures(plan);
-      return MODEL_FEATURES.map((k) => f[k]);
-    });
+    const rows = plans.map((plan, i) => p.featureValues(plan, PREDICTOR_FEATURES, points[i]![0]));
     const coefficients = robustFeatureFit(rows, points.map((pt) => pt[1]));
     fitMape = rows.reduce((a, row, i) => a + Math.abs(predictLinear({ coefficients }, row) - points[i]![1]) / points[i]![1], 0) / rows.length;
-    Object.assign(calibration, { features: [...MODEL_FEATURES], coefficients, fit_mape: fitMape });
+    Object.assign(calibration, { features: [...PREDICTOR_FEATURES], coefficients, fit_mape: fitMape });
   }
   table.calibration = calibration;
   return calibration;

@@ -12,7 +12,7 @@ import { median } from '../util/stats.js';
 import type { LatencyDevice } from './device.js';
 import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureRandomArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
 import { analyzeStudy, studyRows, writeStudy, type StudyReport } from './study.js';
-import { distinctLayers, LatencyTableError, loadTable, profileSpace, type LatencyTable } from './table.js';
+import { DEFAULT_PROFILE_PASSES, distinctLayers, LatencyTableError, loadTable, profileSpace, type LatencyTable } from './table.js';
 
 /** Seed of the random models that calibrate a table, and the default seed of evaluated ones (distinct, so evaluation is out of sample). */
 export const CALIBRATION_SEED = 1000;
@@ -26,7 +26,7 @@ export const EVALUATION_SEED = 2000;
 export const DEFAULT_CALIBRATION_MODELS = 120;
 
 export interface BuildTableOptions {
-  /** Passes over all layers; an entry keeps its lowest pass median (default 2). */
+  /** Passes over all layers (default DEFAULT_PROFILE_PASSES; table.ts profileSpace). */
   readonly passes?: number;
   /** Random whole models measured to calibrate the predictor (default DEFAULT_CALIBRATION_MODELS). */
   readonly calibrate?: number;
@@ -40,7 +40,7 @@ export interface BuildTableOptions {
 
 export async function buildLatencyTable(device: LatencyDevice, space: SearchSpace, o: BuildTableOptions = {}): Promise<LatencyTable> {
   const layers = distinctLayers(space).size;
-  const passes = o.passes ?? 2;
+  const passes = o.passes ?? DEFAULT_PROFILE_PASSES;
   const calibrate = o.calibrate ?? DEFAULT_CALIBRATION_MODELS;
   o.onStart?.({ layers, passes });
   const table = await profileSpace(device, space, {
@@ -55,7 +55,7 @@ export async function buildLatencyTable(device: LatencyDevice, space: SearchSpac
 
 /**
  * `n` random architectures measured interleaved with the space's default where the device can
- * (so its changes of speed cancel out), with the default's arch and latency at the start; each on
+ * (so its changes of speed cancel out), with the default's arch and median latency over all the pairs; each on
  * its own otherwise (no reference).
  */
 async function measureAgainstDefault(
@@ -84,7 +84,7 @@ export async function loadTableFor(file: string, device: LatencyDevice, space: S
 export interface PredictorEvaluation {
   readonly report: PredictionReport;
   readonly measuredMedianMs: number;
-  /** Measured interleaved with the space's default: its latency at the start of the evaluation (and of the table's calibration, when it was measured so too). */
+  /** Measured interleaved with the space's default: its median latency over the evaluation (and over the table's calibration, when that was measured so too). */
   readonly reference?: { arch: string; ms: number; tableMs: number | null };
   /**
    * The same comparison with the measurements brought to the device's speed when the table was
@@ -97,7 +97,7 @@ export interface PredictorEvaluation {
 /**
  * Measures `samples` random architectures for real and compares the table's predictions with them.
  * Where the device can, each is measured interleaved with the space's default (as the table was
- * calibrated): its latency is its ratio to the default times the default's latency at the start.
+ * calibrated): its latency is its ratio to the default times the default's median latency over the evaluation.
  */
 export async function evaluateTable(
   device: LatencyDevice,

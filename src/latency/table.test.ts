@@ -10,7 +10,7 @@ import type { Skeleton } from '../space/skeleton.js';
 import { Rng } from '../util/rng.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, RelativeLatencyResult } from './device.js';
 import { predictLinear } from './linear-fit.js';
-import { MODEL_FEATURES, modelFeatures } from './model-features.js';
+import { MODEL_FEATURES, modelFeatures, PREDICTOR_FEATURES } from './model-features.js';
 import { OrtCpuDevice } from './ort-cpu.js';
 import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFit } from './predictor.js';
 import { distinctLayers, LatencyTableError, layerKey, loadTable, profileSpace, saveTable } from './table.js';
@@ -171,6 +171,62 @@ test('profileSpace keeps the lowest pass median (noise only adds time)', async (
   }
 });
 
+/**
+ * FakeDevice that can time two models in turn, on a machine that runs 1.5x slower for a while in
+ * the middle of each of two passes over `layers` layers (the calls around the middle layer: pass 0
+ * in order, pass 1 reversed, after one overhead measurement each), as this VM did.
+ */
+class SlowPeriodsDevice extends FakeDevice {
+  calls = 0;
+  constructor(private readonly layers: number) {
+    super();
+  }
+  speed(): number {
+    this.calls++;
+    const mid = this.layers >> 1;
+    return Math.abs(this.calls - (2 + mid)) <= 1 || Math.abs(this.calls - (2 * this.layers + 3 - mid)) <= 1 ? 1.5 : 1;
+  }
+  override async measure(model: LatencyModel): Promise<LatencyResult> {
+    const r = await super.measure(model);
+    return { ...r, median_ms: r.median_ms * this.speed() };
+  }
+  async measureAgainst(model: LatencyModel, reference: LatencyModel): Promise<RelativeLatencyResult> {
+    const factor = this.speed();
+    const m = await super.measure(model);
+    const ref = await super.measure(reference);
+    return { ...m, median_ms: m.median_ms * factor, ratio: m.median_ms / ref.median_ms, ratio_rel_half_width: 0, reference_ms: ref.median_ms * factor, pairs: 12, runs_per_block: 3 };
+  }
+}
+
+test('profileSpace times each layer against a reference layer: slow periods that hit both passes cancel out', async () => {
+  const space = new SearchSpace(TINY);
+  const truth = (layer: Parameters<typeof costOfLayer>[0]): number => OVERHEAD + layerMs(costOfLayer(layer).macs);
+  const table = await profileSpace(new SlowPeriodsDevice(distinctLayers(space).size), space, { passes: 2 });
+  const plan = buildPlan(space.decode(space.defaultDna()));
+  const refLayer = plan.layers[plan.layers.length >> 1]!;
+  assert.equal(table.reference_layer?.key, layerKey(refLayer));
+  // the reference's median over the profile: its true latency, or 1.5x it, whichever most of its timings saw
+  const scale = table.reference_layer!.ms / truth(refLayer);
+  assert.ok(Math.abs(scale - 1) < 1e-9 || Math.abs(scale - 1.5) < 1e-9, `reference scale ${scale}`);
+  for (const [key, { layer }] of distinctLayers(space)) {
+    const e = table.entries[key]!;
+    assert.ok(Math.abs(e.median_ms / (scale * truth(layer)) - 1) < 1e-9, `${key}: ${e.median_ms} against ${scale * truth(layer)}`);
+    assert.equal(e.pass_ratios?.length, 2);
+  }
+  // timed alone, the same slow periods leave some layers 1.5x too slow in both passes
+  const alone = await profileSpace(new SlowPeriodsDevice(distinctLayers(space).size), space, { passes: 2, interleave: false });
+  assert.equal(alone.reference_layer, undefined);
+  const off = [...distinctLayers(space)].filter(([key, { layer }]) => Math.abs(alone.entries[key]!.median_ms / truth(layer) - 1) > 0.01);
+  assert.ok(off.length > 0, 'some layers hit in both passes');
+  // stored and read back
+  const dir = tempDir('mnas-table-interleaved-');
+  try {
+    assert.deepEqual(loadTable(saveTable(join(dir, 't.json'), table)).reference_layer, table.reference_layer);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('fitLine and robustFit: exact lines, weights, and one outlier ignored', () => {
   const xs = [1, 2, 3, 4, 5, 6, 7, 8];
   const ys = xs.map((x) => 0.5 + 2 * x);
@@ -233,13 +289,14 @@ test('with enough calibration models the predictor is a linear model of the netw
   assert.equal(coefficients.length, MODEL_FEATURES.length + 1);
   const device = new FeatureDevice(coefficients);
   const table = await profileSpace(device, space, { passes: 1 });
+  device.interleaved = 0;
   const reference = space.decode(space.defaultDna());
   let referenceMs: number | undefined;
   const measured = await measureRandomArchs(device, space, MIN_FEATURE_MODELS, 1, { reference, onReference: (ms) => (referenceMs = ms) });
   assert.equal(device.interleaved, MIN_FEATURE_MODELS, 'each calibration model timed in turn with the reference');
   assert.ok(measured.every((m) => m.ratio !== undefined && Math.abs(m.measured_ms - m.ratio * referenceMs!) < 1e-12));
   const cal = calibrateFrom(table, measured, { arch: 'default', ms: referenceMs! });
-  assert.deepEqual(cal.features, [...MODEL_FEATURES]);
+  assert.deepEqual(cal.features, [...PREDICTOR_FEATURES]);
   assert.ok(cal.fit_mape < 1e-3, `fit ${cal.fit_mape}`);
   const report = evaluatePredictor(new LatencyPredictor(table), await measureRandomArchs(device, space, 30, 2));
   assert.ok(report.max_abs_pct_error < 0.5, `out of sample: worst ${report.max_abs_pct_error}%`);

@@ -26,7 +26,8 @@ import { InputError } from '../util/input-error.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, MeasureProtocol } from './device.js';
 import { layersToModel } from './model.js';
 import { PROFILE_PROTOCOL } from './protocol.js';
-import { MODEL_FEATURES, type ModelFeature } from './model-features.js';
+import { median } from '../util/stats.js';
+import { PREDICTOR_FEATURES, type PredictorFeature } from './model-features.js';
 import { DEVICE_KINDS } from './registry.js';
 
 export const TABLE_FORMAT = 'mnas-latency-table/1';
@@ -115,8 +116,10 @@ export interface TableEntry {
   p90_ms: number;
   runs: number;
   converged: boolean;
-  /** The median of each profiling pass; median_ms is the lowest. */
+  /** The median of each profiling pass; median_ms is the lowest (timed alone) or their median (timed against the reference layer). */
   pass_medians?: number[];
+  /** Timed against the table's reference layer: the ratio to it in each pass. */
+  pass_ratios?: number[];
 }
 
 export interface LatencyTable {
@@ -128,6 +131,8 @@ export interface LatencyTable {
   /** Median latency of a trivial model: the fixed cost of one session run. */
   overhead_ms: number;
   entries: Record<string, TableEntry>;
+  /** Layers timed interleaved with this one: its key and its median latency over the profile (what the ratios are scaled by). */
+  reference_layer?: { key: string; ms: number };
   /** Set by calibrate() (predictor.ts). */
   calibration?: Calibration;
 }
@@ -145,7 +150,7 @@ export interface Calibration {
    * With enough calibration models, the predictor proper: a linear model of these features of the
    * whole network (model-features.ts), coefficients[0] the intercept; fit_mape is then its fit.
    */
-  features?: ModelFeature[];
+  features?: PredictorFeature[];
   coefficients?: number[];
   /** How the calibration models were measured: interleaved with this reference (the space's default), or each on its own. */
   reference?: { arch: string; ms: number };
@@ -168,30 +173,39 @@ export interface ProfileOptions {
   /** Save the partial table every this many layers (with `out`). */
   checkpointEvery?: number;
   out?: string;
-  /** Passes over all layers (default 2); entries keep the lowest pass median. */
+  /** Passes over all layers (default DEFAULT_PROFILE_PASSES): see profileSpace. */
   passes?: number;
   /** Measure only these layers (default: distinctLayers(space)). */
   layers?: Iterable<readonly [string, PlannedLayer]>;
+  /** Time each layer against a reference layer where the device can (default true). */
+  interleave?: boolean;
 }
 
 /**
- * Measures every distinct layer of `space` on `device`, in `passes` passes (default 2) over all
- * layers, each pass in a different order; an entry keeps the lowest of its pass medians. On a
- * shared machine noise is correlated in time (another process takes the core for a while) and
- * only ever adds time, so a burst inflates every layer measured during it; with two passes in
- * different orders the same burst cannot hit both measurements of a layer. (Measured on the
- * fmnist space: one pass 85-88% of random archs predicted within +-10%, min of two passes 90-93%.)
+ * Measures every distinct layer of `space` on `device`, in `passes` passes (default 3) over all
+ * layers, each pass in a different order.
+ *
+ * Where the device can time two models in turn (ort-cpu, browser), each layer is timed interleaved
+ * with one reference layer (a layer of the space's default architecture) in blocks of a couple of
+ * milliseconds: its entry is the median of its pass ratios times the reference's median over the
+ * whole profile. This VM has periods of seconds when it runs up to 1.5x slower; two fresh tables
+ * timed alone, lowest of two passes in different orders, disagreed by more than 28% on 10% of the
+ * fmnist layers (whole runs of neighbouring layers hit in both passes, 2026-12-01), which no
+ * calibration could fix. Elsewhere each layer is timed alone and keeps its lowest pass median:
+ * noise on a shared machine only ever adds time.
  */
 export async function profileSpace(device: LatencyDevice, space: SearchSpace, o: ProfileOptions = {}): Promise<LatencyTable> {
-  const protocol = { ...PROFILE_PROTOCOL, ...(o.protocol ?? {}) };
-  const passes = o.passes ?? 2;
+  const passes = o.passes ?? DEFAULT_PROFILE_PASSES;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`profile: passes must be a positive integer, got ${passes}`);
+  const interleave = (o.interleave ?? true) && device.measureAgainst !== undefined;
+  const protocol = { ...(interleave ? LAYER_PAIR_PROTOCOL : PROFILE_PROTOCOL), ...(o.protocol ?? {}) };
   const layers = [...(o.layers ?? distinctLayers(space))];
   const description = await device.describe();
   if (o.previous && o.previous.device.id !== description.id) {
     throw new Error(`profile: the previous table was measured on '${o.previous.device.id}', not '${description.id}'`);
   }
-  const overheadProtocol = { ...protocol, minSeconds: 0.1, maxSeconds: 1 };
+  const overheadProtocol = { ...PROFILE_PROTOCOL, ...(o.protocol ?? {}), minSeconds: 0.1, maxSeconds: 1 };
+  const reference = interleave ? referenceLayer(space) : undefined;
   const table: LatencyTable = {
     format: TABLE_FORMAT,
     space: space.name,
@@ -203,27 +217,73 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
   };
   const todo = layers.filter(([key]) => !table.entries[key]);
   const total = todo.length * passes;
+  const referenceTimings: number[] = [];
+  const ratios = new Map<string, number[]>();
   let done = 0;
   for (let pass = 0; pass < passes; pass++) {
     table.overhead_ms = Math.min(table.overhead_ms, (await device.measure(overheadModel(), overheadProtocol, o.signal)).median_ms);
     // pass 0 in order, pass 1 reversed, later passes rotated: never the same neighbours in time
     const order = pass === 0 ? todo : pass === 1 ? [...todo].reverse() : [...todo.slice((pass * todo.length) / passes), ...todo.slice(0, (pass * todo.length) / passes)];
     for (const [key, { plan, index, layer }] of order) {
-      const r = await device.measure(layersToModel(plan, { from: index, to: index + 1 }, key), protocol, o.signal);
-      const e = table.entries[key];
-      if (!e || pass === 0) {
-        table.entries[key] = { kind: layer.kind, macs: costOfLayer(layer).macs, median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, runs: r.runs, converged: r.converged, pass_medians: [r.median_ms] };
+      const model = layersToModel(plan, { from: index, to: index + 1 }, key);
+      const fresh = { kind: layer.kind, macs: costOfLayer(layer).macs };
+      if (reference) {
+        const r = await device.measureAgainst!(model, reference.model, protocol, o.signal);
+        referenceTimings.push(r.reference_ms);
+        const mine = [...(ratios.get(key) ?? []), r.ratio];
+        ratios.set(key, mine);
+        // provisional until the profile ends: the reference's median so far
+        table.entries[key] = { ...fresh, ...entryFromRatios(mine, median(referenceTimings)), runs: (pass === 0 ? 0 : (table.entries[key]?.runs ?? 0)) + r.runs, converged: r.converged && (pass === 0 || (table.entries[key]?.converged ?? true)) };
       } else {
-        e.pass_medians = [...(e.pass_medians ?? [e.median_ms]), r.median_ms];
-        if (r.median_ms < e.median_ms) Object.assign(e, { median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, runs: r.runs, converged: r.converged });
+        const r = await device.measure(model, protocol, o.signal);
+        const e = table.entries[key];
+        if (!e || pass === 0) {
+          table.entries[key] = { ...fresh, median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, runs: r.runs, converged: r.converged, pass_medians: [r.median_ms] };
+        } else {
+          e.pass_medians = [...(e.pass_medians ?? [e.median_ms]), r.median_ms];
+          if (r.median_ms < e.median_ms) Object.assign(e, { median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, runs: r.runs, converged: r.converged });
+        }
       }
       done++;
       if (o.out && o.checkpointEvery && done % o.checkpointEvery === 0) saveTable(o.out, table);
       o.onProgress?.(done, total, key);
     }
   }
+  if (reference && referenceTimings.length > 0) {
+    const referenceMs = median(referenceTimings);
+    for (const [key, mine] of ratios) Object.assign(table.entries[key]!, entryFromRatios(mine, referenceMs));
+    table.reference_layer = { key: reference.key, ms: referenceMs };
+  }
   if (!Number.isFinite(table.overhead_ms)) table.overhead_ms = o.previous?.overhead_ms ?? 0;
   return table;
+}
+
+/**
+ * How layers are timed against the reference layer: blocks of about 2 ms each in turn (both are
+ * tens of microseconds), the ratio to +-2% within 0.01-0.1 s; about 70 ms per layer and pass with
+ * the two sessions' creation. A layer's speed also depends on its session (where its buffers
+ * land), so more passes at this precision beat fewer at a higher one: on the fmnist space (1,559
+ * layers, ort-cpu, 2026-12-01) 3 passes at +-2% took 328 s and 2 at +-1% 345 s; the predictor fitted
+ * on 120 random models then left 99.0% and 97.0% of 200 others within 10%.
+ */
+export const LAYER_PAIR_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({ ...PROFILE_PROTOCOL, blockSeconds: 0.002, minSeconds: 0.01, relPrecision: 0.02, maxSeconds: 0.1 });
+
+/** Passes over the layers when profiling a table (LAYER_PAIR_PROTOCOL says why 3). */
+export const DEFAULT_PROFILE_PASSES = 3;
+
+/** A layer's entry from its pass ratios to the reference layer: their median, in ms at the reference's `referenceMs`. */
+function entryFromRatios(passRatios: readonly number[], referenceMs: number): Pick<TableEntry, 'median_ms' | 'p10_ms' | 'p90_ms' | 'pass_medians' | 'pass_ratios'> {
+  const ms = median(passRatios) * referenceMs;
+  const pass = passRatios.map((r) => r * referenceMs);
+  return { median_ms: ms, p10_ms: Math.min(...pass), p90_ms: Math.max(...pass), pass_medians: pass, pass_ratios: [...passRatios] };
+}
+
+/** The layer every other is timed against: the middle layer of the space's default architecture. */
+function referenceLayer(space: SearchSpace): { key: string; model: LatencyModel } {
+  const plan = buildPlan(space.decode(space.defaultDna()));
+  const index = plan.layers.length >> 1;
+  const key = layerKey(plan.layers[index]!);
+  return { key, model: layersToModel(plan, { from: index, to: index + 1 }, `${space.name}#reference-layer`) };
 }
 
 export function saveTable(path: string, table: LatencyTable): string {
@@ -266,8 +326,10 @@ const tableSchema = z.object({
       runs: z.number().int().nonnegative(),
       converged: z.boolean(),
       pass_medians: z.array(positiveMs).optional(),
+      pass_ratios: z.array(finite.positive()).optional(),
     }),
   ),
+  reference_layer: z.object({ key: z.string().min(1), ms: positiveMs }).optional(),
   calibration: z
     .object({
       intercept_ms: finite,
@@ -275,7 +337,7 @@ const tableSchema = z.object({
       models: z.number().int().positive(),
       fit_mape: finite.nonnegative(),
       points: z.array(z.tuple([finite, finite])),
-      features: z.array(z.enum(MODEL_FEATURES)).min(1).optional(),
+      features: z.array(z.enum(PREDICTOR_FEATURES)).min(1).optional(),
       coefficients: z.array(finite).optional(),
       reference: z.object({ arch: z.string().min(1), ms: positiveMs }).optional(),
     })

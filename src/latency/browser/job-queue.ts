@@ -465,7 +465,7 @@ export class JobQueue extends EventEmitter {
       maxSeconds: p.maxSeconds,
       minSampleMs: this.o.minSampleMs,
       bytes: onnx.byteLength,
-      ...(reference ? { reference: { name: reference.name, inputShape: [...reference.inputShape], bytes: reference.onnx.byteLength }, blockMs: BLOCK_SECONDS * 1000 } : {}),
+      ...(reference ? { reference: { name: reference.name, inputShape: [...reference.inputShape], bytes: reference.onnx.byteLength }, blockMs: (p.blockSeconds ?? BLOCK_SECONDS) * 1000 } : {}),
     });
     slot.port.sendModel(reference ? concatBytes(onnx, reference.onnx) : onnx);
     job.sentAt = this.now();

@@ -220,6 +220,7 @@ const protocolSchema = z
     maxRuns: z.number().int().positive().max(100_000).optional(),
     relPrecision: z.number().optional(),
     maxSeconds: z.number().positive().max(3600).optional(),
+    blockSeconds: z.number().positive().max(60).optional(),
   })
   .strict();
 
