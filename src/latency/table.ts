@@ -214,6 +214,7 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
     protocol: { ...protocol, passes },
     overhead_ms: Infinity,
     entries: { ...(o.previous?.entries ?? {}) },
+    ...(o.previous?.reference_layer ? { reference_layer: o.previous.reference_layer } : {}),
   };
   const todo = layers.filter(([key]) => !table.entries[key]);
   const total = todo.length * passes;
@@ -232,8 +233,10 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
         referenceTimings.push(r.reference_ms);
         const mine = [...(ratios.get(key) ?? []), r.ratio];
         ratios.set(key, mine);
-        // provisional until the profile ends: the reference's median so far
-        table.entries[key] = { ...fresh, ...entryFromRatios(mine, median(referenceTimings)), runs: (pass === 0 ? 0 : (table.entries[key]?.runs ?? 0)) + r.runs, converged: r.converged && (pass === 0 || (table.entries[key]?.converged ?? true)) };
+        // provisional until the profile ends (and in checkpoints): the reference's median so far
+        const soFar = median(referenceTimings);
+        table.reference_layer = { key: reference.key, ms: soFar };
+        table.entries[key] = { ...fresh, ...entryFromRatios(mine, soFar), runs: (pass === 0 ? 0 : (table.entries[key]?.runs ?? 0)) + r.runs, converged: r.converged && (pass === 0 || (table.entries[key]?.converged ?? true)) };
       } else {
         const r = await device.measure(model, protocol, o.signal);
         const e = table.entries[key];
