@@ -171,8 +171,8 @@ export async function measureRandomArchs(
     if (reference) {
       const r = await device.measureAgainst!(model, reference, o.protocol ?? {}, o.signal);
       referenceTimings.push(r.reference_ms);
-      // provisional until every pair is in: the reference's median so far
-      m = { arch, measured_ms: r.ratio * median(referenceTimings), converged: r.converged, ratio: r.ratio, raw_ms: r.median_ms };
+      // in ms at this pair's reference timing until every pair is in (below)
+      m = { arch, measured_ms: r.ratio * r.reference_ms, converged: r.converged, ratio: r.ratio, raw_ms: r.median_ms };
     } else {
       const r = await device.measure(model, o.protocol ?? {}, o.signal);
       m = { arch, measured_ms: r.median_ms, converged: r.converged };

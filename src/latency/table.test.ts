@@ -222,6 +222,15 @@ test('profileSpace times each layer against a reference layer: slow periods that
   const dir = tempDir('mnas-table-interleaved-');
   try {
     assert.deepEqual(loadTable(saveTable(join(dir, 't.json'), table)).reference_layer, table.reference_layer);
+    // a checkpoint holds every ratio in ms at the reference's median so far: after the last layer, the table itself
+    const checkpoint = join(dir, 'checkpoint.json');
+    const checkpointed = await profileSpace(new SlowPeriodsDevice(distinctLayers(space).size), space, { passes: 2, out: checkpoint, checkpointEvery: 1 });
+    assert.deepEqual(loadTable(checkpoint).entries, JSON.parse(JSON.stringify(checkpointed.entries)));
+    assert.deepEqual(loadTable(checkpoint).reference_layer, checkpointed.reference_layer);
+    // resuming from it measures nothing again and keeps its reference
+    const resumed = await profileSpace(new SlowPeriodsDevice(distinctLayers(space).size), space, { previous: loadTable(checkpoint) });
+    assert.deepEqual(resumed.reference_layer, checkpointed.reference_layer);
+    assert.deepEqual(resumed.entries, loadTable(checkpoint).entries);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -220,6 +220,13 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
   const total = todo.length * passes;
   const referenceTimings: number[] = [];
   const ratios = new Map<string, number[]>();
+  // interleaved: every ratio in ms at the reference's median over all the pairs so far (checkpoints, the end)
+  const settle = (): void => {
+    if (!reference || referenceTimings.length === 0) return;
+    const referenceMs = median(referenceTimings);
+    for (const [key, mine] of ratios) Object.assign(table.entries[key]!, entryFromRatios(mine, referenceMs));
+    table.reference_layer = { key: reference.key, ms: referenceMs };
+  };
   let done = 0;
   for (let pass = 0; pass < passes; pass++) {
     table.overhead_ms = Math.min(table.overhead_ms, (await device.measure(overheadModel(), overheadProtocol, o.signal)).median_ms);
@@ -233,10 +240,8 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
         referenceTimings.push(r.reference_ms);
         const mine = [...(ratios.get(key) ?? []), r.ratio];
         ratios.set(key, mine);
-        // provisional until the profile ends (and in checkpoints): the reference's median so far
-        const soFar = median(referenceTimings);
-        table.reference_layer = { key: reference.key, ms: soFar };
-        table.entries[key] = { ...fresh, ...entryFromRatios(mine, soFar), runs: (pass === 0 ? 0 : (table.entries[key]?.runs ?? 0)) + r.runs, converged: r.converged && (pass === 0 || (table.entries[key]?.converged ?? true)) };
+        // in ms at this pair's reference timing until settle()
+        table.entries[key] = { ...fresh, ...entryFromRatios(mine, r.reference_ms), runs: (pass === 0 ? 0 : (table.entries[key]?.runs ?? 0)) + r.runs, converged: r.converged && (pass === 0 || (table.entries[key]?.converged ?? true)) };
       } else {
         const r = await device.measure(model, protocol, o.signal);
         const e = table.entries[key];
@@ -248,15 +253,14 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
         }
       }
       done++;
-      if (o.out && o.checkpointEvery && done % o.checkpointEvery === 0) saveTable(o.out, table);
+      if (o.out && o.checkpointEvery && done % o.checkpointEvery === 0) {
+        settle();
+        saveTable(o.out, table);
+      }
       o.onProgress?.(done, total, key);
     }
   }
-  if (reference && referenceTimings.length > 0) {
-    const referenceMs = median(referenceTimings);
-    for (const [key, mine] of ratios) Object.assign(table.entries[key]!, entryFromRatios(mine, referenceMs));
-    table.reference_layer = { key: reference.key, ms: referenceMs };
-  }
+  settle();
   if (!Number.isFinite(table.overhead_ms)) table.overhead_ms = o.previous?.overhead_ms ?? 0;
   return table;
 }
