@@ -3,8 +3,8 @@
  * `mnas search --evaluator synthetic` (10,000 trials by default; or takes an existing one), then per
  * round starts a fresh `mnas dashboard` process and opens the run page in Debian's Chromium:
  * the first open right after the server says it listens (its read-ahead of the runs may still be
- * going on; nothing cached in the browser), a second open in a fresh
- * browser context (the server's caches warm), and the table's next page. A page counts as open
+ * going on; nothing cached in the browser), a second open in a fresh browser context once the
+ * first is closed (the server's caches warm), and the table's next page. A page counts as open
  * when it marks itself ready: plots drawn and the first table page shown.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -74,10 +74,11 @@ export async function runDashboardOpen(o: DashboardOpenOptions): Promise<Dashboa
       try {
         const url = `${server.base}/runs/${encodeURIComponent(path.basename(runDir))}?token=${server.token}`;
         const first = await openTimed(browser, url);
+        // (closed first: the warm open has the browser to itself, as a user opening the run again would)
+        await first.page.context().close();
         const warm = await openTimed(browser, url);
         const nextPage = await nextPageTimed(warm.page);
         const trials = Number(((await warm.page.textContent('#table-info')) ?? '').replace(/^.* of /, '').replace(/,/g, ''));
-        await first.page.context().close();
         await warm.page.context().close();
         const r: DashboardOpenRound = { round, first_open_ms: first.ms, first_page_ms: first.pageMs, warm_open_ms: warm.ms, warm_page_ms: warm.pageMs, next_page_ms: nextPage, load: loadavg()[0]! };
         log(`bench: round ${round}/${o.rounds}: first open ${r.first_open_ms.toFixed(0)} ms (page ${r.first_page_ms} ms), warm ${r.warm_open_ms.toFixed(0)} ms (page ${r.warm_page_ms} ms), next page ${r.next_page_ms.toFixed(0)} ms (${trials} trials, load ${r.load.toFixed(2)})`);

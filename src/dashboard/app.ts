@@ -45,9 +45,9 @@ const MAX_COMPARE = 12;
 /** Every module each page imports, directly or not (src/dashboard/static; checked by a test). */
 export const PAGE_MODULES = {
   runs: ['app.js', 'api.js', 'format.js', 'runs-page.js'],
-  run: ['app.js', 'api.js', 'format.js', 'run-page.js', 'charts.js', 'uplot.esm.js', 'trial-table.js', 'devices-page.js'],
+  run: ['app.js', 'api.js', 'format.js', 'run-page.js', 'charts.js', 'point-order.js', 'uplot.esm.js', 'trial-table.js', 'devices-page.js'],
   trial: ['app.js', 'api.js', 'format.js', 'trial-page.js', 'arch-drawing.js'],
-  compare: ['app.js', 'api.js', 'format.js', 'compare-page.js', 'charts.js', 'uplot.esm.js'],
+  compare: ['app.js', 'api.js', 'format.js', 'compare-page.js', 'charts.js', 'point-order.js', 'uplot.esm.js'],
   devices: ['app.js', 'api.js', 'format.js', 'devices-page.js'],
 } as const satisfies Record<string, readonly string[]>;
 

@@ -7,16 +7,22 @@
  * points drawn per series (data-counts) so tests and scripts can check what is on screen.
  */
 import uPlot from './uplot.esm.js';
-import { h } from './format.js';
+import { axisNumber, h } from './format.js';
+import { orderByXThenSeries } from './point-order.js';
 
 /**
- * @typedef {{ label: string, color: string, line?: boolean, points?: boolean, dash?: number[] }} SeriesSpec
+ * @typedef {{ label: string, color: string, line?: boolean, step?: boolean, points?: boolean, dash?: number[] }} SeriesSpec  step: the line holds each point's value until the next point
  * @typedef {{ x: number, y: number, s: number, id: number }} Point
- * @typedef {{ title: string, xLabel: string, yLabel: string, xFormat?: (x: number) => string, series: SeriesSpec[], vlines?: { x: number, label: string, color?: string }[],
+ * @typedef {{ x: ArrayLike<number>, y: ArrayLike<number>, s: ArrayLike<number>, id: ArrayLike<number> }} Columns
+ * @typedef {{ x: number, label: string, color?: string }} VLine
+ * @typedef {{ title: string, xLabel: string, yLabel: string, xFormat?: (x: number) => string, series: SeriesSpec[], vlines?: VLine[],
  *   describe?: (id: number, seriesLabel: string) => Promise<Node | string>, open?: (id: number, seriesLabel: string) => void }} ChartSpec
  */
 
 const HOVER_PX = 12;
+
+/** Charts made but not drawn yet, each with its width once measured. */
+const unmeasured = new Set();
 
 /**
  * @param {HTMLElement} container
@@ -27,13 +33,15 @@ export function scatterChart(container, spec) {
   container.append(box);
   const tooltip = h('div', { class: 'tooltip', hidden: true });
   box.append(tooltip);
-  /** @type {Point[]} */
-  let points = [];
+  const size = { box, width: 0 };
+  unmeasured.add(size);
+  /** The points drawn, sorted by x, then series. */
+  /** @type {Columns} */
+  let shown = { x: [], y: [], s: [], id: [] };
   let vlines = spec.vlines ?? [];
   const cache = new Map();
 
   const opts = {
-    width: Math.max(300, box.clientWidth - 12),
     height: 280,
     legend: { live: false },
     cursor: { drag: { x: false, y: false }, points: { show: false } },
@@ -41,7 +49,10 @@ export function scatterChart(container, spec) {
       x: { time: false, range: (u, min, max) => padRange(withLines([min, max])) },
       y: { range: (u, min, max) => padRange([min, max]) },
     },
-    axes: [{ label: spec.xLabel, ...(spec.xFormat ? { values: (u, splits) => splits.map(spec.xFormat) } : {}) }, { label: spec.yLabel }],
+    axes: [
+      { label: spec.xLabel, values: (u, splits) => splits.map(spec.xFormat ?? axisNumber) },
+      { label: spec.yLabel, values: (u, splits) => splits.map(axisNumber) },
+    ],
     series: [
       { label: spec.xLabel },
       ...spec.series.map((s) => ({
@@ -50,7 +61,7 @@ export function scatterChart(container, spec) {
         width: s.line ? 1.5 : 0,
         dash: s.dash,
         spanGaps: true,
-        paths: s.line ? undefined : () => null,
+        paths: s.step ? steppedAfter : s.line ? undefined : () => null,
         points: { show: s.points !== false, size: 5, fill: s.color, stroke: s.color, width: 0, paths: manyPointsAsSquares },
       })),
     ],
@@ -85,17 +96,16 @@ export function scatterChart(container, spec) {
     }
   }
 
-  /** The index (in `points`) of the shown point nearest the cursor, within HOVER_PX; -1 if none. */
+  /** The index (in `shown`) of the shown point nearest the cursor, within HOVER_PX; -1 if none. */
   function nearest(u) {
     const { left, top } = u.cursor;
     if (left == null || left < 0) return -1;
     let best = -1;
     let bestD = HOVER_PX * HOVER_PX;
-    for (let i = 0; i < points.length; i++) {
-      const p = points[i];
-      if (spec.series[p.s].points === false) continue;
-      const dx = u.valToPos(p.x, 'x') - left;
-      const dy = u.valToPos(p.y, 'y') - top;
+    for (let i = 0; i < shown.x.length; i++) {
+      if (spec.series[shown.s[i]].points === false) continue;
+      const dx = u.valToPos(shown.x[i], 'x') - left;
+      const dy = u.valToPos(shown.y[i], 'y') - top;
       const d = dx * dx + dy * dy;
       if (d < bestD) {
         bestD = d;
@@ -115,67 +125,114 @@ export function scatterChart(container, spec) {
       u.over.style.cursor = '';
       return;
     }
-    const p = points[i];
-    const label = spec.series[p.s].label;
+    const id = shown.id[i];
+    const label = spec.series[shown.s[i]].label;
     u.over.style.cursor = spec.open ? 'pointer' : '';
     tooltip.hidden = false;
-    tooltip.replaceChildren(`trial ${p.id} (${label})`);
+    tooltip.replaceChildren(`trial ${id} (${label})`);
     const overRect = u.over.getBoundingClientRect();
     const boxRect = box.getBoundingClientRect();
-    const x = overRect.left - boxRect.left + u.valToPos(p.x, 'x');
+    const x = overRect.left - boxRect.left + u.valToPos(shown.x[i], 'x');
     tooltip.style.left = `${Math.min(x + 10, boxRect.width - 300)}px`;
-    tooltip.style.top = `${overRect.top - boxRect.top + u.valToPos(p.y, 'y') + 12}px`;
+    tooltip.style.top = `${overRect.top - boxRect.top + u.valToPos(shown.y[i], 'y') + 12}px`;
     if (!spec.describe) return;
-    const key = `${p.s}:${p.id}`;
-    if (!cache.has(key)) cache.set(key, spec.describe(p.id, label).catch((e) => `trial ${p.id}: ${e.message}`));
+    const key = `${shown.s[i]}:${id}`;
+    if (!cache.has(key)) cache.set(key, spec.describe(id, label).catch((e) => `trial ${id}: ${e.message}`));
     cache.get(key).then((content) => {
       if (hovered === i) tooltip.replaceChildren(content instanceof Node ? content.cloneNode(true) : content);
     });
   }
 
-  const plot = new uPlot(opts, toData([]), box);
-  // for scripts and tests that need the chart's scales (e.g. to hover a given point)
-  Object.defineProperty(box, 'uplot', { value: plot });
-  plot.over.addEventListener('click', () => {
-    if (hovered >= 0 && spec.open) spec.open(points[hovered].id, spec.series[points[hovered].s].label);
-  });
-  plot.over.addEventListener('mouseleave', () => {
-    hovered = -1;
-    tooltip.hidden = true;
-  });
-  // (the observer also fires once on observe: redraw only when the width really changed)
-  new ResizeObserver(() => {
-    const width = Math.max(300, box.clientWidth - 12);
-    if (width !== plot.width) plot.setSize({ width, height: 280 });
-  }).observe(box);
-
-  /** @param {Point[]} pts */
-  function toData(pts) {
-    const sorted = [...pts].sort((a, b) => a.x - b.x || a.s - b.s);
-    const xs = sorted.map((p) => p.x);
-    const ys = spec.series.map((_, s) => sorted.map((p) => (p.s === s ? p.y : null)));
-    return [xs, ...ys];
-  }
-
-  return {
-    /** Replaces the points (and the vertical lines, if given). @param {Point[]} pts */
-    setPoints(pts, lines) {
-      if (lines) vlines = lines;
-      points = [...pts].sort((a, b) => a.x - b.x || a.s - b.s);
+  /** @type {any} */
+  let plot;
+  /**
+   * The plot is made with its first data, not before: a page makes its charts one after another,
+   * and only once they are all in the page does each one's width settle (made earlier, the first
+   * chart would be drawn at the full width, then again at its own).
+   */
+  function show(data) {
+    if (plot) {
+      plot.setData(data);
+      return;
+    }
+    // (every chart not drawn yet is measured now, together: one layout of the page, not one per chart)
+    if (unmeasured.has(size)) for (const c of unmeasured) {
+      c.width = Math.max(300, c.box.clientWidth - 12);
+      unmeasured.delete(c);
+    }
+    plot = new uPlot({ ...opts, width: size.width }, data, box);
+    // for scripts and tests that need the chart's scales (e.g. to hover a given point)
+    Object.defineProperty(box, 'uplot', { value: plot });
+    plot.over.addEventListener('click', () => {
+      if (hovered >= 0 && spec.open) spec.open(shown.id[hovered], spec.series[shown.s[hovered]].label);
+    });
+    plot.over.addEventListener('mouseleave', () => {
       hovered = -1;
       tooltip.hidden = true;
-      const data = toData(points);
-      plot.setData(data);
-      const counts = Object.fromEntries(spec.series.map((s, i) => [s.label, data[i + 1].filter((v) => v != null).length]));
-      box.dataset.counts = JSON.stringify(counts);
+    });
+    // (the observer also fires once on observe: redraw only when the width really changed)
+    new ResizeObserver(() => {
+      const width = Math.max(300, box.clientWidth - 12);
+      if (width !== plot.width) plot.setSize({ width, height: 280 });
+    }).observe(box);
+  }
+
+  const chart = {
+    /**
+     * Replaces the points (and the vertical lines, if given), given as columns: point i is
+     * (x[i], y[i]) of series s[i], trial id[i].
+     * @param {Columns} columns
+     * @param {VLine[]} [lines]
+     */
+    setColumns(columns, lines) {
+      if (lines) vlines = lines;
+      // one pass puts the points in order and makes uPlot's data: the x values, then per series
+      // its y values (null where the point is of another series)
+      const n = columns.x.length;
+      const order = inXOrder(columns) ? null : orderByXThenSeries(columns.x, columns.s);
+      const xs = [];
+      const ys = spec.series.map(() => new Array(n).fill(null));
+      shown = { x: xs, y: new Float64Array(n), s: new Uint8Array(n), id: new Float64Array(n) };
+      const counts = spec.series.map(() => 0);
+      for (let k = 0; k < n; k++) {
+        const i = order === null ? k : order[k];
+        const s = columns.s[i];
+        const y = columns.y[i];
+        xs.push(columns.x[i]);
+        ys[s][k] = y;
+        shown.y[k] = y;
+        shown.s[k] = s;
+        shown.id[k] = columns.id[i];
+        counts[s]++;
+      }
+      hovered = -1;
+      tooltip.hidden = true;
+      show([xs, ...ys]);
+      box.dataset.counts = JSON.stringify(Object.fromEntries(spec.series.map((s, i) => [s.label, counts[i]])));
+    },
+    /**
+     * Replaces the points (and the vertical lines, if given).
+     * @param {Point[]} pts
+     * @param {VLine[]} [lines]
+     */
+    setPoints(pts, lines) {
+      chart.setColumns({ x: pts.map((p) => p.x), y: pts.map((p) => p.y), s: pts.map((p) => p.s), id: pts.map((p) => p.id) }, lines);
     },
     element: box,
   };
+  return chart;
+}
+
+/** Whether the points are in order of x, then series (as uPlot wants them). @param {Columns} c */
+function inXOrder(c) {
+  for (let i = 1; i < c.x.length; i++) if (!(c.x[i - 1] < c.x[i] || (c.x[i - 1] === c.x[i] && c.s[i - 1] <= c.s[i]))) return false;
+  return true;
 }
 
 const SQUARES_FROM = 2000;
 const NOTHING_TO_DRAW = { stroke: null, fill: null, clip: null, band: null, gaps: null, flags: 0 };
 const defaultPoints = uPlot.paths.points();
+const steppedAfter = uPlot.paths.stepped({ align: 1 });
 
 /**
  * uPlot's points are circles gathered in one path; with thousands of points, filling that path
@@ -189,11 +246,15 @@ function manyPointsAsSquares(u, seriesIdx, idx0, idx1, filtIdxs) {
   const rgba = hexColor(points._fill ?? points.fill);
   if (idx1 - idx0 < SQUARES_FROM || rgba === null) return defaultPoints(u, seriesIdx, idx0, idx1, filtIdxs);
   const size = Math.round(points.size * devicePixelRatio);
-  const half = size / 2;
   const { left, top, width, height } = u.bbox;
   const w = Math.ceil(width);
   const h = Math.ceil(height);
   if (w <= 0 || h <= 0) return NOTHING_TO_DRAW;
+  // (a linear scale maps values to pixels by one multiply-add: much cheaper per point than
+  // valToPos, which matters most the first time, before the page's code is optimized)
+  const toX = linearMap(u, 'x', left + size / 2);
+  const toY = linearMap(u, u.series[seriesIdx].scale ?? 'y', top + size / 2);
+  if (!toX || !toY) return defaultPoints(u, seriesIdx, idx0, idx1, filtIdxs);
   const image = new ImageData(w, h);
   const pixels = new Uint32Array(image.data.buffer);
   const xs = u.data[0];
@@ -201,16 +262,29 @@ function manyPointsAsSquares(u, seriesIdx, idx0, idx1, filtIdxs) {
   for (let i = idx0; i <= idx1; i++) {
     const y = ys[i];
     if (y == null) continue;
-    const x0 = Math.max(0, Math.round(u.valToPos(xs[i], 'x', true) - left - half));
-    const y0 = Math.max(0, Math.round(u.valToPos(y, 'y', true) - top - half));
+    const x0 = Math.max(0, Math.round(toX.offset + toX.scale * xs[i]));
+    const y0 = Math.max(0, Math.round(toY.offset + toY.scale * y));
     const x1 = Math.min(w, x0 + size);
     const y1 = Math.min(h, y0 + size);
-    for (let py = y0; py < y1; py++) pixels.fill(rgba, py * w + x0, py * w + x1);
+    for (let row = y0 * w; row < y1 * w; row += w) pixels.fill(rgba, row + x0, row + x1);
   }
   const layer = new OffscreenCanvas(w, h);
   /** @type {OffscreenCanvasRenderingContext2D} */ (layer.getContext('2d')).putImageData(image, 0, 0);
   u.ctx.drawImage(layer, left, top);
   return NOTHING_TO_DRAW;
+}
+
+/**
+ * The canvas position of a value of a linear scale as offset + scale * value, relative to the
+ * plot area's corner at `origin` canvas pixels; null for any other kind of scale.
+ */
+function linearMap(u, key, origin) {
+  const sc = u.scales[key];
+  if (!sc || sc.distr !== 1 || sc.min == null || sc.max == null || sc.min === sc.max) return null;
+  const p0 = u.valToPos(sc.min, key, true);
+  const p1 = u.valToPos(sc.max, key, true);
+  const scale = (p1 - p0) / (sc.max - sc.min);
+  return { offset: p0 - origin - scale * sc.min, scale };
 }
 
 /** '#rrggbb' as one little-endian RGBA pixel (opaque); null for any other color syntax. */

@@ -21,9 +21,8 @@ export async function render(main, { run }) {
   const trialUrl = (id) => withToken(`/runs/${encodeURIComponent(run)}/trials/${id}`);
   const open = (id) => (location.href = trialUrl(id));
 
-  /** Finished trials drawn in the charts: id -> [accuracy, latency ms, reward, MACs]. */
-  const done = new Map();
-  plot.trial.forEach((id, i) => done.set(id, [plot.accuracy[i], plot.latencyMs[i], plot.reward[i], plot.macs[i]]));
+  /** Finished trials drawn in the charts, as the server sends them: columns in trial id order. */
+  let finished = inIdOrder({ trial: plot.trial, accuracy: plot.accuracy, latencyMs: plot.latencyMs, reward: plot.reward, macs: plot.macs });
   let front = new Set(plot.front);
   const targetMs = plot.targetMs;
 
@@ -45,7 +44,7 @@ export async function render(main, { run }) {
   };
   const charts = h('div', { class: 'charts' });
   main.append(h('h2', {}, 'Search'), charts);
-  const pareto = scatterChart(charts, {
+  const paretoChart = scatterChart(charts, {
     title: 'Accuracy against latency (Pareto front)',
     xLabel: 'latency (ms)',
     yLabel: 'accuracy (%)',
@@ -56,18 +55,18 @@ export async function render(main, { run }) {
     describe,
     open,
   });
-  const rewards = scatterChart(charts, {
+  const rewardChart = scatterChart(charts, {
     title: 'Reward over trials',
     xLabel: 'trial',
     yLabel: 'reward',
     series: [
       { label: 'reward', color: '#8aa4c8' },
-      { label: 'best so far', color: '#1a7f37', line: true, points: false },
+      { label: 'best so far', color: '#1a7f37', line: true, step: true, points: false },
     ],
     describe,
     open,
   });
-  const macs = scatterChart(charts, {
+  const macsChart = scatterChart(charts, {
     title: 'Latency against MACs',
     xLabel: 'MACs',
     xFormat: mega,
@@ -78,21 +77,43 @@ export async function render(main, { run }) {
   });
 
   function drawCharts() {
-    const ps = [];
-    const rs = [];
-    const mp = [];
+    const { trial, accuracy, latencyMs, reward, macs } = finished;
+    const n = trial.length;
+    const percent = new Float64Array(n);
+    const onFront = new Uint8Array(n);
+    // every trial's reward (series 0), and the best reward so far (series 1) where it rises and
+    // at the last trial, drawn as steps
+    const rewards = { x: new Float64Array(n + n), y: new Float64Array(n + n), s: new Uint8Array(n + n), id: new Float64Array(n + n) };
+    let rewardPoints = 0;
+    const withMacs = { x: new Float64Array(n), y: new Float64Array(n), s: new Uint8Array(n), id: new Float64Array(n) };
+    let macsPoints = 0;
     let best = -Infinity;
-    for (const id of [...done.keys()].sort((a, b) => a - b)) {
-      const [acc, lat, reward, m] = done.get(id);
-      ps.push({ x: lat, y: acc * 100, s: front.has(id) ? 1 : 0, id });
-      rs.push({ x: id, y: reward, s: 0, id });
-      best = Math.max(best, reward);
-      rs.push({ x: id, y: best, s: 1, id });
-      if (m != null) mp.push({ x: m, y: lat, s: 0, id });
+    for (let i = 0; i < n; i++) {
+      const id = trial[i];
+      percent[i] = accuracy[i] * 100;
+      onFront[i] = front.has(id) ? 1 : 0;
+      rewards.x[rewardPoints] = id;
+      rewards.y[rewardPoints] = reward[i];
+      rewards.id[rewardPoints] = id;
+      rewardPoints++;
+      if (reward[i] > best || i === n - 1) {
+        best = Math.max(best, reward[i]);
+        rewards.x[rewardPoints] = id;
+        rewards.y[rewardPoints] = best;
+        rewards.s[rewardPoints] = 1;
+        rewards.id[rewardPoints] = id;
+        rewardPoints++;
+      }
+      if (macs[i] != null) {
+        withMacs.x[macsPoints] = macs[i];
+        withMacs.y[macsPoints] = latencyMs[i];
+        withMacs.id[macsPoints] = id;
+        macsPoints++;
+      }
     }
-    pareto.setPoints(ps, targetMs == null ? [] : [{ x: targetMs, label: `T = ${ms(targetMs)} ms`, color: '#cf222e' }]);
-    rewards.setPoints(rs);
-    macs.setPoints(mp);
+    paretoChart.setColumns({ x: latencyMs, y: percent, s: onFront, id: trial }, targetMs == null ? [] : [{ x: targetMs, label: `T = ${ms(targetMs)} ms`, color: '#cf222e' }]);
+    rewardChart.setColumns(firstRows(rewards, rewardPoints));
+    macsChart.setColumns(firstRows(withMacs, macsPoints));
   }
 
   function drawFacts(s) {
@@ -131,10 +152,7 @@ export async function render(main, { run }) {
     { run, since: String(Math.min(info.version, plot.version)) },
     {
       trials: (d) => {
-        for (const t of d.trials) {
-          if (t.status === 'done' && t.accuracy != null && t.latencyMs != null && t.reward != null) done.set(t.id, [t.accuracy, t.latencyMs, t.reward, t.macs]);
-          else done.delete(t.id);
-        }
+        finished = withChanges(finished, d.trials);
         front = new Set(d.front);
         drawFacts(d.summary);
         drawCharts();
@@ -144,4 +162,52 @@ export async function render(main, { run }) {
       problem: (d) => facts.append(h('div', { class: 'error' }, d.message)),
     },
   );
+}
+
+/**
+ * @typedef {{ trial: number[], accuracy: number[], latencyMs: number[], reward: number[], macs: (number | null)[] }} TrialColumns
+ *   finished trials, one array per quantity (as the server's plot data)
+ */
+const QUANTITIES = /** @type {const} */ (['trial', 'accuracy', 'latencyMs', 'reward', 'macs']);
+
+/** The columns in ascending trial id (as given if they already are). @param {TrialColumns} c */
+function inIdOrder(c) {
+  const n = c.trial.length;
+  let ordered = true;
+  for (let i = 1; i < n && ordered; i++) ordered = c.trial[i - 1] < c.trial[i];
+  if (ordered) return c;
+  const rowOf = new Map(c.trial.map((id, i) => [id, i]));
+  const rows = [...rowOf.keys()].sort((a, b) => a - b).map((id) => /** @type {number} */ (rowOf.get(id)));
+  return /** @type {TrialColumns} */ (Object.fromEntries(QUANTITIES.map((q) => [q, rows.map((i) => c[q][i])])));
+}
+
+/**
+ * The columns with a live update's trials applied: a finished trial (done, with accuracy, latency
+ * and reward) is added or replaced, any other one is removed.
+ * @param {TrialColumns} c
+ */
+function withChanges(c, trials) {
+  const out = /** @type {TrialColumns} */ (Object.fromEntries(QUANTITIES.map((q) => [q, c[q].slice()])));
+  const rowOf = new Map(c.trial.map((id, i) => [id, i]));
+  const removed = new Set();
+  for (const t of trials) {
+    const row = rowOf.get(t.id);
+    if (t.status === 'done' && t.accuracy != null && t.latencyMs != null && t.reward != null) {
+      const values = { trial: t.id, accuracy: t.accuracy, latencyMs: t.latencyMs, reward: t.reward, macs: t.macs ?? null };
+      if (row === undefined) {
+        rowOf.set(t.id, out.trial.length);
+        for (const q of QUANTITIES) out[q].push(values[q]);
+      } else {
+        for (const q of QUANTITIES) out[q][row] = values[q];
+        removed.delete(row);
+      }
+    } else if (row !== undefined) removed.add(row);
+  }
+  const kept = removed.size === 0 ? out : /** @type {TrialColumns} */ (Object.fromEntries(QUANTITIES.map((q) => [q, out[q].filter((_, i) => !removed.has(i))])));
+  return inIdOrder(kept);
+}
+
+/** The first `rows` rows of each column. @param {Record<string, Float64Array | Uint8Array>} columns */
+function firstRows(columns, rows) {
+  return Object.fromEntries(Object.entries(columns).map(([k, col]) => [k, col.subarray(0, rows)]));
 }
