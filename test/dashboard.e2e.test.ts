@@ -234,6 +234,20 @@ describe('mnas dashboard in headless Chromium', { skip }, () => {
     await page.close();
   });
 
+  it('mnas bench dashboard: one round of opening the 10,000-trial run, timed as the page measures it', () => {
+    const r = runCli(['bench', 'dashboard', '--run', path.join(root, 'big-10k'), '--rounds', '1', '--json'], 180_000);
+    assert.equal(r.status, 0, r.stderr);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { trials: number; rounds: Record<string, number>[]; median: Record<string, number> };
+    assert.equal(result.trials, 10_000);
+    assert.equal(result.rounds.length, 1);
+    for (const k of ['first_open_ms', 'first_page_ms', 'warm_open_ms', 'warm_page_ms', 'next_page_ms']) {
+      assert.ok(result.rounds[0]![k]! > 0 && Number.isFinite(result.rounds[0]![k]), k);
+      assert.equal(result.median[k], result.rounds[0]![k], k);
+    }
+    // (the page's own clock starts at the navigation, after the driver asks for it)
+    assert.ok(result.rounds[0]!.first_page_ms! <= result.rounds[0]!.first_open_ms!);
+  });
+
   it('trial page: the architecture block by block with its decisions, and the per-layer table', async () => {
     const { page, errors } = await open('/runs/evolution-60/trials/5');
     assert.ok((await page.locator('#arch-drawing g[data-block^="block"]').count()) > 0);
