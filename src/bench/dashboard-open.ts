@@ -77,8 +77,9 @@ export async function runDashboardOpen(o: DashboardOpenOptions): Promise<Dashboa
         // (closed first: the warm open has the browser to itself, as a user opening the run again would)
         await first.page.context().close();
         const warm = await openTimed(browser, url);
-        const nextPage = await nextPageTimed(warm.page);
+        // (read before the next page is timed: it also sets up playwright's script in the page, which the click needs)
         const trials = Number(((await warm.page.textContent('#table-info')) ?? '').replace(/^.* of /, '').replace(/,/g, ''));
+        const nextPage = await nextPageTimed(warm.page);
         await warm.page.context().close();
         const r: DashboardOpenRound = { round, first_open_ms: first.ms, first_page_ms: first.pageMs, warm_open_ms: warm.ms, warm_page_ms: warm.pageMs, next_page_ms: nextPage, load: loadavg()[0]! };
         log(`bench: round ${round}/${o.rounds}: first open ${r.first_open_ms.toFixed(0)} ms (page ${r.first_page_ms} ms), warm ${r.warm_open_ms.toFixed(0)} ms (page ${r.warm_page_ms} ms), next page ${r.next_page_ms.toFixed(0)} ms (${trials} trials, load ${r.load.toFixed(2)})`);
