@@ -35,8 +35,7 @@ export function scatterChart(container, spec) {
   box.append(tooltip);
   const size = { box, width: 0 };
   unmeasured.add(size);
-  /** The points drawn, sorted by x, then series. */
-  /** @type {Columns} */
+  /** The points drawn, in uPlot's order (by x, then series). @type {Columns} */
   let shown = { x: [], y: [], s: [], id: [] };
   let vlines = spec.vlines ?? [];
   const cache = new Map();
