@@ -9,7 +9,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+// the bench's own Chromium and way of opening and timing the page (this checkout's build)
+import { openTimed } from '../dist/src/bench/dashboard-open.js';
+import { launchChromium } from '../dist/src/latency/browser/launch.js';
 
 const [before, after, runDir, roundsArg] = process.argv.slice(2);
 if (!before || !after || !runDir) {
@@ -25,24 +27,14 @@ for (const [side, checkout] of Object.entries({ before, after })) {
   servers[side] = { child, url: `${u.origin}/runs/${encodeURIComponent(path.basename(runDir))}?token=${u.searchParams.get('token')}` };
 }
 await new Promise((resolve) => setTimeout(resolve, 5000)); // both servers done reading ahead
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+const { browser } = await launchChromium();
 const ms = { before: [], after: [] };
 try {
   for (let round = 0; round <= rounds; round++) {
     for (const side of round % 2 ? ['after', 'before'] : ['before', 'after']) {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      const devtools = await context.newCDPSession(page);
-      await page.goto(servers[side].url, { waitUntil: 'commit' });
-      let ready = null;
-      while (ready === null) {
-        const { result } = await devtools.send('Runtime.evaluate', { expression: 'document.body?.dataset.ready ? [document.body.dataset.ready, Number(document.body.dataset.readyMs)] : null', returnByValue: true });
-        ready = result.value ?? null;
-        if (ready === null) await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      if (ready[0] !== 'true') throw new Error(`${side}: the page did not open`);
-      if (round > 0) ms[side].push(ready[1]);
-      await context.close();
+      const { page, pageMs } = await openTimed(browser, servers[side].url);
+      if (round > 0) ms[side].push(pageMs);
+      await page.context().close();
     }
   }
 } finally {

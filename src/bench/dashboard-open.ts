@@ -127,7 +127,8 @@ async function startDashboard(root: string): Promise<RunningDashboard> {
   };
 }
 
-async function openTimed(browser: Browser, url: string): Promise<{ page: Page; ms: number; pageMs: number }> {
+/** Opens `url` in a fresh browser context and times it until the page marks itself ready (its context stays open). */
+export async function openTimed(browser: Browser, url: string): Promise<{ page: Page; ms: number; pageMs: number }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];

@@ -8,8 +8,9 @@ export const ms = (v) => (v == null ? dash : v < 10 ? v.toFixed(3) : v.toFixed(1
 export const num = (v, digits = 4) => (v == null ? dash : Number(v).toFixed(digits));
 /** Thousands grouped, at most three decimals (as toLocaleString('en-US')). */
 export const int = (v) => (v == null ? dash : grouped(Number(Number(v).toFixed(3))));
-/** An axis label: as int (as uPlot's own labels). */
-export const axisNumber = (v) => (v == null ? '' : grouped(Number(Number(v).toFixed(3))));
+/** An axis label: as int (as uPlot's own labels), nothing for no value. */
+export const axisNumber = (v) => (v == null ? '' : int(v));
+export const mega = (v) => (v == null ? dash : `${(v / 1e6).toFixed(2)} M`);
 
 /**
  * A number with commas between its thousands, written here rather than with toLocaleString:
@@ -23,7 +24,6 @@ function grouped(v) {
   const withCommas = /** @type {string} */ (whole).replace(/\B(?=(\d{3})+$)/g, ',');
   return fraction === undefined ? withCommas : `${withCommas}.${fraction}`;
 }
-export const mega = (v) => (v == null ? dash : `${(v / 1e6).toFixed(2)} M`);
 
 /** Seconds as 1 h 02 min, 3 min 05 s or 4.2 s. */
 export function duration(s) {
