@@ -18,7 +18,7 @@ function row(arch: string, s: TrainSetting, seed: number, acc: number, seconds: 
 
 const archs = ['a', 'b', 'c', 'd', 'e'];
 const finalAcc = [0.9, 0.8, 0.85, 0.7, 0.95];
-// the dear proxy ranks exactly as the final recipe; the cheap one swaps two architectures
+// the dear proxy ranks exactly as the final recipe; the cheap one swaps b and c
 const dearAcc = [0.6, 0.5, 0.55, 0.4, 0.65];
 const cheapAcc = [0.3, 0.25, 0.2, 0.1, 0.35];
 
@@ -68,4 +68,20 @@ test('architectures outside the study are ignored', () => {
   const r = fidelityReport(table(), archs.slice(0, 3), { proxies: [cheap, dear], final }, 'fmnist');
   assert.equal(r.settings[0]!.archs, 3);
   assert.equal(r.final.archs_done, 3);
+});
+
+test('bootstrap intervals contain the estimate, and the choice says how often resampling keeps it', () => {
+  const r = fidelityReport(table(), archs, { proxies: [cheap, dear], final }, 'fmnist');
+  const [c, d] = r.settings;
+  assert.deepEqual(r.bootstrap, { rounds: 2000, seed: 0 });
+  // the dear proxy ranks every resample exactly as the final recipe does
+  assert.deepEqual(d!.spearman_ci90, [1, 1]);
+  const [lo, hi] = c!.spearman_ci90!;
+  assert.ok(lo <= c!.spearman! && c!.spearman! <= hi && lo < hi, `${lo} ${hi}`);
+  // the cheap proxy swaps b and c; it ties the dear one only in resamples that miss b or c:
+  // it is picked then, never otherwise
+  assert.ok(c!.picked_share! > 0.2 && c!.picked_share! < 0.8, String(c!.picked_share));
+  assert.ok(Math.abs(c!.picked_share! + d!.picked_share! - 1) < 1e-12);
+  assert.match(r.why, /picks it in \d+% of 2000 resamples/);
+  assert.deepEqual(fidelityReport(table(), archs, { proxies: [cheap, dear], final }, 'fmnist'), r, 'the same seed gives the same report');
 });

@@ -51,11 +51,13 @@ export function formatFidelityReport(r: FidelityReport): string {
     `${r.archs} random '${r.space}' architectures; final recipe ${r.final.epochs} epochs: ${r.final.archs_done} trained (${r.final.failed} failed), ` +
       `median ${f(r.final.median_seconds, 0)} s, mean test accuracy ${f(r.final.mean_test_accuracy, 2, 100)}%, best ${f(r.final.best_test_accuracy, 2, 100)}%, ` +
       `seed noise ${f(r.final.seed_noise_pts, 2)} pts (${r.final.noise_archs} archs)`,
-    'proxy (images x epochs)  archs  Spearman  median s (load)  trials/h  mean val acc  seed noise pts  arch spread pts  failed',
+    'proxy (images x epochs)  archs  Spearman  90% interval  picked  median s (load)  trials/h  mean val acc  seed noise pts  arch spread pts  failed',
   ];
   for (const s of r.settings) {
+    const interval = s.spearman_ci90 ? `${s.spearman_ci90[0].toFixed(2)} to ${s.spearman_ci90[1].toFixed(2)}` : '-';
     lines.push(
-      `${`${s.images}x${s.epochs}`.padEnd(23)}  ${String(s.archs).padStart(5)}  ${f(s.spearman, 3).padStart(8)}  ${`${f(s.median_seconds, 1)} (${f(s.median_load, 1)})`.padStart(15)}  ${f(s.trials_per_hour, 0).padStart(8)}  ` +
+      `${`${s.images}x${s.epochs}`.padEnd(23)}  ${String(s.archs).padStart(5)}  ${f(s.spearman, 3).padStart(8)}  ${interval.padStart(12)}  ${(s.picked_share === null ? '-' : `${f(s.picked_share, 0, 100)}%`).padStart(6)}  ` +
+        `${`${f(s.median_seconds, 1)} (${f(s.median_load, 1)})`.padStart(15)}  ${f(s.trials_per_hour, 0).padStart(8)}  ` +
         `${f(s.mean_accuracy, 2, 100).padStart(12)}  ${`${f(s.seed_noise_pts, 2)} (${s.noise_archs})`.padStart(14)}  ${f(s.arch_spread_pts, 2).padStart(15)}  ${String(s.failed).padStart(6)}`,
     );
   }
