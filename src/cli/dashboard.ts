@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { DashboardServer as DashboardServerType } from '../dashboard/server.js';
 import { parseRedisUrl } from '../distributed/redis-url.js';
-import { controlUrl } from '../latency/browser/remote.js';
+import { controlUrl } from '../latency/browser/control-url.js';
 import { loadTable } from '../latency/table.js';
 import { findRunDirs } from '../runs/summary.js';
 import { isInputError } from '../util/input-error.js';

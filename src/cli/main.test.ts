@@ -53,3 +53,18 @@ test('--debug is accepted anywhere on the command line and MNAS_DEBUG=1 works to
   assert.equal(plain.status, 2);
   assert.equal(plain.stderr.split('\n').length, 2, plain.stderr);
 });
+
+test('the command line loads BullMQ, ioredis and ws only for the commands that connect', () => {
+  // a CommonJS package imported from ESM still lands in the CommonJS module cache: list it at exit
+  const preload = `import { createRequire } from 'node:module'; const cache = createRequire(process.cwd() + '/').cache; process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(cache)) + '\\n'));`;
+  const loaded = (args: string[]): string[] => {
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, MAIN, ...args], { encoding: 'utf8' });
+    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+    assert.ok(line, r.stderr);
+    return (JSON.parse(line.slice('LOADED '.length)) as string[]).filter((f) => /node_modules\/(bullmq|ioredis|ws)\//.test(f));
+  };
+  assert.deepEqual(loaded(['--help']), []);
+  assert.deepEqual(loaded(['inspect', 'bench-fmnist']), []);
+  // the check sees them when they load: `workers` connects (and fails: nothing listens on port 1)
+  assert.ok(loaded(['workers', '--redis', 'redis://127.0.0.1:1']).some((f) => f.includes('/bullmq/')));
+});

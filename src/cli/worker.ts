@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { JOB_KINDS, type DeviceKindName, type JobKind } from '../distributed/jobs.js';
 import { checkReachable, parseRedisUrl } from '../distributed/redis-url.js';
-import { SearchWorker, type WorkerEvent } from '../distributed/worker.js';
+import type { WorkerEvent } from '../distributed/worker.js';
 import { DEVICE_KINDS } from '../latency/registry.js';
 import { UsageError } from './errors.js';
 import { choiceOption, intOption } from './options.js';
@@ -77,6 +77,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     if (flags.json) process.stdout.write(`${JSON.stringify(e)}\n`);
     else process.stderr.write(`${line}\n`);
   };
+  const { SearchWorker } = await import('../distributed/worker.js');
   const worker = await SearchWorker.start({
     target,
     jobs,

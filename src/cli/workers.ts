@@ -4,7 +4,7 @@
  * job counts. With --json one object: {redis, workers: WorkerStatus[], queues: {name: counts}}.
  */
 import type { Command } from 'commander';
-import { listDistributedStatus, type DistributedStatus } from '../distributed/status.js';
+import type { DistributedStatus } from '../distributed/status.js';
 
 export function registerWorkers(program: Command, write: (s: string) => void = (s) => void process.stdout.write(s)): void {
   program
@@ -13,6 +13,7 @@ export function registerWorkers(program: Command, write: (s: string) => void = (
     .requiredOption('--redis <url>', 'redis[s]://[user[:password]@]host[:port][/db] (password better in MNAS_REDIS_PASSWORD; a private CA of rediss:// in MNAS_REDIS_CA)')
     .option('--json', 'print one JSON object')
     .action(async (flags: { redis: string; json?: boolean }) => {
+      const { listDistributedStatus } = await import('../distributed/status.js');
       const status = await listDistributedStatus(flags.redis);
       write(flags.json ? `${JSON.stringify(status)}\n` : formatStatus(status));
     });

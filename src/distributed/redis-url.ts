@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { InputError } from '../util/input-error.js';
 
 export const PASSWORD_ENV = 'MNAS_REDIS_PASSWORD';
@@ -108,6 +108,8 @@ export function queueConnection(target: RedisTarget, name: string): ConnectionOp
 
 /** Connects once and pings, within `timeoutMs`; throws RedisUnreachableError with the reason. */
 export async function checkReachable(target: RedisTarget, timeoutMs = 5000): Promise<void> {
+  // loaded on first use: every command parses --redis, few connect
+  const { Redis } = await import('ioredis');
   const client = new Redis({ ...target.options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // the socket's error (ECONNREFUSED, WRONGPASS...) says more than the 'Connection is closed' that follows it
   let first: Error | undefined;

@@ -51,7 +51,7 @@ import { MEASURING_SOURCES } from './config.js';
 import { latencyRow, TrainedTable, type TrainSetting } from '../trained/table.js';
 import { TableTrainer } from '../trained/table-trainer.js';
 import { WorkerPool } from './workers/worker-pool.js';
-import { DistributedSession } from '../distributed/session.js';
+import type { DistributedSession } from '../distributed/session.js';
 import { parseRedisUrl } from '../distributed/redis-url.js';
 
 export interface SearchOptions {
@@ -410,6 +410,8 @@ async function trainSetup(
     splitSeed: config.splitSeed,
   };
   if (run.redis !== undefined) {
+    // BullMQ and ioredis load only for a distributed search
+    const { DistributedSession } = await import('../distributed/session.js');
     resources.distributed = await DistributedSession.open({
       url: run.redis,
       runDir: run.dir,

@@ -4,7 +4,6 @@
  * Redis cost per trial. Figures, not a timed test; one JSON object with --json.
  */
 import type { Command } from 'commander';
-import { runDistributedOverhead } from '../../bench/distributed-overhead.js';
 import { choiceOption, intOption } from '../options.js';
 import { intListOption } from './int-list.js';
 
@@ -28,6 +27,7 @@ export function registerBenchDistributedOverhead(bench: Command, write: (s: stri
     .option('--synchronous <level>', "the store's SQLite level: FULL (a search's: fsync per commit) or NORMAL (isolates the queue's cost)", choiceOption('--synchronous', ['FULL', 'NORMAL'] as const), 'FULL')
     .option('--json', 'print one JSON object')
     .action(async (f: Flags) => {
+      const { runDistributedOverhead } = await import('../../bench/distributed-overhead.js');
       const rows = await runDistributedOverhead({ workers: f.workers, jobMs: f.jobMs, rounds: f.rounds, seed: f.seed, synchronous: f.synchronous, onLog: (line) => void process.stderr.write(`${line}\n`) });
       const busy = rows.filter((r) => r.busy >= 0.9).map((r) => r.workers);
       const report = { job_ms: f.jobMs, rounds: f.rounds, synchronous: f.synchronous, rows, largest_kept_busy: busy.length ? Math.max(...busy) : null };

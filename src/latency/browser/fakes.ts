@@ -2,7 +2,7 @@
  * Test helpers for the browser device: a scriptable fake device (a `ws` client speaking the page's
  * protocol) and a tiny ONNX model.
  */
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { BATCH, GraphBuilder } from '../../model/onnx/index.js';
 import type { LatencyModel } from '../device.js';
 import type { PageDescription, ServerMessage } from './messages.js';
@@ -51,7 +51,9 @@ export class FakeDevice {
   }
 
   /** Opens the connection (rejects with the HTTP status on a refused upgrade). */
-  static connect(url: string, options: { origin?: string } = {}): Promise<FakeDevice> {
+  static async connect(url: string, options: { origin?: string } = {}): Promise<FakeDevice> {
+    // loaded here: `bench fuzz` takes FAKE_DESCRIPTION from this file, and every command loads that
+    const { WebSocket } = await import('ws');
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, options.origin !== undefined ? { origin: options.origin } : {});
       const d = new FakeDevice(ws);
