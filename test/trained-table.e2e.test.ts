@@ -192,6 +192,36 @@ test('bench models --recipe tunes on the validation split: its own rows, validat
   assert.equal(lines(table).length, 2, 'nothing trained by a refused command');
 });
 
+test('bench recipe trains the base recipe and each variant over seeds, on the validation split only, and keeps the base unless a variant clearly wins', () => {
+  const table = path.join(dir, 'recipe-study.jsonl');
+  const args = ['bench', 'recipe', '--models', 'bench-fmnist', '--seeds', '2', '--dataset', 'synthetic', '--validation', '9600', '--epochs', '1', '--table', table];
+  const run = runCli([...args, '--variant', 'lr=0.05', '--json'], 600_000);
+  assert.equal(run.status, 0, run.stderr);
+  const report = lastJson(run.stdout) as { variants: { recipe: string; cells: { seeds_done: number; val_mean: number }[]; gain: number | null; gain_se: number | null }[]; seed_std: number; choice: string; why: string; pending: number };
+  assert.deepEqual(report.variants.map((v) => v.recipe), ['base', 'lr=0.05']);
+  for (const v of report.variants) assert.equal(v.cells[0]!.seeds_done, 2);
+  assert.equal(report.pending, 0);
+  const [b, v] = report.variants;
+  assert.ok(Math.abs(v!.gain! - (v!.cells[0]!.val_mean - b!.cells[0]!.val_mean)) < 1e-12);
+  // the synthetic task may be learnt perfectly by every seed: a spread of 0 is a spread
+  assert.ok(v!.gain_se! >= 0 && report.seed_std >= 0);
+  assert.equal(report.choice, v!.gain! > 2 * v!.gain_se! ? 'lr=0.05' : 'base');
+  const rows = lines(table);
+  assert.equal(rows.length, 4);
+  assert.ok(rows.every((r) => r['testAccuracy'] === null && typeof r['valAccuracy'] === 'number'), 'no recipe of the study touches the test set');
+  assert.deepEqual(rows.map((r) => r['recipe']).sort((a, c) => JSON.stringify(a).localeCompare(JSON.stringify(c))), [{ lr: 0.05 }, { lr: 0.05 }, {}, {}]);
+  // the same study again trains nothing; the text report says what to choose
+  const again = runCli([...args, '--variant', 'lr=0.05'], 60_000);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /4 trainings \(1 models x 2 recipes x 2 seeds\), 4 already in the table/);
+  assert.match(again.stdout, /^base .*\n^lr=0\.05 /m);
+  assert.match(again.stdout, /^choose (base|lr=0\.05): /m);
+  assertRefused(runCli([...args, '--variant', 'lr=0.05', '--variant', 'lr=0.05']), /--variant lr=0\.05 is given twice/, { seconds: 15 });
+  assertRefused(runCli([...args, '--variant', 'momentum=0.5']), /--variant: 'momentum=0\.5' is not KEY=VALUE/, { seconds: 15 });
+  assertRefused(runCli(args), /give at least one --variant/, { seconds: 15 });
+  assert.equal(lines(table).length, 4, 'nothing trained by a refused command');
+});
+
 test('a saved models folder is a set of trained presets: export gives their own weights (the saved ONNX graph), measure and the library take them by name', async () => {
   const save = path.join(dir, 'models');
   const env = { MNAS_MODELS_DIR: save };

@@ -11,7 +11,7 @@
  */
 import { spearman } from '../latency/correlation.js';
 import { forEachResample, percentileInterval } from '../util/bootstrap.js';
-import { mean, median, sampleStd } from '../util/stats.js';
+import { mean, median, pooledStd, sampleStd } from '../util/stats.js';
 import { settingKey, type TrainedTable, type TrainRow, type TrainSetting } from '../trained/table.js';
 
 export const FIDELITY_TOLERANCE = 0.05;
@@ -65,18 +65,9 @@ export interface FidelityReport {
 
 /** Pooled standard deviation over architectures with >= 2 seeds, and how many there were. */
 function seedNoise(byArch: Map<string, TrainRow[]>, accuracy: (r: TrainRow) => number | null): { pts: number | null; archs: number } {
-  let sum = 0;
-  let dof = 0;
-  let archs = 0;
-  for (const rows of byArch.values()) {
-    const xs = rows.map(accuracy).filter((x): x is number => x !== null);
-    if (xs.length < 2) continue;
-    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    sum += xs.reduce((a, x) => a + (x - mean) ** 2, 0);
-    dof += xs.length - 1;
-    archs++;
-  }
-  return { pts: dof > 0 ? 100 * Math.sqrt(sum / dof) : null, archs };
+  const groups = [...byArch.values()].map((rows) => rows.map(accuracy).filter((x): x is number => x !== null));
+  const std = pooledStd(groups);
+  return { pts: std === null ? null : 100 * std, archs: groups.filter((xs) => xs.length >= 2).length };
 }
 
 

@@ -13,6 +13,7 @@ import { registerBenchPredictedMeasured } from './bench/predicted-measured.js';
 import { registerBenchPredictorFit } from './bench/predictor-fit.js';
 import { registerBenchProxy } from './bench/proxy.js';
 import { registerBenchProxyFidelity } from './bench/proxy-fidelity.js';
+import { registerBenchRecipe } from './bench/recipe.js';
 import { registerBenchSearchLatency } from './bench/search-latency.js';
 import { registerBenchStrategies } from './bench/strategies.js';
 import { registerBenchTrain } from './bench/train.js';
@@ -31,6 +32,7 @@ export function registerBench(program: Command): void {
   registerBenchPredictorFit(bench);
   registerBenchProxy(bench);
   registerBenchProxyFidelity(bench);
+  registerBenchRecipe(bench);
   registerBenchSearchLatency(bench);
   registerBenchStrategies(bench);
   registerBenchTrain(bench);

@@ -16,6 +16,19 @@ export function sampleStd(values: readonly number[]): number | null {
   return Math.sqrt(values.reduce((a, x) => a + (x - m) ** 2, 0) / (values.length - 1));
 }
 
+/** Pooled sample standard deviation of groups of repeated measurements (e.g. seeds of one model); groups of one add nothing; null without a pair. */
+export function pooledStd(groups: readonly (readonly number[])[]): number | null {
+  let sum = 0;
+  let dof = 0;
+  for (const xs of groups) {
+    if (xs.length < 2) continue;
+    const m = mean(xs)!;
+    sum += xs.reduce((a, x) => a + (x - m) ** 2, 0);
+    dof += xs.length - 1;
+  }
+  return dof > 0 ? Math.sqrt(sum / dof) : null;
+}
+
 /** Quantile of ascending-sorted values, linear interpolation between order statistics (type 7). */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;

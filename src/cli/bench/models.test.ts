@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { trainJobArgs } from '../../trained/train-job.js';
-import { recipeOption } from './models.js';
+import { recipeChanges } from './models.js';
 
 test('--recipe: KEY=VALUE changes of the final recipe, checked one by one', () => {
-  assert.deepEqual(recipeOption('lr=0.05, weight-decay=1e-4,label-smoothing=0,batch=64'), { lr: 0.05, weightDecay: 1e-4, labelSmoothing: 0, batchSize: 64 });
+  assert.deepEqual(recipeChanges('lr=0.05, weight-decay=1e-4,label-smoothing=0,batch=64'), { lr: 0.05, weightDecay: 1e-4, labelSmoothing: 0, batchSize: 64 });
   const refused: [string, RegExp][] = [
     ['', /no change given/],
     ['lr', /'lr' is not KEY=VALUE/],
@@ -16,7 +16,7 @@ test('--recipe: KEY=VALUE changes of the final recipe, checked one by one', () =
     ['batch=1.5', /--recipe: batch: /],
     ['label-smoothing=1', /--recipe: label-smoothing: /],
   ];
-  for (const [value, message] of refused) assert.throws(() => recipeOption(value), (e: Error) => e.name === 'UsageError' && message.test(e.message), value);
+  for (const [value, message] of refused) assert.throws(() => recipeChanges(value), (e: Error) => e.name === 'UsageError' && message.test(e.message), value);
 });
 
 test('a tuning job trains with the changes and never evaluates the test set', () => {

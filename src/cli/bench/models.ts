@@ -71,25 +71,27 @@ function formatAgainstBaseline(r: ModelsReport, devices: readonly string[]): str
 
 const RECIPE_KEYS: { readonly [flag: string]: keyof RecipeOverrides } = { lr: 'lr', 'weight-decay': 'weightDecay', 'label-smoothing': 'labelSmoothing', batch: 'batchSize' };
 
-/** `lr=0.05,weight-decay=0.0001` as recipe overrides; a bad key or value is a usage error naming it. */
-export function recipeOption(value: string): RecipeOverrides {
+/** `lr=0.05,weight-decay=0.0001` as recipe overrides; a bad key or value is a usage error naming it and `flag`. */
+export function recipeChanges(value: string, flag = '--recipe'): RecipeOverrides {
   const out: { [k: string]: number } = {};
   for (const part of value.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
-    const [flag, text, extra] = part.split('=');
-    const key = RECIPE_KEYS[flag ?? ''];
-    if (!key || text === undefined || extra !== undefined) throw new UsageError(`--recipe: '${part}' is not KEY=VALUE with KEY one of ${Object.keys(RECIPE_KEYS).join(', ')}`);
-    if (key in out) throw new UsageError(`--recipe: ${flag} is given twice`);
+    const [name, text, extra] = part.split('=');
+    const key = RECIPE_KEYS[name ?? ''];
+    if (!key || text === undefined || extra !== undefined) throw new UsageError(`${flag}: '${part}' is not KEY=VALUE with KEY one of ${Object.keys(RECIPE_KEYS).join(', ')}`);
+    if (key in out) throw new UsageError(`${flag}: ${name} is given twice`);
     out[key] = Number(text);
   }
-  if (Object.keys(out).length === 0) throw new UsageError('--recipe: no change given (e.g. lr=0.05)');
+  if (Object.keys(out).length === 0) throw new UsageError(`${flag}: no change given (e.g. lr=0.05)`);
   const parsed = RecipeOverridesSchema.safeParse(out);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const flag = Object.keys(RECIPE_KEYS).find((f) => RECIPE_KEYS[f] === issue.path[0]) ?? String(issue.path[0]);
-    throw new UsageError(`--recipe: ${flag}: ${issue.message}`);
+    const name = Object.keys(RECIPE_KEYS).find((f) => RECIPE_KEYS[f] === issue.path[0]) ?? String(issue.path[0]);
+    throw new UsageError(`${flag}: ${name}: ${issue.message}`);
   }
   return parsed.data;
 }
+
+const recipeOption = (value: string): RecipeOverrides => recipeChanges(value);
 
 export function registerBenchModels(bench: Command): void {
   bench
