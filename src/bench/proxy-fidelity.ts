@@ -55,6 +55,8 @@ export const DEFAULT_PROXY_SETTINGS: readonly ProxySettingSpec[] = [
   { images: 2500, epochs: 1 },
   { images: 5000, epochs: 1 },
   { images: 10000, epochs: 1 },
+  { images: 5000, epochs: 3 },
+  { images: 10000, epochs: 2 },
   { images: 10000, epochs: 3 },
 ];
 
