@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { reportError } from './main.js';
+import { buildProgram, COMMAND_NAMES, reportError } from './main.js';
 import { UsageError } from './errors.js';
 import { ArchError } from '../space/arch-error.js';
 import { JobFailedError, NoDeviceError } from '../latency/browser/farm.js';
@@ -67,4 +67,17 @@ test('the command line loads BullMQ, ioredis and ws only for the commands that c
   assert.deepEqual(loaded(['inspect', 'bench-fmnist']), []);
   // the check sees them when they load: `workers` connects (and fails: nothing listens on port 1)
   assert.ok(loaded(['workers', '--redis', 'redis://127.0.0.1:1']).some((f) => f.includes('/bullmq/')));
+});
+
+test('the program registers every command for --help, and only the command it runs otherwise', async () => {
+  const names = (p: { commands: readonly { name(): string }[] }) => p.commands.map((c) => c.name());
+  assert.deepEqual(names(await buildProgram()), COMMAND_NAMES);
+  assert.deepEqual(names(await buildProgram(['--help'])), COMMAND_NAMES);
+  assert.deepEqual(names(await buildProgram(['serch'])), COMMAND_NAMES, 'an unknown command gets the suggestions of all');
+  assert.deepEqual(names(await buildProgram(['inspect', 'bench-fmnist'])), ['inspect']);
+  assert.deepEqual(names(await buildProgram(['--version'])), []);
+  assert.deepEqual([...COMMAND_NAMES].sort(), COMMAND_NAMES);
+  const version = spawnSync(process.execPath, [MAIN, '--version'], { encoding: 'utf8' });
+  assert.equal(version.status, 0);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
 });

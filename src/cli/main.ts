@@ -9,23 +9,35 @@
 import { Command, CommanderError } from 'commander';
 import { isInputError } from '../util/input-error.js';
 import { NoDeviceError } from '../latency/browser/farm.js';
-import { registerConfig } from './config.js';
-import { registerDashboard } from './dashboard.js';
-import { registerInspect } from './inspect.js';
-import { registerLatency } from './latency.js';
-import { registerBench } from './bench.js';
-import { registerDevices } from './devices.js';
-import { registerMeasure } from './measure.js';
-import { registerReport } from './report.js';
-import { registerRuns } from './runs.js';
-import { registerExport } from './export.js';
-import { registerSearch } from './search.js';
-import { registerTrain } from './train.js';
-import { registerWorker } from './worker.js';
-import { registerWorkers } from './workers.js';
-// commands: one import per command above, one register call per command below (keep sorted)
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every command, with the module that registers it. A command's module is loaded only when that
+ * command runs (or for the whole --help), so `mnas inspect` does not load what `mnas search` needs.
+ * Keep sorted.
+ */
+const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Register>]> = [
+  ['bench', async () => (await import('./bench.js')).registerBench],
+  ['config', async () => (await import('./config.js')).registerConfig],
+  ['dashboard', async () => (await import('./dashboard.js')).registerDashboard],
+  ['devices', async () => (await import('./devices.js')).registerDevices],
+  ['export', async () => (await import('./export.js')).registerExport],
+  ['inspect', async () => (await import('./inspect.js')).registerInspect],
+  ['latency', async () => (await import('./latency.js')).registerLatency],
+  ['measure', async () => (await import('./measure.js')).registerMeasure],
+  ['report', async () => (await import('./report.js')).registerReport],
+  ['runs', async () => (await import('./runs.js')).registerRuns],
+  ['search', async () => (await import('./search.js')).registerSearch],
+  ['train', async () => (await import('./train.js')).registerTrain],
+  ['worker', async () => (await import('./worker.js')).registerWorker],
+  ['workers', async () => (await import('./workers.js')).registerWorkers],
+];
+
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map(([name]) => name);
+
+/** The program with every command, or only the one `argv` starts with (what it will run). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('mnas')
@@ -35,20 +47,9 @@ export function buildProgram(): Command {
     // one line for a usage error, like every other error a user can cause
     .configureOutput({ outputError: (text, write) => write(`mnas: ${oneLine(text.replace(/^error: /, ''))} (see --help)\n`) })
     .exitOverride();
-  registerBench(program);
-  registerConfig(program);
-  registerDashboard(program);
-  registerDevices(program);
-  registerExport(program);
-  registerInspect(program);
-  registerLatency(program);
-  registerMeasure(program);
-  registerReport(program);
-  registerRuns(program);
-  registerSearch(program);
-  registerTrain(program);
-  registerWorker(program);
-  registerWorkers(program);
+  const version = argv[0] === '--version' || argv[0] === '-V';
+  const named = COMMANDS.filter(([name]) => name === argv[0]);
+  for (const [, load] of version ? [] : named.length > 0 ? named : COMMANDS) (await load())(program);
   return program;
 }
 
@@ -80,7 +81,7 @@ function oneLine(message: string): string {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const { argv: args, debug } = takeDebugFlag(argv);
-  const program = buildProgram();
+  const program = await buildProgram(args);
   try {
     await program.parseAsync(args, { from: 'user' });
     // a command that ended early but cleanly (an interrupted search: 130) set its own code
