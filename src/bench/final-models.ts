@@ -20,7 +20,7 @@ import { CARD_FILE, ONNX_FILE, WEIGHTS_FILE } from '../space/shipped-models.js';
 import { writeModelCard } from '../trained/model-card.js';
 import { mean, median, sampleStd } from '../util/stats.js';
 import { InputError } from '../util/input-error.js';
-import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
+import { runStudyJobs, type StudyRunOptions } from '../trained/run-jobs.js';
 import { finalSetting } from '../trained/final-setting.js';
 import { latencyRow, type RecipeOverrides, type TrainedTable, type TrainRow, type TrainSetting } from '../trained/table.js';
 import type { TrainJob } from '../trained/train-job.js';
@@ -32,18 +32,14 @@ export interface NamedModel {
   readonly description: string;
 }
 
-export interface ModelsBenchOptions {
+export interface ModelsBenchOptions extends StudyRunOptions {
   readonly models: readonly NamedModel[];
   readonly seeds: number;
   readonly dataset: string;
-  readonly dataDir?: string;
   /** Training images held out (0: train on all, report test accuracy only). */
   readonly validation: number;
   readonly splitSeed: number;
   readonly epochs: number;
-  readonly workers: number;
-  readonly threads: number;
-  readonly train: boolean;
   /** Latency devices to measure every model on (once; the table keeps it). */
   readonly devices: readonly string[];
   /** Weights and ONNX of each model's seed-0 training go to DIR/<name>/. */
@@ -52,9 +48,6 @@ export interface ModelsBenchOptions {
   readonly recipe?: RecipeOverrides;
   /** The name of one of `models` every other is compared with (./baseline-comparison.ts), measured interleaved with it where a device can. */
   readonly baseline?: string;
-  readonly deadline?: number;
-  readonly signal?: AbortSignal;
-  readonly onLine?: (line: string) => void;
 }
 
 export interface ModelFigures {
@@ -120,22 +113,15 @@ export async function runModelsBench(table: TrainedTable, o: ModelsBenchOptions)
   // seed-major: every model gets its first seed before any gets a second
   const all: TrainJob[] = [];
   for (let seed = 0; seed < o.seeds; seed++) for (const m of o.models) all.push({ arch: m.arch, setting, seed });
-  const todo = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined);
-  say(`${all.length} trainings (${o.models.length} models x ${o.seeds} seeds), ${all.length - todo.length} already in the table${o.train ? `, ${todo.length} to run with ${o.workers} worker(s) x ${o.threads} thread(s)` : ''}`);
   const nameOf = (arch: string) => o.models.find((m) => m.arch === arch)!.name;
-  if (o.train && todo.length > 0) {
-    await runTrainJobs(table, todo, {
-      workers: o.workers,
-      threads: o.threads,
-      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...(o.saveDir ? { saveTo: (j: TrainJob) => (j.seed === 0 ? saveFiles(o.saveDir!, nameOf(j.arch)) : undefined) } : {}),
-      onRow: (e) => say(`[${e.done}/${e.total}] ${nameOf(e.job.arch)} seed ${e.job.seed}: ${describeRow(e.row)} (ETA ${formatDuration(e.etaSeconds)})`),
-    });
-  }
+  const { pending } = await runStudyJobs(
+    table,
+    all,
+    { ...o, ...(o.saveDir ? { saveTo: (j: TrainJob) => (j.seed === 0 ? saveFiles(o.saveDir!, nameOf(j.arch)) : undefined) } : {}) },
+    `${all.length} trainings (${o.models.length} models x ${o.seeds} seeds)`,
+    (j) => `${nameOf(j.arch)} seed ${j.seed}`,
+  );
   if (o.train && !o.signal?.aborted) await measureMissing(table, o, baseline, say);
-  const pending = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined).length;
   const own = o.models.map((m) => figuresOf(table, m, setting, o.devices));
   const models = baseline ? own.map((f) => (f.arch === baseline.arch ? f : { ...f, vs_baseline: againstBaseline(table, f, own.find((b) => b.arch === baseline.arch)!, setting, o.devices) })) : own;
   if (o.saveDir) writeCards(table, o.models, models, setting, o.saveDir, say);

@@ -14,7 +14,7 @@ import { finalSetting } from '../trained/final-setting.js';
 import { PROXY_RECIPE } from '../train/recipe.js';
 import { InputError } from '../util/input-error.js';
 import type { TrainedTable, TrainSetting } from '../trained/table.js';
-import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
+import { runStudyJobs, type StudyRunOptions } from '../trained/run-jobs.js';
 import type { TrainJob } from '../trained/train-job.js';
 import { sampleArchitectures } from './proxy-trials.js';
 import { fidelityReport, type FidelityReport } from './fidelity-analysis.js';
@@ -24,12 +24,11 @@ export interface ProxySettingSpec {
   readonly epochs: number;
 }
 
-export interface FidelityStudyOptions {
+export interface FidelityStudyOptions extends StudyRunOptions {
   readonly space: string;
   readonly samples: number;
   readonly seed: number;
   readonly dataset: string;
-  readonly dataDir?: string;
   readonly proxies: readonly ProxySettingSpec[];
   /** Images held out of the training set; proxy accuracy is measured on them. */
   readonly validation: number;
@@ -40,15 +39,6 @@ export interface FidelityStudyOptions {
   /** Seeds of the final training of every architecture. */
   readonly finalSeeds: number;
   readonly finalEpochs: number;
-  /** Training processes at once, and libtorch threads of each. */
-  readonly workers: number;
-  readonly threads: number;
-  /** Train nothing: report from the table as it is. */
-  readonly train: boolean;
-  /** Start no job after this time (ms since the epoch). */
-  readonly deadline?: number;
-  readonly signal?: AbortSignal;
-  readonly onLine?: (line: string) => void;
 }
 
 export const DEFAULT_PROXY_SETTINGS: readonly ProxySettingSpec[] = [
@@ -100,21 +90,7 @@ export async function runFidelityStudy(table: TrainedTable, o: FidelityStudyOpti
   const archs = sampleArchitectures(o.space, o.samples, o.seed);
   const settings = studySettings(o);
   const all = studyJobs(archs, settings, o);
-  const todo = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined);
-  const say = o.onLine ?? (() => {});
-  say(`${all.length} trainings in the study, ${all.length - todo.length} already in the table${o.train ? `, ${todo.length} to run with ${o.workers} worker(s) x ${o.threads} thread(s)` : ''}`);
-  let ranNow = 0;
-  if (o.train && todo.length > 0) {
-    ranNow = await runTrainJobs(table, todo, {
-      workers: o.workers,
-      threads: o.threads,
-      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-      onRow: (e) => say(`[${e.done}/${e.total}] ${describeJob(e.job, archs)}: ${describeRow(e.row)} (ETA ${formatDuration(e.etaSeconds)})`),
-    });
-  }
-  const pending = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined).length;
+  const { ran: ranNow, pending } = await runStudyJobs(table, all, o, `${all.length} trainings in the study`, (j) => describeJob(j, archs));
   return { jobs: all.length, ranNow, pending, report: fidelityReport(table, archs, settings, o.space) };
 }
 

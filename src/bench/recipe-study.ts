@@ -11,7 +11,7 @@
  * at its first seeds. Resumable like the other studies: what the table holds is not trained again.
  */
 import { finalSetting } from '../trained/final-setting.js';
-import { describeRow, formatDuration, runTrainJobs } from '../trained/run-jobs.js';
+import { runStudyJobs, type StudyRunOptions } from '../trained/run-jobs.js';
 import { recipeText, type RecipeOverrides, type TrainedTable, type TrainSetting } from '../trained/table.js';
 import type { TrainJob } from '../trained/train-job.js';
 import { mean, pooledStd } from '../util/stats.js';
@@ -22,23 +22,16 @@ import type { NamedModel } from './final-models.js';
 export const GAIN_STANDARD_ERRORS = 2;
 export const BASE_RECIPE = 'base';
 
-export interface RecipeStudyOptions {
+export interface RecipeStudyOptions extends StudyRunOptions {
   readonly models: readonly NamedModel[];
   /** The changed recipes; the base (the final recipe unchanged) is always trained too. */
   readonly variants: readonly RecipeOverrides[];
   readonly seeds: number;
   readonly dataset: string;
-  readonly dataDir?: string;
   /** Training images held out; the variants are scored on them (must be > 0). */
   readonly validation: number;
   readonly splitSeed: number;
   readonly epochs: number;
-  readonly workers: number;
-  readonly threads: number;
-  readonly train: boolean;
-  readonly deadline?: number;
-  readonly signal?: AbortSignal;
-  readonly onLine?: (line: string) => void;
 }
 
 export interface RecipeCell {
@@ -95,22 +88,9 @@ export async function runRecipeStudy(table: TrainedTable, o: RecipeStudyOptions)
   // the base is the final recipe with no changes, scored like the variants: validation only
   const changes: RecipeOverrides[] = [{}, ...o.variants];
   const settings = changes.map((recipe) => finalSetting({ ...o, recipe }, 'bench recipe'));
-  const say = o.onLine ?? (() => {});
   const all = recipeStudyJobs(o.models, settings, o.seeds);
-  const todo = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined);
-  say(`${all.length} trainings (${o.models.length} models x ${changes.length} recipes x ${o.seeds} seeds), ${all.length - todo.length} already in the table${o.train ? `, ${todo.length} to run with ${o.workers} worker(s) x ${o.threads} thread(s)` : ''}`);
   const nameOf = (arch: string) => o.models.find((m) => m.arch === arch)!.name;
-  if (o.train && todo.length > 0) {
-    await runTrainJobs(table, todo, {
-      workers: o.workers,
-      threads: o.threads,
-      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-      onRow: (e) => say(`[${e.done}/${e.total}] ${nameOf(e.job.arch)} ${recipeName(e.job.setting.recipe ?? {})} seed ${e.job.seed}: ${describeRow(e.row)} (ETA ${formatDuration(e.etaSeconds)})`),
-    });
-  }
-  const pending = all.filter((j) => table.train(j.arch, j.setting, j.seed) === undefined).length;
+  const { pending } = await runStudyJobs(table, all, o, `${all.length} trainings (${o.models.length} models x ${changes.length} recipes x ${o.seeds} seeds)`, (j) => `${nameOf(j.arch)} ${recipeName(j.setting.recipe ?? {})} seed ${j.seed}`);
   return { ...recipeFigures(table, o.models, settings), seeds: o.seeds, jobs: all.length, pending };
 }
 

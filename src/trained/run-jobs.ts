@@ -18,6 +18,20 @@ export interface RunJobsOptions {
   readonly onRow?: (e: { job: TrainJob; row: TrainRow; done: number; total: number; etaSeconds: number }) => void;
 }
 
+/** How a study (fidelity, models, recipe) runs its trainings: the part of its options they share. */
+export interface StudyRunOptions {
+  readonly dataDir?: string;
+  /** Training processes at once, and libtorch threads of each. */
+  readonly workers: number;
+  readonly threads: number;
+  /** Train nothing: report from the table as it is. */
+  readonly train: boolean;
+  /** Start no job after this time (ms since the epoch). */
+  readonly deadline?: number;
+  readonly signal?: AbortSignal;
+  readonly onLine?: (line: string) => void;
+}
+
 const work = (j: TrainJob): number => j.setting.images * j.setting.epochs;
 
 /** Runs `jobs` in order, `workers` at a time; resolves with how many ran. Rejects (after the running ones end) on a process failure. */
@@ -47,6 +61,37 @@ export async function runTrainJobs(table: TrainedTable, jobs: readonly TrainJob[
   };
   await Promise.all(Array.from({ length: Math.min(o.workers, jobs.length) }, worker));
   return done;
+}
+
+/**
+ * A study's trainings: says how many there are (`what`, e.g. '12 trainings (4 models x 3 seeds)')
+ * and how many the table already holds, runs the others unless the study trains nothing, with a
+ * progress line per training naming it by `describe`; resolves with how many are still missing.
+ */
+export async function runStudyJobs(
+  table: TrainedTable,
+  all: readonly TrainJob[],
+  o: StudyRunOptions & Pick<RunJobsOptions, 'saveTo'>,
+  what: string,
+  describe: (job: TrainJob) => string,
+): Promise<{ ran: number; pending: number }> {
+  const missing = (j: TrainJob) => table.train(j.arch, j.setting, j.seed) === undefined;
+  const todo = all.filter(missing);
+  const say = o.onLine ?? (() => {});
+  say(`${what}, ${all.length - todo.length} already in the table${o.train ? `, ${todo.length} to run with ${o.workers} worker(s) x ${o.threads} thread(s)` : ''}`);
+  let ran = 0;
+  if (o.train && todo.length > 0) {
+    ran = await runTrainJobs(table, todo, {
+      workers: o.workers,
+      threads: o.threads,
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.saveTo ? { saveTo: o.saveTo } : {}),
+      onRow: (e) => say(`[${e.done}/${e.total}] ${describe(e.job)}: ${describeRow(e.row)} (ETA ${formatDuration(e.etaSeconds)})`),
+    });
+  }
+  return { ran, pending: all.filter(missing).length };
 }
 
 export function formatDuration(seconds: number): string {

@@ -1,32 +1,27 @@
 /** `mnas bench models`: models trained with the final recipe over seeds, with latency (see src/bench/final-models.ts). */
 import type { Command } from 'commander';
 import { MIN_GAIN, MIN_SPEEDUP } from '../../bench/baseline-comparison.js';
-import { resolveModels, runModelsBench, type ModelsReport } from '../../bench/final-models.js';
-import { defaultWorkers } from '../../bench/proxy-fidelity.js';
+import { resolveModels, runModelsBench, type ModelsReport, type NamedModel } from '../../bench/final-models.js';
 import { DEVICE_KINDS } from '../../latency/registry.js';
 import { recipeText, RecipeOverridesSchema, TrainedTable, type RecipeOverrides } from '../../trained/table.js';
 import { FINAL_EPOCHS } from '../../trained/train-job.js';
 import { UsageError } from '../errors.js';
 import { runResumable } from './resumable.js';
-import { floatOption, intOption } from '../options.js';
+import { addStudyFlags, studyRunOptions, type StudyFlags } from './study-flags.js';
+import { intOption } from '../options.js';
 
-interface BenchModelsOptions {
+interface BenchModelsOptions extends StudyFlags {
   models: string;
   seeds: number;
   dataset: string;
-  dataDir?: string;
   validation: number;
   splitSeed: number;
   epochs: number;
-  workers?: number;
-  threads: number;
   table: string;
   devices: string;
   save?: string;
   baseline?: string;
   recipe?: RecipeOverrides;
-  train: boolean;
-  maxMinutes?: number;
   json?: boolean;
 }
 
@@ -93,30 +88,32 @@ export function recipeChanges(value: string, flag = '--recipe'): RecipeOverrides
 
 const recipeOption = (value: string): RecipeOverrides => recipeChanges(value);
 
+/** --models: presets or NAME=ARCH, comma-separated; none is a usage error of `command`. */
+export function modelsArgument(text: string, command: string): NamedModel[] {
+  const models = resolveModels(text.split(',').map((x) => x.trim()).filter((x) => x !== ''));
+  if (models.length === 0) throw new UsageError(`${command}: --models names no model`);
+  return models;
+}
+
 export function registerBenchModels(bench: Command): void {
-  bench
+  const command = bench
     .command('models')
     .description('train named models with the final recipe over several seeds and measure their latency: test accuracy mean/std, params, MACs, ms per device (resumable: results go to a table file)')
     .requiredOption('--models <list>', 'comma-separated presets or NAME=ARCH (arch string or file)')
     .option('--seeds <n>', 'seeds per model', intOption('--seeds', 1, 100), 3)
     .option('--dataset <name>', 'dataset', 'fashion-mnist')
-    .option('--data-dir <dir>', 'directory of the dataset files')
     .option('--validation <n>', 'training images held out for validation accuracy (0: train on all)', intOption('--validation', 0), 0)
     .option('--split-seed <n>', 'seed of the validation split', intOption('--split-seed', 0), 0)
     .option('--epochs <n>', 'epochs of the final recipe', intOption('--epochs', 1, 1000), FINAL_EPOCHS)
-    .option('--workers <n>', 'training processes at once (default: cores / threads)', intOption('--workers', 1, 256))
-    .option('--threads <n>', 'libtorch threads of each training process', intOption('--threads', 1, 256), 1)
     .option('--table <file>', 'the trained table (JSON Lines); what it holds is not trained or measured again', 'models.jsonl')
     .option('--devices <list>', `latency devices to measure on after training, comma-separated (${DEVICE_KINDS.join(', ')}; empty: none)`, 'ort-cpu')
     .option('--baseline <name>', `one of --models to compare every other with: accuracy over seeds and latency, measured interleaved with it where the device can; the verdict is 'more accurate, not slower' (at least +${100 * MIN_GAIN} points, every seed above every seed of the baseline) or 'as accurate, faster' (at least ${MIN_SPEEDUP}x faster, no more than the pooled std below)`)
     .option('--recipe <changes>', 'recipe tuning: the final recipe with these changes, e.g. lr=0.05,weight-decay=0.0001 (keys lr, weight-decay, label-smoothing, batch), scored on the --validation split only; the test set is not used', recipeOption)
-    .option('--save <dir>', 'save each model\'s seed-0 weights (safetensors) and ONNX to DIR/<name>/')
-    .option('--no-train', 'train and measure nothing: report from the table as it is')
-    .option('--max-minutes <m>', 'start no training after this many minutes (running ones finish); run again to go on', floatOption('--max-minutes', 0))
+    .option('--save <dir>', 'save each model\'s seed-0 weights (safetensors) and ONNX to DIR/<name>/');
+  addStudyFlags(command, 'train and measure nothing: report from the table as it is')
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: BenchModelsOptions) => {
-      const models = resolveModels(o.models.split(',').map((x) => x.trim()).filter((x) => x !== ''));
-      if (models.length === 0) throw new UsageError('bench models: --models names no model');
+      const models = modelsArgument(o.models, 'bench models');
       const devices = o.devices.split(',').map((x) => x.trim()).filter((x) => x !== '');
       for (const d of devices) if (!(DEVICE_KINDS as readonly string[]).includes(d)) throw new UsageError(`bench models: --devices: unknown device '${d}' (known: ${DEVICE_KINDS.join(', ')})`);
       const table = TrainedTable.open(o.table);
@@ -125,20 +122,14 @@ export function registerBenchModels(bench: Command): void {
           models,
           seeds: o.seeds,
           dataset: o.dataset,
-          ...(o.dataDir ? { dataDir: o.dataDir } : {}),
           validation: o.validation,
           splitSeed: o.splitSeed,
           epochs: o.epochs,
-          workers: o.workers ?? defaultWorkers(o.threads),
-          threads: o.threads,
-          train: o.train,
           devices,
           ...(o.save ? { saveDir: o.save } : {}),
           ...(o.baseline !== undefined ? { baseline: o.baseline } : {}),
           ...(o.recipe !== undefined ? { recipe: o.recipe } : {}),
-          ...(o.maxMinutes !== undefined ? { deadline: Date.now() + o.maxMinutes * 60_000 } : {}),
-          signal,
-          onLine: (line) => process.stderr.write(`${line}\n`),
+          ...studyRunOptions(o, signal),
         });
         process.stdout.write(o.json ? `${JSON.stringify({ ...report, table: o.table })}\n` : formatModelsReport(report, devices));
       });

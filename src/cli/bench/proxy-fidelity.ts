@@ -1,20 +1,20 @@
 /** `mnas bench proxy-fidelity`: proxy settings against the final recipe (see src/bench/proxy-fidelity.ts). */
 import type { Command } from 'commander';
-import { DEFAULT_PROXY_SETTINGS, defaultWorkers, runFidelityStudy, type ProxySettingSpec } from '../../bench/proxy-fidelity.js';
+import { DEFAULT_PROXY_SETTINGS, runFidelityStudy, type ProxySettingSpec } from '../../bench/proxy-fidelity.js';
 import type { FidelityReport } from '../../bench/fidelity-analysis.js';
 import { spaceNames } from '../../space/space.js';
 import { TrainedTable } from '../../trained/table.js';
 import { FINAL_EPOCHS } from '../../trained/train-job.js';
 import { UsageError } from '../errors.js';
 import { runResumable } from './resumable.js';
-import { floatOption, intOption } from '../options.js';
+import { intOption } from '../options.js';
+import { addStudyFlags, studyRunOptions, type StudyFlags } from './study-flags.js';
 
-interface BenchFidelityOptions {
+interface BenchFidelityOptions extends StudyFlags {
   space: string;
   samples: number;
   seed: number;
   dataset: string;
-  dataDir?: string;
   proxies: string;
   validation: number;
   splitSeed: number;
@@ -22,11 +22,7 @@ interface BenchFidelityOptions {
   noiseSeeds: number;
   finalSeeds: number;
   finalEpochs: number;
-  workers?: number;
-  threads: number;
   table: string;
-  train: boolean;
-  maxMinutes?: number;
   json?: boolean;
 }
 
@@ -66,14 +62,13 @@ export function formatFidelityReport(r: FidelityReport): string {
 }
 
 export function registerBenchProxyFidelity(bench: Command): void {
-  bench
+  const command = bench
     .command('proxy-fidelity')
     .description('rank agreement of proxy settings with the final recipe, their cost and seed noise (resumable: trainings go to a table file)')
     .option('--space <name>', `search space: ${spaceNames().join('|')}`, 'fmnist')
     .option('--samples <n>', 'random architectures', intOption('--samples', 3, 10000), 20)
     .option('--seed <n>', 'seed of the architectures', intOption('--seed', 0), 0)
     .option('--dataset <name>', 'dataset', 'fashion-mnist')
-    .option('--data-dir <dir>', 'directory of the dataset files')
     .option('--proxies <list>', 'proxy settings, IMAGESxEPOCHS, comma-separated', DEFAULT_PROXY_SETTINGS.map((p) => `${p.images}x${p.epochs}`).join(','))
     .option('--validation <n>', 'training images held out; proxy accuracy is measured on them', intOption('--validation', 1), 10000)
     .option('--split-seed <n>', 'seed of the validation split and proxy subsets', intOption('--split-seed', 0), 0)
@@ -81,11 +76,8 @@ export function registerBenchProxyFidelity(bench: Command): void {
     .option('--noise-seeds <n>', 'seeds of those architectures (proxy settings)', intOption('--noise-seeds', 1, 100), 3)
     .option('--final-seeds <n>', 'seeds of the final training of every architecture', intOption('--final-seeds', 1, 100), 1)
     .option('--final-epochs <n>', 'epochs of the final recipe', intOption('--final-epochs', 1, 1000), FINAL_EPOCHS)
-    .option('--workers <n>', 'training processes at once (default: cores / threads)', intOption('--workers', 1, 256))
-    .option('--threads <n>', 'libtorch threads of each training process', intOption('--threads', 1, 256), 1)
-    .option('--table <file>', 'the trained table (JSON Lines) that holds every training; trainings already there are not run again', 'proxy-fidelity.jsonl')
-    .option('--no-train', 'train nothing: report from the table as it is')
-    .option('--max-minutes <m>', 'start no training after this many minutes (running ones finish); run again to go on', floatOption('--max-minutes', 0))
+    .option('--table <file>', 'the trained table (JSON Lines) that holds every training; trainings already there are not run again', 'proxy-fidelity.jsonl');
+  addStudyFlags(command, 'train nothing: report from the table as it is')
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: BenchFidelityOptions) => {
       if (!spaceNames().includes(o.space)) throw new UsageError(`bench proxy-fidelity: unknown space '${o.space}' (known: ${spaceNames().join(', ')})`);
@@ -97,7 +89,6 @@ export function registerBenchProxyFidelity(bench: Command): void {
           samples: o.samples,
           seed: o.seed,
           dataset: o.dataset,
-          ...(o.dataDir ? { dataDir: o.dataDir } : {}),
           proxies,
           validation: o.validation,
           splitSeed: o.splitSeed,
@@ -105,12 +96,7 @@ export function registerBenchProxyFidelity(bench: Command): void {
           noiseSeeds: o.noiseSeeds,
           finalSeeds: o.finalSeeds,
           finalEpochs: o.finalEpochs,
-          workers: o.workers ?? defaultWorkers(o.threads),
-          threads: o.threads,
-          train: o.train,
-          ...(o.maxMinutes !== undefined ? { deadline: Date.now() + o.maxMinutes * 60_000 } : {}),
-          signal,
-          onLine: (line) => process.stderr.write(`${line}\n`),
+          ...studyRunOptions(o, signal),
         });
         if (result.pending > 0) process.stderr.write(`${result.pending} of ${result.jobs} trainings still to run: run the same command again to go on\n`);
         process.stdout.write(o.json ? `${JSON.stringify({ ...result.report, jobs: result.jobs, pending: result.pending, table: o.table })}\n` : formatFidelityReport(result.report));

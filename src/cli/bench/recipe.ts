@@ -1,29 +1,23 @@
 /** `mnas bench recipe`: the final recipe tuned on the validation split (see src/bench/recipe-study.ts). */
 import type { Command } from 'commander';
-import { resolveModels } from '../../bench/final-models.js';
-import { defaultWorkers } from '../../bench/proxy-fidelity.js';
 import { GAIN_STANDARD_ERRORS, runRecipeStudy, type RecipeStudyReport } from '../../bench/recipe-study.js';
 import { TrainedTable, type RecipeOverrides } from '../../trained/table.js';
 import { FINAL_EPOCHS } from '../../trained/train-job.js';
 import { UsageError } from '../errors.js';
-import { floatOption, intOption } from '../options.js';
-import { recipeChanges } from './models.js';
+import { intOption } from '../options.js';
+import { modelsArgument, recipeChanges } from './models.js';
 import { runResumable } from './resumable.js';
+import { addStudyFlags, studyRunOptions, type StudyFlags } from './study-flags.js';
 
-interface BenchRecipeOptions {
+interface BenchRecipeOptions extends StudyFlags {
   models: string;
   variant: RecipeOverrides[];
   seeds: number;
   dataset: string;
-  dataDir?: string;
   validation: number;
   splitSeed: number;
   epochs: number;
-  workers?: number;
-  threads: number;
   table: string;
-  train: boolean;
-  maxMinutes?: number;
   json?: boolean;
 }
 
@@ -48,26 +42,21 @@ export function formatRecipeReport(r: RecipeStudyReport): string {
 }
 
 export function registerBenchRecipe(bench: Command): void {
-  bench
+  const command = bench
     .command('recipe')
     .description(`tune the final recipe on the validation split: models trained with the base recipe and with each variant over seeds; a variant wins only with a gain over ${GAIN_STANDARD_ERRORS} standard errors (resumable: trainings go to a table file)`)
     .requiredOption('--models <list>', 'comma-separated presets or NAME=ARCH (arch string or file)')
     .option('--variant <changes>', 'a recipe to try: changes to the final recipe, e.g. lr=0.05,weight-decay=0.0001 (keys lr, weight-decay, label-smoothing, batch); repeat for more', (value: string, previous: RecipeOverrides[]) => [...previous, recipeChanges(value, '--variant')], [] as RecipeOverrides[])
     .option('--seeds <n>', 'seeds per model and recipe', intOption('--seeds', 1, 100), 2)
     .option('--dataset <name>', 'dataset', 'fashion-mnist')
-    .option('--data-dir <dir>', 'directory of the dataset files')
     .option('--validation <n>', 'training images held out; every recipe is scored on them', intOption('--validation', 1), 10000)
     .option('--split-seed <n>', 'seed of the validation split', intOption('--split-seed', 0), 0)
     .option('--epochs <n>', 'epochs of the final recipe', intOption('--epochs', 1, 1000), FINAL_EPOCHS)
-    .option('--workers <n>', 'training processes at once (default: cores / threads)', intOption('--workers', 1, 256))
-    .option('--threads <n>', 'libtorch threads of each training process', intOption('--threads', 1, 256), 1)
-    .option('--table <file>', 'the trained table (JSON Lines); what it holds is not trained again', 'recipe.jsonl')
-    .option('--no-train', 'train nothing: report from the table as it is')
-    .option('--max-minutes <m>', 'start no training after this many minutes (running ones finish); run again to go on', floatOption('--max-minutes', 0))
+    .option('--table <file>', 'the trained table (JSON Lines); what it holds is not trained again', 'recipe.jsonl');
+  addStudyFlags(command, 'train nothing: report from the table as it is')
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: BenchRecipeOptions) => {
-      const models = resolveModels(o.models.split(',').map((x) => x.trim()).filter((x) => x !== ''));
-      if (models.length === 0) throw new UsageError('bench recipe: --models names no model');
+      const models = modelsArgument(o.models, 'bench recipe');
       if (o.variant.length === 0) throw new UsageError('bench recipe: give at least one --variant to compare with the base recipe (e.g. --variant lr=0.05)');
       const table = TrainedTable.open(o.table);
       await runResumable(o.table, async (signal) => {
@@ -76,16 +65,10 @@ export function registerBenchRecipe(bench: Command): void {
           variants: o.variant,
           seeds: o.seeds,
           dataset: o.dataset,
-          ...(o.dataDir ? { dataDir: o.dataDir } : {}),
           validation: o.validation,
           splitSeed: o.splitSeed,
           epochs: o.epochs,
-          workers: o.workers ?? defaultWorkers(o.threads),
-          threads: o.threads,
-          train: o.train,
-          ...(o.maxMinutes !== undefined ? { deadline: Date.now() + o.maxMinutes * 60_000 } : {}),
-          signal,
-          onLine: (line) => process.stderr.write(`${line}\n`),
+          ...studyRunOptions(o, signal),
         });
         if (report.pending > 0) process.stderr.write(`${report.pending} of ${report.jobs} trainings still to run: run the same command again to go on\n`);
         process.stdout.write(o.json ? `${JSON.stringify({ ...report, table: o.table })}\n` : formatRecipeReport(report));
