@@ -219,6 +219,7 @@ test('bench recipe trains the base recipe and each variant over seeds, on the va
   assertRefused(runCli([...args, '--variant', 'lr=0.05', '--variant', 'lr=0.05']), /--variant lr=0\.05 is given twice/, { seconds: 15 });
   assertRefused(runCli([...args, '--variant', 'momentum=0.5']), /--variant: 'momentum=0\.5' is not KEY=VALUE/, { seconds: 15 });
   assertRefused(runCli(args), /give at least one --variant/, { seconds: 15 });
+  assertRefused(runCli([...args.slice(0, -1), path.join(table, 'below-a-file.jsonl'), '--variant', 'lr=0.2']), /recipe-study\.jsonl is a file, not a directory/, { seconds: 15 });
   assert.equal(lines(table).length, 4, 'nothing trained by a refused command');
 });
 

@@ -84,7 +84,7 @@ export interface ModelsReport {
 }
 
 /** Models named by preset or given as NAME=ARCH; arch strings are made canonical. */
-export function resolveModels(specs: readonly string[]): NamedModel[] {
+export function resolveModels(specs: readonly string[], command = 'bench models'): NamedModel[] {
   const out: NamedModel[] = [];
   for (const spec of specs) {
     const eq = spec.indexOf('=');
@@ -94,9 +94,9 @@ export function resolveModels(specs: readonly string[]): NamedModel[] {
     try {
       arch = printArch(resolveArch(given));
     } catch (e) {
-      throw new InputError(`bench models: '${name}': ${(e as Error).message}`);
+      throw new InputError(`${command}: '${name}': ${(e as Error).message}`);
     }
-    if (out.some((m) => m.name === name)) throw new InputError(`bench models: '${name}' is named twice`);
+    if (out.some((m) => m.name === name)) throw new InputError(`${command}: '${name}' is named twice`);
     const description = builtInPreset(given)?.description ?? (hasPreset(given) ? getPreset(given).trained!.card.description : `${name}: ${arch}`);
     out.push({ name, arch, description });
   }

@@ -78,6 +78,7 @@ export async function runStudyJobs(
   const missing = (j: TrainJob) => table.train(j.arch, j.setting, j.seed) === undefined;
   const todo = all.filter(missing);
   const say = o.onLine ?? (() => {});
+  if (o.train && todo.length > 0) table.checkWritable();
   say(`${what}, ${all.length - todo.length} already in the table${o.train ? `, ${todo.length} to run with ${o.workers} worker(s) x ${o.threads} thread(s)` : ''}`);
   let ran = 0;
   if (o.train && todo.length > 0) {

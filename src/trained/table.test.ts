@@ -96,3 +96,16 @@ test('a recipe-tuning setting is its own key, printed with its changes sorted; i
   assert.throws(() => t.add({ ...row('A', 1, 0.9, final), recipe: { lr: -1 } }));
   assert.throws(() => t.add({ ...row('A', 1, 0.9, final), recipe: { momentum: 0.5 } as never }));
 });
+
+test('a table that cannot be appended to is refused before anything is trained', () => {
+  const blocker = path.join(dir, 'a-file');
+  writeFileSync(blocker, '');
+  // a path below a regular file cannot be created, whoever runs the test
+  assert.throws(() => TrainedTable.open(path.join(blocker, 'trained.jsonl')).checkWritable(), (e: Error) => e instanceof InputError && /a-file is a file, not a directory/.test(e.message));
+  const fine = TrainedTable.open(path.join(dir, 'new', 'deeper', 'trained.jsonl'));
+  fine.checkWritable();
+  const existing = path.join(dir, 'existing.jsonl');
+  writeFileSync(existing, '');
+  TrainedTable.open(existing).checkWritable();
+  assert.equal(readFileSync(existing, 'utf8'), '', 'the check writes nothing');
+});

@@ -7,11 +7,12 @@
  * Readers key rows by what was trained (architecture, dataset, task, images, epochs, held-out
  * validation images, split seed) and the seed; a later row for the same key replaces an earlier one.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs';
 import { hostname, loadavg } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../util/input-error.js';
+import { checkWritable } from '../util/writable.js';
 
 const count = z.number().int().nonnegative();
 
@@ -187,6 +188,18 @@ export class TrainedTable {
   }
 
   /** Appends a row (to the file too, at once, so a stopped study keeps it). */
+  /** Throws an InputError naming the file unless rows can be appended to it: checked before a study trains for hours. */
+  checkWritable(): void {
+    if (!this.file) return;
+    checkWritable(path.dirname(path.resolve(this.file)));
+    if (!existsSync(this.file)) return;
+    try {
+      closeSync(openSync(this.file, 'a'));
+    } catch (e) {
+      throw new InputError(`${this.file}: cannot append to the trained table (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+
   add(row: TableRow): void {
     const checked = TableRowSchema.parse(row);
     if (this.file) {

@@ -90,7 +90,7 @@ const recipeOption = (value: string): RecipeOverrides => recipeChanges(value);
 
 /** --models: presets or NAME=ARCH, comma-separated; none is a usage error of `command`. */
 export function modelsArgument(text: string, command: string): NamedModel[] {
-  const models = resolveModels(text.split(',').map((x) => x.trim()).filter((x) => x !== ''));
+  const models = resolveModels(text.split(',').map((x) => x.trim()).filter((x) => x !== ''), command);
   if (models.length === 0) throw new UsageError(`${command}: --models names no model`);
   return models;
 }
