@@ -51,6 +51,17 @@ test('bench proxy-fidelity trains every setting and the final recipe into the ta
   assert.match(again.stderr, /11 trainings in the study, 11 already in the table, 0 to run/);
   assert.deepEqual(lastJson(again.stdout)['settings'], settings, 'the same figures from the table alone');
   assert.equal(lines(table).length, 11, 'nothing trained twice');
+
+  const quiet = runCli([...args, '--no-train', '--trial-seconds', '200x1=1,300x1=2'], 60_000);
+  assert.equal(quiet.status, 0, quiet.stderr);
+  const costed = lastJson(quiet.stdout) as { settings: Record<string, unknown>[]; budget: Record<string, unknown> };
+  assert.deepEqual(costed.settings.map((s) => [s['seconds_per_trial'], s['seconds_source']]), [[1, 'given'], [2, 'given']]);
+  assert.deepEqual(costed.budget['seconds'], [4, 8, 16], 'budgets of 2, 4 and 8 trials of the dearest setting');
+  assert.equal(costed.budget['trials_of'], '300x1');
+  const text = runCli([...args.filter((a) => a !== '--json'), '--no-train'], 60_000);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /most faithful \(the cheapest within 0\.05/);
+  assert.match(text.stdout, /fidelity per second: final test accuracy of the proxy's first choice at equal budgets/);
 });
 
 test('search --evaluator table trains and adds what the table lacks; a second run is answered from it; train nothing fails the rest', () => {
@@ -109,6 +120,8 @@ test('bad input for the table is refused before anything is created', () => {
   assertUsageExit(runCli(['search', '--evaluator', 'table', '--trained-table', bad, '--table-missing', 'fail', '--out', out]), /bad\.jsonl:1: /);
   assertUsageExit(runCli(['bench', 'proxy-fidelity', '--proxies', '100', '--table', bad]), /--proxies: '100' is not IMAGESxEPOCHS/);
   assertUsageExit(runCli(['bench', 'proxy-fidelity', '--table', bad, '--no-train']), /bad\.jsonl:1: /);
+  assertUsageExit(runCli(['bench', 'proxy-fidelity', '--table', bad, '--trial-seconds', '999x1=3']), /--trial-seconds names 999x1, which is not in --proxies/);
+  assertUsageExit(runCli(['bench', 'proxy-fidelity', '--table', bad, '--trial-seconds', '5000x1=-2']), /--trial-seconds: '5000x1=-2' is not IMAGESxEPOCHS=SECONDS with positive seconds/);
   assert.throws(() => readFileSync(out));
 });
 

@@ -39,6 +39,8 @@ export interface FidelityStudyOptions extends StudyRunOptions {
   /** Seeds of the final training of every architecture. */
   readonly finalSeeds: number;
   readonly finalEpochs: number;
+  /** Seconds per trial by setting ('5000x1') measured on a quiet machine; others: the table's medians. */
+  readonly trialSeconds?: ReadonlyMap<string, number>;
 }
 
 export const DEFAULT_PROXY_SETTINGS: readonly ProxySettingSpec[] = [
@@ -91,7 +93,7 @@ export async function runFidelityStudy(table: TrainedTable, o: FidelityStudyOpti
   const settings = studySettings(o);
   const all = studyJobs(archs, settings, o);
   const { ran: ranNow, pending } = await runStudyJobs(table, all, o, `${all.length} trainings in the study`, (j) => describeJob(j, archs));
-  return { jobs: all.length, ranNow, pending, report: fidelityReport(table, archs, settings, o.space) };
+  return { jobs: all.length, ranNow, pending, report: fidelityReport(table, archs, settings, o.space, o.trialSeconds) };
 }
 
 function describeJob(job: TrainJob, archs: readonly string[]): string {
