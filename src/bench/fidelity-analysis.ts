@@ -202,6 +202,7 @@ export function fidelityReport(
   const budgetPicks = base.map(() => 0);
   let faithfulRounds = 0;
   let budgetRounds = 0;
+  const inPool = new Set(budget.pool);
   if (finalArchs.length >= 3) {
     const drawn = new Array<string>(finalArchs.length);
     forEachResample(finalArchs.length, BOOTSTRAP_ROUNDS, BOOTSTRAP_SEED, (indices) => {
@@ -214,9 +215,9 @@ export function fidelityReport(
         faithfulRounds++;
       }
       if (budget.pool.length >= 3) {
-        const resampledPool = Array.from(indices, (k) => budget.pool.indexOf(finalArchs[k]!)).filter((at) => at >= 0);
+        const resampledPool = drawn.filter((arch) => inPool.has(arch));
         if (resampledPool.length === 0) return;
-        const picks = budget.meanPick(resampledPool.map((at) => budget.pool[at]!));
+        const picks = budget.picks(resampledPool).map(meanOrNull);
         picks.forEach((m, i) => m !== null && resampledPick[i]!.push(m));
         const reference = faithfulIndex < 0 ? null : picks[faithfulIndex];
         if (reference !== null && reference !== undefined) picks.forEach((m, i) => m !== null && resampledGain[i]!.push(m - reference));
@@ -228,7 +229,7 @@ export function fidelityReport(
       }
     });
   }
-  const pointPicks = budget.pool.length >= 3 ? budget.meanPick(budget.pool) : base.map(() => null);
+  const pointPicks = budget.pool.length >= 3 ? budget.picks(budget.pool) : base.map(() => null);
   const rows: SettingFidelity[] = base.map((r, i) => ({
     ...r,
     spearman_ci90: r.spearman === null ? null : percentileInterval(resampledRho[i]!, INTERVAL_LEVEL),
@@ -237,8 +238,8 @@ export function fidelityReport(
     seconds_source: trialSeconds.has(shortKey(settings.proxies[i]!)) ? 'given' : r.median_seconds === null ? null : 'table',
     budget_trials: budget.trials[i]!.map((t) => t.n),
     budget_exhausted: budget.trials[i]!.map((t) => t.exhausted),
-    budget_pick: pointPicks[i] === null || budget.pool.length < 3 ? [] : budget.picksAt(budget.pool, i),
-    mean_pick: pointPicks[i] ?? null,
+    budget_pick: pointPicks[i] ?? [],
+    mean_pick: meanOrNull(pointPicks[i] ?? null),
     mean_pick_ci90: pointPicks[i] === null ? null : percentileInterval(resampledPick[i]!, INTERVAL_LEVEL),
     gain_over_faithful_ci90: pointPicks[i] === null || faithfulIndex < 0 ? null : percentileInterval(resampledGain[i]!, INTERVAL_LEVEL),
     picked_share: pointPicks[i] === null || budgetRounds === 0 ? null : budgetPicks[i]! / budgetRounds,
@@ -286,11 +287,11 @@ interface EqualBudgets {
   readonly seconds: readonly number[];
   /** Per setting, per budget: architectures paid for in the full pool. */
   readonly trials: readonly (readonly { n: number; exhausted: boolean }[])[];
-  /** Expected final accuracy of the pick per budget for setting i, on a pool (a resample of it). */
-  picksAt(pool: readonly string[], i: number): number[];
-  /** Per setting, the mean over budgets of the expected pick on a pool (null: no cost). */
-  meanPick(pool: readonly string[]): (number | null)[];
+  /** Per setting, the expected final accuracy of its pick per budget on a pool (a resample of it); null: no cost. */
+  picks(pool: readonly string[]): (number[] | null)[];
 }
+
+const meanOrNull = (xs: readonly number[] | null): number | null => (xs === null ? null : mean(xs));
 
 function equalBudgets(scores: readonly ProxyScores[], finalAccuracy: ReadonlyMap<string, number>, seconds: readonly (number | null)[]): EqualBudgets {
   const costed = scores.map((_, i) => i).filter((i) => seconds[i] !== null && seconds[i]! > 0);
@@ -308,8 +309,7 @@ function equalBudgets(scores: readonly ProxyScores[], finalAccuracy: ReadonlyMap
     dearest,
     seconds: budgetSeconds,
     trials,
-    picksAt,
-    meanPick: (items) => scores.map((_, i) => (costed.includes(i) && items.length > 0 ? mean(picksAt(items, i)) : null)),
+    picks: (items) => scores.map((_, i) => (costed.includes(i) && items.length > 0 ? picksAt(items, i) : null)),
   };
 }
 

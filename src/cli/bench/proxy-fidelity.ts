@@ -1,7 +1,7 @@
 /** `mnas bench proxy-fidelity`: proxy settings against the final recipe (see src/bench/proxy-fidelity.ts). */
 import type { Command } from 'commander';
 import { DEFAULT_PROXY_SETTINGS, runFidelityStudy, type ProxySettingSpec } from '../../bench/proxy-fidelity.js';
-import type { FidelityReport } from '../../bench/fidelity-analysis.js';
+import { shortKey, type FidelityReport } from '../../bench/fidelity-analysis.js';
 import { spaceNames } from '../../space/space.js';
 import { TrainedTable } from '../../trained/table.js';
 import { FINAL_EPOCHS } from '../../trained/train-job.js';
@@ -49,7 +49,7 @@ export function parseTrialSeconds(text: string, proxies: readonly ProxySettingSp
     const seconds = m ? Number(m[2]) : NaN;
     if (!m || !Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`bench proxy-fidelity: --trial-seconds: '${part}' is not IMAGESxEPOCHS=SECONDS with positive seconds (e.g. 5000x1=14.0)`);
     const key = m[1]!;
-    if (!proxies.some((p) => `${p.images}x${p.epochs}` === key)) throw new UsageError(`bench proxy-fidelity: --trial-seconds names ${key}, which is not in --proxies`);
+    if (!proxies.some((p) => shortKey(p) === key)) throw new UsageError(`bench proxy-fidelity: --trial-seconds names ${key}, which is not in --proxies`);
     if (out.has(key)) throw new UsageError(`bench proxy-fidelity: --trial-seconds names ${key} twice`);
     out.set(key, seconds);
   }
