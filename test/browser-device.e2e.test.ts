@@ -15,9 +15,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BrowserDevice, DeviceServer, type BrowserLatencyResult } from '../src/latency/browser/index.js';
-import { DEFAULT_CHROMIUM, launchChromium, type LaunchedBrowser } from '../src/latency/browser/launch.js';
+import { DEFAULT_CHROMIUM, launchChromium, localClientId, type LaunchedBrowser } from '../src/latency/browser/launch.js';
 import { FakeDevice, tinyModel, wsUrl } from '../src/latency/browser/fakes.js';
-import { planToModel } from '../src/latency/model.js';
+import { layersToModel, planToModel } from '../src/latency/model.js';
 import { createDevice } from '../src/latency/registry.js';
 import { buildPlan } from '../src/model/plan.js';
 import { presetArch } from '../src/space/presets.js';
@@ -41,6 +41,8 @@ function checkStats(r: BrowserLatencyResult): void {
   assert.equal(r.converged, r.stop === 'converged');
   assert.ok(r.seconds > 0 && r.seconds < 10);
   assert.ok(r.browser.innerRepeats >= 1);
+  // every sample kept lasted at least half the 2 ms target (static/sample-timing.js), 20 ticks of Chromium's 0.1 ms clock
+  assert.ok(r.p10_ms * r.browser.innerRepeats >= 0.99, `p10 ${r.p10_ms} ms x ${r.browser.innerRepeats} inferences per sample`);
   assert.equal(r.browser.backend, 'wasm');
 }
 
@@ -85,6 +87,22 @@ describe('browser device in headless Chromium', { skip }, () => {
     assert.match(await page.textContent('#status') ?? '', /connected as b[0-9a-f]{12}: waiting for jobs/);
     await device.close(); // shared server: stays up
     assert.equal(server.devices().length, 1);
+  });
+
+  it('times a layer of a few microseconds (the classifier) in samples long enough for the clock, alone and in turn', async (t) => {
+    const device = new BrowserDevice({ server, waitSeconds: 30 });
+    const plan = buildPlan(presetArch('bench-fmnist'));
+    const last = plan.layers.length - 1;
+    const fc = layersToModel(plan, { from: last, to: last + 1 }, 'bench-fmnist#fc');
+    const block = layersToModel(plan, { from: last - 1, to: last }, 'bench-fmnist#before-fc');
+    const alone = await device.measure(fc, { maxSeconds: 2 });
+    checkStats(alone);
+    assert.ok(alone.median_ms < 0.1, `fc median ${alone.median_ms} ms`);
+    const pair = await device.measureAgainst(fc, block, { maxSeconds: 2 });
+    assert.ok(pair.ratio > 0 && Number.isFinite(pair.ratio));
+    assert.ok(pair.median_ms > 0 && pair.reference_ms > 0);
+    t.diagnostic(`fc layer: ${alone.median_ms.toFixed(5)} ms in samples of ${alone.browser.innerRepeats}; against the layer before it: ratio ${pair.ratio.toFixed(3)}`);
+    await device.close();
   });
 
   it('times a model in turn with a reference on the page: a network against itself is 1, a bigger one above', async (t) => {
@@ -215,6 +233,9 @@ describe('browser device through the registry, launching its own Chromium', { sk
       const r = (await device.measure(model, { maxSeconds: 1 })) as BrowserLatencyResult;
       checkStats(r);
       assert.equal(r.device.kind, 'browser');
+      // this machine's Chromium, the same device at every launch (its latency tables stay its own)
+      assert.equal(r.device.id, `browser:${localClientId()}`);
+      assert.equal(localClientId('ci.example.org'), 'local-ci-example-org');
     } finally {
       await device.close();
     }

@@ -81,7 +81,7 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
   const latency = program.command('latency').description('layer latency tables, the latency predictor and MACs-vs-latency studies');
   common(latency.command('profile'), 'latency profile')
     .description('measure every distinct layer configuration of a space on a device and save the table')
-    .option('--out <file>', 'table file (default latency-<space>-<device>.json)')
+    .option('--out <file>', 'table file (default latency-<space>-<device>.json); checkpointed while profiling, and an unfinished profile there is resumed')
     .option('--calibrate <n>', 'random full models measured to calibrate the predictor', intOption('--calibrate', 2, 10000), DEFAULT_CALIBRATION_MODELS)
     .option('--passes <n>', 'passes over all layers (timed against a reference layer where the device can: an entry is the median of its passes; alone: the lowest)', intOption('--passes', 1, 20), DEFAULT_PROFILE_PASSES)
     .option('--seed <n>', 'seed of the calibration models', intOption('--seed', 0), CALIBRATION_SEED)
@@ -118,7 +118,7 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
     .description('measure random architectures for real and report the share the predictor gets within +-10%')
     .requiredOption('--samples <n>', 'random architectures to measure', intOption('--samples', 1, 100000))
     .option('--table <file>', 'latency table (default: profile the space first)')
-    .option('--out <file>', 'save the table profiled on the way (when no --table)')
+    .option('--out <file>', 'save the table profiled on the way (when no --table); checkpointed, and an unfinished profile there is resumed')
     .option('--calibrate <n>', 'calibration models when profiling', intOption('--calibrate', 2, 10000), DEFAULT_CALIBRATION_MODELS)
     .option('--seed <n>', 'seed of the evaluated architectures', intOption('--seed', 0), EVALUATION_SEED)
     .option('--json', 'print one JSON object on the last line')
@@ -146,8 +146,11 @@ function profileProgress(space: SearchSpace, o: CommonOptions): Pick<BuildTableO
   let calibration: Progress | undefined;
   return {
     onStart: (e) => {
-      layers = new Progress({ label: `profile ${space.name}`, total: e.layers * e.passes, silent: quiet });
-      if (!quiet) layers.log(`profiling ${e.layers} distinct layer configurations of '${space.name}' on ${o.device}, ${e.passes} pass(es)`);
+      layers = new Progress({ label: `profile ${space.name}`, total: e.layers * e.passes - e.resumed, silent: quiet });
+      if (!quiet) {
+        layers.log(`profiling ${e.layers} distinct layer configurations of '${space.name}' on ${o.device}, ${e.passes} pass(es)`);
+        if (e.resumed > 0) layers.log(`going on from the checkpoint: ${e.resumed} of ${e.layers * e.passes} layer passes measured already`);
+      }
     },
     onLayers: (done) => layers?.update(done),
     onCalibration: (done, total) => {

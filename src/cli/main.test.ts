@@ -27,10 +27,12 @@ test('an input error is one line and exit 2; its stack only with --debug', () =>
   }
 });
 
-test('no browser device in time is the setup to fix: one line and exit 2; any other failed job is internal', () => {
+test('no browser device in time is the setup to fix: one line and exit 2; a device that failed a job: one line and exit 1', () => {
   const none = report(new NoDeviceError('no browser device joined within 1 s (open http://127.0.0.1:1/?token=t)'), false);
   assert.deepEqual(none, { code: 2, text: 'mnas: no browser device joined within 1 s (open http://127.0.0.1:1/?token=t)\n' });
-  assert.equal(report(new JobFailedError('device d1 could not run it'), false).code, 1);
+  const flagged = "device b1 reported implausible timings for 'fc' (run time 0 ms is not positive); device flagged; no other device to retry on";
+  assert.deepEqual(report(new JobFailedError(flagged), false), { code: 1, text: `mnas: browser device failed: ${flagged}\n` });
+  assert.match(report(new JobFailedError('device d1 could not run it'), true).text, /^mnas: browser device failed: device d1 could not run it\nJobFailedError: .*\n\s+at /);
 });
 
 test('an internal error is one line and exit 1, saying how to get the stack; --debug prints it', () => {

@@ -2,13 +2,14 @@
 /**
  * The `mnas` command line. Each command lives in its own file and registers itself here.
  * Exit codes: 0 success, 2 invalid input (any InputError, bad options) or no browser device in
- * time, 1 an internal error.
+ * time, 1 a browser device that failed a measurement (it left, could not run the model, or
+ * reported timings that cannot be true) or an internal error.
  * Only internal errors may print a stack, and only with --debug (anywhere on the command line)
  * or MNAS_DEBUG=1; every error a user can cause is one line.
  */
 import { Command, CommanderError } from 'commander';
 import { isInputError } from '../util/input-error.js';
-import { NoDeviceError } from '../latency/browser/farm.js';
+import { JobFailedError, NoDeviceError } from '../latency/browser/farm.js';
 
 type Register = (program: Command) => void;
 
@@ -68,6 +69,12 @@ export function reportError(e: unknown, debug: boolean, write: (s: string) => vo
     write(`mnas: ${oneLine(e.message)}\n`);
     if (debug && e.stack) write(`${e.stack}\n`);
     return 2;
+  }
+  // a device's failure, said by the device server in one line: not a fault of mnas to report
+  if (e instanceof JobFailedError) {
+    write(`mnas: browser device failed: ${oneLine(e.message)}\n`);
+    if (debug && e.stack) write(`${e.stack}\n`);
+    return 1;
   }
   const message = e instanceof Error ? e.message : String(e);
   write(`mnas: internal error: ${oneLine(message)}${debug ? '' : ' (run with --debug or MNAS_DEBUG=1 for the stack trace, and please report it)'}\n`);

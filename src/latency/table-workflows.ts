@@ -33,20 +33,28 @@ export interface BuildTableOptions {
   readonly seed?: number;
   /** Checkpoint the table to this file while profiling, so an interrupted profile resumes. */
   readonly checkpoint?: string;
-  readonly onStart?: (e: { layers: number; passes: number }) => void;
+  /** Layers measured between checkpoints (default 200). */
+  readonly checkpointEvery?: number;
+  /** `resumed`: layer passes already in the checkpoint this profile goes on from. */
+  readonly onStart?: (e: { layers: number; passes: number; resumed: number }) => void;
+  /** Layer passes measured by this profile, of those it has to. */
   readonly onLayers?: (done: number, total: number) => void;
   readonly onCalibration?: (done: number, total: number) => void;
 }
 
 export async function buildLatencyTable(device: LatencyDevice, space: SearchSpace, o: BuildTableOptions = {}): Promise<LatencyTable> {
-  const layers = distinctLayers(space).size;
   const passes = o.passes ?? DEFAULT_PROFILE_PASSES;
   const calibrate = o.calibrate ?? DEFAULT_CALIBRATION_MODELS;
-  o.onStart?.({ layers, passes });
+  const previous = o.checkpoint ? await checkpointToResume(o.checkpoint, device, space) : undefined;
+  const keys = new Set(distinctLayers(space).keys());
+  const layers = keys.size;
+  const resumed = Object.entries(previous?.entries ?? {}).reduce((n, [key, e]) => n + (keys.has(key) ? Math.min(passes, e.pass_ratios?.length ?? e.pass_medians?.length ?? 0) : 0), 0);
+  o.onStart?.({ layers, passes, resumed });
   const table = await profileSpace(device, space, {
     passes,
-    onProgress: (done) => o.onLayers?.(done, layers * passes),
-    ...(o.checkpoint ? { out: o.checkpoint, checkpointEvery: 200 } : {}),
+    ...(previous ? { previous } : {}),
+    onProgress: (done, total) => o.onLayers?.(done, total),
+    ...(o.checkpoint ? { out: o.checkpoint, checkpointEvery: o.checkpointEvery ?? 200 } : {}),
   });
   const { measured, reference } = await measureAgainstDefault(device, space, calibrate, o.seed ?? CALIBRATION_SEED, (d) => o.onCalibration?.(d, calibrate));
   calibrateFrom(table, measured, reference);
@@ -71,13 +79,39 @@ async function measureAgainstDefault(
   return { measured, ...(ms !== undefined ? { reference: { arch: printArch(arch), ms } } : {}) };
 }
 
-/** The table in `file`, checked to be for this device and space (LatencyTableError otherwise). */
+/** The table in `file`, checked to be a finished table for this device and space (LatencyTableError otherwise). */
 export async function loadTableFor(file: string, device: LatencyDevice, space: SearchSpace): Promise<LatencyTable> {
+  const table = await loadMatchingTable(file, device, space);
+  if (table.partial) throw new LatencyTableError(`table '${file}' is the checkpoint of an unfinished profile: run \`mnas latency profile --out ${file}\` with the same --device and --space to finish it`);
+  return table;
+}
+
+async function loadMatchingTable(file: string, device: LatencyDevice, space: SearchSpace): Promise<LatencyTable> {
   if (!existsSync(file)) throw new LatencyTableError(`table file '${file}' does not exist`);
   const table = loadTable(file);
   const id = (await device.describe()).id;
   if (table.device.id !== id) throw new LatencyTableError(`table '${file}' was measured on '${table.device.id}', not on '${id}'`);
   if (table.space !== space.name) throw new LatencyTableError(`table '${file}' is for space '${table.space}', not '${space.name}'`);
+  return table;
+}
+
+/**
+ * The unfinished profile checkpointed in `file`, to go on from; undefined when there is none (no
+ * file, or a finished table there, which a new profile replaces). A checkpoint of another device
+ * or space is refused rather than overwritten.
+ */
+async function checkpointToResume(file: string, device: LatencyDevice, space: SearchSpace): Promise<LatencyTable | undefined> {
+  if (!existsSync(file)) return undefined;
+  let table: LatencyTable;
+  try {
+    table = loadTable(file);
+  } catch {
+    return undefined;
+  }
+  if (!table.partial) return undefined;
+  const id = (await device.describe()).id;
+  const other = table.device.id !== id ? `device '${table.device.id}', not '${id}'` : table.space !== space.name ? `space '${table.space}', not '${space.name}'` : undefined;
+  if (other) throw new LatencyTableError(`'${file}' is the checkpoint of an unfinished profile of ${other}: finish it with that one, or remove it to start over`);
   return table;
 }
 

@@ -15,7 +15,7 @@ import { OrtCpuDevice } from './ort-cpu.js';
 import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFit } from './predictor.js';
 import { distinctLayers, LatencyTableError, layerKey, loadTable, profileSpace, saveTable } from './table.js';
 import { tempDir } from '../util/testing.js';
-import { buildLatencyTable, evaluateTable } from './table-workflows.js';
+import { buildLatencyTable, evaluateTable, loadTableFor } from './table-workflows.js';
 
 const TINY: Skeleton = {
   name: 'tiny',
@@ -228,9 +228,80 @@ test('profileSpace times each layer against a reference layer: slow periods that
     assert.deepEqual(loadTable(checkpoint).entries, JSON.parse(JSON.stringify(checkpointed.entries)));
     assert.deepEqual(loadTable(checkpoint).reference_layer, checkpointed.reference_layer);
     // resuming from it measures nothing again and keeps its reference
-    const resumed = await profileSpace(new SlowPeriodsDevice(distinctLayers(space).size), space, { previous: loadTable(checkpoint) });
+    const resumed = await profileSpace(new SlowPeriodsDevice(distinctLayers(space).size), space, { passes: 2, previous: loadTable(checkpoint) });
     assert.deepEqual(resumed.reference_layer, checkpointed.reference_layer);
     assert.deepEqual(resumed.entries, loadTable(checkpoint).entries);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A device that can time two models in turn and is lost after `lostAfter` pairs (then throws). The
+ * reference's timing varies with the layer it is paired with (not with time), so the reference's
+ * median over a profile, which scales every entry, is the same however the profile was interrupted.
+ */
+class LostDevice extends SlowPeriodsDevice {
+  pairs = 0;
+  constructor(private readonly lostAfter = Infinity) {
+    super(1e9); // no slow period
+  }
+  override async measureAgainst(model: LatencyModel, reference: LatencyModel): Promise<RelativeLatencyResult> {
+    if (this.pairs >= this.lostAfter) throw new Error('device lost');
+    this.pairs++;
+    const r = await super.measureAgainst(model, reference);
+    return { ...r, reference_ms: r.reference_ms * (1 + (model.name.length % 7) / 10) };
+  }
+}
+
+test('an interrupted profile resumes from its checkpoint: each layer in the passes it missed, the same table', async () => {
+  const space = new SearchSpace(TINY);
+  const layers = distinctLayers(space).size;
+  const dir = tempDir('mnas-table-resume-');
+  try {
+    const whole = await profileSpace(new LostDevice(), space, { passes: 2 });
+    for (const lostAfter of [3, layers + 2]) {
+      const checkpoint = join(dir, `checkpoint-${lostAfter}.json`);
+      // lost in pass 0, or in pass 1 after every layer's first pass
+      await assert.rejects(profileSpace(new LostDevice(lostAfter), space, { passes: 2, out: checkpoint, checkpointEvery: 1 }), /device lost/);
+      const saved = loadTable(checkpoint);
+      assert.equal(saved.partial?.reference_timings.length, lostAfter);
+      assert.equal(Object.values(saved.entries).reduce((n, e) => n + (e.pass_ratios?.length ?? 0), 0), lostAfter);
+      const device = new LostDevice();
+      const resumed = await profileSpace(device, space, { passes: 2, previous: saved, out: checkpoint, checkpointEvery: 1 });
+      assert.equal(device.pairs, 2 * layers - lostAfter, 'no layer measured twice in a pass');
+      assert.deepEqual(resumed.entries, whole.entries);
+      assert.deepEqual(resumed.reference_layer, whole.reference_layer);
+      assert.equal(resumed.partial, undefined);
+      // the last checkpoint: every layer measured, calibration next
+      assert.equal(loadTable(checkpoint).partial?.reference_timings.length, 2 * layers);
+      // a checkpoint of other settings is refused, not mixed in
+      await assert.rejects(profileSpace(new LostDevice(), space, { passes: 3, previous: saved }), /checkpoint was a profile of 2 passes timed against a reference layer, not of 3/);
+      await assert.rejects(profileSpace(new LostDevice(), space, { passes: 2, previous: saved, interleave: false }), /not of 2: profile with the same settings/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('buildLatencyTable goes on from the checkpoint at its path; an unfinished table is refused for predicting', async () => {
+  const space = new SearchSpace(TINY);
+  const layers = distinctLayers(space).size;
+  const dir = tempDir('mnas-table-build-resume-');
+  try {
+    const out = join(dir, 'table.json');
+    await assert.rejects(buildLatencyTable(new LostDevice(5), space, { passes: 2, calibrate: 4, checkpoint: out, checkpointEvery: 1 }), /device lost/);
+    await assert.rejects(loadTableFor(out, new LostDevice(), space), /is the checkpoint of an unfinished profile: run `mnas latency profile --out .*table\.json` with the same --device and --space to finish it/);
+    await assert.rejects(buildLatencyTable(new LostDevice(), new SearchSpace(ONE_BLOCK), { passes: 2, calibrate: 4, checkpoint: out, checkpointEvery: 1 }), /is the checkpoint of an unfinished profile of space 'tiny', not 'one': finish it with that one, or remove it to start over/);
+    const device = new LostDevice();
+    const table = await buildLatencyTable(device, space, { passes: 2, calibrate: 4, checkpoint: out, checkpointEvery: 1 });
+    assert.equal(device.pairs, 2 * layers - 5 + 4, 'the layers left, then the calibration models against the default');
+    assert.ok(table.calibration);
+    // a finished table at the path is replaced by a new profile, not resumed
+    saveTable(out, table);
+    const again = new LostDevice();
+    await buildLatencyTable(again, space, { passes: 2, calibrate: 4, checkpoint: out, checkpointEvery: 1 });
+    assert.equal(again.pairs, 2 * layers + 4);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

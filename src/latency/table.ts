@@ -135,6 +135,12 @@ export interface LatencyTable {
   reference_layer?: { key: string; ms: number };
   /** Set by calibrate() (predictor.ts). */
   calibration?: Calibration;
+  /**
+   * A checkpoint of a profile still running or interrupted: not a table to predict with. Each entry
+   * holds the passes it was measured in so far (pass_ratios or pass_medians); the reference layer's
+   * timings so far let a resumed profile rescale every ratio as the uninterrupted one would.
+   */
+  partial?: { reference_timings: number[] };
 }
 
 export interface Calibration {
@@ -168,7 +174,10 @@ export interface ProfileOptions {
   /** Called after each layer (done, total, key). */
   onProgress?: (done: number, total: number, key: string) => void;
   signal?: AbortSignal;
-  /** Keys already measured (resume): they are kept and not measured again. */
+  /**
+   * Keys already measured: they are kept and not measured again. A checkpoint (`partial`) resumes
+   * where it stopped: each layer is measured in the passes it misses.
+   */
   previous?: LatencyTable;
   /** Save the partial table every this many layers (with `out`). */
   checkpointEvery?: number;
@@ -204,6 +213,13 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
   if (o.previous && o.previous.device.id !== description.id) {
     throw new Error(`profile: the previous table was measured on '${o.previous.device.id}', not '${description.id}'`);
   }
+  const partial = o.previous?.partial;
+  if (o.previous && partial) {
+    const was = { passes: o.previous.protocol.passes, interleaved: o.previous.reference_layer !== undefined || partial.reference_timings.length > 0 };
+    if (was.passes !== passes || was.interleaved !== interleave) {
+      throw new LatencyTableError(`profile: the checkpoint was a profile of ${String(was.passes)} passes${was.interleaved ? ' timed against a reference layer' : ''}, not of ${passes}${interleave ? ' timed against a reference layer' : ''}: profile with the same settings or remove it`);
+    }
+  }
   const overheadProtocol = { ...PROFILE_PROTOCOL, ...(o.protocol ?? {}), minSeconds: 0.1, maxSeconds: 1 };
   const reference = interleave ? referenceLayer(space) : undefined;
   const table: LatencyTable = {
@@ -216,10 +232,19 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
     entries: { ...(o.previous?.entries ?? {}) },
     ...(o.previous?.reference_layer ? { reference_layer: o.previous.reference_layer } : {}),
   };
-  const todo = layers.filter(([key]) => !table.entries[key]);
-  const total = todo.length * passes;
-  const referenceTimings: number[] = [];
+  // passes each layer was measured in already: a checkpoint's are in its entries, a finished table's are all done
+  const passesDone = new Map<string, number>();
+  for (const [key, e] of Object.entries(table.entries)) passesDone.set(key, partial ? (e.pass_ratios?.length ?? e.pass_medians?.length ?? 0) : passes);
+  const todo = layers.filter(([key]) => (passesDone.get(key) ?? 0) < passes);
+  const total = todo.reduce((n, [key]) => n + passes - (passesDone.get(key) ?? 0), 0);
+  const referenceTimings: number[] = [...(partial?.reference_timings ?? [])];
   const ratios = new Map<string, number[]>();
+  // every checkpointed ratio is rescaled at the end, also of layers it holds all passes of
+  if (partial && interleave) for (const [key, e] of Object.entries(table.entries)) if (e.pass_ratios) ratios.set(key, [...e.pass_ratios]);
+  const checkpoint = (): void => {
+    settle();
+    saveTable(o.out!, { ...table, partial: { reference_timings: [...referenceTimings] } });
+  };
   // interleaved: every ratio in ms at the reference's median over all the pairs so far (checkpoints, the end)
   const settle = (): void => {
     if (!reference || referenceTimings.length === 0) return;
@@ -228,11 +253,13 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
     table.reference_layer = { key: reference.key, ms: referenceMs };
   };
   let done = 0;
+  if (partial) table.overhead_ms = o.previous!.overhead_ms;
   for (let pass = 0; pass < passes; pass++) {
     table.overhead_ms = Math.min(table.overhead_ms, (await device.measure(overheadModel(), overheadProtocol, o.signal)).median_ms);
     // pass 0 in order, pass 1 reversed, later passes rotated: never the same neighbours in time
     const order = pass === 0 ? todo : pass === 1 ? [...todo].reverse() : [...todo.slice((pass * todo.length) / passes), ...todo.slice(0, (pass * todo.length) / passes)];
     for (const [key, { plan, index, layer }] of order) {
+      if ((passesDone.get(key) ?? 0) > pass) continue;
       const model = layersToModel(plan, { from: index, to: index + 1 }, key);
       const fresh = { kind: layer.kind, macs: costOfLayer(layer).macs };
       if (reference) {
@@ -253,13 +280,12 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
         }
       }
       done++;
-      if (o.out && o.checkpointEvery && done % o.checkpointEvery === 0) {
-        settle();
-        saveTable(o.out, table);
-      }
+      if (o.out && o.checkpointEvery && done % o.checkpointEvery === 0) checkpoint();
       o.onProgress?.(done, total, key);
     }
   }
+  // every layer measured: what comes next (calibrating) resumes from here
+  if (o.out && o.checkpointEvery) checkpoint();
   settle();
   if (!Number.isFinite(table.overhead_ms)) table.overhead_ms = o.previous?.overhead_ms ?? 0;
   return table;
@@ -337,6 +363,7 @@ const tableSchema = z.object({
     }),
   ),
   reference_layer: z.object({ key: z.string().min(1), ms: positiveMs }).optional(),
+  partial: z.object({ reference_timings: z.array(positiveMs) }).optional(),
   calibration: z
     .object({
       intercept_ms: finite,

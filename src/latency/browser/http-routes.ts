@@ -12,7 +12,7 @@ import { tokenMatches, type Secrets } from './auth.js';
 import { onnxruntimeWebDist } from './optional-deps.js';
 import type { ServerStatus } from './farm.js';
 
-const STATIC_FILES: Record<string, string> = { '/device.js': 'device.js' };
+const STATIC_FILES: Record<string, string> = { '/device.js': 'device.js', '/sample-timing.js': 'sample-timing.js' };
 const ORT_FILES = new Set([
   'ort.wasm.min.mjs',
   'ort.min.mjs',

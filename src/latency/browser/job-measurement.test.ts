@@ -75,6 +75,21 @@ test('implausible: a single time, the page clock, and the spread of the whole jo
   assert.match(done.kind === 'implausible' ? done.reason : '', /inconsistent samples: fastest 0\.01 ms/);
 });
 
+test('a batch with more inferences per sample (the page grew it) counts them on the clock and in the result', () => {
+  const m = measurement({ ...QUICK, relPrecision: 0.001 }, 2);
+  const noisy = Array.from({ length: 10 }, (_, i) => (i % 2 ? 15 : 5));
+  assert.deepEqual(m.addRuns(noisy, 1e9), { stopNow: false });
+  // 10 samples of 2 x 10 ms on average, then 10 of 100 x 10 ms: 10.2 s of timed runs on the page, not the 0.4 s the loaded count gives
+  assert.match(m.addRuns(noisy, 5000, 100).implausible ?? '', /timed runs add up to 10200 ms but only 5000 ms passed/);
+  const grown = measurement({ ...QUICK, relPrecision: 0.001 }, 2);
+  grown.addRuns([1, 3], 1e9);
+  grown.addRuns([1, 3], 1e9, 50);
+  assert.equal(grown.innerRepeats, 50);
+  const done = grown.finish('maxSeconds');
+  assert.ok(done.kind === 'measured');
+  assert.equal(done.stats.seconds, (4 * 2 + 4 * 50) / 1000);
+});
+
 test('no timed runs: nothing to report', () => {
   assert.deepEqual(measurement().finish('stopped'), { kind: 'no-runs' });
 });

@@ -35,15 +35,17 @@ export class JobMeasurement {
     protocol: MeasureProtocol,
     private readonly timing: TimingBounds,
     readonly loadMs: number,
-    readonly innerRepeats: number,
+    /** Inferences per timed sample: as loaded, then as the latest batch says (the page may grow it). */
+    public innerRepeats: number,
     private readonly sentAtMs: number,
   ) {
     this.tracker = new ConvergenceTracker(protocol, 0);
   }
 
-  /** Counts a batch of per-inference run times; `nowMs` is the wall clock on arrival. */
-  addRuns(times: readonly number[], nowMs: number): RunsVerdict {
+  /** Counts a batch of per-inference run times, each of `innerRepeats` inferences when given; `nowMs` is the wall clock on arrival. */
+  addRuns(times: readonly number[], nowMs: number, innerRepeats?: number): RunsVerdict {
     let stopNow = false;
+    if (innerRepeats !== undefined && !this.stop) this.innerRepeats = innerRepeats;
     for (const t of times) {
       // runs after the stopping point (sent before the page saw 'stop') are not counted
       if (this.stop) break;

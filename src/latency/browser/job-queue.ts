@@ -224,8 +224,8 @@ export class JobQueue extends EventEmitter {
         const m = job.measurement;
         if (!m) return slot.port.disconnect(1008, `${msg.type} before loaded`);
         const verdict =
-          msg.type === 'runs' && m instanceof JobMeasurement ? m.addRuns(msg.times, this.now())
-          : msg.type === 'pair' && m instanceof PairMeasurement ? m.addPair(msg.model, msg.reference, this.now())
+          msg.type === 'runs' && m instanceof JobMeasurement ? m.addRuns(msg.times, this.now(), msg.innerRepeats)
+          : msg.type === 'pair' && m instanceof PairMeasurement ? m.addPair(msg.model, msg.reference, this.now(), { model: msg.innerRepeats, reference: msg.referenceRepeats })
           : undefined;
         if (!verdict) return slot.port.disconnect(1008, `${msg.type} in ${m instanceof PairMeasurement ? 'an interleaved' : 'a plain'} job`);
         if (verdict.stopNow) slot.port.send({ type: 'stop', job: job.id });

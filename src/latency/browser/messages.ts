@@ -9,8 +9,11 @@
  *   hello     {type, v, clientId, name?, description}        first message, once
  *   loaded    {type, job, backend, loadMs, warmupMs[], innerRepeats, reference?: {loadMs, innerRepeats}}
  *                                                           session(s) created, warm-up done
- *   runs      {type, job, times[]}                          a batch of timed runs, ms per inference
- *   pair      {type, job, model[], reference[]}             interleaved jobs: a block of each in turn, ms per inference
+ *   runs      {type, job, times[], innerRepeats?}           a batch of timed runs, ms per inference; innerRepeats:
+ *                                                           inferences per sample when it differs from loaded's (the
+ *                                                           page grows it when the model gets faster)
+ *   pair      {type, job, model[], reference[], innerRepeats?, referenceRepeats?}
+ *                                                           interleaved jobs: a block of each in turn, ms per inference
  *   done      {type, job, reason}                           timed runs ended (stopped / caps)
  *   failed    {type, job, error}                            the job could not run (model rejected...)
  *   cancelled {type, job}                                   acknowledges a cancel
@@ -41,6 +44,8 @@ export const MAX_RUNS_PER_BLOCK = 1000;
 const shortText = (max: number) => z.string().max(max);
 const jobId = z.number().int().nonnegative();
 const ms = z.number().finite().nonnegative();
+/** Inferences per timed sample (the page's ./static/sample-timing.js MAX_REPEATS). */
+const repeats = z.number().int().min(1).max(1_000_000);
 
 export const backendSchema = z.enum(['wasm', 'webgpu']);
 export type Backend = z.infer<typeof backendSchema>;
@@ -85,12 +90,21 @@ export const deviceMessageSchema = z.discriminatedUnion('type', [
       backend: backendSchema,
       loadMs: ms,
       warmupMs: z.array(ms).max(10_000),
-      innerRepeats: z.number().int().min(1).max(1_000_000),
-      reference: z.object({ loadMs: ms, innerRepeats: z.number().int().min(1).max(1_000_000) }).strict().optional(),
+      innerRepeats: repeats,
+      reference: z.object({ loadMs: ms, innerRepeats: repeats }).strict().optional(),
     })
     .strict(),
-  z.object({ type: z.literal('runs'), job: jobId, times: z.array(ms).min(1).max(MAX_TIMES_PER_MESSAGE) }).strict(),
-  z.object({ type: z.literal('pair'), job: jobId, model: z.array(ms).min(1).max(MAX_RUNS_PER_BLOCK), reference: z.array(ms).min(1).max(MAX_RUNS_PER_BLOCK) }).strict(),
+  z.object({ type: z.literal('runs'), job: jobId, times: z.array(ms).min(1).max(MAX_TIMES_PER_MESSAGE), innerRepeats: repeats.optional() }).strict(),
+  z
+    .object({
+      type: z.literal('pair'),
+      job: jobId,
+      model: z.array(ms).min(1).max(MAX_RUNS_PER_BLOCK),
+      reference: z.array(ms).min(1).max(MAX_RUNS_PER_BLOCK),
+      innerRepeats: repeats.optional(),
+      referenceRepeats: repeats.optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('done'), job: jobId, reason: z.enum(['stopped', 'maxRuns', 'maxSeconds']) }).strict(),
   z.object({ type: z.literal('failed'), job: jobId, error: shortText(2000) }).strict(),
   z.object({ type: z.literal('cancelled'), job: jobId }).strict(),

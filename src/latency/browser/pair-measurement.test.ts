@@ -26,6 +26,17 @@ test('pairs of blocks give the median ratio once the interleaved protocol is sat
   assert.deepEqual([v.pair?.referenceLoadMs, v.pair?.referenceInnerRepeats], [4, 1]);
 });
 
+test('pairs whose samples hold more inferences (the page grew them) count them on the clock and in the result', () => {
+  assert.deepEqual(make(0).addPair([100], [100], 500), { stopNow: false }, '200 ms of timed runs in 500 ms');
+  assert.match(make(0).addPair([100], [100], 500, { model: 20, reference: 3 }).implausible ?? '', /timed runs add up to 2300 ms but only 500 ms passed/);
+  const m = make();
+  m.addPair([1, 1, 1], [2, 2, 2], 1e9, { model: 6, reference: 7 });
+  const v = m.finish('maxSeconds');
+  assert.ok(v.kind === 'measured');
+  assert.equal(m.innerRepeats, 6);
+  assert.equal(v.pair?.referenceInnerRepeats, 7);
+});
+
 test('a page clock ahead of the wall clock, a bad sample, inconsistent samples and no pairs are each named', () => {
   assert.match(make(0).addPair([900], [900], 500).implausible ?? '', /timed runs add up to 1800 ms but only 500 ms passed/);
   assert.match(make().addPair([1], [Number.NaN], 1e9).implausible ?? '', /run time NaN is not a finite number/);

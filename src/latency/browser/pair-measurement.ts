@@ -24,17 +24,20 @@ export class PairMeasurement {
     protocol: MeasureProtocol,
     private readonly timing: TimingBounds,
     readonly loadMs: number,
-    readonly innerRepeats: number,
-    private readonly reference: { loadMs: number; innerRepeats: number },
+    /** Inferences per timed sample of the model: as loaded, then as the latest pair says (the page may grow it). */
+    public innerRepeats: number,
+    private reference: { loadMs: number; innerRepeats: number },
     private readonly sentAtMs: number,
   ) {
     this.tracker = new PairTracker(protocol);
   }
 
-  /** Counts one pair of blocks (ms per inference); `nowMs` is the wall clock on arrival. */
-  addPair(model: readonly number[], reference: readonly number[], nowMs: number): RunsVerdict {
+  /** Counts one pair of blocks (ms per inference, each sample of the given repeats when given); `nowMs` is the wall clock on arrival. */
+  addPair(model: readonly number[], reference: readonly number[], nowMs: number, repeats: { model?: number; reference?: number } = {}): RunsVerdict {
     // pairs after the stopping point (sent before the page saw 'stop') are not counted
     if (this.stopped) return { stopNow: false };
+    if (repeats.model !== undefined) this.innerRepeats = repeats.model;
+    if (repeats.reference !== undefined) this.reference = { ...this.reference, innerRepeats: repeats.reference };
     for (const t of [...model, ...reference]) {
       const bad = implausibleTime(t, this.timing);
       if (bad) return { stopNow: false, implausible: bad };

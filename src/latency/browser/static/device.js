@@ -4,6 +4,8 @@
 // URL parameters: token (required), name (label shown by the server, e.g. name=pixel7),
 // threads (onnxruntime-web WASM threads, default 1; >1 needs a cross-origin isolated secure context).
 
+import { calibrateRepeats, Sampler, sampleTargetMs } from './sample-timing.js';
+
 const params = new URLSearchParams(location.search);
 const token = params.get('token') || '';
 const deviceName = (params.get('name') || '').replace(/[^A-Za-z0-9 _.:-]/g, '').slice(0, 64) || undefined;
@@ -247,23 +249,6 @@ async function openModel(bytes, inputShape, backend) {
   }
 }
 
-/** Inferences per timed sample: models faster than minSampleMs run several per sample (timer resolution). */
-async function samplesOf(run, minSampleMs) {
-  let innerRepeats = 0;
-  const c0 = performance.now();
-  do {
-    await run();
-    innerRepeats++;
-  } while (performance.now() - c0 < minSampleMs && innerRepeats < 100000);
-  return innerRepeats;
-}
-
-async function timedSample(run, innerRepeats) {
-  const a = performance.now();
-  for (let r = 0; r < innerRepeats; r++) await run();
-  return (performance.now() - a) / innerRepeats;
-}
-
 async function runJob(job) {
   const sessions = [];
   const id = job.job;
@@ -293,12 +278,14 @@ async function runJob(job) {
       if (i % 8 === 7) await yieldToEventLoop();
       if (performance.now() - w0 > job.maxSeconds * 1000 || warmupMs.length >= 10000) break;
     }
-    const innerRepeats = await samplesOf(model.run, job.minSampleMs);
-    const referenceRepeats = reference ? await samplesOf(reference.run, job.minSampleMs) : 0;
+    const targetMs = sampleTargetMs(job.minSampleMs, description.timerResolutionMs);
+    const now = () => performance.now();
+    const sampler = new Sampler(model.run, await calibrateRepeats(model.run, targetMs, now), targetMs, now);
+    const referenceSampler = reference ? new Sampler(reference.run, await calibrateRepeats(reference.run, targetMs, now), targetMs, now) : null;
     await yieldToEventLoop();
-    send({ type: 'loaded', job: id, backend: job.backend, loadMs, warmupMs, innerRepeats, ...(reference ? { reference: { loadMs: referenceLoadMs, innerRepeats: referenceRepeats } } : {}) });
+    send({ type: 'loaded', job: id, backend: job.backend, loadMs, warmupMs, innerRepeats: sampler.repeats, ...(referenceSampler ? { reference: { loadMs: referenceLoadMs, innerRepeats: referenceSampler.repeats } } : {}) });
     setStatus(`job ${id}: timing '${job.name}'${reference ? ` in turn with '${job.reference.name}'` : ''}`);
-    const reason = reference ? await timePairs(job, model.run, innerRepeats, reference.run, referenceRepeats) : await timeRuns(job, model.run, innerRepeats);
+    const reason = referenceSampler ? await timePairs(job, sampler, referenceSampler) : await timeRuns(job, sampler);
     if (job.cancel) return cancelled(id);
     send({ type: 'done', job: id, reason });
     log(`job ${id} '${job.name}': ${reason}`);
@@ -311,16 +298,20 @@ async function runJob(job) {
   }
 }
 
-/** Timed samples streamed in batches until the server says stop or a cap is reached; the reason. */
-async function timeRuns(job, run, innerRepeats) {
+/**
+ * Timed samples streamed in batches until the server says stop or a cap is reached; the reason.
+ * Each batch says how many inferences its samples hold (the sampler may grow it: ./sample-timing.js).
+ */
+async function timeRuns(job, sampler) {
   const id = job.job;
   const start = performance.now();
   let batch = [];
+  let batchRepeats = sampler.repeats;
   let lastFlush = start;
   let count = 0;
   let reason;
   const flush = () => {
-    if (batch.length) send({ type: 'runs', job: id, times: batch });
+    if (batch.length) send({ type: 'runs', job: id, times: batch, innerRepeats: batchRepeats });
     batch = [];
   };
   for (;;) {
@@ -328,8 +319,16 @@ async function timeRuns(job, run, innerRepeats) {
     if (job.stop) { reason = 'stopped'; break; }
     if (count >= job.maxRuns) { reason = 'maxRuns'; break; }
     if (performance.now() - start >= job.maxSeconds * 1000) { reason = 'maxSeconds'; break; }
-    batch.push(await timedSample(run, innerRepeats));
-    count++;
+    const repeats = sampler.repeats;
+    const t = await sampler.sample();
+    if (t !== null) {
+      if (repeats !== batchRepeats) {
+        flush();
+        batchRepeats = repeats;
+      }
+      batch.push(t);
+      count++;
+    }
     const now = performance.now();
     if (now - lastFlush >= 100 || batch.length >= 512) {
       flush();
@@ -341,14 +340,29 @@ async function timeRuns(job, run, innerRepeats) {
   return reason;
 }
 
+/** `n` samples of one sampler, all holding the same number of inferences (restarted if it grows). */
+async function block(sampler, n) {
+  let times = [];
+  let repeats = sampler.repeats;
+  while (times.length < n) {
+    const t = await sampler.sample();
+    if (t === null) {
+      times = [];
+      repeats = sampler.repeats;
+    } else times.push(t);
+  }
+  return { times, repeats };
+}
+
 /**
  * Interleaved with a reference (src/latency/interleaved.ts): blocks of the model's and of the
  * reference's samples in turn, each pair sent as it ends, until the server says stop or a cap.
  */
-async function timePairs(job, run, innerRepeats, referenceRun, referenceRepeats) {
+async function timePairs(job, sampler, referenceSampler) {
   const id = job.job;
-  const probe = Math.max(await timedSample(run, innerRepeats) * innerRepeats, await timedSample(referenceRun, referenceRepeats) * referenceRepeats);
-  const perBlock = Math.max(3, Math.min(1000, Math.round(job.blockMs / Math.max(probe, 1e-3))));
+  const probe = async (s) => { const b = await block(s, 1); return b.times[0] * b.repeats; };
+  const longest = Math.max(await probe(sampler), await probe(referenceSampler));
+  const perBlock = Math.max(3, Math.min(1000, Math.round(job.blockMs / Math.max(longest, 1e-3))));
   const start = performance.now();
   let count = 0; // pairs
   for (;;) {
@@ -357,18 +371,17 @@ async function timePairs(job, run, innerRepeats, referenceRun, referenceRepeats)
     if (count * perBlock >= job.maxRuns) return 'maxRuns';
     if (performance.now() - start >= job.maxSeconds * 1000) return 'maxSeconds';
     // which goes first alternates: the block right after the yield below would otherwise always be the model's
-    const model = [];
-    const reference = [];
-    const block = async (into, r, n) => { for (let i = 0; i < perBlock; i++) into.push(await timedSample(r, n)); };
+    let model;
+    let reference;
     if (count % 2 === 0) {
-      await block(model, run, innerRepeats);
-      await block(reference, referenceRun, referenceRepeats);
+      model = await block(sampler, perBlock);
+      reference = await block(referenceSampler, perBlock);
     } else {
-      await block(reference, referenceRun, referenceRepeats);
-      await block(model, run, innerRepeats);
+      reference = await block(referenceSampler, perBlock);
+      model = await block(sampler, perBlock);
     }
     count++;
-    send({ type: 'pair', job: id, model, reference });
+    send({ type: 'pair', job: id, model: model.times, reference: reference.times, innerRepeats: model.repeats, referenceRepeats: reference.repeats });
     await yieldToEventLoop(); // lets 'stop' / 'cancel' arrive; outside the timed region
   }
 }
