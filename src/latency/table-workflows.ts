@@ -12,7 +12,7 @@ import { median } from '../util/stats.js';
 import type { LatencyDevice } from './device.js';
 import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureRandomArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
 import { analyzeStudy, studyRows, writeStudy, type StudyReport } from './study.js';
-import { DEFAULT_PROFILE_PASSES, distinctLayers, LatencyTableError, loadTable, profileSpace, type LatencyTable } from './table.js';
+import { DEFAULT_PROFILE_PASSES, distinctLayers, LatencyTableError, loadTable, passesMeasured, profileSpace, type LatencyTable } from './table.js';
 
 /** Seed of the random models that calibrate a table, and the default seed of evaluated ones (distinct, so evaluation is out of sample). */
 export const CALIBRATION_SEED = 1000;
@@ -46,12 +46,13 @@ export async function buildLatencyTable(device: LatencyDevice, space: SearchSpac
   const passes = o.passes ?? DEFAULT_PROFILE_PASSES;
   const calibrate = o.calibrate ?? DEFAULT_CALIBRATION_MODELS;
   const previous = o.checkpoint ? await checkpointToResume(o.checkpoint, device, space) : undefined;
-  const keys = new Set(distinctLayers(space).keys());
-  const layers = keys.size;
-  const resumed = Object.entries(previous?.entries ?? {}).reduce((n, [key, e]) => n + (keys.has(key) ? Math.min(passes, e.pass_ratios?.length ?? e.pass_medians?.length ?? 0) : 0), 0);
+  const distinct = distinctLayers(space);
+  const layers = distinct.size;
+  const resumed = Object.entries(previous?.entries ?? {}).reduce((n, [key, e]) => n + (distinct.has(key) ? Math.min(passes, passesMeasured(e)) : 0), 0);
   o.onStart?.({ layers, passes, resumed });
   const table = await profileSpace(device, space, {
     passes,
+    layers: distinct,
     ...(previous ? { previous } : {}),
     onProgress: (done, total) => o.onLayers?.(done, total),
     ...(o.checkpoint ? { out: o.checkpoint, checkpointEvery: o.checkpointEvery ?? 200 } : {}),
@@ -81,17 +82,12 @@ async function measureAgainstDefault(
 
 /** The table in `file`, checked to be a finished table for this device and space (LatencyTableError otherwise). */
 export async function loadTableFor(file: string, device: LatencyDevice, space: SearchSpace): Promise<LatencyTable> {
-  const table = await loadMatchingTable(file, device, space);
-  if (table.partial) throw new LatencyTableError(`table '${file}' is the checkpoint of an unfinished profile: run \`mnas latency profile --out ${file}\` with the same --device and --space to finish it`);
-  return table;
-}
-
-async function loadMatchingTable(file: string, device: LatencyDevice, space: SearchSpace): Promise<LatencyTable> {
   if (!existsSync(file)) throw new LatencyTableError(`table file '${file}' does not exist`);
   const table = loadTable(file);
   const id = (await device.describe()).id;
   if (table.device.id !== id) throw new LatencyTableError(`table '${file}' was measured on '${table.device.id}', not on '${id}'`);
   if (table.space !== space.name) throw new LatencyTableError(`table '${file}' is for space '${table.space}', not '${space.name}'`);
+  if (table.partial) throw new LatencyTableError(`table '${file}' is the checkpoint of an unfinished profile: run \`mnas latency profile --out ${file}\` with the same --device and --space to finish it`);
   return table;
 }
 

@@ -190,6 +190,11 @@ export interface ProfileOptions {
   interleave?: boolean;
 }
 
+/** Passes a checkpointed entry was measured in (its pass ratios, or its pass medians when timed alone). */
+export function passesMeasured(e: TableEntry): number {
+  return e.pass_ratios?.length ?? e.pass_medians?.length ?? 0;
+}
+
 /**
  * Measures every distinct layer of `space` on `device`, in `passes` passes (default 3) over all
  * layers, each pass in a different order.
@@ -234,7 +239,7 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
   };
   // passes each layer was measured in already: a checkpoint's are in its entries, a finished table's are all done
   const passesDone = new Map<string, number>();
-  for (const [key, e] of Object.entries(table.entries)) passesDone.set(key, partial ? (e.pass_ratios?.length ?? e.pass_medians?.length ?? 0) : passes);
+  for (const [key, e] of Object.entries(table.entries)) passesDone.set(key, partial ? passesMeasured(e) : passes);
   const todo = layers.filter(([key]) => (passesDone.get(key) ?? 0) < passes);
   const total = todo.reduce((n, [key]) => n + passes - (passesDone.get(key) ?? 0), 0);
   const referenceTimings: number[] = [...(partial?.reference_timings ?? [])];
