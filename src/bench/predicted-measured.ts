@@ -49,7 +49,7 @@ export interface PredictedMeasuredOptions {
   readonly margin?: number;
   /** Top-k by reward a candidate may enter to be measured (default 1, the search's final.topK default). */
   readonly topK?: number;
-  /** The proxy setting looked up in the trained table (default: the search's defaults but 2,500 images, as in results/fashion-mnist). */
+  /** The proxy setting looked up in the trained table (default: the search's proxy images). */
   readonly images?: number;
   readonly signal?: AbortSignal;
   readonly onRun?: (e: { seed: number; mode: Mode; done: number; budget: number }) => void;
@@ -149,7 +149,7 @@ export async function runPredictedMeasuredBench(o: PredictedMeasuredOptions): Pr
       const config = parseSearchConfig({ space: o.space ?? 'fmnist', strategy: { kind: o.strategy ?? 'ppo' }, budget: o.budget, seed }, 'bench predicted-measured');
       const resolved = resolveSearchConfig(config);
       space = resolved.space.name;
-      const setting: TrainSetting = { dataset: config.dataset.name, task: 'proxy', images: o.images ?? 2500, epochs: config.proxy.epochs, validation: config.dataset.validationImages, splitSeed: config.splitSeed };
+      const setting: TrainSetting = { dataset: config.dataset.name, task: 'proxy', images: o.images ?? config.proxy.images, epochs: config.proxy.epochs, validation: config.dataset.validationImages, splitSeed: config.splitSeed };
       const trainer = new TableOrSyntheticAccuracy(table, setting, resolved.space);
       // one T for every run: measured once, so the two runs of a seed reward alike
       targetMs ??= (await o.device.measure(planToModel(buildPlan(resolved.space.decode(resolved.space.defaultDna())), 'default'))).median_ms;

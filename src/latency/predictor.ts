@@ -85,13 +85,17 @@ export class LatencyPredictor {
     return sum;
   }
 
-  /** Predicted batch-1 latency, ms. Without calibration: overhead + the net sum. */
+  /**
+   * Predicted batch-1 latency, ms. Without calibration: overhead + each layer's net time, a layer
+   * timed below the empty model counting 0 (noise, not negative work), so the sum stays positive.
+   */
   predict(arch: Arch | NetworkPlan): number {
     const plan = 'layers' in arch ? arch : buildPlan(arch);
     const x = this.netLayerSum(plan);
     const c = this.table.calibration;
     if (c?.features && c.coefficients) return predictLinear({ coefficients: c.coefficients }, this.featureValues(plan, c.features, x));
-    return c ? c.intercept_ms + c.scale * x : this.table.overhead_ms + x;
+    if (c) return c.intercept_ms + c.scale * x;
+    return this.parts(plan).layers.reduce<number>((sum, part) => sum + (part ?? 0), this.table.overhead_ms);
   }
 
   /** The named features of a network (layer_table_ms: its net layer sum, `netSum` when already known). */
@@ -109,7 +113,9 @@ export class LatencyPredictor {
     const c = this.table.calibration;
     const entryPart = (l: LayerPlan): number | null => {
       const e = this.table.entries[layerKey(l)];
-      return e ? (c ? c.scale : 1) * (e.median_ms - this.table.overhead_ms) : null;
+      if (!e) return null;
+      const net = e.median_ms - this.table.overhead_ms;
+      return c ? c.scale * net : Math.max(0, net);
     };
     if (c?.features && c.coefficients) {
       const coefficients = c.coefficients;

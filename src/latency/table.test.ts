@@ -123,6 +123,12 @@ test('profile + calibrate on a fake device recovers the overhead, intercept and 
   const plan = buildPlan(measured[0]!.arch);
   const expected = OVERHEAD + plan.layers.reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
   assert.ok(Math.abs(raw.predict(plan) - expected) < 1e-12);
+  // a noisy profile can time a tiny layer below the empty model: it adds nothing, never a negative time
+  const firstKey = layerKey(plan.layers[0]!);
+  const noisy = new LatencyPredictor({ ...table, calibration: undefined, entries: { ...table.entries, [firstKey]: { ...table.entries[firstKey]!, median_ms: OVERHEAD / 2 } } });
+  const firstMs = layerMs(costOfLayer(plan.layers[0]!).macs);
+  assert.ok(Math.abs(noisy.predict(plan) - (expected - firstMs)) < 1e-12);
+  assert.equal(noisy.parts(plan).layers[0], 0);
 
   const dir = tempDir('mnas-table-');
   try {

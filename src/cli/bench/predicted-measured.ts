@@ -23,7 +23,7 @@ interface BenchPredictedMeasuredOptions {
   seeds: number[];
   margin?: number;
   topK: number;
-  images: number;
+  images?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -58,7 +58,7 @@ export function registerBenchPredictedMeasured(bench: Command): void {
     .option('--seeds <list>', 'strategy seeds, comma-separated: two searches each', intListOption('--seeds', 0, 1_000_000), [0, 1, 2])
     .option('--margin <fraction>', "the predictor's error allowed for (default: from the table's calibration, else 0.1)", floatOption('--margin', 0, 0.9))
     .option('--top-k <n>', 'a candidate that could enter the top k by reward is measured', intOption('--top-k', 1, 100), 1)
-    .option('--images <n>', 'the proxy setting looked up in the trained table (images per trial)', intOption('--images', 1), 2500)
+    .option('--images <n>', "the proxy setting looked up in the trained table, images per trial (default: the search's proxy)", intOption('--images', 1))
     .option('--quiet', 'no progress display')
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: BenchPredictedMeasuredOptions) => {
@@ -78,7 +78,7 @@ export function registerBenchPredictedMeasured(bench: Command): void {
           budget: o.budget,
           seeds: o.seeds,
           topK: o.topK,
-          images: o.images,
+          ...(o.images !== undefined ? { images: o.images } : {}),
           ...(o.margin !== undefined ? { margin: o.margin } : {}),
           onRun: (e) => {
             if (e.done === 1 || !progress) progress = new Progress({ label: `seed ${e.seed} ${e.mode}`, total: e.budget, silent: o.quiet === true });
