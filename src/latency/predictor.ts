@@ -72,14 +72,14 @@ export function fitLine(xs: readonly number[], ys: readonly number[], ws: readon
 export class LatencyPredictor {
   constructor(readonly table: LatencyTable) {}
 
-  /** Sum over the plan's layers of (entry - overhead), ms. Throws MissingLayerError. */
-  netLayerSum(plan: NetworkPlan): number {
+  /** Sum over the plan's layers of (entry - overhead), ms, each term at least `floor`. Throws MissingLayerError. */
+  netLayerSum(plan: NetworkPlan, floor = -Infinity): number {
     let sum = 0;
     const missing: string[] = [];
     for (const l of plan.layers) {
       const e = this.table.entries[layerKey(l)];
       if (!e) missing.push(layerKey(l));
-      else sum += e.median_ms - this.table.overhead_ms;
+      else sum += Math.max(floor, e.median_ms - this.table.overhead_ms);
     }
     if (missing.length) throw new MissingLayerError([...new Set(missing)], this.table);
     return sum;
@@ -91,11 +91,11 @@ export class LatencyPredictor {
    */
   predict(arch: Arch | NetworkPlan): number {
     const plan = 'layers' in arch ? arch : buildPlan(arch);
-    const x = this.netLayerSum(plan);
     const c = this.table.calibration;
-    if (c?.features && c.coefficients) return predictLinear({ coefficients: c.coefficients }, this.featureValues(plan, c.features, x));
-    if (c) return c.intercept_ms + c.scale * x;
-    return this.parts(plan).layers.reduce<number>((sum, part) => sum + (part ?? 0), this.table.overhead_ms);
+    if (!c) return this.table.overhead_ms + this.netLayerSum(plan, 0);
+    const x = this.netLayerSum(plan);
+    if (c.features && c.coefficients) return predictLinear({ coefficients: c.coefficients }, this.featureValues(plan, c.features, x));
+    return c.intercept_ms + c.scale * x;
   }
 
   /** The named features of a network (layer_table_ms: its net layer sum, `netSum` when already known). */
