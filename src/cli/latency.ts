@@ -26,6 +26,7 @@ import { createDevice, deviceKinds } from '../latency/registry.js';
 import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
 import { UsageError } from './errors.js';
 import { deviceOption } from './measure.js';
+import type { RepeatabilityReport } from '../latency/repeatability.js';
 import { intOption } from './options.js';
 import { Progress } from './progress.js';
 
@@ -52,6 +53,7 @@ interface EvalOptions extends CommonOptions {
   out?: string;
   calibrate: number;
   seed: number;
+  retest: number;
 }
 
 interface StudyOptions extends CommonOptions {
@@ -121,8 +123,10 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
     .option('--out <file>', 'save the table profiled on the way (when no --table); checkpointed, and an unfinished profile there is resumed')
     .option('--calibrate <n>', 'calibration models when profiling', intOption('--calibrate', 2, 10000), DEFAULT_CALIBRATION_MODELS)
     .option('--seed <n>', 'seed of the evaluated architectures', intOption('--seed', 0), EVALUATION_SEED)
+    .option('--retest <n>', 'measure the first n of them again at the end and report how well the device repeats itself (the floor under the predictor\'s error)', intOption('--retest', 0), 0)
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: EvalOptions) => {
+      if (o.retest > o.samples) throw new UsageError(`latency eval: --retest ${o.retest} is more than --samples ${o.samples}`);
       write(await latencyEval(o));
     });
 
@@ -186,7 +190,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       : await buildLatencyTable(device, space, { calibrate: o.calibrate, seed: CALIBRATION_SEED, ...(o.out ? { checkpoint: o.out } : {}), ...profileProgress(space, o) });
     if (!o.table && o.out) saveTable(o.out, table);
     if (o.seed === CALIBRATION_SEED && !o.quiet) process.stderr.write('latency eval: warning: --seed equals the calibration seed, so the evaluated archs include the calibration models\n');
-    const { report, measuredMedianMs, reference, driftFree } = await evaluateTable(device, space, table, { samples: o.samples, seed: o.seed, onProgress: bar('eval', o) });
+    const { report, measuredMedianMs, reference, driftFree, repeatability } = await evaluateTable(device, space, table, { samples: o.samples, seed: o.seed, retest: o.retest, onProgress: bar('eval', o), onRetest: bar('retest', o) });
     const summary = {
       within_10pct: report.within_10pct,
       within_5pct: report.within_5pct,
@@ -203,6 +207,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       // measured interleaved with the default arch: its latency now and when the table was calibrated (the device's drift between the two)
       reference: reference ?? null,
       drift_free: driftFree ? { within_10pct: driftFree.within_10pct, within_5pct: driftFree.within_5pct, mean_abs_pct_error: driftFree.mean_abs_pct_error, max_abs_pct_error: driftFree.max_abs_pct_error } : null,
+      repeatability: repeatability ?? null,
     };
     if (o.json) return `${JSON.stringify(summary)}\n`;
     const worst = [...report.rows].sort((a, b) => Math.abs(b.error_pct) - Math.abs(a.error_pct)).slice(0, 5);
@@ -211,6 +216,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       `mean |error| ${report.mean_abs_pct_error.toFixed(2)}%, max ${report.max_abs_pct_error.toFixed(1)}%, Spearman(predicted, measured) ${report.spearman.toFixed(3)}`,
       ...(reference ? [`measured interleaved with the space's default arch: ${reference.ms.toFixed(4)} ms over the evaluation${reference.tableMs !== null ? `, ${reference.tableMs.toFixed(4)} ms over the table's calibration` : ''}`] : []),
       ...(driftFree ? [`at the device's speed when the table was calibrated: ${(100 * driftFree.within_10pct).toFixed(1)}% within +-10% (${(100 * driftFree.within_5pct).toFixed(1)}% within +-5%), max ${driftFree.max_abs_pct_error.toFixed(1)}%`] : []),
+      ...(repeatability ? [repeatabilityLine(repeatability)] : []),
       'worst:',
       ...worst.map((r) => `  ${r.error_pct >= 0 ? '+' : ''}${r.error_pct.toFixed(1)}%  measured ${r.measured_ms.toFixed(4)} ms  predicted ${r.predicted_ms.toFixed(4)} ms  ${r.arch}`),
       '',
@@ -218,6 +224,14 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
   } finally {
     await device.close();
   }
+}
+
+function repeatabilityLine(r: RepeatabilityReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const speeds = r.same_speed && r.different_speed && r.reference_ms_range
+    ? `; at the same speed ${pct(r.same_speed.within_10pct)} of ${r.same_speed.models}, across a change of speed ${r.different_speed.models ? `${pct(r.different_speed.within_10pct)} of ${r.different_speed.models}` : 'none'} (the reference ran ${r.reference_ms_range[0].toFixed(4)}-${r.reference_ms_range[1].toFixed(4)} ms)`
+    : '';
+  return `the device repeats itself: ${pct(r.within_10pct)} of ${r.models} measured again within +-10% of their first measurement (${pct(r.within_5pct)} within +-5%), median ${r.median_abs_pct_diff.toFixed(1)}%, worst ${r.max_abs_pct_diff.toFixed(1)}%${speeds}`;
 }
 
 export async function latencyStudy(o: StudyOptions): Promise<string> {

@@ -142,49 +142,57 @@ export interface MeasuredArch {
   /** Its latency: its own median, or (measured interleaved) its ratio to the reference x the reference's median over all the pairs. */
   measured_ms: number;
   converged: boolean;
-  /** Measured interleaved: the ratio to the reference, and the model's own median in those blocks. */
+  /** Measured interleaved: the ratio to the reference, the model's own median in those blocks, and the reference's. */
   ratio?: number;
   raw_ms?: number;
+  reference_ms?: number;
+}
+
+export interface MeasureArchsOptions {
+  protocol?: Partial<MeasureProtocol>;
+  reference?: Arch;
+  onReference?: (ms: number) => void;
+  onProgress?: (done: number, total: number, last: MeasuredArch) => void;
+  signal?: AbortSignal;
+  /** Names the ONNX models are given (default `<space>#<index>`). */
+  name?: (index: number) => string;
+}
+
+/** `n` random architectures of the space, seeded: what measureRandomArchs measures. */
+export function sampleArchs(space: SearchSpace, n: number, seed: number): Arch[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => space.decode(space.sample(rng)));
+}
+
+/** Samples `n` random architectures of the space (seeded) and measures each for real (measureArchs). */
+export async function measureRandomArchs(device: LatencyDevice, space: SearchSpace, n: number, seed: number, o: MeasureArchsOptions = {}): Promise<MeasuredArch[]> {
+  return measureArchs(device, space, sampleArchs(space, n, seed), { name: (i) => `${space.name}#${seed}.${i}`, ...o });
 }
 
 /**
- * Samples `n` random architectures of the space (seeded) and measures each for real. With
- * `reference` on a device that can time two models in turn, each is measured interleaved with it:
- * measured_ms = ratio x the reference's latency, the median of its timings over all the pairs
- * (`onReference`), so one reading at a moment the machine ran fast or slow does not scale them all.
+ * Measures each architecture for real. With `reference` on a device that can time two models in
+ * turn, each is measured interleaved with it: measured_ms = ratio x the reference's latency, the
+ * median of its timings over all the pairs (`onReference`), so one reading at a moment the machine
+ * ran fast or slow does not scale them all.
  */
-export async function measureRandomArchs(
-  device: LatencyDevice,
-  space: SearchSpace,
-  n: number,
-  seed: number,
-  o: {
-    protocol?: Partial<MeasureProtocol>;
-    reference?: Arch;
-    onReference?: (ms: number) => void;
-    onProgress?: (done: number, total: number, last: MeasuredArch) => void;
-    signal?: AbortSignal;
-  } = {},
-): Promise<MeasuredArch[]> {
-  const rng = new Rng(seed);
+export async function measureArchs(device: LatencyDevice, space: SearchSpace, archs: readonly Arch[], o: MeasureArchsOptions = {}): Promise<MeasuredArch[]> {
   const out: MeasuredArch[] = [];
   const reference = o.reference && device.measureAgainst ? archToModel(o.reference, `${space.name}#reference`) : undefined;
   const referenceTimings: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const arch = space.decode(space.sample(rng));
-    const model = archToModel(arch, `${space.name}#${seed}.${i}`);
+  for (const [i, arch] of archs.entries()) {
+    const model = archToModel(arch, o.name?.(i) ?? `${space.name}#${i}`);
     let m: MeasuredArch;
     if (reference) {
       const r = await device.measureAgainst!(model, reference, o.protocol ?? {}, o.signal);
       referenceTimings.push(r.reference_ms);
       // in ms at this pair's reference timing until every pair is in (below)
-      m = { arch, measured_ms: r.ratio * r.reference_ms, converged: r.converged, ratio: r.ratio, raw_ms: r.median_ms };
+      m = { arch, measured_ms: r.ratio * r.reference_ms, converged: r.converged, ratio: r.ratio, raw_ms: r.median_ms, reference_ms: r.reference_ms };
     } else {
       const r = await device.measure(model, o.protocol ?? {}, o.signal);
       m = { arch, measured_ms: r.median_ms, converged: r.converged };
     }
     out.push(m);
-    o.onProgress?.(i + 1, n, m);
+    o.onProgress?.(i + 1, archs.length, m);
   }
   if (referenceTimings.length === 0) return out;
   const referenceMs = median(referenceTimings);

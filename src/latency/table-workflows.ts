@@ -10,7 +10,8 @@ import { printArch } from '../space/arch-string.js';
 import type { SearchSpace } from '../space/space.js';
 import { median } from '../util/stats.js';
 import type { LatencyDevice } from './device.js';
-import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureRandomArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
+import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureArchs, measureRandomArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
+import { repeatability, type RepeatabilityReport } from './repeatability.js';
 import { analyzeStudy, studyRows, writeStudy, type StudyReport } from './study.js';
 import { DEFAULT_PROFILE_PASSES, distinctLayers, LatencyTableError, loadTable, passesMeasured, profileSpace, type LatencyTable } from './table.js';
 
@@ -122,6 +123,8 @@ export interface PredictorEvaluation {
    * since. Only when both were measured interleaved with the same reference.
    */
   readonly driftFree?: PredictionReport;
+  /** With `retest`: the first models measured a second time, against their first measurement (the device's own repeatability, the floor under the predictor's error). */
+  readonly repeatability?: RepeatabilityReport;
 }
 
 /**
@@ -133,9 +136,19 @@ export async function evaluateTable(
   device: LatencyDevice,
   space: SearchSpace,
   table: LatencyTable,
-  o: { samples: number; seed?: number; onProgress?: (done: number, total: number) => void },
+  o: {
+    samples: number;
+    seed?: number;
+    /** Measure the first this many of them a second time, after all the others (at most `samples`). */
+    retest?: number;
+    onProgress?: (done: number, total: number) => void;
+    onRetest?: (done: number, total: number) => void;
+  },
 ): Promise<PredictorEvaluation> {
+  const retest = o.retest ?? 0;
+  if (!Number.isInteger(retest) || retest < 0 || retest > o.samples) throw new RangeError(`retest must be an integer from 0 to samples (${o.samples}), got ${retest}`);
   const { measured, reference } = await measureAgainstDefault(device, space, o.samples, o.seed ?? EVALUATION_SEED, (d) => o.onProgress?.(d, o.samples));
+  const again = retest > 0 ? await measureArchs(device, space, measured.slice(0, retest).map((m) => m.arch), { ...(reference ? { reference: space.decode(space.defaultDna()) } : {}), name: (i) => `${space.name}#retest.${i}`, onProgress: (d) => o.onRetest?.(d, retest) }) : undefined;
   const predictor = new LatencyPredictor(table);
   const report = evaluatePredictor(predictor, measured);
   const tableReference = table.calibration?.reference;
@@ -145,6 +158,7 @@ export async function evaluateTable(
     measuredMedianMs: median(report.rows.map((r) => r.measured_ms)),
     ...(reference ? { reference: { ...reference, tableMs: tableReference?.ms ?? null } } : {}),
     ...(sameReference ? { driftFree: evaluatePredictor(predictor, measured.map((m) => ({ ...m, measured_ms: (m.measured_ms * tableReference.ms) / reference.ms }))) } : {}),
+    ...(again ? { repeatability: repeatability(measured.slice(0, retest), again) } : {}),
   };
 }
 

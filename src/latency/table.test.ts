@@ -423,4 +423,32 @@ test('latency eval tells the predictor\'s own error from the device\'s drift sin
   assert.ok(e.report.within_10pct < 0.5, `in ms the 20% drift shows: ${e.report.within_10pct}`);
   assert.ok(e.reference && Math.abs(e.reference.ms / e.reference.tableMs! - 1.2) < 1e-9);
   assert.equal(e.driftFree?.within_10pct, 1, 'brought back to the calibration\'s speed, the predictor is exact');
+  assert.equal(e.repeatability, undefined, 'no retest unless asked');
+
+  // the first 5 measured again at the end, after the machine slowed by a further 30%: the ratios repeat exactly
+  const again = await evaluateTable(device, space, table, {
+    samples: 20,
+    retest: 5,
+    onProgress: (done, total) => {
+      if (done === total) device.slower = 1.2 * 1.3;
+    },
+  });
+  assert.equal(again.repeatability?.models, 5);
+  assert.equal(again.repeatability?.within_5pct, 1);
+  assert.equal(again.repeatability?.different_speed?.models, 5, 'the reference ran 30% slower the second time');
+  const [fastest, slowest] = again.repeatability!.reference_ms_range!;
+  assert.ok(Math.abs(slowest / fastest - 1.3) < 1e-9);
+  await assert.rejects(evaluateTable(device, space, table, { samples: 3, retest: 4 }), /retest must be an integer from 0 to samples \(3\), got 4/);
+});
+
+test('latency eval on ort-cpu measures the first models again and reports how well the device repeats itself', async () => {
+  const space = new SearchSpace(TINY);
+  const device = new OrtCpuDevice();
+  const table = await buildLatencyTable(device, space, { passes: 1, calibrate: 4 });
+  const e = await evaluateTable(device, space, table, { samples: 3, retest: 2 });
+  const r = e.repeatability!;
+  assert.equal(r.models, 2);
+  assert.ok(Number.isFinite(r.median_abs_pct_diff) && r.max_abs_pct_diff >= r.median_abs_pct_diff);
+  assert.equal(r.same_speed!.models + r.different_speed!.models, 2, 'interleaved with the default arch, so each pair has the reference\'s speed both times');
+  assert.ok(r.reference_ms_range![0] > 0 && r.reference_ms_range![1] >= r.reference_ms_range![0]);
 });
