@@ -4,9 +4,10 @@
  * machine switches between a fast and a slow speed for minutes at a time (the space's default
  * model about 0.21 or 0.28 ms on cifar), and timing each model interleaved with a reference does
  * not cancel the switch: the ratios themselves move, by a median 4.3% and up to 15% between the
- * two speeds (43 models), against a median 1.2-1.4% and up to 5.5-7.5% at one speed (17 and 58
- * models; 2026-12-02, notes in issue 14). So each pair is also sorted by whether the reference ran
- * at the same speed both times.
+ * two speeds (43 cifar models), against a median 1.2-1.4% and up to 5.5-7.5% at one speed (17 and
+ * 56; `bench/ratio-repeat.mjs`, bench/results/ratio-repeat-cifar-*-2026-12-02.jsonl). In
+ * `latency eval --retest 50` runs, 98% of the models came back within 10% on both spaces. So each
+ * pair is also sorted by whether the reference ran at the same speed both times.
  */
 import { median } from '../util/stats.js';
 import type { MeasuredArch } from './predictor.js';
