@@ -31,7 +31,7 @@ const above = Number(flag('--above') ?? 0);
 const args = argv.filter((a) => a !== '--summary-only');
 const [spaceName, n, seed, out, retest = '0'] = args;
 if (!spaceName || !n || !seed || !out) {
-  console.error('usage: node bench/ratio-repeat.mjs SPACE N SEED OUT.jsonl [R] [--summary-only]');
+  console.error('usage: node bench/ratio-repeat.mjs SPACE N SEED OUT.jsonl [R] [--summary-only] [--fit TABLE [--train T] [--below MS | --above MS]]');
   process.exit(2);
 }
 if (!process.argv.includes('--summary-only')) {

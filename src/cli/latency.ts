@@ -23,10 +23,10 @@ import {
   buildLatencyTable, CALIBRATION_SEED, DEFAULT_CALIBRATION_MODELS, evaluateTable, EVALUATION_SEED, loadTableFor, studyLatency, type BuildTableOptions,
 } from '../latency/table-workflows.js';
 import { createDevice, deviceKinds } from '../latency/registry.js';
+import type { RepeatabilityReport } from '../latency/repeatability.js';
 import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
 import { UsageError } from './errors.js';
 import { deviceOption } from './measure.js';
-import type { RepeatabilityReport } from '../latency/repeatability.js';
 import { intOption } from './options.js';
 import { Progress } from './progress.js';
 

@@ -40,20 +40,17 @@ export function repeatability(first: readonly MeasuredArch[], second: readonly M
   const pairs = first.map((a, i) => {
     const b = second[i]!;
     const interleaved = a.ratio !== undefined && b.ratio !== undefined;
-    const diff = interleaved ? b.ratio! / a.ratio! - 1 : b.measured_ms / a.measured_ms - 1;
+    const diff = Math.abs(interleaved ? b.ratio! / a.ratio! - 1 : b.measured_ms / a.measured_ms - 1);
     const refs = a.reference_ms !== undefined && b.reference_ms !== undefined ? ([a.reference_ms, b.reference_ms] as const) : undefined;
-    return { diff: Math.abs(diff), refs };
+    return { diff, refs, sameSpeed: refs !== undefined && Math.abs(refs[1] / refs[0] - 1) <= SAME_SPEED_TOLERANCE };
   });
   const all = figures(pairs.map((p) => p.diff));
-  const timed = pairs.filter((p) => p.refs !== undefined);
-  if (timed.length === 0 || timed.length !== pairs.length) return all;
-  const same = timed.filter((p) => Math.abs(p.refs![1] / p.refs![0] - 1) <= SAME_SPEED_TOLERANCE);
-  const different = timed.filter((p) => !same.includes(p));
-  const refs = timed.flatMap((p) => p.refs!);
+  if (pairs.length === 0 || pairs.some((p) => p.refs === undefined)) return all;
+  const refs = pairs.flatMap((p) => p.refs!);
   return {
     ...all,
-    same_speed: figures(same.map((p) => p.diff)),
-    different_speed: figures(different.map((p) => p.diff)),
+    same_speed: figures(pairs.filter((p) => p.sameSpeed).map((p) => p.diff)),
+    different_speed: figures(pairs.filter((p) => !p.sameSpeed).map((p) => p.diff)),
     reference_ms_range: [Math.min(...refs), Math.max(...refs)],
   };
 }

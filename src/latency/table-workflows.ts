@@ -6,11 +6,12 @@
  * callbacks; nothing is printed.
  */
 import { existsSync } from 'node:fs';
+import type { Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
 import type { SearchSpace } from '../space/space.js';
 import { median } from '../util/stats.js';
 import type { LatencyDevice } from './device.js';
-import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureArchs, measureRandomArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
+import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureArchs, measureRandomArchs, sampleArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
 import { repeatability, type RepeatabilityReport } from './repeatability.js';
 import { analyzeStudy, studyRows, writeStudy, type StudyReport } from './study.js';
 import { DEFAULT_PROFILE_PASSES, distinctLayers, LatencyTableError, loadTable, passesMeasured, profileSpace, type LatencyTable } from './table.js';
@@ -58,27 +59,31 @@ export async function buildLatencyTable(device: LatencyDevice, space: SearchSpac
     onProgress: (done, total) => o.onLayers?.(done, total),
     ...(o.checkpoint ? { out: o.checkpoint, checkpointEvery: o.checkpointEvery ?? 200 } : {}),
   });
-  const { measured, reference } = await measureAgainstDefault(device, space, calibrate, o.seed ?? CALIBRATION_SEED, (d) => o.onCalibration?.(d, calibrate));
+  const { measured, reference } = await measureRandomAgainstDefault(device, space, calibrate, o.seed ?? CALIBRATION_SEED, (d) => o.onCalibration?.(d, calibrate));
   calibrateFrom(table, measured, reference);
   return table;
 }
 
 /**
- * `n` random architectures measured interleaved with the space's default where the device can
- * (so its changes of speed cancel out), with the default's arch and median latency over all the pairs; each on
- * its own otherwise (no reference).
+ * The architectures measured interleaved with the space's default where the device can (so its
+ * changes of speed cancel out), with the default's arch and median latency over all the pairs;
+ * each on its own otherwise (no reference).
  */
 async function measureAgainstDefault(
   device: LatencyDevice,
   space: SearchSpace,
-  n: number,
-  seed: number,
-  onProgress: (done: number) => void,
+  archs: readonly Arch[],
+  o: { name: (index: number) => string; onProgress: (done: number) => void },
 ): Promise<{ measured: MeasuredArch[]; reference?: { arch: string; ms: number } }> {
   const arch = space.decode(space.defaultDna());
   let ms: number | undefined;
-  const measured = await measureRandomArchs(device, space, n, seed, { reference: arch, onReference: (m) => (ms = m), onProgress });
+  const measured = await measureArchs(device, space, archs, { reference: arch, onReference: (m) => (ms = m), name: o.name, onProgress: o.onProgress });
   return { measured, ...(ms !== undefined ? { reference: { arch: printArch(arch), ms } } : {}) };
+}
+
+/** `n` random architectures of the space (seeded), measured by measureAgainstDefault. */
+function measureRandomAgainstDefault(device: LatencyDevice, space: SearchSpace, n: number, seed: number, onProgress: (done: number) => void) {
+  return measureAgainstDefault(device, space, sampleArchs(space, n, seed), { name: (i) => `${space.name}#${seed}.${i}`, onProgress });
 }
 
 /** The table in `file`, checked to be a finished table for this device and space (LatencyTableError otherwise). */
@@ -147,8 +152,8 @@ export async function evaluateTable(
 ): Promise<PredictorEvaluation> {
   const retest = o.retest ?? 0;
   if (!Number.isInteger(retest) || retest < 0 || retest > o.samples) throw new RangeError(`retest must be an integer from 0 to samples (${o.samples}), got ${retest}`);
-  const { measured, reference } = await measureAgainstDefault(device, space, o.samples, o.seed ?? EVALUATION_SEED, (d) => o.onProgress?.(d, o.samples));
-  const again = retest > 0 ? await measureArchs(device, space, measured.slice(0, retest).map((m) => m.arch), { ...(reference ? { reference: space.decode(space.defaultDna()) } : {}), name: (i) => `${space.name}#retest.${i}`, onProgress: (d) => o.onRetest?.(d, retest) }) : undefined;
+  const { measured, reference } = await measureRandomAgainstDefault(device, space, o.samples, o.seed ?? EVALUATION_SEED, (d) => o.onProgress?.(d, o.samples));
+  const again = retest > 0 ? (await measureAgainstDefault(device, space, measured.slice(0, retest).map((m) => m.arch), { name: (i) => `${space.name}#retest.${i}`, onProgress: (d) => o.onRetest?.(d, retest) })).measured : undefined;
   const predictor = new LatencyPredictor(table);
   const report = evaluatePredictor(predictor, measured);
   const tableReference = table.calibration?.reference;
