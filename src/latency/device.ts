@@ -59,6 +59,11 @@ export interface MeasureProtocol {
   maxSeconds: number;
   /** Measured interleaved: seconds of one block of runs of each model (default interleaved.ts BLOCK_SECONDS). */
   blockSeconds?: number;
+  /**
+   * Measured interleaved: which quantile of each block's runs a pair compares, model's over the
+   * reference's (default interleaved.ts BLOCK_QUANTILE, 0.1; 0.5 compares the blocks' medians).
+   */
+  blockQuantile?: number;
 }
 
 export interface LatencyStats {

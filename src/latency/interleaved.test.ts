@@ -1,7 +1,7 @@
 /** Interleaved measurement: the ratio of two workloads holds while the "machine" changes speed under both. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { INTERLEAVED_PROTOCOL, MIN_PAIRS, measureInterleaved, runsPerBlock } from './interleaved.js';
+import { BLOCK_QUANTILE, INTERLEAVED_PROTOCOL, MIN_PAIRS, PairTracker, interleavedProtocol, measureInterleaved, runsPerBlock } from './interleaved.js';
 import { OrtCpuDevice } from './ort-cpu.js';
 import { archToModel } from './model.js';
 import { resolveArch } from '../space/resolve.js';
@@ -26,6 +26,23 @@ test('the ratio of a workload twice as long as the reference is 2, also when the
   assert.ok(r.pairs >= MIN_PAIRS);
   assert.equal(r.model.runs, r.pairs * r.runs_per_block);
   assert.equal(r.reference.runs, r.model.runs);
+});
+
+test('a pair compares the fast runs of each block (its p10), so runs the machine slowed in one block do not move the ratio', () => {
+  // model blocks of 10 runs at 2 ms, in every third block 8 of them slowed to 3 ms; reference blocks of 10 runs at 1 ms
+  const measure = (blockQuantile?: number) => {
+    const t = new PairTracker(interleavedProtocol({ maxSeconds: 100, ...(blockQuantile === undefined ? {} : { blockQuantile }) }));
+    for (let i = 0; i < MIN_PAIRS; i++) t.addPair(Array.from({ length: 10 }, (_, j) => (i % 3 === 2 && j < 8 ? 3 : 2)), Array(10).fill(1), 1);
+    return t.finish(1);
+  };
+  assert.equal(BLOCK_QUANTILE, 0.1);
+  const fast = measure();
+  assert.equal(fast.ratio, 2);
+  assert.equal(fast.ratio_rel_half_width, 0);
+  // compared by their medians, a third of the pairs come out at 3: the same median ratio, known far less precisely
+  const medians = measure(0.5);
+  assert.equal(medians.ratio, 2);
+  assert.equal(medians.ratio_rel_half_width, 0.5);
 });
 
 test('by default the ratio is measured to +-0.5% over at least 0.5 s; a cap below that minimum lowers it', async () => {

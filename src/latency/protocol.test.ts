@@ -140,6 +140,8 @@ test('resolveProtocol rejects nonsense', () => {
   assert.throws(() => resolveProtocol({ minRuns: 10, maxRuns: 5 }), /maxRuns/);
   assert.throws(() => resolveProtocol({ relPrecision: 0 }), /relPrecision/);
   assert.throws(() => resolveProtocol({ maxSeconds: -1 }), /maxSeconds/);
+  assert.throws(() => resolveProtocol({ blockQuantile: 1 }), /blockQuantile must be in \(0, 1\), got 1/);
+  assert.throws(() => resolveProtocol({ blockQuantile: 0 }), /blockQuantile/);
   assert.throws(() => resolveProtocol({ blockSeconds: 0 }), /blockSeconds/);
   assert.throws(() => resolveProtocol({ maxSeconds: 1, blockSeconds: 2 }), /blockSeconds/);
   assert.equal(resolveProtocol({ maxRuns: undefined }).maxRuns, 5000);

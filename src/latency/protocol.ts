@@ -58,6 +58,7 @@ export function resolveProtocol(p: Partial<MeasureProtocol> = {}, base: Readonly
   if (r.minSeconds !== undefined && !(r.minSeconds >= 0 && r.minSeconds <= r.maxSeconds)) throw new Error(`measure protocol: minSeconds must be in [0, maxSeconds], got ${r.minSeconds}`);
   if (r.warmupSeconds !== undefined && !(r.warmupSeconds >= 0)) throw new Error(`measure protocol: warmupSeconds must be >= 0, got ${r.warmupSeconds}`);
   if (r.blockSeconds !== undefined && !(r.blockSeconds > 0 && r.blockSeconds <= r.maxSeconds)) throw new Error(`measure protocol: blockSeconds must be in (0, maxSeconds], got ${r.blockSeconds}`);
+  if (r.blockQuantile !== undefined && !(r.blockQuantile > 0 && r.blockQuantile < 1)) throw new Error(`measure protocol: blockQuantile must be in (0, 1), got ${r.blockQuantile}`);
   return r;
 }
 

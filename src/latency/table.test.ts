@@ -284,6 +284,10 @@ test('an interrupted profile resumes from its checkpoint: each layer in the pass
       // a checkpoint of other settings is refused, not mixed in
       await assert.rejects(profileSpace(new LostDevice(), space, { passes: 3, previous: saved }), /checkpoint was a profile of 2 passes timed against a reference layer, not of 3/);
       await assert.rejects(profileSpace(new LostDevice(), space, { passes: 2, previous: saved, interleave: false }), /not of 2: profile with the same settings/);
+      // a checkpoint whose layers compared the blocks' medians (from before blockQuantile was recorded) does not mix with the p10s compared now
+      const { blockQuantile: _recorded, ...medianProtocol } = saved.protocol;
+      assert.equal(_recorded, 0.1);
+      await assert.rejects(profileSpace(new LostDevice(), space, { passes: 2, previous: { ...saved, protocol: medianProtocol } }), /checkpoint's layers were timed comparing each block's 0.5 quantile, not its 0.1/);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

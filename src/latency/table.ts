@@ -26,6 +26,7 @@ import { InputError } from '../util/input-error.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, MeasureProtocol } from './device.js';
 import { layersToModel } from './model.js';
 import { PROFILE_PROTOCOL } from './protocol.js';
+import { BLOCK_QUANTILE } from './interleaved.js';
 import { median } from '../util/stats.js';
 import { PREDICTOR_FEATURES, type PredictorFeature } from './model-features.js';
 import { DEVICE_KINDS } from './registry.js';
@@ -224,6 +225,12 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
     if (was.passes !== passes || was.interleaved !== interleave) {
       throw new LatencyTableError(`profile: the checkpoint was a profile of ${String(was.passes)} passes${was.interleaved ? ' timed against a reference layer' : ''}, not of ${passes}${interleave ? ' timed against a reference layer' : ''}: profile with the same settings or remove it`);
     }
+    // a checkpoint from before blockQuantile was recorded compared the blocks' medians
+    const wasQuantile = o.previous.protocol.blockQuantile ?? 0.5;
+    const quantile = protocol.blockQuantile ?? BLOCK_QUANTILE;
+    if (interleave && wasQuantile !== quantile) {
+      throw new LatencyTableError(`profile: the checkpoint's layers were timed comparing each block's ${wasQuantile} quantile, not its ${quantile}: their ratios would not mix; remove it and profile again`);
+    }
   }
   const overheadProtocol = { ...PROFILE_PROTOCOL, ...(o.protocol ?? {}), minSeconds: 0.1, maxSeconds: 1 };
   const reference = interleave ? referenceLayer(space) : undefined;
@@ -304,7 +311,7 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
  * layers, ort-cpu, 2026-12-01) 3 passes at +-2% took 328 s and 2 at +-1% 345 s; the predictor fitted
  * on 120 random models then left 99.0% and 97.0% of 200 others within 10%.
  */
-export const LAYER_PAIR_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({ ...PROFILE_PROTOCOL, blockSeconds: 0.002, minSeconds: 0.01, relPrecision: 0.02, maxSeconds: 0.1 });
+export const LAYER_PAIR_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({ ...PROFILE_PROTOCOL, blockSeconds: 0.002, minSeconds: 0.01, relPrecision: 0.02, maxSeconds: 0.1, blockQuantile: BLOCK_QUANTILE });
 
 /** Passes over the layers when profiling a table (LAYER_PAIR_PROTOCOL says why 3). */
 export const DEFAULT_PROFILE_PASSES = 3;

@@ -43,5 +43,10 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 /** The median of values in any order (the mean of the two middle ones for an even count); throws on none. */
 export function median(values: ArrayLike<number>): number {
   if (values.length === 0) throw new Error('median of no values');
-  return quantileSorted(Float64Array.from(values).sort(), 0.5);
+  return quantile(values, 0.5);
+}
+
+/** The q-quantile of values in any order (linear interpolation between order statistics, as quantileSorted). */
+export function quantile(values: ArrayLike<number>, q: number): number {
+  return quantileSorted(Float64Array.from(values).sort(), q);
 }

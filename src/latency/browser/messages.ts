@@ -235,6 +235,7 @@ const protocolSchema = z
     relPrecision: z.number().optional(),
     maxSeconds: z.number().positive().max(3600).optional(),
     blockSeconds: z.number().positive().max(60).optional(),
+    blockQuantile: z.number().gt(0).lt(1).optional(),
   })
   .strict();
 
