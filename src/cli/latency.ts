@@ -11,7 +11,8 @@
  *   eval --device D --space S --samples N [--table FILE] [--json]
  *       measures N random archs for real and reports how many the predictor gets within +-10%
  *       (profiles first when no table is given). Last line with --json: { within_10pct,
- *       within_5pct, mean_abs_pct_error, max_abs_pct_error, spearman, samples, device, ... }.
+ *       within_5pct, mean_abs_pct_error, max_abs_pct_error, spearman, samples, device,
+ *       drift_free: { ..., at_calibration_speed, across_speed }, repeatability, models: [...] }.
  *   study --device D --space S --samples N [--table FILE] [--out DIR] [--json]
  *       Spearman(MACs, latency), the predictor's correlation if a table is given, the most
  *       misordered pairs; writes DIR/study.json, DIR/latency-vs-macs.svg, DIR/README.md.
@@ -23,6 +24,7 @@ import {
   buildLatencyTable, CALIBRATION_SEED, DEFAULT_CALIBRATION_MODELS, evaluateTable, EVALUATION_SEED, loadTableFor, studyLatency, type BuildTableOptions,
 } from '../latency/table-workflows.js';
 import { createDevice, deviceKinds } from '../latency/registry.js';
+import type { PredictionReport } from '../latency/predictor.js';
 import type { RepeatabilityReport } from '../latency/repeatability.js';
 import { getSpace, spaceNames, type SearchSpace } from '../space/space.js';
 import { UsageError } from './errors.js';
@@ -190,7 +192,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       : await buildLatencyTable(device, space, { calibrate: o.calibrate, seed: CALIBRATION_SEED, ...(o.out ? { checkpoint: o.out } : {}), ...profileProgress(space, o) });
     if (!o.table && o.out) saveTable(o.out, table);
     if (o.seed === CALIBRATION_SEED && !o.quiet) process.stderr.write('latency eval: warning: --seed equals the calibration seed, so the evaluated archs include the calibration models\n');
-    const { report, measuredMedianMs, reference, driftFree, repeatability } = await evaluateTable(device, space, table, { samples: o.samples, seed: o.seed, retest: o.retest, onProgress: bar('eval', o), onRetest: bar('retest', o) });
+    const { report, measuredMedianMs, reference, driftFree, driftFreeBySpeed, models, repeatability } = await evaluateTable(device, space, table, { samples: o.samples, seed: o.seed, retest: o.retest, onProgress: bar('eval', o), onRetest: bar('retest', o) });
     const summary = {
       within_10pct: report.within_10pct,
       within_5pct: report.within_5pct,
@@ -206,8 +208,15 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       measured_median_ms: measuredMedianMs,
       // measured interleaved with the default arch: its latency now and when the table was calibrated (the device's drift between the two)
       reference: reference ?? null,
-      drift_free: driftFree ? { within_10pct: driftFree.within_10pct, within_5pct: driftFree.within_5pct, mean_abs_pct_error: driftFree.mean_abs_pct_error, max_abs_pct_error: driftFree.max_abs_pct_error } : null,
+      drift_free: driftFree
+        ? {
+            ...errorFigures(driftFree),
+            // the models whose reference ran at the calibration's speed (within 10%), and the others: on a machine that switches speed the ratios move with it
+            ...(driftFreeBySpeed ? { at_calibration_speed: { models: driftFreeBySpeed.atCalibrationSpeed.samples, ...errorFigures(driftFreeBySpeed.atCalibrationSpeed) }, across_speed: { models: driftFreeBySpeed.acrossSpeed.samples, ...errorFigures(driftFreeBySpeed.acrossSpeed) } } : {}),
+          }
+        : null,
       repeatability: repeatability ?? null,
+      models,
     };
     if (o.json) return `${JSON.stringify(summary)}\n`;
     const worst = [...report.rows].sort((a, b) => Math.abs(b.error_pct) - Math.abs(a.error_pct)).slice(0, 5);
@@ -215,7 +224,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       `${report.samples} random '${space.name}' archs on ${table.device.id}: ${(100 * report.within_10pct).toFixed(1)}% predicted within +-10% (${(100 * report.within_5pct).toFixed(1)}% within +-5%)`,
       `mean |error| ${report.mean_abs_pct_error.toFixed(2)}%, max ${report.max_abs_pct_error.toFixed(1)}%, Spearman(predicted, measured) ${report.spearman.toFixed(3)}`,
       ...(reference ? [`measured interleaved with the space's default arch: ${reference.ms.toFixed(4)} ms over the evaluation${reference.tableMs !== null ? `, ${reference.tableMs.toFixed(4)} ms over the table's calibration` : ''}`] : []),
-      ...(driftFree ? [`at the device's speed when the table was calibrated: ${(100 * driftFree.within_10pct).toFixed(1)}% within +-10% (${(100 * driftFree.within_5pct).toFixed(1)}% within +-5%), max ${driftFree.max_abs_pct_error.toFixed(1)}%`] : []),
+      ...(driftFree ? [`at the device's speed when the table was calibrated: ${(100 * driftFree.within_10pct).toFixed(1)}% within +-10% (${(100 * driftFree.within_5pct).toFixed(1)}% within +-5%), max ${driftFree.max_abs_pct_error.toFixed(1)}%${driftFreeBySpeed ? bySpeedText(driftFreeBySpeed) : ''}`] : []),
       ...(repeatability ? [repeatabilityLine(repeatability)] : []),
       'worst:',
       ...worst.map((r) => `  ${r.error_pct >= 0 ? '+' : ''}${r.error_pct.toFixed(1)}%  measured ${r.measured_ms.toFixed(4)} ms  predicted ${r.predicted_ms.toFixed(4)} ms  ${r.arch}`),
@@ -224,6 +233,15 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
   } finally {
     await device.close();
   }
+}
+
+function errorFigures(r: PredictionReport) {
+  return { within_10pct: r.within_10pct, within_5pct: r.within_5pct, mean_abs_pct_error: r.mean_abs_pct_error, max_abs_pct_error: r.max_abs_pct_error };
+}
+
+function bySpeedText(s: { atCalibrationSpeed: PredictionReport; acrossSpeed: PredictionReport }): string {
+  const part = (r: PredictionReport) => (r.samples ? `${(100 * r.within_10pct).toFixed(0)}% of ${r.samples}` : 'none');
+  return `; the models whose reference ran at the calibration's speed ${part(s.atCalibrationSpeed)}, the others ${part(s.acrossSpeed)}`;
 }
 
 function repeatabilityLine(r: RepeatabilityReport): string {

@@ -12,7 +12,7 @@ import type { SearchSpace } from '../space/space.js';
 import { median } from '../util/stats.js';
 import type { LatencyDevice } from './device.js';
 import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureArchs, measureRandomArchs, sampleArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
-import { repeatability, type RepeatabilityReport } from './repeatability.js';
+import { repeatability, SAME_SPEED_TOLERANCE, type RepeatabilityReport } from './repeatability.js';
 import { analyzeStudy, studyRows, writeStudy, type StudyReport } from './study.js';
 import { DEFAULT_PROFILE_PASSES, distinctLayers, LatencyTableError, loadTable, passesMeasured, profileSpace, type LatencyTable } from './table.js';
 
@@ -117,6 +117,17 @@ async function checkpointToResume(file: string, device: LatencyDevice, space: Se
   return table;
 }
 
+export interface EvaluatedModel {
+  readonly arch: string;
+  readonly predicted_ms: number;
+  readonly measured_ms: number;
+  readonly error_pct: number;
+  /** Measured interleaved: the ratio to the reference, the reference's timing in this model's pair, and the error at the table's calibration speed. */
+  readonly ratio?: number;
+  readonly reference_ms?: number;
+  readonly drift_free_error_pct?: number;
+}
+
 export interface PredictorEvaluation {
   readonly report: PredictionReport;
   readonly measuredMedianMs: number;
@@ -128,6 +139,15 @@ export interface PredictorEvaluation {
    * since. Only when both were measured interleaved with the same reference.
    */
   readonly driftFree?: PredictionReport;
+  /**
+   * driftFree split by the machine's speed during each model's pair: the models whose reference ran
+   * within SAME_SPEED_TOLERANCE of its calibration timing, and the others. On a machine that
+   * switches between speeds, the ratios themselves move with the switch (repeatability.ts), so only
+   * the first is the predictor's own error; a table calibrated at one speed cannot know the other.
+   */
+  readonly driftFreeBySpeed?: { readonly atCalibrationSpeed: PredictionReport; readonly acrossSpeed: PredictionReport };
+  /** Every evaluated model, as measured (ratio and the reference's timing in its pair where interleaved) and predicted. */
+  readonly models: readonly EvaluatedModel[];
   /** With `retest`: the first models measured a second time, against their first measurement (the device's own repeatability, the floor under the predictor's error). */
   readonly repeatability?: RepeatabilityReport;
 }
@@ -158,12 +178,29 @@ export async function evaluateTable(
   const report = evaluatePredictor(predictor, measured);
   const tableReference = table.calibration?.reference;
   const sameReference = reference !== undefined && tableReference !== undefined && tableReference.arch === reference.arch;
+  const atTableSpeed = sameReference ? measured.map((m) => ({ ...m, measured_ms: (m.measured_ms * tableReference.ms) / reference.ms })) : undefined;
+  const driftFree = atTableSpeed ? evaluatePredictor(predictor, atTableSpeed) : undefined;
+  const models: EvaluatedModel[] = report.rows.map((r, i) => ({
+    ...r,
+    ...(measured[i]!.ratio !== undefined ? { ratio: measured[i]!.ratio, reference_ms: measured[i]!.reference_ms } : {}),
+    ...(driftFree ? { drift_free_error_pct: driftFree.rows[i]!.error_pct } : {}),
+  }));
   return {
     report,
     measuredMedianMs: median(report.rows.map((r) => r.measured_ms)),
     ...(reference ? { reference: { ...reference, tableMs: tableReference?.ms ?? null } } : {}),
-    ...(sameReference ? { driftFree: evaluatePredictor(predictor, measured.map((m) => ({ ...m, measured_ms: (m.measured_ms * tableReference.ms) / reference.ms }))) } : {}),
+    ...(driftFree ? { driftFree } : {}),
+    ...(atTableSpeed && tableReference ? { driftFreeBySpeed: splitBySpeed(predictor, atTableSpeed, tableReference.ms) } : {}),
+    models,
     ...(again ? { repeatability: repeatability(measured.slice(0, retest), again) } : {}),
+  };
+}
+
+function splitBySpeed(predictor: LatencyPredictor, atTableSpeed: readonly MeasuredArch[], tableReferenceMs: number) {
+  const sameSpeed = (m: MeasuredArch) => m.reference_ms !== undefined && Math.abs(m.reference_ms / tableReferenceMs - 1) <= SAME_SPEED_TOLERANCE;
+  return {
+    atCalibrationSpeed: evaluatePredictor(predictor, atTableSpeed.filter(sameSpeed)),
+    acrossSpeed: evaluatePredictor(predictor, atTableSpeed.filter((m) => !sameSpeed(m))),
   };
 }
 

@@ -347,6 +347,8 @@ class FeatureDevice implements LatencyDevice {
   interleaved = 0;
   /** How much slower than its coefficients the device runs now (a machine that drifts). */
   slower = 1;
+  /** How much slower its fixed per-model cost runs besides (a slow mode that moves the ratios too, not only the milliseconds). */
+  fixedSlower = 1;
   constructor(readonly coefficients: readonly number[]) {}
   async describe(): Promise<DeviceDescription> {
     return { id: 'features', kind: 'ort-cpu', cpu: 'test', runtime: 'fake', runtimeVersion: '0', threads: 1 };
@@ -357,7 +359,8 @@ class FeatureDevice implements LatencyDevice {
     if (source.kind === 'overhead') return OVERHEAD;
     if (!isWholeNetwork(source.plan, source.layers)) return OVERHEAD + layersIn(source.plan, source.layers).reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
     const f = modelFeatures(source.plan);
-    return this.slower * predictLinear({ coefficients: [...this.coefficients] }, MODEL_FEATURES.map((k) => f[k]));
+    const [fixed, ...perFeature] = this.coefficients;
+    return this.slower * predictLinear({ coefficients: [fixed! * this.fixedSlower, ...perFeature] }, MODEL_FEATURES.map((k) => f[k]));
   }
   async measure(model: LatencyModel): Promise<LatencyResult> {
     const ms = this.ms(model);
@@ -443,6 +446,27 @@ test('latency eval tells the predictor\'s own error from the device\'s drift sin
   const [fastest, slowest] = again.repeatability!.reference_ms_range!;
   assert.ok(Math.abs(slowest / fastest - 1.3) < 1e-9);
   await assert.rejects(evaluateTable(device, space, table, { samples: 3, retest: 4 }), /retest must be an integer from 0 to samples \(3\), got 4/);
+
+  // halfway through, the machine switches to a slow mode in which the fixed per-model cost triples:
+  // the models measured before it are predicted exactly, those after it are not, and the split says so
+  device.slower = 1;
+  const switched = await evaluateTable(device, space, table, {
+    samples: 20,
+    onProgress: (done) => {
+      if (done === 10) {
+        device.slower = 1.3;
+        device.fixedSlower = 3;
+      }
+    },
+  });
+  const { atCalibrationSpeed, acrossSpeed } = switched.driftFreeBySpeed!;
+  assert.equal(atCalibrationSpeed.samples, 10);
+  assert.ok(atCalibrationSpeed.max_abs_pct_error < 0.5, `at the calibration's speed: worst ${atCalibrationSpeed.max_abs_pct_error}%`);
+  assert.equal(acrossSpeed.samples, 10);
+  assert.ok(acrossSpeed.max_abs_pct_error > 1, `in the slow mode the ratios moved: worst ${acrossSpeed.max_abs_pct_error}%`);
+  assert.equal(switched.models.length, 20);
+  assert.ok(switched.models.every((m, i) => m.ratio !== undefined && m.reference_ms !== undefined && Math.abs(m.drift_free_error_pct! - switched.driftFree!.rows[i]!.error_pct) < 1e-12));
+  assert.ok(switched.models[15]!.reference_ms! > 1.3 * switched.models[5]!.reference_ms!, 'each model keeps its pair\'s reference timing');
 });
 
 test('latency eval on ort-cpu measures the first models again and reports how well the device repeats itself', async () => {
