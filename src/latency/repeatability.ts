@@ -8,8 +8,8 @@
  * 56; `bench/ratio-repeat.mjs`, bench/results/ratio-repeat-cifar-*-2026-12-02.jsonl). In
  * `latency eval --retest 50` runs, 98% of the models came back within 10% on both spaces. So each
  * pair is also sorted by whether the reference ran at the same speed both times. Since blocks are
- * compared by their p10 (interleaved.ts BLOCK_QUANTILE), every one of 210 models measured twice at
- * one speed came back within 5% (six runs, worst 3.8%); across a switch 92-100% within 10%.
+ * compared by their p10 (interleaved.ts BLOCK_QUANTILE), every one of 473 models measured twice at
+ * one speed came back within 5% (twelve runs, worst 4.8%); across a switch 92-100% within 10%.
  */
 import { median } from '../util/stats.js';
 import type { MeasuredArch } from './predictor.js';
