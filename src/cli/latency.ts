@@ -158,7 +158,11 @@ function profileProgress(space: SearchSpace, o: CommonOptions): Pick<BuildTableO
         if (e.resumed > 0) layers.log(`going on from the checkpoint: ${e.resumed} of ${e.layers * e.passes} layer passes measured already`);
       }
     },
-    onLayers: (done) => layers?.update(done),
+    onLayers: (done, total) => {
+      // layers whose passes all ran while the machine was at another speed are measured again at the end
+      layers?.setTotal(total);
+      layers?.update(done);
+    },
     onCalibration: (done, total) => {
       calibration ??= new Progress({ label: 'calibrate', total, silent: quiet });
       calibration.update(done);

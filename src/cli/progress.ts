@@ -40,6 +40,11 @@ export class Progress {
     }
   }
 
+  /** Changes the total (work found on the way, e.g. layers to measure again). */
+  setTotal(total: number): void {
+    this.o.total = total;
+  }
+
   /** A line of its own, above the bar. */
   log(line: string): void {
     if (this.o.silent) return;

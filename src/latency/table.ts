@@ -30,6 +30,7 @@ import { BLOCK_QUANTILE } from './interleaved.js';
 import { median } from '../util/stats.js';
 import { PREDICTOR_FEATURES, type PredictorFeature } from './model-features.js';
 import { DEVICE_KINDS } from './registry.js';
+import { SAME_SPEED_TOLERANCE } from './repeatability.js';
 
 export const TABLE_FORMAT = 'mnas-latency-table/1';
 
@@ -121,6 +122,13 @@ export interface TableEntry {
   pass_medians?: number[];
   /** Timed against the table's reference layer: the ratio to it in each pass. */
   pass_ratios?: number[];
+  /**
+   * Timed against the reference layer: the reference's timing in each pass, the machine's speed at
+   * that moment. Only the passes at the profile's speed (within SAME_SPEED_TOLERANCE of the
+   * reference's median over the profile) make median_ms; `passes_at_speed` counts them.
+   */
+  pass_reference_ms?: number[];
+  passes_at_speed?: number;
 }
 
 export interface LatencyTable {
@@ -208,6 +216,15 @@ export function passesMeasured(e: TableEntry): number {
  * fmnist layers (whole runs of neighbouring layers hit in both passes, 2026-12-01), which no
  * calibration could fix. Elsewhere each layer is timed alone and keeps its lowest pass median:
  * noise on a shared machine only ever adds time.
+ *
+ * The ratios themselves move when this VM switches to its slow mode (the reference 20-30% slower
+ * for minutes; some layers slow down less than the reference, so their ratios drop by up to 30%).
+ * So a layer's entry is the median of only its passes whose reference ran at the profile's speed
+ * (within SAME_SPEED_TOLERANCE of the reference's median over the profile), and a layer that has
+ * none is measured again after the passes, in up to OFF_SPEED_ROUNDS more rounds. In one fmnist
+ * profile (2026-12-03) two of three passes of 187 layers had fallen into a slow mode: the
+ * predictor built on it missed two architectures by 19-21% that tables profiled at one speed
+ * predicted within 5%.
  */
 export async function profileSpace(device: LatencyDevice, space: SearchSpace, o: ProfileOptions = {}): Promise<LatencyTable> {
   const passes = o.passes ?? DEFAULT_PROFILE_PASSES;
@@ -248,11 +265,17 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
   const passesDone = new Map<string, number>();
   for (const [key, e] of Object.entries(table.entries)) passesDone.set(key, partial ? passesMeasured(e) : passes);
   const todo = layers.filter(([key]) => (passesDone.get(key) ?? 0) < passes);
-  const total = todo.reduce((n, [key]) => n + passes - (passesDone.get(key) ?? 0), 0);
   const referenceTimings: number[] = [...(partial?.reference_timings ?? [])];
   const ratios = new Map<string, number[]>();
+  // the reference's timing in each of a layer's pairs (absent for a checkpoint from before they were recorded)
+  const referenceByPass = new Map<string, number[]>();
   // every checkpointed ratio is rescaled at the end, also of layers it holds all passes of
-  if (partial && interleave) for (const [key, e] of Object.entries(table.entries)) if (e.pass_ratios) ratios.set(key, [...e.pass_ratios]);
+  if (partial && interleave) {
+    for (const [key, e] of Object.entries(table.entries)) {
+      if (e.pass_ratios) ratios.set(key, [...e.pass_ratios]);
+      if (e.pass_reference_ms?.length === e.pass_ratios?.length && e.pass_reference_ms) referenceByPass.set(key, [...e.pass_reference_ms]);
+    }
+  }
   const checkpoint = (): void => {
     settle();
     saveTable(o.out!, { ...table, partial: { reference_timings: [...referenceTimings] } });
@@ -261,39 +284,66 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
   const settle = (): void => {
     if (!reference || referenceTimings.length === 0) return;
     const referenceMs = median(referenceTimings);
-    for (const [key, mine] of ratios) Object.assign(table.entries[key]!, entryFromRatios(mine, referenceMs));
+    for (const [key, mine] of ratios) Object.assign(table.entries[key]!, entryFromRatios(mine, referenceMs, referenceByPass.get(key)));
     table.reference_layer = { key: reference.key, ms: referenceMs };
   };
   let done = 0;
+  let total = todo.reduce((n, [key]) => n + passes - (passesDone.get(key) ?? 0), 0);
+  const measurePair = async (key: string, { plan, index, layer }: PlannedLayer, firstPass: boolean): Promise<void> => {
+    const model = layersToModel(plan, { from: index, to: index + 1 }, key);
+    const r = await device.measureAgainst!(model, reference!.model, protocol, o.signal);
+    referenceTimings.push(r.reference_ms);
+    const mine = [...(ratios.get(key) ?? []), r.ratio];
+    ratios.set(key, mine);
+    // a layer checkpointed before the reference's timings were recorded keeps all its passes
+    const before = referenceByPass.get(key);
+    const refs = before ? [...before, r.reference_ms] : mine.length === 1 ? [r.reference_ms] : undefined;
+    if (refs) referenceByPass.set(key, refs);
+    const previous = table.entries[key];
+    // in ms at this pair's reference timing until settle()
+    table.entries[key] = {
+      kind: layer.kind,
+      macs: costOfLayer(layer).macs,
+      ...entryFromRatios(mine, r.reference_ms, refs),
+      runs: (firstPass ? 0 : (previous?.runs ?? 0)) + r.runs,
+      converged: r.converged && (firstPass || (previous?.converged ?? true)),
+    };
+  };
+  const step = (key: string): void => {
+    done++;
+    if (o.out && o.checkpointEvery && done % o.checkpointEvery === 0) checkpoint();
+    o.onProgress?.(done, total, key);
+  };
   if (partial) table.overhead_ms = o.previous!.overhead_ms;
   for (let pass = 0; pass < passes; pass++) {
     table.overhead_ms = Math.min(table.overhead_ms, (await device.measure(overheadModel(), overheadProtocol, o.signal)).median_ms);
     // pass 0 in order, pass 1 reversed, later passes rotated: never the same neighbours in time
     const order = pass === 0 ? todo : pass === 1 ? [...todo].reverse() : [...todo.slice((pass * todo.length) / passes), ...todo.slice(0, (pass * todo.length) / passes)];
-    for (const [key, { plan, index, layer }] of order) {
+    for (const [key, planned] of order) {
       if ((passesDone.get(key) ?? 0) > pass) continue;
-      const model = layersToModel(plan, { from: index, to: index + 1 }, key);
-      const fresh = { kind: layer.kind, macs: costOfLayer(layer).macs };
-      if (reference) {
-        const r = await device.measureAgainst!(model, reference.model, protocol, o.signal);
-        referenceTimings.push(r.reference_ms);
-        const mine = [...(ratios.get(key) ?? []), r.ratio];
-        ratios.set(key, mine);
-        // in ms at this pair's reference timing until settle()
-        table.entries[key] = { ...fresh, ...entryFromRatios(mine, r.reference_ms), runs: (pass === 0 ? 0 : (table.entries[key]?.runs ?? 0)) + r.runs, converged: r.converged && (pass === 0 || (table.entries[key]?.converged ?? true)) };
-      } else {
-        const r = await device.measure(model, protocol, o.signal);
+      if (reference) await measurePair(key, planned, pass === 0);
+      else {
+        const r = await device.measure(layersToModel(planned.plan, { from: planned.index, to: planned.index + 1 }, key), protocol, o.signal);
         const e = table.entries[key];
         if (!e || pass === 0) {
-          table.entries[key] = { ...fresh, median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, runs: r.runs, converged: r.converged, pass_medians: [r.median_ms] };
+          table.entries[key] = { kind: planned.layer.kind, macs: costOfLayer(planned.layer).macs, median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, runs: r.runs, converged: r.converged, pass_medians: [r.median_ms] };
         } else {
           e.pass_medians = [...(e.pass_medians ?? [e.median_ms]), r.median_ms];
           if (r.median_ms < e.median_ms) Object.assign(e, { median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, runs: r.runs, converged: r.converged });
         }
       }
-      done++;
-      if (o.out && o.checkpointEvery && done % o.checkpointEvery === 0) checkpoint();
-      o.onProgress?.(done, total, key);
+      step(key);
+    }
+  }
+  // the layers none of whose passes ran at the profile's speed, again (the machine may be back at it)
+  for (let round = 0; reference && round < OFF_SPEED_ROUNDS; round++) {
+    settle();
+    const offSpeed = layers.filter(([key]) => ratios.has(key) && table.entries[key]?.passes_at_speed === 0);
+    if (offSpeed.length === 0) break;
+    total += offSpeed.length;
+    for (const [key, planned] of offSpeed) {
+      await measurePair(key, planned, false);
+      step(key);
     }
   }
   // every layer measured: what comes next (calibrating) resumes from here
@@ -316,11 +366,30 @@ export const LAYER_PAIR_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({ ..
 /** Passes over the layers when profiling a table (LAYER_PAIR_PROTOCOL says why 3). */
 export const DEFAULT_PROFILE_PASSES = 3;
 
-/** A layer's entry from its pass ratios to the reference layer: their median, in ms at the reference's `referenceMs`. */
-function entryFromRatios(passRatios: readonly number[], referenceMs: number): Pick<TableEntry, 'median_ms' | 'p10_ms' | 'p90_ms' | 'pass_medians' | 'pass_ratios'> {
-  const ms = median(passRatios) * referenceMs;
+/** Rounds of measuring again the layers none of whose passes ran at the profile's speed (profileSpace). */
+export const OFF_SPEED_ROUNDS = 3;
+
+/**
+ * A layer's entry from its pass ratios to the reference layer, in ms at the reference's
+ * `referenceMs`: the median of the passes whose reference timing (`passReferenceMs`, when
+ * recorded) was within SAME_SPEED_TOLERANCE of `referenceMs`, of all passes when none was.
+ */
+function entryFromRatios(
+  passRatios: readonly number[],
+  referenceMs: number,
+  passReferenceMs?: readonly number[],
+): Pick<TableEntry, 'median_ms' | 'p10_ms' | 'p90_ms' | 'pass_medians' | 'pass_ratios' | 'pass_reference_ms' | 'passes_at_speed'> {
+  const atSpeed = passRatios.filter((_, i) => passReferenceMs === undefined || Math.abs(passReferenceMs[i]! / referenceMs - 1) <= SAME_SPEED_TOLERANCE);
+  const ms = median(atSpeed.length ? atSpeed : passRatios) * referenceMs;
   const pass = passRatios.map((r) => r * referenceMs);
-  return { median_ms: ms, p10_ms: Math.min(...pass), p90_ms: Math.max(...pass), pass_medians: pass, pass_ratios: [...passRatios] };
+  return {
+    median_ms: ms,
+    p10_ms: Math.min(...pass),
+    p90_ms: Math.max(...pass),
+    pass_medians: pass,
+    pass_ratios: [...passRatios],
+    ...(passReferenceMs ? { pass_reference_ms: [...passReferenceMs], passes_at_speed: atSpeed.length } : {}),
+  };
 }
 
 /** The layer every other is timed against: the middle layer of the space's default architecture. */
@@ -372,6 +441,8 @@ const tableSchema = z.object({
       converged: z.boolean(),
       pass_medians: z.array(positiveMs).optional(),
       pass_ratios: z.array(finite.positive()).optional(),
+      pass_reference_ms: z.array(positiveMs).optional(),
+      passes_at_speed: z.number().int().nonnegative().optional(),
     }),
   ),
   reference_layer: z.object({ key: z.string().min(1), ms: positiveMs }).optional(),
