@@ -165,6 +165,8 @@ function profileProgress(space: SearchSpace, o: CommonOptions): Pick<BuildTableO
     },
     onCalibration: (done, total) => {
       calibration ??= new Progress({ label: 'calibrate', total, silent: quiet });
+      // models measured while the machine was at another speed are measured again at the end
+      calibration.setTotal(total);
       calibration.update(done);
     },
   };

@@ -15,7 +15,7 @@ import { OrtCpuDevice } from './ort-cpu.js';
 import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFit } from './predictor.js';
 import { distinctLayers, LatencyTableError, layerKey, loadTable, OFF_SPEED_ROUNDS, profileSpace, saveTable } from './table.js';
 import { tempDir } from '../util/testing.js';
-import { buildLatencyTable, evaluateTable, loadTableFor } from './table-workflows.js';
+import { buildLatencyTable, CALIBRATION_OFF_SPEED_ROUNDS, evaluateTable, loadTableFor } from './table-workflows.js';
 
 const TINY: Skeleton = {
   name: 'tiny',
@@ -546,6 +546,44 @@ test('latency eval tells the predictor\'s own error from the device\'s drift sin
   assert.equal(switched.models.length, 20);
   assert.ok(switched.models.every((m, i) => m.ratio !== undefined && m.reference_ms !== undefined && Math.abs(m.drift_free_error_pct! - switched.driftFree!.rows[i]!.error_pct) < 1e-12));
   assert.ok(switched.models[15]!.reference_ms! > 1.3 * switched.models[5]!.reference_ms!, 'each model keeps its pair\'s reference timing');
+});
+
+test('a table\'s calibration models measured while the machine was in its slow mode are measured again at speed, a bounded number of times', async () => {
+  const space = new SearchSpace({ ...TINY, blocks: [{ width: 8, layers: 2, stride: 1 }, { width: 16, layers: 2, stride: 2 }] });
+  const coefficients = [0.02, 0.004, 0.003, 0.0045, 0.005, 0.0035, 0.02, 0.002, 0.002, 0.003, 0.004, 0.001, 0.0008, 0.05, 0.02];
+  const n = MIN_FEATURE_MODELS;
+  const slowMode = (d: FeatureDevice, on: boolean): void => {
+    d.slower = on ? 1.3 : 1;
+    d.fixedSlower = on ? 3 : 1;
+  };
+  const layerPairs = async (): Promise<number> => {
+    const d = new FeatureDevice(coefficients);
+    await profileSpace(d, space, { passes: 1 });
+    return d.interleaved;
+  };
+  const layers = await layerPairs();
+  // models 11-20 in the slow mode (it moves their ratios); back at speed for the rest and for their second pair
+  const device = new FeatureDevice(coefficients);
+  const totals: number[] = [];
+  const table = await buildLatencyTable(device, space, {
+    passes: 1,
+    calibrate: n,
+    onCalibration: (done, total) => {
+      totals.push(total);
+      if (done === 10) slowMode(device, true);
+      if (done === 20) slowMode(device, false);
+    },
+  });
+  assert.equal(device.interleaved - layers, n + 10, 'the 10 measured in the slow mode, once more');
+  assert.equal(totals.at(-1), n + 10, 'progress counts them');
+  assert.ok(table.calibration!.fit_mape < 1e-3, `every calibration model at speed: fit ${table.calibration!.fit_mape}`);
+  const report = evaluatePredictor(new LatencyPredictor(table), await measureRandomArchs(device, space, 30, 2));
+  assert.ok(report.max_abs_pct_error < 0.5, `out of sample: worst ${report.max_abs_pct_error}%`);
+
+  // a slow mode that lasts: measured again CALIBRATION_OFF_SPEED_ROUNDS times, then the table is built with what there is
+  const stuck = new FeatureDevice(coefficients);
+  await buildLatencyTable(stuck, space, { passes: 1, calibrate: n, onCalibration: (done) => done === n - 10 && slowMode(stuck, true) });
+  assert.equal(stuck.interleaved - layers, n + 10 * CALIBRATION_OFF_SPEED_ROUNDS);
 });
 
 test('latency eval on ort-cpu measures the first models again and reports how well the device repeats itself', async () => {
