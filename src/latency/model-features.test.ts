@@ -20,6 +20,9 @@ test('the features of bench-fmnist: its MACs by operator kind add up to the cost
   assert.equal(f.shortcut_adds, blocks.filter((l) => l.kind === 'block' && l.shortcut !== null).length);
   assert.equal(f.depthwise_k7_mmacs, 0);
   assert.ok(f.depthwise_k5_mmacs > 0 && f.depthwise_k3_mmacs > 0 && f.head_mmacs === 0);
+  const io = blocks.reduce((a, l) => a + l.inSize.height * l.inSize.width * l.inChannels + l.outSize.height * l.outSize.width * l.outChannels, 0);
+  assert.ok(Math.abs(f.block_io_melements * 1e6 - io) < 1e-6, 'what crosses between the blocks\' layers');
+  assert.ok(f.activation_melements > f.block_io_melements, 'the expanded tensors inside the blocks besides');
 });
 
 test('a plain conv block counts as regular MACs, one conv, no depthwise', () => {
