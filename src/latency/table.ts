@@ -217,14 +217,15 @@ export function passesMeasured(e: TableEntry): number {
  * calibration could fix. Elsewhere each layer is timed alone and keeps its lowest pass median:
  * noise on a shared machine only ever adds time.
  *
- * The ratios themselves move when this VM switches to its slow mode (the reference 20-30% slower
- * for minutes; some layers slow down less than the reference, so their ratios drop by up to 30%).
- * So a layer's entry is the median of only its passes whose reference ran at the profile's speed
- * (within SAME_SPEED_TOLERANCE of the reference's median over the profile), and a layer that has
- * none is measured again after the passes, in up to OFF_SPEED_ROUNDS more rounds. In one fmnist
- * profile (2026-12-03) two of three passes of 187 layers had fallen into a slow mode: the
- * predictor built on it missed two architectures by 19-21% that tables profiled at one speed
- * predicted within 5%.
+ * The ratios themselves move when this VM switches to its slow mode: in six profiles (2026-12-03)
+ * the reference layer ran 1.8-1.95x slower in 10-33% of the pairs, and a layer's ratio in those
+ * was 5% lower than at speed in the median, 27% lower for one layer in 20, where its passes at
+ * speed agreed within 1.7% in the median. So a layer's entry is the median of only its passes
+ * whose reference ran at the profile's speed (within SAME_SPEED_TOLERANCE of the reference's
+ * median over the profile), and a layer that has none is measured again after the passes, in up
+ * to OFF_SPEED_ROUNDS more rounds. In one fmnist profile before this (2026-12-03) two of three
+ * passes of 187 layers had fallen into a slow mode: the predictor built on it missed two
+ * architectures by 19-21% that tables profiled at one speed predicted within 5%.
  */
 export async function profileSpace(device: LatencyDevice, space: SearchSpace, o: ProfileOptions = {}): Promise<LatencyTable> {
   const passes = o.passes ?? DEFAULT_PROFILE_PASSES;
