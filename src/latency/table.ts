@@ -217,10 +217,10 @@ export function passesMeasured(e: TableEntry): number {
  * calibration could fix. Elsewhere each layer is timed alone and keeps its lowest pass median:
  * noise on a shared machine only ever adds time.
  *
- * The ratios themselves move when this VM switches to its slow mode: in six profiles (2026-12-03)
- * the reference layer ran 1.8-1.95x slower in 10-33% of the pairs, and a layer's ratio in those
- * was 5% lower than at speed in the median, 27% lower for one layer in 20, where its passes at
- * speed agreed within 1.7% in the median. So a layer's entry is the median of only its passes
+ * The ratios themselves move when this VM switches to its slow mode: in twelve profiles
+ * (2026-12-03) the reference layer ran more than 10% slower than its median in 8-33% of the pairs
+ * (up to 2.1x), and in one profile a layer's ratio in those was 5% lower than at speed in the
+ * median, 27% lower for one layer in 20, where its passes at speed agreed within 1.7% in the median. So a layer's entry is the median of only its passes
  * whose reference ran at the profile's speed (within SAME_SPEED_TOLERANCE of the reference's
  * median over the profile), and a layer that has none is measured again after the passes, in up
  * to OFF_SPEED_ROUNDS more rounds. In one fmnist profile before this (2026-12-03) two of three
