@@ -37,10 +37,11 @@ import { ExperimentStore } from '../search/store.js';
 import { InputError } from '../util/input-error.js';
 import { Rng } from '../util/rng.js';
 import { median, quantileSorted } from '../util/stats.js';
+import { SAME_SPEED_TOLERANCE } from '../latency/repeatability.js';
 
 export const SEARCH_LATENCY_TOLERANCE = 0.03;
-/** The reference's search-time and quiet medians within this of each other: the machine was in the same speed mode. */
-export const SAME_SPEED_TOLERANCE = 0.1;
+/** The reference's search-time and quiet medians within this of each other: the machine was in the same speed mode (the latency package's own). */
+export { SAME_SPEED_TOLERANCE };
 
 export interface SearchLatencyOptions {
   /** Run directory of a search whose latencies were measured (latency source measured or predicted-then-measured). */

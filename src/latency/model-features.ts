@@ -3,11 +3,11 @@
  * linear model can weigh (predictor.ts): the work of each kind of operator (pointwise, depthwise by
  * kernel, regular and SE convolutions, stem, head), how many operators and layers there are (each
  * costs a dispatch and, for small tensors, more than its FLOPs), and how much activation memory
- * moves, and how much of it crosses between layers (block_io_melements: a layer timed alone has its
- * input reordered into the runtime's blocked layout and its output back, ORT's NCHWc on x86,
+ * moves, and how much of it crosses between layers (block_io_melements: a layer timed alone has
+ * its input reordered into the runtime's blocked layout and its output back, ORT's NCHWc on x86,
  * which a whole network does not do between its layers; activation_melements weighs the expanded
- * tensors inside the blocks too). On 257 measured architectures of the fmnist space (ort-cpu, ratios to bench-fmnist
- * measured interleaved during a search), a linear model of these fitted on 120 predicted 98.2% of
+ * tensors inside the blocks too). On 257 measured architectures of the fmnist space (ort-cpu,
+ * ratios to bench-fmnist measured interleaved during a search), a linear model of these fitted on 120 predicted 98.2% of
  * the others within 10%, where a line on total MACs predicted 77% (`mnas bench predictor-fit`).
  */
 import { convMacs, seMacs } from '../model/cost.js';

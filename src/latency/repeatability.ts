@@ -17,6 +17,11 @@ import type { MeasuredArch } from './predictor.js';
 /** The reference's two timings within this of each other: the machine ran at the same speed. */
 export const SAME_SPEED_TOLERANCE = 0.1;
 
+/** Whether a reference timing `ms` is within SAME_SPEED_TOLERANCE of `referenceMs`: the machine at the same speed. */
+export function atSameSpeed(ms: number, referenceMs: number): boolean {
+  return Math.abs(ms / referenceMs - 1) <= SAME_SPEED_TOLERANCE;
+}
+
 export interface RepeatFigures {
   readonly models: number;
   readonly within_5pct: number;
@@ -44,7 +49,7 @@ export function repeatability(first: readonly MeasuredArch[], second: readonly M
     const interleaved = a.ratio !== undefined && b.ratio !== undefined;
     const diff = Math.abs(interleaved ? b.ratio! / a.ratio! - 1 : b.measured_ms / a.measured_ms - 1);
     const refs = a.reference_ms !== undefined && b.reference_ms !== undefined ? ([a.reference_ms, b.reference_ms] as const) : undefined;
-    return { diff, refs, sameSpeed: refs !== undefined && Math.abs(refs[1] / refs[0] - 1) <= SAME_SPEED_TOLERANCE };
+    return { diff, refs, sameSpeed: refs !== undefined && atSameSpeed(refs[1], refs[0]) };
   });
   const all = figures(pairs.map((p) => p.diff));
   if (pairs.length === 0 || pairs.some((p) => p.refs === undefined)) return all;

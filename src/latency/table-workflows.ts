@@ -12,7 +12,7 @@ import type { SearchSpace } from '../space/space.js';
 import { median } from '../util/stats.js';
 import type { LatencyDevice } from './device.js';
 import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureArchs, measureRandomArchs, sampleArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
-import { repeatability, SAME_SPEED_TOLERANCE, type RepeatabilityReport } from './repeatability.js';
+import { atSameSpeed, repeatability, type RepeatabilityReport } from './repeatability.js';
 import { analyzeStudy, studyRows, writeStudy, type StudyReport } from './study.js';
 import { DEFAULT_PROFILE_PASSES, distinctLayers, LatencyTableError, loadTable, passesMeasured, profileSpace, type LatencyTable } from './table.js';
 
@@ -78,17 +78,15 @@ async function measureCalibrationModels(device: LatencyDevice, space: SearchSpac
   const first = await measureRandomAgainstDefault(device, space, n, seed, (d) => onProgress(d, n));
   if (!first.reference) return first;
   const referenceMs = first.reference.ms;
-  const offSpeed = (m: MeasuredArch): boolean => m.reference_ms !== undefined && Math.abs(m.reference_ms / referenceMs - 1) > SAME_SPEED_TOLERANCE;
+  const offSpeed = (m: MeasuredArch): boolean => m.reference_ms !== undefined && !atSameSpeed(m.reference_ms, referenceMs);
   const measured = [...first.measured];
-  const arch = space.decode(space.defaultDna());
   let done = n;
   let total = n;
   for (let round = 0; round < CALIBRATION_OFF_SPEED_ROUNDS; round++) {
     const again = measured.flatMap((m, i) => (offSpeed(m) ? [i] : []));
     if (again.length === 0) break;
     total += again.length;
-    const remeasured = await measureArchs(device, space, again.map((i) => measured[i]!.arch), {
-      reference: arch,
+    const { measured: remeasured } = await measureAgainstDefault(device, space, again.map((i) => measured[i]!.arch), {
       name: (j) => `${space.name}#${seed}.${again[j]}`,
       onProgress: () => onProgress(++done, total),
     });
@@ -232,7 +230,7 @@ export async function evaluateTable(
 }
 
 function splitBySpeed(predictor: LatencyPredictor, atTableSpeed: readonly MeasuredArch[], tableReferenceMs: number) {
-  const sameSpeed = (m: MeasuredArch) => m.reference_ms !== undefined && Math.abs(m.reference_ms / tableReferenceMs - 1) <= SAME_SPEED_TOLERANCE;
+  const sameSpeed = (m: MeasuredArch) => m.reference_ms !== undefined && atSameSpeed(m.reference_ms, tableReferenceMs);
   return {
     atCalibrationSpeed: evaluatePredictor(predictor, atTableSpeed.filter(sameSpeed)),
     acrossSpeed: evaluatePredictor(predictor, atTableSpeed.filter((m) => !sameSpeed(m))),

@@ -30,7 +30,7 @@ import { BLOCK_QUANTILE } from './interleaved.js';
 import { median } from '../util/stats.js';
 import { PREDICTOR_FEATURES, type PredictorFeature } from './model-features.js';
 import { DEVICE_KINDS } from './registry.js';
-import { SAME_SPEED_TOLERANCE } from './repeatability.js';
+import { atSameSpeed } from './repeatability.js';
 
 export const TABLE_FORMAT = 'mnas-latency-table/1';
 
@@ -220,10 +220,10 @@ export function passesMeasured(e: TableEntry): number {
  * The ratios themselves move when this VM switches to its slow mode: in twelve profiles
  * (2026-12-03) the reference layer ran more than 10% slower than its median in 8-33% of the pairs
  * (up to 2.1x), and in one profile a layer's ratio in those was 5% lower than at speed in the
- * median, 27% lower for one layer in 20, where its passes at speed agreed within 1.7% in the median. So a layer's entry is the median of only its passes
- * whose reference ran at the profile's speed (within SAME_SPEED_TOLERANCE of the reference's
- * median over the profile), and a layer that has none is measured again after the passes, in up
- * to OFF_SPEED_ROUNDS more rounds. In one fmnist profile before this (2026-12-03) two of three
+ * median, 27% lower for one layer in 20, where its passes at speed agreed within 1.7% in the
+ * median. So a layer's entry is the median of only its passes whose reference ran at the
+ * profile's speed (within SAME_SPEED_TOLERANCE of the reference's median over the profile), and a
+ * layer that has none is measured again after the passes, in up to OFF_SPEED_ROUNDS more rounds. In one fmnist profile before this (2026-12-03) two of three
  * passes of 187 layers had fallen into a slow mode: the predictor built on it missed two
  * architectures by 19-21% that tables profiled at one speed predicted within 5%.
  */
@@ -380,7 +380,7 @@ function entryFromRatios(
   referenceMs: number,
   passReferenceMs?: readonly number[],
 ): Pick<TableEntry, 'median_ms' | 'p10_ms' | 'p90_ms' | 'pass_medians' | 'pass_ratios' | 'pass_reference_ms' | 'passes_at_speed'> {
-  const atSpeed = passRatios.filter((_, i) => passReferenceMs === undefined || Math.abs(passReferenceMs[i]! / referenceMs - 1) <= SAME_SPEED_TOLERANCE);
+  const atSpeed = passRatios.filter((_, i) => passReferenceMs === undefined || atSameSpeed(passReferenceMs[i]!, referenceMs));
   const ms = median(atSpeed.length ? atSpeed : passRatios) * referenceMs;
   const pass = passRatios.map((r) => r * referenceMs);
   return {
