@@ -25,6 +25,15 @@ test('the features of bench-fmnist: its MACs by operator kind add up to the cost
   assert.ok(f.activation_melements > f.block_io_melements, 'the expanded tensors inside the blocks besides');
 });
 
+test('identity_add_melements counts the elements of identity shortcuts only, not pooled ones or layers without a shortcut', () => {
+  const f = (tail: string) => modelFeatures(buildPlan(parseArch(`in8x8x1_cls4_stem8s1_head0:${tail}`))).identity_add_melements * 1e6;
+  assert.equal(f('r2_k3_s11_e1_i8_o8'), 2 * 8 * 8 * 8);
+  assert.equal(f('r2_k3_s22_e1_i8_o16'), 4 * 4 * 16, 'the first layer changes stride and width: no identity there');
+  assert.equal(f('r2_k3_s11_e1_i8_o8_poolskip'), 0);
+  assert.equal(f('r2_k3_s11_e1_i8_o8_noskip'), 0);
+  assert.ok(modelFeatures(buildPlan(presetArch('bench-fmnist'))).identity_add_melements > 0);
+});
+
 test('a plain conv block counts as regular MACs, one conv, no depthwise', () => {
   const f = modelFeatures(buildPlan(parseArch('in8x8x1_cls4_stem8s1_head0:conv_r1_k3_s11_e1_i8_o8_noskip')));
   assert.ok(f.regular_mmacs > 0);

@@ -6,7 +6,14 @@
  * moves, and how much of it crosses between layers (block_io_melements: a layer timed alone has
  * its input reordered into the runtime's blocked layout and its output back, ORT's NCHWc on x86,
  * which a whole network does not do between its layers; activation_melements weighs the expanded
- * tensors inside the blocks too). On 257 measured architectures of the fmnist space (ort-cpu,
+ * tensors inside the blocks too), and the elements added by identity shortcuts
+ * (identity_add_melements: a layer with one, timed alone, runs the Add on its own; in a whole
+ * network ORT fuses it into the projecting conv). Timing one network's consecutive layers in pairs
+ * (ort-cpu, 2026-12-03, bench/layer-pairs.mjs, two runs), a pair saved over its two layers timed
+ * alone, beyond the fixed per-model cost, 0.089 of the reference's latency (both runs) into a
+ * 28x28x24 layer with an identity shortcut and 0.024 and 0.014 into smaller ones; into layers
+ * without one 0.004-0.016 below 28x28, and -0.005 to 0.046 at 28x28 (the noisiest pairs).
+ * On 257 measured architectures of the fmnist space (ort-cpu,
  * ratios to bench-fmnist measured interleaved during a search), a linear model of these fitted on 120 predicted 98.2% of
  * the others within 10%, where a line on total MACs predicted 77% (`mnas bench predictor-fit`).
  */
@@ -30,6 +37,7 @@ export const MODEL_FEATURES = [
   'activation_melements',
   'depthwise_melements',
   'block_io_melements',
+  'identity_add_melements',
 ] as const;
 
 export type ModelFeature = (typeof MODEL_FEATURES)[number];
@@ -84,6 +92,7 @@ export function layerFeatures(l: LayerPlan): Record<ModelFeature, number> {
       f.se_layers = 1;
     }
     f.shortcut_adds = l.shortcut ? 1 : 0;
+    if (l.shortcut?.kind === 'identity') f.identity_add_melements = elements(l.outSize, l.outChannels) / 1e6;
     f.activation_melements = (elements(l.inSize, l.inChannels) + elements(l.outSize, l.outChannels) + (dw ? 2 * elements(dw.inSize, dw.inChannels) : 0)) / 1e6;
     f.block_io_melements = (elements(l.inSize, l.inChannels) + elements(l.outSize, l.outChannels)) / 1e6;
   }
