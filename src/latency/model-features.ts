@@ -12,10 +12,10 @@
  * (ort-cpu, 2026-12-03, bench/layer-pairs.mjs, two runs), a pair saved over its two layers timed
  * alone, beyond the fixed per-model cost, 0.089 of the reference's latency (both runs) into a
  * 28x28x24 layer with an identity shortcut and 0.024 and 0.014 into smaller ones; into layers
- * without one 0.004-0.016 below 28x28, and -0.005 to 0.046 at 28x28 (the noisiest pairs).
- * On 257 measured architectures of the fmnist space (ort-cpu,
- * ratios to bench-fmnist measured interleaved during a search), a linear model of these fitted on 120 predicted 98.2% of
- * the others within 10%, where a line on total MACs predicted 77% (`mnas bench predictor-fit`).
+ * without one 0.004-0.016 below 28x28, and -0.005 to 0.046 at 28x28 (the noisiest pairs). On
+ * 257 measured architectures of the fmnist space (ort-cpu, ratios to bench-fmnist measured
+ * interleaved during a search), a linear model of these fitted on 120 predicted 98.2% of the
+ * others within 10%, where a line on total MACs predicted 77% (`mnas bench predictor-fit`).
  */
 import { convMacs, seMacs } from '../model/cost.js';
 import type { ConvBnPlan, LayerPlan, NetworkPlan } from '../model/plan.js';

@@ -223,9 +223,10 @@ export function passesMeasured(e: TableEntry): number {
  * median, 27% lower for one layer in 20, where its passes at speed agreed within 1.7% in the
  * median. So a layer's entry is the median of only its passes whose reference ran at the
  * profile's speed (within SAME_SPEED_TOLERANCE of the reference's median over the profile), and a
- * layer that has none is measured again after the passes, in up to OFF_SPEED_ROUNDS more rounds. In one fmnist profile before this (2026-12-03) two of three
- * passes of 187 layers had fallen into a slow mode: the predictor built on it missed two
- * architectures by 19-21% that tables profiled at one speed predicted within 5%.
+ * layer that has none is measured again after the passes, in up to OFF_SPEED_ROUNDS more rounds.
+ * In one fmnist profile before this (2026-12-03) two of three passes of 187 layers had fallen into
+ * a slow mode: the predictor built on it missed two architectures by 19-21% that tables profiled
+ * at one speed predicted within 5%.
  */
 export async function profileSpace(device: LatencyDevice, space: SearchSpace, o: ProfileOptions = {}): Promise<LatencyTable> {
   const passes = o.passes ?? DEFAULT_PROFILE_PASSES;
