@@ -23,6 +23,14 @@ test('the features of bench-fmnist: its MACs by operator kind add up to the cost
   const io = blocks.reduce((a, l) => a + l.inSize.height * l.inSize.width * l.inChannels + l.outSize.height * l.outSize.width * l.outChannels, 0);
   assert.ok(Math.abs(f.block_io_melements * 1e6 - io) < 1e-6, 'what crosses between the blocks\' layers');
   assert.ok(f.activation_melements > f.block_io_melements, 'the expanded tensors inside the blocks besides');
+  assert.ok(cost.params > 0 && Math.abs(f.weights_m * 1e6 - cost.params) < 1e-6, `every layer's weights, the classifier's too: ${f.weights_m * 1e6} against ${cost.params}`);
+});
+
+test('weights_m grows with a block\'s kernel and width, not with its input\'s resolution', () => {
+  const w = (tail: string, input = 'in8x8x1') => modelFeatures(buildPlan(parseArch(`${input}_cls4_stem8s1_head0:${tail}`))).weights_m;
+  assert.ok(w('r1_k5_s11_e1_i8_o8') > w('r1_k3_s11_e1_i8_o8'));
+  assert.ok(w('r1_k3_s11_e6_i8_o16') > w('r1_k3_s11_e1_i8_o16'));
+  assert.equal(w('r1_k3_s11_e1_i8_o8', 'in16x16x1'), w('r1_k3_s11_e1_i8_o8'));
 });
 
 test('identity_add_melements counts the elements of identity shortcuts only, not pooled ones or layers without a shortcut', () => {

@@ -8,16 +8,19 @@
  * which a whole network does not do between its layers; activation_melements weighs the expanded
  * tensors inside the blocks too), and the elements added by identity shortcuts
  * (identity_add_melements: a layer with one, timed alone, runs the Add on its own; in a whole
- * network ORT fuses it into the projecting conv). Timing one network's consecutive layers in pairs
+ * network ORT fuses it into the projecting conv), and the weights (weights_m: a layer timed alone
+ * runs again and again on weights it keeps in cache; a whole network's weights pass through the
+ * cache once per inference, which costs most on a CPU whose per-core cache holds the weights of
+ * one layer but not of the network). Timing one network's consecutive layers in pairs
  * (ort-cpu, 2026-12-03, bench/layer-pairs.mjs, two runs), a pair saved over its two layers timed
  * alone, beyond the fixed per-model cost, 0.089 of the reference's latency (both runs) into a
  * 28x28x24 layer with an identity shortcut and 0.024 and 0.014 into smaller ones; into layers
  * without one 0.004-0.016 below 28x28, and -0.005 to 0.046 at 28x28 (the noisiest pairs). On
  * 257 measured architectures of the fmnist space (ort-cpu, ratios to bench-fmnist measured
- * interleaved during a search), a linear model of these fitted on 120 predicted 98.2% of the
+ * interleaved during a search), a linear model of these fitted on 120 predicted 98.6% of the
  * others within 10%, where a line on total MACs predicted 77% (`mnas bench predictor-fit`).
  */
-import { convMacs, seMacs } from '../model/cost.js';
+import { convMacs, costOfLayer, seMacs } from '../model/cost.js';
 import type { ConvBnPlan, LayerPlan, NetworkPlan } from '../model/plan.js';
 
 /** Feature names in the order modelFeatures returns them (a calibration stores the names it used). */
@@ -38,6 +41,7 @@ export const MODEL_FEATURES = [
   'depthwise_melements',
   'block_io_melements',
   'identity_add_melements',
+  'weights_m',
 ] as const;
 
 export type ModelFeature = (typeof MODEL_FEATURES)[number];
@@ -73,6 +77,7 @@ export function modelFeatures(plan: NetworkPlan): Record<ModelFeature, number> {
 /** What one layer adds to its network's features: every feature is a sum over layers, so a linear model of them splits exactly into per-layer parts. */
 export function layerFeatures(l: LayerPlan): Record<ModelFeature, number> {
   const f = zeros();
+  f.weights_m = costOfLayer(l).params / 1e6;
   if (l.kind === 'stem') f.stem_mmacs = macsOf(l.conv) / 1e6;
   else if (l.kind === 'head') f.head_mmacs = macsOf(l.conv) / 1e6;
   else if (l.kind === 'block') {
