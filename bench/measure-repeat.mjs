@@ -7,6 +7,7 @@
 // e.g. node bench/measure-repeat.mjs bench-fmnist 0.25 6; node bench/measure-repeat.mjs bench-fmnist 2 6
 import { createDevice } from '../dist/src/latency/registry.js';
 import { resolveModel } from '../dist/src/latency/model.js';
+import { mean, sampleStd } from '../dist/src/util/stats.js';
 
 const [spec = 'bench-fmnist', minSecondsArg = '0.25', nArg = '6'] = process.argv.slice(2);
 const minSeconds = Number(minSecondsArg);
@@ -15,10 +16,7 @@ if (!(minSeconds > 0) || !Number.isInteger(n) || n < 2) {
   console.error('usage: node bench/measure-repeat.mjs [MODEL] [MIN_SECONDS > 0] [N >= 2]');
   process.exit(2);
 }
-const cv = (a) => {
-  const mean = a.reduce((s, x) => s + x, 0) / a.length;
-  return Math.sqrt(a.reduce((s, x) => s + (x - mean) ** 2, 0) / (a.length - 1)) / mean;
-};
+const cv = (values) => sampleStd(values) / mean(values);
 const device = await createDevice('ort-cpu', { threads: 1 });
 try {
   const model = resolveModel(spec, { seed: 0 });

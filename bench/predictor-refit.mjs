@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { buildPlan } from '../dist/src/model/plan.js';
 import { parseArch } from '../dist/src/space/arch-string.js';
 import { getSpace } from '../dist/src/space/space.js';
-import { LatencyPredictor, robustFeatureFit, sampleArchs } from '../dist/src/latency/predictor.js';
+import { evaluatePredictor, LatencyPredictor, robustFeatureFit, sampleArchs } from '../dist/src/latency/predictor.js';
 import { PREDICTOR_FEATURES } from '../dist/src/latency/model-features.js';
-import { predictLinear } from '../dist/src/latency/linear-fit.js';
 import { CALIBRATION_SEED } from '../dist/src/latency/table-workflows.js';
 
 const [tableFile, evalFile, ...drop] = process.argv.slice(2);
@@ -35,12 +34,13 @@ const toCalibrationSpeed = evaluation.reference?.tableMs && evaluation.reference
 const evaluatedArchs = evaluation.models.map((m) => parseArch(m.arch));
 const evaluatedMs = evaluation.models.map((m) => m.measured_ms * toCalibrationSpeed);
 
-const summary = (errors) =>
-  `within 10% ${((100 * errors.filter((e) => Math.abs(e) <= 10).length) / errors.length).toFixed(0)}%, mean error ${(errors.reduce((a, e) => a + Math.abs(e), 0) / errors.length).toFixed(2)}%, worst ${Math.max(...errors.map(Math.abs)).toFixed(1)}%`;
+const measured = (archs, ms) => archs.map((arch, i) => ({ arch, measured_ms: ms[i], converged: true }));
+const summary = (r) => `within 10% ${(100 * r.within_10pct).toFixed(0)}%, mean error ${r.mean_abs_pct_error.toFixed(2)}%, worst ${r.max_abs_pct_error.toFixed(1)}%`;
 for (const without of [null, ...drop]) {
-  const names = PREDICTOR_FEATURES.filter((f) => f !== without);
-  const row = (arch) => predictor.featureValues(buildPlan(arch), names);
-  const coefficients = robustFeatureFit(calibrationArchs.map(row), calibrationMs);
-  const errors = (archs, ms) => archs.map((a, i) => (100 * (predictLinear({ coefficients }, row(a)) - ms[i])) / ms[i]);
-  console.log(`${without ? `without ${without}` : 'every feature'}: fit ${summary(errors(calibrationArchs, calibrationMs))} | evaluated ${summary(errors(evaluatedArchs, evaluatedMs))}`);
+  const features = PREDICTOR_FEATURES.filter((f) => f !== without);
+  const coefficients = robustFeatureFit(calibrationArchs.map((arch) => predictor.featureValues(buildPlan(arch), features)), calibrationMs);
+  const refitted = new LatencyPredictor({ ...table, calibration: { ...table.calibration, features, coefficients } });
+  const fit = evaluatePredictor(refitted, measured(calibrationArchs, calibrationMs));
+  const evaluated = evaluatePredictor(refitted, measured(evaluatedArchs, evaluatedMs));
+  console.log(`${without ? `without ${without}` : 'every feature'}: fit ${summary(fit)} | evaluated ${summary(evaluated)}`);
 }
