@@ -150,7 +150,7 @@ test('--final-epochs trains the best architecture on the full training set, test
   assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /Final training/);
 });
 
-test('training search on 2 worker processes: trials spread over both with peak RSS stored; under a hard target slower models are not trained', () => {
+test('training search on 2 worker processes: trials spread over both with peak RSS stored, one queued ahead of them; under a hard target slower models are not trained', () => {
   const dir = tmp();
   const out = path.join(dir, 'run');
   const r = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 4, workers: 2 }), '--out', out, '--quiet', '--json']);
@@ -163,6 +163,9 @@ test('training search on 2 worker processes: trials spread over both with peak R
   const extra = trials.map((t) => t.extra as { worker: number; memory: { peak_rss_bytes: number; minor_faults: number } });
   assert.deepEqual(new Set(extra.map((e) => e.worker)), new Set([0, 1]), 'both workers trained');
   for (const e of extra) assert.ok(e.memory.peak_rss_bytes > 10e6 && e.memory.minor_faults >= 0, JSON.stringify(e.memory));
+  // one trial is queued ahead of the two workers: three were proposed before the first result
+  const firstResult = Math.min(...trials.map((t) => t.resultEvent!));
+  assert.equal(trials.filter((t) => t.proposeEvent < firstResult).length, 3);
 
   const hard = path.join(dir, 'hard');
   const h = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 3, workers: 1, reward: { preset: 'hard', targetMs: 1e-6 } }), '--out', hard, '--quiet', '--json']);

@@ -54,6 +54,9 @@ import { WorkerPool } from './workers/worker-pool.js';
 import type { DistributedSession } from '../distributed/session.js';
 import { parseRedisUrl } from '../distributed/redis-url.js';
 
+/** Trials queued ahead of the local training processes (see where the evaluator's slots are set). */
+export const QUEUED_AHEAD = 1;
+
 export interface SearchOptions {
   /** The run's settings, as in a config file (validated; unknown keys are errors). Not with `resume`. */
   readonly config?: SearchConfigInput;
@@ -468,6 +471,11 @@ async function trainSetup(
     trainer = new TableTrainer(trained.table, trained.setting, trainer, config.proxy.threads);
   }
   resources.trainer = trainer;
+  // one trial more in flight than there are local training processes: it is proposed, planned and
+  // measured while the workers train and waits for the first free one, so with the ordered schedule
+  // a worker that finishes early starts the next trial at once instead of waiting for an older,
+  // slower trial to be recorded (the event sequence stays a function of the seed)
+  const slots = !resources.distributed && workers > 0 ? trainer.slots + QUEUED_AHEAD : trainer.slots;
 
   // drift: wherever the search measures latencies on the device now (not predicted or from MACs); with a trained
   // table, the latencies of what it lacks (the table's own were measured in other runs and stay as they are)
@@ -500,9 +508,9 @@ async function trainSetup(
     log(`search: predicted-then-measured: a candidate is measured if, ${(100 * margin).toFixed(0)}% faster than predicted, it could enter the measured front or the top ${gate.topK} by reward`);
     const o: LatencyOracle = { kind: 'predicted-then-measured', predictor: new LatencyPredictor(table!), device: resources.device!, gate };
     device = { ...(device as { [k: string]: Json }), predictor_table: config.latencyTable as string, margin };
-    return { evaluator: evaluatorFor(reward.targetMs, o), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots, ...(drift ? { drift } : {}), gate };
+    return { evaluator: evaluatorFor(reward.targetMs, o), device, reward, targetSource, slots, workers: trainer.slots, ...(drift ? { drift } : {}), gate };
   }
-  return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots: trainer.slots, workers: trainer.slots, ...(drift ? { drift } : {}) };
+  return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots, workers: trainer.slots, ...(drift ? { drift } : {}) };
 }
 
 /** The model whose latency is T unless T is given, and the drift checks' reference: reward.targetModel, or the space's default architecture. */
