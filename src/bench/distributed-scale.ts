@@ -11,7 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalRedis } from '../distributed/local-redis.js';
-import { search } from '../search/setup.js';
+import { QUEUED_AHEAD, search } from '../search/setup.js';
 import { median } from '../util/stats.js';
 
 export interface ScaleOptions {
@@ -88,7 +88,8 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
         budget: o.budget,
         dataset: { name: 'fashion-mnist', validationImages: 2000 },
         proxy: { images: o.images, epochs: 1, threads: 1 },
-        concurrency: processes,
+        // as a local search does: one trial queued ahead of the training processes
+        concurrency: processes + QUEUED_AHEAD,
       },
       redis: redis.url,
       out: path.join(dir, 'run'),

@@ -3,7 +3,7 @@
  * the network plan (plan.ts), which fixes every width, stride and parameter name.
  */
 import {
-  add, avgPool2d, BatchNorm2d, Conv2d, Layer, linear, mean, mul, pad, releasing, relu, relu_, reshape, sigmoid, slice,
+  add, avgPool2d, BatchNorm2d, Conv2d, conv2d, div, isGradEnabled, Layer, linear, mean, mul, pad, releasing, relu, relu_, reshape, sigmoid, slice, sqrt, sub, tidy,
   type Generator, type InitScheme, type Tensor,
 } from '../torch/index.js';
 import type { BlockLayerPlan, ConvBnPlan, ShortcutPlan, SqueezeExcitePlan } from './plan.js';
@@ -34,9 +34,27 @@ export class ConvBn extends Layer {
   }
 
   forward(x: Tensor): Tensor {
+    if (!this.training && !isGradEnabled()) return this.inferenceForward(x);
     const c = this.conv.forward(x);
     const y = releasing(c, x, this.bn.forward(c));
     // in place, as PyTorch's ReLU(inplace=True): batch norm's backward does not need its output
+    return this.relu ? relu_(y) : y;
+  }
+
+  /**
+   * Eval mode without gradients (evaluation, BN-free inference): the BN folded into the conv's
+   * weights and a bias, as the ONNX export folds it, so the activation is not read and written
+   * once more by a separate BN pass. The folded weights are small and recomputed per call.
+   */
+  private inferenceForward(x: Tensor): Tensor {
+    const { conv, bn } = this;
+    const [weight, bias] = tidy(() => {
+      const scale = div(bn.weight, sqrt(add(bn.runningVar, bn.eps)));
+      return [mul(conv.weight, reshape(scale, [scale.shape[0]!, 1, 1, 1])), sub(bn.bias, mul(bn.runningMean, scale))];
+    });
+    const y = conv2d(x, weight!, bias!, { stride: conv.stride, padding: conv.padding, groups: conv.groups });
+    weight!.dispose();
+    bias!.dispose();
     return this.relu ? relu_(y) : y;
   }
 }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { withGlobal, type Arch } from '../space/arch.js';
 import { presetArch, presetNames } from '../space/presets.js';
 import { getSpace, spaceNames } from '../space/space.js';
-import { allFinite, crossEntropy, int64Tensor, rand, setNumThreads, tidy, Generator, liveTensors } from '../torch/index.js';
+import { allFinite, crossEntropy, int64Tensor, noGrad, rand, setNumThreads, tidy, Generator, liveTensors } from '../torch/index.js';
 import { Rng } from '../util/rng.js';
 import { buildNetwork } from './builder.js';
 import { costOfPlan } from './cost.js';
@@ -60,3 +60,29 @@ for (const spaceName of spaceNames()) {
     assert.equal(liveTensors(), before, 'no tensors leaked');
   });
 }
+
+test('eval without gradients folds each BN into its conv: the same logits as the unfolded eval forward, no tensors left behind', () => {
+  for (const name of ['bench-fmnist', 'mnasnet-a1-fmnist']) {
+    const arch = small(presetArch(name));
+    const net = buildNetwork(arch, { seed: 3, init: 'pytorch' });
+    try {
+      const { height, width, channels } = arch.global.input;
+      // train-mode passes move every BN's running statistics away from 0 and 1
+      for (let i = 0; i < 3; i++) tidy(() => void net.forward(rand([8, channels, height, width], new Generator(i))));
+      net.eval();
+      const before = liveTensors();
+      const [folded, unfolded] = tidy(() => {
+        const x = rand([4, channels, height, width], new Generator(9));
+        return [noGrad(() => net.forward(x)).toFloat32Array(), net.forward(x).toFloat32Array()];
+      });
+      assert.equal(liveTensors(), before, `${name}: tensors leaked`);
+      const scale = Math.max(...unfolded!.map(Math.abs));
+      const worst = Math.max(...folded!.map((v, i) => Math.abs(v - unfolded![i]!)));
+      assert.ok(worst <= 1e-4 * scale, `${name}: folded logits differ by ${worst} (largest logit ${scale})`);
+      // folding rounds differently: identical logits would mean the folded path did not run
+      assert.ok(worst > 0, `${name}: the eval forward without gradients gave bit-identical logits`);
+    } finally {
+      net.dispose();
+    }
+  }
+});

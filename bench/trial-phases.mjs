@@ -1,0 +1,33 @@
+// Where a proxy trial's time goes: proxy-trains the random architectures `mnas bench proxy`
+// samples (same space, count and seed) one after the other in this process, with the search's
+// default proxy settings and the proxy recipe's own seed, one thread, and prints per architecture the trial's seconds, the
+// training loop's, and the rest (building, BN recalibration, evaluation on the held-out images).
+// To compare two commits, run it from a checkout of each, alternating.
+//
+//   node bench/trial-phases.mjs [SPACE] [SAMPLES] [SEED]
+//
+// e.g. node bench/trial-phases.mjs fmnist 5 0
+import { loadDataset } from '../dist/src/data/load.js';
+import { proxySplit, proxyTrain } from '../dist/src/train/run.js';
+import { parseArch } from '../dist/src/space/arch-string.js';
+import { sampleArchitectures } from '../dist/src/bench/proxy-trials.js';
+
+const [space = 'fmnist', samplesArg = '5', seedArg = '0'] = process.argv.slice(2);
+const samples = Number(samplesArg);
+const seed = Number(seedArg);
+if (space !== 'fmnist' || !Number.isInteger(samples) || samples < 1 || !Number.isInteger(seed)) {
+  console.error('usage: node bench/trial-phases.mjs [fmnist] [SAMPLES >= 1] [SEED]');
+  process.exit(2);
+}
+// the search's defaults (src/search/config.ts): 5,000 proxy images, one epoch, 10,000 held out
+const split = proxySplit(loadDataset({ name: 'fashion-mnist', seed: 0 }), { subset: 5000, validationSize: 10000, splitSeed: 0 });
+const rows = [];
+for (const [i, arch] of sampleArchitectures(space, samples, seed).entries()) {
+  const t = performance.now();
+  const r = await proxyTrain(parseArch(arch), split, { threads: 1, epochs: 1 });
+  const s = (performance.now() - t) / 1000;
+  rows.push({ arch: i, seconds: +s.toFixed(2), train_s: +r.trainSeconds.toFixed(2), rest_s: +(s - r.trainSeconds).toFixed(2), val_accuracy: r.valAccuracy, val_loss: r.valLoss });
+  console.error(`arch ${i + 1}/${samples}: ${s.toFixed(1)} s, training ${r.trainSeconds.toFixed(1)} s, the rest ${(s - r.trainSeconds).toFixed(1)} s, val ${r.valAccuracy}`);
+}
+const sum = (k) => +rows.reduce((a, r) => a + r[k], 0).toFixed(2);
+console.log(JSON.stringify({ space, samples, seed, seconds: sum('seconds'), train_s: sum('train_s'), rest_s: sum('rest_s'), rows }));
