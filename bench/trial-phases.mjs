@@ -11,6 +11,7 @@ import { loadDataset } from '../dist/src/data/load.js';
 import { proxySplit, proxyTrain } from '../dist/src/train/run.js';
 import { parseArch } from '../dist/src/space/arch-string.js';
 import { sampleArchitectures } from '../dist/src/bench/proxy-trials.js';
+import { parseSearchConfig } from '../dist/src/search/config.js';
 
 const [space = 'fmnist', samplesArg = '5', seedArg = '0'] = process.argv.slice(2);
 const samples = Number(samplesArg);
@@ -19,12 +20,12 @@ if (space !== 'fmnist' || !Number.isInteger(samples) || samples < 1 || !Number.i
   console.error('usage: node bench/trial-phases.mjs [fmnist] [SAMPLES >= 1] [SEED]');
   process.exit(2);
 }
-// the search's defaults (src/search/config.ts): 5,000 proxy images, one epoch, 10,000 held out
-const split = proxySplit(loadDataset({ name: 'fashion-mnist', seed: 0 }), { subset: 5000, validationSize: 10000, splitSeed: 0 });
+const defaults = parseSearchConfig({});
+const split = proxySplit(loadDataset({ name: 'fashion-mnist', seed: 0 }), { subset: defaults.proxy.images, validationSize: defaults.dataset.validationImages, splitSeed: 0 });
 const rows = [];
 for (const [i, arch] of sampleArchitectures(space, samples, seed).entries()) {
   const t = performance.now();
-  const r = await proxyTrain(parseArch(arch), split, { threads: 1, epochs: 1 });
+  const r = await proxyTrain(parseArch(arch), split, { threads: defaults.proxy.threads, epochs: defaults.proxy.epochs });
   const s = (performance.now() - t) / 1000;
   rows.push({ arch: i, seconds: +s.toFixed(2), train_s: +r.trainSeconds.toFixed(2), rest_s: +(s - r.trainSeconds).toFixed(2), val_accuracy: r.valAccuracy, val_loss: r.valLoss });
   console.error(`arch ${i + 1}/${samples}: ${s.toFixed(1)} s, training ${r.trainSeconds.toFixed(1)} s, the rest ${(s - r.trainSeconds).toFixed(1)} s, val ${r.valAccuracy}`);
