@@ -42,6 +42,16 @@ test('identity_add_melements counts the elements of identity shortcuts only, not
   assert.ok(modelFeatures(buildPlan(presetArch('bench-fmnist'))).identity_add_melements > 0);
 });
 
+test('pool_adjusted_add_melements counts the Adds of pool shortcuts that pool, pad or truncate, not plain ones or identities', () => {
+  const f = (tail: string) => modelFeatures(buildPlan(parseArch(`in8x8x1_cls4_stem8s1_head0:${tail}`))).pool_adjusted_add_melements * 1e6;
+  assert.equal(f('r2_k3_s22_e1_i8_o16_poolskip'), 4 * 4 * 16, 'the first layer pools and pads; the second is a plain Add');
+  assert.equal(f('r1_k3_s11_e1_i8_o16_poolskip'), 8 * 8 * 16, 'a width change alone');
+  assert.equal(f('r1_k3_s11_e1_i8_o16_noskip,r1_k3_s11_e1_i16_o8_poolskip'), 8 * 8 * 8, 'truncated');
+  assert.equal(f('r2_k3_s11_e1_i8_o8_poolskip'), 0);
+  assert.equal(f('r2_k3_s11_e1_i8_o8'), 0);
+  assert.equal(f('r2_k3_s22_e1_i8_o16_noskip'), 0);
+});
+
 test('a plain conv block counts as regular MACs, one conv, no depthwise', () => {
   const f = modelFeatures(buildPlan(parseArch('in8x8x1_cls4_stem8s1_head0:conv_r1_k3_s11_e1_i8_o8_noskip')));
   assert.ok(f.regular_mmacs > 0);

@@ -8,7 +8,10 @@
  * which a whole network does not do between its layers; activation_melements weighs the expanded
  * tensors inside the blocks too), and the elements added by identity shortcuts
  * (identity_add_melements: a layer with one, timed alone, runs the Add on its own; in a whole
- * network ORT fuses it into the projecting conv), and the weights (weights_m: a layer timed alone
+ * network ORT fuses it into the projecting conv), the elements added by pool shortcuts that pool,
+ * pad or truncate their input first (pool_adjusted_add_melements: timed alone, that layer's input
+ * arrives in plain NCHW, which those operators take; in a network it arrives in the blocked layout
+ * of the conv before it and is reordered for them), and the weights (weights_m: a layer timed alone
  * runs again and again on weights it keeps in cache; a whole network's weights pass through the
  * cache once per inference, which costs most on a CPU whose per-core cache holds the weights of
  * one layer but not of the network). Timing one network's consecutive layers in pairs
@@ -42,6 +45,7 @@ export const MODEL_FEATURES = [
   'block_io_melements',
   'identity_add_melements',
   'weights_m',
+  'pool_adjusted_add_melements',
 ] as const;
 
 export type ModelFeature = (typeof MODEL_FEATURES)[number];
@@ -98,6 +102,7 @@ export function layerFeatures(l: LayerPlan): Record<ModelFeature, number> {
     }
     f.shortcut_adds = l.shortcut ? 1 : 0;
     if (l.shortcut?.kind === 'identity') f.identity_add_melements = elements(l.outSize, l.outChannels) / 1e6;
+    else if (l.shortcut?.kind === 'pool' && (l.shortcut.downsample || l.shortcut.channelChange !== 'none')) f.pool_adjusted_add_melements = elements(l.outSize, l.outChannels) / 1e6;
     f.activation_melements = (elements(l.inSize, l.inChannels) + elements(l.outSize, l.outChannels) + (dw ? 2 * elements(dw.inSize, dw.inChannels) : 0)) / 1e6;
     f.block_io_melements = (elements(l.inSize, l.inChannels) + elements(l.outSize, l.outChannels)) / 1e6;
   }
