@@ -422,6 +422,9 @@ test('a real ort-cpu table on a few layer configs predicts a positive latency', 
 });
 
 /** A device whose whole networks take a linear function of their features, timed interleaved with a reference like ort-cpu. */
+/** A FeatureDevice's fixed cost and one cost per model feature (MODEL_FEATURES order): a dispatch per conv and per layer, work by kind, memory traffic. */
+const FEATURE_COEFFICIENTS: readonly number[] = [0.02, 0.004, 0.003, 0.0045, 0.005, 0.0035, 0.02, 0.002, 0.002, 0.003, 0.004, 0.001, 0.0008, 0.05, 0.02, 0.003, 0.002, 0.01, 0.006];
+
 class FeatureDevice implements LatencyDevice {
   interleaved = 0;
   /** How much slower than its coefficients the device runs now (a machine that drifts). */
@@ -456,8 +459,7 @@ class FeatureDevice implements LatencyDevice {
 
 test('with enough calibration models the predictor is a linear model of the network features, calibrated interleaved with the default arch', async () => {
   const space = new SearchSpace({ ...TINY, blocks: [{ width: 8, layers: 2, stride: 1 }, { width: 16, layers: 2, stride: 2 }] });
-  // per-operator costs: a dispatch per conv and per layer, work by kind, memory traffic
-  const coefficients = [0.02, 0.004, 0.003, 0.0045, 0.005, 0.0035, 0.02, 0.002, 0.002, 0.003, 0.004, 0.001, 0.0008, 0.05, 0.02, 0.003, 0.002, 0.01, 0.006];
+  const coefficients = FEATURE_COEFFICIENTS;
   assert.equal(coefficients.length, MODEL_FEATURES.length + 1);
   const device = new FeatureDevice(coefficients);
   const table = await profileSpace(device, space, { passes: 1 });
@@ -550,7 +552,7 @@ test('latency eval tells the predictor\'s own error from the device\'s drift sin
 
 test('a table\'s calibration models measured while the machine was in its slow mode are measured again at speed, a bounded number of times', async () => {
   const space = new SearchSpace({ ...TINY, blocks: [{ width: 8, layers: 2, stride: 1 }, { width: 16, layers: 2, stride: 2 }] });
-  const coefficients = [0.02, 0.004, 0.003, 0.0045, 0.005, 0.0035, 0.02, 0.002, 0.002, 0.003, 0.004, 0.001, 0.0008, 0.05, 0.02, 0.003, 0.002, 0.01, 0.006];
+  const coefficients = FEATURE_COEFFICIENTS;
   const n = MIN_FEATURE_MODELS;
   const slowMode = (d: FeatureDevice, on: boolean): void => {
     d.slower = on ? 1.3 : 1;
