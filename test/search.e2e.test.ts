@@ -150,22 +150,22 @@ test('--final-epochs trains the best architecture on the full training set, test
   assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /Final training/);
 });
 
-test('training search on 2 worker processes: trials spread over both with peak RSS stored, one queued ahead of them; under a hard target slower models are not trained', () => {
+test('training search on 2 worker processes: trials spread over both with peak RSS stored, two queued ahead of them; under a hard target slower models are not trained', () => {
   const dir = tmp();
   const out = path.join(dir, 'run');
-  const r = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 4, workers: 2 }), '--out', out, '--quiet', '--json']);
+  const r = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 5, workers: 2 }), '--out', out, '--quiet', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const session = lastJson(r.stdout)['session'] as { evaluated: number; workers: number };
   assert.equal(session.workers, 2);
-  assert.equal(session.evaluated, 4);
+  assert.equal(session.evaluated, 5);
   const trials = storedTrials(out);
   assert.ok(trials.every((t) => t.status === 'done'));
   const extra = trials.map((t) => t.extra as { worker: number; memory: { peak_rss_bytes: number; minor_faults: number } });
   assert.deepEqual(new Set(extra.map((e) => e.worker)), new Set([0, 1]), 'both workers trained');
   for (const e of extra) assert.ok(e.memory.peak_rss_bytes > 10e6 && e.memory.minor_faults >= 0, JSON.stringify(e.memory));
-  // one trial is queued ahead of the two workers: three were proposed before the first result
+  // two trials are queued ahead of the two workers: four of the five were proposed before the first result
   const firstResult = Math.min(...trials.map((t) => t.resultEvent!));
-  assert.equal(trials.filter((t) => t.proposeEvent < firstResult).length, 3);
+  assert.equal(trials.filter((t) => t.proposeEvent < firstResult).length, 4);
 
   const hard = path.join(dir, 'hard');
   const h = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 3, workers: 1, reward: { preset: 'hard', targetMs: 1e-6 } }), '--out', hard, '--quiet', '--json']);

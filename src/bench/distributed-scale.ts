@@ -88,7 +88,7 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
         budget: o.budget,
         dataset: { name: 'fashion-mnist', validationImages: 2000 },
         proxy: { images: o.images, epochs: 1, threads: 1 },
-        // as a local search does: one trial queued ahead of the training processes
+        // as a local search does: QUEUED_AHEAD trials queued ahead of the training processes
         concurrency: processes + QUEUED_AHEAD,
       },
       redis: redis.url,

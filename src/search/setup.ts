@@ -55,7 +55,7 @@ import type { DistributedSession } from '../distributed/session.js';
 import { parseRedisUrl } from '../distributed/redis-url.js';
 
 /** Trials queued ahead of the local training processes (see where the evaluator's slots are set). */
-export const QUEUED_AHEAD = 1;
+export const QUEUED_AHEAD = 2;
 
 export interface SearchOptions {
   /** The run's settings, as in a config file (validated; unknown keys are errors). Not with `resume`. */
@@ -471,10 +471,14 @@ async function trainSetup(
     trainer = new TableTrainer(trained.table, trained.setting, trainer, config.proxy.threads);
   }
   resources.trainer = trainer;
-  // one trial more in flight than there are local training processes: it is proposed, planned and
-  // measured while the workers train and waits for the first free one, so with the ordered schedule
-  // a worker that finishes early starts the next trial at once instead of waiting for an older,
-  // slower trial to be recorded (the event sequence stays a function of the seed)
+  // QUEUED_AHEAD trials more in flight than there are local training processes: they are proposed,
+  // planned and measured while the workers train and wait for the first free one, so with the ordered
+  // schedule a worker that finishes early starts the next trial at once instead of waiting for an
+  // older, slower trial to be recorded (the event sequence stays a function of the seed). Two rather
+  // than one: two trials may finish behind a slow one before a worker idles. Replaying 300 searches
+  // of 60 trials drawn from 60 measured proxy-trial times on 2 workers (bench/schedule-replay.mjs,
+  // 2026-12-03, seeds 0 and 1), the span over the sum of trial times / 2 was 1.018-1.019 with one
+  // ahead, 1.010-1.011 with two and 1.010 with three.
   const slots = !resources.distributed && workers > 0 ? trainer.slots + QUEUED_AHEAD : trainer.slots;
 
   // drift: wherever the search measures latencies on the device now (not predicted or from MACs); with a trained
