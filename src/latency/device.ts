@@ -64,6 +64,11 @@ export interface MeasureProtocol {
    * reference's (default interleaved.ts BLOCK_QUANTILE, 0.1; 0.5 compares the blocks' medians).
    */
   blockQuantile?: number;
+  /**
+   * Measured interleaved on ort-cpu: separately created sessions of each model that the pairs of
+   * blocks rotate through (default 1; INTERLEAVED_PROTOCOL's 3 says why). The browser page keeps one.
+   */
+  sessions?: number;
 }
 
 export interface LatencyStats {
@@ -104,6 +109,8 @@ export interface RelativeLatencyResult extends LatencyResult {
   reference_ms: number;
   pairs: number;
   runs_per_block: number;
+  /** Sessions of each model the pairs rotated through (ort-cpu; absent where the device keeps one). */
+  sessions?: number;
 }
 
 export interface LatencyDevice {

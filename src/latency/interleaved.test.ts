@@ -1,7 +1,7 @@
 /** Interleaved measurement: the ratio of two workloads holds while the "machine" changes speed under both. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BLOCK_QUANTILE, INTERLEAVED_PROTOCOL, MIN_PAIRS, PairTracker, interleavedProtocol, measureInterleaved, runsPerBlock } from './interleaved.js';
+import { BLOCK_QUANTILE, INTERLEAVED_PROTOCOL, MIN_PAIRS, PairTracker, SESSIONS, interleavedProtocol, measureInterleaved, runsPerBlock, sessionsOfPair } from './interleaved.js';
 import { OrtCpuDevice } from './ort-cpu.js';
 import { archToModel } from './model.js';
 import { resolveArch } from '../space/resolve.js';
@@ -45,7 +45,7 @@ test('a pair compares the fast runs of each block (its p10), so runs the machine
   assert.equal(medians.ratio_rel_half_width, 0.5);
 });
 
-test('by default the ratio is measured to +-0.5% over at least 0.5 s; a cap below that minimum lowers it', async () => {
+test('by default the ratio is measured to +-1% over at least 0.5 s; a cap below that minimum lowers it', async () => {
   const r = await measureInterleaved(async () => spin(0.2), async () => spin(0.1));
   assert.ok(r.converged, JSON.stringify(r));
   assert.ok(r.ratio_rel_half_width <= INTERLEAVED_PROTOCOL.relPrecision, `half-width ${r.ratio_rel_half_width}`);
@@ -59,6 +59,32 @@ test('blockSeconds sets how long a block of each model runs', async () => {
   // a run takes at least 0.2 ms, so at most 10 fill 2 ms (50 fill the default block)
   assert.ok(r.runs_per_block >= 3 && r.runs_per_block <= runsPerBlock(0.2, 0.002), `${r.runs_per_block} runs per block of 2 ms`);
   assert.equal(runsPerBlock(0.2), 50);
+});
+
+test('pairs rotate through the sessions of each model so that every combination comes up, and the ratio is over all of them', async () => {
+  const pairsOf = (m: number, r: number, n: number) => new Set(Array.from({ length: n }, (_, i) => sessionsOfPair(i, m, r).join(',')));
+  assert.equal(pairsOf(3, 3, 9).size, 9);
+  assert.equal(pairsOf(2, 3, 6).size, 6);
+  assert.equal(pairsOf(3, 2, 6).size, 6);
+  assert.equal(pairsOf(4, 3, 12).size, 12);
+  assert.equal(pairsOf(1, 1, 5).size, 1);
+  // three "sessions" of the model, one 10% slower than the others; the reference in three equal ones
+  const blocks = [0, 0, 0];
+  const refBlocks = [0, 0, 0];
+  const session = (i: number, ms: number, counts: number[]) => async () => {
+    counts[i]!++;
+    spin(ms);
+  };
+  const r = await measureInterleaved(
+    [session(0, 0.2, blocks), session(1, 0.2, blocks), session(2, 0.22, blocks)],
+    [session(0, 0.1, refBlocks), session(1, 0.1, refBlocks), session(2, 0.1, refBlocks)],
+    { warmupRuns: 3, warmupSeconds: 0, minSeconds: 0.2, maxSeconds: 2 },
+  );
+  for (const counts of [blocks, refBlocks]) assert.ok(counts.every((n) => n > r.runs_per_block), `runs per session ${counts.join(', ')}`);
+  // the median pair is from the two equal sessions: the slow one does not decide it, and does not go unseen in the runs
+  assert.ok(Math.abs(r.ratio - 2) < 0.1, `ratio ${r.ratio}`);
+  assert.equal(INTERLEAVED_PROTOCOL.sessions, SESSIONS);
+  await assert.rejects(measureInterleaved([], async () => {}), /no run function/);
 });
 
 test('an aborted interleaved measurement throws the abort reason', async () => {
@@ -76,4 +102,7 @@ test('ort-cpu measures a model against itself at a ratio of 1 and against a larg
   assert.ok(big.ratio > 1.2, `ratio ${big.ratio}`);
   assert.ok(big.median_ms > big.reference_ms);
   assert.equal(big.device.kind, 'ort-cpu');
+  assert.equal(big.sessions, SESSIONS);
+  const one = await device.measureAgainst(small, small, { sessions: 1 });
+  assert.equal(one.sessions, 1);
 });

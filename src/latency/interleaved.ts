@@ -33,13 +33,27 @@ export const BLOCK_QUANTILE = 0.1;
 export const MIN_PAIRS = 12;
 
 /**
- * The protocol an interleaved measurement follows unless told otherwise: the ratio to +-0.5%
- * (95%), within 3 s. A search takes each trial's LAT/T from one such ratio, and the default
- * protocol's +-2% left only 67-73% of a search's trials within 3% of a quiet re-measurement;
- * `mnas measure --against` of one model, 4 calls each: ratios spread 6% at +-2% and 1.6% at
- * +-0.5%, which took 0.7-3.9 s (2026-12-01).
+ * Sessions of each model an interleaved measurement rotates through. Each ORT session places the
+ * model's weights and buffers anew, and a placement has its own speed: ten measurements of one
+ * fmnist model against the reference, each in new sessions, gave ratios with a CV of 0.54-1.07%,
+ * ten in one pair of sessions 0.10-0.24% (4 models, Intel host, 2026-12-04). So the ratio's
+ * confidence interval over the pairs of one pair of sessions says nothing of the error that
+ * matters, and timing longer in them does not reduce it; rotating the pairs through 3 sessions of
+ * each averages it over 9 placements and lets the interval see it.
  */
-export const INTERLEAVED_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({ ...DEFAULT_PROTOCOL, minSeconds: 0.5, relPrecision: 0.005, maxSeconds: 3, blockQuantile: BLOCK_QUANTILE });
+export const SESSIONS = 3;
+
+/**
+ * The protocol an interleaved measurement follows unless told otherwise: 3 sessions of each model,
+ * the ratio to +-1% (95%, over pairs from every session) after at least 0.5 s, within 3 s.
+ * `node bench/session-spread.mjs 12 10 SEED` (10 measurements each of 12 random fmnist archs,
+ * Intel host, 2026-12-04, seeds 0 and 1): median CV of the ratios 0.71% and 0.61% in 0.67-0.68 s
+ * per measurement, against 0.79% and 1.09% in 0.63-0.70 s with one session of each to +-0.5%
+ * (the protocol before; 3 sessions to +-0.5%: no lower spread, twice the time). A search takes each
+ * trial's LAT/T from one such ratio; with one session the default protocol's +-2% had left only
+ * 67-73% of a search's trials within 3% of a quiet re-measurement (2026-12-01).
+ */
+export const INTERLEAVED_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({ ...DEFAULT_PROTOCOL, minSeconds: 0.5, relPrecision: 0.01, maxSeconds: 3, blockQuantile: BLOCK_QUANTILE, sessions: SESSIONS });
 
 export interface PairOutcome {
   /** Median over pairs of (model block's quantile / reference block's quantile), the protocol's blockQuantile. */
@@ -131,22 +145,42 @@ export class PairTracker {
   }
 }
 
+/** A model's run function, or several (sessions of the same model) to rotate through block by block. */
+export type Runs = (() => Promise<unknown>) | readonly (() => Promise<unknown>)[];
+
+/**
+ * Which of `modelSessions` and `referenceSessions` the pair `i` times: the model's in turn, the
+ * reference's shifted by one every round of the model's, so that every combination comes up once
+ * in each modelSessions x referenceSessions pairs (3 and 3: all 9 within 9 pairs).
+ */
+export function sessionsOfPair(i: number, modelSessions: number, referenceSessions: number): [number, number] {
+  const c = i % (modelSessions * referenceSessions);
+  const model = c % modelSessions;
+  return [model, (model + Math.floor(c / modelSessions)) % referenceSessions];
+}
+
 /**
  * Times `runModel` against `runReference` in alternating blocks under the protocol's caps: warm-up
  * of both, then pairs of blocks until PairTracker says stop (at least MIN_PAIRS pairs are taken).
+ * Given several run functions of a model (its sessions), each pair times one of them
+ * (sessionsOfPair), and the warm-up runs every one.
  */
-export async function measureInterleaved(runModel: () => Promise<unknown>, runReference: () => Promise<unknown>, protocol: Partial<MeasureProtocol> = {}, o: RunOptions = {}): Promise<PairOutcome> {
+export async function measureInterleaved(runModel: Runs, runReference: Runs, protocol: Partial<MeasureProtocol> = {}, o: RunOptions = {}): Promise<PairOutcome> {
   const p = interleavedProtocol(protocol);
-  // warm-up: both, in turn; it also tells how many runs fill a block
+  const models = typeof runModel === 'function' ? [runModel] : runModel;
+  const references = typeof runReference === 'function' ? [runReference] : runReference;
+  if (models.length === 0 || references.length === 0) throw new RangeError('measureInterleaved: no run function of the model or of the reference');
+  // warm-up: both, in turn, every session; it also tells how many runs fill a block
   let modelMs = 0, referenceMs = 0, warm = 0;
   const w0 = now();
-  for (let i = 0; i < p.warmupRuns || (now() - w0) / 1000 < (p.warmupSeconds ?? 0); i++) {
+  const sessions = Math.max(models.length, references.length);
+  for (let i = 0; i < Math.max(p.warmupRuns, sessions) || (now() - w0) / 1000 < (p.warmupSeconds ?? 0); i++) {
     throwIfAborted(o.signal);
     let t = now();
-    await runModel();
+    await models[i % models.length]!();
     modelMs += now() - t;
     t = now();
-    await runReference();
+    await references[i % references.length]!();
     referenceMs += now() - t;
     warm++;
     if ((now() - w0) / 1000 > p.maxSeconds) break;
@@ -154,11 +188,12 @@ export async function measureInterleaved(runModel: () => Promise<unknown>, runRe
   const perBlock = runsPerBlock(Math.max(modelMs, referenceMs) / Math.max(1, warm), p.blockSeconds);
   const tracker = new PairTracker(p);
   const start = now();
-  for (;;) {
+  for (let i = 0; ; i++) {
     throwIfAborted(o.signal);
-    const m = await timedRuns(runModel, perBlock);
-    const r = await timedRuns(runReference, perBlock);
+    const [m, r] = sessionsOfPair(i, models.length, references.length);
+    const modelBlock = await timedRuns(models[m]!, perBlock);
+    const referenceBlock = await timedRuns(references[r]!, perBlock);
     const elapsed = (now() - start) / 1000;
-    if (tracker.addPair(m, r, elapsed)) return tracker.finish(elapsed);
+    if (tracker.addPair(modelBlock, referenceBlock, elapsed)) return tracker.finish(elapsed);
   }
 }

@@ -9,7 +9,7 @@
 import * as ort from 'onnxruntime-node';
 import { checkTensorFits, LimitError } from '../model/limits.js';
 import { ModelRejectedError, type DeviceDescription, type LatencyDevice, type LatencyModel, type LatencyResult, type MeasureProtocol, type RelativeLatencyResult } from './device.js';
-import { measureInterleaved } from './interleaved.js';
+import { interleavedProtocol, measureInterleaved } from './interleaved.js';
 import { cpuModel, hostDetails } from './host.js';
 import { measureAsync } from './protocol.js';
 
@@ -117,18 +117,24 @@ export class OrtCpuDevice implements LatencyDevice {
     }
   }
 
+  /** Interleaved with `reference`, each in the protocol's number of sessions (interleaved.ts SESSIONS says why). */
   async measureAgainst(model: LatencyModel, reference: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<RelativeLatencyResult> {
-    const runner = await this.open(model);
+    const p = interleavedProtocol(protocol);
+    const runners: OrtRunner[] = [];
     try {
-      const against = await this.open(reference);
-      try {
-        const r = await measureInterleaved(runner.run, against.run, protocol, signal ? { signal } : {});
-        return { ...r.model, ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.median_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, device: await this.describe() };
-      } finally {
-        await against.close();
+      const models: OrtRunner[] = [];
+      const references: OrtRunner[] = [];
+      for (let i = 0; i < (p.sessions ?? 1); i++) {
+        signal?.throwIfAborted();
+        models.push(await this.open(model));
+        runners.push(models.at(-1)!);
+        references.push(await this.open(reference));
+        runners.push(references.at(-1)!);
       }
+      const r = await measureInterleaved(models.map((m) => m.run), references.map((m) => m.run), p, signal ? { signal } : {});
+      return { ...r.model, ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.median_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, sessions: models.length, device: await this.describe() };
     } finally {
-      await runner.close();
+      for (const r of runners) await r.close();
     }
   }
 

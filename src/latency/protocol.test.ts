@@ -144,6 +144,10 @@ test('resolveProtocol rejects nonsense', () => {
   assert.throws(() => resolveProtocol({ blockQuantile: 0 }), /blockQuantile/);
   assert.throws(() => resolveProtocol({ blockSeconds: 0 }), /blockSeconds/);
   assert.throws(() => resolveProtocol({ maxSeconds: 1, blockSeconds: 2 }), /blockSeconds/);
+  assert.throws(() => resolveProtocol({ sessions: 0 }), /sessions must be an integer in \[1, 16\], got 0/);
+  assert.throws(() => resolveProtocol({ sessions: 1.5 }), /sessions/);
+  assert.throws(() => resolveProtocol({ sessions: 17 }), /sessions/);
+  assert.equal(resolveProtocol({ sessions: 4 }).sessions, 4);
   assert.equal(resolveProtocol({ maxRuns: undefined }).maxRuns, 5000);
 });
 

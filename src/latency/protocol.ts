@@ -20,6 +20,9 @@ export interface Clock {
 
 const realClock: Clock = { now: () => performance.now() };
 
+/** Most sessions of one model a measurement may open (each holds the model's weights and arena). */
+export const MAX_SESSIONS = 16;
+
 /** Full-model default: converges in well under a second on small models, capped at ~1.5 s. */
 export const DEFAULT_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({
   warmupRuns: 10,
@@ -59,6 +62,7 @@ export function resolveProtocol(p: Partial<MeasureProtocol> = {}, base: Readonly
   if (r.warmupSeconds !== undefined && !(r.warmupSeconds >= 0)) throw new Error(`measure protocol: warmupSeconds must be >= 0, got ${r.warmupSeconds}`);
   if (r.blockSeconds !== undefined && !(r.blockSeconds > 0 && r.blockSeconds <= r.maxSeconds)) throw new Error(`measure protocol: blockSeconds must be in (0, maxSeconds], got ${r.blockSeconds}`);
   if (r.blockQuantile !== undefined && !(r.blockQuantile > 0 && r.blockQuantile < 1)) throw new Error(`measure protocol: blockQuantile must be in (0, 1), got ${r.blockQuantile}`);
+  if (r.sessions !== undefined && !(Number.isInteger(r.sessions) && r.sessions >= 1 && r.sessions <= MAX_SESSIONS)) throw new Error(`measure protocol: sessions must be an integer in [1, ${MAX_SESSIONS}], got ${String(r.sessions)}`);
   return r;
 }
 

@@ -236,6 +236,8 @@ const protocolSchema = z
     maxSeconds: z.number().positive().max(3600).optional(),
     blockSeconds: z.number().positive().max(60).optional(),
     blockQuantile: z.number().gt(0).lt(1).optional(),
+    // accepted for the shared protocol type; a page keeps one instance of each model
+    sessions: z.number().int().min(1).max(16).optional(),
   })
   .strict();
 
