@@ -66,11 +66,12 @@ test('mnas measure: text output, arch strings, --threads, --input, an .onnx file
 test('mnas measure --against: the ratio to the reference, timed in turn with it; text and JSON; a device that cannot is refused', () => {
   const r = mnas('measure', 'mnasnet-a1-fmnist', '--against', 'bench-fmnist', '--json');
   assert.equal(r.status, 0, r.stderr);
-  const j = JSON.parse(r.stdout.trimEnd().split('\n').at(-1) as string) as { ratio: number; reference_ms: number; median_ms: number; pairs: number; runs_per_block: number };
+  const j = JSON.parse(r.stdout.trimEnd().split('\n').at(-1) as string) as { ratio: number; reference_ms: number; median_ms: number; pairs: number; runs_per_block: number; sessions: number };
   assert.ok(j.ratio > 1.2, `ratio ${j.ratio}`);
   assert.ok(j.median_ms > j.reference_ms && j.pairs >= 12 && j.runs_per_block >= 3);
-  const text = mnas('measure', 'bench-fmnist', '--against', 'bench-fmnist');
-  assert.match(text.stdout, /against the reference \(median [\d.]+ ms in the same blocks\): ratio (0\.9|1\.0)\d+ /);
+  assert.equal(j.sessions, 3);
+  const text = mnas('measure', 'bench-fmnist', '--against', 'bench-fmnist', '--sessions', '2');
+  assert.match(text.stdout, /against the reference \(median [\d.]+ ms in the same blocks\): ratio (0\.9|1\.0)\d+ .* over 2 sessions of each\n/);
   const engine = mnas('measure', 'bench-fmnist', '--against', 'bench-fmnist', '--device', 'engine');
   assert.equal(engine.status, 2);
   assert.match(engine.stderr, /^mnas: measure: device 'engine' cannot measure against a reference \(ort-cpu and browser can\)\n$/);
@@ -85,6 +86,9 @@ test('mnas measure: bad input exits 2 with a message', () => {
     ['measure', 'bench-fmnist', '--input', '28x28'],
     ['measure', 'bench-fmnist', '--input', '0x28x1'],
     ['measure', 'bench-fmnist', '--against', 'no-such-preset'],
+    ['measure', 'bench-fmnist', '--sessions', '2'],
+    ['measure', 'bench-fmnist', '--against', 'bench-fmnist', '--sessions', '0'],
+    ['measure', 'bench-fmnist', '--against', 'bench-fmnist', '--sessions', '17'],
     ['measure', 'in28x28x1_cls10:r1_k3_x9'],
     ['measure', '/nonexistent/model.onnx'],
     ['measure'],

@@ -1,6 +1,6 @@
 /**
  * `mnas measure <preset|arch-string|file|file.onnx> [--device ort-cpu|engine|browser]
- *   [--threads N] [--input HxWxC] [--max-seconds S] [--precision P] [--json]`
+ *   [--threads N] [--input HxWxC] [--max-seconds S] [--precision P] [--against M [--sessions N]] [--json]`
  *
  * Measures the batch-1 latency of one model for real on a device (warm-up, then timed runs
  * until the median is known to +-precision or a cap). Prints a summary, or with --json one
@@ -11,6 +11,8 @@ import type { Command } from 'commander';
 import { parseInputShapeText } from '../model/limits.js';
 import type { InputShape } from '../space/arch.js';
 import type { MeasureProtocol } from '../latency/device.js';
+import { SESSIONS } from '../latency/interleaved.js';
+import { MAX_SESSIONS } from '../latency/protocol.js';
 import type { LatencyMeasurement } from '../latency/measure.js';
 import { deviceKinds } from '../latency/registry.js';
 import { InputError } from '../util/input-error.js';
@@ -28,6 +30,7 @@ export interface MeasureCliOptions {
   precision?: number;
   seed: number;
   against?: string;
+  sessions?: number;
 }
 
 /** 'HxWxC' -> InputShape; UsageError naming the command otherwise. */
@@ -58,6 +61,7 @@ export function registerMeasure(program: Command, write: Writer = (t) => void pr
     .option('--precision <p>', 'target relative half-width of the 95% CI of the median', floatOption('--precision', 0.0001, 0.5))
     .option('--seed <n>', 'weight seed for models built from an arch', intOption('--seed', 0), 0)
     .option('--against <model>', 'also time this reference model in turn with it (ort-cpu, browser) and report the ratio, which holds while the device changes speed')
+    .option('--sessions <n>', `with --against on ort-cpu: sessions of each model the pairs rotate through (default ${SESSIONS})`, intOption('--sessions', 1, MAX_SESSIONS))
     .option('--json', 'print one JSON object on the last line')
     .action(async (spec: string, o: MeasureCliOptions) => {
       write(await measureCommand(spec, o));
@@ -66,7 +70,9 @@ export function registerMeasure(program: Command, write: Writer = (t) => void pr
 
 export async function measureCommand(spec: string, o: MeasureCliOptions): Promise<string> {
   const input = o.input !== undefined ? parseHwc(o.input, 'measure') : undefined;
+  if (o.sessions !== undefined && o.against === undefined) throw new UsageError('measure: --sessions applies only with --against (sessions of each model an interleaved measurement rotates through)');
   const protocol: Partial<MeasureProtocol> = {
+    ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),
     ...(o.maxSeconds !== undefined ? { maxSeconds: o.maxSeconds, minSeconds: Math.min(o.maxSeconds, 0.25) } : {}),
     ...(o.precision !== undefined ? { relPrecision: o.precision } : {}),
   };
@@ -92,6 +98,6 @@ export function formatResult({ model, network, result: r }: LatencyMeasurement):
     `latency: median ${f(r.median_ms)} ms  p10 ${f(r.p10_ms)}  p90 ${f(r.p90_ms)}  mean ${f(r.mean_ms)}  cv ${(r.cv * 100).toFixed(1)}%`,
     `runs ${r.runs} in ${r.seconds.toFixed(2)} s, ${r.converged ? 'converged' : 'NOT converged (a cap stopped it)'}`,
   ];
-  if ('ratio' in r) lines.push(`against the reference (median ${f(r.reference_ms)} ms in the same blocks): ratio ${r.ratio.toFixed(4)} +-${(100 * r.ratio_rel_half_width).toFixed(1)}% (95%), ${r.pairs} pairs of ${r.runs_per_block}-run blocks`);
+  if ('ratio' in r) lines.push(`against the reference (median ${f(r.reference_ms)} ms in the same blocks): ratio ${r.ratio.toFixed(4)} +-${(100 * r.ratio_rel_half_width).toFixed(1)}% (95%), ${r.pairs} pairs of ${r.runs_per_block}-run blocks${r.sessions ? ` over ${r.sessions} session${r.sessions === 1 ? '' : 's'} of each` : ''}`);
   return `${lines.join('\n')}\n`;
 }
