@@ -14,6 +14,7 @@ import { sampleArchs } from '../dist/src/latency/predictor.js';
 import { getSpace } from '../dist/src/space/space.js';
 import { printArch } from '../dist/src/space/arch-string.js';
 import { INTERLEAVED_PROTOCOL } from '../dist/src/latency/interleaved.js';
+import { mean, median, sampleStd } from '../dist/src/util/stats.js';
 
 const args = process.argv.slice(2);
 const [archCount, calls, seed] = [args[0] ?? '6', args[1] ?? '10', args[2] ?? '0'].map(Number);
@@ -29,11 +30,7 @@ const counts = Object.keys(protocols);
 const space = getSpace('fmnist');
 const device = new OrtCpuDevice({ threads: 1 });
 const reference = archToModel(space.decode(space.defaultDna()), 'fmnist-default');
-const cv = (xs) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) / m;
-};
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const cv = (xs) => sampleStd(xs) / mean(xs);
 const spread = Object.fromEntries(counts.map((n) => [n, []]));
 const seconds = Object.fromEntries(counts.map((n) => [n, []]));
 for (const arch of sampleArchs(space, archCount, seed)) {

@@ -47,8 +47,8 @@ export const SESSIONS = 3;
  * The protocol an interleaved measurement follows unless told otherwise: 3 sessions of each model,
  * the ratio to +-1% (95%, over pairs from every session) after at least 0.5 s, within 3 s.
  * `node bench/session-spread.mjs 12 10 SEED` (10 measurements each of 12 random fmnist archs,
- * Intel host, 2026-12-04, seeds 0 and 1): median CV of the ratios 0.71% and 0.61% in 0.67-0.68 s
- * per measurement, against 0.79% and 1.09% in 0.63-0.70 s with one session of each to +-0.5%
+ * Intel host, 2026-12-04, seeds 0 and 1): median CV of the ratios 0.71% and 0.59% in 0.67-0.68 s
+ * per measurement, against 0.77% and 1.06% in 0.63-0.70 s with one session of each to +-0.5%
  * (the protocol before; 3 sessions to +-0.5%: no lower spread, twice the time). A search takes each
  * trial's LAT/T from one such ratio; with one session the default protocol's +-2% had left only
  * 67-73% of a search's trials within 3% of a quiet re-measurement (2026-12-01).

@@ -120,21 +120,18 @@ export class OrtCpuDevice implements LatencyDevice {
   /** Interleaved with `reference`, each in the protocol's number of sessions (interleaved.ts SESSIONS says why). */
   async measureAgainst(model: LatencyModel, reference: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<RelativeLatencyResult> {
     const p = interleavedProtocol(protocol);
-    const runners: OrtRunner[] = [];
+    const models: OrtRunner[] = [];
+    const references: OrtRunner[] = [];
     try {
-      const models: OrtRunner[] = [];
-      const references: OrtRunner[] = [];
       for (let i = 0; i < (p.sessions ?? 1); i++) {
         signal?.throwIfAborted();
         models.push(await this.open(model));
-        runners.push(models.at(-1)!);
         references.push(await this.open(reference));
-        runners.push(references.at(-1)!);
       }
       const r = await measureInterleaved(models.map((m) => m.run), references.map((m) => m.run), p, signal ? { signal } : {});
       return { ...r.model, ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.median_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, sessions: models.length, device: await this.describe() };
     } finally {
-      for (const r of runners) await r.close();
+      for (const runner of [...models, ...references]) await runner.close();
     }
   }
 

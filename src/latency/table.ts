@@ -359,9 +359,10 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
  * How layers are timed against the reference layer: blocks of about 2 ms each in turn (both are
  * tens of microseconds), the ratio to +-2% within 0.01-0.1 s; about 70 ms per layer and pass with
  * the two sessions' creation. A layer's speed also depends on its session (where its buffers
- * land), so more passes at this precision, each in new sessions, beat fewer at a higher one: on the fmnist space (1,559
- * layers, ort-cpu, 2026-12-01) 3 passes at +-2% took 328 s and 2 at +-1% 345 s; the predictor fitted
- * on 120 random models then left 99.0% and 97.0% of 200 others within 10%.
+ * land), so more passes at this precision, each in new sessions (hence one session per pass),
+ * beat fewer at a higher one: on the fmnist space (1,559 layers, ort-cpu, 2026-12-01) 3 passes at
+ * +-2% took 328 s and 2 at +-1% 345 s; the predictor fitted on 120 random models then left 99.0%
+ * and 97.0% of 200 others within 10%.
  */
 export const LAYER_PAIR_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({ ...PROFILE_PROTOCOL, blockSeconds: 0.002, minSeconds: 0.01, relPrecision: 0.02, maxSeconds: 0.1, blockQuantile: BLOCK_QUANTILE, sessions: 1 });
 

@@ -30,6 +30,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../../util/input-error.js';
+import { MAX_SESSIONS } from '../protocol.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest message a device may send (a `runs` batch is a few KB); larger ones close it with a reason. */
@@ -237,7 +238,7 @@ const protocolSchema = z
     blockSeconds: z.number().positive().max(60).optional(),
     blockQuantile: z.number().gt(0).lt(1).optional(),
     // accepted for the shared protocol type; a page keeps one instance of each model
-    sessions: z.number().int().min(1).max(16).optional(),
+    sessions: z.number().int().min(1).max(MAX_SESSIONS).optional(),
   })
   .strict();
 
