@@ -1,10 +1,10 @@
 // A latency table's predictor refitted offline on its own calibration models, with every feature
-// and without each feature named, each fit then predicting the models a `latency eval` measured
+// and without each feature named (FEATURE,FEATURE drops them together), each fit then predicting the models a `latency eval` measured
 // (its --json output, brought back to the calibration's speed as drift_free is). No device time.
 //
 //   node bench/predictor-refit.mjs TABLE.json EVAL.json [FEATURE...]
 //
-// e.g. node bench/predictor-refit.mjs t.json eval.json weights_m identity_add_melements
+// e.g. node bench/predictor-refit.mjs t.json eval.json weights_m weights_beyond_200k,weights_beyond_500k
 import { readFileSync } from 'node:fs';
 import { buildPlan } from '../dist/src/model/plan.js';
 import { parseArch } from '../dist/src/space/arch-string.js';
@@ -14,7 +14,7 @@ import { PREDICTOR_FEATURES } from '../dist/src/latency/model-features.js';
 import { CALIBRATION_SEED } from '../dist/src/latency/table-workflows.js';
 
 const [tableFile, evalFile, ...drop] = process.argv.slice(2);
-const unknown = drop.filter((f) => !PREDICTOR_FEATURES.includes(f));
+const unknown = drop.flatMap((f) => f.split(',')).filter((f) => !PREDICTOR_FEATURES.includes(f));
 if (!tableFile || !evalFile || unknown.length) {
   console.error(unknown.length ? `unknown feature(s): ${unknown.join(', ')} (known: ${PREDICTOR_FEATURES.join(', ')})` : 'usage: node bench/predictor-refit.mjs TABLE.json EVAL.json [FEATURE...]');
   process.exit(2);
@@ -37,7 +37,8 @@ const evaluatedMs = evaluation.models.map((m) => m.measured_ms * toCalibrationSp
 const measured = (archs, ms) => archs.map((arch, i) => ({ arch, measured_ms: ms[i], converged: true }));
 const summary = (r) => `within 10% ${(100 * r.within_10pct).toFixed(0)}%, mean error ${r.mean_abs_pct_error.toFixed(2)}%, worst ${r.max_abs_pct_error.toFixed(1)}%`;
 for (const without of [null, ...drop]) {
-  const features = PREDICTOR_FEATURES.filter((f) => f !== without);
+  const dropped = without ? without.split(',') : [];
+  const features = PREDICTOR_FEATURES.filter((f) => !dropped.includes(f));
   const coefficients = robustFeatureFit(calibrationArchs.map((arch) => predictor.featureValues(buildPlan(arch), features)), calibrationMs);
   const refitted = new LatencyPredictor({ ...table, calibration: { ...table.calibration, features, coefficients } });
   const fit = evaluatePredictor(refitted, measured(calibrationArchs, calibrationMs));

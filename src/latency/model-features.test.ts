@@ -4,7 +4,7 @@ import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
 import { parseArch } from '../space/arch-string.js';
 import { presetArch } from '../space/presets.js';
-import { MODEL_FEATURES, modelFeatures } from './model-features.js';
+import { layerShares, MODEL_FEATURES, modelFeatures, WEIGHT_KNEES } from './model-features.js';
 
 test('the features of bench-fmnist: its MACs by operator kind add up to the cost model, its counts to its plan', () => {
   const plan = buildPlan(presetArch('bench-fmnist'));
@@ -57,4 +57,33 @@ test('a plain conv block counts as regular MACs, one conv, no depthwise', () => 
   assert.ok(f.regular_mmacs > 0);
   assert.equal(f.convs, 1);
   assert.equal(f.depthwise_k3_mmacs + f.depthwise_melements, 0);
+});
+
+test('weights_beyond_200k and weights_beyond_500k are the network\'s weights (in millions) beyond each knee, 0 below it', () => {
+  const small = modelFeatures(buildPlan(presetArch('bench-fmnist')));
+  assert.ok(small.weights_m < WEIGHT_KNEES.weights_beyond_200k, `bench-fmnist holds ${small.weights_m} M weights`);
+  assert.equal(small.weights_beyond_200k, 0);
+  assert.equal(small.weights_beyond_500k, 0);
+  const big = modelFeatures(buildPlan(presetArch('mnasnet-a1')));
+  assert.ok(big.weights_m > 1);
+  assert.ok(Math.abs(big.weights_beyond_200k - (big.weights_m - 0.2)) < 1e-12);
+  assert.ok(Math.abs(big.weights_beyond_500k - (big.weights_m - 0.5)) < 1e-12);
+  const between = modelFeatures(buildPlan(parseArch('in8x8x1_cls4_stem8s1_head0:conv_r1_k5_s11_e1_i8_o96_noskip,conv_r1_k5_s11_e1_i96_o128_noskip')));
+  assert.ok(between.weights_m > 0.2 && between.weights_m < 0.5, `${between.weights_m} M weights`);
+  assert.ok(between.weights_beyond_200k > 0 && between.weights_beyond_500k === 0);
+});
+
+test('layerShares add up to the network\'s features, the knees shared in proportion to each layer\'s weights', () => {
+  for (const name of ['bench-fmnist', 'mnasnet-a1'] as const) {
+    const plan = buildPlan(presetArch(name));
+    const whole = modelFeatures(plan);
+    const shares = layerShares(plan);
+    assert.equal(shares.length, plan.layers.length);
+    for (const k of MODEL_FEATURES) {
+      const sum = shares.reduce((a, f) => a + f[k], 0);
+      assert.ok(Math.abs(sum - whole[k]) <= 1e-9 * Math.max(1, Math.abs(whole[k])), `${name} ${k}: ${sum} against ${whole[k]}`);
+    }
+    const heaviest = shares.reduce((a, f, i) => (f.weights_m > shares[a]!.weights_m ? i : a), 0);
+    if (whole.weights_beyond_200k > 0) assert.ok(shares[heaviest]!.weights_beyond_200k >= Math.max(...shares.map((f) => f.weights_beyond_200k)));
+  }
 });

@@ -49,6 +49,8 @@ export const MODEL_FEATURES = [
   'identity_add_melements',
   'weights_m',
   'pool_adjusted_add_melements',
+  'weights_beyond_200k',
+  'weights_beyond_500k',
 ] as const;
 
 export type ModelFeature = (typeof MODEL_FEATURES)[number];
@@ -71,17 +73,48 @@ const elements = (s: { height: number; width: number }, channels: number): numbe
 
 const zeros = (): Record<ModelFeature, number> => Object.fromEntries(MODEL_FEATURES.map((k) => [k, 0])) as Record<ModelFeature, number>;
 
-/** The features of a network, by name (MACs and elements in millions): the sum of its layers' (layerFeatures). */
+/**
+ * Where a network's weights stop staying in cache from one inference to the next: the features
+ * weights_beyond_200k and weights_beyond_500k are its weights (in millions) beyond these counts.
+ * Fitted on their own, per table, the knees move with the device's cache; two fixed knees let the
+ * linear model bend twice instead. On an AVX-512 host with 2 MiB of L2 per core (0.52 M float32
+ * weights), refitting the stored tables of 14 ort-cpu runs (2026-12-04) with them took the mean
+ * error on the evaluated models from 3.50% to 2.73% (fmnist, 7 runs) and from 3.07% to 2.77%
+ * (cifar, 7); any knees from 0.15-0.25 M and 0.4-0.6 M did within 0.1 point of that, one knee alone
+ * less well, and the browser's tables (WASM) were unchanged (0.75% to 0.74%).
+ */
+export const WEIGHT_KNEES: Readonly<Record<'weights_beyond_200k' | 'weights_beyond_500k', number>> = { weights_beyond_200k: 0.2, weights_beyond_500k: 0.5 };
+
+/** Features of the whole network that are not a sum over its layers (the weight knees). */
+const NETWORK_FEATURES = Object.keys(WEIGHT_KNEES) as (keyof typeof WEIGHT_KNEES)[];
+
+/** The features of a network, by name (MACs, elements and weights in millions): the sum of its layers' (layerFeatures), and the weights beyond each knee. */
 export function modelFeatures(plan: NetworkPlan): Record<ModelFeature, number> {
   const f = zeros();
   for (const l of plan.layers) {
     const lf = layerFeatures(l);
     for (const k of MODEL_FEATURES) f[k] += lf[k];
   }
+  for (const k of NETWORK_FEATURES) f[k] = Math.max(0, f.weights_m - WEIGHT_KNEES[k]);
   return f;
 }
 
-/** What one layer adds to its network's features: every feature is a sum over layers, so a linear model of them splits exactly into per-layer parts. */
+/**
+ * What each layer adds to its network's features, so that a linear model of them splits exactly
+ * into per-layer parts: its own features, and of the network-wide ones (the weights beyond each
+ * knee) a share in proportion to its weights.
+ */
+export function layerShares(plan: NetworkPlan): Record<ModelFeature, number>[] {
+  const whole = modelFeatures(plan);
+  return plan.layers.map((l) => {
+    const f = layerFeatures(l);
+    const share = whole.weights_m > 0 ? f.weights_m / whole.weights_m : 0;
+    for (const k of NETWORK_FEATURES) f[k] = share * whole[k];
+    return f;
+  });
+}
+
+/** One layer's own features (the network-wide weight knees are 0 here: see layerShares). */
 export function layerFeatures(l: LayerPlan): Record<ModelFeature, number> {
   const f = zeros();
   f.weights_m = costOfLayer(l).params / 1e6;

@@ -21,7 +21,7 @@
  * fusion, dispatch per operator, memory traffic), so with enough calibration models
  * (MIN_FEATURE_MODELS) the prediction is a linear model of the whole network's features instead
  * (model-features.ts PREDICTOR_FEATURES: MACs by operator kind, operator and layer counts,
- * activation memory, and the net layer sum itself), fitted the same way, with a robust refit. The
+ * activation memory, the weights and how far they exceed the cache, and the net layer sum itself), fitted the same way, with a robust refit. The
  * calibration models are measured interleaved with the space's default architecture where the
  * device can (ort-cpu, browser), each as its ratio to it times the default's median latency over
  * the calibration, so the machine changing speed during calibration does not bend the fit.
@@ -36,7 +36,7 @@ import { spearman } from './correlation.js';
 import type { LatencyDevice, MeasureProtocol } from './device.js';
 import { fitLinear, predictLinear } from './linear-fit.js';
 import { archToModel } from './model.js';
-import { layerFeatures, modelFeatures, PREDICTOR_FEATURES, type PredictorFeature } from './model-features.js';
+import { layerShares, modelFeatures, PREDICTOR_FEATURES, type PredictorFeature } from './model-features.js';
 import type { Calibration, LatencyTable } from './table.js';
 import { layerKey } from './table.js';
 
@@ -120,12 +120,13 @@ export class LatencyPredictor {
     if (c?.features && c.coefficients) {
       const coefficients = c.coefficients;
       const features = c.features;
+      const shares = layerShares(plan);
       return {
         fixedMs: coefficients[0]!,
-        layers: plan.layers.map((l) => {
+        layers: plan.layers.map((l, i) => {
           const e = this.table.entries[layerKey(l)];
           if (!e) return null;
-          const f = { ...layerFeatures(l), layer_table_ms: e.median_ms - this.table.overhead_ms };
+          const f = { ...shares[i]!, layer_table_ms: e.median_ms - this.table.overhead_ms };
           return features.reduce((s, k, j) => s + coefficients[j + 1]! * f[k], 0);
         }),
       };

@@ -12,7 +12,7 @@ import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, Rel
 import { predictLinear } from './linear-fit.js';
 import { MODEL_FEATURES, modelFeatures, PREDICTOR_FEATURES } from './model-features.js';
 import { OrtCpuDevice } from './ort-cpu.js';
-import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFit } from './predictor.js';
+import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFeatureFit, robustFit } from './predictor.js';
 import { distinctLayers, LatencyTableError, layerKey, loadTable, OFF_SPEED_ROUNDS, profileSpace, saveTable } from './table.js';
 import { tempDir } from '../util/testing.js';
 import { buildLatencyTable, CALIBRATION_OFF_SPEED_ROUNDS, evaluateTable, loadTableFor } from './table-workflows.js';
@@ -423,7 +423,7 @@ test('a real ort-cpu table on a few layer configs predicts a positive latency', 
 
 /** A device whose whole networks take a linear function of their features, timed interleaved with a reference like ort-cpu. */
 /** A FeatureDevice's fixed cost and one cost per model feature (MODEL_FEATURES order): a dispatch per conv and per layer, work by kind, memory traffic. */
-const FEATURE_COEFFICIENTS: readonly number[] = [0.02, 0.004, 0.003, 0.0045, 0.005, 0.0035, 0.02, 0.002, 0.002, 0.003, 0.004, 0.001, 0.0008, 0.05, 0.02, 0.003, 0.002, 0.01, 0.006];
+const FEATURE_COEFFICIENTS: readonly number[] = [0.02, 0.004, 0.003, 0.0045, 0.005, 0.0035, 0.02, 0.002, 0.002, 0.003, 0.004, 0.001, 0.0008, 0.05, 0.02, 0.003, 0.002, 0.01, 0.006, 0.03, 0.05];
 
 class FeatureDevice implements LatencyDevice {
   interleaved = 0;
@@ -499,6 +499,33 @@ test('with enough calibration models the predictor is a linear model of the netw
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a network whose weights outgrow the cache: the weight knees carry the bend a linear model of the layers cannot', async () => {
+  // wide enough that random networks hold from well under 0.2 M weights to over 0.5 M
+  const space = new SearchSpace({ ...TINY, name: 'wide', blocks: [{ width: 96, layers: 1, stride: 1 }, { width: 192, layers: 1, stride: 2 }] });
+  const device = new FeatureDevice(FEATURE_COEFFICIENTS);
+  const table = await profileSpace(device, space, { passes: 1 });
+  const reference = space.decode(space.defaultDna());
+  let referenceMs: number | undefined;
+  const measured = await measureRandomArchs(device, space, MIN_FEATURE_MODELS, 1, { reference, onReference: (ms) => (referenceMs = ms) });
+  const weights = measured.map((m) => modelFeatures(buildPlan(m.arch)).weights_m);
+  assert.ok(Math.min(...weights) < 0.2 && Math.max(...weights) > 0.5, `weights ${Math.min(...weights)}-${Math.max(...weights)} M`);
+  calibrateFrom(table, measured, { arch: 'default', ms: referenceMs! });
+  const others = await measureRandomArchs(device, space, 30, 2);
+  const withKnees = evaluatePredictor(new LatencyPredictor(table), others);
+  assert.ok(withKnees.max_abs_pct_error < 0.5, `with the knees: worst ${withKnees.max_abs_pct_error}%`);
+  const features = PREDICTOR_FEATURES.filter((f) => f !== 'weights_beyond_200k' && f !== 'weights_beyond_500k');
+  const plain = new LatencyPredictor({ ...table, calibration: undefined });
+  const coefficients = robustFeatureFit(measured.map((m) => plain.featureValues(buildPlan(m.arch), features)), measured.map((m) => m.measured_ms));
+  const without = evaluatePredictor(new LatencyPredictor({ ...table, calibration: { ...table.calibration!, features, coefficients } }), others);
+  assert.ok(without.max_abs_pct_error > 2 * withKnees.max_abs_pct_error + 1, `without the knees: worst ${without.max_abs_pct_error}% against ${withKnees.max_abs_pct_error}%`);
+  // the dashboard's per-layer split still adds up to the prediction when the knees are in it
+  const big = buildPlan(measured[weights.indexOf(Math.max(...weights))]!.arch);
+  const p = new LatencyPredictor(table);
+  const parts = p.parts(big);
+  const sum = parts.fixedMs + parts.layers.reduce<number>((a, b) => a + b!, 0);
+  assert.ok(Math.abs(sum - p.predict(big)) < 1e-12, `parts ${sum} against ${p.predict(big)}`);
 });
 
 test('latency eval tells the predictor\'s own error from the device\'s drift since the table was calibrated', async () => {
