@@ -2,10 +2,11 @@
 // and without each feature named (FEATURE,FEATURE drops them together), each fit then predicting the models a `latency eval` measured
 // (its --json output, brought back to the calibration's speed as drift_free is). No device time.
 //
-//   node bench/predictor-refit.mjs TABLE.json EVAL.json [FEATURE...]
+//   node bench/predictor-refit.mjs TABLE.json[.gz] EVAL.json[.gz] [FEATURE...]
 //
 // e.g. node bench/predictor-refit.mjs t.json eval.json weights_m weights_beyond_200k,weights_beyond_500k
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { buildPlan } from '../dist/src/model/plan.js';
 import { parseArch } from '../dist/src/space/arch-string.js';
 import { getSpace } from '../dist/src/space/space.js';
@@ -19,8 +20,10 @@ if (!tableFile || !evalFile || unknown.length) {
   console.error(unknown.length ? `unknown feature(s): ${unknown.join(', ')} (known: ${PREDICTOR_FEATURES.join(', ')})` : 'usage: node bench/predictor-refit.mjs TABLE.json EVAL.json [FEATURE...]');
   process.exit(2);
 }
-const table = JSON.parse(readFileSync(tableFile, 'utf8'));
-const evaluation = JSON.parse(readFileSync(evalFile, 'utf8').trim().split('\n').at(-1));
+// either may be gzipped (bench/results/latency-tables-*/ keeps them so)
+const read = (file) => (file.endsWith('.gz') ? gunzipSync(readFileSync(file)) : readFileSync(file)).toString('utf8');
+const table = JSON.parse(read(tableFile));
+const evaluation = JSON.parse(read(evalFile).trim().split('\n').at(-1));
 if (!table.calibration?.points) {
   console.error(`${tableFile}: not a calibrated latency table`);
   process.exit(2);

@@ -20,9 +20,21 @@
  * larger model's time moves with something (other tenants' cache and memory traffic, presumably)
  * that the small reference hardly feels, so interleaving cannot cancel it (2026-12-01). The
  * normalized agreement is also given for the trials whose reference ran within
- * SAME_SPEED_TOLERANCE of its search-time speed, i.e. with the machine in the same speed mode.
+ * SPEED_MATCH_TOLERANCE of its search-time speed, i.e. with the machine in the same speed mode.
+ *
+ * That VM also runs in a slow mode for minutes at a time (the fmnist reference 9-15% slower),
+ * which moves the models' ratios to each other by up to 14%, quietly as much as during a search:
+ * in four 30-trial searches (2026-12-04, bench/results/search-latency-sessions-2026-12-04.jsonl),
+ * 10 of the 13 normalized errors beyond 3% had the quiet reference 5.7-13.5% off the search's
+ * (all 5 of the two runs with the 3-session protocol), and the trials whose quiet reference
+ * ran within 5% of the search's agreed within 3% in 22 of 22 and 19 of 19 with that protocol
+ * (worst 2.6% and 2.1%; before it 18 of 19 and 20 of 22). A quiet pair measured off the
+ * search's speed is a measurement of the other mode, not of what training beside it did, so the
+ * bench measures those trials again in up to `speedPasses` more passes, `passWaitS` apart (the
+ * modes last minutes), and keeps the pair nearest the search's speed.
  */
 import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createDevice } from '../latency/registry.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyDevice } from '../latency/device.js';
@@ -37,11 +49,17 @@ import { ExperimentStore } from '../search/store.js';
 import { InputError } from '../util/input-error.js';
 import { Rng } from '../util/rng.js';
 import { median, quantileSorted } from '../util/stats.js';
-import { SAME_SPEED_TOLERANCE } from '../latency/repeatability.js';
 
 export const SEARCH_LATENCY_TOLERANCE = 0.03;
-/** The reference's search-time and quiet medians within this of each other: the machine was in the same speed mode (the latency package's own). */
-export { SAME_SPEED_TOLERANCE };
+/**
+ * The reference's search-time and quiet timings within this of each other: the machine was in the
+ * same speed mode. Tighter than the latency package's SAME_SPEED_TOLERANCE (10%), which a slow
+ * mode 9-15% slower straddles on this project's VM.
+ */
+export const SPEED_MATCH_TOLERANCE = 0.05;
+/** Passes over the trials whose quiet pair missed the search's speed, and the pause before each. */
+export const DEFAULT_SPEED_PASSES = 3;
+export const DEFAULT_PASS_WAIT_S = 20;
 
 export interface SearchLatencyOptions {
   /** Run directory of a search whose latencies were measured (latency source measured or predicted-then-measured). */
@@ -50,8 +68,14 @@ export interface SearchLatencyOptions {
   readonly samples: number;
   /** Seed of the sample. */
   readonly seed: number;
-  /** Called after each quiet measurement (1-based index). */
+  /** More passes over the trials measured quietly off the search's speed (default DEFAULT_SPEED_PASSES; 0: none). */
+  readonly speedPasses?: number;
+  /** Seconds waited before each of those passes (default DEFAULT_PASS_WAIT_S). */
+  readonly passWaitS?: number;
+  /** Called after each quiet measurement of the first pass (1-based index). */
   readonly onMeasured?: (m: ComparedTrial, index: number, of: number) => void;
+  /** Called before each further pass with the trials it measures again. */
+  readonly onPass?: (pass: number, trials: number) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -81,6 +105,8 @@ export interface ComparedTrial {
   readonly speed_change: number;
   /** repeat_ratio / quiet_ratio - 1. */
   readonly repeat_error: number;
+  /** Times the quiet pair was measured: more than 1 when the first was off the search's speed. */
+  readonly quiet_passes: number;
 }
 
 export interface Agreement {
@@ -114,8 +140,10 @@ export interface SearchLatencyReport {
   };
   readonly raw: Agreement;
   readonly normalized: Agreement;
-  /** The normalized agreement of the trials whose reference ran within SAME_SPEED_TOLERANCE of its search-time speed (null: none did). */
-  readonly same_speed: { readonly trials: number; readonly normalized: Agreement | null };
+  /** The normalized agreement of the trials whose reference ran within `tolerance` (SPEED_MATCH_TOLERANCE) of its search-time speed (null: none did). */
+  readonly same_speed: { readonly tolerance: number; readonly trials: number; readonly normalized: Agreement | null };
+  /** Passes allowed over the trials measured off the search's speed, and how many such trials the first pass left. */
+  readonly speed_passes: { readonly allowed: number; readonly wait_s: number; readonly off_speed_first: number };
   /** The second quiet ratio against the first: how well the device agrees with itself, the floor of the figures above. */
   readonly repeat: Agreement;
   /** 1-minute load average before and after the quiet measurements (the machine should be quiet). */
@@ -212,24 +240,43 @@ export function planSearchLatency(o: SearchLatencyOptions) {
   const { space } = resolveSearchConfig(config);
   const reference = referenceOf(config, space);
   const sample = sampleIndices(measured.length, o.samples, o.seed).map((i) => measured[i]!);
-  return { config, checks, measured, sample, reference };
+  const speedPasses = o.speedPasses ?? DEFAULT_SPEED_PASSES;
+  const passWaitS = o.passWaitS ?? DEFAULT_PASS_WAIT_S;
+  if (!Number.isInteger(speedPasses) || speedPasses < 0 || speedPasses > 20) throw new InputError(`bench search-latency: --speed-passes must be an integer from 0 to 20, got ${speedPasses}`);
+  if (!Number.isFinite(passWaitS) || passWaitS < 0 || passWaitS > 600) throw new InputError(`bench search-latency: --pass-wait must be from 0 to 600 seconds, got ${passWaitS}`);
+  return { config, checks, measured, sample, reference, speedPasses, passWaitS };
 }
 
 export type SearchLatencyPlan = ReturnType<typeof planSearchLatency>;
 
 export async function runSearchLatency(o: SearchLatencyOptions, plan: SearchLatencyPlan = planSearchLatency(o)): Promise<SearchLatencyReport> {
-  const { config, checks, measured, sample, reference } = plan;
+  const { config, checks, measured, sample, reference, speedPasses, passWaitS } = plan;
   const loadBefore = loadavg()[0] as number;
   const device = await createDevice(config.device.kind, { threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS });
   try {
     const compared: ComparedTrial[] = [];
-    for (const t of sample) {
+    const measurePair = async (t: MeasuredTrial, passes: number): Promise<ComparedTrial> => {
       o.signal?.throwIfAborted();
       const arch = parseArch(t.arch);
       const quiet = await quietPair(device, arch, reference.arch, o.signal);
       const repeat = await quietPair(device, arch, reference.arch, o.signal);
-      compared.push(compare(t, quiet, repeat, checks));
+      return compare(t, quiet, repeat, checks, passes);
+    };
+    for (const t of sample) {
+      compared.push(await measurePair(t, 1));
       o.onMeasured?.(compared.at(-1)!, compared.length, sample.length);
+    }
+    const offSpeed = () => compared.flatMap((c, i) => (Math.abs(c.speed_change) > SPEED_MATCH_TOLERANCE ? [i] : []));
+    const offSpeedFirst = offSpeed().length;
+    for (let pass = 1; pass <= speedPasses; pass++) {
+      const again = offSpeed();
+      if (again.length === 0) break;
+      o.onPass?.(pass, again.length);
+      await sleep(passWaitS * 1000, undefined, { signal: o.signal });
+      for (const i of again) {
+        const next = await measurePair(sample[i]!, compared[i]!.quiet_passes + 1);
+        compared[i] = Math.abs(next.speed_change) < Math.abs(compared[i]!.speed_change) ? next : { ...compared[i]!, quiet_passes: next.quiet_passes };
+      }
     }
     const after = await quietMs(device, reference.arch, 'reference', o.signal);
     return {
@@ -244,6 +291,7 @@ export async function runSearchLatency(o: SearchLatencyOptions, plan: SearchLate
       raw: agreement(compared.map((c) => c.raw_error), SEARCH_LATENCY_TOLERANCE),
       normalized: agreement(compared.map((c) => c.normalized_error), SEARCH_LATENCY_TOLERANCE),
       same_speed: sameSpeed(compared),
+      speed_passes: { allowed: speedPasses, wait_s: passWaitS, off_speed_first: offSpeedFirst },
       repeat: agreement(compared.map((c) => c.repeat_error), SEARCH_LATENCY_TOLERANCE),
       loadavg_1m: [loadBefore, loadavg()[0] as number],
       trials: compared,
@@ -254,11 +302,11 @@ export async function runSearchLatency(o: SearchLatencyOptions, plan: SearchLate
 }
 
 export function sameSpeed(compared: readonly ComparedTrial[]): SearchLatencyReport['same_speed'] {
-  const same = compared.filter((c) => Math.abs(c.speed_change) <= SAME_SPEED_TOLERANCE);
-  return { trials: same.length, normalized: same.length > 0 ? agreement(same.map((c) => c.normalized_error), SEARCH_LATENCY_TOLERANCE) : null };
+  const same = compared.filter((c) => Math.abs(c.speed_change) <= SPEED_MATCH_TOLERANCE);
+  return { tolerance: SPEED_MATCH_TOLERANCE, trials: same.length, normalized: same.length > 0 ? agreement(same.map((c) => c.normalized_error), SEARCH_LATENCY_TOLERANCE) : null };
 }
 
-function compare(t: MeasuredTrial, quiet: Quiet, repeat: Quiet, checks: readonly DriftCheck[]): ComparedTrial {
+function compare(t: MeasuredTrial, quiet: Quiet, repeat: Quiet, checks: readonly DriftCheck[], passes: number): ComparedTrial {
   const check = checkBefore(checks, t.record)!;
   const searchRatio = t.interleaved ? t.interleaved.ratio : t.rawMs / check.ms;
   const searchReferenceMs = t.interleaved ? t.interleaved.referenceMs : check.ms;
@@ -278,5 +326,6 @@ function compare(t: MeasuredTrial, quiet: Quiet, repeat: Quiet, checks: readonly
     normalized_error: searchRatio / quiet.ratio - 1,
     speed_change: searchReferenceMs / quiet.referenceMs - 1,
     repeat_error: repeat.ratio / quiet.ratio - 1,
+    quiet_passes: passes,
   };
 }

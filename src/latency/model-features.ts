@@ -80,7 +80,7 @@ const zeros = (): Record<ModelFeature, number> => Object.fromEntries(MODEL_FEATU
  * linear model bend twice instead. On an AVX-512 host with 2 MiB of L2 per core (0.52 M float32
  * weights), refitting the stored tables of 14 ort-cpu runs (2026-12-04) with them took the mean
  * error on the evaluated models from 3.50% to 2.73% (fmnist, 7 runs) and from 3.07% to 2.77%
- * (cifar, 7); any knees from 0.15-0.25 M and 0.4-0.6 M did within 0.1 point of that, one knee alone
+ * (cifar, 7); any knees from 0.15-0.25 M and 0.4-0.6 M did within 0.15 point of that, one knee alone
  * less well, and the browser's tables (WASM) were unchanged (0.75% to 0.74%).
  */
 export const WEIGHT_KNEES: Readonly<Record<'weights_beyond_200k' | 'weights_beyond_500k', number>> = { weights_beyond_200k: 0.2, weights_beyond_500k: 0.5 };
