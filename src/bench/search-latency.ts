@@ -132,7 +132,7 @@ export interface SearchLatencyReport {
     readonly name: string;
     /** Drift check 0 of the run (the measurement that set T when T was not given). */
     readonly search_start_ms: number;
-    /** The quiet reference before the first trial and after the last. */
+    /** The quiet reference with the first trial of the first pass, and after the last pass. */
     readonly quiet_before_ms: number;
     readonly quiet_after_ms: number;
     /** Drift checks the search took. */
@@ -266,6 +266,7 @@ export async function runSearchLatency(o: SearchLatencyOptions, plan: SearchLate
       compared.push(await measurePair(t, 1));
       o.onMeasured?.(compared.at(-1)!, compared.length, sample.length);
     }
+    const quietBeforeMs = compared[0]!.quiet_reference_ms;
     const offSpeed = () => compared.flatMap((c, i) => (Math.abs(c.speed_change) > SPEED_MATCH_TOLERANCE ? [i] : []));
     const offSpeedFirst = offSpeed().length;
     for (let pass = 1; pass <= speedPasses; pass++) {
@@ -287,7 +288,7 @@ export async function runSearchLatency(o: SearchLatencyOptions, plan: SearchLate
       samples: sample.length,
       seed: o.seed,
       tolerance: SEARCH_LATENCY_TOLERANCE,
-      reference: { name: reference.name, search_start_ms: checks[0]!.ms, quiet_before_ms: compared[0]!.quiet_reference_ms, quiet_after_ms: after, search_checks: checks.length },
+      reference: { name: reference.name, search_start_ms: checks[0]!.ms, quiet_before_ms: quietBeforeMs, quiet_after_ms: after, search_checks: checks.length },
       raw: agreement(compared.map((c) => c.raw_error), SEARCH_LATENCY_TOLERANCE),
       normalized: agreement(compared.map((c) => c.normalized_error), SEARCH_LATENCY_TOLERANCE),
       same_speed: sameSpeed(compared),
