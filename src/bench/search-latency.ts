@@ -57,9 +57,11 @@ export const SEARCH_LATENCY_TOLERANCE = 0.03;
  * mode 9-15% slower straddles on this project's VM.
  */
 export const SPEED_MATCH_TOLERANCE = 0.05;
-/** Passes over the trials whose quiet pair missed the search's speed, and the pause before each. */
+/** Passes over the trials whose quiet pair missed the search's speed, and the pause before each (defaults and bounds). */
 export const DEFAULT_SPEED_PASSES = 3;
+export const MAX_SPEED_PASSES = 20;
 export const DEFAULT_PASS_WAIT_S = 20;
+export const MAX_PASS_WAIT_S = 600;
 
 export interface SearchLatencyOptions {
   /** Run directory of a search whose latencies were measured (latency source measured or predicted-then-measured). */
@@ -242,8 +244,8 @@ export function planSearchLatency(o: SearchLatencyOptions) {
   const sample = sampleIndices(measured.length, o.samples, o.seed).map((i) => measured[i]!);
   const speedPasses = o.speedPasses ?? DEFAULT_SPEED_PASSES;
   const passWaitS = o.passWaitS ?? DEFAULT_PASS_WAIT_S;
-  if (!Number.isInteger(speedPasses) || speedPasses < 0 || speedPasses > 20) throw new InputError(`bench search-latency: --speed-passes must be an integer from 0 to 20, got ${speedPasses}`);
-  if (!Number.isFinite(passWaitS) || passWaitS < 0 || passWaitS > 600) throw new InputError(`bench search-latency: --pass-wait must be from 0 to 600 seconds, got ${passWaitS}`);
+  if (!Number.isInteger(speedPasses) || speedPasses < 0 || speedPasses > MAX_SPEED_PASSES) throw new InputError(`bench search-latency: --speed-passes must be an integer from 0 to ${MAX_SPEED_PASSES}, got ${speedPasses}`);
+  if (!Number.isFinite(passWaitS) || passWaitS < 0 || passWaitS > MAX_PASS_WAIT_S) throw new InputError(`bench search-latency: --pass-wait must be from 0 to ${MAX_PASS_WAIT_S} seconds, got ${passWaitS}`);
   return { config, checks, measured, sample, reference, speedPasses, passWaitS };
 }
 

@@ -90,11 +90,13 @@ const NETWORK_FEATURES = Object.keys(WEIGHT_KNEES) as (keyof typeof WEIGHT_KNEES
 
 /** The features of a network, by name (MACs, elements and weights in millions): the sum of its layers' (layerFeatures), and the weights beyond each knee. */
 export function modelFeatures(plan: NetworkPlan): Record<ModelFeature, number> {
+  return networkOf(plan.layers.map(layerFeatures));
+}
+
+/** The network's features from its layers' own: their sum, and the weights beyond each knee. */
+function networkOf(layers: readonly Record<ModelFeature, number>[]): Record<ModelFeature, number> {
   const f = zeros();
-  for (const l of plan.layers) {
-    const lf = layerFeatures(l);
-    for (const k of MODEL_FEATURES) f[k] += lf[k];
-  }
+  for (const lf of layers) for (const k of MODEL_FEATURES) f[k] += lf[k];
   for (const k of NETWORK_FEATURES) f[k] = Math.max(0, f.weights_m - WEIGHT_KNEES[k]);
   return f;
 }
@@ -105,12 +107,11 @@ export function modelFeatures(plan: NetworkPlan): Record<ModelFeature, number> {
  * knee) a share in proportion to its weights.
  */
 export function layerShares(plan: NetworkPlan): Record<ModelFeature, number>[] {
-  const whole = modelFeatures(plan);
-  return plan.layers.map((l) => {
-    const f = layerFeatures(l);
+  const own = plan.layers.map(layerFeatures);
+  const whole = networkOf(own);
+  return own.map((f) => {
     const share = whole.weights_m > 0 ? f.weights_m / whole.weights_m : 0;
-    for (const k of NETWORK_FEATURES) f[k] = share * whole[k];
-    return f;
+    return { ...f, ...Object.fromEntries(NETWORK_FEATURES.map((k) => [k, share * whole[k]])) };
   });
 }
 

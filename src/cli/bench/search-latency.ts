@@ -1,7 +1,7 @@
 /** `mnas bench search-latency`: a search's measured latencies against quiet re-measurements (see src/bench/search-latency.ts). */
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
-import { DEFAULT_PASS_WAIT_S, DEFAULT_SPEED_PASSES, planSearchLatency, runSearchLatency, type Agreement, type SearchLatencyReport } from '../../bench/search-latency.js';
+import { DEFAULT_PASS_WAIT_S, DEFAULT_SPEED_PASSES, MAX_PASS_WAIT_S, MAX_SPEED_PASSES, planSearchLatency, runSearchLatency, type Agreement, type SearchLatencyReport } from '../../bench/search-latency.js';
 import { intOption } from '../options.js';
 import { Progress } from '../progress.js';
 
@@ -44,8 +44,8 @@ export function registerBenchSearchLatency(bench: Command): void {
     .requiredOption('--run <dir>', 'run directory of a local search that measured its latencies')
     .option('--samples <n>', 'trials re-measured, a seeded sample (all when the run has fewer)', intOption('--samples', 1, 100_000), 30)
     .option('--seed <n>', 'seed of the sample', intOption('--seed', 0, 2 ** 31 - 1), 0)
-    .option('--speed-passes <n>', "more passes over the trials measured quietly off the search's speed (the machine in another speed mode)", intOption('--speed-passes', 0, 20), DEFAULT_SPEED_PASSES)
-    .option('--pass-wait <s>', 'seconds to wait before each of those passes', intOption('--pass-wait', 0, 600), DEFAULT_PASS_WAIT_S)
+    .option('--speed-passes <n>', "more passes over the trials measured quietly off the search's speed (the machine in another speed mode)", intOption('--speed-passes', 0, MAX_SPEED_PASSES), DEFAULT_SPEED_PASSES)
+    .option('--pass-wait <s>', 'seconds to wait before each of those passes', intOption('--pass-wait', 0, MAX_PASS_WAIT_S), DEFAULT_PASS_WAIT_S)
     .option('--quiet', 'no progress display')
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: BenchSearchLatencyOptions) => {
