@@ -46,6 +46,8 @@ export interface DriftSummary {
   readonly corrected_trials: number;
   /** Trials were measured interleaved with the reference (device.interleave): check 0 only, nothing to correct. */
   readonly interleaved: boolean;
+  /** Interleaved: trials measured again because the reference ran in a slower speed mode the first time (./speed-watch.ts). */
+  readonly speed_retried_trials: number;
 }
 
 /** Where checks are kept (the ExperimentStore). */
@@ -137,7 +139,7 @@ export class DriftMonitor {
 }
 
 /** What summary.json, `mnas runs show` and the report say about a run's drift (undefined: no checks). */
-export function driftSummary(checks: readonly DriftCheck[], tolerance: number, correctedTrials: number, interleaved = false): DriftSummary | undefined {
+export function driftSummary(checks: readonly DriftCheck[], tolerance: number, correctedTrials: number, interleaved = false, speedRetriedTrials = 0): DriftSummary | undefined {
   if (checks.length === 0) return undefined;
   const ratios = checks.map((c) => c.ratio);
   return {
@@ -150,7 +152,18 @@ export function driftSummary(checks: readonly DriftCheck[], tolerance: number, c
     drifted_checks: checks.filter((c) => c.corrects).length,
     corrected_trials: correctedTrials,
     interleaved,
+    speed_retried_trials: speedRetriedTrials,
   };
+}
+
+/** How many trials were measured again for the machine's speed (latency_stats.speed_retry); reads briefs or full records. */
+export function speedRetriedTrials(trials: readonly { readonly speedRetried?: boolean; readonly latencyStats?: unknown }[]): number {
+  let n = 0;
+  for (const t of trials) {
+    const stats = t.latencyStats as { speed_retry?: unknown } | null | undefined;
+    if (t.speedRetried === true || (stats?.speed_retry !== undefined && stats.speed_retry !== null)) n++;
+  }
+  return n;
 }
 
 /** How many trials had their latency corrected (latency_stats.drift_ratio); reads briefs or full records. */

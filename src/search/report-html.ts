@@ -189,7 +189,10 @@ export function driftLabel(d: DriftSummary): string {
 
 /** One line on a run's drift checks. */
 export function driftText(d: DriftSummary): string {
-  if (d.interleaved) return `every trial measured interleaved with the reference (${d.reference_ms.toFixed(3)} ms at the start): LAT = its ratio to the reference x that, no correction needed`;
+  if (d.interleaved) {
+    const retried = d.speed_retried_trials > 0 ? `; ${d.speed_retried_trials} measured again after running in a slower speed mode (the measurement nearer the fast speed kept)` : '';
+    return `every trial measured interleaved with the reference (${d.reference_ms.toFixed(3)} ms at the start): LAT = its ratio to the reference x that, no correction needed${retried}`;
+  }
   return `${d.checks} checks of the reference (${d.reference_ms.toFixed(3)} ms at the start): ratio ${d.min_ratio.toFixed(3)}-${d.max_ratio.toFixed(3)}, last ${d.last_ratio.toFixed(3)}; ${d.drifted_checks} beyond the tolerance of ${(100 * d.tolerance).toFixed(1)}%, ${d.corrected_trials} trial latencies corrected`;
 }
 

@@ -49,6 +49,8 @@ export type TrialBrief = Pick<
   readonly latencyMeasured?: boolean;
   /** True when latencyMs is a measurement corrected for the device's drift (./drift.ts). */
   readonly driftCorrected?: boolean;
+  /** True when the trial was measured again because the machine ran in a slower speed mode the first time (./speed-watch.ts). */
+  readonly speedRetried?: boolean;
   /** The trial's latency on the run's other devices (config `devices`), ms by device kind. */
   readonly deviceLatencyMs?: { readonly [device: string]: number };
 };

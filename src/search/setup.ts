@@ -44,7 +44,7 @@ import { ExperimentStore } from './store.js';
 import type { Strategy } from './strategy.js';
 import { syntheticSearchProblem } from './synthetic-evaluator.js';
 import { TrainEvaluator, type LatencyOracle } from './train-evaluator.js';
-import { correctedTrials, DriftMonitor, driftSummary, type DriftSummary } from './drift.js';
+import { correctedTrials, DriftMonitor, driftSummary, speedRetriedTrials, type DriftSummary } from './drift.js';
 import { marginOfTable, MeasureGate } from './measure-gate.js';
 import type { DriftCheck } from './run-store.js';
 import { MEASURING_SOURCES } from './config.js';
@@ -323,7 +323,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
         },
       });
       trials = store.listTrials();
-      const drift = setup.drift ? driftSummary(store.driftChecks(), config.drift.tolerance, correctedTrials(trials), config.device.interleave === true) : undefined;
+      const drift = setup.drift ? driftSummary(store.driftChecks(), config.drift.tolerance, correctedTrials(trials), config.device.interleave === true, speedRetriedTrials(trials)) : undefined;
       if (drift) context.drift = drift;
       const failure = resources.distributed?.failure;
       if (failure) throw new SearchSetupError(`search: stopped (continue with --resume ${dir} once fixed): ${failure.message}`, { cause: failure });

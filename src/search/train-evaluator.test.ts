@@ -43,3 +43,101 @@ test('a trial plans its architecture once: the latency device and the trainer ge
   assert.equal(trained[0]!.seed, 10);
   if (r.status === 'done') assert.equal(r.latencyMs, 2);
 });
+
+/**
+ * A device measured interleaved whose reference runs at the times given, one per measurement, and
+ * whose ratio for a measurement is 1.0 at the fast speed and 1.1 when the reference ran slower.
+ */
+function speedModeDevice(referenceTimes: number[]): { device: LatencyDevice; calls: () => number } {
+  let calls = 0;
+  const device: LatencyDevice = {
+    describe: async () => DEVICE,
+    measure: async (): Promise<LatencyResult> => ({ median_ms: 1, p10_ms: 1, p90_ms: 1, mean_ms: 1, cv: 0, runs: 10, converged: true, seconds: 0.01, device: DEVICE }),
+    measureAgainst: async () => {
+      const reference = referenceTimes[calls++];
+      if (reference === undefined) throw new Error('more measurements than the test planned');
+      const ratio = reference > 0.16 ? 1.1 : 1;
+      return { median_ms: ratio * reference, p10_ms: ratio * reference, p90_ms: ratio * reference, mean_ms: ratio * reference, cv: 0, runs: 10, converged: true, seconds: 0.01, device: DEVICE, ratio, ratio_rel_half_width: 0.005, reference_ms: reference, pairs: 12, runs_per_block: 10 };
+    },
+    close: async () => {},
+  };
+  return { device, calls: () => calls };
+}
+
+function countingTrainer(): { trainer: ProxyTrainer; trained: () => number } {
+  let n = 0;
+  const trainer: ProxyTrainer = {
+    slots: 1,
+    train: async (): Promise<ProxyTrialResult> => {
+      n++;
+      return { status: 'done', valAccuracy: 0.5, valLoss: 1, epochLoss: [1], trainImagesPerSecond: 1, seconds: 1, memory: undefined as never };
+    },
+    holdWhile: (fn) => fn(),
+    close: async () => {},
+  };
+  return { trainer, trained: () => n };
+}
+
+const REFERENCE = { name: 'reference' } as LatencyModel;
+
+test('a trial measured interleaved while the machine ran in a slower mode is measured again after training, and the measurement at the fast speed is kept', async () => {
+  const space = getSpace('fmnist');
+  // three trials at the fast speed, then one whose reference ran 40% slower: measured again at the fast speed
+  const { device, calls } = speedModeDevice([0.15, 0.151, 0.149, 0.21, 0.15]);
+  const { trainer } = countingTrainer();
+  const evaluator = new TrainEvaluator(space, trainer, { kind: 'measured', device }, { seed: 0, interleave: { reference: REFERENCE, referenceArch: 'ref', startMs: () => 0.2 } });
+  const signal = new AbortController().signal;
+  for (let trialId = 0; trialId < 3; trialId++) {
+    const r = await evaluator.evaluate(space.defaultDna(), signal, { trialId, attempt: 1 });
+    assert.equal(r.status, 'done');
+    if (r.status === 'done') assert.equal((r.latencyStats as { speed_retry?: unknown }).speed_retry, undefined, 'a trial at speed is measured once');
+  }
+  assert.equal(calls(), 3);
+  const r = await evaluator.evaluate(space.defaultDna(), signal, { trialId: 3, attempt: 1 });
+  assert.equal(calls(), 5, 'the slow one was measured twice');
+  assert.equal(r.status, 'done');
+  if (r.status !== 'done') return;
+  assert.ok(Math.abs(r.latencyMs - 1 * 0.2) < 1e-12, 'LAT is the fast measurement ratio x the start reference');
+  const retry = (r.latencyStats as { speed_retry: { kept: string; other_ratio: number; other_reference_ms: number; first_slowdown: number; fast_reference_ms: number } }).speed_retry;
+  assert.equal(retry.kept, 'second');
+  assert.equal(retry.other_ratio, 1.1);
+  assert.equal(retry.other_reference_ms, 0.21);
+  assert.ok(retry.first_slowdown > 0.35 && retry.first_slowdown < 0.45, `slowdown ${retry.first_slowdown}`);
+});
+
+test('a trial measured again in a mode still slower keeps its first measurement, and none is measured a third time', async () => {
+  const space = getSpace('fmnist');
+  const { device, calls } = speedModeDevice([0.15, 0.15, 0.15, 0.2, 0.22]);
+  const { trainer } = countingTrainer();
+  const evaluator = new TrainEvaluator(space, trainer, { kind: 'measured', device }, { seed: 0, interleave: { reference: REFERENCE, referenceArch: 'ref', startMs: () => 0.15 } });
+  const signal = new AbortController().signal;
+  for (let trialId = 0; trialId < 4; trialId++) await evaluator.evaluate(space.defaultDna(), signal, { trialId, attempt: 1 });
+  assert.equal(calls(), 5);
+});
+
+test('under a hard target a trial that would be skipped on a slow-mode measurement is measured again first, and trained when the fast one meets T', async () => {
+  const space = getSpace('fmnist');
+  // T = 0.158 ms; start reference 0.15: at the fast speed the ratio 1.0 gives 0.15 ms (meets T), in the slow mode 1.1 gives 0.165 (misses)
+  const { device, calls } = speedModeDevice([0.15, 0.15, 0.15, 0.21, 0.15]);
+  const { trainer, trained } = countingTrainer();
+  const evaluator = new TrainEvaluator(space, trainer, { kind: 'measured', device }, { seed: 0, skipAboveMs: 0.158, interleave: { reference: REFERENCE, referenceArch: 'ref', startMs: () => 0.15 } });
+  const signal = new AbortController().signal;
+  for (let trialId = 0; trialId < 4; trialId++) {
+    const r = await evaluator.evaluate(space.defaultDna(), signal, { trialId, attempt: 1 });
+    assert.equal(r.status, 'done', `trial ${trialId}`);
+  }
+  assert.equal(calls(), 5);
+  assert.equal(trained(), 4);
+});
+
+test('latencies not measured interleaved are never measured again for speed', async () => {
+  const space = getSpace('fmnist');
+  const { device, calls } = speedModeDevice([]);
+  let measured = 0;
+  const plain: LatencyDevice = { ...device, measure: async (m, p, s) => (measured++, device.measure(m, p, s)) };
+  const { trainer } = countingTrainer();
+  const evaluator = new TrainEvaluator(space, trainer, { kind: 'measured', device: plain }, { seed: 0 });
+  for (let trialId = 0; trialId < 5; trialId++) await evaluator.evaluate(space.defaultDna(), new AbortController().signal, { trialId, attempt: 1 });
+  assert.equal(measured, 5);
+  assert.equal(calls(), 0);
+});

@@ -13,7 +13,9 @@
  * through, after training (./measure-gate.ts); other devices of the run measure every trained
  * candidate (latency_stats.devices), without drift correction and without a say in the reward.
  * With `interleave`, a trial is measured in turn with the reference model and its latency is the
- * ratio of the two times the reference's latency at the start (no drift correction needed).
+ * ratio of the two times the reference's latency at the start (no drift correction needed); a trial
+ * whose reference ran in a slower speed mode than the run's fast one is measured once more after
+ * its training, and the measurement nearer the fast speed is kept (./speed-watch.ts).
  */
 import { costOfPlan } from '../model/cost.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
@@ -28,6 +30,7 @@ import type { DriftMonitor } from './drift.js';
 import { SKIPPED_REASON_PREFIX, type EvalContext, type EvalResult, type Evaluator } from './evaluator.js';
 import type { MeasureGate } from './measure-gate.js';
 import type { ProxyTrainer } from './proxy-trainer.js';
+import { SpeedWatch } from './speed-watch.js';
 import type { Dna, Json } from './space-like.js';
 
 export type LatencyOracle =
@@ -57,19 +60,30 @@ export interface TrainEvaluatorOptions {
    * its latency as ratio x the reference's latency at the start of the run (startMs): immune to
    * the machine's speed changes, so no drift correction is applied (../latency/interleaved.ts).
    */
-  readonly interleave?: { readonly reference: LatencyModel; readonly startMs: () => number; /** Its arch string: interleaved rows of a trained table are kept against it. */ readonly referenceArch: string };
+  readonly interleave?: {
+    readonly reference: LatencyModel;
+    readonly startMs: () => number;
+    /** Its arch string: interleaved rows of a trained table are kept against it. */
+    readonly referenceArch: string;
+    /** How much slower than the run's fast speed the reference may run before a trial is measured again (./speed-watch.ts; default OFF_SPEED_TOLERANCE). */
+    readonly offSpeedTolerance?: number;
+  };
 }
 
 export class TrainEvaluator implements Evaluator {
   /** The last latency measurement queued: measurements on this machine run one at a time. */
   private measuring: Promise<unknown> = Promise.resolve();
+  /** The reference's time in every interleaved measurement: which ran with the machine in a slower mode. */
+  private readonly speed: SpeedWatch;
 
   constructor(
     private readonly space: SearchSpace,
     private readonly trainer: ProxyTrainer,
     private readonly latency: LatencyOracle,
     private readonly options: TrainEvaluatorOptions,
-  ) {}
+  ) {
+    this.speed = new SpeedWatch(options.interleave?.offSpeedTolerance);
+  }
 
   /** The latency of any architecture (in the space or not, e.g. the model that sets T) from the configured oracle, as a trial's would be found: ms, with its statistics. */
   latencyOfArch(arch: Arch, signal?: AbortSignal): Promise<{ ms: number; stats: Json }> {
@@ -137,7 +151,33 @@ export class TrainEvaluator implements Evaluator {
   private async measureInterleaved(device: LatencyDevice, plan: NetworkPlan, o: NonNullable<TrainEvaluatorOptions['interleave']>, signal?: AbortSignal): Promise<{ ms: number; stats: { [k: string]: Json }; ratio: number; rawMs: number }> {
     if (!device.measureAgainst) throw new Error('the latency device cannot measure interleaved with a reference');
     const r = await this.exclusive(() => device.measureAgainst!(planToModel(plan, 'trial'), o.reference, undefined, signal));
+    this.speed.record(r.reference_ms);
     return { ms: r.ratio * o.startMs(), stats: { ...(r as unknown as { [k: string]: Json }), interleaved: true, raw_ms: r.median_ms }, ratio: r.ratio, rawMs: r.median_ms };
+  }
+
+  /**
+   * A trial measured interleaved on the target device while the machine ran in a slower mode than
+   * the run's fast one (./speed-watch.ts) is measured once more; the measurement whose reference ran
+   * faster is kept, with the other's in `speed_retry`. Any other latency is returned as it is.
+   */
+  private async retryOffSpeed(plan: NetworkPlan, latency: { ms: number; stats: Json }, signal: AbortSignal, trialId: number): Promise<{ ms: number; stats: Json }> {
+    if (!this.options.interleave || this.latency.kind !== 'measured') return latency;
+    const first = latency.stats as { interleaved?: unknown; reference_ms?: unknown; speed_retry?: unknown };
+    if (first.interleaved !== true || typeof first.reference_ms !== 'number' || first.speed_retry !== undefined) return latency;
+    if (!this.speed.isOffSpeed(first.reference_ms)) return latency;
+    const fastMs = this.speed.fastMs()!;
+    const again = await this.latencyOfPlan(plan, signal, this.latency, trialId);
+    const second = again.stats as { reference_ms: number; ratio: number };
+    const keepSecond = second.reference_ms < first.reference_ms;
+    const [kept, other] = keepSecond ? [again, latency] : [latency, again];
+    const o = other.stats as { reference_ms: number; ratio: number };
+    return {
+      ms: kept.ms,
+      stats: {
+        ...(kept.stats as { [k: string]: Json }),
+        speed_retry: { fast_reference_ms: fastMs, first_slowdown: first.reference_ms / fastMs - 1, kept: keepSecond ? 'second' : 'first', other_ms: other.ms, other_ratio: o.ratio, other_reference_ms: o.reference_ms },
+      },
+    };
   }
 
   /** Plans the architecture once: the latency oracle and the trainer get this plan. */
@@ -153,6 +193,12 @@ export class TrainEvaluator implements Evaluator {
     let latencyMs = performance.now() - t0;
     signal.throwIfAborted();
     const skipAbove = this.options.skipAboveMs;
+    if (skipAbove !== undefined && latency.ms > skipAbove && !gated) {
+      // a skip is final: decided on a measurement in the machine's fast mode where there is one
+      const t = performance.now();
+      latency = await this.retryOffSpeed(plan, latency, signal, context.trialId);
+      latencyMs += performance.now() - t;
+    }
     // a predicted latency misses T for sure only if it misses it even at the predictor's best case
     const surelyMs = gated ? latency.ms * (1 - gated.gate.margin) : latency.ms;
     if (skipAbove !== undefined && surelyMs > skipAbove) {
@@ -182,6 +228,10 @@ export class TrainEvaluator implements Evaluator {
       ...(trained.attempts !== undefined ? { attempts: trained.attempts } : {}),
     };
     if (trained.status === 'failed') return { status: 'failed', reason: trained.reason };
+    // by now the other trials measured meanwhile tell the run's fast speed, and a slow mode has usually passed
+    const t4 = performance.now();
+    latency = await this.retryOffSpeed(plan, latency, signal, context.trialId);
+    latencyMs += performance.now() - t4;
     if (gated) {
       const decision = gated.gate.decide(trained.valAccuracy, gated.predictedMs);
       if (decision.measure) {
