@@ -4,6 +4,7 @@
  */
 import type { LayerRange, NetworkPlan } from '../model/plan.js';
 import { InputError } from '../util/input-error.js';
+import type { CoreChoice } from './core-choice.js';
 import type { DeviceKind } from './registry.js';
 
 /** Layers of a network plan (all of them for a whole network) and the seed of their random weights. */
@@ -69,6 +70,12 @@ export interface MeasureProtocol {
    * blocks rotate through (default 1; INTERLEAVED_PROTOCOL's 3 says why). The browser page keeps one.
    */
   sessions?: number;
+  /**
+   * ort-cpu with one thread: first time a short probe on each core the thread may use and measure
+   * on the fastest (core-choice.ts; default true). Off for single layers: the probe costs about
+   * 60 ms, more than a layer's whole measurement.
+   */
+  pickCore?: boolean;
 }
 
 export interface LatencyStats {
@@ -98,6 +105,8 @@ export interface DeviceDescription {
 
 export interface LatencyResult extends LatencyStats {
   device: DeviceDescription;
+  /** The core a one-thread CPU measurement chose and ran on (core-choice.ts); absent where none was chosen. */
+  core?: CoreChoice;
 }
 
 /** A latency measured interleaved with a reference model (./interleaved.ts): the model's own statistics, and its ratio to the reference. */

@@ -9,6 +9,7 @@
 import * as ort from 'onnxruntime-node';
 import { checkTensorFits, LimitError } from '../model/limits.js';
 import { ModelRejectedError, type DeviceDescription, type LatencyDevice, type LatencyModel, type LatencyResult, type MeasureProtocol, type RelativeLatencyResult } from './device.js';
+import { onFastestCore, type CoreChoice } from './core-choice.js';
 import { interleavedProtocol, measureInterleaved } from './interleaved.js';
 import { cpuModel, hostDetails } from './host.js';
 import { measureAsync } from './protocol.js';
@@ -18,6 +19,11 @@ export interface OrtCpuOptions {
   threads?: number;
   /** Graph optimization level (default 'all'). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * With one thread, time on the fastest of the cores this thread may use (core-choice.ts says why;
+   * default true; MNAS_PICK_CORE=0 turns it off for every device).
+   */
+  pickCore?: boolean;
 }
 
 /** An open session with its preallocated input/output, ready to time. */
@@ -30,12 +36,21 @@ export interface OrtRunner {
 export class OrtCpuDevice implements LatencyDevice {
   readonly threads: number;
   private readonly level: NonNullable<OrtCpuOptions['graphOptimizationLevel']>;
+  private readonly pickCore: boolean;
 
   constructor(o: OrtCpuOptions = {}) {
     const t = o.threads ?? 1;
     if (!Number.isInteger(t) || t < 1) throw new Error(`ort-cpu: threads must be a positive integer, got ${t}`);
     this.threads = t;
     this.level = o.graphOptimizationLevel ?? 'all';
+    this.pickCore = (o.pickCore ?? true) && t === 1;
+  }
+
+  /** `body` on the core where `probe` runs fastest, when this device picks one. */
+  private async onCore<T extends object>(protocol: Partial<MeasureProtocol>, probe: () => Promise<void>, body: () => Promise<T>, signal?: AbortSignal): Promise<T & { core?: CoreChoice }> {
+    if (!this.pickCore || protocol.pickCore === false) return body();
+    const { value, choice } = await onFastestCore(probe, body, signal);
+    return choice ? { ...value, core: choice } : value;
   }
 
   async describe(): Promise<DeviceDescription> {
@@ -110,7 +125,7 @@ export class OrtCpuDevice implements LatencyDevice {
   async measure(model: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<LatencyResult> {
     const runner = await this.open(model);
     try {
-      const stats = await measureAsync(runner.run, protocol, signal ? { signal } : {});
+      const stats = await this.onCore(protocol, runner.run, () => measureAsync(runner.run, protocol, signal ? { signal } : {}), signal);
       return { ...stats, device: await this.describe() };
     } finally {
       await runner.close();
@@ -128,8 +143,8 @@ export class OrtCpuDevice implements LatencyDevice {
         models.push(await this.open(model));
         references.push(await this.open(reference));
       }
-      const r = await measureInterleaved(models.map((m) => m.run), references.map((m) => m.run), p, signal ? { signal } : {});
-      return { ...r.model, ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.median_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, sessions: models.length, device: await this.describe() };
+      const r = await this.onCore(p, references[0]!.run, () => measureInterleaved(models.map((m) => m.run), references.map((m) => m.run), p, signal ? { signal } : {}), signal);
+      return { ...r.model, ...(r.core ? { core: r.core } : {}), ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.median_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, sessions: models.length, device: await this.describe() };
     } finally {
       for (const runner of [...models, ...references]) await runner.close();
     }

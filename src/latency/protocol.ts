@@ -43,6 +43,7 @@ export const PROFILE_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({
   maxRuns: 2000,
   relPrecision: 0.02,
   maxSeconds: 0.15,
+  pickCore: false,
 });
 
 /** `p` over `base` (the default protocol unless given); undefined entries of `p` keep the base's. */
@@ -62,6 +63,7 @@ export function resolveProtocol(p: Partial<MeasureProtocol> = {}, base: Readonly
   if (r.warmupSeconds !== undefined && !(r.warmupSeconds >= 0)) throw new Error(`measure protocol: warmupSeconds must be >= 0, got ${r.warmupSeconds}`);
   if (r.blockSeconds !== undefined && !(r.blockSeconds > 0 && r.blockSeconds <= r.maxSeconds)) throw new Error(`measure protocol: blockSeconds must be in (0, maxSeconds], got ${r.blockSeconds}`);
   if (r.blockQuantile !== undefined && !(r.blockQuantile > 0 && r.blockQuantile < 1)) throw new Error(`measure protocol: blockQuantile must be in (0, 1), got ${r.blockQuantile}`);
+  if (r.pickCore !== undefined && typeof r.pickCore !== 'boolean') throw new Error(`measure protocol: pickCore must be true or false, got ${String(r.pickCore)}`);
   if (r.sessions !== undefined && !(Number.isInteger(r.sessions) && r.sessions >= 1 && r.sessions <= MAX_SESSIONS)) throw new Error(`measure protocol: sessions must be an integer in [1, ${MAX_SESSIONS}], got ${String(r.sessions)}`);
   return r;
 }
