@@ -9,7 +9,7 @@ import { DriftMonitor, driftSummary } from './drift.js';
 import type { DriftCheck } from './run-store.js';
 import { search } from './setup.js';
 import { ExperimentStore } from './store.js';
-import { storedTrials } from './testing.js';
+import { storedTrials, TINY_TRAINING_SEARCH } from './testing.js';
 import { tempDir } from '../util/testing.js';
 
 const settings = { everyTrials: 3, everySeconds: 60, tolerance: 0.03 };
@@ -62,10 +62,7 @@ test('a search on a device that slows down 1.5x records its checks, corrects the
   try {
     const result = await search({
       config: {
-        strategy: { kind: 'random' },
-        dataset: { name: 'synthetic', validationImages: 200 },
-        proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
-        workers: 0,
+        ...TINY_TRAINING_SEARCH,
         budget: 6,
         seed: 3,
         drift: { everyTrials: 2, everySeconds: 3600, tolerance: 0.03 },

@@ -158,20 +158,20 @@ export function driftSummary(checks: readonly DriftCheck[], tolerance: number, c
 
 /** How many trials were measured again for the machine's speed (latency_stats.speed_retry); reads briefs or full records. */
 export function speedRetriedTrials(trials: readonly { readonly speedRetried?: boolean; readonly latencyStats?: unknown }[]): number {
-  let n = 0;
-  for (const t of trials) {
-    const stats = t.latencyStats as { speed_retry?: unknown } | null | undefined;
-    if (t.speedRetried === true || (stats?.speed_retry !== undefined && stats.speed_retry !== null)) n++;
-  }
-  return n;
+  return countMarked(trials, (t) => t.speedRetried === true, (stats) => stats.speed_retry !== undefined && stats.speed_retry !== null);
 }
 
 /** How many trials had their latency corrected (latency_stats.drift_ratio); reads briefs or full records. */
 export function correctedTrials(trials: readonly { readonly driftCorrected?: boolean; readonly latencyStats?: unknown }[]): number {
+  return countMarked(trials, (t) => t.driftCorrected === true, (stats) => typeof stats.drift_ratio === 'number');
+}
+
+/** Trials marked either in their brief (a flag the store derives) or in their full record's latency statistics. */
+function countMarked<T extends { readonly latencyStats?: unknown }>(trials: readonly T[], briefMark: (t: T) => boolean, statsMark: (stats: { [key: string]: unknown }) => boolean): number {
   let n = 0;
   for (const t of trials) {
-    const stats = t.latencyStats as { drift_ratio?: unknown } | null | undefined;
-    if (t.driftCorrected === true || typeof stats?.drift_ratio === 'number') n++;
+    const stats = t.latencyStats as { [key: string]: unknown } | null | undefined;
+    if (briefMark(t) || (stats !== null && stats !== undefined && statsMark(stats))) n++;
   }
   return n;
 }

@@ -6,7 +6,7 @@ import { DEFAULT_CHROMIUM } from '../latency/browser/index.js';
 import { runDetails } from '../runs/details.js';
 import { paretoFront } from './pareto.js';
 import { search } from './setup.js';
-import { storedTrials } from './testing.js';
+import { storedTrials, TINY_TRAINING_SEARCH } from './testing.js';
 import { tempDir } from '../util/testing.js';
 
 test('a search on ort-cpu measures every trained candidate on the engine too and writes a front per device', async () => {
@@ -15,10 +15,7 @@ test('a search on ort-cpu measures every trained candidate on the engine too and
   try {
     const result = await search({
       config: {
-        strategy: { kind: 'random' },
-        dataset: { name: 'synthetic', validationImages: 200 },
-        proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
-        workers: 0,
+        ...TINY_TRAINING_SEARCH,
         budget: 5,
         seed: 4,
         device: { kind: 'ort-cpu' },
@@ -68,10 +65,7 @@ test('the browser device (local headless Chromium, WASM) as another device of a 
   try {
     const result = await search({
       config: {
-        strategy: { kind: 'random' },
-        dataset: { name: 'synthetic', validationImages: 200 },
-        proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
-        workers: 0,
+        ...TINY_TRAINING_SEARCH,
         budget: 2,
         seed: 2,
         devices: ['browser'],

@@ -12,7 +12,7 @@ import { runDetails } from '../runs/details.js';
 import { MeasureGate } from './measure-gate.js';
 import { rewardConfig } from './reward.js';
 import { search } from './setup.js';
-import { storedTrials } from './testing.js';
+import { storedTrials, TINY_TRAINING_SEARCH } from './testing.js';
 import { tempDir } from '../util/testing.js';
 
 test('predicted-then-measured: every candidate predicted, the promising ones measured after training; fronts and best hold measured latencies only', async () => {
@@ -27,10 +27,7 @@ test('predicted-then-measured: every candidate predicted, the promising ones mea
   try {
     const result = await search({
       config: {
-        strategy: { kind: 'random' },
-        dataset: { name: 'synthetic', validationImages: 200 },
-        proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
-        workers: 0,
+        ...TINY_TRAINING_SEARCH,
         budget: 12,
         seed: 1,
         latencySource: 'predicted-then-measured',
@@ -85,10 +82,7 @@ test('predicted-then-measured resumed: the gate starts from the measured trials 
     const stop = new AbortController();
     const first = await search({
       config: {
-        strategy: { kind: 'random' },
-        dataset: { name: 'synthetic', validationImages: 200 },
-        proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
-        workers: 0,
+        ...TINY_TRAINING_SEARCH,
         budget: 14,
         seed: 5,
         latencySource: 'predicted-then-measured',

@@ -13,7 +13,7 @@ import { tempDir } from '../util/testing.js';
 import { search } from './setup.js';
 import { MIN_SEEN, OFF_SPEED_TOLERANCE, SpeedWatch } from './speed-watch.js';
 import { ExperimentStore } from './store.js';
-import { storedTrials } from './testing.js';
+import { storedTrials, TINY_TRAINING_SEARCH } from './testing.js';
 
 test('no measurement counts as off speed before MIN_SEEN have been recorded, however slow', () => {
   const w = new SpeedWatch();
@@ -74,11 +74,8 @@ test('a search measuring interleaved re-measures the one trial whose reference r
   try {
     const result = await search({
       config: {
-        strategy: { kind: 'random' },
-        dataset: { name: 'synthetic', validationImages: 200 },
-        proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
+        ...TINY_TRAINING_SEARCH,
         device: { kind: 'ort-cpu', interleave: true },
-        workers: 0,
         budget: 8,
         seed: 3,
       },

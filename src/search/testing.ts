@@ -1,5 +1,14 @@
 /** Helpers for tests that watch a search run from outside its process. */
+import type { SearchConfigInput } from './config.js';
 import { ExperimentStore, type TrialRecord } from './store.js';
+
+/** The smallest training search the in-process tests run: random strategy, the synthetic dataset, a 200-image proxy, no worker processes. */
+export const TINY_TRAINING_SEARCH = {
+  strategy: { kind: 'random' },
+  dataset: { name: 'synthetic', validationImages: 200 },
+  proxy: { images: 200, epochs: 1, batch: 50, threads: 1 },
+  workers: 0,
+} as const satisfies SearchConfigInput;
 
 /** Trials finished (done or failed) in the run at `dir`; 0 while its database does not exist or is being created. */
 export function finishedTrials(dir: string): number {

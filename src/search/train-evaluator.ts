@@ -166,6 +166,7 @@ export class TrainEvaluator implements Evaluator {
     if (first.interleaved !== true || typeof first.reference_ms !== 'number' || first.speed_retry !== undefined) return latency;
     if (!this.speed.isOffSpeed(first.reference_ms)) return latency;
     const fastMs = this.speed.fastMs()!;
+    const firstSlowdown = this.speed.slowdown(first.reference_ms)!;
     const again = await this.latencyOfPlan(plan, signal, this.latency, trialId);
     const second = again.stats as { reference_ms: number; ratio: number };
     const keepSecond = second.reference_ms < first.reference_ms;
@@ -175,7 +176,7 @@ export class TrainEvaluator implements Evaluator {
       ms: kept.ms,
       stats: {
         ...(kept.stats as { [k: string]: Json }),
-        speed_retry: { fast_reference_ms: fastMs, first_slowdown: first.reference_ms / fastMs - 1, kept: keepSecond ? 'second' : 'first', other_ms: other.ms, other_ratio: o.ratio, other_reference_ms: o.reference_ms },
+        speed_retry: { fast_reference_ms: fastMs, first_slowdown: firstSlowdown, kept: keepSecond ? 'second' : 'first', other_ms: other.ms, other_ratio: o.ratio, other_reference_ms: o.reference_ms },
       },
     };
   }
