@@ -33,7 +33,8 @@ const model = tinyModel();
 const PROTOCOL = { maxSeconds: 3 };
 
 function checkStats(r: BrowserLatencyResult): void {
-  for (const k of ['median_ms', 'p10_ms', 'p90_ms', 'mean_ms'] as const) assert.ok(Number.isFinite(r[k]) && r[k] > 0, `${k} = ${r[k]}`);
+  for (const k of ['latency_ms', 'median_ms', 'p10_ms', 'p90_ms', 'mean_ms'] as const) assert.ok(Number.isFinite(r[k]) && r[k] > 0, `${k} = ${r[k]}`);
+  assert.deepEqual([r.quantile, r.latency_ms], [0.1, r.p10_ms], 'the latency is the 10th percentile of the page\'s runs');
   assert.ok(r.p10_ms <= r.median_ms && r.median_ms <= r.p90_ms, `p10 ${r.p10_ms} <= median ${r.median_ms} <= p90 ${r.p90_ms}`);
   assert.ok(r.median_ms < 1000, `median ${r.median_ms} ms for a tiny model`);
   assert.ok(r.cv >= 0 && Number.isFinite(r.cv));

@@ -177,8 +177,8 @@ async function measureMissing(table: TrainedTable, o: ModelsBenchOptions, baseli
       for (const m of own) {
         o.signal?.throwIfAborted();
         const r = await measureLatency(m.arch, { device, ...(o.signal ? { signal: o.signal } : {}) });
-        table.add(latencyRow(m.arch, kind, r.result.median_ms, r.result as unknown as Record<string, unknown>));
-        say(`${m.name} on ${kind}: ${r.result.median_ms.toFixed(4)} ms`);
+        table.add(latencyRow(m.arch, kind, r.result.latency_ms, r.result as unknown as Record<string, unknown>));
+        say(`${m.name} on ${kind}: ${r.result.latency_ms.toFixed(4)} ms`);
       }
       // a device that cannot take two models at once is compared by the models' own medians
       if (!baseline || paired.length === 0 || !device.measureAgainst) continue;
@@ -187,7 +187,7 @@ async function measureMissing(table: TrainedTable, o: ModelsBenchOptions, baseli
         o.signal?.throwIfAborted();
         const r = await measureLatency(m.arch, { device, against: baseline.arch, protocol: BASELINE_PROTOCOL, ...(o.signal ? { signal: o.signal } : {}) });
         const result = r.result as RelativeLatencyResult;
-        table.add(latencyRow(m.arch, kind, result.median_ms, result as unknown as Record<string, unknown>, { reference: baseline.arch, ratio: result.ratio }));
+        table.add(latencyRow(m.arch, kind, result.latency_ms, result as unknown as Record<string, unknown>, { reference: baseline.arch, ratio: result.ratio }));
         say(`${m.name} on ${kind}: ${result.ratio.toFixed(4)} x ${baseline.name} (+-${(100 * result.ratio_rel_half_width).toFixed(2)}%)`);
       }
     } finally {

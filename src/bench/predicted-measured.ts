@@ -152,7 +152,7 @@ export async function runPredictedMeasuredBench(o: PredictedMeasuredOptions): Pr
       const setting: TrainSetting = { dataset: config.dataset.name, task: 'proxy', images: o.images ?? config.proxy.images, epochs: config.proxy.epochs, validation: config.dataset.validationImages, splitSeed: config.splitSeed };
       const trainer = new TableOrSyntheticAccuracy(table, setting, resolved.space);
       // one T for every run: measured once, so the two runs of a seed reward alike
-      targetMs ??= (await o.device.measure(planToModel(buildPlan(resolved.space.decode(resolved.space.defaultDna())), 'default'))).median_ms;
+      targetMs ??= (await o.device.measure(planToModel(buildPlan(resolved.space.decode(resolved.space.defaultDna())), 'default'))).latency_ms;
       const reward = rewardConfig(config.reward.preset, targetMs);
       const oracle: LatencyOracle = mode === 'measured' ? { kind: 'measured', device: o.device } : { kind: 'predicted-then-measured', predictor, device: o.device, gate: new MeasureGate(reward, margin, topK) };
       const evaluator = new TrainEvaluator(resolved.space, trainer, oracle, { seed: config.initSeed });

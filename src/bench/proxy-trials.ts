@@ -221,7 +221,7 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
       try {
         const space = getSpace(o.space);
         const model = planToModel(buildPlan(space.decode(space.defaultDna())), 'default');
-        const measure = async () => (await device.measure(model)).median_ms;
+        const measure = async () => (await device.measure(model)).latency_ms;
         const quiet = [await measure(), await measure(), await measure()];
         const held: number[] = [];
         const unheld: number[] = [];

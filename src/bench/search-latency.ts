@@ -164,8 +164,8 @@ interface MeasuredTrial {
 /** A trial's latency was measured on the run's device in this run (not predicted, not from a table, not reused). */
 function measuredTrial(t: TrialRecord): MeasuredTrial | null {
   if (t.status !== 'done' || t.latencyMs === null || t.arch === null || t.reusedFrom !== null) return null;
-  const s = t.latencyStats as { source?: unknown; measured?: unknown; raw_ms?: unknown; median_ms?: unknown; interleaved?: unknown; ratio?: unknown; reference_ms?: unknown } | null;
-  if (s === null || typeof s !== 'object' || s.source !== undefined || s.measured === false || typeof s.median_ms !== 'number') return null;
+  const s = t.latencyStats as { source?: unknown; measured?: unknown; raw_ms?: unknown; latency_ms?: unknown; median_ms?: unknown; interleaved?: unknown; ratio?: unknown; reference_ms?: unknown } | null;
+  if (s === null || typeof s !== 'object' || s.source !== undefined || s.measured === false || (typeof s.latency_ms !== 'number' && typeof s.median_ms !== 'number')) return null;
   const interleaved = s.interleaved === true && typeof s.ratio === 'number' && typeof s.reference_ms === 'number' ? { ratio: s.ratio, referenceMs: s.reference_ms } : undefined;
   return { record: t, arch: t.arch, rawMs: typeof s.raw_ms === 'number' ? s.raw_ms : t.latencyMs, ...(interleaved ? { interleaved } : {}) };
 }
@@ -207,14 +207,14 @@ function sampleIndices(n: number, k: number, seed: number): number[] {
 }
 
 async function quietMs(device: LatencyDevice, arch: Arch, name: string, signal?: AbortSignal): Promise<number> {
-  return (await device.measure(planToModel(buildPlan(arch), name), undefined, signal)).median_ms;
+  return (await device.measure(planToModel(buildPlan(arch), name), undefined, signal)).latency_ms;
 }
 
 /** The trial and the reference measured quietly: interleaved where the device can, else the reference right before the trial. */
 async function quietPair(device: LatencyDevice, arch: Arch, reference: Arch, signal?: AbortSignal): Promise<Quiet> {
   if (device.measureAgainst) {
     const r = await device.measureAgainst(planToModel(buildPlan(arch), 'trial'), planToModel(buildPlan(reference), 'reference'), undefined, signal);
-    return { ms: r.median_ms, referenceMs: r.reference_ms, ratio: r.ratio };
+    return { ms: r.latency_ms, referenceMs: r.reference_ms, ratio: r.ratio };
   }
   const referenceMs = await quietMs(device, reference, 'reference', signal);
   const ms = await quietMs(device, arch, 'trial', signal);

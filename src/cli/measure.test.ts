@@ -28,8 +28,10 @@ test('mnas measure <preset> --json: exit 0, last line one JSON object with the s
   const r = mnas('measure', 'bench-fmnist', '--json', ...FAST);
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout.trimEnd().split('\n').at(-1) as string) as Record<string, unknown> & { device: { id: string; kind: string; threads: number } };
-  for (const k of ['median_ms', 'p10_ms', 'p90_ms', 'mean_ms', 'cv', 'runs']) assert.equal(typeof j[k], 'number', k);
-  assert.ok((j.median_ms as number) > 0);
+  for (const k of ['latency_ms', 'median_ms', 'p10_ms', 'p90_ms', 'mean_ms', 'cv', 'runs']) assert.equal(typeof j[k], 'number', k);
+  assert.equal(j.quantile, 0.1);
+  assert.equal(j.latency_ms, j.p10_ms, 'the latency is the 10th percentile of the runs');
+  assert.ok((j.median_ms as number) >= (j.latency_ms as number) && (j.latency_ms as number) > 0);
   assert.equal(typeof j.converged, 'boolean');
   assert.equal(j.device.kind, 'ort-cpu');
   assert.equal(j.device.threads, 1);
@@ -39,7 +41,7 @@ test('mnas measure <preset> --json: exit 0, last line one JSON object with the s
 test('mnas measure: text output, arch strings, --threads, --input, an .onnx file', () => {
   const text = mnas('measure', 'in28x28x1_cls10_stem8s1_head0:r1_k3_s22_e3_i8_o16', '--threads', '2', ...FAST);
   assert.equal(text.status, 0, text.stderr);
-  assert.match(text.stdout, /latency: median [\d.]+ ms/);
+  assert.match(text.stdout, /latency: [\d.]+ ms \(p10 of the runs\)  median [\d.]+/);
   assert.match(text.stdout, /ort-cpu:t2 .*2 threads/);
   const dir = tempDir('mnas-measure-');
   try {
@@ -70,8 +72,9 @@ test('mnas measure --against: the ratio to the reference, timed in turn with it;
   assert.ok(j.ratio > 1.2, `ratio ${j.ratio}`);
   assert.ok(j.median_ms > j.reference_ms && j.pairs >= 12 && j.runs_per_block >= 3);
   assert.equal(j.sessions, 3);
-  const text = mnas('measure', 'bench-fmnist', '--against', 'bench-fmnist', '--sessions', '2');
-  assert.match(text.stdout, /against the reference \(median [\d.]+ ms in the same blocks\): ratio (0\.9|1\.0)\d+ .* over 2 sessions of each\n/);
+  const text = mnas('measure', 'bench-fmnist', '--against', 'bench-fmnist', '--sessions', '2', '--quantile', '0.5');
+  assert.match(text.stdout, /latency: [\d.]+ ms \(the median of the runs\)/);
+  assert.match(text.stdout, /against the reference \([\d.]+ ms in the same blocks, the same quantile\): ratio (0\.9|1\.0)\d+ .* over 2 sessions of each\n/);
   const engine = mnas('measure', 'bench-fmnist', '--against', 'bench-fmnist', '--device', 'engine');
   assert.equal(engine.status, 2);
   assert.match(engine.stderr, /^mnas: measure: device 'engine' cannot measure against a reference \(ort-cpu and browser can\)\n$/);
@@ -87,6 +90,8 @@ test('mnas measure: bad input exits 2 with a message', () => {
     ['measure', 'bench-fmnist', '--input', '0x28x1'],
     ['measure', 'bench-fmnist', '--against', 'no-such-preset'],
     ['measure', 'bench-fmnist', '--sessions', '2'],
+    ['measure', 'bench-fmnist', '--quantile', '0'],
+    ['measure', 'bench-fmnist', '--quantile', '1.5'],
     ['measure', 'bench-fmnist', '--against', 'bench-fmnist', '--sessions', '0'],
     ['measure', 'bench-fmnist', '--against', 'bench-fmnist', '--sessions', '17'],
     ['measure', 'in28x28x1_cls10:r1_k3_x9'],

@@ -69,6 +69,7 @@ const ProtocolSchema = z
     maxRuns: count,
     relPrecision: z.number().positive(),
     maxSeconds: z.number().positive(),
+    quantile: z.number().gt(0).lt(1),
   })
   .partial()
   .strict();
@@ -144,6 +145,8 @@ const DeviceDescriptionSchema = z
 
 const LatencyResultSchema = z
   .object({
+    latency_ms: z.number().positive(),
+    quantile: z.number().gt(0).lt(1),
     median_ms: z.number().positive(),
     p10_ms: z.number(),
     p90_ms: z.number(),

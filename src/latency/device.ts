@@ -45,7 +45,7 @@ export class ModelRejectedError extends InputError {
   }
 }
 
-/** When to stop timing: warm-up, then runs until the median is known to +-relPrecision, within the caps. */
+/** When to stop timing: warm-up, then runs until the reported quantile is known to +-relPrecision, within the caps. */
 export interface MeasureProtocol {
   warmupRuns: number;
   /** Optional: keep warming up until this many seconds have passed as well (CPU clocks, caches). */
@@ -54,8 +54,13 @@ export interface MeasureProtocol {
   /** Optional: do not stop as converged before this many seconds of timed runs (spreads samples over time, so a short burst of noise cannot dominate). */
   minSeconds?: number;
   maxRuns: number;
-  /** Stop when the 95% confidence half-width of the median is below this fraction of it (0.02 = +-2%). */
+  /** Stop when the 95% confidence half-width of the reported quantile is below this fraction of it (0.02 = +-2%). */
   relPrecision: number;
+  /**
+   * Which quantile of the timed runs is the measurement's latency (`latency_ms`): default
+   * protocol.ts LATENCY_QUANTILE, 0.1 (the protocol's header says why); 0.5 reports the median.
+   */
+  quantile?: number;
   /** Time cap for the timed runs, seconds. */
   maxSeconds: number;
   /** Measured interleaved: seconds of one block of runs of each model (default interleaved.ts BLOCK_SECONDS). */
@@ -79,6 +84,9 @@ export interface MeasureProtocol {
 }
 
 export interface LatencyStats {
+  /** The latency: the protocol's `quantile` of the timed runs (`quantile` says which). */
+  latency_ms: number;
+  quantile: number;
   median_ms: number;
   p10_ms: number;
   p90_ms: number;
@@ -114,7 +122,7 @@ export interface RelativeLatencyResult extends LatencyResult {
   /** Median over pairs of blocks of model / reference. */
   ratio: number;
   ratio_rel_half_width: number;
-  /** The reference's median over its blocks of this measurement. */
+  /** The reference's latency over its blocks of this measurement (the protocol's quantile of its runs). */
   reference_ms: number;
   pairs: number;
   runs_per_block: number;

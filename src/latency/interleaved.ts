@@ -135,8 +135,8 @@ export class PairTracker {
     return {
       ratio: quantileSorted([...this.ratios].sort((a, b) => a - b), 0.5),
       ratio_rel_half_width: this.relHalfWidth,
-      model: summarize(this.modelRuns, this.converged, elapsedSeconds),
-      reference: summarize(this.referenceRuns, this.converged, elapsedSeconds),
+      model: summarize(this.modelRuns, this.converged, elapsedSeconds, this.p.quantile),
+      reference: summarize(this.referenceRuns, this.converged, elapsedSeconds, this.p.quantile),
       pairs: this.ratios.length,
       runs_per_block: this.runsPerBlock,
       converged: this.converged,

@@ -144,7 +144,7 @@ export class OrtCpuDevice implements LatencyDevice {
         references.push(await this.open(reference));
       }
       const r = await this.onCore(p, references[0]!.run, () => measureInterleaved(models.map((m) => m.run), references.map((m) => m.run), p, signal ? { signal } : {}), signal);
-      return { ...r.model, ...(r.core ? { core: r.core } : {}), ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.median_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, sessions: models.length, device: await this.describe() };
+      return { ...r.model, ...(r.core ? { core: r.core } : {}), ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.latency_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, sessions: models.length, device: await this.describe() };
     } finally {
       for (const runner of [...models, ...references]) await runner.close();
     }

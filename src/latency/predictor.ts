@@ -187,10 +187,10 @@ export async function measureArchs(device: LatencyDevice, space: SearchSpace, ar
       const r = await device.measureAgainst!(model, reference, o.protocol ?? {}, o.signal);
       referenceTimings.push(r.reference_ms);
       // in ms at this pair's reference timing until every pair is in (below)
-      m = { arch, measured_ms: r.ratio * r.reference_ms, converged: r.converged, ratio: r.ratio, raw_ms: r.median_ms, reference_ms: r.reference_ms };
+      m = { arch, measured_ms: r.ratio * r.reference_ms, converged: r.converged, ratio: r.ratio, raw_ms: r.latency_ms, reference_ms: r.reference_ms };
     } else {
       const r = await device.measure(model, o.protocol ?? {}, o.signal);
-      m = { arch, measured_ms: r.median_ms, converged: r.converged };
+      m = { arch, measured_ms: r.latency_ms, converged: r.converged };
     }
     out.push(m);
     o.onProgress?.(i + 1, archs.length, m);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ConvergenceTracker, measureAsync, measureSync, medianCiRanks, medianRelHalfWidth, normalQuantile, resolveProtocol, summarize, type Clock,
+  ConvergenceTracker, measureAsync, measureSync, medianCiRanks, medianRelHalfWidth, normalQuantile, quantileCiRanks, resolveProtocol, summarize, type Clock,
 } from './protocol.js';
 import { Rng } from '../util/rng.js';
 
@@ -31,6 +31,33 @@ test('median CI ranks: exact binomial for small n, known textbook values', () =>
   assert.ok(Math.abs(normalQuantile(0.975) - 1.959964) < 1e-5);
 });
 
+test('quantile CI ranks: exact binomial tails for the 10th percentile, the median as a special case', () => {
+  // P(B = 0) = 0.9^35 = 0.0250 > 0.025, 0.9^36 = 0.0225
+  assert.equal(quantileCiRanks(35, 0.1), null);
+  assert.deepEqual(quantileCiRanks(36, 0.1), { lo: 0, hi: 7 });
+  assert.deepEqual(quantileCiRanks(100, 0.1), { lo: 4, hi: 16 });
+  assert.deepEqual(quantileCiRanks(1000, 0.1), { lo: 81, hi: 119 });
+  for (const n of [6, 20, 100, 777]) assert.deepEqual(quantileCiRanks(n, 0.5), medianCiRanks(n));
+  const big = quantileCiRanks(5000, 0.1)!;
+  assert.ok(Math.abs(big.lo - (500 - 1.96 * Math.sqrt(450))) <= 2 && Math.abs(big.hi - (500 + 1.96 * Math.sqrt(450))) <= 2, JSON.stringify(big));
+  assert.throws(() => quantileCiRanks(100, 1), /quantile must be in \(0, 1\)/);
+});
+
+test('10th-percentile CI covers the true 10th percentile ~95% of the time (skewed data)', () => {
+  const rng = new Rng(11);
+  const trueP10 = -Math.log(0.9); // exponential(1)
+  let covered = 0;
+  const trials = 2000;
+  for (let t = 0; t < trials; t++) {
+    const n = 200;
+    const s = Float64Array.from({ length: n }, () => -Math.log(1 - rng.next())).sort();
+    const r = quantileCiRanks(n, 0.1)!;
+    if ((s[r.lo] as number) <= trueP10 && trueP10 <= (s[r.hi] as number)) covered++;
+  }
+  const rate = covered / trials;
+  assert.ok(rate >= 0.94 && rate <= 0.995, `coverage ${rate}`);
+});
+
 test('median CI covers the true median ~95% of the time (distribution-free, skewed data)', () => {
   const rng = new Rng(7);
   const trueMedian = Math.log(2); // exponential(1)
@@ -46,8 +73,11 @@ test('median CI covers the true median ~95% of the time (distribution-free, skew
   assert.ok(rate >= 0.94 && rate <= 0.995, `coverage ${rate}`);
 });
 
-test('summarize: median, p10/p90, mean, CV', () => {
+test('summarize: the latency (the 10th percentile unless told), median, p10/p90, mean, CV', () => {
   const s = summarize([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], true, 0.5);
+  assert.equal(s.quantile, 0.1);
+  assert.equal(s.latency_ms, s.p10_ms);
+  assert.equal(summarize([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], true, 0.5, 0.5).latency_ms, 5.5);
   assert.equal(s.median_ms, 5.5);
   assert.equal(s.mean_ms, 5.5);
   assert.ok(Math.abs(s.cv - Math.sqrt(55 / 6) / 5.5) < 1e-12);
@@ -58,13 +88,36 @@ test('summarize: median, p10/p90, mean, CV', () => {
 
 test('constant run times converge at minRuns (after minSeconds)', () => {
   const f = fakeTimer(() => 2);
-  const r = measureSync(f.run, { warmupRuns: 3, warmupSeconds: 0, minRuns: 20, minSeconds: 0, maxRuns: 1000, relPrecision: 0.02, maxSeconds: 100 }, { clock: f.clock });
+  const r = measureSync(f.run, { warmupRuns: 3, warmupSeconds: 0, minRuns: 40, minSeconds: 0, maxRuns: 1000, relPrecision: 0.02, maxSeconds: 100 }, { clock: f.clock });
   assert.equal(r.converged, true);
   assert.equal(r.stop, 'converged');
-  assert.equal(r.runs, 20);
+  assert.equal(r.runs, 40);
+  assert.equal(r.latency_ms, 2);
   assert.equal(r.median_ms, 2);
   assert.equal(r.cv, 0);
-  assert.equal(f.calls(), 23); // warm-up runs are not recorded
+  assert.equal(f.calls(), 43); // warm-up runs are not recorded
+});
+
+test('the 10th percentile needs 36 runs for its interval; the median 6', () => {
+  const p = { warmupRuns: 0, warmupSeconds: 0, minRuns: 6, minSeconds: 0, maxRuns: 1000, relPrecision: 0.02, maxSeconds: 100 };
+  const t = fakeTimer(() => 2);
+  const p10 = measureSync(t.run, p, { clock: t.clock });
+  assert.deepEqual([p10.stop, p10.runs, p10.quantile], ['converged', 36, 0.1]);
+  const f = fakeTimer(() => 2);
+  const median = measureSync(f.run, { ...p, quantile: 0.5 }, { clock: f.clock });
+  assert.deepEqual([median.stop, median.runs, median.quantile], ['converged', 6, 0.5]);
+});
+
+test('the interval is on the reported quantile: a slow half of the runs keeps the median from converging, not the 10th percentile', () => {
+  const times = (i: number): number => (i % 2 === 0 ? 1 : 1.2 + (i % 7) * 0.1);
+  const p = { warmupRuns: 0, warmupSeconds: 0, minRuns: 40, minSeconds: 0, maxRuns: 400, relPrecision: 0.02, maxSeconds: 1000 };
+  const f1 = fakeTimer(times);
+  const low = measureSync(f1.run, p, { clock: f1.clock });
+  assert.deepEqual([low.stop, low.latency_ms], ['converged', 1]);
+  const f2 = fakeTimer(times);
+  const median = measureSync(f2.run, { ...p, quantile: 0.5 }, { clock: f2.clock });
+  assert.equal(median.stop, 'max_runs');
+  assert.ok(median.rel_half_width > 0.02);
 });
 
 test('minSeconds delays convergence: samples are spread over time', () => {
@@ -112,8 +165,8 @@ test('warm-up lasts warmupSeconds as well as warmupRuns', () => {
 
 test('measureAsync: same rule, and an abort signal stops it', async () => {
   const f = fakeTimer(() => 3);
-  const r = await measureAsync(async () => f.run(), { warmupRuns: 1, warmupSeconds: 0, minRuns: 15, minSeconds: 0, maxRuns: 100, relPrecision: 0.02, maxSeconds: 10 }, { clock: f.clock });
-  assert.equal(r.runs, 15);
+  const r = await measureAsync(async () => f.run(), { warmupRuns: 1, warmupSeconds: 0, minRuns: 40, minSeconds: 0, maxRuns: 100, relPrecision: 0.02, maxSeconds: 10 }, { clock: f.clock });
+  assert.equal(r.runs, 40);
   assert.equal(r.median_ms, 3);
   const ac = new AbortController();
   let n = 0;
@@ -148,6 +201,9 @@ test('resolveProtocol rejects nonsense', () => {
   assert.throws(() => resolveProtocol({ sessions: 1.5 }), /sessions/);
   assert.throws(() => resolveProtocol({ sessions: 17 }), /sessions/);
   assert.equal(resolveProtocol({ sessions: 4 }).sessions, 4);
+  assert.throws(() => resolveProtocol({ quantile: 0 }), /quantile must be in \(0, 1\), got 0/);
+  assert.throws(() => resolveProtocol({ quantile: 1 }), /quantile/);
+  assert.equal(resolveProtocol({}).quantile, 0.1);
   assert.equal(resolveProtocol({ maxRuns: undefined }).maxRuns, 5000);
 });
 
@@ -155,8 +211,9 @@ test('ConvergenceTracker.finish: runs ended by someone else (a page cap) are jud
   // minSeconds keeps push() from checking, as between two checks
   const p = resolveProtocol({ warmupRuns: 0, minRuns: 10, minSeconds: 100, maxRuns: 1000, relPrecision: 0.05, maxSeconds: 200 });
   const steady = new ConvergenceTracker(p, 0);
-  for (let i = 0; i < 20; i++) assert.equal(steady.push(2, i + 1), null);
-  assert.deepEqual(steady.finish('max_seconds', 0.02), { ...summarize(Array(20).fill(2), true, 0.02), stop: 'converged', rel_half_width: 0 });
+  // 36 runs: the fewest with a 95% interval for the 10th percentile
+  for (let i = 0; i < 36; i++) assert.equal(steady.push(2, i + 1), null);
+  assert.deepEqual(steady.finish('max_seconds', 0.02), { ...summarize(Array(36).fill(2), true, 0.02), stop: 'converged', rel_half_width: 0 });
   const noisy = new ConvergenceTracker(p, 0);
   for (let i = 0; i < 20; i++) noisy.push(i % 2 ? 1 : 3, i + 1);
   const out = noisy.finish('max_runs', 0.04);

@@ -97,7 +97,7 @@ export function studySvg(report: StudyReport): string {
   return scatterSvg({
     title: `Measured latency vs MACs: ${report.samples} random '${report.space}' archs on ${report.device.id}`,
     xLabel: 'MACs (multiply-accumulates, batch 1)',
-    yLabel: 'measured latency, median (ms)',
+    yLabel: 'measured latency (ms)',
     series: [{ name: 'architectures', color: '#1f77b4', points: report.rows.map(pt) }],
     links: report.misordered_pairs.slice(0, 5).map((p) => ({ from: pt(p.slower_despite_fewer_macs), to: pt(p.faster_despite_more_macs) })),
     footnote: `${rho}${pred}; dashed: the 5 most misordered pairs (fewer MACs but slower). ${report.device.cpu}, ${report.device.runtime} ${report.device.runtimeVersion}, ${report.device.threads} thread(s)`,

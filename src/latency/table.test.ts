@@ -15,6 +15,7 @@ import { OrtCpuDevice } from './ort-cpu.js';
 import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFeatureFit, robustFit } from './predictor.js';
 import { distinctLayers, LatencyTableError, layerKey, loadTable, OFF_SPEED_ROUNDS, profileSpace, saveTable } from './table.js';
 import { tempDir } from '../util/testing.js';
+import { fixedStats } from './testing.js';
 import { buildLatencyTable, CALIBRATION_OFF_SPEED_ROUNDS, evaluateTable, loadTableFor } from './table-workflows.js';
 
 const TINY: Skeleton = {
@@ -52,7 +53,7 @@ class FakeDevice implements LatencyDevice {
       const sum = layersIn(source.plan, source.layers).reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
       ms = isWholeNetwork(source.plan, source.layers) ? INTERCEPT + SCALE * sum : OVERHEAD + sum;
     }
-    return { median_ms: ms, p10_ms: ms, p90_ms: ms, mean_ms: ms, cv: 0, runs: 10, converged: true, seconds: 0.001, device: await this.describe() };
+    return { ...fixedStats(ms, 10, 0.001), device: await this.describe() };
   }
   async close(): Promise<void> {}
 }
@@ -446,7 +447,7 @@ class FeatureDevice implements LatencyDevice {
   }
   async measure(model: LatencyModel): Promise<LatencyResult> {
     const ms = this.ms(model);
-    return { median_ms: ms, p10_ms: ms, p90_ms: ms, mean_ms: ms, cv: 0, runs: 10, converged: true, seconds: 0.001, device: await this.describe() };
+    return { ...fixedStats(ms, 10, 0.001), device: await this.describe() };
   }
   async measureAgainst(model: LatencyModel, reference: LatencyModel): Promise<RelativeLatencyResult> {
     this.interleaved++;

@@ -1,6 +1,12 @@
 /** Latency devices for tests (never imported by shipped code). */
 import { costOfLayer } from '../model/cost.js';
-import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol } from './device.js';
+import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, LatencyStats, MeasureProtocol } from './device.js';
+import { LATENCY_QUANTILE } from './protocol.js';
+
+/** The stats of runs that all took `ms`: every statistic is `ms`. */
+export function fixedStats(ms: number, runs: number, seconds: number): LatencyStats {
+  return { latency_ms: ms, quantile: LATENCY_QUANTILE, median_ms: ms, p10_ms: ms, p90_ms: ms, mean_ms: ms, cv: 0, runs, converged: true, seconds };
+}
 
 /**
  * A real device whose speed changes: measurement k (1-based) of the wrapped device is reported
@@ -22,7 +28,7 @@ export class DriftingDevice implements LatencyDevice {
   async measure(model: LatencyModel, protocol?: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<LatencyResult> {
     const f = this.factor(++this.count);
     const r = await this.inner.measure(model, protocol, signal);
-    return { ...r, median_ms: r.median_ms * f, p10_ms: r.p10_ms * f, p90_ms: r.p90_ms * f, mean_ms: r.mean_ms * f };
+    return { ...r, latency_ms: r.latency_ms * f, median_ms: r.median_ms * f, p10_ms: r.p10_ms * f, p90_ms: r.p90_ms * f, mean_ms: r.mean_ms * f };
   }
 
   close(): Promise<void> {
@@ -54,7 +60,7 @@ export class CostModelDevice implements LatencyDevice {
     if (s.kind === 'plan') {
       for (const l of s.plan.layers.slice(s.layers.from, s.layers.to)) ms += costOfLayer(l).macs / this.macsPerMs;
     }
-    return { median_ms: ms, p10_ms: ms, p90_ms: ms, mean_ms: ms, cv: 0, runs: 1, converged: true, seconds: ms / 1000, device: await this.describe() };
+    return { ...fixedStats(ms, 1, ms / 1000), device: await this.describe() };
   }
 
   async close(): Promise<void> {}

@@ -21,7 +21,7 @@ export const LATENCY_SOURCES = ['measured', 'predictor', 'macs', 'predicted-then
 export const MEASURING_SOURCES: readonly string[] = ['measured', 'predicted-then-measured'];
 
 /**
- * Default drift tolerance: the ratio of two medians each known to +-2% (the measurement
+ * Default drift tolerance: the ratio of two latencies each known to +-2% (the measurement
  * protocol's precision, DEFAULT_PROTOCOL.relPrecision) is known to about +-2% x sqrt(2); a
  * smaller change of the reference cannot be told from measurement noise.
  */

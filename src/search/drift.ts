@@ -63,7 +63,7 @@ export class DriftMonitor {
   private unsaved: DriftCheck[] = [];
 
   /**
-   * @param measureReference one measurement of the reference architecture on the device, median ms
+   * @param measureReference one measurement of the reference architecture on the device, ms (its latency_ms)
    * @param stored the checks of earlier sessions (check 0 is kept as the reference)
    */
   constructor(

@@ -8,9 +8,9 @@ export interface EvalDone {
   readonly status: 'done';
   /** Held-out accuracy in [0, 1]. */
   readonly accuracy: number;
-  /** The latency the reward uses (e.g. the median of the measurement protocol), ms > 0. */
+  /** The latency the reward uses (the measurement protocol's quantile of the timed runs, or a prediction), ms > 0. */
   readonly latencyMs: number;
-  /** Full latency statistics (mean, median, p90, runs, device...), stored as JSON. */
+  /** Full latency statistics (latency, median, p10, p90, runs, device...), stored as JSON. */
   readonly latencyStats?: Json;
   readonly macs?: number;
   readonly params?: number;

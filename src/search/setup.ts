@@ -442,7 +442,7 @@ async function trainSetup(
     if (config.latencySource === 'macs') {
       const plan = buildPlan(space.decode(defaultDna));
       const r = await opened.measure(planToModel(plan, 'default'));
-      oracle = { kind: 'macs', macsPerMs: costOfPlan(plan).macs / r.median_ms };
+      oracle = { kind: 'macs', macsPerMs: costOfPlan(plan).macs / r.latency_ms };
     } else {
       oracle = { kind: 'measured', device: opened };
     }
@@ -495,7 +495,7 @@ async function trainSetup(
     referenceMs = await evaluatorFor(undefined).exclusive(() => drift.start());
     // a later run answered from the table alone finds T there, as this run measured it
     const referenceArch = printArch(reference.arch);
-    if (trained && !trained.table.latency(referenceArch, config.device.kind)) trained.table.add(latencyRow(referenceArch, config.device.kind, referenceMs, { median_ms: referenceMs, drift_reference: true }));
+    if (trained && !trained.table.latency(referenceArch, config.device.kind)) trained.table.add(latencyRow(referenceArch, config.device.kind, referenceMs, { latency_ms: referenceMs, drift_reference: true }));
     if (record) log(`search: reference re-measured at ${drift.list().at(-1)!.ms.toFixed(3)} ms (${drift.list().at(-1)!.ratio.toFixed(3)} x the first session's ${referenceMs.toFixed(3)} ms)`);
   }
   const { reward, targetSource } = await resolveReward(config, record, log, `${config.latencySource} latency of ${reference.name}`, async () => {
@@ -525,7 +525,7 @@ export function referenceOf(config: SearchConfig, space: SearchSpace): { arch: A
 
 /** The drift monitor of a measured run: its reference is the model that sets T (whether or not T is given). */
 function driftMonitor(device: LatencyDevice, reference: LatencyModel, config: SearchConfig, stored: readonly DriftCheck[], log: (line: string) => void): DriftMonitor {
-  return new DriftMonitor(async (signal) => (await device.measure(reference, undefined, signal)).median_ms, config.drift, stored, undefined, (c, previous) => {
+  return new DriftMonitor(async (signal) => (await device.measure(reference, undefined, signal)).latency_ms, config.drift, stored, undefined, (c, previous) => {
     if (previous === undefined || c.corrects === previous.corrects) return;
     const change = `${c.ratio.toFixed(3)} x the start (tolerance ${(100 * config.drift.tolerance).toFixed(1)}%)`;
     log(c.corrects ? `search: the device drifted: the reference measures ${change}; correcting latencies from trial ${c.trialId ?? 'next'} on` : `search: the device is back within tolerance: the reference measures ${change}; latencies no longer corrected`);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult } from '../latency/device.js';
+import { fixedStats } from '../latency/testing.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
 import { getSpace } from '../space/space.js';
 import type { ProxyTrainer, ProxyTrial, ProxyTrialResult } from './proxy-trainer.js';
@@ -17,7 +18,7 @@ test('a trial plans its architecture once: the latency device and the trainer ge
     describe: async () => DEVICE,
     measure: async (model): Promise<LatencyResult> => {
       measured.push(model);
-      return { median_ms: 2, p10_ms: 2, p90_ms: 2, mean_ms: 2, cv: 0, runs: 10, converged: true, seconds: 0.01, device: DEVICE };
+      return { ...fixedStats(2, 10, 0.01), device: DEVICE };
     },
     close: async () => {},
   };
@@ -52,12 +53,12 @@ function speedModeDevice(referenceTimes: number[]): { device: LatencyDevice; cal
   let calls = 0;
   const device: LatencyDevice = {
     describe: async () => DEVICE,
-    measure: async (): Promise<LatencyResult> => ({ median_ms: 1, p10_ms: 1, p90_ms: 1, mean_ms: 1, cv: 0, runs: 10, converged: true, seconds: 0.01, device: DEVICE }),
+    measure: async (): Promise<LatencyResult> => ({ ...fixedStats(1, 10, 0.01), device: DEVICE }),
     measureAgainst: async () => {
       const reference = referenceTimes[calls++];
       if (reference === undefined) throw new Error('more measurements than the test planned');
       const ratio = reference > 0.16 ? 1.1 : 1;
-      return { median_ms: ratio * reference, p10_ms: ratio * reference, p90_ms: ratio * reference, mean_ms: ratio * reference, cv: 0, runs: 10, converged: true, seconds: 0.01, device: DEVICE, ratio, ratio_rel_half_width: 0.005, reference_ms: reference, pairs: 12, runs_per_block: 10 };
+      return { ...fixedStats(ratio * reference, 10, 0.01), device: DEVICE, ratio, ratio_rel_half_width: 0.005, reference_ms: reference, pairs: 12, runs_per_block: 10 };
     },
     close: async () => {},
   };

@@ -128,8 +128,8 @@ export class TrainEvaluator implements Evaluator {
         const c = drift ? await drift.beforeMeasurement(trialId!, signal) : { ratio: 1 };
         return [await l.device.measure(planToModel(plan, 'trial'), undefined, signal), c] as const;
       });
-      if (correction.ratio === 1) return { ms: r.median_ms, stats: r as unknown as Json };
-      return { ms: r.median_ms / correction.ratio, stats: { ...(r as unknown as { [k: string]: Json }), raw_ms: r.median_ms, drift_ratio: correction.ratio, drift_check: correction.check ?? null } };
+      if (correction.ratio === 1) return { ms: r.latency_ms, stats: r as unknown as Json };
+      return { ms: r.latency_ms / correction.ratio, stats: { ...(r as unknown as { [k: string]: Json }), raw_ms: r.latency_ms, drift_ratio: correction.ratio, drift_check: correction.check ?? null } };
     }
     if (l.kind === 'predictor') {
       const ms = l.predictor.predict(plan);
@@ -147,12 +147,12 @@ export class TrainEvaluator implements Evaluator {
     return r;
   }
 
-  /** LAT = the ratio to the reference x the reference's latency at the start; also the ratio and the model's own median. */
+  /** LAT = the ratio to the reference x the reference's latency at the start; also the ratio and the model's own latency. */
   private async measureInterleaved(device: LatencyDevice, plan: NetworkPlan, o: NonNullable<TrainEvaluatorOptions['interleave']>, signal?: AbortSignal): Promise<{ ms: number; stats: { [k: string]: Json }; ratio: number; rawMs: number }> {
     if (!device.measureAgainst) throw new Error('the latency device cannot measure interleaved with a reference');
     const r = await this.exclusive(() => device.measureAgainst!(planToModel(plan, 'trial'), o.reference, undefined, signal));
     this.speed.record(r.reference_ms);
-    return { ms: r.ratio * o.startMs(), stats: { ...(r as unknown as { [k: string]: Json }), interleaved: true, raw_ms: r.median_ms }, ratio: r.ratio, rawMs: r.median_ms };
+    return { ms: r.ratio * o.startMs(), stats: { ...(r as unknown as { [k: string]: Json }), interleaved: true, raw_ms: r.latency_ms }, ratio: r.ratio, rawMs: r.latency_ms };
   }
 
   /**
@@ -274,7 +274,7 @@ export class TrainEvaluator implements Evaluator {
     const out: { [kind: string]: Json } = {};
     for (const [kind, device] of others) {
       const r = await this.exclusive(() => device.measure(planToModel(plan, 'trial'), undefined, signal));
-      out[kind] = { ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, cv: r.cv, runs: r.runs, converged: r.converged, seconds: r.seconds, device: r.device.id };
+      out[kind] = { ms: r.latency_ms, quantile: r.quantile, median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, cv: r.cv, runs: r.runs, converged: r.converged, seconds: r.seconds, device: r.device.id };
     }
     return out;
   }

@@ -117,7 +117,7 @@ export class BrowserDevice implements LatencyDevice {
       ...result,
       ratio: pair.ratio,
       ratio_rel_half_width: pair.ratio_rel_half_width,
-      reference_ms: pair.reference.median_ms,
+      reference_ms: pair.reference.latency_ms,
       pairs: pair.pairs,
       runs_per_block: pair.runs_per_block,
     };

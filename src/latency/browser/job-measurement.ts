@@ -11,7 +11,7 @@ import type { DeviceMessage } from './messages.js';
 import { implausibleClock, implausibleTime, inconsistentSamples, type TimingBounds } from './plausibility.js';
 
 export interface RunsVerdict {
-  /** The median just became precise enough (or a cap was reached): tell the page to stop. */
+  /** The latency just became precise enough (or a cap was reached): tell the page to stop. */
   stopNow: boolean;
   /** Why these timings cannot be true, if they cannot. */
   implausible?: string;

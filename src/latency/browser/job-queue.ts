@@ -556,7 +556,7 @@ export class JobQueue extends EventEmitter {
       this.emit('job-failed', { job: job.id, reason: outcome.message });
       job.reject(outcome);
     } else {
-      this.emit('job-done', { job: job.id, device: outcome.device.id, median_ms: outcome.stats.median_ms });
+      this.emit('job-done', { job: job.id, device: outcome.device.id, latency_ms: outcome.stats.latency_ms });
       job.resolve(outcome);
     }
   }

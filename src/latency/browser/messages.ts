@@ -25,7 +25,7 @@
  *            reference?: {name, inputShape, bytes}, blockMs?}
  *           followed by a binary frame with the model (its first `bytes`), then the reference's bytes when
  *           the job times the model interleaved with a reference (blocks of about blockMs of each in turn)
- *   stop    {type, job}     the median is known to the requested precision: finish and send done
+ *   stop    {type, job}     the latency is known to the requested precision: finish and send done
  *   cancel  {type, job}     abandon the job (aborted by the caller, or timed out)
  */
 import { z } from 'zod';
@@ -237,6 +237,7 @@ const protocolSchema = z
     maxSeconds: z.number().positive().max(3600).optional(),
     blockSeconds: z.number().positive().max(60).optional(),
     blockQuantile: z.number().gt(0).lt(1).optional(),
+    quantile: z.number().gt(0).lt(1).optional(),
     // accepted for the shared protocol type; a page keeps one instance of each model
     sessions: z.number().int().min(1).max(MAX_SESSIONS).optional(),
   })

@@ -6,7 +6,7 @@
  */
 import type { MeasureProtocol } from '../device.js';
 import { PairTracker, type PairOutcome } from '../interleaved.js';
-import { medianRelHalfWidth, type ProtocolOutcome } from '../protocol.js';
+import { quantileRelHalfWidth, type ProtocolOutcome } from '../protocol.js';
 import type { DoneVerdict, RunsVerdict } from './job-measurement.js';
 import type { PairResult } from './farm.js';
 import { implausibleClock, implausibleTime, inconsistentSamples, type TimingBounds } from './plausibility.js';
@@ -60,7 +60,7 @@ export class PairMeasurement {
     const stats: ProtocolOutcome = {
       ...o.model,
       stop: o.converged ? 'converged' : reason === 'maxRuns' ? 'max_runs' : 'max_seconds',
-      rel_half_width: medianRelHalfWidth(Float64Array.from(this.modelTimes).sort()),
+      rel_half_width: quantileRelHalfWidth(Float64Array.from(this.modelTimes).sort(), o.model.quantile),
     };
     return {
       kind: 'measured',
