@@ -11,7 +11,7 @@
  * lucky run). On this project's VMs a model's runs are bimodal, a fast mode and one 12-25% slower
  * whose share changes from second to second: measured in 5 separate processes the medians jump
  * between the two modes (CV 4-7%) while the 10th percentiles stay within 1-2.5% (README,
- * "Latency measurement"). Interleaved blocks compare the same quantile (interleaved.ts
+ * "What a measurement reports"). Interleaved blocks compare the same quantile (interleaved.ts
  * BLOCK_QUANTILE). The median, p10 and p90 are reported alongside.
  *
  * Everything here is pure given a clock, so the statistics and the stopping rule are tested on
