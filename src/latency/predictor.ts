@@ -23,16 +23,17 @@
  * (model-features.ts PREDICTOR_FEATURES: MACs by operator kind, operator and layer counts,
  * activation memory, the weights and how far they exceed the cache, and the net layer sum itself), fitted the same way, with a robust refit. The
  * calibration models are measured interleaved with the space's default architecture where the
- * device can (ort-cpu, browser), each as its ratio to it times the default's median latency over
- * the calibration, so the machine changing speed during calibration does not bend the fit.
+ * device can (ort-cpu, browser), each as its ratio to it times the default's latency at the device's fast speed over the
+ * calibration (speed-mode.ts), so the machine changing speed during calibration does not bend the
+ * fit, nor a slow mode that lasts through most of it scale every prediction.
  */
 import { buildPlan, type LayerPlan, type NetworkPlan } from '../model/plan.js';
 import type { Arch } from '../space/arch.js';
 import { printArch } from '../space/arch-string.js';
 import type { SearchSpace } from '../space/space.js';
 import { Rng } from '../util/rng.js';
-import { median } from '../util/stats.js';
 import { spearman } from './correlation.js';
+import { fastSpeedMs } from './speed-mode.js';
 import type { LatencyDevice, MeasureProtocol } from './device.js';
 import { fitLinear, predictLinear } from './linear-fit.js';
 import { archToModel } from './model.js';
@@ -140,10 +141,10 @@ export const MIN_FEATURE_MODELS = 3 * (PREDICTOR_FEATURES.length + 1);
 
 export interface MeasuredArch {
   arch: Arch;
-  /** Its latency: its own median, or (measured interleaved) its ratio to the reference x the reference's median over all the pairs. */
+  /** Its latency: its own (the protocol's quantile of its runs), or (measured interleaved) its ratio to the reference x the reference's timing at the device's fast speed over all the pairs (speed-mode.ts). */
   measured_ms: number;
   converged: boolean;
-  /** Measured interleaved: the ratio to the reference, the model's own median in those blocks, and the reference's. */
+  /** Measured interleaved: the ratio to the reference, the model's own latency in those blocks, and the reference's. */
   ratio?: number;
   raw_ms?: number;
   reference_ms?: number;
@@ -172,9 +173,10 @@ export async function measureRandomArchs(device: LatencyDevice, space: SearchSpa
 
 /**
  * Measures each architecture for real. With `reference` on a device that can time two models in
- * turn, each is measured interleaved with it: measured_ms = ratio x the reference's latency, the
- * median of its timings over all the pairs (`onReference`), so one reading at a moment the machine
- * ran fast or slow does not scale them all.
+ * turn, each is measured interleaved with it: measured_ms = ratio x the reference's latency at the
+ * device's fast speed over all the pairs (speed-mode.ts fastSpeedMs, `onReference`), so neither one
+ * reading at a moment the machine ran fast or slow nor a slow mode through half the pairs scales
+ * them all.
  */
 export async function measureArchs(device: LatencyDevice, space: SearchSpace, archs: readonly Arch[], o: MeasureArchsOptions = {}): Promise<MeasuredArch[]> {
   const out: MeasuredArch[] = [];
@@ -196,7 +198,7 @@ export async function measureArchs(device: LatencyDevice, space: SearchSpace, ar
     o.onProgress?.(i + 1, archs.length, m);
   }
   if (referenceTimings.length === 0) return out;
-  const referenceMs = median(referenceTimings);
+  const referenceMs = fastSpeedMs(referenceTimings);
   o.onReference?.(referenceMs);
   return out.map((m) => ({ ...m, measured_ms: m.ratio! * referenceMs }));
 }

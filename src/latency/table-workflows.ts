@@ -70,7 +70,7 @@ export const CALIBRATION_OFF_SPEED_ROUNDS = 2;
 /**
  * The calibration models, measured interleaved with the space's default where the device can; a
  * model whose pair found the default off the calibration's speed (beyond SAME_SPEED_TOLERANCE of
- * its median over all the pairs) is measured again, up to CALIBRATION_OFF_SPEED_ROUNDS times,
+ * its fast speed over all the pairs, speed-mode.ts) is measured again, up to CALIBRATION_OFF_SPEED_ROUNDS times,
  * and its pair at speed replaces it: on this VM the ratios move in the slow mode, and the fit
  * must see the ratios of one speed, as the table's layers are (table.ts profileSpace).
  */
@@ -99,7 +99,7 @@ async function measureCalibrationModels(device: LatencyDevice, space: SearchSpac
 
 /**
  * The architectures measured interleaved with the space's default where the device can (so its
- * changes of speed cancel out), with the default's arch and median latency over all the pairs;
+ * changes of speed cancel out), with the default's arch and latency at the device's fast speed over all the pairs (speed-mode.ts);
  * each on its own otherwise (no reference).
  */
 async function measureAgainstDefault(
@@ -164,7 +164,7 @@ export interface EvaluatedModel {
 export interface PredictorEvaluation {
   readonly report: PredictionReport;
   readonly measuredMedianMs: number;
-  /** Measured interleaved with the space's default: its median latency over the evaluation (and over the table's calibration, when that was measured so too). */
+  /** Measured interleaved with the space's default: its latency at the device's fast speed over the evaluation (and over the table's calibration, when that was measured so too). */
   readonly reference?: { arch: string; ms: number; tableMs: number | null };
   /**
    * The same comparison with the measurements brought to the device's speed when the table was
@@ -188,7 +188,7 @@ export interface PredictorEvaluation {
 /**
  * Measures `samples` random architectures for real and compares the table's predictions with them.
  * Where the device can, each is measured interleaved with the space's default (as the table was
- * calibrated): its latency is its ratio to the default times the default's median latency over the evaluation.
+ * calibrated): its latency is its ratio to the default times the default's latency at the device's fast speed over the evaluation.
  */
 export async function evaluateTable(
   device: LatencyDevice,

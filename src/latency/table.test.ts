@@ -10,6 +10,7 @@ import type { Skeleton } from '../space/skeleton.js';
 import { Rng } from '../util/rng.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult, RelativeLatencyResult } from './device.js';
 import { predictLinear } from './linear-fit.js';
+import { archToModel } from './model.js';
 import { MODEL_FEATURES, modelFeatures, PREDICTOR_FEATURES } from './model-features.js';
 import { OrtCpuDevice } from './ort-cpu.js';
 import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFeatureFit, robustFit } from './predictor.js';
@@ -614,6 +615,23 @@ test('a table\'s calibration models measured while the machine was in its slow m
   const stuck = new FeatureDevice(coefficients);
   await buildLatencyTable(stuck, space, { passes: 1, calibrate: n, onCalibration: (done) => done === n - 10 && slowMode(stuck, true) });
   assert.equal(stuck.interleaved - layers, n + 10 * CALIBRATION_OFF_SPEED_ROUNDS);
+
+  // a slow mode through the first 60% of the calibration: the table is still at the device's fast
+  // speed (a median of the default's timings would have been the slow mode's, scaling every prediction)
+  const mostlySlow = new FeatureDevice(coefficients);
+  const slowUntil = Math.ceil(0.6 * n);
+  slowMode(mostlySlow, true);
+  const slowFirst = await buildLatencyTable(mostlySlow, space, {
+    passes: 1,
+    calibrate: n,
+    onCalibration: (done) => slowMode(mostlySlow, done < slowUntil),
+  });
+  assert.equal(mostlySlow.slower, 1);
+  const fastDefaultMs = mostlySlow.ms(archToModel(space.decode(space.defaultDna()), 'default'));
+  assert.ok(Math.abs(slowFirst.calibration!.reference!.ms / fastDefaultMs - 1) < 1e-9, `the default at ${slowFirst.calibration!.reference!.ms} ms, fast ${fastDefaultMs} ms`);
+  assert.equal(mostlySlow.interleaved - layers, n + slowUntil, 'the models measured in the slow mode, once more at speed');
+  const inMs = evaluatePredictor(new LatencyPredictor(slowFirst), await measureRandomArchs(mostlySlow, space, 30, 2));
+  assert.ok(inMs.max_abs_pct_error < 0.5, `in ms at the fast speed: worst ${inMs.max_abs_pct_error}%`);
 });
 
 test('latency eval on ort-cpu measures the first models again and reports how well the device repeats itself', async () => {

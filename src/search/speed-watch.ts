@@ -13,12 +13,10 @@
  * quietly right after): the one trial of 30 beyond 3% of its quiet re-measurement (6.7%) was
  * measured with the reference 35% slower than the run's other trials.
  */
-import { quantile } from '../util/stats.js';
+import { fastSpeedMs } from '../latency/speed-mode.js';
 
 /** How much slower than the run's fast speed the reference may run before a measurement counts as taken in another mode: above the spread of the fast mode itself (the reference over a search's trials: 0.148-0.161 ms, 9%, as medians; 0.142-0.160 ms as 10th percentiles), below the slow mode's 30-45%. */
 export const OFF_SPEED_TOLERANCE = 0.1;
-/** The quantile of the reference's times so far that stands for the fast speed: robust to a quarter of measurements taken in the fast mode's own slower moments. */
-export const FAST_QUANTILE = 0.25;
 /** Measurements seen before any counts as off speed: with fewer there is no telling which mode is the fast one. */
 export const MIN_SEEN = 3;
 
@@ -39,9 +37,9 @@ export class SpeedWatch {
     return this.seen.length;
   }
 
-  /** The run's fast speed: the reference's time at FAST_QUANTILE of those recorded; undefined before MIN_SEEN. */
+  /** The run's fast speed: the reference's time at FAST_QUANTILE (../latency/speed-mode.ts) of those recorded; undefined before MIN_SEEN. */
   fastMs(): number | undefined {
-    return this.seen.length >= MIN_SEEN ? quantile(this.seen, FAST_QUANTILE) : undefined;
+    return this.seen.length >= MIN_SEEN ? fastSpeedMs(this.seen) : undefined;
   }
 
   /** How much slower than the fast speed a reference time is (0.35: 35% slower); undefined before MIN_SEEN. */
