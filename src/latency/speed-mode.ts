@@ -6,8 +6,8 @@
  * device's speed over a set of interleaved measurements is a low quantile of the reference's
  * timings, not their median: a median is the slow mode's whenever that lasts through half the
  * pairs. On 2026-12-04 (AMD host) a browser table's 120 calibration models ran mostly in the slow
- * mode (the default's median over them 1.74 ms, against 1.19-1.23 ms in thirteen earlier
- * calibrations and in the evaluation after it), and every prediction came out 42% too high.
+ * mode (the default's median over them 1.74 ms, against 1.21 ms over the evaluation after it and
+ * 1.17-1.36 ms in the calibrations before), and every prediction came out 42% too high.
  */
 import { quantile } from '../util/stats.js';
 
