@@ -14,7 +14,9 @@ import type { LatencyDevice } from './device.js';
 import { calibrateFrom, evaluatePredictor, LatencyPredictor, measureArchs, measureRandomArchs, sampleArchs, type MeasuredArch, type PredictionReport } from './predictor.js';
 import { atSameSpeed, repeatability, type RepeatabilityReport } from './repeatability.js';
 import { analyzeStudy, studyRows, writeStudy, type StudyReport } from './study.js';
-import { DEFAULT_PROFILE_PASSES, distinctLayers, LatencyTableError, loadTable, passesMeasured, profileSpace, type LatencyTable } from './table.js';
+import { calibrationSpeed, GAUGE_EVERY_MODELS, type CalibrationSpeed } from './speed-gauge.js';
+import { fastSpeedMs } from './speed-mode.js';
+import { DEFAULT_PROFILE_PASSES, distinctLayers, LatencyTableError, loadTable, measureSpeedGauge, passesMeasured, profileSpace, speedGaugeModels, type LatencyTable } from './table.js';
 
 /** Seed of the random models that calibrate a table, and the default seed of evaluated ones (distinct, so evaluation is out of sample). */
 export const CALIBRATION_SEED = 1000;
@@ -59,8 +61,9 @@ export async function buildLatencyTable(device: LatencyDevice, space: SearchSpac
     onProgress: (done, total) => o.onLayers?.(done, total),
     ...(o.checkpoint ? { out: o.checkpoint, checkpointEvery: o.checkpointEvery ?? 200 } : {}),
   });
-  const { measured, reference } = await measureCalibrationModels(device, space, calibrate, o.seed ?? CALIBRATION_SEED, (d, total) => o.onCalibration?.(d, total));
-  calibrateFrom(table, measured, reference);
+  const { measured, reference, speed } = await measureCalibrationModels(device, space, table, calibrate, o.seed ?? CALIBRATION_SEED, (d, total) => o.onCalibration?.(d, total));
+  const calibration = calibrateFrom(table, measured, reference);
+  if (speed) calibration.speed = speed;
   return table;
 }
 
@@ -72,29 +75,54 @@ export const CALIBRATION_OFF_SPEED_ROUNDS = 2;
  * model whose pair found the default off the calibration's speed (beyond SAME_SPEED_TOLERANCE of
  * its fast speed over all the pairs, speed-mode.ts) is measured again, up to CALIBRATION_OFF_SPEED_ROUNDS times,
  * and its pair at speed replaces it: on this VM the ratios move in the slow mode, and the fit
- * must see the ratios of one speed, as the table's layers are (table.ts profileSpace).
+ * must see the ratios of one speed, as the table's layers are (table.ts profileSpace). A gauge
+ * pair every GAUGE_EVERY_MODELS models, checked against the profile's, brings a calibration that
+ * ran slow nearly throughout back to the profile's speed (speed-gauge.ts).
  */
-async function measureCalibrationModels(device: LatencyDevice, space: SearchSpace, n: number, seed: number, onProgress: (done: number, total: number) => void) {
-  const first = await measureRandomAgainstDefault(device, space, n, seed, (d) => onProgress(d, n));
-  if (!first.reference) return first;
-  const referenceMs = first.reference.ms;
-  const offSpeed = (m: MeasuredArch): boolean => m.reference_ms !== undefined && !atSameSpeed(m.reference_ms, referenceMs);
-  const measured = [...first.measured];
-  let done = n;
+async function measureCalibrationModels(
+  device: LatencyDevice,
+  space: SearchSpace,
+  table: LatencyTable,
+  n: number,
+  seed: number,
+  onProgress: (done: number, total: number) => void,
+): Promise<{ measured: MeasuredArch[]; reference?: { arch: string; ms: number }; speed?: CalibrationSpeed }> {
+  const gauge = device.measureAgainst && table.speed_gauge?.timings_ms.length ? speedGaugeModels(space) : undefined;
+  const { passes: _, ...gaugeProtocol } = table.protocol;
+  const gaugeTimings: number[] = [];
+  // the models in runs of GAUGE_EVERY_MODELS, a gauge pair before each run
+  const measureGauged = async (archs: readonly Arch[], name: (i: number) => string, progress: () => void) => {
+    const run = gauge ? GAUGE_EVERY_MODELS : archs.length;
+    const measured: MeasuredArch[] = [];
+    let reference: string | undefined;
+    for (let start = 0; start < archs.length; start += run) {
+      if (gauge) gaugeTimings.push(await measureSpeedGauge(device, gauge, gaugeProtocol));
+      const part = await measureAgainstDefault(device, space, archs.slice(start, start + run), { name: (i) => name(start + i), onProgress: progress });
+      measured.push(...part.measured);
+      reference ??= part.reference?.arch;
+    }
+    return { measured, reference };
+  };
+  let done = 0;
   let total = n;
+  const archs = sampleArchs(space, n, seed);
+  const first = await measureGauged(archs, (i) => `${space.name}#${seed}.${i}`, () => onProgress(++done, total));
+  if (first.reference === undefined) return { measured: first.measured };
+  const calibrationMs = fastSpeedMs(first.measured.map((m) => m.reference_ms!));
+  const offSpeed = (m: MeasuredArch): boolean => !atSameSpeed(m.reference_ms!, calibrationMs);
+  const measured = [...first.measured];
   for (let round = 0; round < CALIBRATION_OFF_SPEED_ROUNDS; round++) {
     const again = measured.flatMap((m, i) => (offSpeed(m) ? [i] : []));
     if (again.length === 0) break;
     total += again.length;
-    const { measured: remeasured } = await measureAgainstDefault(device, space, again.map((i) => measured[i]!.arch), {
-      name: (j) => `${space.name}#${seed}.${again[j]}`,
-      onProgress: () => onProgress(++done, total),
-    });
-    remeasured.forEach((m, j) => {
-      if (!offSpeed(m)) measured[again[j]!] = { ...m, measured_ms: m.ratio! * referenceMs };
+    const remeasured = await measureGauged(again.map((i) => measured[i]!.arch), (j) => `${space.name}#${seed}.${again[j]}`, () => onProgress(++done, total));
+    remeasured.measured.forEach((m, j) => {
+      if (!offSpeed(m)) measured[again[j]!] = m;
     });
   }
-  return { measured, reference: first.reference };
+  const speed = gauge ? calibrationSpeed(table.speed_gauge!.timings_ms, gaugeTimings) : undefined;
+  const ms = calibrationMs / (speed?.slowdown ?? 1);
+  return { measured: measured.map((m) => ({ ...m, measured_ms: m.ratio! * ms })), reference: { arch: first.reference, ms }, ...(speed ? { speed } : {}) };
 }
 
 /**

@@ -15,6 +15,7 @@ import { MODEL_FEATURES, modelFeatures, PREDICTOR_FEATURES } from './model-featu
 import { OrtCpuDevice } from './ort-cpu.js';
 import { calibrateFrom, evaluatePredictor, fitLine, LatencyPredictor, measureRandomArchs, MIN_FEATURE_MODELS, MissingLayerError, robustFeatureFit, robustFit } from './predictor.js';
 import { distinctLayers, LatencyTableError, layerKey, loadTable, OFF_SPEED_ROUNDS, profileSpace, saveTable } from './table.js';
+import { calibrationSpeed, GAUGE_EVERY_LAYERS, GAUGE_EVERY_MODELS } from './speed-gauge.js';
 import { tempDir } from '../util/testing.js';
 import { fixedStats } from './testing.js';
 import { buildLatencyTable, CALIBRATION_OFF_SPEED_ROUNDS, evaluateTable, loadTableFor } from './table-workflows.js';
@@ -179,6 +180,11 @@ test('profileSpace keeps the lowest pass median (noise only adds time)', async (
   }
 });
 
+/** A gauge pair of the device's speed (speed-gauge.ts): the space's default timed against the reference layer. */
+function isGaugePair(model: LatencyModel): boolean {
+  return model.name.endsWith('#gauge');
+}
+
 /**
  * FakeDevice that can time two models in turn, on a machine that runs 1.5x slower for a while in
  * the middle of each of two passes over `layers` layers (the calls around the middle layer: pass 0
@@ -199,7 +205,8 @@ class SlowPeriodsDevice extends FakeDevice {
     return { ...r, median_ms: r.median_ms * this.speed() };
   }
   async measureAgainst(model: LatencyModel, reference: LatencyModel): Promise<RelativeLatencyResult> {
-    const factor = this.speed();
+    // gauge pairs (speed-gauge.ts) run at speed and do not move the slow periods
+    const factor = isGaugePair(model) ? 1 : this.speed();
     const m = await super.measure(model);
     const ref = await super.measure(reference);
     return { ...m, median_ms: m.median_ms * factor, ratio: m.median_ms / ref.median_ms, ratio_rel_half_width: 0, reference_ms: ref.median_ms * factor, pairs: 12, runs_per_block: 3 };
@@ -223,6 +230,9 @@ test('profileSpace times each layer against a reference layer: slow periods that
     assert.equal(e.pass_ratios?.length, e.pass_reference_ms!.filter((ms) => ms > 1.2 * table.reference_layer!.ms).length === 2 ? 3 : 2);
   }
   assert.ok(Object.values(table.entries).some((e) => e.pass_ratios?.length === 3), 'some layers hit in both passes');
+  // gauge pairs of the device's speed through the profile (speed-gauge.ts): at the start of each pass and every GAUGE_EVERY_LAYERS layers
+  assert.equal(table.speed_gauge?.arch, printArch(space.decode(space.defaultDna())));
+  assert.ok(table.speed_gauge.timings_ms.length >= 2 * Math.ceil(distinctLayers(space).size / GAUGE_EVERY_LAYERS), `${table.speed_gauge.timings_ms.length} gauge pairs`);
   // timed alone, the same slow periods leave some layers 1.5x too slow in both passes
   const alone = await profileSpace(new SlowPeriodsDevice(distinctLayers(space).size), space, { passes: 2, interleave: false });
   assert.equal(alone.reference_layer, undefined);
@@ -258,7 +268,7 @@ class LostDevice extends SlowPeriodsDevice {
   }
   override async measureAgainst(model: LatencyModel, reference: LatencyModel): Promise<RelativeLatencyResult> {
     if (this.pairs >= this.lostAfter) throw new Error('device lost');
-    this.pairs++;
+    if (!isGaugePair(model)) this.pairs++;
     const r = await super.measureAgainst(model, reference);
     // within SAME_SPEED_TOLERANCE of each other: the machine at one speed
     return { ...r, reference_ms: r.reference_ms * (1 + (model.name.length % 7) / 100) };
@@ -281,6 +291,10 @@ test('an interrupted profile resumes from its checkpoint: each layer in the pass
       const device = new LostDevice();
       const resumed = await profileSpace(device, space, { passes: 2, previous: saved, out: checkpoint, checkpointEvery: 1 });
       assert.equal(device.pairs, 2 * layers - lostAfter, 'no layer measured twice in a pass');
+      // the checkpoint's gauge pairs are kept, and the resumed profile's added to them
+      assert.ok(saved.speed_gauge!.timings_ms.length >= 1);
+      assert.deepEqual(resumed.speed_gauge!.timings_ms.slice(0, saved.speed_gauge!.timings_ms.length), saved.speed_gauge!.timings_ms);
+      assert.ok(resumed.speed_gauge!.timings_ms.length > saved.speed_gauge!.timings_ms.length);
       assert.deepEqual(resumed.entries, whole.entries);
       assert.deepEqual(resumed.reference_layer, whole.reference_layer);
       assert.equal(resumed.partial, undefined);
@@ -311,7 +325,7 @@ class SlowModeDevice extends FakeDevice {
     super();
   }
   async measureAgainst(model: LatencyModel, reference: LatencyModel): Promise<RelativeLatencyResult> {
-    this.pairs++;
+    if (!isGaugePair(model)) this.pairs++;
     const n = this.timings.get(model.name) ?? 0;
     this.timings.set(model.name, n + 1);
     const factor = this.slow(model.name, n) ? 1.3 : 1;
@@ -428,7 +442,9 @@ test('a real ort-cpu table on a few layer configs predicts a positive latency', 
 const FEATURE_COEFFICIENTS: readonly number[] = [0.02, 0.004, 0.003, 0.0045, 0.005, 0.0035, 0.02, 0.002, 0.002, 0.003, 0.004, 0.001, 0.0008, 0.05, 0.02, 0.003, 0.002, 0.01, 0.006, 0.03, 0.05];
 
 class FeatureDevice implements LatencyDevice {
+  /** Pairs timed, gauge pairs (speed-gauge.ts) apart. */
   interleaved = 0;
+  gauges = 0;
   /** How much slower than its coefficients the device runs now (a machine that drifts). */
   slower = 1;
   /** How much slower its fixed per-model cost runs besides (a slow mode that moves the ratios too, not only the milliseconds). */
@@ -451,7 +467,8 @@ class FeatureDevice implements LatencyDevice {
     return { ...fixedStats(ms, 10, 0.001), device: await this.describe() };
   }
   async measureAgainst(model: LatencyModel, reference: LatencyModel): Promise<RelativeLatencyResult> {
-    this.interleaved++;
+    if (isGaugePair(model)) this.gauges++;
+    else this.interleaved++;
     const r = await this.measure(model);
     const ref = this.ms(reference);
     return { ...r, ratio: r.median_ms / ref, ratio_rel_half_width: 0, reference_ms: ref, pairs: 12, runs_per_block: 3 };
@@ -632,6 +649,44 @@ test('a table\'s calibration models measured while the machine was in its slow m
   assert.equal(mostlySlow.interleaved - layers, n + slowUntil, 'the models measured in the slow mode, once more at speed');
   const inMs = evaluatePredictor(new LatencyPredictor(slowFirst), await measureRandomArchs(mostlySlow, space, 30, 2));
   assert.ok(inMs.max_abs_pct_error < 0.5, `in ms at the fast speed: worst ${inMs.max_abs_pct_error}%`);
+  assert.equal(slowFirst.calibration!.speed?.slowdown, 1, 'its gauge pairs at the fast speed too: nothing to bring back');
+  assert.equal(mostlySlow.gauges, slowFirst.speed_gauge!.timings_ms.length + Math.ceil(n / GAUGE_EVERY_MODELS) + Math.ceil(slowUntil / GAUGE_EVERY_MODELS), 'a gauge pair before every GAUGE_EVERY_MODELS calibration models');
+
+  // slow through the whole calibration, after a profile at speed: the calibration's own fast speed
+  // is the slow mode's (every prediction 30% high before the gauge pairs); its gauge pairs against
+  // the profile's bring it back
+  const slowThroughout = new FeatureDevice(coefficients);
+  const slowCalibration = await buildLatencyTable(slowThroughout, space, {
+    passes: 1,
+    calibrate: n,
+    onLayers: (done, total) => done === total && (slowThroughout.slower = 1.3),
+  });
+  assert.equal(slowThroughout.slower, 1.3);
+  assert.equal(slowThroughout.interleaved - layers, n, 'every pair at the calibration\'s own speed: none measured again');
+  const speed = slowCalibration.calibration!.speed!;
+  assert.ok(Math.abs(speed.slowdown - 1.3) < 1e-9 && Math.abs(speed.calibration_gauge_ms / speed.profile_gauge_ms - 1.3) < 1e-9, JSON.stringify(speed));
+  assert.ok(Math.abs(slowCalibration.calibration!.reference!.ms / fastDefaultMs - 1) < 1e-9, `the default at ${slowCalibration.calibration!.reference!.ms} ms, fast ${fastDefaultMs} ms`);
+  slowThroughout.slower = 1;
+  const atProfileSpeed = evaluatePredictor(new LatencyPredictor(slowCalibration), await measureRandomArchs(slowThroughout, space, 30, 2));
+  assert.ok(atProfileSpeed.max_abs_pct_error < 0.5, `in ms at the profile's speed: worst ${atProfileSpeed.max_abs_pct_error}%`);
+  // read back with its speed
+  const dir = tempDir('mnas-table-gauge-');
+  try {
+    const back = loadTable(saveTable(join(dir, 't.json'), slowCalibration));
+    assert.deepEqual(back.calibration!.speed, speed);
+    assert.deepEqual(back.speed_gauge, slowCalibration.speed_gauge);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('calibrationSpeed corrects only a calibration slower than its profile beyond the tolerance', () => {
+  const profile = [1, 1.02, 1.5, 0.99, 1.01, 1.4, 1];
+  assert.equal(calibrationSpeed(profile, [1.05, 1.06, 1.3]).slowdown, 1, 'within SAME_SPEED_TOLERANCE: noise, left alone');
+  assert.equal(calibrationSpeed(profile, [0.8, 0.8, 0.81]).slowdown, 1, 'faster than the profile: already at the faster speed');
+  const slow = calibrationSpeed(profile, [1.3, 1.31, 1.35, 1.3]);
+  assert.ok(Math.abs(slow.slowdown - slow.calibration_gauge_ms / slow.profile_gauge_ms) < 1e-12 && slow.slowdown > 1.25, JSON.stringify(slow));
+  assert.throws(() => calibrationSpeed(profile, []), /no reference timings/);
 });
 
 test('latency eval on ort-cpu measures the first models again and reports how well the device repeats itself', async () => {

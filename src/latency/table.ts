@@ -24,13 +24,15 @@ import { saveModel } from '../model/onnx/save.js';
 import type { SearchSpace } from '../space/space.js';
 import { InputError } from '../util/input-error.js';
 import type { DeviceDescription, LatencyDevice, LatencyModel, MeasureProtocol } from './device.js';
-import { layersToModel } from './model.js';
+import { archToModel, layersToModel } from './model.js';
 import { PROFILE_PROTOCOL } from './protocol.js';
 import { BLOCK_QUANTILE } from './interleaved.js';
 import { median } from '../util/stats.js';
 import { PREDICTOR_FEATURES, type PredictorFeature } from './model-features.js';
 import { DEVICE_KINDS } from './registry.js';
 import { atSameSpeed } from './repeatability.js';
+import { GAUGE_EVERY_LAYERS, type CalibrationSpeed, type SpeedGauge } from './speed-gauge.js';
+import { printArch } from '../space/arch-string.js';
 
 export const TABLE_FORMAT = 'mnas-latency-table/1';
 
@@ -150,6 +152,8 @@ export interface LatencyTable {
    * timings so far let a resumed profile rescale every ratio as the uninterrupted one would.
    */
   partial?: { reference_timings: number[] };
+  /** Gauge pairs taken through the profile (speed-gauge.ts): what a calibration's speed is checked against. */
+  speed_gauge?: SpeedGauge;
 }
 
 export interface Calibration {
@@ -169,6 +173,8 @@ export interface Calibration {
   coefficients?: number[];
   /** How the calibration models were measured: interleaved with this reference (the space's default), or each on its own. */
   reference?: { arch: string; ms: number };
+  /** The calibration's gauge pairs against the profile's (speed-gauge.ts): its milliseconds were divided by `slowdown`. */
+  speed?: CalibrationSpeed;
 }
 
 /** A model whose run costs only the session overhead: ONNX, one Relu on a 1-element tensor. */
@@ -263,6 +269,14 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
     entries: { ...(o.previous?.entries ?? {}) },
     ...(o.previous?.reference_layer ? { reference_layer: o.previous.reference_layer } : {}),
   };
+  const gauge = interleave ? speedGaugeModels(space) : undefined;
+  if (gauge) table.speed_gauge = { arch: gauge.arch, timings_ms: [...(o.previous?.speed_gauge?.arch === gauge.arch ? o.previous.speed_gauge.timings_ms : [])] };
+  let pairsSinceGauge = 0;
+  const takeGauge = async (): Promise<void> => {
+    if (!gauge) return;
+    table.speed_gauge!.timings_ms.push(await measureSpeedGauge(device, gauge, protocol, o.signal));
+    pairsSinceGauge = 0;
+  };
   // passes each layer was measured in already: a checkpoint's are in its entries, a finished table's are all done
   const passesDone = new Map<string, number>();
   for (const [key, e] of Object.entries(table.entries)) passesDone.set(key, partial ? passesMeasured(e) : passes);
@@ -293,6 +307,8 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
   let total = todo.reduce((n, [key]) => n + passes - (passesDone.get(key) ?? 0), 0);
   const measurePair = async (key: string, { plan, index, layer }: PlannedLayer, firstPass: boolean): Promise<void> => {
     const model = layersToModel(plan, { from: index, to: index + 1 }, key);
+    if (pairsSinceGauge >= GAUGE_EVERY_LAYERS) await takeGauge();
+    pairsSinceGauge++;
     const r = await device.measureAgainst!(model, reference!.model, protocol, o.signal);
     referenceTimings.push(r.reference_ms);
     const mine = [...(ratios.get(key) ?? []), r.ratio];
@@ -319,6 +335,7 @@ export async function profileSpace(device: LatencyDevice, space: SearchSpace, o:
   if (partial) table.overhead_ms = o.previous!.overhead_ms;
   for (let pass = 0; pass < passes; pass++) {
     table.overhead_ms = Math.min(table.overhead_ms, (await device.measure(overheadModel(), overheadProtocol, o.signal)).median_ms);
+    await takeGauge();
     // pass 0 in order, pass 1 reversed, later passes rotated: never the same neighbours in time
     const order = pass === 0 ? todo : pass === 1 ? [...todo].reverse() : [...todo.slice((pass * todo.length) / passes), ...todo.slice(0, (pass * todo.length) / passes)];
     for (const [key, planned] of order) {
@@ -395,6 +412,17 @@ function entryFromRatios(
   };
 }
 
+/** The two models of a gauge pair (speed-gauge.ts): the space's default architecture, timed against the table's reference layer. */
+export function speedGaugeModels(space: SearchSpace): { arch: string; model: LatencyModel; against: LatencyModel } {
+  const arch = space.decode(space.defaultDna());
+  return { arch: printArch(arch), model: archToModel(arch, `${space.name}#gauge`), against: referenceLayer(space).model };
+}
+
+/** One gauge pair: the default architecture's latency timed interleaved with the reference layer, ms. */
+export async function measureSpeedGauge(device: LatencyDevice, gauge: { model: LatencyModel; against: LatencyModel }, protocol: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<number> {
+  return (await device.measureAgainst!(gauge.model, gauge.against, protocol, signal)).latency_ms;
+}
+
 /** The layer every other is timed against: the middle layer of the space's default architecture. */
 function referenceLayer(space: SearchSpace): { key: string; model: LatencyModel } {
   const plan = buildPlan(space.decode(space.defaultDna()));
@@ -450,6 +478,7 @@ const tableSchema = z.object({
   ),
   reference_layer: z.object({ key: z.string().min(1), ms: positiveMs }).optional(),
   partial: z.object({ reference_timings: z.array(positiveMs) }).optional(),
+  speed_gauge: z.object({ arch: z.string().min(1), timings_ms: z.array(positiveMs) }).optional(),
   calibration: z
     .object({
       intercept_ms: finite,
@@ -460,6 +489,7 @@ const tableSchema = z.object({
       features: z.array(z.enum(PREDICTOR_FEATURES)).min(1).optional(),
       coefficients: z.array(finite).optional(),
       reference: z.object({ arch: z.string().min(1), ms: positiveMs }).optional(),
+      speed: z.object({ profile_gauge_ms: positiveMs, calibration_gauge_ms: positiveMs, slowdown: finite.min(1) }).optional(),
     })
     .refine((c) => (c.features === undefined) === (c.coefficients === undefined) && (c.features === undefined || c.coefficients!.length === c.features.length + 1), {
       message: 'features and coefficients go together, one coefficient per feature after the intercept',
