@@ -25,7 +25,9 @@
  * calibration models are measured interleaved with the space's default architecture where the
  * device can (ort-cpu, browser), each as its ratio to it times the default's latency at the device's fast speed over the
  * calibration (speed-mode.ts), so the machine changing speed during calibration does not bend the
- * fit, nor a slow mode that lasts through most of it scale every prediction.
+ * fit, nor a slow mode that lasts through most of it scale every prediction; one that lasts
+ * through nearly all of it is caught by gauging the device's speed against the profile's
+ * (speed-gauge.ts).
  */
 import { buildPlan, type LayerPlan, type NetworkPlan } from '../model/plan.js';
 import type { Arch } from '../space/arch.js';

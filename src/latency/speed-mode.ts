@@ -9,7 +9,8 @@
  * mode (the default's median over them 1.74 ms, against 1.21 ms over the evaluation after it and
  * 1.17-1.36 ms in the calibrations before), and every prediction came out 42% too high. A slow
  * mode through more than three quarters of the pairs still sets it: an ort-cpu fmnist calibration
- * the same evening came to 0.220 ms against 0.166 ms over its evaluation (README, Latency).
+ * the same evening came to 0.220 ms against 0.166 ms over its evaluation (README, Latency). A
+ * table's calibration is therefore also checked against its profile's speed (speed-gauge.ts).
  */
 import { quantile } from '../util/stats.js';
 

@@ -233,6 +233,10 @@ export function passesMeasured(e: TableEntry): number {
  * In one fmnist profile before this (2026-12-03) two of three passes of 187 layers had fallen into
  * a slow mode: the predictor built on it missed two architectures by 19-21% that tables profiled
  * at one speed predicted within 5%.
+ *
+ * Interleaved, the profile also gauges the device's speed (speed-gauge.ts): the space's default
+ * architecture timed against the reference layer at the start of each pass and every
+ * GAUGE_EVERY_LAYERS layers, kept in the table (`speed_gauge`) for the calibration to be checked against.
  */
 export async function profileSpace(device: LatencyDevice, space: SearchSpace, o: ProfileOptions = {}): Promise<LatencyTable> {
   const passes = o.passes ?? DEFAULT_PROFILE_PASSES;
