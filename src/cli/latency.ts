@@ -107,11 +107,12 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
           calibration: table.calibration ? { intercept_ms: table.calibration.intercept_ms, scale: table.calibration.scale, models: table.calibration.models, fit_mape: table.calibration.fit_mape, predictor: table.calibration.coefficients ? 'features' : 'line', interleaved: table.calibration.reference !== undefined, speed: table.calibration.speed ?? null } : null,
           seconds: (Date.now() - t0) / 1000,
         };
+        const slowLine = slowCalibrationLine(table);
         write(
           o.json
             ? `${JSON.stringify(summary)}\n`
             : `table ${path}: ${summary.layers} layer configs of '${space.name}' on ${table.device.id}, overhead ${table.overhead_ms.toFixed(4)} ms/run, ` +
-                `calibration ${summary.calibration ? `${summary.calibration.models} models${summary.calibration.interleaved ? ' interleaved with the default arch' : ''}, ${summary.calibration.predictor === 'features' ? 'features model' : `${summary.calibration.intercept_ms.toFixed(4)} ms + ${summary.calibration.scale.toFixed(3)} x sum`} (fit MAPE ${(100 * summary.calibration.fit_mape).toFixed(1)}%)` : 'none'}, ${summary.seconds.toFixed(0)} s\n${slowCalibrationLine(table)}`,
+                `calibration ${summary.calibration ? `${summary.calibration.models} models${summary.calibration.interleaved ? ' interleaved with the default arch' : ''}, ${summary.calibration.predictor === 'features' ? 'features model' : `${summary.calibration.intercept_ms.toFixed(4)} ms + ${summary.calibration.scale.toFixed(3)} x sum`} (fit MAPE ${(100 * summary.calibration.fit_mape).toFixed(1)}%)` : 'none'}, ${summary.seconds.toFixed(0)} s\n${slowLine ? `${slowLine}\n` : ''}`,
         );
       } finally {
         await device.close();
@@ -145,11 +146,11 @@ export function registerLatency(program: Command, write: Writer = (t) => void pr
   return latency;
 }
 
-/** A line when the calibration ran slower than its profile and its milliseconds were brought back (speed-gauge.ts); empty otherwise. */
-function slowCalibrationLine(table: LatencyTable): string {
+/** A line when the calibration ran slower than its profile and its milliseconds were brought back (speed-gauge.ts). */
+function slowCalibrationLine(table: LatencyTable): string | undefined {
   const speed = table.calibration?.speed;
-  if (!speed || speed.slowdown === 1) return '';
-  return `the device ran ${(100 * (speed.slowdown - 1)).toFixed(0)}% slower while calibrating than while profiling (the default arch ${speed.calibration_gauge_ms.toFixed(4)} ms against ${speed.profile_gauge_ms.toFixed(4)} ms): the predictions are at the profile's speed\n`;
+  if (!speed || speed.slowdown === 1) return undefined;
+  return `the device ran ${(100 * (speed.slowdown - 1)).toFixed(0)}% slower while calibrating than while profiling (the default arch ${speed.calibration_gauge_ms.toFixed(4)} ms against ${speed.profile_gauge_ms.toFixed(4)} ms): the predictions are at the profile's speed`;
 }
 
 /** Progress bars of a table build: layers, then calibration models. */
@@ -237,7 +238,7 @@ export async function latencyEval(o: EvalOptions): Promise<string> {
       `${report.samples} random '${space.name}' archs on ${table.device.id}: ${(100 * report.within_10pct).toFixed(1)}% predicted within +-10% (${(100 * report.within_5pct).toFixed(1)}% within +-5%)`,
       `mean |error| ${report.mean_abs_pct_error.toFixed(2)}%, max ${report.max_abs_pct_error.toFixed(1)}%, Spearman(predicted, measured) ${report.spearman.toFixed(3)}`,
       ...(reference ? [`measured interleaved with the space's default arch: ${reference.ms.toFixed(4)} ms over the evaluation${reference.tableMs !== null ? `, ${reference.tableMs.toFixed(4)} ms over the table's calibration` : ''}`] : []),
-      ...(slowCalibrationLine(table) ? [slowCalibrationLine(table).trimEnd()] : []),
+      ...[slowCalibrationLine(table)].filter((line) => line !== undefined),
       ...(driftFree ? [`at the device's speed when the table was calibrated: ${(100 * driftFree.within_10pct).toFixed(1)}% within +-10% (${(100 * driftFree.within_5pct).toFixed(1)}% within +-5%), max ${driftFree.max_abs_pct_error.toFixed(1)}%${driftFreeBySpeed ? bySpeedText(driftFreeBySpeed) : ''}`] : []),
       ...(repeatability ? [repeatabilityLine(repeatability)] : []),
       'worst:',

@@ -11,7 +11,7 @@
  * had run at speed. So the profile takes a gauge pair every GAUGE_EVERY_LAYERS layers (about 190
  * over a 6-minute fmnist profile), the calibration one every GAUGE_EVERY_MODELS models, and a
  * calibration whose gauge ran slower than the profile's beyond SAME_SPEED_TOLERANCE is brought
- * back to the profile's speed (calibrationSlowdown).
+ * back to the profile's speed (calibrationSpeed).
  */
 import { atSameSpeed } from './repeatability.js';
 import { fastSpeedMs } from './speed-mode.js';

@@ -90,39 +90,36 @@ async function measureCalibrationModels(
   const gauge = device.measureAgainst && table.speed_gauge?.timings_ms.length ? speedGaugeModels(space) : undefined;
   const { passes: _, ...gaugeProtocol } = table.protocol;
   const gaugeTimings: number[] = [];
-  // the models in runs of GAUGE_EVERY_MODELS, a gauge pair before each run
-  const measureGauged = async (archs: readonly Arch[], name: (i: number) => string, progress: () => void) => {
+  const defaultArch = space.decode(space.defaultDna());
+  // interleaved with the default (measureArchs), in runs of GAUGE_EVERY_MODELS with a gauge pair before each run
+  const measureGauged = async (archs: readonly Arch[], name: (i: number) => string, progress: () => void): Promise<MeasuredArch[]> => {
     const run = gauge ? GAUGE_EVERY_MODELS : archs.length;
     const measured: MeasuredArch[] = [];
-    let reference: string | undefined;
     for (let start = 0; start < archs.length; start += run) {
       if (gauge) gaugeTimings.push(await measureSpeedGauge(device, gauge, gaugeProtocol));
-      const part = await measureAgainstDefault(device, space, archs.slice(start, start + run), { name: (i) => name(start + i), onProgress: progress });
-      measured.push(...part.measured);
-      reference ??= part.reference?.arch;
+      measured.push(...(await measureArchs(device, space, archs.slice(start, start + run), { reference: defaultArch, name: (i) => name(start + i), onProgress: progress })));
     }
-    return { measured, reference };
+    return measured;
   };
   let done = 0;
   let total = n;
-  const archs = sampleArchs(space, n, seed);
-  const first = await measureGauged(archs, (i) => `${space.name}#${seed}.${i}`, () => onProgress(++done, total));
-  if (first.reference === undefined) return { measured: first.measured };
-  const calibrationMs = fastSpeedMs(first.measured.map((m) => m.reference_ms!));
+  const first = await measureGauged(sampleArchs(space, n, seed), (i) => `${space.name}#${seed}.${i}`, () => onProgress(++done, total));
+  if (!device.measureAgainst) return { measured: first };
+  const calibrationMs = fastSpeedMs(first.map((m) => m.reference_ms!));
   const offSpeed = (m: MeasuredArch): boolean => !atSameSpeed(m.reference_ms!, calibrationMs);
-  const measured = [...first.measured];
+  const measured = [...first];
   for (let round = 0; round < CALIBRATION_OFF_SPEED_ROUNDS; round++) {
     const again = measured.flatMap((m, i) => (offSpeed(m) ? [i] : []));
     if (again.length === 0) break;
     total += again.length;
     const remeasured = await measureGauged(again.map((i) => measured[i]!.arch), (j) => `${space.name}#${seed}.${again[j]}`, () => onProgress(++done, total));
-    remeasured.measured.forEach((m, j) => {
+    remeasured.forEach((m, j) => {
       if (!offSpeed(m)) measured[again[j]!] = m;
     });
   }
   const speed = gauge ? calibrationSpeed(table.speed_gauge!.timings_ms, gaugeTimings) : undefined;
   const ms = calibrationMs / (speed?.slowdown ?? 1);
-  return { measured: measured.map((m) => ({ ...m, measured_ms: m.ratio! * ms })), reference: { arch: first.reference, ms }, ...(speed ? { speed } : {}) };
+  return { measured: measured.map((m) => ({ ...m, measured_ms: m.ratio! * ms })), reference: { arch: printArch(defaultArch), ms }, ...(speed ? { speed } : {}) };
 }
 
 /**
