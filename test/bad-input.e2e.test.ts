@@ -98,6 +98,7 @@ const cases: Case[] = [
   { what: 'latency profile unknown space', args: ['latency', 'profile', '--device', 'ort-cpu', '--space', 'nope'], says: /nope/ },
   { what: 'latency eval with a table that is JSON but not a table', args: ['latency', 'eval', '--device', 'ort-cpu', '--space', 'fmnist', '--samples', '2', '--table', file('t.json', '{"format":"mnas-latency-table/1","entries":[]}')], says: /latency table/ },
   { what: 'latency eval retesting more models than it measures', args: ['latency', 'eval', '--device', 'ort-cpu', '--space', 'fmnist', '--samples', '2', '--retest', '5'], says: /latency eval: --retest 5 is more than --samples 2/ },
+  { what: 'latency eval in no passes', args: ['latency', 'eval', '--device', 'ort-cpu', '--space', 'fmnist', '--samples', '2', '--passes', '0'], says: /--passes must be an integer in \[1, 10\], got '0'/ },
   { what: 'latency eval retest -1', args: ['latency', 'eval', '--device', 'ort-cpu', '--space', 'fmnist', '--samples', '2', '--retest', '-1'], says: /--retest/ },
   { what: 'bench predictor-fit on a table without interleaved latencies', args: ['bench', 'predictor-fit', '--table', file('empty.jsonl', '')], says: /bench predictor-fit: .*empty\.jsonl has no ort-cpu latency measured interleaved with a reference/ },
   { what: 'bench predictor-fit training on too few', args: ['bench', 'predictor-fit', '--table', file('empty2.jsonl', ''), '--train', '3'], says: /--train/ },

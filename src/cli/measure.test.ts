@@ -111,6 +111,7 @@ test('mnas latency: bad requests exit 2', () => {
     ['latency', 'eval', '--device', 'ort-cpu', '--space', 'fmnist', '--samples', '0'],
     ['latency', 'eval', '--device', 'ort-cpu', '--space', 'fmnist'],
     ['latency', 'eval', '--device', 'ort-cpu', '--space', 'fmnist', '--samples', '3', '--table', '/nonexistent.json'],
+    ['latency', 'eval', '--device', 'ort-cpu', '--space', 'fmnist', '--samples', '3', '--passes', '0'],
     ['latency', 'study', '--device', 'gpu', '--space', 'fmnist', '--samples', '3'],
     ['latency', 'profile', '--space', 'fmnist'],
     ['latency', 'profile', '--device', 'ort-cpu', '--space', 'fmnist', '--passes', '0'],

@@ -18,7 +18,7 @@ import { distinctLayers, LatencyTableError, layerKey, loadTable, OFF_SPEED_ROUND
 import { calibrationSpeed, GAUGE_EVERY_LAYERS, GAUGE_EVERY_MODELS } from './speed-gauge.js';
 import { tempDir } from '../util/testing.js';
 import { fixedStats } from './testing.js';
-import { buildLatencyTable, CALIBRATION_OFF_SPEED_ROUNDS, evaluateTable, loadTableFor } from './table-workflows.js';
+import { buildLatencyTable, CALIBRATION_OFF_SPEED_ROUNDS, evaluateTable, EVALUATION_SEED, loadTableFor } from './table-workflows.js';
 
 const TINY: Skeleton = {
   name: 'tiny',
@@ -449,6 +449,9 @@ class FeatureDevice implements LatencyDevice {
   slower = 1;
   /** How much slower its fixed per-model cost runs besides (a slow mode that moves the ratios too, not only the milliseconds). */
   fixedSlower = 1;
+  /** A spell that slows only the whole networks slower than `spellAboveMs` (the big ones, not the small default) by this much. */
+  spell = 1;
+  spellAboveMs = Infinity;
   constructor(readonly coefficients: readonly number[]) {}
   async describe(): Promise<DeviceDescription> {
     return { id: 'features', kind: 'ort-cpu', cpu: 'test', runtime: 'fake', runtimeVersion: '0', threads: 1 };
@@ -460,7 +463,8 @@ class FeatureDevice implements LatencyDevice {
     if (!isWholeNetwork(source.plan, source.layers)) return OVERHEAD + layersIn(source.plan, source.layers).reduce((a, l) => a + layerMs(costOfLayer(l).macs), 0);
     const f = modelFeatures(source.plan);
     const [fixed, ...perFeature] = this.coefficients;
-    return this.slower * predictLinear({ coefficients: [fixed! * this.fixedSlower, ...perFeature] }, MODEL_FEATURES.map((k) => f[k]));
+    const ms = this.slower * predictLinear({ coefficients: [fixed! * this.fixedSlower, ...perFeature] }, MODEL_FEATURES.map((k) => f[k]));
+    return ms > this.spellAboveMs ? ms * this.spell : ms;
   }
   async measure(model: LatencyModel): Promise<LatencyResult> {
     const ms = this.ms(model);
@@ -553,15 +557,17 @@ test('latency eval tells the predictor\'s own error from the device\'s drift sin
   const table = await buildLatencyTable(device, space, { passes: 1, calibrate: MIN_FEATURE_MODELS });
   assert.equal(table.calibration?.reference?.arch, printArch(space.decode(space.defaultDna())));
   device.slower = 1.2;
-  const e = await evaluateTable(device, space, table, { samples: 20 });
+  const e = await evaluateTable(device, space, table, { samples: 20, passes: 1 });
   assert.ok(e.report.within_10pct < 0.5, `in ms the 20% drift shows: ${e.report.within_10pct}`);
   assert.ok(e.reference && Math.abs(e.reference.ms / e.reference.tableMs! - 1.2) < 1e-9);
   assert.equal(e.driftFree?.within_10pct, 1, 'brought back to the calibration\'s speed, the predictor is exact');
   assert.equal(e.repeatability, undefined, 'no retest unless asked');
+  assert.equal(e.betweenPasses, undefined, 'one pass: nothing to compare');
 
   // the first 5 measured again at the end, after the machine slowed by a further 30%: the ratios repeat exactly
   const again = await evaluateTable(device, space, table, {
     samples: 20,
+    passes: 1,
     retest: 5,
     onProgress: (done, total) => {
       if (done === total) device.slower = 1.2 * 1.3;
@@ -579,6 +585,7 @@ test('latency eval tells the predictor\'s own error from the device\'s drift sin
   device.slower = 1;
   const switched = await evaluateTable(device, space, table, {
     samples: 20,
+    passes: 1,
     onProgress: (done) => {
       if (done === 10) {
         device.slower = 1.3;
@@ -594,6 +601,37 @@ test('latency eval tells the predictor\'s own error from the device\'s drift sin
   assert.equal(switched.models.length, 20);
   assert.ok(switched.models.every((m, i) => m.ratio !== undefined && m.reference_ms !== undefined && Math.abs(m.drift_free_error_pct! - switched.driftFree!.rows[i]!.error_pct) < 1e-12));
   assert.ok(switched.models[15]!.reference_ms! > 1.3 * switched.models[5]!.reference_ms!, 'each model keeps its pair\'s reference timing');
+});
+
+test('latency eval measures every model in two passes and keeps the faster pair: a spell that slows big models and not the default shows in one pass only', async () => {
+  const space = new SearchSpace({ ...TINY, blocks: [{ width: 8, layers: 2, stride: 1 }, { width: 16, layers: 2, stride: 2 }] });
+  const device = new FeatureDevice(FEATURE_COEFFICIENTS);
+  const table = await buildLatencyTable(device, space, { passes: 1, calibrate: MIN_FEATURE_MODELS });
+  const samples = 30;
+  const archs = await measureRandomArchs(device, space, samples, EVALUATION_SEED);
+  const defaultMs = device.ms(archToModel(space.decode(space.defaultDna()), 'default'));
+  const big = archs.filter((m) => m.measured_ms > defaultMs * 1.2).length;
+  assert.ok(big >= 5, `enough models bigger than the default for the spell to hit: ${big}`);
+  // models 5-19 of the first pass measured in a spell that slows the big ones by 20%, the default not at all
+  const spellIn = (pass: (done: number, total: number) => boolean) => (done: number, total: number) => {
+    const on = pass(done, total);
+    device.spell = on ? 1.2 : 1;
+    device.spellAboveMs = defaultMs * 1.2;
+  };
+  const onePass = await evaluateTable(device, space, table, { samples, passes: 1, onProgress: spellIn((done) => done >= 5 && done < 20) });
+  const hit = onePass.driftFreeBySpeed!.atCalibrationSpeed;
+  assert.equal(hit.samples, samples, 'the default ran at speed throughout: the split by its speed cannot see the spell');
+  assert.ok(hit.max_abs_pct_error > 10, `one pass: the spell's models off by ${hit.max_abs_pct_error}%`);
+  const twoPasses = await evaluateTable(device, space, table, { samples, onProgress: spellIn((done) => done >= 5 && done < 20) });
+  const kept = twoPasses.driftFreeBySpeed!.atCalibrationSpeed;
+  assert.equal(kept.samples, samples);
+  assert.ok(kept.max_abs_pct_error < 0.5, `two passes, the faster pair kept: worst ${kept.max_abs_pct_error}%`);
+  assert.ok(twoPasses.report.max_abs_pct_error < 0.5, `in ms too: worst ${twoPasses.report.max_abs_pct_error}%`);
+  const between = twoPasses.betweenPasses!;
+  assert.equal(between.models, samples);
+  assert.ok(between.within_10pct < 1 && between.same_speed!.models === samples, 'the passes disagree on the spell\'s models, at one speed of the default');
+  assert.equal(device.spell, 1);
+  await assert.rejects(evaluateTable(device, space, table, { samples: 3, passes: 0 }), /passes must be an integer of at least 1, got 0/);
 });
 
 test('a table\'s calibration models measured while the machine was in its slow mode are measured again at speed, a bounded number of times', async () => {
@@ -694,6 +732,7 @@ test('latency eval on ort-cpu measures the first models again and reports how we
   const device = new OrtCpuDevice();
   const table = await buildLatencyTable(device, space, { passes: 1, calibrate: 4 });
   const e = await evaluateTable(device, space, table, { samples: 3, retest: 2 });
+  assert.equal(e.betweenPasses?.models, 3, 'each model measured in two passes');
   const r = e.repeatability!;
   assert.equal(r.models, 2);
   assert.ok(Number.isFinite(r.median_abs_pct_diff) && r.max_abs_pct_diff >= r.median_abs_pct_diff);
