@@ -181,6 +181,8 @@ export interface EvaluatedModel {
   readonly ratio?: number;
   readonly reference_ms?: number;
   readonly drift_free_error_pct?: number;
+  /** With two passes or more: the model's ratio (its latency where not interleaved) in each pass, the kept one the lowest at speed. */
+  readonly passes?: readonly number[];
 }
 
 export interface PredictorEvaluation {
@@ -263,6 +265,7 @@ export async function evaluateTable(
     ...r,
     ...(measured[i]!.ratio !== undefined ? { ratio: measured[i]!.ratio, reference_ms: measured[i]!.reference_ms } : {}),
     ...(driftFree ? { drift_free_error_pct: driftFree.rows[i]!.error_pct } : {}),
+    ...(passes.length >= 2 ? { passes: passes.map((p) => p[i]!.ratio ?? p[i]!.measured_ms) } : {}),
   }));
   return {
     report,

@@ -629,6 +629,7 @@ test('latency eval measures every model in two passes and keeps the faster pair:
   assert.ok(twoPasses.report.max_abs_pct_error < 0.5, `in ms too: worst ${twoPasses.report.max_abs_pct_error}%`);
   const between = twoPasses.betweenPasses!;
   assert.equal(between.models, samples);
+  assert.ok(twoPasses.models.every((m) => m.passes?.length === 2 && m.ratio === Math.min(...m.passes)), 'every model lists its ratio in each pass; the lower kept');
   assert.ok(between.within_10pct < 1 && between.same_speed!.models === samples, 'the passes disagree on the spell\'s models, at one speed of the default');
   assert.equal(device.spell, 1);
   await assert.rejects(evaluateTable(device, space, table, { samples: 3, passes: 0 }), /passes must be an integer of at least 1, got 0/);
