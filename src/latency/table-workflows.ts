@@ -123,24 +123,6 @@ async function measureCalibrationModels(
   return { measured: measured.map((m) => ({ ...m, measured_ms: m.ratio! * ms })), reference: { arch: printArch(defaultArch), ms }, ...(speed ? { speed } : {}) };
 }
 
-/**
- * The architectures measured interleaved with the space's default where the device can (so its
- * changes of speed cancel out), with the default's arch and latency at the device's fast speed over all the pairs (speed-mode.ts);
- * each on its own otherwise (no reference).
- */
-async function measureAgainstDefault(
-  device: LatencyDevice,
-  space: SearchSpace,
-  archs: readonly Arch[],
-  o: { name: (index: number) => string; onProgress: (done: number) => void },
-): Promise<{ measured: MeasuredArch[]; reference?: { arch: string; ms: number } }> {
-  const arch = space.decode(space.defaultDna());
-  let ms: number | undefined;
-  const measured = await measureArchs(device, space, archs, { reference: arch, onReference: (m) => (ms = m), name: o.name, onProgress: o.onProgress });
-  return { measured, ...(ms !== undefined ? { reference: { arch: printArch(arch), ms } } : {}) };
-}
-
-
 /** The table in `file`, checked to be a finished table for this device and space (LatencyTableError otherwise). */
 export async function loadTableFor(file: string, device: LatencyDevice, space: SearchSpace): Promise<LatencyTable> {
   if (!existsSync(file)) throw new LatencyTableError(`table file '${file}' does not exist`);
@@ -244,17 +226,18 @@ export async function evaluateTable(
   const passCount = o.passes ?? DEFAULT_EVAL_PASSES;
   if (!Number.isInteger(retest) || retest < 0 || retest > o.samples) throw new RangeError(`retest must be an integer from 0 to samples (${o.samples}), got ${retest}`);
   if (!Number.isInteger(passCount) || passCount < 1) throw new RangeError(`passes must be an integer of at least 1, got ${passCount}`);
-  const archs = sampleArchs(space, o.samples, o.seed ?? EVALUATION_SEED);
+  const seed = o.seed ?? EVALUATION_SEED;
+  const archs = sampleArchs(space, o.samples, seed);
   const defaultArch = space.decode(space.defaultDna());
   const passes: MeasuredArch[][] = [];
   for (let pass = 0; pass < passCount; pass++) {
     const onProgress = (d: number) => o.onProgress?.(pass * o.samples + d, passCount * o.samples);
-    passes.push(await measureArchs(device, space, archs, { reference: defaultArch, name: (i) => `${space.name}#${o.seed ?? EVALUATION_SEED}.${i}`, onProgress }));
+    passes.push(await measureArchs(device, space, archs, { reference: defaultArch, name: (i) => `${space.name}#${seed}.${i}`, onProgress }));
   }
   const fastest = fastestOfPasses(passes);
   const measured = fastest.measured;
   const reference = fastest.referenceMs !== undefined ? { arch: printArch(defaultArch), ms: fastest.referenceMs } : undefined;
-  const again = retest > 0 ? (await measureAgainstDefault(device, space, archs.slice(0, retest), { name: (i) => `${space.name}#retest.${i}`, onProgress: (d) => o.onRetest?.(d, retest) })).measured : undefined;
+  const again = retest > 0 ? await measureArchs(device, space, archs.slice(0, retest), { reference: defaultArch, name: (i) => `${space.name}#retest.${i}`, onProgress: (d) => o.onRetest?.(d, retest) }) : undefined;
   const predictor = new LatencyPredictor(table);
   const report = evaluatePredictor(predictor, measured);
   const tableReference = table.calibration?.reference;
