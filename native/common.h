@@ -38,6 +38,13 @@ void ResetAllocatorPeaks();
 void SetAllocatorCacheLimit(size_t bytes);
 void EmptyAllocatorCache();
 
+// Depthwise convolution with mnas's own weight gradient (depthwise_conv.cc): used by conv2d when
+// UsesOwnDepthwiseGradient says the call qualifies (autograd on, contiguous NCHW float input).
+bool UsesOwnDepthwiseGradient(const at::Tensor& x, const at::Tensor& weight, at::IntArrayRef stride, at::IntArrayRef padding,
+                               at::IntArrayRef dilation, int64_t groups);
+at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias, at::IntArrayRef stride,
+                           at::IntArrayRef padding);
+
 // Generators are JS externals owning a GeneratorBox: freed by freeGenerator or, failing that,
 // when the external is garbage collected.
 Napi::Value NewGeneratorValue(Napi::Env env, at::Generator g);

@@ -141,8 +141,10 @@ Napi::Value Conv2d(const Args& a) {
     m << "input channels " << x.size(1) << " with groups " << groups << " do not match weight shape " << w.sizes();
     a.Fail(1, "weight", m.str());
   }
-  return Ret(a.env(), at::conv2d(x, w, a.OptTensor(2, "bias"), a.IntList(3, "stride"), a.IntList(4, "padding"),
-                                 a.IntList(5, "dilation"), groups));
+  c10::optional<T> bias = a.OptTensor(2, "bias");
+  std::vector<int64_t> stride = a.IntList(3, "stride"), padding = a.IntList(4, "padding"), dilation = a.IntList(5, "dilation");
+  if (UsesOwnDepthwiseGradient(x, w, stride, padding, dilation, groups)) return Ret(a.env(), DepthwiseConv2d(x, w, bias, stride, padding));
+  return Ret(a.env(), at::conv2d(x, w, bias, stride, padding, dilation, groups));
 }
 
 Napi::Value BatchNorm(const Args& a) {

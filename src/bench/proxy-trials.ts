@@ -8,6 +8,8 @@
  * the next so that drift of a shared machine hits every side alike):
  *   mnas          the trial worker with its caching CPU allocator
  *   mnas-system   the same worker with MNAS_ALLOCATOR=system (libtorch's default allocator)
+ *   mnas-libtorch-dw  the same worker with MNAS_DEPTHWISE=aten (libtorch's weight gradient of
+ *                 depthwise convolutions instead of mnas's own, native/depthwise_conv.cc)
  *   pytorch       bench/proxy_pytorch.py on Debian's python3-torch, glibc malloc
  *   pytorch-je    the same with Debian's jemalloc preloaded, page purging off
  * Then, optionally, the same architectures through a pool of N workers at once: the throughput
@@ -33,7 +35,12 @@ import { planToModel } from '../latency/model.js';
 import { buildPlan } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
 
-export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'pytorch', 'pytorch-je'] as const;
+export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'mnas-libtorch-dw', 'pytorch', 'pytorch-je'] as const;
+
+const WORKER_ENV: Partial<Record<ProxyBenchSide, Record<string, string>>> = {
+  'mnas-system': { MNAS_ALLOCATOR: 'system' },
+  'mnas-libtorch-dw': { MNAS_DEPTHWISE: 'aten' },
+};
 export type ProxyBenchSide = (typeof PROXY_BENCH_SIDES)[number];
 
 export interface ProxyBenchOptions {
@@ -183,8 +190,9 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
   const runners = new Map<ProxyBenchSide, Runner>();
   try {
     for (const side of o.sides) {
-      if (side === 'mnas' || side === 'mnas-system') {
-        const pool = await WorkerPool.start({ workers: 1, settings, ...(side === 'mnas-system' ? { env: { MNAS_ALLOCATOR: 'system' } } : {}) });
+      if (side === 'mnas' || side in WORKER_ENV) {
+        const env = WORKER_ENV[side];
+        const pool = await WorkerPool.start({ workers: 1, settings, ...(env ? { env } : {}) });
         runners.set(side, { run: async (i) => fromWorker(archs[i]!, await pool.train({ plan: planOf(archs[i]!), seed: seedOf(i) })), close: () => pool.close() });
       } else {
         const spec = path.join(work, 'spec.json');

@@ -87,6 +87,35 @@ test('conv2d: stride, padding, groups, depthwise, bias', () => {
     input([6]),
   ]);
   check('conv2d depthwise 5x5 pad 2', ([x, w]) => conv2d(x!, w!, null, { padding: 2, groups: 3 }), [input([1, 3, 5, 5]), input([3, 1, 5, 5])]);
+  // depthwise convs 5 and 7 wide with weight gradients take mnas's own kernel (native/depthwise_conv.cc):
+  // odd sizes, rows wider than one vector, strides, asymmetric kernels, both layouts
+  check('depthwise 5x5 stride 2, rows over two vectors', ([x, w]) => conv2d(x!, w!, null, { stride: 2, padding: 2, groups: 2 }), [
+    input([2, 2, 11, 37]),
+    input([2, 1, 5, 5]),
+  ]);
+  check('depthwise 5x5 channels_last', ([x, w]) => conv2d(x!.contiguous('channels_last'), w!, null, { padding: 2, groups: 5 }), [
+    input([2, 5, 6, 7]),
+    input([5, 1, 5, 5]),
+  ]);
+  check('depthwise 7x5 stride 2 channels_last, 9 channels (a vector and a tail)', ([x, w]) =>
+    conv2d(x!.contiguous('channels_last'), w!, null, { stride: 2, padding: [3, 2], groups: 9 }), [input([1, 9, 7, 8]), input([9, 1, 7, 5])]);
+  check('depthwise 5x5 stride 2 pad 2, odd size', ([x, w]) => conv2d(x!, w!, null, { stride: 2, padding: 2, groups: 3 }), [input([2, 3, 7, 9]), input([3, 1, 5, 5])]);
+  check('depthwise 3x5 strides 1x2, no padding, bias', ([x, w, b]) => conv2d(x!, w!, b!, { stride: [1, 2], groups: 2 }), [
+    input([1, 2, 6, 11]),
+    input([2, 1, 3, 5]),
+    input([2]),
+  ]);
+  check('depthwise 7x7 pad 3 on 2x3', ([x, w]) => conv2d(x!, w!, null, { padding: 3, groups: 2 }), [input([2, 2, 2, 3]), input([2, 1, 7, 7])]);
+  check('depthwise 1x1 and 2x2 (libtorch\'s path)', ([x, w1, w2]) => add(conv2d(x!, w1!, null, { groups: 3 }), slice(slice(conv2d(x!, w2!, null, { padding: 1, groups: 3 }), 2, 0, 4), 3, 0, 4)), [
+    input([1, 3, 4, 4]),
+    input([3, 1, 1, 1]),
+    input([3, 1, 2, 2]),
+  ]);
+  check('depthwise, input constant (first layer: only the weight gradient)', ([x, w]) => conv2d(x!, w!, null, { padding: 2, groups: 4 }), [
+    constant([3, 4, 6, 6]),
+    input([4, 1, 5, 5]),
+  ]);
+  check('depthwise, weight constant (only the input gradient)', ([x, w]) => conv2d(x!, w!, null, { padding: 2, groups: 4 }), [input([1, 4, 6, 6]), constant([4, 1, 5, 5])]);
   check('conv2d 1x1 rectangular stride', ([x, w]) => conv2d(x!, w!, null, { stride: [1, 2] }), [input([2, 3, 3, 4]), input([2, 3, 1, 1])]);
 });
 

@@ -1,0 +1,116 @@
+/**
+ * Depthwise convolutions train with mnas's own weight gradient (native/depthwise_conv.cc); the
+ * float64 finite-difference checks are in gradcheck.test.ts. Here: in float32 at the sizes a
+ * search trains, the same gradients as libtorch's (MNAS_DEPTHWISE=aten), and the cases that keep
+ * libtorch's path.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import { conv2d, manualSeed, mul, noGrad, randn, setNumThreads, sum, tidy, zeroGrad, type Tensor } from './index.js';
+
+setNumThreads(1);
+
+afterEach(() => {
+  delete process.env.MNAS_DEPTHWISE;
+});
+
+interface Case {
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly k: number;
+  readonly stride: number;
+}
+
+/** The gradients of sum(conv(x, w) * r) with respect to x and w, with the given weight-gradient path. */
+function gradients(x: Tensor, w: Tensor, r: Tensor, k: number, stride: number, path: 'own' | 'aten'): [Float32Array, Float32Array] {
+  if (path === 'aten') process.env.MNAS_DEPTHWISE = 'aten';
+  else delete process.env.MNAS_DEPTHWISE;
+  zeroGrad([x, w]);
+  tidy(() => sum(mul(conv2d(x, w, null, { stride, padding: k >> 1, groups: x.shape[1] }), r)).backward());
+  return [x.grad?.toFloat32Array() ?? new Float32Array(0), w.grad!.toFloat32Array()];
+}
+
+function maxRelativeDifference(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+test('depthwise weight gradients match libtorch in float32 at the sizes a search trains', () => {
+  const cases: Case[] = [
+    { n: 32, c: 24, h: 28, w: 28, k: 5, stride: 1 },
+    { n: 32, c: 16, h: 28, w: 28, k: 7, stride: 2 },
+    { n: 16, c: 40, h: 14, w: 14, k: 5, stride: 2 },
+    { n: 16, c: 48, h: 7, w: 7, k: 7, stride: 1 },
+    { n: 8, c: 8, h: 4, w: 4, k: 5, stride: 1 },
+  ];
+  for (const { n, c, h, w: width, k, stride } of cases) {
+    tidy(() => {
+      manualSeed(3);
+      const x = randn([n, c, h, width]);
+      const w = randn([c, 1, k, k]);
+      x.requiresGrad = true;
+      w.requiresGrad = true;
+      const r = noGrad(() => randn(conv2d(x, w, null, { stride, padding: k >> 1, groups: c }).shape));
+      const [ownX, ownW] = gradients(x, w, r, k, stride, 'own');
+      const [atenX, atenW] = gradients(x, w, r, k, stride, 'aten');
+      const label = `${n}x${c}x${h}x${width} k${k} s${stride}`;
+      assert.ok(maxRelativeDifference(ownW, atenW) < 1e-5, `${label}: weight gradients differ by ${maxRelativeDifference(ownW, atenW)}`);
+      assert.deepEqual(ownX, atenX, `${label}: the input gradient is libtorch's in both paths`);
+      assert.ok(ownW.some((v) => v !== 0));
+    });
+  }
+});
+
+test('the two paths are distinguishable: a wrong gradient from either would show', () => {
+  // guards the test above against comparing one path with itself: the env var must reach the addon
+  tidy(() => {
+    manualSeed(4);
+    const x = randn([4, 8, 9, 9]);
+    const w = randn([8, 1, 5, 5]);
+    x.requiresGrad = true;
+    w.requiresGrad = true;
+    const r = noGrad(() => randn([4, 8, 9, 9]));
+    const own = gradients(x, w, r, 5, 1, 'own')[1];
+    const aten = gradients(x, w, r, 5, 1, 'aten')[1];
+    assert.notDeepEqual(own, aten, 'bit-identical results: both calls took the same path');
+  });
+});
+
+test('channels_last inputs (what training hands on here) get the same gradients as libtorch', () => {
+  for (const [k, stride] of [[5, 1], [7, 1], [5, 2]] as const) {
+    tidy(() => {
+      manualSeed(5);
+      const x = randn([6, 40, 13, 13]).contiguous('channels_last');
+      const w = randn([40, 1, k, k]);
+      x.requiresGrad = true;
+      w.requiresGrad = true;
+      assert.ok(!x.isContiguous() && x.isContiguous('channels_last'));
+      const r = noGrad(() => randn(conv2d(x, w, null, { stride, padding: k >> 1, groups: 40 }).shape));
+      const [ownX, ownW] = gradients(x, w, r, k, stride, 'own');
+      const [atenX, atenW] = gradients(x, w, r, k, stride, 'aten');
+      assert.ok(maxRelativeDifference(ownW, atenW) < 1e-5, `k${k} s${stride}: weight gradients differ by ${maxRelativeDifference(ownW, atenW)}`);
+      // oneDNN's strided kernels sum in the same order as ours here (bit-identical); its stride-1 ones do not
+      if (stride === 1) assert.notDeepEqual(ownW, atenW, `k${k} s${stride}: bit-identical, both calls took the same path`);
+      assert.deepEqual(ownX, atenX);
+    });
+  }
+});
+
+test('inference keeps libtorch’s forward pass: the same outputs with and without gradients', () => {
+  tidy(() => {
+    manualSeed(6);
+    const x = randn([4, 8, 10, 10]);
+    const w = randn([8, 1, 3, 3]);
+    w.requiresGrad = true;
+    const inference = noGrad(() => conv2d(x, w, null, { padding: 1, groups: 8 }).toFloat32Array());
+    const training = conv2d(x, w, null, { padding: 1, groups: 8 }).toFloat32Array();
+    assert.deepEqual(inference, training);
+  });
+});
