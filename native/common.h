@@ -39,7 +39,8 @@ void SetAllocatorCacheLimit(size_t bytes);
 void EmptyAllocatorCache();
 
 // Depthwise convolution with mnas's own weight gradient (depthwise_conv.cc): used by conv2d when
-// UsesOwnDepthwiseGradient says the call qualifies (autograd on, contiguous NCHW float input).
+// UsesOwnDepthwiseGradient says the call qualifies (weight gradient needed, kernel 5 or 7 wide,
+// float or double input contiguous in NCHW or channels_last).
 bool UsesOwnDepthwiseGradient(const at::Tensor& x, const at::Tensor& weight, at::IntArrayRef stride, at::IntArrayRef padding,
                                at::IntArrayRef dilation, int64_t groups);
 at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias, at::IntArrayRef stride,

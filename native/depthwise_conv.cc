@@ -42,9 +42,10 @@ __attribute__((always_inline)) inline void CopyRow(scalar_t* __restrict dst, con
   for (int64_t i = 0; i < n; i++) dst[i] = src[i];
 }
 
-// Per-thread scratch: one image's plane of the output gradient, rows padded to whole vectors
-// with zeros, and the input plane zero-padded and split by column phase (column j of phase q holds
-// input column j * stride + q - pad), so that every tap reads a contiguous, bounds-free row.
+// Per-thread scratch. For NCHW: one image's plane of the output gradient, rows padded to whole
+// vectors with zeros, and the input plane zero-padded and split by column phase (column j of phase
+// q holds input column j * stride + q - pad), so that every tap reads a contiguous, bounds-free
+// row. Both layouts accumulate in acc.
 template <typename scalar_t>
 struct Scratch {
   std::vector<scalar_t> grad_rows, phases, acc;
@@ -117,72 +118,6 @@ __attribute__((always_inline)) inline void AccumulateChannels(const Geometry& g,
   }
 }
 
-// One copy of the loop with AVX2 and FMA (32-byte vectors), for the CPUs that have them, and one
-// for any x86-64 (16-byte SSE2 vectors); chosen at run time.
-template <typename scalar_t, int64_t kVectorBytes>
-__attribute__((always_inline)) inline void AccumulateChannelsAnyWidth(const Geometry& g, const scalar_t* grad_out, const scalar_t* x,
-                                                                      int64_t begin, int64_t end, Scratch<scalar_t>& s) {
-  switch (g.kernel_w) {
-    case 5: AccumulateChannels<scalar_t, 5, kVectorBytes>(g, grad_out, x, begin, end, s); break;
-    default: AccumulateChannels<scalar_t, 7, kVectorBytes>(g, grad_out, x, begin, end, s); break;
-  }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define MNAS_WIDE_TARGET __attribute__((target("avx2,fma")))
-bool CpuHasWideVectors() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-#else
-#define MNAS_WIDE_TARGET
-bool CpuHasWideVectors() { return false; }
-#endif
-
-template <typename scalar_t>
-MNAS_WIDE_TARGET void AccumulateChannelsWide(const Geometry& g, const scalar_t* grad_out, const scalar_t* x, int64_t begin,
-                                             int64_t end, Scratch<scalar_t>& s) {
-  AccumulateChannelsAnyWidth<scalar_t, 32>(g, grad_out, x, begin, end, s);
-}
-
-template <typename scalar_t>
-void AccumulateChannelsNarrow(const Geometry& g, const scalar_t* grad_out, const scalar_t* x, int64_t begin, int64_t end,
-                              Scratch<scalar_t>& s) {
-  AccumulateChannelsAnyWidth<scalar_t, 16>(g, grad_out, x, begin, end, s);
-}
-
-template <typename scalar_t>
-void GradWeight(const Geometry& g, const scalar_t* grad_out, const scalar_t* x, scalar_t* grad_weight) {
-  const bool wide = CpuHasWideVectors();
-  const int64_t lanes = (wide ? 32 : 16) / static_cast<int64_t>(sizeof(scalar_t));
-  const int64_t kw = g.kernel_w;
-  const int64_t row = (g.out_w + lanes - 1) / lanes * lanes;
-  const int64_t rows_in = (g.out_h - 1) * g.stride_h + g.kernel_h;
-  const int64_t phase_w = row + (kw - 1) / g.stride_w + 1;
-  at::parallel_for(0, g.c, 1, [&](int64_t begin, int64_t end) {
-    Scratch<scalar_t> s;
-    s.grad_rows.assign(static_cast<size_t>(g.out_h * row), scalar_t(0));
-    s.phases.assign(static_cast<size_t>(g.stride_w * rows_in * phase_w + lanes), scalar_t(0));
-    const int64_t taps = g.kernel_h * kw * lanes;
-    s.acc.assign(static_cast<size_t>((end - begin) * taps), scalar_t(0));
-    if (wide) {
-      AccumulateChannelsWide<scalar_t>(g, grad_out, x, begin, end, s);
-    } else {
-      AccumulateChannelsNarrow<scalar_t>(g, grad_out, x, begin, end, s);
-    }
-    for (int64_t channel = begin; channel < end; channel++) {
-      const scalar_t* acc = s.acc.data() + (channel - begin) * taps;
-      for (int64_t ky = 0; ky < g.kernel_h; ky++) {
-        for (int64_t kx = 0; kx < g.kernel_w; kx++) {
-          scalar_t sum = 0;
-          for (int64_t l = 0; l < lanes; l++) sum += acc[(ky * kw + kx) * lanes + l];
-          grad_weight[(channel * g.kernel_h + ky) * g.kernel_w + kx] = sum;
-        }
-      }
-    }
-  });
-}
-
 // The same reduction over channels_last (NHWC) tensors, which is what libtorch's convolutions
 // hand on in training here (1x1 weights look channels_last to oneDNN, so an expansion's output is
 // NHWC). Channels are the contiguous dimension: for a slice of them, the KW taps of a kernel row
@@ -251,25 +186,77 @@ __attribute__((always_inline)) inline void AccumulateChannelsLast(const Geometry
   }
 }
 
-template <typename scalar_t, int64_t kVectorBytes>
-__attribute__((always_inline)) inline void AccumulateChannelsLastAnyWidth(const Geometry& g, const scalar_t* grad_out, const scalar_t* x,
-                                                                           int64_t begin, int64_t end, scalar_t* acc) {
-  switch (g.kernel_w) {
-    case 5: AccumulateChannelsLast<scalar_t, 5, kVectorBytes>(g, grad_out, x, begin, end, acc); break;
-    default: AccumulateChannelsLast<scalar_t, 7, kVectorBytes>(g, grad_out, x, begin, end, acc); break;
+// One copy of the loops with AVX2 and FMA (32-byte vectors), for the CPUs that have them, and one
+// for any x86-64 (16-byte SSE2 vectors); chosen at run time.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MNAS_WIDE_TARGET __attribute__((target("avx2,fma")))
+bool CpuHasWideVectors() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#else
+#define MNAS_WIDE_TARGET
+bool CpuHasWideVectors() { return false; }
+#endif
+
+template <typename scalar_t, int64_t kVectorBytes, bool kChannelsLast>
+__attribute__((always_inline)) inline void AccumulateAnyWidth(const Geometry& g, const scalar_t* grad_out, const scalar_t* x,
+                                                               int64_t begin, int64_t end, Scratch<scalar_t>& s) {
+  if constexpr (kChannelsLast) {
+    if (g.kernel_w == 5) AccumulateChannelsLast<scalar_t, 5, kVectorBytes>(g, grad_out, x, begin, end, s.acc.data());
+    else AccumulateChannelsLast<scalar_t, 7, kVectorBytes>(g, grad_out, x, begin, end, s.acc.data());
+  } else {
+    if (g.kernel_w == 5) AccumulateChannels<scalar_t, 5, kVectorBytes>(g, grad_out, x, begin, end, s);
+    else AccumulateChannels<scalar_t, 7, kVectorBytes>(g, grad_out, x, begin, end, s);
+  }
+}
+
+template <typename scalar_t, bool kChannelsLast>
+MNAS_WIDE_TARGET void AccumulateWide(const Geometry& g, const scalar_t* grad_out, const scalar_t* x, int64_t begin, int64_t end,
+                                     Scratch<scalar_t>& s) {
+  AccumulateAnyWidth<scalar_t, 32, kChannelsLast>(g, grad_out, x, begin, end, s);
+}
+
+template <typename scalar_t, bool kChannelsLast>
+void AccumulateNarrow(const Geometry& g, const scalar_t* grad_out, const scalar_t* x, int64_t begin, int64_t end, Scratch<scalar_t>& s) {
+  AccumulateAnyWidth<scalar_t, 16, kChannelsLast>(g, grad_out, x, begin, end, s);
+}
+
+template <typename scalar_t, bool kChannelsLast>
+void Accumulate(bool wide, const Geometry& g, const scalar_t* grad_out, const scalar_t* x, int64_t begin, int64_t end, Scratch<scalar_t>& s) {
+  if (wide) {
+    AccumulateWide<scalar_t, kChannelsLast>(g, grad_out, x, begin, end, s);
+  } else {
+    AccumulateNarrow<scalar_t, kChannelsLast>(g, grad_out, x, begin, end, s);
   }
 }
 
 template <typename scalar_t>
-MNAS_WIDE_TARGET void AccumulateChannelsLastWide(const Geometry& g, const scalar_t* grad_out, const scalar_t* x, int64_t begin,
-                                                 int64_t end, scalar_t* acc) {
-  AccumulateChannelsLastAnyWidth<scalar_t, 32>(g, grad_out, x, begin, end, acc);
-}
-
-template <typename scalar_t>
-void AccumulateChannelsLastNarrow(const Geometry& g, const scalar_t* grad_out, const scalar_t* x, int64_t begin, int64_t end,
-                                  scalar_t* acc) {
-  AccumulateChannelsLastAnyWidth<scalar_t, 16>(g, grad_out, x, begin, end, acc);
+void GradWeight(const Geometry& g, const scalar_t* grad_out, const scalar_t* x, scalar_t* grad_weight) {
+  const bool wide = CpuHasWideVectors();
+  const int64_t lanes = (wide ? 32 : 16) / static_cast<int64_t>(sizeof(scalar_t));
+  const int64_t kw = g.kernel_w;
+  const int64_t row = (g.out_w + lanes - 1) / lanes * lanes;
+  const int64_t rows_in = (g.out_h - 1) * g.stride_h + g.kernel_h;
+  const int64_t phase_w = row + (kw - 1) / g.stride_w + 1;
+  at::parallel_for(0, g.c, 1, [&](int64_t begin, int64_t end) {
+    Scratch<scalar_t> s;
+    s.grad_rows.assign(static_cast<size_t>(g.out_h * row), scalar_t(0));
+    s.phases.assign(static_cast<size_t>(g.stride_w * rows_in * phase_w + lanes), scalar_t(0));
+    const int64_t taps = g.kernel_h * kw * lanes;
+    s.acc.assign(static_cast<size_t>((end - begin) * taps), scalar_t(0));
+    Accumulate<scalar_t, false>(wide, g, grad_out, x, begin, end, s);
+    for (int64_t channel = begin; channel < end; channel++) {
+      const scalar_t* acc = s.acc.data() + (channel - begin) * taps;
+      for (int64_t ky = 0; ky < g.kernel_h; ky++) {
+        for (int64_t kx = 0; kx < g.kernel_w; kx++) {
+          scalar_t sum = 0;
+          for (int64_t l = 0; l < lanes; l++) sum += acc[(ky * kw + kx) * lanes + l];
+          grad_weight[(channel * g.kernel_h + ky) * g.kernel_w + kx] = sum;
+        }
+      }
+    }
+  });
 }
 
 template <typename scalar_t>
@@ -280,21 +267,19 @@ void GradWeightChannelsLast(const Geometry& g, const scalar_t* grad_out, const s
   const int64_t group = 32 / static_cast<int64_t>(sizeof(scalar_t));
   at::parallel_for(0, (g.c + group - 1) / group, 1, [&](int64_t first, int64_t last) {
     const int64_t begin = first * group, end = std::min(g.c, last * group), width = end - begin;
-    std::vector<scalar_t> acc(static_cast<size_t>(taps * width), scalar_t(0));
-    if (wide) {
-      AccumulateChannelsLastWide<scalar_t>(g, grad_out, x, begin, end, acc.data());
-    } else {
-      AccumulateChannelsLastNarrow<scalar_t>(g, grad_out, x, begin, end, acc.data());
-    }
+    Scratch<scalar_t> s;
+    s.acc.assign(static_cast<size_t>(taps * width), scalar_t(0));
+    Accumulate<scalar_t, true>(wide, g, grad_out, x, begin, end, s);
     for (int64_t channel = begin; channel < end; channel++) {
-      for (int64_t t = 0; t < taps; t++) grad_weight[channel * taps + t] = acc[t * width + (channel - begin)];
+      for (int64_t t = 0; t < taps; t++) grad_weight[channel * taps + t] = s.acc[t * width + (channel - begin)];
     }
   });
 }
 
 #pragma GCC pop_options
 
-// Weight gradient of a depthwise conv with dilation 1. x: [N, C, H, W]; grad_out: [N, C, Ho, Wo].
+// Weight gradient of a depthwise conv with dilation 1. x: [N, C, H, W], contiguous in NCHW or
+// channels_last; grad_out: [N, C, Ho, Wo], made contiguous in the same layout.
 at::Tensor DepthwiseGradWeight(const at::Tensor& grad_out_in, const at::Tensor& x, at::IntArrayRef weight_sizes, at::IntArrayRef stride,
                                at::IntArrayRef padding) {
   const bool nchw = x.is_contiguous();

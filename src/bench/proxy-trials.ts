@@ -36,12 +36,13 @@ import { buildPlan } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
 
 export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'mnas-libtorch-dw', 'pytorch', 'pytorch-je'] as const;
+export type ProxyBenchSide = (typeof PROXY_BENCH_SIDES)[number];
 
+/** The mnas sides beyond 'mnas': the same trial worker with this environment. */
 const WORKER_ENV: Partial<Record<ProxyBenchSide, Record<string, string>>> = {
   'mnas-system': { MNAS_ALLOCATOR: 'system' },
   'mnas-libtorch-dw': { MNAS_DEPTHWISE: 'aten' },
 };
-export type ProxyBenchSide = (typeof PROXY_BENCH_SIDES)[number];
 
 export interface ProxyBenchOptions {
   readonly space: string;
