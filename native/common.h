@@ -38,6 +38,27 @@ void ResetAllocatorPeaks();
 void SetAllocatorCacheLimit(size_t bytes);
 void EmptyAllocatorCache();
 
+// Native loops are compiled twice, with AVX2 and FMA for the CPUs that have them (MNAS_WIDE_TARGET)
+// and for any x86-64, and chosen at run time with CpuHasWideVectors.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MNAS_WIDE_TARGET __attribute__((target("avx2,fma")))
+inline bool CpuHasWideVectors() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#else
+#define MNAS_WIDE_TARGET
+inline bool CpuHasWideVectors() { return false; }
+#endif
+
+// Batch norm in training mode with an optional ReLU fused in (batch_norm.cc): used when
+// UsesOwnBatchNorm says the call qualifies (4-D float or double input contiguous in NCHW or
+// channels_last, weight, bias and running statistics given, more than one value per channel).
+bool UsesOwnBatchNorm(const at::Tensor& x, const c10::optional<at::Tensor>& weight, const c10::optional<at::Tensor>& bias,
+                      const c10::optional<at::Tensor>& running_mean, const c10::optional<at::Tensor>& running_var, bool training);
+at::Tensor BatchNormRelu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& running_mean,
+                         const at::Tensor& running_var, double momentum, double eps, bool relu);
+
 // Depthwise convolution with mnas's own weight gradient (depthwise_conv.cc): used by conv2d when
 // UsesOwnDepthwiseGradient says the call qualifies (weight gradient needed, kernel 5 or 7 wide,
 // float or double input contiguous in NCHW or channels_last).

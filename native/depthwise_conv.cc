@@ -187,18 +187,7 @@ __attribute__((always_inline)) inline void AccumulateChannelsLast(const Geometry
 }
 
 // One copy of the loops with AVX2 and FMA (32-byte vectors), for the CPUs that have them, and one
-// for any x86-64 (16-byte SSE2 vectors); chosen at run time.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define MNAS_WIDE_TARGET __attribute__((target("avx2,fma")))
-bool CpuHasWideVectors() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-#else
-#define MNAS_WIDE_TARGET
-bool CpuHasWideVectors() { return false; }
-#endif
-
+// for any x86-64 (16-byte SSE2 vectors); chosen at run time (common.h).
 template <typename scalar_t, int64_t kVectorBytes, bool kChannelsLast>
 __attribute__((always_inline)) inline void AccumulateAnyWidth(const Geometry& g, const scalar_t* grad_out, const scalar_t* x,
                                                                int64_t begin, int64_t end, Scratch<scalar_t>& s) {

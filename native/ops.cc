@@ -147,13 +147,21 @@ Napi::Value Conv2d(const Args& a) {
   return Ret(a.env(), at::conv2d(x, w, bias, stride, padding, dilation, groups));
 }
 
+// batchNorm(x, weight, bias, runningMean, runningVar, training, momentum, eps, relu): with relu,
+// a ReLU follows (fused in where UsesOwnBatchNorm allows, in place on libtorch's output otherwise).
 Napi::Value BatchNorm(const Args& a) {
   T x = a.Tensor(0, "input");
   RequireFloat(a, 0, "input", x);
   if (x.dim() < 2) a.Fail(0, "input", "must have a channel dimension");
-  return Ret(a.env(), at::batch_norm(x, a.OptTensor(1, "weight"), a.OptTensor(2, "bias"), a.OptTensor(3, "runningMean"),
-                                     a.OptTensor(4, "runningVar"), a.Bool(5, "training"), a.Double(6, "momentum"),
-                                     a.Double(7, "eps"), true));
+  c10::optional<T> weight = a.OptTensor(1, "weight"), bias = a.OptTensor(2, "bias");
+  c10::optional<T> running_mean = a.OptTensor(3, "runningMean"), running_var = a.OptTensor(4, "runningVar");
+  const bool training = a.Bool(5, "training"), relu = a.Bool(8, "relu");
+  const double momentum = a.Double(6, "momentum"), eps = a.Double(7, "eps");
+  if (UsesOwnBatchNorm(x, weight, bias, running_mean, running_var, training)) {
+    return Ret(a.env(), BatchNormRelu(x, *weight, *bias, *running_mean, *running_var, momentum, eps, relu));
+  }
+  T y = at::batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps, true);
+  return Ret(a.env(), relu ? at::relu_(y) : y);
 }
 
 Napi::Value AvgPool2d(const Args& a) {

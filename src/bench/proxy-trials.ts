@@ -10,6 +10,8 @@
  *   mnas-system   the same worker with MNAS_ALLOCATOR=system (libtorch's default allocator)
  *   mnas-libtorch-dw  the same worker with MNAS_DEPTHWISE=aten (libtorch's weight gradient of
  *                 depthwise convolutions instead of mnas's own, native/depthwise_conv.cc)
+ *   mnas-libtorch-bn  the same worker with MNAS_BATCHNORM=aten (libtorch's batch norm and a
+ *                 separate ReLU in training instead of mnas's fused one, native/batch_norm.cc)
  *   pytorch       bench/proxy_pytorch.py on Debian's python3-torch, glibc malloc
  *   pytorch-je    the same with Debian's jemalloc preloaded, page purging off
  * Then, optionally, the same architectures through a pool of N workers at once: the throughput
@@ -35,13 +37,14 @@ import { planToModel } from '../latency/model.js';
 import { buildPlan } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
 
-export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'mnas-libtorch-dw', 'pytorch', 'pytorch-je'] as const;
+export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'mnas-libtorch-dw', 'mnas-libtorch-bn', 'pytorch', 'pytorch-je'] as const;
 export type ProxyBenchSide = (typeof PROXY_BENCH_SIDES)[number];
 
 /** The mnas sides beyond 'mnas': the same trial worker with this environment. */
 const WORKER_ENV: Partial<Record<ProxyBenchSide, Record<string, string>>> = {
   'mnas-system': { MNAS_ALLOCATOR: 'system' },
   'mnas-libtorch-dw': { MNAS_DEPTHWISE: 'aten' },
+  'mnas-libtorch-bn': { MNAS_BATCHNORM: 'aten' },
 };
 
 export interface ProxyBenchOptions {

@@ -36,9 +36,7 @@ export class ConvBn extends Layer {
   forward(x: Tensor): Tensor {
     if (!this.training && !isGradEnabled()) return this.inferenceForward(x);
     const c = this.conv.forward(x);
-    const y = releasing(c, x, this.bn.forward(c));
-    // in place, as PyTorch's ReLU(inplace=True): batch norm's backward does not need its output
-    return this.relu ? relu_(y) : y;
+    return releasing(c, x, this.bn.forward(c, { relu: this.relu }));
   }
 
   /**

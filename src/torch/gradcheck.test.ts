@@ -125,6 +125,26 @@ test('batch norm: train mode (batch statistics) and eval mode (running statistic
     input([2], 0.5, 1.5),
     input([2]),
   ]);
+  // with running statistics, training takes mnas's fused batch norm (native/batch_norm.cc): both layouts, with and
+  // without its ReLU, and an input far from zero (the sums of squares are taken around each channel's first value)
+  for (const layout of ['contiguous', 'channels_last'] as const) {
+    for (const relu of [false, true]) {
+      check(`batchNorm train, running statistics, ${layout}, relu ${relu}`, ([x, w, b, rm, rv]) => batchNorm(x!.contiguous(layout), w!, b!, rm!, rv!, true, 0.1, 1e-5, { relu }), [
+        input([3, 4, 3, 5]),
+        input([4], 0.5, 1.5),
+        input([4], -0.3, 0.3),
+        constant([4]),
+        constant([4], 0.5, 2),
+      ]);
+    }
+  }
+  check('batchNorm train, running statistics, input far from zero', ([x, w, b, rm, rv]) => batchNorm(x!, w!, b!, rm!, rv!, true, 0.1, 1e-5), [
+    input([2, 3, 4, 4], 100, 101),
+    input([3], 0.5, 1.5),
+    input([3]),
+    constant([3]),
+    constant([3], 0.5, 2),
+  ]);
   check('batchNorm eval', ([x, w, b, rm, rv]) => batchNorm(x!, w!, b!, rm!, rv!, false, 0.1, 1e-3), [
     input([2, 3, 2, 2]),
     input([3], 0.5, 1.5),

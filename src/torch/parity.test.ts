@@ -160,8 +160,10 @@ test('optimizer steps match torch.optim (SGD, momentum, Nesterov, weight decay, 
         tidy(() => {
           const ew = slice(get(fx, `${name}.weight`), 0, step, step + 1).toFloat32Array();
           const eb = slice(get(fx, `${name}.bias`), 0, step, step + 1).toFloat32Array();
-          assertClose(w.toFloat32Array(), ew, `${name} step ${step + 1} weight`, 1e-5, 1e-7);
-          assertClose(b.toFloat32Array(), eb, `${name} step ${step + 1} bias`, 1e-5, 1e-7);
+          // atol 1e-6: on a host whose GEMM sums in another order (AVX-512), a gradient near zero differs in its last
+          // bits, and RMSprop's first steps divide a gradient by its own size (rmsprop, step 3: 1.5e-7 off on one weight)
+          assertClose(w.toFloat32Array(), ew, `${name} step ${step + 1} weight`, 1e-5, 1e-6);
+          assertClose(b.toFloat32Array(), eb, `${name} step ${step + 1} bias`, 1e-5, 1e-6);
         });
       }
       assert.equal(opt.steps, spec.optim.steps);

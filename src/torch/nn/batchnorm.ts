@@ -40,7 +40,8 @@ export class BatchNorm2d extends Layer {
     return this.buffer('running_var');
   }
 
-  forward(x: Tensor): Tensor {
-    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, this.training, this.momentum, this.eps);
+  /** With `relu`, a ReLU follows (fused into the batch norm in training). */
+  forward(x: Tensor, o: { relu?: boolean } = {}): Tensor {
+    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, this.training, this.momentum, this.eps, o);
   }
 }

@@ -37,6 +37,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
 /**
  * Batch normalization. In training mode it normalizes with batch statistics and updates the
  * running statistics in place (PyTorch momentum convention: new = (1-m)*old + m*batch).
+ * With `relu`, a ReLU follows; in training with weight, bias and running statistics on a 4-D
+ * input the two are one native pass (native/batch_norm.cc; MNAS_BATCHNORM=aten: libtorch's).
  */
 export function batchNorm(
   x: Tensor,
@@ -47,8 +49,9 @@ export function batchNorm(
   training: boolean,
   momentum: number,
   eps: number,
+  o: { relu?: boolean } = {},
 ): Tensor {
-  return T(n().batchNorm(x.handle, weight?.handle ?? null, bias?.handle ?? null, runningMean?.handle ?? null, runningVar?.handle ?? null, training, momentum, eps));
+  return T(n().batchNorm(x.handle, weight?.handle ?? null, bias?.handle ?? null, runningMean?.handle ?? null, runningVar?.handle ?? null, training, momentum, eps, o.relu ?? false));
 }
 
 export interface PoolOptions {
