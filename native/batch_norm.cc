@@ -36,11 +36,19 @@ struct Layout {
   int64_t count() const { return outer * inner; }  // elements per channel
 };
 
+// a where the ReLU passed: where its input, x * gate_scale + gate_offset (the forward pass's
+// normalization, recomputed with the same arithmetic), is positive; 0 elsewhere. V is a scalar or
+// a vector of them.
+template <typename V, typename S>
+__attribute__((always_inline)) inline V Gated(V a, V x, S gate_scale, S gate_offset) {
+  const V zero{};
+  return x * gate_scale + gate_offset > zero ? a : zero;
+}
+
 // Sums per channel of (a - shift) and (a - shift)^2 (the forward pass: a = x), or with kProducts
 // of a and a * (x - shift) (the backward pass: a = the output gradient, shift = the mean). With
-// kMasked, a counts only where the ReLU passed it, x * gate_scale + gate_offset > 0: the
-// pre-activation recomputed from x with the forward pass's arithmetic, so that the backward pass
-// need not read the output too.
+// kMasked, a counts only where the ReLU passed it (Gated), so that the backward pass need not read
+// the output too.
 template <typename scalar_t, bool kMasked, bool kProducts>
 __attribute__((always_inline)) inline void SumRows(const scalar_t* __restrict a, const scalar_t* __restrict x, const scalar_t* __restrict gate_scale,
                                                    const scalar_t* __restrict gate_offset, const scalar_t* __restrict shift, int64_t rows, int64_t c, double* __restrict s1,
@@ -54,7 +62,7 @@ __attribute__((always_inline)) inline void SumRows(const scalar_t* __restrict a,
       const scalar_t* xr = x + r * c;
       for (int64_t j = 0; j < c; j++) {
         const scalar_t av = ar[j];  // loaded whatever the gate says, so that the select vectorizes
-        const scalar_t v = kMasked ? (xr[j] * gate_scale[j] + gate_offset[j] > scalar_t(0) ? av : scalar_t(0)) : av;
+        const scalar_t v = kMasked ? Gated(av, xr[j], gate_scale[j], gate_offset[j]) : av;
         if constexpr (kProducts) {
           b1[j] += v;
           b2[j] += v * (xr[j] - shift[j]);
@@ -79,7 +87,6 @@ __attribute__((always_inline)) inline void SumPlane(const scalar_t* __restrict a
                                                     scalar_t gate_offset, scalar_t shift, int64_t n, double* s1, double* s2) {
   typedef scalar_t Vec __attribute__((vector_size(kVectorBytes)));
   constexpr int64_t lanes = kVectorBytes / sizeof(scalar_t);
-  const Vec zero = {};
   for (int64_t i0 = 0; i0 < n; i0 += kBlockPlaneElements) {
     const int64_t i1 = std::min(n, i0 + kBlockPlaneElements);
     Vec v1 = {}, v2 = {};
@@ -89,7 +96,7 @@ __attribute__((always_inline)) inline void SumPlane(const scalar_t* __restrict a
       std::memcpy(&av, a + i, sizeof(Vec));
       Vec xv;
       std::memcpy(&xv, x + i, sizeof(Vec));
-      if constexpr (kMasked) av = xv * gate_scale + gate_offset > zero ? av : zero;
+      if constexpr (kMasked) av = Gated(av, xv, gate_scale, gate_offset);
       if constexpr (kProducts) {
         v1 += av;
         v2 += av * (xv - shift);
@@ -106,7 +113,7 @@ __attribute__((always_inline)) inline void SumPlane(const scalar_t* __restrict a
     }
     for (; i < i1; i++) {
       const scalar_t av = a[i];
-      const scalar_t v = kMasked ? (x[i] * gate_scale + gate_offset > scalar_t(0) ? av : scalar_t(0)) : av;
+      const scalar_t v = kMasked ? Gated(av, x[i], gate_scale, gate_offset) : av;
       if constexpr (kProducts) {
         t1 += v;
         t2 += v * (x[i] - shift);
@@ -133,7 +140,7 @@ __attribute__((always_inline)) inline void AffineRows(const scalar_t* __restrict
     scalar_t* o = out + row * c;
     for (int64_t j = 0; j < c; j++) {
       const scalar_t av = ar[j];  // loaded whatever the gate says, so that the select vectorizes
-      const scalar_t v = kMasked ? (xr[j] * gate_scale[j] + gate_offset[j] > scalar_t(0) ? av : scalar_t(0)) : av;
+      const scalar_t v = kMasked ? Gated(av, xr[j], gate_scale[j], gate_offset[j]) : av;
       scalar_t y = v * p[j] + r[j];
       if constexpr (kWithX) y += xr[j] * q[j];
       if constexpr (kRelu) y = y > scalar_t(0) ? y : scalar_t(0);
@@ -147,7 +154,7 @@ __attribute__((always_inline)) inline void AffinePlane(const scalar_t* __restric
                                                        scalar_t gate_offset, scalar_t p, scalar_t q, scalar_t r, int64_t n, scalar_t* __restrict out) {
   for (int64_t i = 0; i < n; i++) {
     const scalar_t av = a[i];
-    const scalar_t v = kMasked ? (x[i] * gate_scale + gate_offset > scalar_t(0) ? av : scalar_t(0)) : av;
+    const scalar_t v = kMasked ? Gated(av, x[i], gate_scale, gate_offset) : av;
     scalar_t y = v * p + r;
     if constexpr (kWithX) y += x[i] * q;
     if constexpr (kRelu) y = y > scalar_t(0) ? y : scalar_t(0);
@@ -295,7 +302,8 @@ struct BatchNormReluFunction : public torch::autograd::Function<BatchNormReluFun
       const scalar_t* bp = b.data_ptr<scalar_t>();
       scalar_t* scale = gate.data_ptr<scalar_t>();
       scalar_t* offset = scale + l.c;
-      std::vector<double> unbiased(static_cast<size_t>(l.c));
+      at::Tensor batch_var = at::empty({l.c}, mean.options());  // unbiased, for the running variance
+      scalar_t* vp = batch_var.data_ptr<scalar_t>();
       scalar_t* mp = mean.data_ptr<scalar_t>();
       scalar_t* ip = invstd.data_ptr<scalar_t>();
       for (int64_t j = 0; j < l.c; j++) {
@@ -307,7 +315,7 @@ struct BatchNormReluFunction : public torch::autograd::Function<BatchNormReluFun
         ip[j] = static_cast<scalar_t>(is);
         scale[j] = static_cast<scalar_t>(static_cast<double>(wp[j]) * is);
         offset[j] = static_cast<scalar_t>(static_cast<double>(bp[j]) - m * static_cast<double>(wp[j]) * is);
-        unbiased[j] = var * count / (count - 1);
+        vp[j] = static_cast<scalar_t>(var * count / (count - 1));
       }
       if (relu) {
         ChannelAffine<scalar_t, false, true, false>(l, xp, xp, nullptr, nullptr, scale, nullptr, offset, y.data_ptr<scalar_t>());
@@ -317,9 +325,6 @@ struct BatchNormReluFunction : public torch::autograd::Function<BatchNormReluFun
       // running statistics, as libtorch updates them: (1 - momentum) * running + momentum * batch (unbiased variance)
       at::NoGradGuard no_grad;
       running_mean.mul_(1 - momentum).add_(mean, momentum);
-      at::Tensor batch_var = at::empty({l.c}, mean.options());
-      scalar_t* vp = batch_var.data_ptr<scalar_t>();
-      for (int64_t j = 0; j < l.c; j++) vp[j] = static_cast<scalar_t>(unbiased[j]);
       running_var.mul_(1 - momentum).add_(batch_var, momentum);
     });
     ctx->save_for_backward({x, weight, mean, invstd, gate});

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { add, batchNorm, manualSeed, mul, ones, rand, randn, setNumThreads, sum, tidy, zeroGrad, zeros, type Tensor } from './index.js';
+import { maxRelativeDifference } from './testing.js';
 
 afterEach(() => {
   delete process.env.MNAS_BATCHNORM;
@@ -39,17 +40,6 @@ function run(x: Tensor, w: Tensor, b: Tensor, r: Tensor, relu: boolean, path: 'o
   runningMean.dispose();
   runningVar.dispose();
   return o;
-}
-
-/** Largest difference relative to the largest value of `b`, over the elements `keep` selects. */
-function maxRelativeDifference(a: Float32Array, b: Float32Array, keep: (i: number) => boolean = () => true): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    if (keep(i)) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-  }
-  return diff / scale;
 }
 
 const cases = [

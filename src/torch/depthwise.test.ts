@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { conv2d, manualSeed, mul, noGrad, randn, setNumThreads, sum, tidy, zeroGrad, type Tensor } from './index.js';
+import { maxRelativeDifference } from './testing.js';
 
 setNumThreads(1);
 
@@ -49,15 +50,6 @@ function compareWithLibtorch(x: Tensor, k: number, stride: number, label: string
   return { own, aten };
 }
 
-function maxRelativeDifference(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 test('depthwise weight gradients match libtorch in float32 at the sizes a search trains', () => {
   const cases: Case[] = [

@@ -25,6 +25,20 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
 }
 
+/**
+ * The largest |a - b| relative to the largest |b|: how far two computations of the same tensor are
+ * apart, at its own scale. `keep` limits the differences to the elements it selects.
+ */
+export function maxRelativeDifference(a: ArrayLike<number>, b: ArrayLike<number>, keep: (i: number) => boolean = () => true): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i] as number));
+    if (keep(i)) diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
+  }
+  return diff / scale;
+}
+
 function countBad(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number): number {
   let n = 0;
   for (let i = 0; i < actual.length; i++) if (!(Math.abs((actual[i] as number) - (expected[i] as number)) <= atol + rtol * Math.abs(expected[i] as number))) n++;
