@@ -12,6 +12,8 @@
  *                 depthwise convolutions instead of mnas's own, native/depthwise_conv.cc)
  *   mnas-libtorch-bn  the same worker with MNAS_BATCHNORM=aten (libtorch's batch norm and a
  *                 separate ReLU in training instead of mnas's fused one, native/batch_norm.cc)
+ *   mnas-libtorch-eval  the same worker with MNAS_EVAL_RUNTIME=libtorch (validation passes on
+ *                 libtorch instead of onnxruntime, train/evaluate-onnx.ts)
  *   pytorch       bench/proxy_pytorch.py on Debian's python3-torch, glibc malloc
  *   pytorch-je    the same with Debian's jemalloc preloaded, page purging off
  * Then, optionally, the same architectures through a pool of N workers at once: the throughput
@@ -37,7 +39,7 @@ import { planToModel } from '../latency/model.js';
 import { buildPlan } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
 
-export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'mnas-libtorch-dw', 'mnas-libtorch-bn', 'pytorch', 'pytorch-je'] as const;
+export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'mnas-libtorch-dw', 'mnas-libtorch-bn', 'mnas-libtorch-eval', 'pytorch', 'pytorch-je'] as const;
 export type ProxyBenchSide = (typeof PROXY_BENCH_SIDES)[number];
 
 /** The mnas sides beyond 'mnas': the same trial worker with this environment. */
@@ -45,6 +47,7 @@ const WORKER_ENV: Partial<Record<ProxyBenchSide, Record<string, string>>> = {
   'mnas-system': { MNAS_ALLOCATOR: 'system' },
   'mnas-libtorch-dw': { MNAS_DEPTHWISE: 'aten' },
   'mnas-libtorch-bn': { MNAS_BATCHNORM: 'aten' },
+  'mnas-libtorch-eval': { MNAS_EVAL_RUNTIME: 'libtorch' },
 };
 
 export interface ProxyBenchOptions {

@@ -1,7 +1,35 @@
-/** Accuracy and loss of a network on a set of samples: eval mode, no gradients, in batches. */
+/**
+ * Accuracy and loss of a network on a set of samples: eval mode, no gradients, in batches; on
+ * whichever of onnxruntime and libtorch runs the network faster (evaluate-onnx.ts says why), or
+ * on the one asked for.
+ */
+import { costOfPlan } from '../model/cost.js';
+import { WeightsMismatchError } from '../model/export.js';
+import type { NetworkPlan } from '../model/plan.js';
 import type { Network } from '../model/network.js';
+import { modelFeatures } from '../latency/model-features.js';
 import { argmax, crossEntropy, eq, noGrad, sum, tidy } from '../torch/index.js';
+import { tallyOnOnnxRuntime } from './evaluate-onnx.js';
 import type { TensorDataset } from './tensor-data.js';
+
+export type EvalRuntime = 'auto' | 'onnxruntime' | 'libtorch';
+export const EVAL_RUNTIMES: readonly EvalRuntime[] = ['auto', 'onnxruntime', 'libtorch'];
+
+/**
+ * Above this share of its MACs in regular (not depthwise, wider than 1x1) convolutions, stem
+ * included, a network evaluates faster on libtorch: its oneDNN convolutions beat onnxruntime's
+ * there, while onnxruntime runs pointwise, depthwise and SE layers faster. Eight random fmnist
+ * architectures (Intel AVX-512 host, 2026-12-05) split cleanly: shares 0.67-0.78 ran x0.71-0.87 as
+ * fast on onnxruntime, shares 0.01-0.39 x1.15-1.58.
+ */
+export const REGULAR_CONV_SHARE_FOR_LIBTORCH = 0.5;
+
+/** The runtime 'auto' picks for a plan (a function of the architecture alone, so the same run scores the same). */
+export function autoEvalRuntime(plan: NetworkPlan): 'onnxruntime' | 'libtorch' {
+  const f = modelFeatures(plan);
+  const share = ((f.regular_mmacs + f.stem_mmacs) * 1e6) / costOfPlan(plan).macs;
+  return share > REGULAR_CONV_SHARE_FOR_LIBTORCH ? 'libtorch' : 'onnxruntime';
+}
 
 export interface EvalOptions {
   /** Default 500. */
@@ -13,6 +41,19 @@ export interface EvalOptions {
   readonly hold?: () => Promise<void> | undefined;
   /** Called after each batch with (images done, total). */
   readonly onBatch?: (done: number, total: number) => void;
+  /**
+   * What runs the forward passes (default: MNAS_EVAL_RUNTIME if set, else 'auto': autoEvalRuntime).
+   * Both give the same accuracy up to float rounding; onnxruntime runs batches of at most 64.
+   */
+  readonly runtime?: EvalRuntime;
+}
+
+/** The runtime evaluate() uses when the options name none. */
+export function defaultEvalRuntime(): EvalRuntime {
+  const v = process.env.MNAS_EVAL_RUNTIME;
+  if (v === undefined || v === '') return 'auto';
+  if (!(EVAL_RUNTIMES as readonly string[]).includes(v)) throw new Error(`MNAS_EVAL_RUNTIME must be one of ${EVAL_RUNTIMES.join(', ')}, got '${v}'`);
+  return v as EvalRuntime;
 }
 
 export interface EvalResult {
@@ -37,32 +78,46 @@ export async function evaluate(net: Network, data: TensorDataset, indices?: Int3
   const batchSize = options.batchSize ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
   if (all.length === 0) throw new Error(`evaluate: no samples to evaluate on ${data.name}`);
+  const asked = options.runtime ?? defaultEvalRuntime();
+  const runtime = asked === 'auto' ? autoEvalRuntime(net.plan) : asked;
   const wasTraining = net.training;
   net.eval();
-  let correct = 0;
-  let lossSum = 0;
   try {
-    for (let start = 0; start < all.length; start += batchSize) {
-      const held = options.hold?.();
-      if (held) await held;
-      options.signal?.throwIfAborted();
-      const idx = all.subarray(start, Math.min(start + batchSize, all.length));
-      const [c, l] = noGrad(() =>
-        tidy(() => {
-          const { x, y } = data.batch(idx, { memoryFormat: options.memoryFormat ?? 'contiguous' });
-          const logits = net.forward(x);
-          const hits = sum(eq(argmax(logits, 1), y)).item();
-          const loss = crossEntropy(logits, y, { reduction: 'sum' }).item();
-          return [hits, loss] as const;
-        }),
-      );
-      correct += c;
-      lossSum += l;
-      options.onBatch?.(start + idx.length, all.length);
-      await nextTurn();
+    if (runtime === 'onnxruntime') {
+      try {
+        const t = await tallyOnOnnxRuntime(net, data, all, { ...options, batchSize });
+        return { accuracy: t.correct / all.length, loss: t.lossSum / all.length, correct: t.correct, count: all.length };
+      } catch (e) {
+        if (!(e instanceof WeightsMismatchError)) throw e; // non-finite weights: libtorch scores them as they are
+      }
     }
+    return await evaluateOnLibtorch(net, data, all, batchSize, options);
   } finally {
     net.train(wasTraining);
+  }
+}
+
+async function evaluateOnLibtorch(net: Network, data: TensorDataset, all: Int32Array, batchSize: number, options: EvalOptions): Promise<EvalResult> {
+  let correct = 0;
+  let lossSum = 0;
+  for (let start = 0; start < all.length; start += batchSize) {
+    const held = options.hold?.();
+    if (held) await held;
+    options.signal?.throwIfAborted();
+    const idx = all.subarray(start, Math.min(start + batchSize, all.length));
+    const [c, l] = noGrad(() =>
+      tidy(() => {
+        const { x, y } = data.batch(idx, { memoryFormat: options.memoryFormat ?? 'contiguous' });
+        const logits = net.forward(x);
+        const hits = sum(eq(argmax(logits, 1), y)).item();
+        const loss = crossEntropy(logits, y, { reduction: 'sum' }).item();
+        return [hits, loss] as const;
+      }),
+    );
+    correct += c;
+    lossSum += l;
+    options.onBatch?.(start + idx.length, all.length);
+    await nextTurn();
   }
   return { accuracy: correct / all.length, loss: lossSum / all.length, correct, count: all.length };
 }

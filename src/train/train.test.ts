@@ -129,7 +129,7 @@ test('proxy training never reads the test set, reuses a pool tensor, and rejects
   await assert.rejects(proxyTrain(ARCH, SPLIT, { recipe: { augmentation: { padding: 2, flip: true } } }), /does not allow horizontal flips/);
 });
 
-test('evaluation: batches sized to the activation budget; an evaluation pass holds about one layer at a time', async () => {
+test('evaluation on libtorch: batches sized to the activation budget; an evaluation pass holds about one layer at a time', async () => {
   const wide = parseArch('in28x28x1_cls10_stem32s1_head0:r2_k5_s11_e6_i32_o48,r1_k3_s22_e6_i48_o64');
   const plan = buildPlan(wide);
   const batch = evaluationBatchSize(plan, 500);
@@ -141,7 +141,7 @@ test('evaluation: batches sized to the activation budget; an evaluation pass hol
   try {
     resetAllocatorPeaks();
     const before = allocatorStats().inUseBytes;
-    await evaluate(net, pool, SPLIT.validation, { batchSize: batch });
+    await evaluate(net, pool, SPLIT.validation, { batchSize: batch, runtime: 'libtorch' });
     const peak = allocatorStats().peakInUseBytes - before;
     const allActivations = costOfPlan(plan).activations * 4 * batch;
     assert.ok(peak <= EVALUATION_ACTIVATION_BUDGET, `evaluation peak ${(peak / 2 ** 20).toFixed(0)} MB`);
