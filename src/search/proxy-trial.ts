@@ -6,6 +6,7 @@ import { loadDataset } from '../data/load.js';
 import type { DataSplit } from '../data/dataset.js';
 import { proxySplit, proxyTrain } from '../train/run.js';
 import { TensorDataset } from '../train/tensor-data.js';
+import { offThreadStepsIdle } from '../train/off-thread-steps.js';
 import { allocatorStats, setAllocatorCacheLimit, setNumThreads } from '../torch/index.js';
 import type { ProxySettings, ProxyTrainer, ProxyTrial, ProxyTrialResult } from './proxy-trainer.js';
 
@@ -67,9 +68,11 @@ export class TrainingHold {
   /** What a training loop calls before each step. */
   readonly gate = (): Promise<void> | undefined => this.released;
 
+  /** Closes the gate, waits for work already running off the JavaScript thread (onnxruntime evaluation), then runs fn. */
   async holdWhile<T>(fn: () => Promise<T>): Promise<T> {
     if (this.holders++ === 0) this.released = new Promise<void>((resolve) => (this.release = resolve));
     try {
+      await offThreadStepsIdle();
       return await fn();
     } finally {
       if (--this.holders === 0) {

@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { exportOnnx, weightsFromNetwork } from '../model/export.js';
 import type { Network } from '../model/network.js';
 import { getNumThreads, tidy } from '../torch/index.js';
+import { offThreadStep } from './off-thread-steps.js';
 import type { TensorDataset } from './tensor-data.js';
 
 /** Largest batch an onnxruntime evaluation pass runs. */
@@ -63,13 +64,17 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * evaluates on libtorch, which scores such a network as it is.
  */
 export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indices: Int32Array, options: OnnxEvalOptions): Promise<Tally> {
+  const held = options.hold?.(); // exporting and optimizing the graph is work too
+  if (held) await held;
+  options.signal?.throwIfAborted();
   const bytes = exportOnnx(net.plan, weightsFromNetwork(net));
-  const session = await ort.InferenceSession.create(bytes, {
+  // onnxruntime works off the JavaScript thread: registered, so that a hold waits for it
+  const session = await offThreadStep(ort.InferenceSession.create(bytes, {
     intraOpNumThreads: getNumThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-  });
+  }));
   const tally: Tally = { correct: 0, lossSum: 0 };
   const batchSize = Math.min(options.batchSize, ONNX_EVAL_MAX_BATCH);
   const [inputName] = session.inputNames;
@@ -85,7 +90,7 @@ export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indi
         return { pixels: x.toFloat32Array(), labels: y.toInt32Array() };
       });
       const input = new ort.Tensor('float32', pixels, [idx.length, data.channels, data.height, data.width]);
-      const out = await session.run({ [inputName!]: input });
+      const out = await offThreadStep(session.run({ [inputName!]: input }));
       const logits = out[outputName!] as ort.Tensor;
       tallyLogits(logits.data as Float32Array, labels, data.classes, tally);
       logits.dispose();
@@ -93,7 +98,7 @@ export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indi
       await nextTurn();
     }
   } finally {
-    await session.release();
+    await offThreadStep(session.release());
   }
   return tally;
 }

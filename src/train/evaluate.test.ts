@@ -7,6 +7,8 @@ import type { Network } from '../model/network.js';
 import { autoEvalRuntime, evaluate, type EvalResult } from './evaluate.js';
 import { buildPlan } from '../model/plan.js';
 import { ONNX_EVAL_MAX_BATCH, tallyLogits } from './evaluate-onnx.js';
+import { offThreadStep, offThreadStepsRunning } from './off-thread-steps.js';
+import { TrainingHold } from '../search/proxy-trial.js';
 import { proxySplit, proxyTrain } from './run.js';
 import { TensorDataset } from './tensor-data.js';
 
@@ -53,14 +55,14 @@ test('evaluation on onnxruntime scores a trained network as libtorch does (gray 
   }
 });
 
-test('evaluation on onnxruntime: batches of at most 64 whatever is asked, hold before each, abort between them', async () => {
+test('evaluation on onnxruntime: batches of at most 64 whatever is asked, a hold before the session and each batch, abort between them', async () => {
   const { net, pool, validation } = await trained(GRAY, '28x28x1');
   try {
     const done: number[] = [];
     let holds = 0;
     await evaluate(net, pool, validation, { runtime: 'onnxruntime', batchSize: 500, hold: () => { holds++; return undefined; }, onBatch: (d, total) => { assert.equal(total, 500); done.push(d); } });
     assert.deepEqual(done, [64, 128, 192, 256, 320, 384, 448, 500]);
-    assert.equal(holds, Math.ceil(500 / ONNX_EVAL_MAX_BATCH));
+    assert.equal(holds, 1 + Math.ceil(500 / ONNX_EVAL_MAX_BATCH), 'one before the export and the session, one before each batch');
     const small: number[] = [];
     await evaluate(net, pool, validation, { runtime: 'onnxruntime', batchSize: 200, onBatch: (d) => small.push(d) });
     assert.equal(small.length, 8, 'the batch is capped, not raised');
@@ -152,6 +154,42 @@ test('auto: libtorch for networks mostly of regular convolutions, onnxruntime fo
       net.dispose();
     }
   } finally {
+    pool.dispose();
+  }
+});
+
+test('a hold for a latency measurement never runs while an onnxruntime call of an evaluation is running', async () => {
+  const { net, pool, validation } = await trained(GRAY, '28x28x1');
+  try {
+    const hold = new TrainingHold();
+    let slow: () => void = () => undefined;
+    const pending = offThreadStep(new Promise<void>((r) => (slow = r)));
+    let ran = false;
+    const first = hold.holdWhile(async () => { ran = true; });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(ran, false, 'the hold waits for the running call');
+    slow();
+    await pending;
+    await first;
+    assert.equal(ran, true);
+
+    const evaluation = evaluate(net, pool, validation, { runtime: 'onnxruntime', hold: hold.gate });
+    let holds = 0;
+    let done = false;
+    void evaluation.then(() => (done = true));
+    while (!done) {
+      await hold.holdWhile(async () => {
+        holds++;
+        assert.equal(offThreadStepsRunning(), 0, 'no onnxruntime call runs during a hold');
+        await new Promise((r) => setTimeout(r, 2));
+        assert.equal(offThreadStepsRunning(), 0, 'none starts during it either');
+      });
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal((await evaluation).count, 500);
+    assert.ok(holds >= 3, `${holds} holds during the evaluation`);
+  } finally {
+    net.dispose();
     pool.dispose();
   }
 });

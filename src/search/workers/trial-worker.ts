@@ -6,6 +6,7 @@
  */
 import { buildPlan } from '../../model/plan.js';
 import { parseArch } from '../../space/arch-string.js';
+import { offThreadStepsIdle } from '../../train/off-thread-steps.js';
 import { ProxyTrialRunner, TrainingHold } from '../proxy-trial.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
@@ -18,9 +19,15 @@ const hold = new TrainingHold();
 let releaseHold: (() => void) | undefined;
 const running = new Map<number, AbortController>();
 
-function startHold(): void {
-  if (releaseHold) return;
-  void hold.holdWhile(() => new Promise<void>((resolve) => (releaseHold = resolve)));
+/** Closes the gate (once, however many holds arrive); resolves when no onnxruntime call of an evaluation is still running. */
+function startHold(): Promise<void> {
+  if (!releaseHold) {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    releaseHold = release;
+    void hold.holdWhile(() => released);
+  }
+  return offThreadStepsIdle();
 }
 
 async function runTrial(id: number, m: Extract<ToWorker, { type: 'trial' }>): Promise<void> {
@@ -57,9 +64,9 @@ process.on('message', (m: ToWorker) => {
       running.get(m.id)?.abort(new Error('trial cancelled'));
       break;
     case 'hold':
-      // no step is running while this handler runs: steps are synchronous and yield in between
-      startHold();
-      send({ type: 'held' });
+      // no libtorch step is running while this handler runs (they are synchronous and yield in
+      // between); an evaluation's onnxruntime call may be, off this thread: held once it ends
+      void startHold().then(() => send({ type: 'held' }));
       break;
     case 'release':
       releaseHold?.();
