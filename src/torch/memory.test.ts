@@ -117,10 +117,12 @@ test('caching allocator: memory stays bounded across 150 proxy trials of random 
   }
   assert.ok(Math.max(...reserved) <= 2 * maxTrialPeak + 16 * MB, 'the allocator never holds more than two trials worth');
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  // measured: about 0.3 MB per trial (oneDNN's primitive cache filling, glibc's heap); a leak of a
-  // trial's activations (tens of MB each) would exceed this many times over
+  // measured: about 0.3 MB per trial with libtorch alone (oneDNN's primitive cache filling, glibc's
+  // heap), 0.5-0.8 MB since evaluation opens an onnxruntime session per trial (one run: 70 MB over
+  // these 90 trials; onnxruntime alone, 300 sessions: about 0.2 MB each); a leak of a trial's
+  // activations (tens of MB each) would exceed this many times over
   const growth = median(outside.slice(130)) - median(outside.slice(40, 60));
-  assert.ok(growth < 64 * MB, `memory outside the allocator grew by ${(growth / MB).toFixed(0)} MB from trials 40-60 to 130-150`);
+  assert.ok(growth < 128 * MB, `memory outside the allocator grew by ${(growth / MB).toFixed(0)} MB from trials 40-60 to 130-150`);
 });
 
 test('MNAS_ALLOCATOR: system switches to libtorch\'s allocator; a bad value stops the addon from loading with a message', () => {
