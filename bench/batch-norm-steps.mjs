@@ -4,6 +4,7 @@
 // alternating step by step; prints each architecture's median step time both ways and the
 // median of the per-architecture ratios.
 //   node bench/batch-norm-steps.mjs [ARCHS=8] [SEED=0]
+import { median } from '../dist/src/util/stats.js';
 import { randn, setNumThreads, sum, tidy } from '../dist/src/torch/index.js';
 import { buildNetwork } from '../dist/src/model/builder.js';
 import { parseArch } from '../dist/src/space/arch-string.js';
@@ -15,10 +16,6 @@ if (process.argv.length > 4 || !Number.isInteger(archCount) || archCount < 1 || 
   process.exit(2);
 }
 setNumThreads(1);
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const ratios = [];
 for (const arch of sampleArchitectures('fmnist', archCount, seed)) {
   const net = buildNetwork(parseArch(arch), { seed: 0 });

@@ -4,6 +4,7 @@
 // seconds and minor page faults both ways and which one mnas's default ('auto') picks, then the
 // ratios of libtorch alone to auto: the median per architecture, and of the summed seconds.
 //   node bench/eval-runtime.mjs [ARCHS=8] [SEED=0] [REPEATS=3]
+import { median } from '../dist/src/util/stats.js';
 import { setNumThreads } from '../dist/src/torch/index.js';
 import { buildNetwork } from '../dist/src/model/builder.js';
 import { parseArch } from '../dist/src/space/arch-string.js';
@@ -19,10 +20,6 @@ if (process.argv.length > 5 || !Number.isInteger(archCount) || archCount < 1 || 
   process.exit(2);
 }
 setNumThreads(1);
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const images = 10_000;
 const data = new TensorDataset(makeSyntheticDataset({ seed: 0, trainCount: images, testCount: 1 }).train);
 const all = Int32Array.from({ length: images }, (_, i) => i);

@@ -15,6 +15,7 @@ import type { Network } from '../model/network.js';
 import { getNumThreads, tidy } from '../torch/index.js';
 import { offThreadStep } from './off-thread-steps.js';
 import type { TensorDataset } from './tensor-data.js';
+import { nextTurn } from '../util/next-turn.js';
 
 /** Largest batch an onnxruntime evaluation pass runs. */
 export const ONNX_EVAL_MAX_BATCH = 64;
@@ -55,8 +56,6 @@ export function tallyLogits(logits: Float32Array, labels: Int32Array, classes: n
     into.lossSum += max + Math.log(sumExp) - logits[row + label]!;
   }
 }
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Hits and summed cross-entropy of `net` on the samples of `data` at `indices`. Throws

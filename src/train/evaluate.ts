@@ -11,6 +11,7 @@ import { modelFeatures } from '../latency/model-features.js';
 import { argmax, crossEntropy, eq, noGrad, sum, tidy } from '../torch/index.js';
 import { tallyOnOnnxRuntime } from './evaluate-onnx.js';
 import type { TensorDataset } from './tensor-data.js';
+import { nextTurn } from '../util/next-turn.js';
 
 export type EvalRuntime = 'auto' | 'onnxruntime' | 'libtorch';
 export const EVAL_RUNTIMES: readonly EvalRuntime[] = ['auto', 'onnxruntime', 'libtorch'];
@@ -64,8 +65,6 @@ export interface EvalResult {
   readonly correct: number;
   readonly count: number;
 }
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Evaluates `net` on the samples of `data` at `indices` (all samples if omitted), without

@@ -13,6 +13,7 @@ import type { Network } from '../model/network.js';
 import { allFinite, crossEntropy, tidy, zeroGrad } from '../torch/index.js';
 import { GroupedOptimizer, makeSchedule, type TrainRecipe } from './recipe.js';
 import type { TensorDataset } from './tensor-data.js';
+import { nextTurn } from '../util/next-turn.js';
 
 export interface TrainProgress {
   readonly phase: 'train';
@@ -70,8 +71,6 @@ interface LoopStats {
 }
 
 export type LoopResult = ({ readonly status: 'done' } & LoopStats) | ({ readonly status: 'failed'; readonly reason: string } & LoopStats);
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function formatLoss(loss: number): string {
   return Number.isFinite(loss) ? loss.toPrecision(4) : String(loss);
