@@ -10,6 +10,14 @@
 import type { Network } from '../model/network.js';
 import { BatchNorm2d, noGrad, tidy, type Module } from '../torch/index.js';
 import type { TensorDataset } from './tensor-data.js';
+import { nextTurn } from '../util/next-turn.js';
+
+export interface RecalibrationOptions {
+  readonly memoryFormat?: 'contiguous' | 'channels_last';
+  /** Called before every batch; when it returns a promise, the pass waits for it (see LoopOptions.hold). */
+  readonly hold?: () => Promise<void> | undefined;
+  readonly signal?: AbortSignal;
+}
 
 function batchNorms(m: Module, into: BatchNorm2d[] = []): BatchNorm2d[] {
   if (m instanceof BatchNorm2d) into.push(m);
@@ -20,15 +28,11 @@ function batchNorms(m: Module, into: BatchNorm2d[] = []): BatchNorm2d[] {
 /**
  * Recomputes the running statistics of every BN layer of `net` from the samples at `indices`
  * (no augmentation), in batches of `batchSize`. Restores the network's mode and BN momenta.
+ * Yields to the event loop between batches, so a hold or an abort is seen within one batch.
  */
-export function recalibrateBatchNorm(
-  net: Network,
-  data: TensorDataset,
-  indices: Int32Array,
-  batchSize: number,
-  memoryFormat: 'contiguous' | 'channels_last' = 'contiguous',
-): void {
+export async function recalibrateBatchNorm(net: Network, data: TensorDataset, indices: Int32Array, batchSize: number, options: RecalibrationOptions = {}): Promise<void> {
   if (indices.length === 0) return;
+  const memoryFormat = options.memoryFormat ?? 'contiguous';
   const layers = batchNorms(net);
   const momenta = layers.map((bn) => bn.momentum);
   const wasTraining = net.training;
@@ -37,17 +41,21 @@ export function recalibrateBatchNorm(
   };
   try {
     net.train();
-    noGrad(() => {
-      let k = 0;
-      for (let start = 0; start < indices.length; start += batchSize, k++) {
-        const idx = indices.subarray(start, Math.min(start + batchSize, indices.length));
-        if (idx.length < 2 && k > 0) break; // a single sample has no batch variance
-        for (const bn of layers) setMomentum(bn, 1 / (k + 1));
+    let k = 0;
+    for (let start = 0; start < indices.length; start += batchSize, k++) {
+      const held = options.hold?.();
+      if (held) await held;
+      options.signal?.throwIfAborted();
+      const idx = indices.subarray(start, Math.min(start + batchSize, indices.length));
+      if (idx.length < 2 && k > 0) break; // a single sample has no batch variance
+      for (const bn of layers) setMomentum(bn, 1 / (k + 1));
+      noGrad(() =>
         tidy(() => {
           net.forward(data.batch(idx, { memoryFormat }).x);
-        });
-      }
-    });
+        }),
+      );
+      await nextTurn();
+    }
   } finally {
     layers.forEach((bn, i) => setMomentum(bn, momenta[i]!));
     net.train(wasTraining);

@@ -67,7 +67,7 @@ export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indi
   if (held) await held;
   options.signal?.throwIfAborted();
   const bytes = exportOnnx(net.plan, weightsFromNetwork(net));
-  // onnxruntime works off the JavaScript thread: registered, so that a hold waits for it
+  // onnxruntime's calls are awaited, not run in place (off-thread-steps.ts): registered, so that a hold waits for them
   const session = await offThreadStep(ort.InferenceSession.create(bytes, {
     intraOpNumThreads: getNumThreads(),
     interOpNumThreads: 1,

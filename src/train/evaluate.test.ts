@@ -125,7 +125,7 @@ test('MNAS_EVAL_RUNTIME picks the runtime; an unknown value is refused by name',
     process.env.MNAS_EVAL_RUNTIME = 'libtorch';
     const batches: number[] = [];
     await evaluate(net, pool, validation, { batchSize: 500, onBatch: (d) => batches.push(d) });
-    assert.deepEqual(batches, [500], 'libtorch runs the batch asked for');
+    assert.deepEqual(batches, [128, 256, 384, 500], 'libtorch runs batches of at most LIBTORCH_EVAL_MAX_BATCH');
     process.env.MNAS_EVAL_RUNTIME = 'tensorflow';
     await assert.rejects(evaluate(net, pool, validation), /MNAS_EVAL_RUNTIME must be one of auto, onnxruntime, libtorch, got 'tensorflow'/);
   } finally {
@@ -141,11 +141,11 @@ test('auto: libtorch for networks mostly of regular convolutions, onnxruntime fo
   assert.equal(autoEvalRuntime(buildPlan(mbconv)), 'onnxruntime');
   assert.equal(autoEvalRuntime(buildPlan(regular)), 'libtorch');
   assert.equal(autoEvalRuntime(buildPlan(GRAY)), autoEvalRuntime(buildPlan(GRAY)));
-  // the default follows it: onnxruntime caps its batches at 64, libtorch runs the one asked for
+  // the default follows it: onnxruntime caps its batches at 64, libtorch at 128
   const split = proxySplit(makeSyntheticDataset({ seed: 3, trainCount: 700, testCount: 10 }), { subset: 200, validationSize: 500, splitSeed: 0 });
   const pool = new TensorDataset(split.pool);
   try {
-    for (const [arch, batches] of [[mbconv, 8], [regular, 1]] as const) {
+    for (const [arch, batches] of [[mbconv, 8], [regular, 4]] as const) {
       const r = await proxyTrain(arch, split, { epochs: 1, recipe: { batchSize: 50 }, keepNetwork: true });
       const net = (r as { network: Network }).network;
       const seen: number[] = [];

@@ -25,6 +25,16 @@ export const EVAL_RUNTIMES: readonly EvalRuntime[] = ['auto', 'onnxruntime', 'li
  */
 export const REGULAR_CONV_SHARE_FOR_LIBTORCH = 0.5;
 
+/**
+ * Largest batch a libtorch evaluation pass runs. A batch is one synchronous call, and a latency
+ * measurement on this machine waits for the call running when it asks to hold training: at 128 a
+ * batch of the heaviest fmnist networks takes about 0.12 s on one thread, at 500 (the recipe's) up
+ * to a second. Not slower: on 7 random fmnist networks (10,000 images, 1 thread, 2026-12-05)
+ * batches of 128 took 35.9 s in all against 36.5 s at the recipe's (the memory budget already
+ * lowered most to 148-222).
+ */
+export const LIBTORCH_EVAL_MAX_BATCH = 128;
+
 /** The runtime 'auto' picks for a plan (a function of the architecture alone, so the same run scores the same). */
 export function autoEvalRuntime(plan: NetworkPlan): 'onnxruntime' | 'libtorch' {
   const f = modelFeatures(plan);
@@ -44,7 +54,8 @@ export interface EvalOptions {
   readonly onBatch?: (done: number, total: number) => void;
   /**
    * What runs the forward passes (default: MNAS_EVAL_RUNTIME if set, else 'auto': autoEvalRuntime).
-   * Both give the same accuracy up to float rounding; onnxruntime runs batches of at most 64.
+   * Both give the same accuracy up to float rounding; onnxruntime runs batches of at most 64,
+   * libtorch of at most 128.
    */
   readonly runtime?: EvalRuntime;
 }
@@ -90,7 +101,7 @@ export async function evaluate(net: Network, data: TensorDataset, indices?: Int3
         if (!(e instanceof WeightsMismatchError)) throw e; // non-finite weights: libtorch scores them as they are
       }
     }
-    return await evaluateOnLibtorch(net, data, all, batchSize, options);
+    return await evaluateOnLibtorch(net, data, all, Math.min(batchSize, LIBTORCH_EVAL_MAX_BATCH), options);
   } finally {
     net.train(wasTraining);
   }

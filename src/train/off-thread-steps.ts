@@ -1,8 +1,11 @@
 /**
- * Training work that runs off the JavaScript thread: onnxruntime's session creation and runs
- * (evaluate-onnx.ts). libtorch steps are synchronous, so a process whose event loop handles a
- * hold knows no step is running; while an onnxruntime call is awaited the loop is free, so a hold
- * for a latency measurement must first wait for such calls to end (TrainingHold, trial-worker.ts).
+ * Training work that is awaited rather than run in place: onnxruntime's session creation and
+ * runs (evaluate-onnx.ts). libtorch steps are synchronous, so a process whose event loop handles a
+ * hold knows no step is running. An onnxruntime call is not: onnxruntime-node 1.30 defers the work
+ * to a setImmediate callback (where it then blocks the thread), a later version may run it on a
+ * thread pool, and either way a hold can be handled after the call was made and before its work
+ * has ended. So a hold for a latency measurement first waits for such calls to settle
+ * (TrainingHold, trial-worker.ts).
  */
 const inFlight = new Set<Promise<unknown>>();
 

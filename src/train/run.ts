@@ -201,9 +201,12 @@ export async function trainArch(network: Arch | NetworkPlan, split: DataSplit, r
     });
     if (loop.status === 'failed') return { status: 'failed', reason: loop.reason, ...info() };
     if (recipe.bnRecalibrationImages > 0) {
-      await options.hold?.();
       const order = planEpoch(split.train, recipe.epochs, { batchSize: recipe.batchSize, seed: recipe.seed }).order;
-      recalibrateBatchNorm(net, pool, order.subarray(0, Math.min(order.length, recipe.bnRecalibrationImages)), recipe.batchSize, memoryFormat);
+      await recalibrateBatchNorm(net, pool, order.subarray(0, Math.min(order.length, recipe.bnRecalibrationImages)), recipe.batchSize, {
+        memoryFormat,
+        ...(options.hold ? { hold: options.hold } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       lastValidation = undefined;
     }
     const val = lastValidation ?? (split.validation.length > 0 ? await evaluate(net, pool, split.validation, evalOptions) : undefined);

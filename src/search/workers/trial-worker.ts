@@ -65,7 +65,7 @@ process.on('message', (m: ToWorker) => {
       break;
     case 'hold':
       // no libtorch step is running while this handler runs (they are synchronous and yield in
-      // between); an evaluation's onnxruntime call may be, off this thread: held once it ends
+      // between); an evaluation's onnxruntime call may have been made and not ended: held once it has
       void startHold().then(() => send({ type: 'held' }));
       break;
     case 'release':
