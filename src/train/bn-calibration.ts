@@ -28,7 +28,7 @@ function batchNorms(m: Module, into: BatchNorm2d[] = []): BatchNorm2d[] {
 /**
  * Recomputes the running statistics of every BN layer of `net` from the samples at `indices`
  * (no augmentation), in batches of `batchSize`. Restores the network's mode and BN momenta.
- * Yields to the event loop between batches, so a hold or an abort is seen within one batch.
+ * Yields to the event loop before each batch, so a hold or an abort is seen within one batch.
  */
 export async function recalibrateBatchNorm(net: Network, data: TensorDataset, indices: Int32Array, batchSize: number, options: RecalibrationOptions = {}): Promise<void> {
   if (indices.length === 0) return;
@@ -43,6 +43,7 @@ export async function recalibrateBatchNorm(net: Network, data: TensorDataset, in
     net.train();
     let k = 0;
     for (let start = 0; start < indices.length; start += batchSize, k++) {
+      await nextTurn(); // it follows the last training step straight away
       const held = options.hold?.();
       if (held) await held;
       options.signal?.throwIfAborted();
@@ -54,7 +55,6 @@ export async function recalibrateBatchNorm(net: Network, data: TensorDataset, in
           net.forward(data.batch(idx, { memoryFormat }).x);
         }),
       );
-      await nextTurn();
     }
   } finally {
     layers.forEach((bn, i) => setMomentum(bn, momenta[i]!));

@@ -111,6 +111,7 @@ async function evaluateOnLibtorch(net: Network, data: TensorDataset, all: Int32A
   let correct = 0;
   let lossSum = 0;
   for (let start = 0; start < all.length; start += batchSize) {
+    await nextTurn();
     const held = options.hold?.();
     if (held) await held;
     options.signal?.throwIfAborted();
@@ -127,7 +128,6 @@ async function evaluateOnLibtorch(net: Network, data: TensorDataset, all: Int32A
     correct += c;
     lossSum += l;
     options.onBatch?.(start + idx.length, all.length);
-    await nextTurn();
   }
   return { accuracy: correct / all.length, loss: lossSum / all.length, correct, count: all.length };
 }

@@ -10,6 +10,7 @@ import { costOfPlan } from '../model/cost.js';
 import { buildNetwork } from '../model/builder.js';
 import { evaluate } from './evaluate.js';
 import { TensorDataset } from './tensor-data.js';
+import { TrainingHold } from '../search/proxy-trial.js';
 
 // A small net (fast on CPU) for the synthetic 28x28x1 set; 10 classes, chance = 10%.
 const ARCH = parseArch('in28x28x1_cls10_stem8s1_head0:r1_k3_s22_e1_i8_o16,r1_k3_s22_e3_i16_o24_se0.25,r1_k3_s22_e3_i24_o32');
@@ -74,6 +75,31 @@ test('a diverging run ends as a failed result with a reason, not an exception', 
   const low = await proxyTrain(ARCH, SPLIT, { epochs: 1, recipe: { ...RECIPE, maxLoss: 0.5 } });
   assert.equal(low.status, 'failed');
   assert.match((low as { reason: string }).reason, /^diverged at epoch 1 step 1: loss [\d.]+ > 0\.5$/);
+});
+
+test('a hold taken while a run builds its network is seen before the first step; every step and batch passes it', async () => {
+  const hold = new TrainingHold();
+  let steps = 0;
+  let stepsWhenHeld = -1;
+  let holdPasses = 0;
+  const run = proxyTrain(ARCH, SPLIT, {
+    epochs: 1,
+    recipe: RECIPE,
+    hold: () => {
+      holdPasses++;
+      return hold.gate();
+    },
+    onProgress: (p) => {
+      if (p.phase === 'train') steps++;
+    },
+  });
+  // as a worker's 'hold' message does: handled on the first turn of the event loop after the run started
+  const held = new Promise<void>((resolve) => setImmediate(() => void hold.holdWhile(async () => { stepsWhenHeld = steps; resolve(); })));
+  const r = await run;
+  await held;
+  assert.equal(r.status, 'done');
+  assert.equal(stepsWhenHeld, 0, 'no step ran before the hold');
+  assert.ok(holdPasses > r.steps, `${holdPasses} hold passes for ${r.steps} steps and the evaluation`);
 });
 
 test('an AbortSignal stops training promptly (rejects with its reason) without leaking tensors', async () => {

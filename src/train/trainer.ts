@@ -128,6 +128,9 @@ export async function trainLoop(
       });
       let epochSum = 0;
       for (let s = 0; s < plan.batches.length; s++) {
+        // a turn of the event loop before every step, the first included: a trial starts from a
+        // message, and a hold that arrives while its network is built must be seen before step 1
+        await nextTurn();
         const held = options.hold?.();
         if (held) await held;
         options.signal?.throwIfAborted();
@@ -172,7 +175,6 @@ export async function trainLoop(
           imagesPerSecond: (globalStep * batchSize * 1000) / (trainMs + performance.now() - t0),
           elapsedSeconds: (trainMs + performance.now() - t0) / 1000,
         });
-        await nextTurn();
         trainMs += performance.now() - t0;
       }
       epochLoss.push(epochSum / stepsPerEpoch);
