@@ -10,13 +10,10 @@
 import type { Network } from '../model/network.js';
 import { BatchNorm2d, noGrad, tidy, type Module } from '../torch/index.js';
 import type { TensorDataset } from './tensor-data.js';
-import { nextTurn } from '../util/next-turn.js';
+import { holdPoint, type HoldPointOptions } from './hold-point.js';
 
-export interface RecalibrationOptions {
+export interface RecalibrationOptions extends HoldPointOptions {
   readonly memoryFormat?: 'contiguous' | 'channels_last';
-  /** Called before every batch; when it returns a promise, the pass waits for it (see LoopOptions.hold). */
-  readonly hold?: () => Promise<void> | undefined;
-  readonly signal?: AbortSignal;
 }
 
 function batchNorms(m: Module, into: BatchNorm2d[] = []): BatchNorm2d[] {
@@ -43,10 +40,7 @@ export async function recalibrateBatchNorm(net: Network, data: TensorDataset, in
     net.train();
     let k = 0;
     for (let start = 0; start < indices.length; start += batchSize, k++) {
-      await nextTurn(); // it follows the last training step straight away
-      const held = options.hold?.();
-      if (held) await held;
-      options.signal?.throwIfAborted();
+      await holdPoint(options); // the first follows the last training step straight away
       const idx = indices.subarray(start, Math.min(start + batchSize, indices.length));
       if (idx.length < 2 && k > 0) break; // a single sample has no batch variance
       for (const bn of layers) setMomentum(bn, 1 / (k + 1));

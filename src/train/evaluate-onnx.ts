@@ -15,7 +15,7 @@ import type { Network } from '../model/network.js';
 import { getNumThreads, tidy } from '../torch/index.js';
 import { offThreadStep } from './off-thread-steps.js';
 import type { TensorDataset } from './tensor-data.js';
-import { nextTurn } from '../util/next-turn.js';
+import { holdPoint } from './hold-point.js';
 
 /** Largest batch an onnxruntime evaluation pass runs. */
 export const ONNX_EVAL_MAX_BATCH = 64;
@@ -63,9 +63,7 @@ export function tallyLogits(logits: Float32Array, labels: Int32Array, classes: n
  * evaluates on libtorch, which scores such a network as it is.
  */
 export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indices: Int32Array, options: OnnxEvalOptions): Promise<Tally> {
-  const held = options.hold?.(); // exporting and optimizing the graph is work too
-  if (held) await held;
-  options.signal?.throwIfAborted();
+  await holdPoint(options); // exporting and optimizing the graph is work too
   const bytes = exportOnnx(net.plan, weightsFromNetwork(net));
   // onnxruntime's calls are awaited, not run in place (off-thread-steps.ts): registered, so that a hold waits for them
   const session = await offThreadStep(ort.InferenceSession.create(bytes, {
@@ -80,9 +78,7 @@ export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indi
   const [outputName] = session.outputNames;
   try {
     for (let start = 0; start < indices.length; start += batchSize) {
-      const held = options.hold?.();
-      if (held) await held;
-      options.signal?.throwIfAborted();
+      await holdPoint(options);
       const idx = indices.subarray(start, Math.min(start + batchSize, indices.length));
       const { pixels, labels } = tidy(() => {
         const { x, y } = data.batch(idx, { memoryFormat: 'contiguous' });
@@ -94,7 +90,6 @@ export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indi
       tallyLogits(logits.data as Float32Array, labels, data.classes, tally);
       logits.dispose();
       options.onBatch?.(start + idx.length, indices.length);
-      await nextTurn();
     }
   } finally {
     await offThreadStep(session.release());

@@ -11,7 +11,7 @@ import { modelFeatures } from '../latency/model-features.js';
 import { argmax, crossEntropy, eq, noGrad, sum, tidy } from '../torch/index.js';
 import { tallyOnOnnxRuntime } from './evaluate-onnx.js';
 import type { TensorDataset } from './tensor-data.js';
-import { nextTurn } from '../util/next-turn.js';
+import { holdPoint } from './hold-point.js';
 
 export type EvalRuntime = 'auto' | 'onnxruntime' | 'libtorch';
 export const EVAL_RUNTIMES: readonly EvalRuntime[] = ['auto', 'onnxruntime', 'libtorch'];
@@ -111,10 +111,7 @@ async function evaluateOnLibtorch(net: Network, data: TensorDataset, all: Int32A
   let correct = 0;
   let lossSum = 0;
   for (let start = 0; start < all.length; start += batchSize) {
-    await nextTurn();
-    const held = options.hold?.();
-    if (held) await held;
-    options.signal?.throwIfAborted();
+    await holdPoint(options);
     const idx = all.subarray(start, Math.min(start + batchSize, all.length));
     const [c, l] = noGrad(() =>
       tidy(() => {

@@ -13,7 +13,7 @@ import type { Network } from '../model/network.js';
 import { allFinite, crossEntropy, tidy, zeroGrad } from '../torch/index.js';
 import { GroupedOptimizer, makeSchedule, type TrainRecipe } from './recipe.js';
 import type { TensorDataset } from './tensor-data.js';
-import { nextTurn } from '../util/next-turn.js';
+import { holdPoint } from './hold-point.js';
 
 export interface TrainProgress {
   readonly phase: 'train';
@@ -130,10 +130,7 @@ export async function trainLoop(
       for (let s = 0; s < plan.batches.length; s++) {
         // a turn of the event loop before every step, the first included: a trial starts from a
         // message, and a hold that arrives while its network is built must be seen before step 1
-        await nextTurn();
-        const held = options.hold?.();
-        if (held) await held;
-        options.signal?.throwIfAborted();
+        await holdPoint(options);
         const t0 = performance.now();
         const batch = plan.batches[s]!;
         const lr = schedule(globalStep);
