@@ -4,13 +4,22 @@
  * of 1, then 2, ... training processes of one thread each, on a fresh loopback redis-server each
  * time. Reports candidates per hour and the ratio to the first; with several rounds the process
  * counts alternate (1, 2, 1, 2, ...) and the summary gives medians.
+ *
+ * Where a ratio below the process count goes, from the train jobs' timelines (JobTimeline, kept in
+ * Redis): how long a trial trained outside measurement pauses (two trainings at once slow each
+ * other: `contention`), and what share of the processes' time went to that (`busy`; the rest is
+ * measurements holding training, waits for a hold and for the last trials). The ratio is
+ * processes x busy / first busy / contention.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { QUEUE_PREFIX, TRAIN_QUEUE, type JobTimeline } from '../distributed/jobs.js';
 import { startLocalRedis } from '../distributed/local-redis.js';
+import { parseRedisUrl, queueConnection } from '../distributed/redis-url.js';
 import { QUEUED_AHEAD, search } from '../search/setup.js';
 import { median } from '../util/stats.js';
 
@@ -33,6 +42,12 @@ export interface ScaleRow {
   /** Candidates per hour against the first row's of the same round. */
   readonly ratio: number;
   readonly load: number;
+  /** Mean seconds a train job ran outside its worker's measurement pauses. */
+  readonly train_seconds_per_trial: number;
+  /** Mean seconds a train job stood paused for measurements. */
+  readonly held_seconds_per_trial: number;
+  /** Share of processes x seconds that went to training outside the pauses. */
+  readonly busy: number;
 }
 
 export interface ScaleSummary {
@@ -43,6 +58,21 @@ export interface ScaleSummary {
   readonly ratio_of_medians: number;
   /** Median of the per-round ratios. */
   readonly median_ratio: number;
+  readonly median_train_seconds_per_trial: number;
+  /** Median seconds per trial against the first process count's: how much the trainings slow each other. */
+  readonly contention: number;
+  readonly median_busy: number;
+}
+
+/** Seconds the train jobs ran, and of those, their worker's training stood paused for measurements. */
+export function trainingSeconds(timelines: readonly JobTimeline[]): { ran: number; paused: number } {
+  let ran = 0;
+  let paused = 0;
+  for (const t of timelines) {
+    ran += (t.end - t.start) / 1000;
+    for (const p of t.paused ?? []) paused += Math.max(0, Math.min(p.end, t.end) - Math.max(p.start, t.start)) / 1000;
+  }
+  return { ran, paused };
 }
 
 /** Medians per process count over the rounds. */
@@ -50,12 +80,16 @@ export function summarizeScale(rows: readonly ScaleRow[]): ScaleSummary[] {
   const counts = [...new Set(rows.map((r) => r.processes))];
   const medianOf = (p: number, f: (r: ScaleRow) => number) => median(rows.filter((r) => r.processes === p).map(f));
   const first = medianOf(counts[0]!, (r) => r.trials_per_hour);
+  const firstSeconds = medianOf(counts[0]!, (r) => r.train_seconds_per_trial);
   return counts.map((p) => ({
     processes: p,
     runs: rows.filter((r) => r.processes === p).length,
     median_trials_per_hour: medianOf(p, (r) => r.trials_per_hour),
     ratio_of_medians: medianOf(p, (r) => r.trials_per_hour) / first,
     median_ratio: medianOf(p, (r) => r.ratio),
+    median_train_seconds_per_trial: medianOf(p, (r) => r.train_seconds_per_trial),
+    contention: medianOf(p, (r) => r.train_seconds_per_trial) / firstSeconds,
+    median_busy: medianOf(p, (r) => r.busy),
   }));
 }
 
@@ -95,8 +129,25 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
       out: path.join(dir, 'run'),
     });
     const first = firstOfRound ?? r.session.trials_per_hour;
-    const row: ScaleRow = { round, processes, trials: r.session.evaluated + r.session.reused, seconds: r.session.seconds, trials_per_hour: r.session.trials_per_hour, ratio: r.session.trials_per_hour / first, load: loadavg()[0]! };
-    o.onLog?.(`bench: round ${round}, ${processes} training process(es): ${row.trials} candidates in ${row.seconds.toFixed(1)} s, ${row.trials_per_hour.toFixed(0)}/h (x${row.ratio.toFixed(2)}, load ${row.load.toFixed(2)})`);
+    const timelines = await trainTimelines(redis.url);
+    const { ran, paused } = trainingSeconds(timelines);
+    const jobs = Math.max(1, timelines.length);
+    const row: ScaleRow = {
+      round,
+      processes,
+      trials: r.session.evaluated + r.session.reused,
+      seconds: r.session.seconds,
+      trials_per_hour: r.session.trials_per_hour,
+      ratio: r.session.trials_per_hour / first,
+      load: loadavg()[0]!,
+      train_seconds_per_trial: (ran - paused) / jobs,
+      held_seconds_per_trial: paused / jobs,
+      busy: (ran - paused) / (processes * r.session.seconds),
+    };
+    o.onLog?.(
+      `bench: round ${round}, ${processes} training process(es): ${row.trials} candidates in ${row.seconds.toFixed(1)} s, ${row.trials_per_hour.toFixed(0)}/h (x${row.ratio.toFixed(2)}, load ${row.load.toFixed(2)}); ` +
+        `${row.train_seconds_per_trial.toFixed(2)} s training and ${row.held_seconds_per_trial.toFixed(2)} s held per trial, ${(100 * row.busy).toFixed(1)}% busy`,
+    );
     return row;
   } finally {
     worker.kill('SIGTERM');
@@ -104,5 +155,16 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
     rmSync(redis.dir, { recursive: true, force: true });
+  }
+}
+
+/** The timelines of the run's finished train jobs, as the workers stored them in Redis. */
+async function trainTimelines(url: string): Promise<JobTimeline[]> {
+  const queue = new Queue(TRAIN_QUEUE, { connection: queueConnection(parseRedisUrl(url), 'mnas-bench-timelines'), prefix: QUEUE_PREFIX });
+  try {
+    const jobs = await queue.getJobs(['completed'], 0, -1);
+    return jobs.map((j) => (j.returnvalue as { timeline?: JobTimeline } | null)?.timeline).filter((t): t is JobTimeline => t !== undefined);
+  } finally {
+    await queue.close();
   }
 }

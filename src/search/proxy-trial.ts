@@ -6,7 +6,7 @@ import { loadDataset } from '../data/load.js';
 import type { DataSplit } from '../data/dataset.js';
 import { proxySplit, proxyTrain } from '../train/run.js';
 import { TensorDataset } from '../train/tensor-data.js';
-import { offThreadStepsIdle } from '../train/off-thread-steps.js';
+import { deferredStepsIdle } from '../train/deferred-steps.js';
 import { nextTurn } from '../util/next-turn.js';
 import { allocatorStats, setAllocatorCacheLimit, setNumThreads } from '../torch/index.js';
 import type { ProxySettings, ProxyTrainer, ProxyTrial, ProxyTrialResult } from './proxy-trainer.js';
@@ -69,14 +69,14 @@ export class TrainingHold {
   /** What a training loop calls before each step. */
   readonly gate = (): Promise<void> | undefined => this.released;
 
-  /** Closes the gate, waits for awaited work already started (an evaluation's onnxruntime calls, off-thread-steps.ts), then runs fn. */
+  /** Closes the gate, waits for awaited work already started (an evaluation's onnxruntime calls, deferred-steps.ts), then runs fn. */
   async holdWhile<T>(fn: () => Promise<T>): Promise<T> {
     // steps resume on a later turn of the event loop: the release arrives from I/O (a worker's
     // 'release' message), and a step run straight from it would be followed by the loop's own
     // next step in the same turn, so a new hold would wait for two steps instead of one
     if (this.holders++ === 0) this.released = new Promise<void>((resolve) => (this.release = resolve)).then(nextTurn);
     try {
-      await offThreadStepsIdle();
+      await deferredStepsIdle();
       return await fn();
     } finally {
       if (--this.holders === 0) {

@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { exportOnnx, weightsFromNetwork } from '../model/export.js';
 import type { Network } from '../model/network.js';
 import { getNumThreads, tidy } from '../torch/index.js';
-import { offThreadStep } from './off-thread-steps.js';
+import { deferredStep } from './deferred-steps.js';
 import type { TensorDataset } from './tensor-data.js';
 import { holdPoint } from './hold-point.js';
 
@@ -65,8 +65,8 @@ export function tallyLogits(logits: Float32Array, labels: Int32Array, classes: n
 export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indices: Int32Array, options: OnnxEvalOptions): Promise<Tally> {
   await holdPoint(options); // exporting and optimizing the graph is work too
   const bytes = exportOnnx(net.plan, weightsFromNetwork(net));
-  // onnxruntime's calls are awaited, not run in place (off-thread-steps.ts): registered, so that a hold waits for them
-  const session = await offThreadStep(ort.InferenceSession.create(bytes, {
+  // onnxruntime's calls are awaited, not run in place (deferred-steps.ts): registered, so that a hold waits for them
+  const session = await deferredStep(ort.InferenceSession.create(bytes, {
     intraOpNumThreads: getNumThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -85,14 +85,14 @@ export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indi
         return { pixels: x.toFloat32Array(), labels: y.toInt32Array() };
       });
       const input = new ort.Tensor('float32', pixels, [idx.length, data.channels, data.height, data.width]);
-      const out = await offThreadStep(session.run({ [inputName!]: input }));
+      const out = await deferredStep(session.run({ [inputName!]: input }));
       const logits = out[outputName!] as ort.Tensor;
       tallyLogits(logits.data as Float32Array, labels, data.classes, tally);
       logits.dispose();
       options.onBatch?.(start + idx.length, indices.length);
     }
   } finally {
-    await offThreadStep(session.release());
+    await deferredStep(session.release());
   }
   return tally;
 }

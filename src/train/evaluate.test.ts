@@ -7,7 +7,7 @@ import type { Network } from '../model/network.js';
 import { autoEvalRuntime, evaluate, type EvalResult } from './evaluate.js';
 import { buildPlan } from '../model/plan.js';
 import { ONNX_EVAL_MAX_BATCH, tallyLogits } from './evaluate-onnx.js';
-import { offThreadStep, offThreadStepsRunning } from './off-thread-steps.js';
+import { deferredStep, deferredStepsRunning } from './deferred-steps.js';
 import { TrainingHold } from '../search/proxy-trial.js';
 import { proxySplit, proxyTrain } from './run.js';
 import { TensorDataset } from './tensor-data.js';
@@ -163,7 +163,7 @@ test('a hold for a latency measurement never runs while an onnxruntime call of a
   try {
     const hold = new TrainingHold();
     let slow: () => void = () => undefined;
-    const pending = offThreadStep(new Promise<void>((r) => (slow = r)));
+    const pending = deferredStep(new Promise<void>((r) => (slow = r)));
     let ran = false;
     const first = hold.holdWhile(async () => { ran = true; });
     await new Promise((r) => setTimeout(r, 30));
@@ -180,9 +180,9 @@ test('a hold for a latency measurement never runs while an onnxruntime call of a
     while (!done) {
       await hold.holdWhile(async () => {
         holds++;
-        assert.equal(offThreadStepsRunning(), 0, 'no onnxruntime call runs during a hold');
+        assert.equal(deferredStepsRunning(), 0, 'no onnxruntime call runs during a hold');
         await new Promise((r) => setTimeout(r, 2));
-        assert.equal(offThreadStepsRunning(), 0, 'none starts during it either');
+        assert.equal(deferredStepsRunning(), 0, 'none starts during it either');
       });
       await new Promise((r) => setImmediate(r));
     }

@@ -25,6 +25,7 @@ import { manualSeed, setNumThreads, startMemoryUsage, type MemoryUsage } from '.
 import { planEpoch } from '../data/batches.js';
 import { recalibrateBatchNorm } from './bn-calibration.js';
 import { evaluate } from './evaluate.js';
+import { holdPoint } from './hold-point.js';
 import { DEFAULT_PROXY_SUBSET, FINAL_RECIPE, PROXY_RECIPE, validateRecipe, type TrainRecipe } from './recipe.js';
 import { TensorDataset } from './tensor-data.js';
 import { trainLoop, type EpochSummary, type TrainProgress } from './trainer.js';
@@ -150,9 +151,8 @@ export async function trainArch(network: Arch | NetworkPlan, split: DataSplit, r
   };
   const trainedArch = withGlobal(arch, overrides);
   if (options.threads !== undefined) setNumThreads(options.threads);
-  options.signal?.throwIfAborted();
 
-  await options.hold?.(); // building and initialising a large network is work too
+  await holdPoint(options); // building and initialising a large network is work too
   const plan = 'layers' in network ? withTrainingGlobals(network, overrides) : buildPlan(trainedArch);
   manualSeed(recipe.seed); // dropout draws from libtorch's global generator
   const net = buildNetworkFromPlan(plan, { seed: recipe.seed, init: recipe.init, channelsLast: recipe.channelsLast });

@@ -6,7 +6,7 @@
  */
 import { buildPlan } from '../../model/plan.js';
 import { parseArch } from '../../space/arch-string.js';
-import { offThreadStepsIdle } from '../../train/off-thread-steps.js';
+import { deferredStepsIdle } from '../../train/deferred-steps.js';
 import { ProxyTrialRunner, TrainingHold } from '../proxy-trial.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
@@ -27,7 +27,7 @@ function startHold(): Promise<void> {
     releaseHold = release;
     void hold.holdWhile(() => released);
   }
-  return offThreadStepsIdle();
+  return deferredStepsIdle();
 }
 
 async function runTrial(id: number, m: Extract<ToWorker, { type: 'trial' }>): Promise<void> {

@@ -10,7 +10,7 @@
 const inFlight = new Set<Promise<unknown>>();
 
 /** Registers `work` until it settles; returns it. */
-export function offThreadStep<T>(work: Promise<T>): Promise<T> {
+export function deferredStep<T>(work: Promise<T>): Promise<T> {
   inFlight.add(work);
   const done = (): void => {
     inFlight.delete(work);
@@ -20,11 +20,11 @@ export function offThreadStep<T>(work: Promise<T>): Promise<T> {
 }
 
 /** How many registered calls are running now. */
-export function offThreadStepsRunning(): number {
+export function deferredStepsRunning(): number {
   return inFlight.size;
 }
 
 /** Resolves once no registered call is running (at once if none is). */
-export async function offThreadStepsIdle(): Promise<void> {
+export async function deferredStepsIdle(): Promise<void> {
   while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
 }
