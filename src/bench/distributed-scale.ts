@@ -16,7 +16,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
 import { QUEUE_PREFIX, TRAIN_QUEUE, type JobTimeline } from '../distributed/jobs.js';
 import { startLocalRedis } from '../distributed/local-redis.js';
 import { parseRedisUrl, queueConnection } from '../distributed/redis-url.js';
@@ -160,6 +159,8 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
 
 /** The timelines of the run's finished train jobs, as the workers stored them in Redis. */
 async function trainTimelines(url: string): Promise<JobTimeline[]> {
+  // loaded here, not at the top: every `mnas` command imports this module, few connect
+  const { Queue } = await import('bullmq');
   const queue = new Queue(TRAIN_QUEUE, { connection: queueConnection(parseRedisUrl(url), 'mnas-bench-timelines'), prefix: QUEUE_PREFIX });
   try {
     const jobs = await queue.getJobs(['completed'], 0, -1);
