@@ -6,9 +6,10 @@
  * counts alternate (1, 2, 1, 2, ...) and the summary gives medians.
  *
  * Where a ratio below the process count goes, from the train jobs' timelines (JobTimeline, kept in
- * Redis): how long a trial trained outside measurement pauses (two trainings at once slow each
- * other: `contention`), and what share of the processes' time went to that (`busy`; the rest is
- * measurements holding training, waits for a hold and for the last trials). The ratio is
+ * Redis): how long a trial ran outside measurement pauses (`contention`: that time against one
+ * process's, whether trainings slow each other or a process idles at a hold point until the other
+ * reaches one), and what share of the processes' time went to that (`busy`; the rest is
+ * measurements holding training and the wait for the last trials). The ratio is
  * processes x busy / first busy / contention.
  */
 import { spawn } from 'node:child_process';
@@ -58,7 +59,7 @@ export interface ScaleSummary {
   /** Median of the per-round ratios. */
   readonly median_ratio: number;
   readonly median_train_seconds_per_trial: number;
-  /** Median seconds per trial against the first process count's: how much the trainings slow each other. */
+  /** Median seconds per trial against the first process count's: how much longer a trial takes with more processes. */
   readonly contention: number;
   readonly median_busy: number;
 }

@@ -117,7 +117,8 @@ export const TrainOutcomeSchema = z.discriminatedUnion('status', [
 ]);
 /**
  * When a worker ran a job and when its training was paused meanwhile (ms since the epoch): kept
- * with the job in Redis for inspection (`mnas workers`, tests), dropped by the coordinator.
+ * with the job in Redis for inspection (`mnas workers`, tests, `bench distributed-scale`), dropped
+ * by the coordinator.
  */
 export interface JobTimeline {
   readonly start: number;

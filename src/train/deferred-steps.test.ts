@@ -18,9 +18,9 @@ test('deferred steps: counted while running, idle resolves once every one has se
   await new Promise((r) => setImmediate(r));
   assert.equal(idle, false, 'one still running');
   assert.equal(deferredStepsRunning(), 1);
-  failB(new Error('failed off thread'));
+  failB(new Error('the deferred call failed'));
   await waiting;
   assert.equal(idle, true);
   assert.equal(deferredStepsRunning(), 0);
-  await assert.rejects(b, /failed off thread/, 'the step itself still rejects for its caller');
+  await assert.rejects(b, /the deferred call failed/, 'the step itself still rejects for its caller');
 });
