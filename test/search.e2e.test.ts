@@ -155,11 +155,19 @@ test('training search on 2 worker processes: trials spread over both with peak R
   const out = path.join(dir, 'run');
   const r = mnas(['search', '--config', tinyTrainingConfig(dir, { strategy: { kind: 'random' }, budget: 5, workers: 2 }), '--out', out, '--quiet', '--json']);
   assert.equal(r.status, 0, r.stderr);
-  const session = lastJson(r.stdout)['session'] as { evaluated: number; workers: number };
+  const session = lastJson(r.stdout)['session'] as { evaluated: number; workers: number; per_trial: { trained: number; trial_s: number; cpu_s: number; held_s: number; latency_s: number } };
   assert.equal(session.workers, 2);
   assert.equal(session.evaluated, 5);
   const trials = storedTrials(out);
   assert.ok(trials.every((t) => t.status === 'done'));
+  // where each trial's time went: its training process's CPU seconds, and the seconds it stood held while others were measured
+  const costs = trials.map((t) => ({ trial: (t.timings as { trial_s: number }).trial_s, held: (t.timings as { held_s: number }).held_s, cpu: (t.extra as { memory: { cpu_s: number } }).memory.cpu_s }));
+  for (const c of costs) assert.ok(c.cpu > 0 && c.held >= 0 && c.held < c.trial, JSON.stringify(c));
+  assert.ok(costs.some((c) => c.held > 0), 'trials trained while the next candidates were measured were held');
+  const mean = (f: (c: (typeof costs)[number]) => number) => costs.reduce((a, c) => a + f(c), 0) / costs.length;
+  assert.equal(session.per_trial.trained, 5);
+  for (const [k, v] of [['trial_s', mean((c) => c.trial)], ['cpu_s', mean((c) => c.cpu)], ['held_s', mean((c) => c.held)]] as const) assert.ok(Math.abs(session.per_trial[k] - v) < 1e-9, `${k}: ${session.per_trial[k]} against ${v}`);
+  assert.ok(session.per_trial.latency_s > 0);
   const extra = trials.map((t) => t.extra as { worker: number; memory: { peak_rss_bytes: number; minor_faults: number } });
   assert.deepEqual(new Set(extra.map((e) => e.worker)), new Set([0, 1]), 'both workers trained');
   for (const e of extra) assert.ok(e.memory.peak_rss_bytes > 10e6 && e.memory.minor_faults >= 0, JSON.stringify(e.memory));

@@ -13,14 +13,16 @@ const row = (round: number, processes: number, perHour: number, ratio: number, t
   train_seconds_per_trial: trainSeconds,
   held_seconds_per_trial: 0.5,
   busy,
+  cpu_seconds_per_trial: trainSeconds - 1,
+  gate_seconds_per_trial: 0.1 * processes,
 });
 
 describe('summarizeScale', () => {
   it('gives medians per process count over alternating rounds, both ratios, the contention and the busy share', () => {
     const rows = [row(1, 1, 300, 1, 10, 0.95), row(1, 2, 570, 1.9, 11, 0.9), row(2, 1, 280, 1, 12, 0.94), row(2, 2, 700, 2.5, 10.5, 0.85), row(3, 1, 320, 1, 11, 0.96), row(3, 2, 560, 1.75, 12.1, 0.88)];
     assert.deepEqual(summarizeScale(rows), [
-      { processes: 1, runs: 3, median_trials_per_hour: 300, ratio_of_medians: 1, median_ratio: 1, median_train_seconds_per_trial: 11, contention: 1, median_busy: 0.95 },
-      { processes: 2, runs: 3, median_trials_per_hour: 570, ratio_of_medians: 1.9, median_ratio: 1.9, median_train_seconds_per_trial: 11, contention: 1, median_busy: 0.88 },
+      { processes: 1, runs: 3, median_trials_per_hour: 300, ratio_of_medians: 1, median_ratio: 1, median_train_seconds_per_trial: 11, contention: 1, median_busy: 0.95, median_cpu_seconds_per_trial: 10, median_gate_seconds_per_trial: 0.1 },
+      { processes: 2, runs: 3, median_trials_per_hour: 570, ratio_of_medians: 1.9, median_ratio: 1.9, median_train_seconds_per_trial: 11, contention: 1, median_busy: 0.88, median_cpu_seconds_per_trial: 10, median_gate_seconds_per_trial: 0.2 },
     ]);
   });
 });
@@ -42,3 +44,4 @@ describe('trainingSeconds', () => {
     assert.deepEqual(trainingSeconds([]), { ran: 0, paused: 0 });
   });
 });
+

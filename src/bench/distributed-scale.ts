@@ -21,6 +21,8 @@ import { QUEUE_PREFIX, TRAIN_QUEUE, type JobTimeline } from '../distributed/jobs
 import { startLocalRedis } from '../distributed/local-redis.js';
 import { parseRedisUrl, queueConnection } from '../distributed/redis-url.js';
 import { QUEUED_AHEAD, search } from '../search/setup.js';
+import { ExperimentStore } from '../search/store.js';
+import { trialCosts } from '../search/trial-costs.js';
 import { median } from '../util/stats.js';
 
 export interface ScaleOptions {
@@ -48,6 +50,10 @@ export interface ScaleRow {
   readonly held_seconds_per_trial: number;
   /** Share of processes x seconds that went to training outside the pauses. */
   readonly busy: number;
+  /** Mean CPU seconds (all threads) of the training process per trial. */
+  readonly cpu_seconds_per_trial: number;
+  /** Mean seconds a trial stood at a closed hold point, as its training process saw it. */
+  readonly gate_seconds_per_trial: number;
 }
 
 export interface ScaleSummary {
@@ -62,6 +68,8 @@ export interface ScaleSummary {
   /** Median seconds per trial against the first process count's: how much longer a trial takes with more processes. */
   readonly contention: number;
   readonly median_busy: number;
+  readonly median_cpu_seconds_per_trial: number;
+  readonly median_gate_seconds_per_trial: number;
 }
 
 /** Seconds the train jobs ran, and of those, their worker's training stood paused for measurements. */
@@ -90,6 +98,8 @@ export function summarizeScale(rows: readonly ScaleRow[]): ScaleSummary[] {
     median_train_seconds_per_trial: medianOf(p, (r) => r.train_seconds_per_trial),
     contention: medianOf(p, (r) => r.train_seconds_per_trial) / firstSeconds,
     median_busy: medianOf(p, (r) => r.busy),
+    median_cpu_seconds_per_trial: medianOf(p, (r) => r.cpu_seconds_per_trial),
+    median_gate_seconds_per_trial: medianOf(p, (r) => r.gate_seconds_per_trial),
   }));
 }
 
@@ -132,6 +142,9 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
     const timelines = await trainTimelines(redis.url);
     const { ran, paused } = trainingSeconds(timelines);
     const jobs = Math.max(1, timelines.length);
+    const store = ExperimentStore.open(path.join(dir, 'run'), { readonly: true });
+    const costs = trialCosts(store.listTrials());
+    store.close();
     const row: ScaleRow = {
       round,
       processes,
@@ -143,10 +156,13 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
       train_seconds_per_trial: (ran - paused) / jobs,
       held_seconds_per_trial: paused / jobs,
       busy: (ran - paused) / (processes * r.session.seconds),
+      cpu_seconds_per_trial: costs?.cpu_s ?? 0,
+      gate_seconds_per_trial: costs?.held_s ?? 0,
     };
     o.onLog?.(
       `bench: round ${round}, ${processes} training process(es): ${row.trials} candidates in ${row.seconds.toFixed(1)} s, ${row.trials_per_hour.toFixed(0)}/h (x${row.ratio.toFixed(2)}, load ${row.load.toFixed(2)}); ` +
-        `${row.train_seconds_per_trial.toFixed(2)} s training and ${row.held_seconds_per_trial.toFixed(2)} s held per trial, ${(100 * row.busy).toFixed(1)}% busy`,
+        `${row.train_seconds_per_trial.toFixed(2)} s training and ${row.held_seconds_per_trial.toFixed(2)} s held per trial, ${(100 * row.busy).toFixed(1)}% busy; ` +
+        `${row.cpu_seconds_per_trial.toFixed(2)} CPU s and ${row.gate_seconds_per_trial.toFixed(2)} s at closed hold points per trial in the training process`,
     );
     return row;
   } finally {

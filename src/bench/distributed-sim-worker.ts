@@ -9,7 +9,7 @@ import { QUEUE_PREFIX, TRAIN_QUEUE, TrainJobSchema, type TrainOutcome } from '..
 import { parseRedisUrl, queueConnection } from '../distributed/redis-url.js';
 
 const { url, concurrency, jobMs } = JSON.parse(process.argv[2] ?? '{}') as { url: string; concurrency: number; jobMs: number };
-const memory = { peakRssBytes: null, minorFaults: 0, systemSeconds: 0, peakTensorBytes: 0, peakAllocatorBytes: 0, cachedBytes: 0, cacheHitRate: null, allocator: 'none' };
+const memory = { peakRssBytes: null, minorFaults: 0, systemSeconds: 0, cpuSeconds: 0, peakTensorBytes: 0, peakAllocatorBytes: 0, cachedBytes: 0, cacheHitRate: null, allocator: 'none' };
 const worker = new Worker(
   TRAIN_QUEUE,
   async (job): Promise<TrainOutcome> => {

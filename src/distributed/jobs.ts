@@ -96,6 +96,8 @@ const MemorySchema = z.object({
   peakRssBytes: z.number().nullable(),
   minorFaults: z.number(),
   systemSeconds: z.number(),
+  // optional: workers of versions before it did not report it
+  cpuSeconds: z.number().optional(),
   peakTensorBytes: z.number(),
   peakAllocatorBytes: z.number(),
   cacheHitRate: z.number().nullable(),
@@ -110,10 +112,11 @@ export const TrainOutcomeSchema = z.discriminatedUnion('status', [
     epochLoss: z.array(z.number()),
     trainImagesPerSecond: z.number(),
     seconds: z.number(),
+    heldSeconds: z.number().optional(),
     memory: MemorySchema,
     worker: z.string(),
   }),
-  z.object({ status: z.literal('failed'), reason: z.string(), seconds: z.number(), memory: MemorySchema.optional(), worker: z.string() }),
+  z.object({ status: z.literal('failed'), reason: z.string(), seconds: z.number(), heldSeconds: z.number().optional(), memory: MemorySchema.optional(), worker: z.string() }),
 ]);
 /**
  * When a worker ran a job and when its training was paused meanwhile (ms since the epoch): kept

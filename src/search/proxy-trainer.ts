@@ -42,6 +42,8 @@ export interface ProxyTrialDone {
   readonly trainImagesPerSecond: number;
   /** Wall seconds of the trial in the training process (build, train, recalibrate, evaluate). */
   readonly seconds: number;
+  /** Of those, seconds the trial stood at a closed hold point (training held off for a measurement). */
+  readonly heldSeconds?: number;
   /** Absent when nothing was trained (the answer came from the trained table). */
   readonly memory?: MemoryUsage;
   /** Which worker ran it and how many attempts it took (worker pools only). */
@@ -53,6 +55,7 @@ export interface ProxyTrialFailed {
   readonly status: 'failed';
   readonly reason: string;
   readonly seconds: number;
+  readonly heldSeconds?: number;
   readonly memory?: MemoryUsage;
   readonly worker?: number;
   readonly attempts?: number;

@@ -37,21 +37,32 @@ export class ProxyTrialRunner {
   async run(trial: ProxyTrial, options: { signal?: AbortSignal; hold?: () => Promise<void> | undefined } = {}): Promise<ProxyTrialResult> {
     const t0 = performance.now();
     const s = this.settings;
+    let heldMs = 0;
+    const gate = options.hold;
+    const hold = gate
+      ? () => {
+          const held = gate();
+          if (!held) return undefined;
+          const since = performance.now();
+          return held.then(() => void (heldMs += performance.now() - since));
+        }
+      : undefined;
     const r = await proxyTrain(trial.plan, this.split, {
       poolTensors: this.pool,
       epochs: s.epochs,
       recipe: { seed: trial.seed, ...(s.batch !== undefined ? { batchSize: s.batch } : {}), ...(s.lr !== undefined ? { lr: s.lr } : {}) },
       ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.hold ? { hold: options.hold } : {}),
+      ...(hold ? { hold } : {}),
     });
     const seconds = (performance.now() - t0) / 1000;
+    const heldSeconds = heldMs / 1000;
     // keep about one trial's working set cached for the next trial, not the whole cache limit
     const limit = allocatorStats().limitBytes;
     setAllocatorCacheLimit(Math.min(limit, r.memory.peakTensorBytes));
     setAllocatorCacheLimit(limit);
-    if (r.status === 'failed') return { status: 'failed', reason: `proxy training failed: ${r.reason}`, seconds, memory: r.memory };
-    if (r.valAccuracy === undefined || r.valLoss === undefined) return { status: 'failed', reason: 'proxy training returned no validation accuracy', seconds, memory: r.memory };
-    return { status: 'done', valAccuracy: r.valAccuracy, valLoss: r.valLoss, epochLoss: r.epochLoss, trainImagesPerSecond: r.trainImagesPerSecond, seconds, memory: r.memory };
+    if (r.status === 'failed') return { status: 'failed', reason: `proxy training failed: ${r.reason}`, seconds, heldSeconds, memory: r.memory };
+    if (r.valAccuracy === undefined || r.valLoss === undefined) return { status: 'failed', reason: 'proxy training returned no validation accuracy', seconds, heldSeconds, memory: r.memory };
+    return { status: 'done', valAccuracy: r.valAccuracy, valLoss: r.valLoss, epochLoss: r.epochLoss, trainImagesPerSecond: r.trainImagesPerSecond, seconds, heldSeconds, memory: r.memory };
   }
 
   /** Frees the training images in libtorch; safe to call twice. */

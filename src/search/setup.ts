@@ -53,6 +53,7 @@ import { TableTrainer } from '../trained/table-trainer.js';
 import { WorkerPool } from './workers/worker-pool.js';
 import type { DistributedSession } from '../distributed/session.js';
 import { parseRedisUrl } from '../distributed/redis-url.js';
+import { trialCosts, type TrialCosts } from './trial-costs.js';
 
 /** Trials queued ahead of the local training processes (see where the evaluator's slots are set). */
 export const QUEUED_AHEAD = 2;
@@ -122,7 +123,7 @@ export interface SearchResult {
   /** The strategy, split and initialisation seeds of the run. */
   seeds: { strategy: number; split: number; init: number };
   /** What this session did: trials evaluated, reused and failed, wall time, training processes, controller updates. */
-  session: { evaluated: number; reused: number; failed: number; skipped: number; seconds: number; workers: number; trials_per_hour: number; strategy_updates: number | null };
+  session: { evaluated: number; reused: number; failed: number; skipped: number; seconds: number; workers: number; trials_per_hour: number; strategy_updates: number | null; per_trial: TrialCosts | null };
   final?: Json;
   /** Measured latency sources: the drift seen by the reference checks. */
   drift?: DriftSummary;
@@ -288,6 +289,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
     ...(runRecord.optimumReward !== undefined ? { optimumReward: runRecord.optimumReward } : {}),
   };
   const sessionStart = performance.now();
+  const sessionStartDate = new Date();
   let summary;
   let trials;
   let sessionSeconds = 0;
@@ -364,7 +366,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
     interrupted: summary.interrupted,
     stop_reason: stopReason,
     seeds: { strategy: config.seed, split: config.splitSeed, init: config.initSeed },
-    session: sessionFigures(strategy, summary, sessionSeconds, setup.workers),
+    session: sessionFigures(strategy, summary, sessionSeconds, setup.workers, trialCosts(trials, sessionStartDate)),
     ...(runRecord.optimumReward !== undefined ? { optimum_reward: runRecord.optimumReward } : {}),
     ...(final !== undefined ? { final } : {}),
     ...(context.drift ? { drift: context.drift } : {}),
@@ -653,7 +655,7 @@ function checkTableCovers(table: LatencyTable, file: string, space: SearchSpace)
   }
 }
 
-function sessionFigures(strategy: Strategy, s: { evaluated: number; reused: number; failed: number; skipped: number }, seconds: number, workers: number): SearchResult['session'] {
+function sessionFigures(strategy: Strategy, s: { evaluated: number; reused: number; failed: number; skipped: number }, seconds: number, workers: number, perTrial: TrialCosts | null): SearchResult['session'] {
   return {
     evaluated: s.evaluated,
     reused: s.reused,
@@ -663,5 +665,6 @@ function sessionFigures(strategy: Strategy, s: { evaluated: number; reused: numb
     workers,
     trials_per_hour: seconds > 0 ? ((s.evaluated + s.reused) * 3600) / seconds : 0,
     strategy_updates: strategy instanceof PpoSearch ? strategy.updates : null,
+    per_trial: perTrial,
   };
 }

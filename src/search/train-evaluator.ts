@@ -220,6 +220,7 @@ export class TrainEvaluator implements Evaluator {
           peak_rss_bytes: trained.memory.peakRssBytes,
           minor_faults: trained.memory.minorFaults,
           system_s: trained.memory.systemSeconds,
+          cpu_s: trained.memory.cpuSeconds,
           peak_tensor_bytes: trained.memory.peakTensorBytes,
           cache_hit_rate: trained.memory.cacheHitRate,
         }
@@ -256,7 +257,7 @@ export class TrainEvaluator implements Evaluator {
       latencyStats: latency.stats,
       macs: cost.macs,
       params: cost.params,
-      timings: { latency_ms: latencyMs, train_ms: trainMs, trial_s: trained.seconds, ...(devices ? { devices_ms: devicesMs } : {}) },
+      timings: { latency_ms: latencyMs, train_ms: trainMs, trial_s: trained.seconds, ...(trained.heldSeconds !== undefined ? { held_s: trained.heldSeconds } : {}), ...(devices ? { devices_ms: devicesMs } : {}) },
       extra: {
         val_loss: trained.valLoss,
         train_img_s: trained.trainImagesPerSecond,

@@ -74,6 +74,8 @@ export interface MemoryUsage {
   readonly minorFaults: number;
   /** Kernel CPU seconds during the phase (process-wide). */
   readonly systemSeconds: number;
+  /** User and kernel CPU seconds of all the process's threads during the phase (process-wide). */
+  readonly cpuSeconds: number;
   /** Allocator: peak bytes in live tensors, and peak bytes held (live + cached) during the phase. */
   readonly peakTensorBytes: number;
   readonly peakAllocatorBytes: number;
@@ -99,6 +101,7 @@ export function startMemoryUsage(): { end(): MemoryUsage } {
         peakRssBytes: peak ?? null,
         minorFaults: ru.minorPageFault - ru0.minorPageFault,
         systemSeconds: (ru.systemCPUTime - ru0.systemCPUTime) / 1e6,
+        cpuSeconds: (ru.userCPUTime - ru0.userCPUTime + ru.systemCPUTime - ru0.systemCPUTime) / 1e6,
         peakTensorBytes: a.peakInUseBytes,
         peakAllocatorBytes: a.peakReservedBytes,
         cacheHitRate: a.kind === 'caching' && allocations > 0 ? (a.hits - a0.hits) / allocations : null,
