@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { summarizeScale, trainingSeconds, type ScaleRow } from './distributed-scale.js';
 
-const row = (round: number, processes: number, perHour: number, ratio: number, trainSeconds = 10, busy = 0.9): ScaleRow => ({
+const row = (round: number, processes: number, perHour: number, ratio: number, trainSeconds = 10, busy = 0.9, cpuSeconds = 9): ScaleRow => ({
   round,
   processes,
   trials: 16,
@@ -13,16 +13,16 @@ const row = (round: number, processes: number, perHour: number, ratio: number, t
   train_seconds_per_trial: trainSeconds,
   held_seconds_per_trial: 0.5,
   busy,
-  cpu_seconds_per_trial: trainSeconds - 1,
+  cpu_seconds_per_trial: cpuSeconds,
   gate_seconds_per_trial: 0.1 * processes,
 });
 
 describe('summarizeScale', () => {
-  it('gives medians per process count over alternating rounds, both ratios, the contention and the busy share', () => {
-    const rows = [row(1, 1, 300, 1, 10, 0.95), row(1, 2, 570, 1.9, 11, 0.9), row(2, 1, 280, 1, 12, 0.94), row(2, 2, 700, 2.5, 10.5, 0.85), row(3, 1, 320, 1, 11, 0.96), row(3, 2, 560, 1.75, 12.1, 0.88)];
+  it('gives medians per process count over alternating rounds, both ratios, the contention in wall and CPU seconds and the busy share', () => {
+    const rows = [row(1, 1, 300, 1, 10, 0.95, 8), row(1, 2, 570, 1.9, 11, 0.9, 13), row(2, 1, 280, 1, 12, 0.94, 12), row(2, 2, 700, 2.5, 10.5, 0.85, 11), row(3, 1, 320, 1, 11, 0.96, 10), row(3, 2, 560, 1.75, 12.1, 0.88, 12)];
     assert.deepEqual(summarizeScale(rows), [
-      { processes: 1, runs: 3, median_trials_per_hour: 300, ratio_of_medians: 1, median_ratio: 1, median_train_seconds_per_trial: 11, contention: 1, median_busy: 0.95, median_cpu_seconds_per_trial: 10, median_gate_seconds_per_trial: 0.1 },
-      { processes: 2, runs: 3, median_trials_per_hour: 570, ratio_of_medians: 1.9, median_ratio: 1.9, median_train_seconds_per_trial: 11, contention: 1, median_busy: 0.88, median_cpu_seconds_per_trial: 10, median_gate_seconds_per_trial: 0.2 },
+      { processes: 1, runs: 3, median_trials_per_hour: 300, ratio_of_medians: 1, median_ratio: 1, median_train_seconds_per_trial: 11, contention: 1, median_busy: 0.95, median_cpu_seconds_per_trial: 10, cpu_contention: 1, median_gate_seconds_per_trial: 0.1 },
+      { processes: 2, runs: 3, median_trials_per_hour: 570, ratio_of_medians: 1.9, median_ratio: 1.9, median_train_seconds_per_trial: 11, contention: 1, median_busy: 0.88, median_cpu_seconds_per_trial: 12, cpu_contention: 1.2, median_gate_seconds_per_trial: 0.2 },
     ]);
   });
 });

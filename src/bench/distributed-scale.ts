@@ -69,6 +69,8 @@ export interface ScaleSummary {
   readonly contention: number;
   readonly median_busy: number;
   readonly median_cpu_seconds_per_trial: number;
+  /** Median CPU seconds per trial against the first process count's: the same trials' work costing more when processes share the machine. */
+  readonly cpu_contention: number;
   readonly median_gate_seconds_per_trial: number;
 }
 
@@ -89,6 +91,7 @@ export function summarizeScale(rows: readonly ScaleRow[]): ScaleSummary[] {
   const medianOf = (p: number, f: (r: ScaleRow) => number) => median(rows.filter((r) => r.processes === p).map(f));
   const first = medianOf(counts[0]!, (r) => r.trials_per_hour);
   const firstSeconds = medianOf(counts[0]!, (r) => r.train_seconds_per_trial);
+  const firstCpu = medianOf(counts[0]!, (r) => r.cpu_seconds_per_trial);
   return counts.map((p) => ({
     processes: p,
     runs: rows.filter((r) => r.processes === p).length,
@@ -99,6 +102,7 @@ export function summarizeScale(rows: readonly ScaleRow[]): ScaleSummary[] {
     contention: medianOf(p, (r) => r.train_seconds_per_trial) / firstSeconds,
     median_busy: medianOf(p, (r) => r.busy),
     median_cpu_seconds_per_trial: medianOf(p, (r) => r.cpu_seconds_per_trial),
+    cpu_contention: firstCpu > 0 ? medianOf(p, (r) => r.cpu_seconds_per_trial) / firstCpu : 1,
     median_gate_seconds_per_trial: medianOf(p, (r) => r.gate_seconds_per_trial),
   }));
 }
