@@ -44,4 +44,3 @@ describe('trainingSeconds', () => {
     assert.deepEqual(trainingSeconds([]), { ran: 0, paused: 0 });
   });
 });
-

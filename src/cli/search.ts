@@ -16,7 +16,7 @@ import { DEFAULT_DRIFT_TOLERANCE, EVALUATORS, LATENCY_SOURCES, mergeConfig, type
 import { STRATEGY_KINDS } from '../search/strategy-kinds.js';
 import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
-import type { TrialCosts } from '../search/trial-costs.js';
+import { describeTrialCosts } from '../search/trial-costs.js';
 import { driftLabel, driftText, failedText } from '../search/report-html.js';
 import { UsageError } from './errors.js';
 import { choiceOption, floatOption, intOption } from './options.js';
@@ -247,19 +247,13 @@ function formatDuration(seconds: number): string {
   return m > 0 ? `${m} min ${Math.round(seconds - 60 * m)} s` : `${seconds.toFixed(1)} s`;
 }
 
-/** Where a trained trial's time went, on average: "12.0 s training (10.5 CPU s, 1.0 s held while latency was measured), 1.0 s for its latency (waiting for the machine included)". */
-function perTrialText(c: TrialCosts): string {
-  const inside = [c.cpu_s !== null ? `${c.cpu_s.toFixed(1)} CPU s` : undefined, c.held_s !== null ? `${c.held_s.toFixed(1)} s held while latency was measured` : undefined].filter((x) => x !== undefined);
-  return `per trained trial (mean of ${c.trained}): ${c.trial_s.toFixed(1)} s training${inside.length ? ` (${inside.join(', ')})` : ''}${c.latency_s !== null ? `, ${c.latency_s.toFixed(1)} s for its latency (waiting for the machine included)` : ''}`;
-}
-
 function formatResult(r: SearchResult): string {
   const s = r.session;
   const lines = [
     `this session: ${s.evaluated} trials evaluated, ${s.reused} reused, ${failedText(s.failed, s.skipped)} in ${formatDuration(s.seconds)}` +
       `${s.workers > 0 ? ` on ${s.workers} training process(es)` : ''} (${s.trials_per_hour.toFixed(0)} trials/h)` +
       `${s.strategy_updates !== null ? `; the PPO controller made ${s.strategy_updates} update(s)` : ''}`,
-    ...(s.per_trial ? [perTrialText(s.per_trial)] : []),
+    ...(s.per_trial ? [describeTrialCosts(s.per_trial)] : []),
     `run: ${r.out}`,
     `trials: ${r.trials} (${r.done} done, ${failedText(r.failed, r.skipped)})${r.interrupted ? ` — ${r.stop_reason === 'time limit' ? 'stopped at the time limit' : 'interrupted'}, continue with --resume ${r.out}` : ''}`,
     `target T: ${r.target_ms.toFixed(3)} ms`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { trialCosts } from './trial-costs.js';
+import { describeTrialCosts, trialCosts } from './trial-costs.js';
 
 const trained = (finishedAt: string, trialS: number, o: { cpu?: number; held?: number; latencyMs?: number } = {}) => ({
   status: 'done' as const,
@@ -34,5 +34,16 @@ describe('trialCosts', () => {
     assert.deepEqual(trialCosts([trained('2026-12-06T00:00:10.000Z', 8)]), { trained: 1, trial_s: 8, cpu_s: null, held_s: null, latency_s: null });
     assert.equal(trialCosts(trials, new Date('2026-12-06T01:00:00.000Z')), null);
     assert.equal(trialCosts([]), null);
+  });
+});
+
+describe('describeTrialCosts', () => {
+  it('says where a trained trial went on average, leaving out what was not recorded', () => {
+    assert.equal(
+      describeTrialCosts({ trained: 60, trial_s: 26.71, cpu_s: 21.6, held_s: 4.96, latency_s: 3.31 }),
+      'per trained trial (mean of 60): 26.7 s training (21.6 CPU s, 5.0 s held while latency was measured), 3.3 s for its latency (waiting for the machine included)',
+    );
+    assert.equal(describeTrialCosts({ trained: 2, trial_s: 8, cpu_s: null, held_s: null, latency_s: null }), 'per trained trial (mean of 2): 8.0 s training');
+    assert.equal(describeTrialCosts({ trained: 2, trial_s: 8, cpu_s: 7.5, held_s: null, latency_s: 0.4 }), 'per trained trial (mean of 2): 8.0 s training (7.5 CPU s), 0.4 s for its latency (waiting for the machine included)');
   });
 });

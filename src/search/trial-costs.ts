@@ -8,7 +8,7 @@
 import type { TrialRecord } from './run-store.js';
 
 export interface TrialCosts {
-  /** Trials that trained (reused, skipped and failed ones did not). */
+  /** Trials that trained to the end (reused, skipped and failed ones are left out). */
   readonly trained: number;
   readonly trial_s: number;
   /** null when no trial recorded it (runs of older versions). */
@@ -39,4 +39,11 @@ export function trialCosts(trials: readonly Timed[], since?: Date): TrialCosts |
   }
   if (trial.length === 0) return null;
   return { trained: trial.length, trial_s: mean(trial)!, cpu_s: mean(cpu), held_s: mean(held), latency_s: mean(latency) };
+}
+
+/** One line for the end of a search: "per trained trial (mean of 60): 26.7 s training (21.6 CPU s, 5.0 s held while latency was measured), 3.3 s for its latency (waiting for the machine included)". */
+export function describeTrialCosts(c: TrialCosts): string {
+  const inside = [c.cpu_s !== null ? `${c.cpu_s.toFixed(1)} CPU s` : undefined, c.held_s !== null ? `${c.held_s.toFixed(1)} s held while latency was measured` : undefined].filter((x) => x !== undefined);
+  const latency = c.latency_s !== null ? `, ${c.latency_s.toFixed(1)} s for its latency (waiting for the machine included)` : '';
+  return `per trained trial (mean of ${c.trained}): ${c.trial_s.toFixed(1)} s training${inside.length ? ` (${inside.join(', ')})` : ''}${latency}`;
 }
