@@ -21,8 +21,6 @@ import { QUEUE_PREFIX, TRAIN_QUEUE, type JobTimeline } from '../distributed/jobs
 import { startLocalRedis } from '../distributed/local-redis.js';
 import { parseRedisUrl, queueConnection } from '../distributed/redis-url.js';
 import { QUEUED_AHEAD, search } from '../search/setup.js';
-import { ExperimentStore } from '../search/store.js';
-import { trialCosts } from '../search/trial-costs.js';
 import { median } from '../util/stats.js';
 
 export interface ScaleOptions {
@@ -146,9 +144,8 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
     const timelines = await trainTimelines(redis.url);
     const { ran, paused } = trainingSeconds(timelines);
     const jobs = Math.max(1, timelines.length);
-    const store = ExperimentStore.open(path.join(dir, 'run'), { readonly: true });
-    const costs = trialCosts(store.listTrials());
-    store.close();
+    // a fresh run: the session's trials are all of them
+    const costs = r.session.per_trial;
     const row: ScaleRow = {
       round,
       processes,

@@ -5,6 +5,7 @@
  * (`held_s`), and the seconds the search spent on the trial's latency (`latency_ms`, waiting for
  * the machine included). Means, so that mean x trials gives the total.
  */
+import { mean } from '../util/stats.js';
 import type { TrialRecord } from './run-store.js';
 
 export interface TrialCosts {
@@ -21,7 +22,6 @@ type Timed = Pick<TrialRecord, 'status' | 'reusedFrom' | 'timings' | 'extra' | '
 
 /** Means over the trials that trained and finished at or after `since` (all of them without it); null if none did. */
 export function trialCosts(trials: readonly Timed[], since?: Date): TrialCosts | null {
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
   const trial: number[] = [];
   const cpu: number[] = [];
   const held: number[] = [];
