@@ -72,6 +72,10 @@ at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& weight, const 
 Napi::Value NewGeneratorValue(Napi::Env env, at::Generator g);
 int64_t LiveGeneratorCount();
 
+// Squeeze-and-excitation, y = x * sigmoid(w2 relu(w1 mean_hw(x) + b1) + b2) per image and channel
+// (squeeze_excite.cc): one autograd function with its own backward pass when gradients are recorded
+// and the input is a 4-D float or double tensor contiguous in NCHW or channels_last; libtorch's ops otherwise.
+at::Tensor SqueezeExcite(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2, const at::Tensor& b2);
 // Argument readers: each names the op and the argument in its error.
 struct Args {
   const Napi::CallbackInfo& info;

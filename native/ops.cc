@@ -164,6 +164,23 @@ Napi::Value BatchNorm(const Args& a) {
   return Ret(a.env(), relu ? at::relu_(y) : y);
 }
 
+// squeezeExcite(x, w1, b1, w2, b2): w1 [r, C], b1 [r], w2 [C, r], b2 [C].
+Napi::Value SqueezeExciteOp(const Args& a) {
+  T x = a.Tensor(0, "input");
+  RequireFloat(a, 0, "input", x);
+  RequireRank(a, 0, "input", x, 4);
+  T w1 = a.Tensor(1, "reduceWeight"), b1 = a.Tensor(2, "reduceBias"), w2 = a.Tensor(3, "expandWeight"), b2 = a.Tensor(4, "expandBias");
+  RequireRank(a, 1, "reduceWeight", w1, 2);
+  RequireRank(a, 3, "expandWeight", w2, 2);
+  const int64_t c = x.size(1), r = w1.size(0);
+  if (w1.size(1) != c || w2.size(0) != c || w2.size(1) != r || b1.dim() != 1 || b1.size(0) != r || b2.dim() != 1 || b2.size(0) != c) {
+    std::ostringstream m;
+    m << "weights " << w1.sizes() << ", " << b1.sizes() << ", " << w2.sizes() << ", " << b2.sizes() << " do not fit " << c << " input channels";
+    a.Fail(1, "reduceWeight", m.str());
+  }
+  return Ret(a.env(), SqueezeExcite(x, w1, b1, w2, b2));
+}
+
 Napi::Value AvgPool2d(const Args& a) {
   T x = a.Tensor(0, "input");
   RequireRank(a, 0, "input", x, 4);
@@ -367,6 +384,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   MNAS_EXPORT(exports, "linear", Linear);
   MNAS_EXPORT(exports, "conv2d", Conv2d);
   MNAS_EXPORT(exports, "batchNorm", BatchNorm);
+  MNAS_EXPORT(exports, "squeezeExcite", SqueezeExciteOp);
   MNAS_EXPORT(exports, "avgPool2d", AvgPool2d);
   MNAS_EXPORT(exports, "maxPool2d", MaxPool2d);
   MNAS_EXPORT(exports, "adaptiveAvgPool2d", AdaptiveAvgPool2d);

@@ -12,6 +12,8 @@
  *                 depthwise convolutions instead of mnas's own, native/depthwise_conv.cc)
  *   mnas-libtorch-bn  the same worker with MNAS_BATCHNORM=aten (libtorch's batch norm and a
  *                 separate ReLU in training instead of mnas's fused one, native/batch_norm.cc)
+ *   mnas-libtorch-se  the same worker with MNAS_SQUEEZE_EXCITE=aten (libtorch's autograd through
+ *                 squeeze-and-excitation's ops instead of mnas's fused function, native/squeeze_excite.cc)
  *   mnas-libtorch-eval  the same worker with MNAS_EVAL_RUNTIME=libtorch (validation passes on
  *                 libtorch instead of onnxruntime, train/evaluate-onnx.ts)
  *   pytorch       bench/proxy_pytorch.py on Debian's python3-torch, glibc malloc
@@ -39,7 +41,7 @@ import { planToModel } from '../latency/model.js';
 import { buildPlan } from '../model/plan.js';
 import type { LatencyDevice } from '../latency/device.js';
 
-export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'mnas-libtorch-dw', 'mnas-libtorch-bn', 'mnas-libtorch-eval', 'pytorch', 'pytorch-je'] as const;
+export const PROXY_BENCH_SIDES = ['mnas', 'mnas-system', 'mnas-libtorch-dw', 'mnas-libtorch-bn', 'mnas-libtorch-se', 'mnas-libtorch-eval', 'pytorch', 'pytorch-je'] as const;
 export type ProxyBenchSide = (typeof PROXY_BENCH_SIDES)[number];
 
 /** The mnas sides beyond 'mnas': the same trial worker with this environment. */
@@ -47,6 +49,7 @@ const WORKER_ENV: Partial<Record<ProxyBenchSide, Record<string, string>>> = {
   'mnas-system': { MNAS_ALLOCATOR: 'system' },
   'mnas-libtorch-dw': { MNAS_DEPTHWISE: 'aten' },
   'mnas-libtorch-bn': { MNAS_BATCHNORM: 'aten' },
+  'mnas-libtorch-se': { MNAS_SQUEEZE_EXCITE: 'aten' },
   'mnas-libtorch-eval': { MNAS_EVAL_RUNTIME: 'libtorch' },
 };
 

@@ -63,10 +63,10 @@ test('bench predicted-measured runs end to end with a tiny budget on ort-cpu and
 });
 
 test('bench proxy runs the same trial with mnas\'s and libtorch\'s depthwise weight gradient, batch norm and evaluation', () => {
-  const r = runCli(['bench', 'proxy', '--samples', '1', '--seed', '1', '--images', '256', '--sides', 'mnas,mnas-libtorch-dw,mnas-libtorch-bn,mnas-libtorch-eval', '--json'], 240_000);
+  const r = runCli(['bench', 'proxy', '--samples', '1', '--seed', '1', '--images', '256', '--sides', 'mnas,mnas-libtorch-dw,mnas-libtorch-bn,mnas-libtorch-se,mnas-libtorch-eval', '--json'], 240_000);
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as { sides: { side: string; trials: number; failed: number; rows: { arch: string; val_accuracy: number | null }[] }[] };
-  assert.deepEqual(report.sides.map((s) => [s.side, s.trials, s.failed]), [['mnas', 1, 0], ['mnas-libtorch-dw', 1, 0], ['mnas-libtorch-bn', 1, 0], ['mnas-libtorch-eval', 1, 0]]);
+  assert.deepEqual(report.sides.map((s) => [s.side, s.trials, s.failed]), [['mnas', 1, 0], ['mnas-libtorch-dw', 1, 0], ['mnas-libtorch-bn', 1, 0], ['mnas-libtorch-se', 1, 0], ['mnas-libtorch-eval', 1, 0]]);
   assert.match(report.sides[0]!.rows[0]!.arch, /[:,]r\d_k5_/, 'the sampled architecture has a 5x5 depthwise layer');
   for (const s of report.sides) assert.ok(s.rows[0]!.val_accuracy! > 0.1, `${s.side}: trained`);
   const [own, libtorchEval] = [report.sides[0]!, report.sides[3]!].map((s) => s.rows[0]!.val_accuracy!);

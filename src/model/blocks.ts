@@ -3,7 +3,7 @@
  * the network plan (plan.ts), which fixes every width, stride and parameter name.
  */
 import {
-  add, avgPool2d, BatchNorm2d, Conv2d, conv2d, div, isGradEnabled, Layer, linear, mean, mul, pad, releasing, relu, relu_, reshape, sigmoid, slice, sqrt, sub, tidy,
+  add, avgPool2d, BatchNorm2d, Conv2d, conv2d, div, isGradEnabled, Layer, mul, pad, releasing, relu_, reshape, slice, sqrt, squeezeExcite, sub, tidy,
   type Generator, type InitScheme, type Tensor,
 } from '../torch/index.js';
 import type { BlockLayerPlan, ConvBnPlan, ShortcutPlan, SqueezeExcitePlan } from './plan.js';
@@ -75,11 +75,8 @@ class SqueezeExcite extends Layer {
 
   forward(x: Tensor): Tensor {
     const c = this.plan.channels, r = this.plan.reducedChannels;
-    // the pooled vectors are tiny; the tidy() around the forward pass frees them
-    const s = mean(x, [2, 3], false);
-    const h = relu(linear(s, reshape(this.reduce.weight, [r, c]), this.reduce.bias));
-    const g = sigmoid(linear(h, reshape(this.expand.weight, [c, r]), this.expand.bias));
-    return mul(x, reshape(g, [-1, c, 1, 1]));
+    // the weight views are tiny; the tidy() around the forward pass frees them
+    return squeezeExcite(x, reshape(this.reduce.weight, [r, c]), this.reduce.bias!, reshape(this.expand.weight, [c, r]), this.expand.bias!);
   }
 }
 

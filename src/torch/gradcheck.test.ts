@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import {
   add, argmax, avgPool2d, batchNorm, cat, conv2d, crossEntropy, div, dropout, exp, float64Tensor, globalAvgPool, int64Tensor,
   linear, liveTensors, log, logSoftmax, lstmCell, manualSeed, matmul, maxPool2d, mean, mul, permute, relu, relu6, reshape,
-  setNumThreads, sigmoid, slice, softmax, sqrt, sub, sum, tanh, tidy, transpose, type Tensor,
+  setNumThreads, sigmoid, slice, softmax, sqrt, squeezeExcite, sub, sum, tanh, tidy, transpose, type Tensor,
 } from './index.js';
 import { gradCheck, randomArray, seededRandom, type GradInput } from './testing.js';
 
@@ -151,6 +151,28 @@ test('batch norm: train mode (batch statistics) and eval mode (running statistic
     input([3]),
     constant([3]),
     constant([3], 0.5, 2),
+  ]);
+});
+
+test('squeeze-and-excitation: the fused function in both layouts, and the ops it replaces', () => {
+  // the reduce layer's bias is well away from zero, so no hidden unit sits within EPS of ReLU's kink
+  const bias = (n: number): GradInput => ({ data: Float64Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * (0.6 + 0.1 * rand())), shape: [n] });
+  for (const layout of ['contiguous', 'channels_last'] as const) {
+    check(`squeezeExcite ${layout}`, ([x, w1, b1, w2, b2]) => squeezeExcite(x!.contiguous(layout), w1!, b1!, w2!, b2!), [
+      input([3, 5, 3, 4]),
+      input([2, 5], -0.5, 0.5),
+      bias(2),
+      input([5, 2]),
+      input([5]),
+    ]);
+  }
+  // no gradient for x: the weights' gradients alone
+  check('squeezeExcite, x constant', ([x, w1, b1, w2, b2]) => squeezeExcite(x!.contiguous('channels_last'), w1!, b1!, w2!, b2!), [
+    constant([2, 9, 2, 3]),
+    input([3, 9], -0.5, 0.5),
+    bias(3),
+    input([9, 3]),
+    input([9]),
   ]);
 });
 

@@ -414,7 +414,7 @@ const SPECS: Record<string, Spec> = {
   maximum: [T, T], minimum: [T, T], matmul: [T, T], eq: [T, T], gt: [T, T], lt: [T, T], addScalar: [T, 1], mulScalar: [T, 1],
   powScalar: [T, 2], clamp: [T, 0, 1], where: [B, T, T], sum: [T, [1], false], mean: [T, [1], false], max: [T, 1, false],
   argmax: [T, 1, false], softmax: [T, 1], logSoftmax: [T, 1], linear: [T, W, O], conv2d: [T, T, O, [1, 1], [0, 0], [1, 1], 1],
-  batchNorm: [T, O, O, O, O, true, 0.1, 1e-5], avgPool2d: [T, [2, 2], [2, 2], [0, 0], false, true],
+  batchNorm: [T, O, O, O, O, true, 0.1, 1e-5], squeezeExcite: [T, W, T, W, T], avgPool2d: [T, [2, 2], [2, 2], [0, 0], false, true],
   maxPool2d: [T, [2, 2], [2, 2], [0, 0], false], adaptiveAvgPool2d: [T, [1, 1]], reshape: [T, [-1]], permute: [T, [0, 1, 2, 3]],
   transpose: [T, 0, 1], flatten: [T, 0, -1], unsqueeze: [T, 0], squeeze: [T, 0], expand: [T, [1, 2, 4, 4]],
   slice: [T, 1, 0, 1, 1], cat: [[T, T], 0], stack: [[T, T], 0], indexSelect: [T, 0, L], gather: [T, 0, L],

@@ -124,6 +124,7 @@ export interface NativeTorch {
   linear(x: Handle, w: Handle, b: OptHandle): Handle;
   conv2d(x: Handle, w: Handle, b: OptHandle, stride: readonly number[], padding: readonly number[], dilation: readonly number[], groups: number): Handle;
   batchNorm(x: Handle, w: OptHandle, b: OptHandle, runningMean: OptHandle, runningVar: OptHandle, training: boolean, momentum: number, eps: number, relu: boolean): Handle;
+  squeezeExcite(x: Handle, reduceWeight: Handle, reduceBias: Handle, expandWeight: Handle, expandBias: Handle): Handle;
   avgPool2d(x: Handle, kernel: readonly number[], stride: readonly number[], padding: readonly number[], ceilMode: boolean, countIncludePad: boolean): Handle;
   maxPool2d(x: Handle, kernel: readonly number[], stride: readonly number[], padding: readonly number[], ceilMode: boolean): Handle;
   adaptiveAvgPool2d(x: Handle, outputSize: readonly number[]): Handle;

@@ -54,6 +54,16 @@ export function batchNorm(
   return T(n().batchNorm(x.handle, weight?.handle ?? null, bias?.handle ?? null, runningMean?.handle ?? null, runningVar?.handle ?? null, training, momentum, eps, o.relu ?? false));
 }
 
+/**
+ * Squeeze-and-excitation: x * sigmoid(linear(relu(linear(mean(x over H, W), reduceWeight, reduceBias)), expandWeight, expandBias))
+ * per image and channel; reduceWeight is [r, C], expandWeight [C, r]. While gradients are recorded on a 4-D
+ * input contiguous in NCHW or channels_last it is one native autograd function whose backward pass reads the
+ * activation twice instead of about ten times (native/squeeze_excite.cc; MNAS_SQUEEZE_EXCITE=aten: libtorch's ops).
+ */
+export function squeezeExcite(x: Tensor, reduceWeight: Tensor, reduceBias: Tensor, expandWeight: Tensor, expandBias: Tensor): Tensor {
+  return T(n().squeezeExcite(x.handle, reduceWeight.handle, reduceBias.handle, expandWeight.handle, expandBias.handle));
+}
+
 export interface PoolOptions {
   stride?: number | readonly [number, number];
   padding?: number | readonly [number, number];
