@@ -2,6 +2,8 @@
 // functions: creation from and conversion to typed arrays, metadata, autograd, threads, seeds.
 #include "common.h"
 
+#include <ATen/Parallel.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <cstdio>
