@@ -25,10 +25,6 @@ namespace {
 #pragma GCC push_options
 #pragma GCC optimize("O3", "no-tree-loop-distribute-patterns")
 
-// Rows (channels_last) or planes (NCHW) summed in the tensor's type before joining the double sums.
-constexpr int64_t kBlockRows = 16;
-constexpr int64_t kBlockPlaneElements = 4096;
-
 // [N, C, H, W] seen as `outer` x C x `inner`: channels_last is inner == 1 (C contiguous in each
 // of outer = N*H*W rows), NCHW is outer == N and inner == H*W (a plane per channel and image).
 struct Layout {
@@ -53,10 +49,10 @@ template <typename scalar_t, bool kMasked, bool kProducts>
 __attribute__((always_inline)) inline void SumRows(const scalar_t* __restrict a, const scalar_t* __restrict x, const scalar_t* __restrict gate_scale,
                                                    const scalar_t* __restrict gate_offset, const scalar_t* __restrict shift, int64_t rows, int64_t c, double* __restrict s1,
                                                    double* __restrict s2, scalar_t* __restrict b1, scalar_t* __restrict b2) {
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+  for (int64_t r0 = 0; r0 < rows; r0 += kSumBlockRows) {
     std::fill(b1, b1 + c, scalar_t(0));
     std::fill(b2, b2 + c, scalar_t(0));
-    const int64_t r1 = std::min(rows, r0 + kBlockRows);
+    const int64_t r1 = std::min(rows, r0 + kSumBlockRows);
     for (int64_t r = r0; r < r1; r++) {
       const scalar_t* ar = a + r * c;
       const scalar_t* xr = x + r * c;
@@ -87,8 +83,8 @@ __attribute__((always_inline)) inline void SumPlane(const scalar_t* __restrict a
                                                     scalar_t gate_offset, scalar_t shift, int64_t n, double* s1, double* s2) {
   typedef scalar_t Vec __attribute__((vector_size(kVectorBytes)));
   constexpr int64_t lanes = kVectorBytes / sizeof(scalar_t);
-  for (int64_t i0 = 0; i0 < n; i0 += kBlockPlaneElements) {
-    const int64_t i1 = std::min(n, i0 + kBlockPlaneElements);
+  for (int64_t i0 = 0; i0 < n; i0 += kSumBlockPlaneElements) {
+    const int64_t i1 = std::min(n, i0 + kSumBlockPlaneElements);
     Vec v1 = {}, v2 = {};
     int64_t i = i0;
     for (; i + lanes <= i1; i += lanes) {

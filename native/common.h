@@ -54,6 +54,12 @@ inline bool CpuHasWideVectors() {
 inline bool CpuHasWideVectors() { return false; }
 #endif
 
+// Long per-channel sums in the native loops (batch_norm.cc, squeeze_excite.cc) are taken in blocks
+// in the tensor's type, then added up in double: this many rows (channels_last) or plane elements
+// (NCHW) per block.
+constexpr int64_t kSumBlockRows = 16;
+constexpr int64_t kSumBlockPlaneElements = 4096;
+
 // Batch norm in training mode with an optional ReLU fused in (batch_norm.cc): used when
 // UsesOwnBatchNorm says the call qualifies (4-D float or double input contiguous in NCHW or
 // channels_last, weight, bias and running statistics given, more than one value per channel).

@@ -25,17 +25,13 @@ namespace {
 #pragma GCC push_options
 #pragma GCC optimize("O3", "no-tree-loop-distribute-patterns")
 
-// Rows (channels_last) or plane elements (NCHW) summed in the tensor's type before joining the double sums.
-constexpr int64_t kBlockRows = 16;
-constexpr int64_t kBlockPlaneElements = 4096;
-
 // One image in channels_last: `rows` positions of `c` channels. sums[j] += sum over rows of a * b.
 template <typename scalar_t>
 __attribute__((always_inline)) inline void ProductSumRows(const scalar_t* __restrict a, const scalar_t* __restrict b, int64_t rows, int64_t c,
                                                           double* __restrict sums, scalar_t* __restrict block) {
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+  for (int64_t r0 = 0; r0 < rows; r0 += kSumBlockRows) {
     std::fill(block, block + c, scalar_t(0));
-    const int64_t r1 = std::min(rows, r0 + kBlockRows);
+    const int64_t r1 = std::min(rows, r0 + kSumBlockRows);
     for (int64_t r = r0; r < r1; r++) {
       const scalar_t* ar = a + r * c;
       const scalar_t* br = b + r * c;
@@ -52,8 +48,8 @@ __attribute__((always_inline)) inline double ProductSumPlane(const scalar_t* __r
   typedef scalar_t Vec __attribute__((vector_size(kVectorBytes)));
   constexpr int64_t lanes = kVectorBytes / sizeof(scalar_t);
   double total = 0;
-  for (int64_t i0 = 0; i0 < n; i0 += kBlockPlaneElements) {
-    const int64_t i1 = std::min(n, i0 + kBlockPlaneElements);
+  for (int64_t i0 = 0; i0 < n; i0 += kSumBlockPlaneElements) {
+    const int64_t i1 = std::min(n, i0 + kSumBlockPlaneElements);
     Vec acc = {};
     int64_t i = i0;
     for (; i + lanes <= i1; i += lanes) {
