@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Training steps (forward and backward at batch 128, one thread) of random fmnist-space architectures with one of mnas's native ops and with
-// libtorch's in its place (the op's switch set to `aten`), alternating step by step; prints each
-// architecture's median step time both ways, the median of the per-architecture ratios and the
-// ratio of the summed medians. The batch has the strides of a real one (N, 1, 28, 1): a one-channel
-// image batch reads as channels_last, and libtorch then keeps the network's activations so.
+// Training steps (forward and backward at batch 128, one thread) of random fmnist-space
+// architectures with one of mnas's native ops and with libtorch's in its place (the op's switch
+// set to `aten`), alternating step by step; prints each architecture's median step time both ways,
+// the median of the per-architecture ratios and the ratio of the summed medians. The batch has the
+// strides of a real one (N, 1, 28, 1): a one-channel image batch reads as channels_last, and
+// libtorch then keeps the network's activations so.
 //   node bench/op-steps.mjs SWITCH [ARCHS=8] [SEED=0]
 // SWITCH: MNAS_BATCHNORM (batch norm + ReLU), MNAS_SQUEEZE_EXCITE, MNAS_DEPTHWISE (depthwise weight gradients)
 import { median } from '../dist/src/util/stats.js';

@@ -268,7 +268,6 @@ Layout LayoutOf(const at::Tensor& x) {
   return x.is_contiguous() ? Layout{n, c, hw} : Layout{n * hw, c, 1};
 }
 
-at::MemoryFormat FormatOf(const at::Tensor& x) { return x.is_contiguous() ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast; }
 
 // The first element of every channel: the shift that keeps the sums of squares well conditioned.
 template <typename scalar_t>
@@ -381,14 +380,6 @@ struct BatchNormReluFunction : public torch::autograd::Function<BatchNormReluFun
   }
 };
 
-bool LibtorchBatchNormRequested() {
-  const char* v = std::getenv("MNAS_BATCHNORM");
-  return v != nullptr && std::strcmp(v, "aten") == 0;
-}
-
-bool Qualifies(const at::Tensor& x, const at::Tensor& t, int64_t c) {
-  return t.defined() && t.dim() == 1 && t.size(0) == c && t.scalar_type() == x.scalar_type() && t.device().type() == at::kCPU;
-}
 
 }  // namespace
 
@@ -401,10 +392,10 @@ bool UsesOwnBatchNorm(const at::Tensor& x, const c10::optional<at::Tensor>& weig
   // a single value per channel has no variance: libtorch's batch norm says so
   if (c < 1 || x.numel() / c < 2) return false;
   for (const auto* t : {&weight, &bias, &running_mean, &running_var}) {
-    if (!t->has_value() || !Qualifies(x, **t, c)) return false;
+    if (!t->has_value() || !FitsBeside(x, **t, {c})) return false;
   }
   if (running_mean->requires_grad() || running_var->requires_grad()) return false;
-  return !LibtorchBatchNormRequested();
+  return !LibtorchOpRequested("MNAS_BATCHNORM");
 }
 
 at::Tensor BatchNormRelu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& running_mean,

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <napi.h>
-// ATen and custom autograd functions only: the whole C++ frontend (torch/torch.h) took the
-// addon's build from 44 to 84 s on 2 cores, a third of a fresh machine's set-up.
+// ATen and custom autograd functions only: with the whole C++ frontend (torch/torch.h) the
+// addon's build took 84 s instead of 44 s on 2 cores, about a quarter of a fresh machine's set-up.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,21 @@ inline bool CpuHasWideVectors() {
 #define MNAS_WIDE_TARGET
 inline bool CpuHasWideVectors() { return false; }
 #endif
+
+// Whether the environment variable `name` is "aten": the switch back to libtorch's op that each of
+// mnas's own native ops has (MNAS_BATCHNORM, MNAS_DEPTHWISE, MNAS_SQUEEZE_EXCITE), for side-by-side comparisons.
+inline bool LibtorchOpRequested(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::strcmp(v, "aten") == 0;
+}
+
+// The layout of a 4-D tensor contiguous in NCHW or channels_last (NCHW where it is both).
+inline at::MemoryFormat FormatOf(const at::Tensor& x) { return x.is_contiguous() ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast; }
+
+// Whether `t` has exactly `sizes` and is a CPU tensor of `like`'s type: a weight or statistic the native ops can read beside `like`.
+inline bool FitsBeside(const at::Tensor& like, const at::Tensor& t, at::IntArrayRef sizes) {
+  return t.defined() && t.sizes() == sizes && t.scalar_type() == like.scalar_type() && t.device().type() == at::kCPU;
+}
 
 // Long per-channel sums in the native loops (batch_norm.cc, squeeze_excite.cc) are taken in blocks
 // in the tensor's type, then added up in double: this many rows (channels_last) or plane elements

@@ -314,10 +314,6 @@ struct DepthwiseConv2dFunction : public torch::autograd::Function<DepthwiseConv2
   }
 };
 
-bool LibtorchWeightGradientRequested() {
-  const char* v = std::getenv("MNAS_DEPTHWISE");
-  return v != nullptr && std::strcmp(v, "aten") == 0;
-}
 
 }  // namespace
 
@@ -332,7 +328,7 @@ bool UsesOwnDepthwiseGradient(const at::Tensor& x, const at::Tensor& weight, at:
   // oneDNN's 3x3 weight gradient is as fast as these loops (channels_last) or nearly (NCHW); its
   // 5x5 one is 2-13x slower. The loops are instantiated for widths 5 and 7.
   if (kernel_w != 5 && kernel_w != 7) return false;
-  return !LibtorchWeightGradientRequested();
+  return !LibtorchOpRequested("MNAS_DEPTHWISE");
 }
 
 at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& weight, const c10::optional<at::Tensor>& bias, at::IntArrayRef stride,

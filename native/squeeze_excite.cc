@@ -127,7 +127,6 @@ struct Shape {
 
 Shape ShapeOf(const at::Tensor& x) { return {x.size(0), x.size(1), x.size(2) * x.size(3), x.is_contiguous()}; }
 
-at::MemoryFormat FormatOf(const Shape& s) { return s.planes ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast; }
 
 // The backward pass one image at a time, so that the second read of the image's output gradient
 // comes from cache: the gate's gradient (the sum over the image's positions of dy * x), back through
@@ -215,11 +214,11 @@ struct SqueezeExciteFunction : public torch::autograd::Function<SqueezeExciteFun
     const at::Tensor& gate = saved[5];
     const Shape s = ShapeOf(x);
     const int64_t r = hidden.size(1);
-    const at::Tensor dy = grads[0].contiguous(FormatOf(s));
+    const at::Tensor dy = grads[0].contiguous(FormatOf(x));
     const at::Tensor w1c = w1.contiguous(), w2c = w2.contiguous();
     at::Tensor pre_gate = at::empty({s.n, s.c}, gate.options());
     at::Tensor pre_hidden = at::empty({s.n, r}, gate.options());
-    at::Tensor grad_x = ctx->needs_input_grad(0) ? at::empty_like(x, x.options().memory_format(FormatOf(s))) : at::Tensor();
+    at::Tensor grad_x = ctx->needs_input_grad(0) ? at::empty_like(x, x.options().memory_format(FormatOf(x))) : at::Tensor();
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "squeeze_excite_backward", [&] {
       BackwardByImage<scalar_t>(s, r, dy.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), gate.data_ptr<scalar_t>(), hidden.data_ptr<scalar_t>(),
                                 w1c.data_ptr<scalar_t>(), w2c.data_ptr<scalar_t>(), pre_gate.data_ptr<scalar_t>(), pre_hidden.data_ptr<scalar_t>(),
@@ -233,18 +232,6 @@ struct SqueezeExciteFunction : public torch::autograd::Function<SqueezeExciteFun
   }
 };
 
-bool LibtorchSqueezeExciteRequested() {
-  const char* v = std::getenv("MNAS_SQUEEZE_EXCITE");
-  return v != nullptr && std::strcmp(v, "aten") == 0;
-}
-
-bool IsMatrix(const at::Tensor& x, const at::Tensor& t, int64_t rows, int64_t cols) {
-  return t.dim() == 2 && t.size(0) == rows && t.size(1) == cols && t.scalar_type() == x.scalar_type() && t.device().type() == at::kCPU;
-}
-
-bool IsVector(const at::Tensor& x, const at::Tensor& t, int64_t n) {
-  return t.dim() == 1 && t.size(0) == n && t.scalar_type() == x.scalar_type() && t.device().type() == at::kCPU;
-}
 
 // Whether the fused function applies: gradients recorded, a 4-D float or double input contiguous in NCHW or channels_last,
 // and weights shaped as the layer's.
@@ -255,8 +242,8 @@ bool UsesOwnSqueezeExcite(const at::Tensor& x, const at::Tensor& w1, const at::T
   if (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble) return false;
   if (!(x.is_contiguous() || x.is_contiguous(at::MemoryFormat::ChannelsLast))) return false;
   const int64_t c = x.size(1), r = w1.dim() == 2 ? w1.size(0) : -1;
-  if (!IsMatrix(x, w1, r, c) || !IsVector(x, b1, r) || !IsMatrix(x, w2, c, r) || !IsVector(x, b2, c)) return false;
-  return !LibtorchSqueezeExciteRequested();
+  if (!FitsBeside(x, w1, {r, c}) || !FitsBeside(x, b1, {r}) || !FitsBeside(x, w2, {c, r}) || !FitsBeside(x, b2, {c})) return false;
+  return !LibtorchOpRequested("MNAS_SQUEEZE_EXCITE");
 }
 
 }  // namespace
