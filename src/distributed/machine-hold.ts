@@ -17,6 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { timeQuietly } from '../latency/prepared.js';
 import { QUEUE_PREFIX } from './jobs.js';
 import { listWorkers } from './worker-registry.js';
 
@@ -55,7 +56,16 @@ export class MachineHold {
   }
 
   /** Runs fn once no other worker on this machine trains and none measures; this worker's own training is held too. */
-  async measureWhile<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  measureWhile<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.measurePrepared(async () => ({ close: async () => {} }), fn, signal);
+  }
+
+  /**
+   * measureWhile for a measurement with a set-up (../latency/prepared.ts): `prepare` runs once this
+   * worker is the machine's one measurer, while the machine's training comes to a stop; `time`
+   * runs in the quiet.
+   */
+  async measurePrepared<P extends { close(): Promise<void> }, T>(prepare: () => Promise<P>, time: (prepared: P) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const { redis, host } = this.o;
     const token = `${this.o.workerId}:${randomBytes(4).toString('hex')}`;
     const ttl = this.o.ttlMs ?? 10_000;
@@ -65,8 +75,14 @@ export class MachineHold {
     }
     const renew = setInterval(() => void redis.eval(RENEW, 1, measuringKey(host), token, String(ttl)).catch(() => {}), ttl / 4);
     try {
-      await this.waitForAcks(token, signal);
-      return await this.o.holdTraining(fn);
+      return await timeQuietly(
+        prepare,
+        async (fn) => {
+          await this.waitForAcks(token, signal);
+          return this.o.holdTraining(fn);
+        },
+        time,
+      );
     } finally {
       clearInterval(renew);
       await redis.eval(RELEASE, 1, measuringKey(host), token).catch(() => {});

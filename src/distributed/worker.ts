@@ -21,6 +21,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { LatencyDevice } from '../latency/device.js';
 import { layersToModel, planToModel } from '../latency/model.js';
+import { prepareMeasure } from '../latency/prepared.js';
 import { createDevice } from '../latency/registry.js';
 import { allLayers, buildPlan } from '../model/plan.js';
 import { parseArch } from '../space/arch-string.js';
@@ -228,12 +229,16 @@ export class SearchWorker {
     }
     try {
       let window = { start: 0, end: 0 };
-      const result = await this.machine.measureWhile(async () => {
-        const start = Date.now();
-        const r = await device.measure(model, m.protocol, signal);
-        window = { start, end: Date.now() };
-        return r;
-      }, signal);
+      const result = await this.machine.measurePrepared(
+        () => prepareMeasure(device, model, m.protocol, signal),
+        async (prepared) => {
+          const start = Date.now();
+          const r = await prepared.time(signal);
+          window = { start, end: Date.now() };
+          return r;
+        },
+        signal,
+      );
       return { status: 'done', result: { ...result }, worker: this.id, timeline: window };
     } catch (e) {
       // the runtime refused this model: the architecture's failure; anything else (device gone) is retried

@@ -130,10 +130,25 @@ export interface RelativeLatencyResult extends LatencyResult {
   sessions?: number;
 }
 
+/**
+ * A measurement whose set-up is done (the model loaded, its sessions open) and whose timing is
+ * not: the set-up needs no quiet machine, the timing does (./prepared.ts).
+ */
+export interface PreparedMeasurement<R extends LatencyResult = LatencyResult> {
+  /** Warm-up, the core choice and the timed runs; call it once. */
+  time(signal?: AbortSignal): Promise<R>;
+  /** Frees what the set-up opened; also without time(), and more than once. */
+  close(): Promise<void>;
+}
+
 export interface LatencyDevice {
   describe(): Promise<DeviceDescription>;
   measure(model: LatencyModel, protocol?: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<LatencyResult>;
   /** The model timed in turn with a reference (./interleaved.ts); devices that cannot hold two models at once leave it out. */
   measureAgainst?(model: LatencyModel, reference: LatencyModel, protocol?: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<RelativeLatencyResult>;
+  /** measure() in two steps; devices whose set-up is not worth doing apart leave it out. */
+  prepare?(model: LatencyModel, protocol?: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<PreparedMeasurement>;
+  /** measureAgainst() in two steps. */
+  prepareAgainst?(model: LatencyModel, reference: LatencyModel, protocol?: Partial<MeasureProtocol>, signal?: AbortSignal): Promise<PreparedMeasurement<RelativeLatencyResult>>;
   close(): Promise<void>;
 }

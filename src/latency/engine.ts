@@ -4,13 +4,14 @@
  * range's layers, with the source's weight seed); it never reads the ONNX bytes, so a model
  * without a plan (an .onnx file) cannot run on it.
  *
- * The engine's thread count is process-wide (setNumThreads); measure() sets it to this
- * device's count before timing.
+ * The engine's thread count is process-wide (setNumThreads); the timing sets it to this
+ * device's count first.
  */
 import { buildLayers } from '../model/builder.js';
 import { Layer, noGrad, rand, setNumThreads, tidy, torchVersion, type Tensor } from '../torch/index.js';
-import { ModelRejectedError, type DeviceDescription, type LatencyDevice, type LatencyModel, type LatencyResult, type MeasureProtocol } from './device.js';
+import { ModelRejectedError, type DeviceDescription, type LatencyDevice, type LatencyModel, type LatencyResult, type MeasureProtocol, type PreparedMeasurement } from './device.js';
 import { cpuModel, hostDetails } from './host.js';
+import { timeNow } from './prepared.js';
 import { measureSync } from './protocol.js';
 
 export interface EngineOptions {
@@ -57,23 +58,41 @@ export class EngineDevice implements LatencyDevice {
   }
 
   async measure(model: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<LatencyResult> {
-    setNumThreads(this.threads);
+    return timeNow(await this.prepare(model, protocol, signal), signal);
+  }
+
+  /** The network built, in eval mode, with its input; time() times its forward pass. */
+  async prepare(model: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<PreparedMeasurement> {
+    signal?.throwIfAborted();
     const net = this.build(model);
     net.eval();
-    const x = rand([...model.inputShape]).keep();
+    let x: Tensor;
     try {
-      const forward = (): void =>
-        noGrad(() =>
-          tidy(() => {
-            net.forward(x);
-          }),
-        );
-      const stats = measureSync(forward, protocol, signal ? { signal } : {});
-      return { ...stats, device: await this.describe() };
-    } finally {
-      x.dispose();
+      x = rand([...model.inputShape]).keep();
+    } catch (e) {
       net.dispose();
+      throw e;
     }
+    let closed = false;
+    return {
+      time: async (s = signal) => {
+        setNumThreads(this.threads);
+        const forward = (): void =>
+          noGrad(() =>
+            tidy(() => {
+              net.forward(x);
+            }),
+          );
+        const stats = measureSync(forward, protocol, s ? { signal: s } : {});
+        return { ...stats, device: await this.describe() };
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        x.dispose();
+        net.dispose();
+      },
+    };
   }
 
   async close(): Promise<void> {}

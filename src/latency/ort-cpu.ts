@@ -8,10 +8,11 @@
  */
 import * as ort from 'onnxruntime-node';
 import { checkTensorFits, LimitError } from '../model/limits.js';
-import { ModelRejectedError, type DeviceDescription, type LatencyDevice, type LatencyModel, type LatencyResult, type MeasureProtocol, type RelativeLatencyResult } from './device.js';
+import { ModelRejectedError, type DeviceDescription, type LatencyDevice, type LatencyModel, type LatencyResult, type MeasureProtocol, type PreparedMeasurement, type RelativeLatencyResult } from './device.js';
 import { onFastestCore, type CoreChoice } from './core-choice.js';
 import { interleavedProtocol, measureInterleaved } from './interleaved.js';
 import { cpuModel, hostDetails } from './host.js';
+import { timeNow } from './prepared.js';
 import { measureAsync } from './protocol.js';
 
 export interface OrtCpuOptions {
@@ -123,31 +124,52 @@ export class OrtCpuDevice implements LatencyDevice {
   }
 
   async measure(model: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<LatencyResult> {
-    const runner = await this.open(model);
-    try {
-      const stats = await this.onCore(protocol, runner.run, () => measureAsync(runner.run, protocol, signal ? { signal } : {}), signal);
-      return { ...stats, device: await this.describe() };
-    } finally {
-      await runner.close();
-    }
+    return timeNow(await this.prepare(model, protocol, signal), signal);
   }
 
   /** Interleaved with `reference`, each in the protocol's number of sessions (interleaved.ts SESSIONS says why). */
   async measureAgainst(model: LatencyModel, reference: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<RelativeLatencyResult> {
+    return timeNow(await this.prepareAgainst(model, reference, protocol, signal), signal);
+  }
+
+  /** The model's session open; time() warms it up, picks the core and times it. */
+  async prepare(model: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<PreparedMeasurement> {
+    signal?.throwIfAborted();
+    const runner = await this.open(model);
+    return {
+      time: async (s = signal) => {
+        const stats = await this.onCore(protocol, runner.run, () => measureAsync(runner.run, protocol, s ? { signal: s } : {}), s);
+        return { ...stats, device: await this.describe() };
+      },
+      close: () => runner.close(),
+    };
+  }
+
+  /** The sessions of the model and of the reference open (protocol.sessions of each); time() times them in turn. */
+  async prepareAgainst(model: LatencyModel, reference: LatencyModel, protocol: Partial<MeasureProtocol> = {}, signal?: AbortSignal): Promise<PreparedMeasurement<RelativeLatencyResult>> {
     const p = interleavedProtocol(protocol);
     const models: OrtRunner[] = [];
     const references: OrtRunner[] = [];
+    const closeAll = async (): Promise<void> => {
+      for (const runner of [...models, ...references]) await runner.close();
+    };
     try {
       for (let i = 0; i < (p.sessions ?? 1); i++) {
         signal?.throwIfAborted();
         models.push(await this.open(model));
         references.push(await this.open(reference));
       }
-      const r = await this.onCore(p, references[0]!.run, () => measureInterleaved(models.map((m) => m.run), references.map((m) => m.run), p, signal ? { signal } : {}), signal);
-      return { ...r.model, ...(r.core ? { core: r.core } : {}), ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.latency_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, sessions: models.length, device: await this.describe() };
-    } finally {
-      for (const runner of [...models, ...references]) await runner.close();
+    } catch (e) {
+      await closeAll();
+      throw e;
     }
+    return {
+      time: async (s = signal) => {
+        const r = await this.onCore(p, references[0]!.run, () => measureInterleaved(models.map((m) => m.run), references.map((m) => m.run), p, s ? { signal: s } : {}), s);
+        return { ...r.model, ...(r.core ? { core: r.core } : {}), ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.latency_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, sessions: models.length, device: await this.describe() };
+      },
+      close: closeAll,
+    };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeviceDescription, LatencyDevice, LatencyModel, LatencyResult } from '../latency/device.js';
+import { archToModel } from '../latency/model.js';
+import { OrtCpuDevice } from '../latency/ort-cpu.js';
 import { fixedStats } from '../latency/testing.js';
+import { resolveArch } from '../space/resolve.js';
 import { buildPlan, type NetworkPlan } from '../model/plan.js';
 import { getSpace } from '../space/space.js';
 import type { ProxyTrainer, ProxyTrial, ProxyTrialResult } from './proxy-trainer.js';
@@ -141,4 +144,53 @@ test('latencies not measured interleaved are never measured again for speed', as
   for (let trialId = 0; trialId < 5; trialId++) await evaluator.evaluate(space.defaultDna(), new AbortController().signal, { trialId, attempt: 1 });
   assert.equal(measured, 5);
   assert.equal(calls(), 0);
+});
+
+test('a trial measured interleaved on ort-cpu opens its sessions while training comes to a stop and times them in the hold; the next measurement sets up after it', async () => {
+  const space = getSpace('fmnist');
+  const log: string[] = [];
+  let held = false;
+  const real = new OrtCpuDevice({ threads: 1, pickCore: false });
+  const device: LatencyDevice = {
+    describe: () => real.describe(),
+    measure: (m, p, s) => real.measure(m, p, s),
+    measureAgainst: (m, r, p, s) => real.measureAgainst(m, r, p, s),
+    prepareAgainst: async (model, reference, protocol, signal) => {
+      log.push(`prepare${held ? ' held' : ''}`);
+      const prepared = await real.prepareAgainst(model, reference, { ...protocol, sessions: 1, maxSeconds: 0.2, minSeconds: 0.05 }, signal);
+      log.push(`prepared${held ? ' held' : ''}`);
+      return {
+        time: async (s) => {
+          log.push(`time${held ? ' held' : ''}`);
+          return prepared.time(s);
+        },
+        close: async () => {
+          log.push(`close${held ? ' held' : ''}`);
+          await prepared.close();
+        },
+      };
+    },
+    close: async () => {},
+  };
+  const trainer: ProxyTrainer = {
+    slots: 2,
+    train: async (): Promise<ProxyTrialResult> => ({ status: 'done', valAccuracy: 0.5, valLoss: 1, epochLoss: [1], trainImagesPerSecond: 1, seconds: 1, memory: undefined as never }),
+    // training processes take a while to reach their hold points
+    holdWhile: async (fn) => {
+      await new Promise((r) => setTimeout(r, 200));
+      held = true;
+      try {
+        return await fn();
+      } finally {
+        held = false;
+      }
+    },
+    close: async () => {},
+  };
+  const reference = archToModel(resolveArch('bench-fmnist'), 'reference');
+  const evaluator = new TrainEvaluator(space, trainer, { kind: 'measured', device }, { seed: 0, interleave: { reference, referenceArch: 'bench-fmnist', startMs: () => 0.2 } });
+  const signal = new AbortController().signal;
+  const results = await Promise.all([0, 1].map((trialId) => evaluator.evaluate(space.defaultDna(), signal, { trialId, attempt: 1 })));
+  for (const r of results) assert.equal(r.status, 'done');
+  assert.deepEqual(log, ['prepare', 'prepared', 'time held', 'close', 'prepare', 'prepared', 'time held', 'close']);
 });

@@ -23,7 +23,8 @@ import { printArch } from '../space/arch-string.js';
 import type { Arch } from '../space/arch.js';
 import type { SearchSpace } from '../space/space.js';
 import { latencyRow, type TrainedTable } from '../trained/table.js';
-import type { LatencyDevice, LatencyModel } from '../latency/device.js';
+import type { LatencyDevice, LatencyModel, LatencyResult, PreparedMeasurement } from '../latency/device.js';
+import { prepareMeasure, prepareMeasureAgainst, timeQuietly } from '../latency/prepared.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyPredictor } from '../latency/predictor.js';
 import type { DriftMonitor } from './drift.js';
@@ -97,6 +98,16 @@ export class TrainEvaluator implements Evaluator {
     return run;
   }
 
+  /**
+   * A measurement set up after every queued one and timed with the machine to itself: the set-up
+   * (sessions) runs while training comes to a stop (../latency/prepared.ts); `time` runs in the hold.
+   */
+  private exclusiveTiming<R extends LatencyResult, T>(prepare: () => Promise<PreparedMeasurement<R>>, time: (prepared: PreparedMeasurement<R>) => Promise<T>): Promise<T> {
+    const run = this.measuring.then(() => timeQuietly(prepare, (fn) => this.trainer.holdWhile(fn), time));
+    this.measuring = run.catch(() => {});
+    return run;
+  }
+
   /** With `trialId` (a trial's measurement, not T's), a measurement on the target device is preceded by a due drift check and corrected. */
   private async latencyOfPlan(plan: NetworkPlan, signal?: AbortSignal, l: LatencyOracle = this.latency, trialId?: number): Promise<{ ms: number; stats: Json }> {
     if (l.kind === 'table') {
@@ -124,10 +135,13 @@ export class TrainEvaluator implements Evaluator {
       if (interleave) return this.measureInterleaved(l.device, plan, interleave, signal);
       const drift = trialId !== undefined ? this.options.drift : undefined;
       // never measured while this machine trains (the trainer holds its steps off) or measures something else
-      const [r, correction] = await this.exclusive(async () => {
-        const c = drift ? await drift.beforeMeasurement(trialId!, signal) : { ratio: 1 };
-        return [await l.device.measure(planToModel(plan, 'trial'), undefined, signal), c] as const;
-      });
+      const [r, correction] = await this.exclusiveTiming(
+        () => prepareMeasure(l.device, planToModel(plan, 'trial'), undefined, signal),
+        async (prepared) => {
+          const c = drift ? await drift.beforeMeasurement(trialId!, signal) : { ratio: 1 };
+          return [await prepared.time(signal), c] as const;
+        },
+      );
       if (correction.ratio === 1) return { ms: r.latency_ms, stats: r as unknown as Json };
       return { ms: r.latency_ms / correction.ratio, stats: { ...(r as unknown as { [k: string]: Json }), raw_ms: r.latency_ms, drift_ratio: correction.ratio, drift_check: correction.check ?? null } };
     }
@@ -150,7 +164,10 @@ export class TrainEvaluator implements Evaluator {
   /** LAT = the ratio to the reference x the reference's latency at the start; also the ratio and the model's own latency. */
   private async measureInterleaved(device: LatencyDevice, plan: NetworkPlan, o: NonNullable<TrainEvaluatorOptions['interleave']>, signal?: AbortSignal): Promise<{ ms: number; stats: { [k: string]: Json }; ratio: number; rawMs: number }> {
     if (!device.measureAgainst) throw new Error('the latency device cannot measure interleaved with a reference');
-    const r = await this.exclusive(() => device.measureAgainst!(planToModel(plan, 'trial'), o.reference, undefined, signal));
+    const r = await this.exclusiveTiming(
+      () => prepareMeasureAgainst(device, planToModel(plan, 'trial'), o.reference, undefined, signal),
+      (prepared) => prepared.time(signal),
+    );
     this.speed.record(r.reference_ms);
     return { ms: r.ratio * o.startMs(), stats: { ...(r as unknown as { [k: string]: Json }), interleaved: true, raw_ms: r.latency_ms }, ratio: r.ratio, rawMs: r.latency_ms };
   }
@@ -274,7 +291,10 @@ export class TrainEvaluator implements Evaluator {
     if (!others || others.size === 0) return undefined;
     const out: { [kind: string]: Json } = {};
     for (const [kind, device] of others) {
-      const r = await this.exclusive(() => device.measure(planToModel(plan, 'trial'), undefined, signal));
+      const r = await this.exclusiveTiming(
+        () => prepareMeasure(device, planToModel(plan, 'trial'), undefined, signal),
+        (prepared) => prepared.time(signal),
+      );
       out[kind] = { ms: r.latency_ms, quantile: r.quantile, median_ms: r.median_ms, p10_ms: r.p10_ms, p90_ms: r.p90_ms, cv: r.cv, runs: r.runs, converged: r.converged, seconds: r.seconds, device: r.device.id };
     }
     return out;
