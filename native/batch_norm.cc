@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -268,7 +267,6 @@ Layout LayoutOf(const at::Tensor& x) {
   return x.is_contiguous() ? Layout{n, c, hw} : Layout{n * hw, c, 1};
 }
 
-
 // The first element of every channel: the shift that keeps the sums of squares well conditioned.
 template <typename scalar_t>
 std::vector<scalar_t> FirstOfChannels(const Layout& l, const scalar_t* x) {
@@ -379,7 +377,6 @@ struct BatchNormReluFunction : public torch::autograd::Function<BatchNormReluFun
     return {grad_x, grad_weight, grad_bias, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
-
 
 }  // namespace
 

@@ -12,7 +12,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -313,7 +312,6 @@ struct DepthwiseConv2dFunction : public torch::autograd::Function<DepthwiseConv2
     return {grad_x, grad_weight, at::Tensor(), at::Tensor()};
   }
 };
-
 
 }  // namespace
 

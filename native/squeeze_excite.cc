@@ -15,7 +15,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -127,7 +126,6 @@ struct Shape {
 
 Shape ShapeOf(const at::Tensor& x) { return {x.size(0), x.size(1), x.size(2) * x.size(3), x.is_contiguous()}; }
 
-
 // The backward pass one image at a time, so that the second read of the image's output gradient
 // comes from cache: the gate's gradient (the sum over the image's positions of dy * x), back through
 // sigmoid, the expanding layer, ReLU and the reducing layer to the pooled vector (stored per image
@@ -231,7 +229,6 @@ struct SqueezeExciteFunction : public torch::autograd::Function<SqueezeExciteFun
     return {grad_x, grad_w1, grad_b1, grad_w2, grad_b2};
   }
 };
-
 
 // Whether the fused function applies: gradients recorded, a 4-D float or double input contiguous in NCHW or channels_last,
 // and weights shaped as the layer's.

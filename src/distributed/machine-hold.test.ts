@@ -59,11 +59,14 @@ test('MachineHold: measurements run inside the holds of the host\'s other traine
       await publishStatus(redis, status('elsewhere', 'another-box', ['train']), 30_000); // never acknowledges: another machine
       await trainer.follow();
       const measured = (who: string, hold: MachineHold) =>
-        hold.measureWhile(async () => {
-          log.push(`${who} measures`);
-          await new Promise((r) => setTimeout(r, 150));
-          log.push(`${who} done`);
-        });
+        hold.measurePrepared(
+          async () => ({ close: async () => {} }),
+          async () => {
+            log.push(`${who} measures`);
+            await new Promise((r) => setTimeout(r, 150));
+            log.push(`${who} done`);
+          },
+        );
       await Promise.all([measured('measurer', measurer), measured('other', other)]);
       // each measurement inside the trainer's hold and its own, never two at once
       const i = log.indexOf('measurer measures');

@@ -55,15 +55,10 @@ export class MachineHold {
     return this.o.pollMs ?? 100;
   }
 
-  /** Runs fn once no other worker on this machine trains and none measures; this worker's own training is held too. */
-  measureWhile<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return this.measurePrepared(async () => ({ close: async () => {} }), fn, signal);
-  }
-
   /**
-   * measureWhile for a measurement with a set-up (../latency/prepared.ts): `prepare` runs once this
-   * worker is the machine's one measurer, while the machine's training comes to a stop; `time`
-   * runs in the quiet.
+   * Runs `time` once no other worker on this machine trains and none measures; this worker's own
+   * training is held too. The measurement's set-up (`prepare`, ../latency/prepared.ts) runs once
+   * this worker is the machine's one measurer, while the machine's training comes to a stop.
    */
   async measurePrepared<P extends { close(): Promise<void> }, T>(prepare: () => Promise<P>, time: (prepared: P) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const { redis, host } = this.o;
