@@ -1,0 +1,150 @@
+// Where a 2-process distributed search loses against a 1-process one, architecture by
+// architecture. Runs the search of `mnas bench distributed-scale` (random strategy, seed 0,
+// Fashion-MNIST, one `mnas worker` of N one-thread training processes, latency on ort-cpu, a
+// fresh loopback redis-server each time) for each process count of the list in turn; the same
+// seed proposes the same architectures every time, so each one's trial can be compared across
+// process counts. Per trial it takes from the train job's result: wall seconds outside holds,
+// the training loop's seconds (images / images per second), CPU seconds of the training process.
+// Prints per search the totals per trial, then, over the architectures trained at both the first
+// and the second process count (medians of their runs), the median ratios of CPU seconds, of
+// training-loop seconds, of trial seconds outside holds and of the rest (build, BN
+// recalibration, evaluation), and a least-squares line of the trial's extra seconds against its
+// seconds at the first count: a cost per trial shows as the intercept, a slowdown as the slope.
+//
+//   node bench/scale-per-arch.mjs [COUNTS=1,2,1,2] [BUDGET=30] [VALIDATION_IMAGES=2000] [--rows FILE]
+//
+// --rows FILE writes every search's per-trial rows as JSON lines.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { startLocalRedis } from '../dist/src/distributed/local-redis.js';
+import { parseRedisUrl, queueConnection } from '../dist/src/distributed/redis-url.js';
+import { QUEUE_PREFIX, TRAIN_QUEUE } from '../dist/src/distributed/jobs.js';
+import { QUEUED_AHEAD, search } from '../dist/src/search/setup.js';
+import { median } from '../dist/src/util/stats.js';
+
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../dist/src/cli/main.js');
+const args = process.argv.slice(2);
+const rowsAt = args.indexOf('--rows');
+const rowsFile = rowsAt >= 0 ? args.splice(rowsAt, 2)[1] : undefined;
+const [countsArg = '1,2,1,2', budgetArg = '30', validationArg = '2000'] = args;
+const counts = countsArg.split(',').map(Number);
+const budget = Number(budgetArg);
+const validationImages = Number(validationArg);
+if (counts.some((c) => !Number.isInteger(c) || c < 1) || new Set(counts).size < 2 || !Number.isInteger(budget) || budget < 2 || !Number.isInteger(validationImages) || validationImages < 1 || (rowsAt >= 0 && !rowsFile)) {
+  console.error('usage: node bench/scale-per-arch.mjs [COUNTS (two process counts or more, e.g. 1,2,1,2)] [BUDGET >= 2] [VALIDATION_IMAGES >= 1] [--rows FILE]');
+  process.exit(2);
+}
+const PROXY_IMAGES = 5000;
+
+async function runSearch(processes) {
+  const redis = await startLocalRedis();
+  const worker = spawn(process.execPath, [MAIN, 'worker', '--redis', redis.url, '--concurrency', String(processes), '--threads', '1', '--device', 'ort-cpu', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  const dir = mkdtempSync(path.join(tmpdir(), 'mnas-scale-per-arch-'));
+  try {
+    await new Promise((resolve, reject) => {
+      worker.stdout.setEncoding('utf8');
+      worker.stdout.on('data', (chunk) => chunk.includes('"event":"ready"') && resolve());
+      void exited.then(() => reject(new Error('the worker exited before it was ready')));
+    });
+    const r = await search({
+      config: {
+        space: 'fmnist',
+        strategy: { kind: 'random' },
+        seed: 0,
+        budget,
+        dataset: { name: 'fashion-mnist', validationImages },
+        proxy: { images: PROXY_IMAGES, epochs: 1, threads: 1 },
+        concurrency: processes + QUEUED_AHEAD,
+      },
+      redis: redis.url,
+      out: path.join(dir, 'run'),
+    });
+    const queue = new Queue(TRAIN_QUEUE, { connection: queueConnection(parseRedisUrl(redis.url), 'mnas-bench-scale-per-arch'), prefix: QUEUE_PREFIX });
+    try {
+      const jobs = await queue.getJobs(['completed'], 0, -1);
+      const trials = jobs
+        .filter((j) => j.returnvalue?.status === 'done' && j.returnvalue.timeline)
+        .map((j) => {
+          const v = j.returnvalue;
+          const paused = (v.timeline.paused ?? []).reduce((s, p) => s + (p.end - p.start), 0) / 1000;
+          return {
+            arch: j.data.arch,
+            ran_s: (v.timeline.end - v.timeline.start) / 1000,
+            paused_s: paused,
+            held_s: v.heldSeconds ?? 0,
+            trial_s: v.seconds - (v.heldSeconds ?? 0),
+            loop_s: PROXY_IMAGES / v.trainImagesPerSecond,
+            cpu_s: v.memory.cpuSeconds,
+          };
+        });
+      return { processes, seconds: r.session.seconds, trials_per_hour: r.session.trials_per_hour, trials };
+    } finally {
+      await queue.close();
+    }
+  } finally {
+    worker.kill('SIGTERM');
+    await exited;
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(redis.dir, { recursive: true, force: true });
+  }
+}
+
+const per = (trials, key) => trials.reduce((s, t) => s + t[key], 0) / trials.length;
+const runs = [];
+for (const processes of counts) {
+  const run = await runSearch(processes);
+  runs.push(run);
+  const t = run.trials;
+  const busy = t.reduce((s, x) => s + x.ran_s - x.paused_s, 0) / (processes * run.seconds);
+  console.log(
+    `${processes} process(es): ${t.length} trials in ${run.seconds.toFixed(1)} s, ${run.trials_per_hour.toFixed(0)}/h; per trial ${per(t, 'trial_s').toFixed(2)} s outside holds ` +
+      `(training loop ${per(t, 'loop_s').toFixed(2)} s), ${per(t, 'cpu_s').toFixed(2)} CPU s, paused ${per(t, 'paused_s').toFixed(2)} s, at closed hold points ${per(t, 'held_s').toFixed(2)} s; ${(100 * busy).toFixed(1)}% busy`,
+  );
+}
+if (rowsFile) writeFileSync(rowsFile, runs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+
+const [first, second] = [...new Set(counts)];
+const byArch = new Map();
+for (const run of runs) {
+  for (const t of run.trials) {
+    const entry = byArch.get(t.arch) ?? new Map();
+    entry.set(run.processes, [...(entry.get(run.processes) ?? []), t]);
+    byArch.set(t.arch, entry);
+  }
+}
+const pairs = [];
+for (const entry of byArch.values()) {
+  const a = entry.get(first);
+  const b = entry.get(second);
+  if (!a || !b) continue;
+  const m = (ts, f) => median(ts.map(f));
+  const rest = (t) => t.trial_s - t.loop_s;
+  pairs.push({
+    cpu: m(b, (t) => t.cpu_s) / m(a, (t) => t.cpu_s),
+    loop: m(b, (t) => t.loop_s) / m(a, (t) => t.loop_s),
+    trial: m(b, (t) => t.trial_s) / m(a, (t) => t.trial_s),
+    rest: m(b, rest) / m(a, rest),
+    x: m(a, (t) => t.trial_s),
+    extra: m(b, (t) => t.trial_s) - m(a, (t) => t.trial_s),
+  });
+}
+if (pairs.length < 2) {
+  console.log(`fewer than two architectures trained at both ${first} and ${second} processes: nothing to compare`);
+  process.exit(0);
+}
+const n = pairs.length;
+const mx = pairs.reduce((s, p) => s + p.x, 0) / n;
+const my = pairs.reduce((s, p) => s + p.extra, 0) / n;
+const slope = pairs.reduce((s, p) => s + (p.x - mx) * (p.extra - my), 0) / pairs.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+const intercept = my - slope * mx;
+const med = (k) => median(pairs.map((p) => p[k])).toFixed(3);
+console.log(
+  `${n} architectures at ${second} against ${first} process(es), median ratios: CPU s x${med('cpu')}, training loop x${med('loop')}, trial outside holds x${med('trial')}, ` +
+    `the rest of the trial x${med('rest')}; extra seconds per trial = ${intercept.toFixed(3)} s + ${(100 * slope).toFixed(1)}% of its time at ${first}`,
+);
