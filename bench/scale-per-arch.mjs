@@ -14,19 +14,13 @@
 //   node bench/scale-per-arch.mjs [COUNTS=1,2,1,2] [BUDGET=30] [VALIDATION_IMAGES=2000] [--rows FILE]
 //
 // --rows FILE writes every search's per-trial rows as JSON lines.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
-import { startLocalRedis } from '../dist/src/distributed/local-redis.js';
+import { runScaleSearch } from '../dist/src/bench/distributed-scale.js';
 import { parseRedisUrl, queueConnection } from '../dist/src/distributed/redis-url.js';
 import { QUEUE_PREFIX, TRAIN_QUEUE } from '../dist/src/distributed/jobs.js';
-import { QUEUED_AHEAD, search } from '../dist/src/search/setup.js';
 import { median } from '../dist/src/util/stats.js';
 
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../dist/src/cli/main.js');
 const args = process.argv.slice(2);
 const rowsAt = args.indexOf('--rows');
 const rowsFile = rowsAt >= 0 ? args.splice(rowsAt, 2)[1] : undefined;
@@ -40,42 +34,19 @@ if (counts.some((c) => !Number.isInteger(c) || c < 1) || new Set(counts).size < 
 }
 const PROXY_IMAGES = 5000;
 
-async function runSearch(processes) {
-  const redis = await startLocalRedis();
-  const worker = spawn(process.execPath, [MAIN, 'worker', '--redis', redis.url, '--concurrency', String(processes), '--threads', '1', '--device', 'ort-cpu', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => worker.once('exit', resolve));
-  const dir = mkdtempSync(path.join(tmpdir(), 'mnas-scale-per-arch-'));
-  try {
-    await new Promise((resolve, reject) => {
-      worker.stdout.setEncoding('utf8');
-      worker.stdout.on('data', (chunk) => chunk.includes('"event":"ready"') && resolve());
-      void exited.then(() => reject(new Error('the worker exited before it was ready')));
-    });
-    const r = await search({
-      config: {
-        space: 'fmnist',
-        strategy: { kind: 'random' },
-        seed: 0,
-        budget,
-        dataset: { name: 'fashion-mnist', validationImages },
-        proxy: { images: PROXY_IMAGES, epochs: 1, threads: 1 },
-        concurrency: processes + QUEUED_AHEAD,
-      },
-      redis: redis.url,
-      out: path.join(dir, 'run'),
-    });
-    const queue = new Queue(TRAIN_QUEUE, { connection: queueConnection(parseRedisUrl(redis.url), 'mnas-bench-scale-per-arch'), prefix: QUEUE_PREFIX });
+function runSearch(processes) {
+  return runScaleSearch({ processes, budget, images: PROXY_IMAGES, seed: 0, validationImages }, async (r, redisUrl) => {
+    const queue = new Queue(TRAIN_QUEUE, { connection: queueConnection(parseRedisUrl(redisUrl), 'mnas-bench-scale-per-arch'), prefix: QUEUE_PREFIX });
     try {
       const jobs = await queue.getJobs(['completed'], 0, -1);
       const trials = jobs
         .filter((j) => j.returnvalue?.status === 'done' && j.returnvalue.timeline)
         .map((j) => {
           const v = j.returnvalue;
-          const paused = (v.timeline.paused ?? []).reduce((s, p) => s + (p.end - p.start), 0) / 1000;
           return {
             arch: j.data.arch,
             ran_s: (v.timeline.end - v.timeline.start) / 1000,
-            paused_s: paused,
+            paused_s: (v.timeline.paused ?? []).reduce((s, p) => s + (p.end - p.start), 0) / 1000,
             held_s: v.heldSeconds ?? 0,
             trial_s: v.seconds - (v.heldSeconds ?? 0),
             loop_s: PROXY_IMAGES / v.trainImagesPerSecond,
@@ -86,13 +57,7 @@ async function runSearch(processes) {
     } finally {
       await queue.close();
     }
-  } finally {
-    worker.kill('SIGTERM');
-    await exited;
-    await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(redis.dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const per = (trials, key) => trials.reduce((s, t) => s + t[key], 0) / trials.length;

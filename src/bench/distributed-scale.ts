@@ -113,9 +113,26 @@ export async function runDistributedScale(o: ScaleOptions): Promise<ScaleRow[]> 
   return rows;
 }
 
-async function runOnce(o: ScaleOptions, processes: number, round: number, firstOfRound: number | undefined): Promise<ScaleRow> {
+/** The search of this benchmark, with one `mnas worker` of `processes` one-thread training processes. */
+export interface ScaleSearchOptions {
+  readonly processes: number;
+  readonly budget: number;
+  readonly images: number;
+  readonly seed: number;
+  /** Held-out images each candidate is scored on (default 2,000). */
+  readonly validationImages?: number;
+}
+
+export type ScaleSearchResult = Awaited<ReturnType<typeof search>>;
+
+/**
+ * Runs the benchmark's search on a fresh loopback redis-server with a fresh worker, then
+ * `inspect(result, redisUrl)` while both still run (the train jobs' results are still in Redis);
+ * stops both and removes the run whatever happens.
+ */
+export async function runScaleSearch<T>(o: ScaleSearchOptions, inspect: (r: ScaleSearchResult, redisUrl: string) => Promise<T>): Promise<T> {
   const redis = await startLocalRedis();
-  const worker = spawn(process.execPath, [MAIN, 'worker', '--redis', redis.url, '--concurrency', String(processes), '--threads', '1', '--device', 'ort-cpu', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const worker = spawn(process.execPath, [MAIN, 'worker', '--redis', redis.url, '--concurrency', String(o.processes), '--threads', '1', '--device', 'ort-cpu', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => worker.once('exit', resolve));
   const dir = mkdtempSync(path.join(tmpdir(), 'mnas-bench-scale-'));
   try {
@@ -132,16 +149,28 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
         strategy: { kind: 'random' },
         seed: o.seed,
         budget: o.budget,
-        dataset: { name: 'fashion-mnist', validationImages: 2000 },
+        dataset: { name: 'fashion-mnist', validationImages: o.validationImages ?? 2000 },
         proxy: { images: o.images, epochs: 1, threads: 1 },
         // as a local search does: QUEUED_AHEAD trials queued ahead of the training processes
-        concurrency: processes + QUEUED_AHEAD,
+        concurrency: o.processes + QUEUED_AHEAD,
       },
       redis: redis.url,
       out: path.join(dir, 'run'),
     });
+    return await inspect(r, redis.url);
+  } finally {
+    worker.kill('SIGTERM');
+    await exited;
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(redis.dir, { recursive: true, force: true });
+  }
+}
+
+function runOnce(o: ScaleOptions, processes: number, round: number, firstOfRound: number | undefined): Promise<ScaleRow> {
+  return runScaleSearch({ processes, budget: o.budget, images: o.images, seed: o.seed }, async (r, redisUrl) => {
     const first = firstOfRound ?? r.session.trials_per_hour;
-    const timelines = await trainTimelines(redis.url);
+    const timelines = await trainTimelines(redisUrl);
     const { ran, paused } = trainingSeconds(timelines);
     const jobs = Math.max(1, timelines.length);
     // a fresh run: the session's trials are all of them
@@ -166,13 +195,7 @@ async function runOnce(o: ScaleOptions, processes: number, round: number, firstO
         `${row.cpu_seconds_per_trial.toFixed(2)} CPU s and ${row.gate_seconds_per_trial.toFixed(2)} s at closed hold points per trial in the training process`,
     );
     return row;
-  } finally {
-    worker.kill('SIGTERM');
-    await exited;
-    await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(redis.dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The timelines of the run's finished train jobs, as the workers stored them in Redis. */
