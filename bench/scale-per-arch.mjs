@@ -15,11 +15,9 @@
 //
 // --rows FILE writes every search's per-trial rows as JSON lines.
 import { writeFileSync } from 'node:fs';
-import { Queue } from 'bullmq';
-import { runScaleSearch } from '../dist/src/bench/distributed-scale.js';
-import { parseRedisUrl, queueConnection } from '../dist/src/distributed/redis-url.js';
-import { QUEUE_PREFIX, TRAIN_QUEUE } from '../dist/src/distributed/jobs.js';
-import { median } from '../dist/src/util/stats.js';
+import { completedTrainJobs, runScaleSearch, trainingSeconds } from '../dist/src/bench/distributed-scale.js';
+import { fitLine } from '../dist/src/latency/predictor.js';
+import { mean, median } from '../dist/src/util/stats.js';
 
 const args = process.argv.slice(2);
 const rowsAt = args.indexOf('--rows');
@@ -36,31 +34,26 @@ const PROXY_IMAGES = 5000;
 
 function runSearch(processes) {
   return runScaleSearch({ processes, budget, images: PROXY_IMAGES, seed: 0, validationImages }, async (r, redisUrl) => {
-    const queue = new Queue(TRAIN_QUEUE, { connection: queueConnection(parseRedisUrl(redisUrl), 'mnas-bench-scale-per-arch'), prefix: QUEUE_PREFIX });
-    try {
-      const jobs = await queue.getJobs(['completed'], 0, -1);
-      const trials = jobs
-        .filter((j) => j.returnvalue?.status === 'done' && j.returnvalue.timeline)
-        .map((j) => {
-          const v = j.returnvalue;
-          return {
-            arch: j.data.arch,
-            ran_s: (v.timeline.end - v.timeline.start) / 1000,
-            paused_s: (v.timeline.paused ?? []).reduce((s, p) => s + (p.end - p.start), 0) / 1000,
-            held_s: v.heldSeconds ?? 0,
-            trial_s: v.seconds - (v.heldSeconds ?? 0),
-            loop_s: PROXY_IMAGES / v.trainImagesPerSecond,
-            cpu_s: v.memory.cpuSeconds,
-          };
-        });
-      return { processes, seconds: r.session.seconds, trials_per_hour: r.session.trials_per_hour, trials };
-    } finally {
-      await queue.close();
-    }
+    const trials = (await completedTrainJobs(redisUrl))
+      .filter(({ outcome }) => outcome?.status === 'done' && outcome.timeline)
+      .map(({ job, outcome }) => {
+        const { ran, paused } = trainingSeconds([outcome.timeline]);
+        const held = outcome.heldSeconds ?? 0;
+        return {
+          arch: job.arch,
+          ran_s: ran,
+          paused_s: paused,
+          held_s: held,
+          trial_s: outcome.seconds - held,
+          loop_s: PROXY_IMAGES / outcome.trainImagesPerSecond,
+          cpu_s: outcome.memory.cpuSeconds,
+        };
+      });
+    return { processes, seconds: r.session.seconds, trials_per_hour: r.session.trials_per_hour, trials };
   });
 }
 
-const per = (trials, key) => trials.reduce((s, t) => s + t[key], 0) / trials.length;
+const per = (trials, key) => mean(trials.map((t) => t[key])) ?? Number.NaN;
 const runs = [];
 for (const processes of counts) {
   const run = await runSearch(processes);
@@ -103,13 +96,9 @@ if (pairs.length < 2) {
   console.log(`fewer than two architectures trained at both ${first} and ${second} processes: nothing to compare`);
   process.exit(0);
 }
-const n = pairs.length;
-const mx = pairs.reduce((s, p) => s + p.x, 0) / n;
-const my = pairs.reduce((s, p) => s + p.extra, 0) / n;
-const slope = pairs.reduce((s, p) => s + (p.x - mx) * (p.extra - my), 0) / pairs.reduce((s, p) => s + (p.x - mx) ** 2, 0);
-const intercept = my - slope * mx;
+const { intercept, scale: slope } = fitLine(pairs.map((p) => p.x), pairs.map((p) => p.extra));
 const med = (k) => median(pairs.map((p) => p[k])).toFixed(3);
 console.log(
-  `${n} architectures at ${second} against ${first} process(es), median ratios: CPU s x${med('cpu')}, training loop x${med('loop')}, trial outside holds x${med('trial')}, ` +
+  `${pairs.length} architectures at ${second} against ${first} process(es), median ratios: CPU s x${med('cpu')}, training loop x${med('loop')}, trial outside holds x${med('trial')}, ` +
     `the rest of the trial x${med('rest')}; extra seconds per trial = ${intercept.toFixed(3)} s + ${(100 * slope).toFixed(1)}% of its time at ${first}`,
 );

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { QUEUE_PREFIX, TRAIN_QUEUE, type JobTimeline } from '../distributed/jobs.js';
+import { QUEUE_PREFIX, TRAIN_QUEUE, type JobTimeline, type TrainJob, type TrainOutcome } from '../distributed/jobs.js';
 import { startLocalRedis } from '../distributed/local-redis.js';
 import { parseRedisUrl, queueConnection } from '../distributed/redis-url.js';
 import { QUEUED_AHEAD, search } from '../search/setup.js';
@@ -198,15 +198,20 @@ function runOnce(o: ScaleOptions, processes: number, round: number, firstOfRound
   });
 }
 
-/** The timelines of the run's finished train jobs, as the workers stored them in Redis. */
-async function trainTimelines(url: string): Promise<JobTimeline[]> {
+/** The run's finished train jobs as the workers stored them in Redis: each job's data and its outcome. */
+export async function completedTrainJobs(url: string): Promise<{ job: TrainJob; outcome: TrainOutcome | null }[]> {
   // loaded here, not at the top: every `mnas` command imports this module, few connect
   const { Queue } = await import('bullmq');
   const queue = new Queue(TRAIN_QUEUE, { connection: queueConnection(parseRedisUrl(url), 'mnas-bench-timelines'), prefix: QUEUE_PREFIX });
   try {
     const jobs = await queue.getJobs(['completed'], 0, -1);
-    return jobs.map((j) => (j.returnvalue as { timeline?: JobTimeline } | null)?.timeline).filter((t): t is JobTimeline => t !== undefined);
+    return jobs.map((j) => ({ job: j.data as TrainJob, outcome: (j.returnvalue as TrainOutcome | null) ?? null }));
   } finally {
     await queue.close();
   }
+}
+
+/** The timelines of the run's finished train jobs. */
+async function trainTimelines(url: string): Promise<JobTimeline[]> {
+  return (await completedTrainJobs(url)).map((j) => j.outcome?.timeline).filter((t): t is JobTimeline => t !== undefined);
 }
