@@ -6,8 +6,9 @@
  * pass is a third of it or more, and onnxruntime runs networks of pointwise, depthwise and SE
  * layers x1.15-1.6 faster than libtorch 1.13's eval forward (bench/eval-runtime.mjs; evaluate.ts
  * picks per network). Small batches: the session's arena is new per evaluation and its pages
- * fault in once, so a batch of 500 costs more in page faults than it gains (60K-180K faults
- * against 15K-35K at 64 per 10,000 images).
+ * fault in once, and a batch's activations stay in cache between layers: per 10,000 images, 500 a
+ * batch faulted 60K-180K pages, 64 15K-38K, and 16 0-4K and ran x1.30 as fast as 64
+ * (bench/eval-batch.mjs).
  */
 import * as ort from 'onnxruntime-node';
 import { exportOnnx, weightsFromNetwork } from '../model/export.js';
@@ -17,8 +18,8 @@ import { deferredStep } from './deferred-steps.js';
 import type { TensorDataset } from './tensor-data.js';
 import { holdPoint } from './hold-point.js';
 
-/** Largest batch an onnxruntime evaluation pass runs. */
-export const ONNX_EVAL_MAX_BATCH = 64;
+/** Largest batch an onnxruntime evaluation pass runs (evaluate() caps its batches to it). */
+export const ONNX_EVAL_MAX_BATCH = 16;
 
 export interface OnnxEvalOptions {
   readonly batchSize: number;
@@ -63,6 +64,8 @@ export function tallyLogits(logits: Float32Array, labels: Int32Array, classes: n
  * evaluates on libtorch, which scores such a network as it is.
  */
 export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indices: Int32Array, options: OnnxEvalOptions): Promise<Tally> {
+  const batchSize = options.batchSize;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`tallyOnOnnxRuntime: batchSize must be a positive integer, got ${batchSize}`);
   await holdPoint(options); // exporting and optimizing the graph is work too
   const bytes = exportOnnx(net.plan, weightsFromNetwork(net));
   // onnxruntime's calls are awaited, not run in place (deferred-steps.ts): registered, so that a hold waits for them
@@ -73,7 +76,6 @@ export async function tallyOnOnnxRuntime(net: Network, data: TensorDataset, indi
     graphOptimizationLevel: 'all',
   }));
   const tally: Tally = { correct: 0, lossSum: 0 };
-  const batchSize = Math.min(options.batchSize, ONNX_EVAL_MAX_BATCH);
   const [inputName] = session.inputNames;
   const [outputName] = session.outputNames;
   try {

@@ -4,9 +4,9 @@ import { makeSyntheticDataset } from '../data/synthetic.js';
 import { parseArch } from '../space/arch-string.js';
 import { liveTensors, noGrad, setNumThreads } from '../torch/index.js';
 import type { Network } from '../model/network.js';
-import { autoEvalRuntime, evaluate, type EvalResult } from './evaluate.js';
+import { autoEvalRuntime, evaluate, LIBTORCH_EVAL_MAX_BATCH, type EvalResult } from './evaluate.js';
 import { buildPlan } from '../model/plan.js';
-import { ONNX_EVAL_MAX_BATCH, tallyLogits } from './evaluate-onnx.js';
+import { ONNX_EVAL_MAX_BATCH, tallyLogits, tallyOnOnnxRuntime } from './evaluate-onnx.js';
 import { deferredStep, deferredStepsRunning } from './deferred-steps.js';
 import { TrainingHold } from '../search/proxy-trial.js';
 import { proxySplit, proxyTrain } from './run.js';
@@ -55,19 +55,20 @@ test('evaluation on onnxruntime scores a trained network as libtorch does (gray 
   }
 });
 
-test('evaluation on onnxruntime: batches of at most 64 whatever is asked, a hold before the session and each batch, abort between them', async () => {
+test('evaluation on onnxruntime: batches of at most ONNX_EVAL_MAX_BATCH whatever is asked, a hold before the session and each batch, abort between them', async () => {
   const { net, pool, validation } = await trained(GRAY, '28x28x1');
   try {
     const done: number[] = [];
     let holds = 0;
     await evaluate(net, pool, validation, { runtime: 'onnxruntime', batchSize: 500, hold: () => { holds++; return undefined; }, onBatch: (d, total) => { assert.equal(total, 500); done.push(d); } });
-    assert.deepEqual(done, [64, 128, 192, 256, 320, 384, 448, 500]);
+    assert.deepEqual(done, Array.from({ length: Math.ceil(500 / ONNX_EVAL_MAX_BATCH) }, (_, i) => Math.min(500, (i + 1) * ONNX_EVAL_MAX_BATCH)));
     assert.equal(holds, 1 + Math.ceil(500 / ONNX_EVAL_MAX_BATCH), 'one before the export and the session, one before each batch');
     const small: number[] = [];
     await evaluate(net, pool, validation, { runtime: 'onnxruntime', batchSize: 200, onBatch: (d) => small.push(d) });
-    assert.equal(small.length, 8, 'the batch is capped, not raised');
+    const capped = Math.ceil(500 / ONNX_EVAL_MAX_BATCH);
+    assert.equal(small.length, capped, 'the batch is capped, not raised');
     await evaluate(net, pool, validation, { runtime: 'onnxruntime', batchSize: 10, onBatch: (d) => small.push(d) });
-    assert.equal(small.length, 8 + 50);
+    assert.equal(small.length, capped + 50);
 
     const stop = new AbortController();
     await assert.rejects(
@@ -86,6 +87,28 @@ test('evaluation on onnxruntime: batches of at most 64 whatever is asked, a hold
     assert.equal(settled, false, 'waits for the hold');
     release();
     assert.equal((await pending).count, 64);
+  } finally {
+    net.dispose();
+    pool.dispose();
+  }
+});
+
+test('tallyOnOnnxRuntime runs the batch it is given (the cap is evaluate\'s) and refuses a bad one before any work', async () => {
+  const { net, pool, validation } = await trained(GRAY, '28x28x1');
+  try {
+    net.eval();
+    const done: number[] = [];
+    const idx = validation.subarray(0, 100);
+    const t = await tallyOnOnnxRuntime(net, pool, idx, { batchSize: 64, onBatch: (d) => done.push(d) });
+    assert.deepEqual(done, [64, 100]);
+    const capped = await evaluate(net, pool, idx, { runtime: 'onnxruntime', batchSize: 64 });
+    assert.equal(t.correct, capped.correct, 'the batch size does not change the hits');
+    assert.ok(Math.abs(t.lossSum / 100 - capped.loss) < 1e-5, `loss ${t.lossSum / 100} against ${capped.loss}`);
+    let holds = 0;
+    for (const bad of [0, 2.5, Number.NaN]) {
+      await assert.rejects(tallyOnOnnxRuntime(net, pool, idx, { batchSize: bad, hold: () => { holds++; return undefined; } }), /tallyOnOnnxRuntime: batchSize must be a positive integer/);
+    }
+    assert.equal(holds, 0, 'nothing exported or held for a bad batch size');
   } finally {
     net.dispose();
     pool.dispose();
@@ -141,11 +164,11 @@ test('auto: libtorch for networks mostly of regular convolutions, onnxruntime fo
   assert.equal(autoEvalRuntime(buildPlan(mbconv)), 'onnxruntime');
   assert.equal(autoEvalRuntime(buildPlan(regular)), 'libtorch');
   assert.equal(autoEvalRuntime(buildPlan(GRAY)), autoEvalRuntime(buildPlan(GRAY)));
-  // the default follows it: onnxruntime caps its batches at 64, libtorch at 128
+  // the default follows it: onnxruntime caps its batches at ONNX_EVAL_MAX_BATCH, libtorch at LIBTORCH_EVAL_MAX_BATCH
   const split = proxySplit(makeSyntheticDataset({ seed: 3, trainCount: 700, testCount: 10 }), { subset: 200, validationSize: 500, splitSeed: 0 });
   const pool = new TensorDataset(split.pool);
   try {
-    for (const [arch, batches] of [[mbconv, 8], [regular, 4]] as const) {
+    for (const [arch, batches] of [[mbconv, Math.ceil(500 / ONNX_EVAL_MAX_BATCH)], [regular, Math.ceil(500 / LIBTORCH_EVAL_MAX_BATCH)]] as const) {
       const r = await proxyTrain(arch, split, { epochs: 1, recipe: { batchSize: 50 }, keepNetwork: true });
       const net = (r as { network: Network }).network;
       const seen: number[] = [];

@@ -9,7 +9,7 @@ import type { NetworkPlan } from '../model/plan.js';
 import type { Network } from '../model/network.js';
 import { modelFeatures } from '../latency/model-features.js';
 import { argmax, crossEntropy, eq, noGrad, sum, tidy } from '../torch/index.js';
-import { tallyOnOnnxRuntime } from './evaluate-onnx.js';
+import { ONNX_EVAL_MAX_BATCH, tallyOnOnnxRuntime } from './evaluate-onnx.js';
 import type { TensorDataset } from './tensor-data.js';
 import { holdPoint } from './hold-point.js';
 
@@ -54,7 +54,7 @@ export interface EvalOptions {
   readonly onBatch?: (done: number, total: number) => void;
   /**
    * What runs the forward passes (default: MNAS_EVAL_RUNTIME if set, else 'auto': autoEvalRuntime).
-   * Both give the same accuracy up to float rounding; onnxruntime runs batches of at most 64,
+   * Both give the same accuracy up to float rounding; onnxruntime runs batches of at most 16,
    * libtorch of at most 128.
    */
   readonly runtime?: EvalRuntime;
@@ -95,7 +95,7 @@ export async function evaluate(net: Network, data: TensorDataset, indices?: Int3
   try {
     if (runtime === 'onnxruntime') {
       try {
-        const t = await tallyOnOnnxRuntime(net, data, all, { ...options, batchSize });
+        const t = await tallyOnOnnxRuntime(net, data, all, { ...options, batchSize: Math.min(batchSize, ONNX_EVAL_MAX_BATCH) });
         return { accuracy: t.correct / all.length, loss: t.lossSum / all.length, correct: t.correct, count: all.length };
       } catch (e) {
         if (!(e instanceof WeightsMismatchError)) throw e; // non-finite weights: libtorch scores them as they are
