@@ -36,6 +36,10 @@ class PeerError(Exception):
     pass
 
 
+class MissingPrerequisite(PeerError):
+    """Something the machine lacks (python3-torch): reported as such, so mnas says so in one line."""
+
+
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message):
         raise PeerError(f"usage: {message}")
@@ -503,7 +507,7 @@ def main():
     try:
         import torch
     except ImportError as e:
-        raise PeerError(f"python3-torch is missing ({e}); install it with `apt-get install python3-torch`")
+        raise MissingPrerequisite(f"python3-torch is missing ({e}); install it with `apt-get install python3-torch`")
     torch.set_num_interop_threads(1)
     torch.set_num_threads(args.threads)
     try:
@@ -544,6 +548,6 @@ if __name__ == "__main__":
         if not isinstance(e, PeerError):
             import traceback
             traceback.print_exc(file=sys.stderr)
-        send({"error": message})
+        send({"error": message, **({"missing": True} if isinstance(e, MissingPrerequisite) else {})})
         sys.exit(1)
     sys.exit(0)

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { findMnistFile } from '../data/mnist-format.js';
 import { FASHION_MNIST_DEFAULT_DIR, loadFashionMnist } from '../data/fashion-mnist.js';
@@ -10,7 +10,8 @@ import { costOfPlan } from '../model/cost.js';
 import { buildPlan } from '../model/plan.js';
 import { parseArch } from '../space/arch-string.js';
 import { PROXY_RECIPE } from '../train/recipe.js';
-import { DEFAULT_PEER_PYTHON, PytorchPeer, writePeerSpec, type PeerSpec } from './pytorch-peer.js';
+import { DEFAULT_PEER_PYTHON, PeerUnavailableError, PytorchPeer, writePeerSpec, type PeerSpec } from './pytorch-peer.js';
+import { isInputError } from '../util/input-error.js';
 import { tempDir } from '../util/testing.js';
 
 // mbconv with SE, a downsampling pool skip that zero-pads channels, and a regular conv layer whose pool skip truncates them
@@ -86,4 +87,24 @@ test('PyTorch peer: start rejects naming what is missing', async () => {
     /the script \/nonexistent\/peer\.py does not exist/,
   );
   await assert.rejects(PytorchPeer.start({ specFile: '/nonexistent/spec.json', threads: 0, jemalloc: false }), /threads must be a positive integer/);
+});
+
+test('PyTorch peer: what the machine lacks is a PeerUnavailableError (an InputError: one line, exit 2), a failing peer is not', async () => {
+  const dir = tempDir('mnas-peer-missing-');
+  const spec = path.join(dir, 'spec.json');
+  writeFileSync(spec, '{}');
+  const fake = (name: string, message: Record<string, unknown>): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, `import sys\nprint(${JSON.stringify(JSON.stringify(message))}, flush=True)\nsys.exit(1)\n`);
+    return file;
+  };
+  const noTorch = PytorchPeer.start({ specFile: spec, threads: 1, jemalloc: false, script: fake('no-torch.py', { error: 'python3-torch is missing (No module named torch)', missing: true }) });
+  await assert.rejects(noTorch, (e: unknown) => e instanceof PeerUnavailableError && isInputError(e) && /python3-torch is missing/.test((e as Error).message));
+  const broken = PytorchPeer.start({ specFile: spec, threads: 1, jemalloc: false, script: fake('broken.py', { error: 'cannot read the spec' }) });
+  await assert.rejects(broken, (e: unknown) => !isInputError(e) && e instanceof Error && /cannot read the spec/.test(e.message));
+  await assert.rejects(PytorchPeer.start({ specFile: spec, threads: 1, jemalloc: false, python: '/nonexistent/python3' }), PeerUnavailableError);
+  // the real peer script on a Python that cannot see python3-torch (-S: no site packages)
+  const bare = path.join(dir, 'python-without-site');
+  writeFileSync(bare, `#!/bin/sh\nexec ${DEFAULT_PEER_PYTHON} -S "$@"\n`, { mode: 0o755 });
+  await assert.rejects(PytorchPeer.start({ specFile: spec, threads: 1, jemalloc: false, python: bare }), (e: unknown) => e instanceof PeerUnavailableError && /python3-torch is missing/.test((e as Error).message));
 });

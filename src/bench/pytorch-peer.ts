@@ -27,6 +27,7 @@ import { withGlobal } from '../space/arch.js';
 import { resolveArch } from '../space/resolve.js';
 import { validateRecipe, type TrainRecipe } from '../train/recipe.js';
 import { checkArchFitsData, evaluationBatchSize } from '../train/run.js';
+import { InputError } from '../util/input-error.js';
 import { repoRoot } from '../util/paths.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
 
@@ -166,7 +167,7 @@ function peerEnvironment(jemalloc: boolean, mallocConf: string): NodeJS.ProcessE
   delete env['MALLOC_CONF'];
   if (jemalloc) {
     const lib = findJemalloc();
-    if (!lib) throw new Error('PyTorch peer: jemalloc was asked for but libjemalloc.so.2 is not installed (apt-get install libjemalloc2)');
+    if (!lib) throw new PeerUnavailableError('PyTorch peer: jemalloc was asked for but libjemalloc.so.2 is not installed (apt-get install libjemalloc2)');
     env['LD_PRELOAD'] = lib;
     env['MALLOC_CONF'] = mallocConf;
   }
@@ -175,6 +176,17 @@ function peerEnvironment(jemalloc: boolean, mallocConf: string): NodeJS.ProcessE
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/**
+ * The peer cannot start because this machine lacks something (python3, python3-torch,
+ * libjemalloc2): the user's to install, so the command line says it in one line with exit code 2.
+ */
+export class PeerUnavailableError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PeerUnavailableError';
+  }
 }
 
 export class PytorchPeer {
@@ -206,7 +218,7 @@ export class PytorchPeer {
     if (!Number.isInteger(o.threads) || o.threads < 1) throw new Error(`PyTorch peer: threads must be a positive integer, got ${o.threads}`);
     const python = o.python ?? DEFAULT_PEER_PYTHON;
     const script = o.script ?? path.join(repoRoot(), 'bench', 'proxy_pytorch.py');
-    if (!existsSync(python)) throw new Error(`PyTorch peer: ${python} not found (apt-get install python3 python3-torch)`);
+    if (!existsSync(python)) throw new PeerUnavailableError(`PyTorch peer: ${python} not found (apt-get install python3 python3-torch)`);
     if (!existsSync(script)) throw new Error(`PyTorch peer: the script ${script} does not exist`);
     if (!existsSync(o.specFile)) throw new Error(`PyTorch peer: the spec ${o.specFile} does not exist (writePeerSpec writes it)`);
     const env = peerEnvironment(o.jemalloc, o.mallocConf ?? DEFAULT_JEMALLOC_CONF);
@@ -225,7 +237,7 @@ export class PytorchPeer {
         trials: Number(ready['trials']),
       };
       if (o.jemalloc && !info.jemalloc) {
-        throw new Error(`PyTorch peer: LD_PRELOAD=${env['LD_PRELOAD']} did not load jemalloc into the process${peer.stderrSuffix()}`);
+        throw new PeerUnavailableError(`PyTorch peer: LD_PRELOAD=${env['LD_PRELOAD']} did not load jemalloc into the process${peer.stderrSuffix()}`);
       }
       peer.readyInfo = info;
       return peer;
@@ -297,7 +309,8 @@ export class PytorchPeer {
       if (!isRecord(message)) throw new Error(`PyTorch peer (${what}): expected a JSON object, got ${next.value.slice(0, 200)}`);
       if (typeof message['error'] === 'string') {
         await this.exited;
-        throw new Error(`PyTorch peer (${what}): ${message['error']}${this.stderrSuffix()}`);
+        const text = `PyTorch peer (${what}): ${message['error']}${this.stderrSuffix()}`;
+        throw message['missing'] === true ? new PeerUnavailableError(text) : new Error(text);
       }
       return message;
     } catch (e) {
