@@ -7,8 +7,8 @@
  * layers x1.15-1.6 faster than libtorch 1.13's eval forward (bench/eval-runtime.mjs; evaluate.ts
  * picks per network). Small batches: the session's arena is new per evaluation and its pages
  * fault in once, and a batch's activations stay in cache between layers: per 10,000 images, 500 a
- * batch faulted 60K-180K pages, 64 15K-38K, and 16 0-4K and ran x1.30 as fast as 64
- * (bench/eval-batch.mjs).
+ * batch faulted 60K-180K pages, 64 15K-38K, and 16 0-4K and ran x1.29-1.34 as fast as 64 (three
+ * sets of 7 architectures, bench/eval-batch.mjs).
  */
 import * as ort from 'onnxruntime-node';
 import { exportOnnx, weightsFromNetwork } from '../model/export.js';
