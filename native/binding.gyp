@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "mnas_torch",
-      "sources": ["torch_binding.cc", "tensor_table.cc", "ops.cc", "optim.cc", "cpu_allocator.cc", "depthwise_conv.cc", "batch_norm.cc", "squeeze_excite.cc"],
+      "sources": ["torch_binding.cc", "tensor_table.cc", "ops.cc", "optim.cc", "cpu_allocator.cc", "depthwise_conv.cc", "batch_norm.cc", "squeeze_excite.cc", "process_guard.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
       ],

@@ -137,6 +137,8 @@ Napi::Value Guarded(const Napi::CallbackInfo& info, const char* name, OpFn fn);
 void RegisterTensorFunctions(Napi::Env env, Napi::Object exports);
 void RegisterOps(Napi::Env env, Napi::Object exports);
 void RegisterOptimizers(Napi::Env env, Napi::Object exports);
+// exitWithParent (process_guard.cc)
+void RegisterProcessGuard(Napi::Env env, Napi::Object exports);
 
 #define MNAS_EXPORT(exports, name, fn)                                                       \
   (exports).Set(name, Napi::Function::New(                                                  \

@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     mnas::RegisterTensorFunctions(env, exports);
     mnas::RegisterOps(env, exports);
     mnas::RegisterOptimizers(env, exports);
+    mnas::RegisterProcessGuard(env, exports);
   } catch (const Napi::Error&) {
     throw;
   } catch (const c10::Error& e) {

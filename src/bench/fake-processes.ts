@@ -14,6 +14,8 @@ export interface FakeProcess {
 }
 
 export interface FakeFolder {
+  /** The folder the fakes live in (removed with them). */
+  readonly dir: string;
   /** A script printing `outputs[i]` (as the last of two stdout lines) on its i-th run. */
   fake(name: string, outputs: readonly object[]): FakeProcess;
   /** Names of the fakes in the order they ran. */
@@ -26,6 +28,7 @@ export function fakeFolder(): FakeFolder {
   const orderFile = path.join(dir, 'order.log');
   writeFileSync(orderFile, '');
   return {
+    dir,
     fake(name, outputs) {
       const script = path.join(dir, `${name}.mjs`);
       const log = path.join(dir, `${name}.calls.json`);

@@ -189,6 +189,21 @@ export class PeerUnavailableError extends InputError {
   }
 }
 
+/** Exit code of TORCH_PROBE when the python has no torch module. */
+const NO_TORCH = 3;
+const TORCH_PROBE = `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('torch') else ${NO_TORCH})`;
+
+/**
+ * Refuses, before anything runs, a python that does not exist or cannot import torch, naming what
+ * to install (`who` prefixes the message). The probe finds the module without importing it; any
+ * other failure of the probe is left to the real run to report.
+ */
+export function requireTorchPython(python: string, who: string): void {
+  const r = spawnSync(python, ['-c', TORCH_PROBE], { stdio: 'ignore', timeout: 30_000 });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new PeerUnavailableError(`${who}: ${python} not found (apt-get install python3 python3-torch)`);
+  if (r.status === NO_TORCH) throw new PeerUnavailableError(`${who}: ${python} has no torch module (apt-get install python3-torch)`);
+}
+
 export class PytorchPeer {
   private readonly lines: AsyncIterator<string>;
   private stderrTail = '';

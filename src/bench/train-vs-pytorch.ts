@@ -10,7 +10,7 @@ import { InputError } from '../util/input-error.js';
 import { repoRoot } from '../util/paths.js';
 import { median } from '../util/stats.js';
 import { mnasMainScript, runForLastJsonLine } from './child-process.js';
-import { DEFAULT_PEER_PYTHON } from './pytorch-peer.js';
+import { DEFAULT_PEER_PYTHON, requireTorchPython } from './pytorch-peer.js';
 
 /** The network both sides train. */
 export const TRAIN_VS_PYTORCH_PRESET = 'bench-fmnist';
@@ -66,6 +66,8 @@ export function runTrainVsPytorch(o: TrainVsPytorchOptions): TrainVsPytorchRepor
   const flags = ['--threads', String(o.threads), '--batch', String(o.batch), '--images', String(o.images), '--epochs', String(o.epochs)];
   const main = o.mnasMain ?? mnasMainScript();
   const python = o.python ?? DEFAULT_PEER_PYTHON;
+  // before the first round's mnas side, which would otherwise run for nothing
+  requireTorchPython(python, 'bench train-vs-pytorch');
   const ours: TrainFigures[] = [];
   const theirs: TrainFigures[] = [];
   for (let r = 0; r < o.rounds; r++) {

@@ -35,7 +35,7 @@ export interface MachineHoldOptions {
   /** This worker's id (as in the worker registry). */
   readonly workerId: string;
   /** Holds this worker's own training while fn runs (TrainingProcesses.holdWhile). */
-  readonly holdTraining: <T>(fn: () => Promise<T>) => Promise<T>;
+  readonly holdTraining: <T>(fn: () => Promise<T>, ready?: Promise<unknown>) => Promise<T>;
   /** How often keys are read, ms (default 100). */
   readonly pollMs?: number;
   /** Expiry of the measuring key, renewed while measuring (default 10 s). */
@@ -72,9 +72,9 @@ export class MachineHold {
     try {
       return await timeQuietly(
         prepare,
-        async (fn) => {
+        async (fn, ready) => {
           await this.waitForAcks(token, signal);
-          return this.o.holdTraining(fn);
+          return this.o.holdTraining(fn, ready);
         },
         time,
       );

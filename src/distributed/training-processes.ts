@@ -89,8 +89,8 @@ export class TrainingProcesses {
     return this.current.pool;
   }
 
-  /** Runs fn while none of these training processes runs a step and no new trial starts. */
-  async holdWhile<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs fn while none of these training processes runs a step and no new trial starts (`ready`: see ProxyTrainer.holdWhile). */
+  async holdWhile<T>(fn: () => Promise<T>, ready?: Promise<unknown>): Promise<T> {
     this.holds++;
     try {
       const pool = await this.current?.pool.catch(() => undefined);
@@ -103,7 +103,7 @@ export class TrainingProcesses {
           if (this.pauses.length > KEPT_PAUSES) this.pauses.shift();
         }
       };
-      return await (pool ? pool.holdWhile(paused) : paused());
+      return await (pool ? pool.holdWhile(paused, ready) : paused());
     } finally {
       if (--this.holds === 0) for (const wake of this.released.splice(0)) wake();
     }

@@ -99,7 +99,7 @@ export class SearchWorker {
     this.training = new TrainingProcesses({ processes: o.processes ?? 1, ...(o.threads ? { threads: o.threads } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
     this.registry = new Redis(connectionOptions(o.target, `mnas-worker-status-${this.id}`));
     this.registry.on('error', (e: Error) => this.redisError(e));
-    this.machine = new MachineHold({ redis: this.registry, host: os.hostname(), workerId: this.id, holdTraining: (fn) => this.training.holdWhile(fn) });
+    this.machine = new MachineHold({ redis: this.registry, host: os.hostname(), workerId: this.id, holdTraining: (fn, ready) => this.training.holdWhile(fn, ready) });
   }
 
   /** Connects and starts taking jobs; resolves once the queues are being read. */

@@ -53,6 +53,46 @@ test('a set-up slower than the wait for quiet is awaited inside it', async () =>
   assert.deepEqual(log, ['quiet asked', 'quiet', 'prepared', 'time', 'released', 'close']);
 });
 
+test('a quiet that comes at once is told of the set-up and takes effect only once it is done', async () => {
+  const log: string[] = [];
+  // as WorkerPool.holdWhile: stopping training takes a millisecond, so it waits for the set-up first
+  const stopsAtOnce: Quiet = async (fn, ready) => {
+    log.push('quiet asked');
+    await ready.catch(() => {});
+    log.push('quiet');
+    try {
+      return await fn();
+    } finally {
+      log.push('released');
+    }
+  };
+  await timeQuietly(
+    async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      log.push('prepared');
+      return { close: async () => void log.push('close') };
+    },
+    stopsAtOnce,
+    async () => void log.push('time'),
+  );
+  assert.deepEqual(log, ['quiet asked', 'prepared', 'quiet', 'time', 'released', 'close']);
+  const failed: string[] = [];
+  await assert.rejects(
+    timeQuietly(
+      async () => {
+        throw new ModelRejectedError('cannot load');
+      },
+      async (fn, ready) => {
+        await ready.catch(() => failed.push('set-up failed'));
+        return fn();
+      },
+      async () => void failed.push('time'),
+    ),
+    ModelRejectedError,
+  );
+  assert.deepEqual(failed, ['set-up failed'], 'a failed set-up reaches fn as its error, and nothing is timed');
+});
+
 test('a failed set-up ends the quiet with its error; a failed timing still closes the set-up', async () => {
   const log: string[] = [];
   await assert.rejects(

@@ -4,14 +4,16 @@
  * src/distributed/machine-hold.ts) is there for the timed runs; loading the model is work like
  * any other. On ort-cpu an interleaved measurement opens 6 sessions (3 of the model, 3 of the
  * reference; 35-130 ms for fmnist networks on one core), which held every training process while
- * they were created. Here the set-up starts when the quiet is asked for and runs while the
- * training processes come to a stop at their next hold point (about 0.15 s on average), so the
- * hold covers only what needs it.
+ * they were created. Here the set-up starts when the quiet is asked for, and the quiet is told of
+ * it (`ready`): one that takes time to come (training in this process finishing its step, other
+ * workers of the machine acknowledging) lets the set-up run meanwhile; one that comes at once
+ * (training processes stopped by signal) waits for the set-up before it stops anything. Either way
+ * the hold covers only what needs it.
  */
 import type { LatencyDevice, LatencyModel, LatencyResult, MeasureProtocol, PreparedMeasurement, RelativeLatencyResult } from './device.js';
 
-/** Runs fn where the machine is quiet (a hold of training), resolving with its result. */
-export type Quiet = <T>(fn: () => Promise<T>) => Promise<T>;
+/** Runs fn where the machine is quiet (a hold of training), resolving with its result; `ready` is the set-up fn awaits first (it may reject: fn then does). */
+export type Quiet = <T>(fn: () => Promise<T>, ready: Promise<unknown>) => Promise<T>;
 
 /**
  * Asks for quiet and sets the measurement up meanwhile (`prepare` is called at once), runs `time`
@@ -23,7 +25,7 @@ export async function timeQuietly<P extends { close(): Promise<void> }, T>(prepa
   // a set-up that fails while quiet is still being taken is handled below, not an unhandled rejection meanwhile
   preparing.catch(() => {});
   try {
-    return await quiet(async () => time(await preparing));
+    return await quiet(async () => time(await preparing), preparing);
   } finally {
     // also when quiet failed before it awaited the set-up: nothing is left open
     const prepared = await preparing.catch(() => undefined);

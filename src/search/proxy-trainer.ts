@@ -68,7 +68,12 @@ export interface ProxyTrainer {
   readonly slots: number;
   /** Rejects with the signal's reason when aborted, or on errors of the trainer itself. */
   train(trial: ProxyTrial, signal?: AbortSignal): Promise<ProxyTrialResult>;
-  /** Runs fn while no training step runs on this machine: started steps finish first, new ones wait. */
-  holdWhile<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn while no training step runs on this machine: started steps finish first, or the
+   * training processes are stopped, and new ones wait. `ready`: a set-up fn awaits that the hold
+   * need not cover (a measurement's sessions); a trainer that stops training at once waits for it
+   * first, one that waits for steps to end lets the two overlap.
+   */
+  holdWhile<T>(fn: () => Promise<T>, ready?: Promise<unknown>): Promise<T>;
   close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ test('TrainingHold: the gate is open until a hold, closed while it runs, and ste
   const step = closed.then(() => order.push('step'));
   await new Promise<void>((resolve) =>
     setTimeout(() => {
-      // as a worker's 'release' message does: from an I/O callback, with other work queued behind it
+      // as the end of a measurement may: from an I/O callback, with other work queued behind it
       release();
       setImmediate(() => {
         order.push('queued after the release');

@@ -10,6 +10,7 @@ import { deferredStepsIdle } from '../train/deferred-steps.js';
 import { nextTurn } from '../util/next-turn.js';
 import { allocatorStats, setAllocatorCacheLimit, setNumThreads } from '../torch/index.js';
 import type { ProxySettings, ProxyTrainer, ProxyTrial, ProxyTrialResult } from './proxy-trainer.js';
+import { epochNow, type StopLog } from './workers/stop-log.js';
 
 export class ProxyTrialRunner {
   private readonly pool: TensorDataset;
@@ -34,8 +35,13 @@ export class ProxyTrialRunner {
     return new ProxyTrialRunner(split, settings);
   }
 
-  async run(trial: ProxyTrial, options: { signal?: AbortSignal; hold?: () => Promise<void> | undefined } = {}): Promise<ProxyTrialResult> {
+  /**
+   * `hold`: the gate of a hold in this process (TrainingHold); `stops`: when this process stood
+   * stopped from outside (a worker process, ./workers/trial-worker.ts), counted as held.
+   */
+  async run(trial: ProxyTrial, options: { signal?: AbortSignal; hold?: () => Promise<void> | undefined; stops?: StopLog } = {}): Promise<ProxyTrialResult> {
     const t0 = performance.now();
+    const startedAt = epochNow();
     const s = this.settings;
     let heldMs = 0;
     const gate = options.hold;
@@ -53,7 +59,12 @@ export class ProxyTrialRunner {
       recipe: { seed: trial.seed, ...(s.batch !== undefined ? { batchSize: s.batch } : {}), ...(s.lr !== undefined ? { lr: s.lr } : {}) },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(hold ? { hold } : {}),
+      ...(options.stops ? { stoppedMs: options.stops.totalMs } : {}),
     });
+    if (options.stops) {
+      await nextTurn(); // a stop that ended just now is reported by then
+      heldMs += options.stops.within(startedAt, epochNow());
+    }
     const seconds = (performance.now() - t0) / 1000;
     const heldSeconds = heldMs / 1000;
     // keep about one trial's working set cached for the next trial, not the whole cache limit
@@ -82,8 +93,8 @@ export class TrainingHold {
 
   /** Closes the gate, waits for awaited work already started (an evaluation's onnxruntime calls, deferred-steps.ts), then runs fn. */
   async holdWhile<T>(fn: () => Promise<T>): Promise<T> {
-    // steps resume on a later turn of the event loop: the release arrives from I/O (a worker's
-    // 'release' message), and a step run straight from it would be followed by the loop's own
+    // steps resume on a later turn of the event loop: the release may arrive from I/O (the end of
+    // a measurement), and a step run straight from it would be followed by the loop's own
     // next step in the same turn, so a new hold would wait for two steps instead of one
     if (this.holders++ === 0) this.released = new Promise<void>((resolve) => (this.release = resolve)).then(nextTurn);
     try {

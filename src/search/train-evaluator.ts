@@ -103,7 +103,7 @@ export class TrainEvaluator implements Evaluator {
    * (sessions) runs while training comes to a stop (../latency/prepared.ts); `time` runs in the hold.
    */
   private exclusiveTiming<R extends LatencyResult, T>(prepare: () => Promise<PreparedMeasurement<R>>, time: (prepared: PreparedMeasurement<R>) => Promise<T>): Promise<T> {
-    const run = this.measuring.then(() => timeQuietly(prepare, (fn) => this.trainer.holdWhile(fn), time));
+    const run = this.measuring.then(() => timeQuietly(prepare, (fn, ready) => this.trainer.holdWhile(fn, ready), time));
     this.measuring = run.catch(() => {});
     return run;
   }

@@ -429,7 +429,7 @@ const NO_HANDLES = new Set([
   'fromFloat32', 'fromInt64', 'fromFloat64', 'fromInt32', 'fromUint8', 'liveCount', 'zeros', 'ones', 'full', 'arange', 'rand',
   'randn', 'randint', 'randperm', 'manualSeed', 'newGenerator', 'freeGenerator', 'liveGeneratorCount', 'setNumThreads',
   'getNumThreads', 'setGradEnabled', 'isGradEnabled', 'version', 'allocatorStats', 'resetAllocatorPeaks',
-  'setAllocatorCacheLimit', 'emptyAllocatorCache',
+  'setAllocatorCacheLimit', 'emptyAllocatorCache', 'exitWithParent',
 ]);
 
 const BAD_HANDLES: { make: (valid: Handle) => number; error: typeof TypeError | typeof RangeError; text: (v: number) => string }[] = [

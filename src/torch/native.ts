@@ -86,6 +86,7 @@ export interface NativeTorch {
   resetAllocatorPeaks(): void;
   setAllocatorCacheLimit(bytes: number): void;
   emptyAllocatorCache(): void;
+  exitWithParent(parentPid: number): boolean;
 
   relu(x: Handle): Handle;
   relu_(x: Handle): void;

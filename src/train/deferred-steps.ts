@@ -4,8 +4,9 @@
  * hold knows no step is running. An onnxruntime call is not: onnxruntime-node 1.30 defers the work
  * to a setImmediate callback (where it then blocks the thread), a later version may run it on a
  * thread pool, and either way a hold can be handled after the call was made and before its work
- * has ended. So a hold for a latency measurement first waits for such calls to settle
- * (TrainingHold, trial-worker.ts).
+ * has ended. So a hold for a latency measurement in the same process first waits for such calls
+ * to settle (TrainingHold); training in worker processes is stopped outright instead
+ * (src/search/workers/process-stop.ts).
  */
 const inFlight = new Set<Promise<unknown>>();
 

@@ -47,6 +47,8 @@ export interface TrainRunOptions {
   readonly poolTensors?: TensorDataset;
   /** Holds training and evaluation off between steps while it returns a promise (see LoopOptions.hold). */
   readonly hold?: () => Promise<void> | undefined;
+  /** Milliseconds this process has stood stopped from outside so far (see LoopOptions.stoppedMs). */
+  readonly stoppedMs?: () => number;
   /** Loss-curve resolution (steps per point). */
   readonly curveEvery?: number;
 }
@@ -173,6 +175,7 @@ export async function trainArch(network: Arch | NetworkPlan, split: DataSplit, r
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.curveEvery !== undefined ? { curveEvery: options.curveEvery } : {}),
       ...(options.hold ? { hold: options.hold } : {}),
+      ...(options.stoppedMs ? { stoppedMs: options.stoppedMs } : {}),
       onEpoch: async (e) => {
         let validation: { accuracy: number; loss: number } | undefined;
         if (options.evaluateEachEpoch && split.validation.length > 0) {

@@ -14,6 +14,7 @@ import { allFinite, crossEntropy, tidy, zeroGrad } from '../torch/index.js';
 import { GroupedOptimizer, makeSchedule, type TrainRecipe } from './recipe.js';
 import type { TensorDataset } from './tensor-data.js';
 import { holdPoint } from './hold-point.js';
+import { nextTurn } from '../util/next-turn.js';
 
 export interface TrainProgress {
   readonly phase: 'train';
@@ -54,6 +55,12 @@ export interface LoopOptions {
    * measurement on the same machine uses it to hold training off while it runs.
    */
   readonly hold?: () => Promise<void> | undefined;
+  /**
+   * Milliseconds this process has stood stopped from outside so far (SIGSTOP while a latency
+   * measurement runs, reported after the fact): left out of the training time, so that the
+   * throughput is the loop's own.
+   */
+  readonly stoppedMs?: () => number;
   /** Points in the loss curve: each is the mean loss of this many steps (default: about 200 points per run). */
   readonly curveEvery?: number;
 }
@@ -106,6 +113,18 @@ export async function trainLoop(
   let curveCount = 0;
   let globalStep = 0;
   let trainMs = 0;
+  // a stop is reported once this process runs again, by the turn of the event loop after the step
+  // it fell in: each step's time gives back what was reported since the last step, at most itself
+  let stoppedSeen = options.stoppedMs?.() ?? 0;
+  let lastStepMs = 0;
+  const leaveOutStops = (): void => {
+    if (!options.stoppedMs) return;
+    const stopped = options.stoppedMs();
+    const during = Math.min(stopped - stoppedSeen, lastStepMs);
+    stoppedSeen = stopped;
+    trainMs -= during;
+    lastStepMs = 0;
+  };
   const stats = (): LoopStats => ({
     lossCurve: curveCount > 0 ? [...lossCurve, curveSum / curveCount] : [...lossCurve],
     lossCurveEvery: curveEvery,
@@ -131,6 +150,7 @@ export async function trainLoop(
         // a turn of the event loop before every step, the first included: a trial starts from a
         // message, and a hold that arrives while its network is built must be seen before step 1
         await holdPoint(options);
+        leaveOutStops();
         const t0 = performance.now();
         const batch = plan.batches[s]!;
         const lr = schedule(globalStep);
@@ -172,7 +192,12 @@ export async function trainLoop(
           imagesPerSecond: (globalStep * batchSize * 1000) / (trainMs + performance.now() - t0),
           elapsedSeconds: (trainMs + performance.now() - t0) / 1000,
         });
-        trainMs += performance.now() - t0;
+        lastStepMs = performance.now() - t0;
+        trainMs += lastStepMs;
+      }
+      if (options.stoppedMs) {
+        await nextTurn(); // a stop in the epoch's last step is reported by now
+        leaveOutStops();
       }
       epochLoss.push(epochSum / stepsPerEpoch);
       const bad = firstNonFinite(net);

@@ -45,8 +45,8 @@ export class TableTrainer implements ProxyTrainer {
     return r;
   }
 
-  holdWhile<T>(fn: () => Promise<T>): Promise<T> {
-    return this.inner ? this.inner.holdWhile(fn) : fn();
+  holdWhile<T>(fn: () => Promise<T>, ready?: Promise<unknown>): Promise<T> {
+    return this.inner ? this.inner.holdWhile(fn, ready) : fn();
   }
 
   async close(): Promise<void> {

@@ -9,18 +9,17 @@ export interface TrialSpec {
 }
 
 export type ToWorker =
-  | { readonly type: 'init'; readonly settings: ProxySettings }
+  /** parentPid: the pool's process, with which the worker dies (it may be stopped then and unable to notice). */
+  | { readonly type: 'init'; readonly settings: ProxySettings; readonly parentPid: number }
   | { readonly type: 'trial'; readonly id: number; readonly spec: TrialSpec }
   | { readonly type: 'cancel'; readonly id: number }
-  /** Stop before the next training step and answer 'held'; 'release' lets training go on. */
-  | { readonly type: 'hold' }
-  | { readonly type: 'release' }
+  /** The worker stood stopped (SIGSTOP) from `start` to `end` (epoch ms, ./stop-log.ts) and has just been continued. */
+  | { readonly type: 'continued'; readonly start: number; readonly end: number }
   | { readonly type: 'exit' };
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly pid: number }
   | { readonly type: 'init-failed'; readonly message: string }
-  | { readonly type: 'held' }
   | { readonly type: 'result'; readonly id: number; readonly result: ProxyTrialResult }
   | { readonly type: 'trial-error'; readonly id: number; readonly message: string }
   | { readonly type: 'aborted'; readonly id: number };

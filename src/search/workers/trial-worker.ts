@@ -1,41 +1,31 @@
 /**
  * Entry point of a trial-worker process (forked by WorkerPool): loads the search's data once,
- * then runs the proxy trials it is sent, one at a time, pausing between training steps while
- * the search process holds training off for a latency measurement. Exits when told to or when
- * its parent goes away.
+ * then runs the proxy trials it is sent, one at a time. While the search process measures latency
+ * it stops this process (SIGSTOP, ./process-stop.ts) and then says for how long, which the
+ * training throughput leaves out. Exits when told to or when its parent goes away; killed by the
+ * kernel if the parent dies while this process is stopped.
  */
 import { buildPlan } from '../../model/plan.js';
 import { parseArch } from '../../space/arch-string.js';
-import { deferredStepsIdle } from '../../train/deferred-steps.js';
-import { ProxyTrialRunner, TrainingHold } from '../proxy-trial.js';
+import { exitWithParent } from '../../torch/process-guard.js';
+import { ProxyTrialRunner } from '../proxy-trial.js';
 import type { FromWorker, ToWorker } from './messages.js';
+import { StopLog } from './stop-log.js';
 
 const send = (m: FromWorker): void => {
   if (process.connected) process.send!(m);
 };
 
 let runner: ProxyTrialRunner | undefined;
-const hold = new TrainingHold();
-let releaseHold: (() => void) | undefined;
 const running = new Map<number, AbortController>();
-
-/** Closes the gate (once, however many holds arrive); resolves when no onnxruntime call of an evaluation is still running. */
-function startHold(): Promise<void> {
-  if (!releaseHold) {
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    releaseHold = release;
-    void hold.holdWhile(() => released);
-  }
-  return deferredStepsIdle();
-}
+const stops = new StopLog();
 
 async function runTrial(id: number, m: Extract<ToWorker, { type: 'trial' }>): Promise<void> {
   const controller = new AbortController();
   running.set(id, controller);
   try {
     const plan = buildPlan(parseArch(m.spec.arch));
-    const result = await runner!.run({ plan, seed: m.spec.seed }, { signal: controller.signal, hold: hold.gate });
+    const result = await runner!.run({ plan, seed: m.spec.seed }, { signal: controller.signal, stops });
     send({ type: 'result', id, result });
   } catch (e) {
     if (controller.signal.aborted) send({ type: 'aborted', id });
@@ -49,6 +39,8 @@ process.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'init':
       try {
+        // a worker whose parent died before it could arm this would outlive it
+        if (!exitWithParent(m.parentPid)) throw new Error(`the search process ${m.parentPid} has gone`);
         runner = ProxyTrialRunner.load(m.settings);
         send({ type: 'ready', pid: process.pid });
       } catch (e) {
@@ -63,14 +55,8 @@ process.on('message', (m: ToWorker) => {
     case 'cancel':
       running.get(m.id)?.abort(new Error('trial cancelled'));
       break;
-    case 'hold':
-      // no libtorch step is running while this handler runs (they are synchronous and yield in
-      // between); an evaluation's onnxruntime call may have been made and not ended: held once it has
-      void startHold().then(() => send({ type: 'held' }));
-      break;
-    case 'release':
-      releaseHold?.();
-      releaseHold = undefined;
+    case 'continued':
+      stops.add(m);
       break;
     case 'exit':
       for (const c of running.values()) c.abort(new Error('worker exiting'));

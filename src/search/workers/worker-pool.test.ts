@@ -128,3 +128,87 @@ test('WorkerPool: an aborted trial rejects with the reason and the worker takes 
     await pool.close();
   }
 });
+
+test('WorkerPool: a hold stops the worker processes at once; the trial counts the stop as held, not as training time', async () => {
+  const pool = await WorkerPool.start({ workers: 1, settings: { ...settings, images: 4096 } });
+  try {
+    const quiet = await pool.train({ plan: SLOW_ARCH, seed: 7 });
+    const trial = pool.train({ plan: SLOW_ARCH, seed: 7 });
+    const pid = await untilTraining(pool);
+    await sleep(400);
+    const asked = performance.now();
+    await pool.holdWhile(async () => {
+      assert.ok(performance.now() - asked < 100, `stopped within 100 ms of asking (${(performance.now() - asked).toFixed(1)} ms)`);
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
+      assert.equal(state, 'T', 'the worker process is stopped');
+      await sleep(1500);
+    });
+    const held = await trial;
+    assert.equal(quiet.status, 'done');
+    assert.equal(held.status, 'done');
+    if (quiet.status !== 'done' || held.status !== 'done') return;
+    assert.equal(held.valAccuracy, quiet.valAccuracy, 'a stop changes nothing of the training');
+    assert.ok(held.heldSeconds! >= 1.4 && held.heldSeconds! < 2.5, `held ${held.heldSeconds} s`);
+    assert.ok((quiet.heldSeconds ?? 0) < 0.05, `nothing held without a hold (${quiet.heldSeconds} s)`);
+    // the 1.5 s stop fell in a training loop of a few seconds: counted in, it would cut the throughput by a third or more
+    const ratio = held.trainImagesPerSecond / quiet.trainImagesPerSecond;
+    assert.ok(ratio > 0.8 && ratio < 1.25, `training throughput with the stop left out: ${held.trainImagesPerSecond.toFixed(0)} against ${quiet.trainImagesPerSecond.toFixed(0)} images/s`);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('WorkerPool: workers stopped for a hold die with the pool process when it is killed', async () => {
+  const poolModule = new URL('./worker-pool.js', import.meta.url).href;
+  const script = `
+    import { WorkerPool } from ${JSON.stringify(poolModule)};
+    const pool = await WorkerPool.start({ workers: 2, settings: ${JSON.stringify(settings)} });
+    void pool.holdWhile(async () => { console.log(JSON.stringify(pool.pids)); await new Promise(() => {}); });
+  `;
+  const { spawn } = await import('node:child_process');
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pids = await new Promise<number[]>((resolve, reject) => {
+    parent.stdout!.setEncoding('utf8');
+    parent.stdout!.once('data', (line: string) => resolve(JSON.parse(line) as number[]));
+    parent.once('exit', () => reject(new Error('the pool process exited first')));
+  });
+  assert.equal(pids.length, 2);
+  for (const pid of pids) assert.equal(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0], 'T', `worker ${pid} is stopped`);
+  parent.kill('SIGKILL');
+  const alive = (pid: number): boolean => {
+    try {
+      return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+    } catch {
+      return false;
+    }
+  };
+  for (let waited = 0; pids.some(alive) && waited < 5000; waited += 50) await sleep(50);
+  assert.deepEqual(pids.filter(alive), [], 'no stopped worker outlives the pool process');
+});
+
+test('WorkerPool: a hold given a set-up to wait for lets training run until the set-up is done', async () => {
+  const pool = await WorkerPool.start({ workers: 1, settings: { ...settings, images: 4096 } });
+  try {
+    const trial = pool.train({ plan: SLOW_ARCH, seed: 8 });
+    const pid = await untilTraining(pool);
+    await sleep(300);
+    const state = (): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0]!;
+    let setUpDone = false;
+    const ready = sleep(400).then(() => (setUpDone = true));
+    const during: string[] = [];
+    const probe = (async () => {
+      await sleep(200);
+      during.push(state());
+    })();
+    await pool.holdWhile(async () => {
+      assert.ok(setUpDone, 'stopped only after the set-up');
+      during.push(state());
+    }, ready);
+    await probe;
+    assert.notEqual(during[0], 'T', 'not stopped while the set-up runs');
+    assert.equal(during[1], 'T', 'stopped in the hold');
+    assert.equal((await trial).status, 'done');
+  } finally {
+    await pool.close();
+  }
+});

@@ -5,15 +5,19 @@
  *
  * - A worker that dies mid-trial (crash, OOM kill, SIGKILL) is replaced and its trial retried
  *   once on a fresh worker; if that attempt dies too, the trial fails with the reason.
- * - `holdWhile(fn)` stops every worker before its next training step, runs fn (a latency
- *   measurement) on a quiet machine, then lets training go on.
- * - Workers exit when the pool closes or when this process dies (they watch the IPC channel).
+ * - `holdWhile(fn)` stops every worker process (SIGSTOP, ./process-stop.ts), runs fn (a latency
+ *   measurement) on a quiet machine, then continues them and tells them when they stood stopped
+ *   (./stop-log.ts): a trial's `heldSeconds`, left out of its training throughput.
+ * - Workers exit when the pool closes or when this process dies (they watch the IPC channel, and
+ *   the kernel kills a stopped one: native exitWithParent).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { printArch } from '../../space/arch-string.js';
 import type { ProxySettings, ProxyTrainer, ProxyTrial, ProxyTrialResult } from '../proxy-trainer.js';
 import type { FromWorker, ToWorker, TrialSpec } from './messages.js';
+import { continueProcesses, stopProcesses } from './process-stop.js';
+import { epochNow } from './stop-log.js';
 
 export interface WorkerPoolOptions {
   readonly workers: number;
@@ -41,7 +45,6 @@ interface Worker {
   exited: boolean;
   job: Job | undefined;
   readonly stderr: string[];
-  heldAck: (() => void) | undefined;
 }
 
 /** A worker could not load the data (`died`: it was killed or crashed while loading). */
@@ -69,6 +72,8 @@ export class WorkerPool implements ProxyTrainer {
   private spawned = 0;
   private holders = 0;
   private held: Promise<unknown> = Promise.resolve();
+  /** The workers stopped for the current hold, and since when (epoch ms). */
+  private stopped: { readonly pids: number[]; readonly since: number } | undefined;
   private closing = false;
   private broken: Error | undefined;
   /** Workers that died and were replaced. */
@@ -116,7 +121,12 @@ export class WorkerPool implements ProxyTrainer {
       },
     });
     this.spawned++;
-    const w: Worker = { index, child, ready: false, exited: false, job: undefined, stderr: [], heldAck: undefined };
+    const w: Worker = { index, child, ready: false, exited: false, job: undefined, stderr: [] };
+    // a worker started while the others are stopped (a replacement) is stopped too
+    if (this.stopped && child.pid !== undefined) {
+      this.stopped.pids.push(child.pid);
+      void stopProcesses([child.pid]).catch(() => {}); // one that does not stop is continued again and runs
+    }
     this.workers[index] = w;
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
@@ -134,10 +144,6 @@ export class WorkerPool implements ProxyTrainer {
           case 'init-failed':
             reject(new WorkerLoadError(`trial worker ${index}: ${m.message}`, false));
             break;
-          case 'held':
-            w.heldAck?.();
-            w.heldAck = undefined;
-            break;
           case 'result':
           case 'trial-error':
           case 'aborted':
@@ -148,13 +154,10 @@ export class WorkerPool implements ProxyTrainer {
       child.on('error', (e) => reject(new WorkerLoadError(`trial worker ${index}: ${e.message}`, false)));
       child.on('exit', (code, signal) => {
         w.exited = true;
-        w.heldAck?.();
-        w.heldAck = undefined;
         if (!w.ready) reject(new WorkerLoadError(`trial worker ${index} ${describeExit(code, signal)} while loading${w.stderr.length ? `: ${w.stderr.at(-1)}` : ''}`, true));
         this.onWorkerExit(w, describeExit(code, signal));
       });
-      this.post(w, { type: 'init', settings });
-      if (this.holders > 0) this.post(w, { type: 'hold' });
+      this.post(w, { type: 'init', settings, parentPid: process.pid });
     });
   }
 
@@ -244,28 +247,35 @@ export class WorkerPool implements ProxyTrainer {
     });
   }
 
-  async holdWhile<T>(fn: () => Promise<T>): Promise<T> {
+  async holdWhile<T>(fn: () => Promise<T>, ready?: Promise<unknown>): Promise<T> {
+    // stopping takes a millisecond: nothing to overlap the set-up with, so training goes on during it
+    await ready?.catch(() => {});
     if (this.holders++ === 0) {
-      const acks = this.workers
-        .filter((w) => w && !w.exited && w.ready)
-        .map((w) => new Promise<void>((resolve) => {
-          w.heldAck = resolve;
-          this.post(w, { type: 'hold' });
-        }));
-      // workers still loading get 'hold' queued behind 'init' and cannot train before reading it
-      for (const w of this.workers) if (w && !w.exited && !w.ready) this.post(w, { type: 'hold' });
-      this.held = Promise.all(acks);
+      const pids = this.pids;
+      this.stopped = { pids, since: epochNow() };
+      this.held = stopProcesses(pids);
     }
     try {
       await this.held;
       return await fn();
     } finally {
-      if (--this.holders === 0) for (const w of this.workers) if (w) this.post(w, { type: 'release' });
+      if (--this.holders === 0) this.continueStopped();
     }
+  }
+
+  /** Continues the stopped workers and tells them when they stood stopped. */
+  private continueStopped(): void {
+    const stopped = this.stopped;
+    if (!stopped) return;
+    this.stopped = undefined;
+    continueProcesses(stopped.pids);
+    const stop = { type: 'continued', start: stopped.since, end: epochNow() } as const;
+    for (const w of this.workers) if (w) this.post(w, stop);
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    this.continueStopped();
     for (const j of this.queue.splice(0)) j.reject(new Error('worker pool closed'));
     await Promise.all(
       this.workers.filter((w) => w && !w.exited).map(
