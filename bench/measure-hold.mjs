@@ -1,7 +1,7 @@
 // How long a search's latency measurement holds local training, with the measurement's set-up
 // (ort-cpu sessions of the model and the reference, and the ONNX export) inside the hold as before
-// 2026-12-06, and outside it (src/latency/prepared.ts: set up while the training processes come
-// to a stop). Two one-thread training processes (WorkerPool, the search's default proxy settings)
+// 2026-12-06, and outside it (src/latency/prepared.ts: set up before the training processes are
+// stopped). Two one-thread training processes (WorkerPool, the search's default proxy settings)
 // proxy-train the random architectures `mnas bench proxy` samples; meanwhile, one measurement
 // after another, a random fmnist architecture is measured interleaved with the space's default
 // (the default interleaved protocol), the two ways alternating. Prints per way the hold (from both
@@ -41,7 +41,7 @@ const ways = {
   'set-up outside the hold': async (model, held) =>
     timeQuietly(
       () => device.prepareAgainst(model, reference),
-      (fn) => pool.holdWhile(() => held(fn)),
+      (fn, ready) => pool.holdWhile(() => held(fn), ready),
       (prepared) => prepared.time(),
     ),
 };
