@@ -21,6 +21,15 @@ async function untilTraining(pool: WorkerPool): Promise<number> {
   }
 }
 
+/** A process's state letter (R running, S sleeping, T stopped, Z zombie), or undefined once it is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -139,8 +148,7 @@ test('WorkerPool: a hold stops the worker processes at once; the trial counts th
     const asked = performance.now();
     await pool.holdWhile(async () => {
       assert.ok(performance.now() - asked < 100, `stopped within 100 ms of asking (${(performance.now() - asked).toFixed(1)} ms)`);
-      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
-      assert.equal(state, 'T', 'the worker process is stopped');
+      assert.equal(processState(pid), 'T', 'the worker process is stopped');
       await sleep(1500);
     });
     const held = await trial;
@@ -173,15 +181,9 @@ test('WorkerPool: workers stopped for a hold die with the pool process when it i
     parent.once('exit', () => reject(new Error('the pool process exited first')));
   });
   assert.equal(pids.length, 2);
-  for (const pid of pids) assert.equal(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0], 'T', `worker ${pid} is stopped`);
+  for (const pid of pids) assert.equal(processState(pid), 'T', `worker ${pid} is stopped`);
   parent.kill('SIGKILL');
-  const alive = (pid: number): boolean => {
-    try {
-      return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-    } catch {
-      return false;
-    }
-  };
+  const alive = (pid: number): boolean => ![undefined, 'Z'].includes(processState(pid));
   for (let waited = 0; pids.some(alive) && waited < 5000; waited += 50) await sleep(50);
   assert.deepEqual(pids.filter(alive), [], 'no stopped worker outlives the pool process');
 });
@@ -192,17 +194,16 @@ test('WorkerPool: a hold given a set-up to wait for lets training run until the 
     const trial = pool.train({ plan: SLOW_ARCH, seed: 8 });
     const pid = await untilTraining(pool);
     await sleep(300);
-    const state = (): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0]!;
     let setUpDone = false;
     const ready = sleep(400).then(() => (setUpDone = true));
     const during: string[] = [];
     const probe = (async () => {
       await sleep(200);
-      during.push(state());
+      during.push(processState(pid)!);
     })();
     await pool.holdWhile(async () => {
       assert.ok(setUpDone, 'stopped only after the set-up');
-      during.push(state());
+      during.push(processState(pid)!);
     }, ready);
     await probe;
     assert.notEqual(during[0], 'T', 'not stopped while the set-up runs');
