@@ -13,6 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { procStatFields } from '../util/proc-stat.js';
 
 /** Seconds of probe runs per core, and at least this many runs. */
 export const PROBE_SECONDS = 0.02;
@@ -60,14 +61,9 @@ export function pinMainThread(cores: readonly number[]): boolean {
 
 /** The core the main thread last ran on (field 39 of /proc/PID/task/PID/stat), or null. */
 export function currentCore(): number | null {
-  try {
-    const stat = readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const core = Number(fields[36]);
-    return Number.isInteger(core) ? core : null;
-  } catch {
-    return null;
-  }
+  const fields = procStatFields(`/proc/${process.pid}/task/${process.pid}/stat`);
+  const core = Number(fields?.[36]);
+  return Number.isInteger(core) ? core : null;
 }
 
 export function pickCoreEnabled(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { processState } from '../util/proc-stat.js';
 import { exitWithParent } from './process-guard.js';
 
 test('exitWithParent arms for the real parent, says false for any other, and refuses a bad process id by name', () => {
@@ -19,14 +19,7 @@ test('a process that armed exitWithParent is killed when its parent dies', () =>
   const pid = Number(r.stdout.trim());
   assert.ok(Number.isInteger(pid) && pid > 0, r.stdout + r.stderr);
   // gone, or a zombie no one has reaped yet
-  const isAlive = (): boolean => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-    } catch {
-      return false;
-    }
-  };
+  const isAlive = (): boolean => ![undefined, 'Z'].includes(processState(pid));
   const deadline = Date.now() + 5000;
   let alive = isAlive();
   while (alive && Date.now() < deadline) {

@@ -1,16 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { processCpuSeconds as cpuSeconds } from '../../util/proc-stat.js';
 import { continueProcesses, isStopped, stopProcesses } from './process-stop.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 test('stopProcesses stops every thread of a busy process at once; continueProcesses lets it run again', async () => {
   // a busy main thread and busy threads of the libuv pool (crypto work), as a trainer's onnxruntime calls would be

@@ -8,7 +8,8 @@
  * A stopped process cannot run any handler, so its parent must continue it (`continueProcesses`
  * in a finally) and it must die with its parent (native exitWithParent, armed by trial-worker.ts).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { procStatFields } from '../../util/proc-stat.js';
 
 /** How long `stopProcesses` waits for every thread of every process to stop. */
 const STOP_WAIT_MS = 1000;
@@ -22,14 +23,8 @@ export function isStopped(pid: number): boolean {
     return true;
   }
   for (const task of tasks) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended
-    }
-    // the state follows the command name, which is in parentheses and may itself hold spaces
-    const state = stat[stat.lastIndexOf(')') + 2];
+    const state = procStatFields(`/proc/${pid}/task/${task}/stat`)?.[0];
+    if (state === undefined) continue; // the thread ended
     if (state !== 'T' && state !== 't' && state !== 'Z' && state !== 'X') return false;
   }
   return true;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { processCpuSeconds as cpuSeconds, processState } from '../../util/proc-stat.js';
 import { WorkerPool } from './worker-pool.js';
 import type { ProxySettings } from '../proxy-trainer.js';
 import { buildPlan } from '../../model/plan.js';
@@ -21,20 +21,6 @@ async function untilTraining(pool: WorkerPool): Promise<number> {
   }
 }
 
-/** A process's state letter (R running, S sleeping, T stopped, Z zombie), or undefined once it is gone. */
-function processState(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 test('WorkerPool: trials run in worker processes, two at once, with the same result for the same seed', async () => {
   const pool = await WorkerPool.start({ workers: 2, settings });
