@@ -194,3 +194,89 @@ test('a trial measured interleaved on ort-cpu opens its sessions while training 
   for (const r of results) assert.equal(r.status, 'done');
   assert.deepEqual(log, ['prepare', 'prepared', 'time held', 'close', 'prepare', 'prepared', 'time held', 'close']);
 });
+
+/** A device whose measurement ends when the test calls finish() (or after 2 s, so that a wrong order fails instead of hanging); finishedByTest tells which. */
+function gatedMeasurement(fail = false): { device: LatencyDevice; finish: () => void; started: Promise<void>; finishedByTest: () => boolean } {
+  let byTest = false;
+  let endedByTest = false;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = () => {
+    byTest = true;
+    resolve();
+  }));
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const device: LatencyDevice = {
+    describe: async () => DEVICE,
+    measure: async (): Promise<LatencyResult> => {
+      markStarted();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
+      endedByTest = byTest;
+      if (fail) throw new Error('device lost');
+      return { ...fixedStats(2, 10, 0.01), device: DEVICE };
+    },
+    close: async () => {},
+  };
+  return { device, finish, started, finishedByTest: () => endedByTest };
+}
+
+test('without a hard target a trial trains while its latency is measured', async () => {
+  const space = getSpace('fmnist');
+  const { device, finish, finishedByTest } = gatedMeasurement();
+  let trainingStarted = false;
+  const trainer: ProxyTrainer = {
+    slots: 1,
+    train: async (): Promise<ProxyTrialResult> => {
+      trainingStarted = true;
+      // the measurement is still running: it ends only now
+      finish();
+      return { status: 'done', valAccuracy: 0.5, valLoss: 1, epochLoss: [1], trainImagesPerSecond: 1, seconds: 1 };
+    },
+    holdWhile: (fn) => fn(),
+    close: async () => {},
+  };
+  const evaluator = new TrainEvaluator(space, trainer, { kind: 'measured', device }, { seed: 7 });
+  const r = await evaluator.evaluate(space.defaultDna(), new AbortController().signal, { trialId: 0, attempt: 1 });
+  assert.ok(trainingStarted);
+  assert.ok(finishedByTest(), 'training began before the measurement ended');
+  assert.equal(r.status, 'done');
+  if (r.status === 'done') assert.equal(r.latencyMs, 2);
+});
+
+test('under a hard target training starts only after the measurement, which may skip it', async () => {
+  const space = getSpace('fmnist');
+  const { device, finish, started } = gatedMeasurement();
+  const { trainer, trained } = countingTrainer();
+  const evaluator = new TrainEvaluator(space, trainer, { kind: 'measured', device }, { seed: 7, skipAboveMs: 1 });
+  const r = evaluator.evaluate(space.defaultDna(), new AbortController().signal, { trialId: 0, attempt: 1 });
+  await started;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(trained(), 0, 'nothing trains while the measurement that decides the skip runs');
+  finish();
+  assert.equal((await r).status, 'skipped');
+  assert.equal(trained(), 0);
+});
+
+test('a measurement that fails while its trial trains aborts the training and fails the trial with the measurement\'s error', async () => {
+  const space = getSpace('fmnist');
+  const { device, finish } = gatedMeasurement(true);
+  let aborted = false;
+  const trainer: ProxyTrainer = {
+    slots: 1,
+    train: (_trial, signal): Promise<ProxyTrialResult> =>
+      new Promise((_resolve, reject) => {
+        setTimeout(finish, 5);
+        signal?.addEventListener('abort', () => {
+          aborted = true;
+          reject(new Error('training aborted'));
+        });
+      }),
+    holdWhile: (fn) => fn(),
+    close: async () => {},
+  };
+  const evaluator = new TrainEvaluator(space, trainer, { kind: 'measured', device }, { seed: 7 });
+  await assert.rejects(evaluator.evaluate(space.defaultDna(), new AbortController().signal, { trialId: 0, attempt: 1 }), /device lost/);
+  assert.ok(aborted, 'the training was aborted');
+});

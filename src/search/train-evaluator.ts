@@ -6,7 +6,9 @@
  * runs it (this process or worker processes).
  *
  * Under a hard latency constraint an architecture whose latency already misses T is not trained:
- * the trial is recorded as skipped, with the reward of an untrained model (chance accuracy).
+ * the trial is recorded as skipped, with the reward of an untrained model (chance accuracy). With
+ * nothing to skip, training starts at once and the measurement runs in one of its holds: a training
+ * process does not stand idle while the trials queued ahead of it are measured.
  *
  * Measured latencies on the target device are corrected for its drift (./drift.ts) when a drift
  * monitor is given; the predicted-then-measured source measures only the candidates its gate lets
@@ -30,7 +32,7 @@ import type { LatencyPredictor } from '../latency/predictor.js';
 import type { DriftMonitor } from './drift.js';
 import { SKIPPED_REASON_PREFIX, type EvalContext, type EvalResult, type Evaluator } from './evaluator.js';
 import type { MeasureGate } from './measure-gate.js';
-import type { ProxyTrainer } from './proxy-trainer.js';
+import type { ProxyTrainer, ProxyTrial, ProxyTrialResult } from './proxy-trainer.js';
 import { SpeedWatch } from './speed-watch.js';
 import type { Dna, Json } from './space-like.js';
 
@@ -198,6 +200,24 @@ export class TrainEvaluator implements Evaluator {
     };
   }
 
+  /**
+   * The trial's latency and its training, started together: the measurement runs in a hold of the
+   * training. Either failing aborts the other, so nothing of the trial runs on after it fails.
+   */
+  private async measureWhileTraining(plan: NetworkPlan, signal: AbortSignal, trial: ProxyTrial): Promise<{ latency: { ms: number; stats: Json }; latencyMs: number; trained: ProxyTrialResult; trainMs: number }> {
+    const failed = new AbortController();
+    const both = AbortSignal.any([signal, failed.signal]);
+    const t0 = performance.now();
+    const timed = <T>(p: Promise<T>) => p.then((value) => ({ value, ms: performance.now() - t0 }));
+    const measuring = timed(this.latencyOfPlan(plan, both, this.latency, trial.trialId));
+    const training = timed(this.trainer.train(trial, both));
+    for (const side of [measuring, training]) side.catch(() => failed.abort());
+    const [latency, trained] = await Promise.allSettled([measuring, training]);
+    if (latency.status === 'rejected') throw latency.reason;
+    if (trained.status === 'rejected') throw trained.reason;
+    return { latency: latency.value.value, latencyMs: latency.value.ms, trained: trained.value.value, trainMs: trained.value.ms };
+  }
+
   /** Plans the architecture once: the latency oracle and the trainer get this plan. */
   async evaluate(dna: Dna, signal: AbortSignal, context: EvalContext): Promise<EvalResult> {
     const plan = buildPlan(this.space.decode(dna));
@@ -205,12 +225,22 @@ export class TrainEvaluator implements Evaluator {
     const t0 = performance.now();
     const l = this.latency;
     const gated = l.kind === 'predicted-then-measured' ? { predictedMs: l.predictor.predict(plan), gate: l.gate } : undefined;
-    let latency = gated
-      ? { ms: gated.predictedMs, stats: { source: 'predictor', measured: false, predicted_ms: gated.predictedMs, margin: gated.gate.margin } as Json }
-      : await this.latencyOfPlan(plan, signal, l, context.trialId);
-    let latencyMs = performance.now() - t0;
-    signal.throwIfAborted();
     const skipAbove = this.options.skipAboveMs;
+    const trialSeed = this.options.seed + context.trialId;
+    let latency: { ms: number; stats: Json };
+    let latencyMs: number;
+    let trained: ProxyTrialResult | undefined;
+    let trainMs = 0;
+    if (gated) {
+      latency = { ms: gated.predictedMs, stats: { source: 'predictor', measured: false, predicted_ms: gated.predictedMs, margin: gated.gate.margin } as Json };
+      latencyMs = performance.now() - t0;
+    } else if (skipAbove === undefined) {
+      ({ latency, latencyMs, trained, trainMs } = await this.measureWhileTraining(plan, signal, { plan, seed: trialSeed, trialId: context.trialId }));
+    } else {
+      latency = await this.latencyOfPlan(plan, signal, l, context.trialId);
+      latencyMs = performance.now() - t0;
+    }
+    signal.throwIfAborted();
     if (skipAbove !== undefined && latency.ms > skipAbove && !gated) {
       // a skip is final: decided on a measurement in the machine's fast mode where there is one
       const t = performance.now();
@@ -229,9 +259,11 @@ export class TrainEvaluator implements Evaluator {
         timings: { latency_ms: latencyMs },
       };
     }
-    const t1 = performance.now();
-    const trained = await this.trainer.train({ plan, seed: this.options.seed + context.trialId, trialId: context.trialId }, signal);
-    const trainMs = performance.now() - t1;
+    if (!trained) {
+      const t1 = performance.now();
+      trained = await this.trainer.train({ plan, seed: trialSeed, trialId: context.trialId }, signal);
+      trainMs = performance.now() - t1;
+    }
     const memory: Json = trained.memory
       ? {
           peak_rss_bytes: trained.memory.peakRssBytes,
