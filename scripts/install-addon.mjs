@@ -65,5 +65,7 @@ say(`building the libtorch addon against ${headers} and ${libtorch ? `LIBTORCH=$
 const r = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, LIBTORCH: libtorch ?? '' } });
 if (r.error) fail(`cannot run node-gyp (${r.error.message}); it comes with npm, or install it with npm install -g node-gyp`);
 if (r.status !== 0) fail(`building the addon failed (node-gyp exit ${r.status}); a C++17 compiler, make and python3 are needed (Debian: apt-get install build-essential python3)`);
-if (!existsSync(path.join(root, 'native', 'build', 'Release', 'mnas_torch.node'))) fail('node-gyp finished but native/build/Release/mnas_torch.node is missing');
-say('built native/build/Release/mnas_torch.node');
+for (const addon of ['mnas_torch.node', 'mnas_sys.node']) {
+  if (!existsSync(path.join(root, 'native', 'build', 'Release', addon))) fail(`node-gyp finished but native/build/Release/${addon} is missing`);
+}
+say('built native/build/Release/mnas_torch.node and mnas_sys.node');

@@ -34,7 +34,7 @@ if [ "$(cat node_modules/.mnas-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
 fi
 
 addon=native/build/Release/mnas_torch.node
-if [ ! -f "$addon" ] || [ -n "$(find native -maxdepth 1 \( -name '*.cc' -o -name '*.h' -o -name '*.gyp' \) -newer "$addon")" ]; then
+if [ ! -f "$addon" ] || [ ! -f native/build/Release/mnas_sys.node ] || [ -n "$(find native -maxdepth 1 \( -name '*.cc' -o -name '*.h' -o -name '*.gyp' \) -newer "$addon")" ]; then
   log "building the libtorch addon (a few minutes the first time)"
   npm run --silent build:native >/dev/null
 fi

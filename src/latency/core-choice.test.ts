@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currentCore, mainThreadCores, onFastestCore, parseCpuList, pickCoreEnabled } from './core-choice.js';
+import { currentCore, mainThreadCores, onFastestCore, parseCpuList, pickCoreEnabled, PROBE_SECONDS } from './core-choice.js';
 import { resolveModel } from './model.js';
 import { PROFILE_PROTOCOL, resolveProtocol } from './protocol.js';
 import { OrtCpuDevice } from './ort-cpu.js';
@@ -26,8 +26,14 @@ test('onFastestCore runs the body on the core where the probe was fastest, then 
   const slow = cores![0]!;
   // the probe is 4x slower on the first core, wherever the scheduler would have put the thread
   const probe = async (): Promise<void> => busyWait(currentCore() === slow ? 0.4 : 0.1);
-  const { value, choice } = await onFastestCore(probe, async () => currentCore());
+  let probedSeconds = 0;
+  const { value, choice } = await onFastestCore(probe, async (seconds) => {
+    probedSeconds = seconds;
+    return currentCore();
+  });
   assert.ok(choice, 'a core was chosen');
+  // every core probed for at least PROBE_SECONDS: the body may count that as warm-up
+  assert.ok(probedSeconds >= Math.min(cores!.length, 8) * PROBE_SECONDS, String(probedSeconds));
   assert.notEqual(choice.core, slow);
   assert.equal(value, choice.core, 'the body ran on the chosen core');
   assert.deepEqual(Object.keys(choice.probe_median_ms).map(Number), cores!.slice(0, 8));
@@ -41,8 +47,13 @@ test('onFastestCore restores the cores when the body throws, and does nothing wi
   process.env.MNAS_PICK_CORE = '0';
   try {
     let probed = 0;
-    const r = await onFastestCore(async () => void probed++, async () => mainThreadCores());
+    let probedSeconds = -1;
+    const r = await onFastestCore(async () => void probed++, async (seconds) => {
+      probedSeconds = seconds;
+      return mainThreadCores();
+    });
     assert.equal(r.choice, undefined);
+    assert.equal(probedSeconds, 0);
     assert.equal(probed, 0);
     assert.deepEqual(r.value, cores);
   } finally {

@@ -7,13 +7,14 @@
  * So a measurement first times a short probe on each core its thread may use and pins the measuring
  * thread to the fastest one for its duration, then restores the thread's cores.
  *
- * Linux only (the thread's cores from /proc, set with util-linux's taskset on the main thread, which
- * is where a one-thread onnxruntime-node session runs); elsewhere, with one core, or with
+ * Linux only (the thread's cores from /proc, set by a system call on the main thread, which is
+ * where a one-thread onnxruntime-node session runs); elsewhere, with one core, or with
  * MNAS_PICK_CORE=0 (to compare both ways in one benchmark), the body runs where it is.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { procStatFields } from '../util/proc-stat.js';
+import { setThreadAffinity } from '../util/thread-affinity.js';
 
 /** Seconds of probe runs per core, and at least this many runs. */
 export const PROBE_SECONDS = 0.02;
@@ -53,10 +54,9 @@ export function mainThreadCores(): number[] | null {
   }
 }
 
-/** Restricts the main thread to `cores`; false when that failed (no taskset, not allowed). */
+/** Restricts the main thread to `cores` (called on it); false when that failed (not the main thread, not Linux, not allowed). */
 export function pinMainThread(cores: readonly number[]): boolean {
-  const r = spawnSync('taskset', ['-pc', cores.join(','), String(process.pid)], { stdio: 'ignore' });
-  return r.status === 0;
+  return isMainThread && setThreadAffinity(cores);
 }
 
 /** The core the main thread last ran on (field 39 of /proc/PID/task/PID/stat), or null. */
@@ -85,14 +85,16 @@ async function probeMedian(probe: () => Promise<void>): Promise<number> {
 
 /**
  * Runs `body` with the main thread pinned to the core where `probe` ran fastest, and puts the
- * thread's cores back afterwards, whatever happens. Without a choice to make (see the file comment)
- * it just runs `body`, and `choice` is absent.
+ * thread's cores back afterwards, whatever happens. `body` is told the seconds the probe took (the
+ * model has been running that long: a warm-up may count them). Without a choice to make (see the
+ * file comment) it just runs `body(0)`, and `choice` is absent.
  */
-export async function onFastestCore<T>(probe: () => Promise<void>, body: () => Promise<T>, signal?: AbortSignal): Promise<{ value: T; choice?: CoreChoice }> {
+export async function onFastestCore<T>(probe: () => Promise<void>, body: (probedSeconds: number) => Promise<T>, signal?: AbortSignal): Promise<{ value: T; choice?: CoreChoice }> {
   const cores = pickCoreEnabled() ? mainThreadCores() : null;
-  if (!cores || cores.length < 2) return { value: await body() };
+  if (!cores || cores.length < 2) return { value: await body(0) };
   const probed: Array<[number, number]> = [];
   let pinned = false;
+  const start = performance.now();
   try {
     for (const core of cores.slice(0, MAX_PROBED_CORES)) {
       signal?.throwIfAborted();
@@ -100,10 +102,10 @@ export async function onFastestCore<T>(probe: () => Promise<void>, body: () => P
       pinned = true;
       probed.push([core, await probeMedian(probe)]);
     }
-    if (probed.length < 2) return { value: await body() };
+    if (probed.length < 2) return { value: await body((performance.now() - start) / 1000) };
     const [best] = probed.reduce((a, b) => (b[1] < a[1] ? b : a));
     if (best !== probed.at(-1)![0]) pinMainThread([best]);
-    const value = await body();
+    const value = await body((performance.now() - start) / 1000);
     return { value, choice: { core: best, probe_median_ms: Object.fromEntries(probed.map(([c, ms]) => [String(c), ms])) } };
   } finally {
     if (pinned) pinMainThread(cores);

@@ -13,7 +13,7 @@ import { onFastestCore, type CoreChoice } from './core-choice.js';
 import { interleavedProtocol, measureInterleaved } from './interleaved.js';
 import { cpuModel, hostDetails } from './host.js';
 import { timeNow } from './prepared.js';
-import { measureAsync } from './protocol.js';
+import { creditWarmup, measureAsync, resolveProtocol } from './protocol.js';
 
 export interface OrtCpuOptions {
   /** intra-op threads (default 1). */
@@ -47,10 +47,10 @@ export class OrtCpuDevice implements LatencyDevice {
     this.pickCore = (o.pickCore ?? true) && t === 1;
   }
 
-  /** `body` on the core where `probe` runs fastest, when this device picks one. */
-  private async onCore<T extends object>(protocol: Partial<MeasureProtocol>, probe: () => Promise<void>, body: () => Promise<T>, signal?: AbortSignal): Promise<T & { core?: CoreChoice }> {
-    if (!this.pickCore || protocol.pickCore === false) return body();
-    const { value, choice } = await onFastestCore(probe, body, signal);
+  /** `body` on the core where `probe` runs fastest, when this device picks one, with the probe counted toward the protocol's warm-up. */
+  private async onCore<T extends object>(protocol: MeasureProtocol, probe: () => Promise<void>, body: (protocol: MeasureProtocol) => Promise<T>, signal?: AbortSignal): Promise<T & { core?: CoreChoice }> {
+    if (!this.pickCore || protocol.pickCore === false) return body(protocol);
+    const { value, choice } = await onFastestCore(probe, (probedSeconds) => body(creditWarmup(protocol, probedSeconds)), signal);
     return choice ? { ...value, core: choice } : value;
   }
 
@@ -138,7 +138,7 @@ export class OrtCpuDevice implements LatencyDevice {
     const runner = await this.open(model);
     return {
       time: async (s = signal) => {
-        const stats = await this.onCore(protocol, runner.run, () => measureAsync(runner.run, protocol, s ? { signal: s } : {}), s);
+        const stats = await this.onCore(resolveProtocol(protocol), runner.run, (p) => measureAsync(runner.run, p, s ? { signal: s } : {}), s);
         return { ...stats, device: await this.describe() };
       },
       close: () => runner.close(),
@@ -165,7 +165,7 @@ export class OrtCpuDevice implements LatencyDevice {
     }
     return {
       time: async (s = signal) => {
-        const r = await this.onCore(p, references[0]!.run, () => measureInterleaved(models.map((m) => m.run), references.map((m) => m.run), p, s ? { signal: s } : {}), s);
+        const r = await this.onCore(p, references[0]!.run, (credited) => measureInterleaved(models.map((m) => m.run), references.map((m) => m.run), credited, s ? { signal: s } : {}), s);
         return { ...r.model, ...(r.core ? { core: r.core } : {}), ratio: r.ratio, ratio_rel_half_width: r.ratio_rel_half_width, reference_ms: r.reference.latency_ms, pairs: r.pairs, runs_per_block: r.runs_per_block, sessions: models.length, device: await this.describe() };
       },
       close: closeAll,

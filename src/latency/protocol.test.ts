@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ConvergenceTracker, measureAsync, measureSync, medianCiRanks, medianRelHalfWidth, normalQuantile, quantileCiRanks, resolveProtocol, summarize, type Clock,
+  ConvergenceTracker, creditWarmup, DEFAULT_PROTOCOL, measureAsync, measureSync, medianCiRanks, medianRelHalfWidth, normalQuantile, quantileCiRanks, resolveProtocol, summarize, type Clock,
 } from './protocol.js';
 import { Rng } from '../util/rng.js';
 
@@ -161,6 +161,18 @@ test('warm-up lasts warmupSeconds as well as warmupRuns', () => {
   const f = fakeTimer(() => 1);
   measureSync(f.run, { warmupRuns: 2, warmupSeconds: 0.05, minRuns: 10, minSeconds: 0, maxRuns: 10, relPrecision: 0.5, maxSeconds: 10 }, { clock: f.clock });
   assert.equal(f.calls(), 50 + 10);
+});
+
+test('creditWarmup counts time already spent running the model toward the warm-up, never below zero, and keeps its runs', () => {
+  const f = fakeTimer(() => 1);
+  const p = { warmupRuns: 2, warmupSeconds: 0.05, minRuns: 10, minSeconds: 0, maxRuns: 10, relPrecision: 0.5, maxSeconds: 10 };
+  measureSync(f.run, creditWarmup(p, 0.025), { clock: f.clock });
+  assert.equal(f.calls(), 25 + 10);
+  assert.equal(creditWarmup(p, 0.2).warmupSeconds, 0);
+  assert.equal(creditWarmup(p, 0.2).warmupRuns, 2);
+  assert.equal(creditWarmup(DEFAULT_PROTOCOL, 0), DEFAULT_PROTOCOL);
+  assert.ok(Math.abs(creditWarmup(DEFAULT_PROTOCOL, 0.045).warmupSeconds! - 0.055) < 1e-12);
+  assert.equal(creditWarmup({ ...p, warmupSeconds: undefined }, 0.03).warmupSeconds, undefined);
 });
 
 test('measureAsync: same rule, and an abort signal stops it', async () => {

@@ -82,6 +82,17 @@ export function resolveProtocol(p: Partial<MeasureProtocol> = {}, base: Readonly
   return r;
 }
 
+/**
+ * `p` with `seconds` of running the model already done counted toward its warm-up (the core
+ * choice's probe runs the session on each core just before): the warm-up's runs still happen,
+ * its time is what is left. The reported quantile is a low one, which the odd slow run of a
+ * model not quite warm does not move.
+ */
+export function creditWarmup(p: MeasureProtocol, seconds: number): MeasureProtocol {
+  if (!(seconds > 0) || p.warmupSeconds === undefined) return p;
+  return { ...p, warmupSeconds: Math.max(0, p.warmupSeconds - seconds) };
+}
+
 // ------------------------------------------------------------------------------- statistics
 
 /**
