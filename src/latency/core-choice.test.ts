@@ -61,6 +61,17 @@ test('onFastestCore restores the cores when the body throws, and does nothing wi
   }
 });
 
+test('ort-cpu counts the core probe toward the warm-up; without a core choice the warm-up is whole', { skip }, async () => {
+  const model = resolveModel('bench-fmnist');
+  const protocol = { ...QUICK, warmupSeconds: 0.3 };
+  const picked = (await new OrtCpuDevice({ threads: 1 }).measure(model, protocol)) as { warmup_seconds?: number };
+  const whole = (await new OrtCpuDevice({ threads: 1, pickCore: false }).measure(model, protocol)) as { warmup_seconds?: number };
+  assert.ok(whole.warmup_seconds! >= 0.3, String(whole.warmup_seconds));
+  // each core's probe runs at least PROBE_SECONDS; the warm-up stops within a run of what is left
+  const left = 0.3 - Math.min(cores!.length, 8) * PROBE_SECONDS;
+  assert.ok(picked.warmup_seconds! < left + 0.02, `${picked.warmup_seconds} s of warm-up after the probes, at most ${left} s were left`);
+});
+
 test('ort-cpu with one thread records the core it measured on, alone and interleaved; not with pickCore off or two threads', { skip }, async () => {
   const model = resolveModel('bench-fmnist');
   const reference = resolveModel('fmnist-default');

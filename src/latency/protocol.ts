@@ -218,6 +218,8 @@ export interface ProtocolOutcome extends LatencyStats {
   stop: StopReason;
   /** 95% CI relative half-width of the reported quantile when stopping. */
   rel_half_width: number;
+  /** Seconds of warm-up runs before the timed ones (measureAsync, measureSync). */
+  warmup_seconds?: number;
 }
 
 /**
@@ -320,7 +322,7 @@ export async function measureAsync(run: () => Promise<unknown>, protocol: Partia
     await run();
     const t1 = clock.now();
     const stop = tracker.push(t1 - t0, t1);
-    if (stop) return tracker.outcome(stop, (t1 - start) / 1000);
+    if (stop) return { ...tracker.outcome(stop, (t1 - start) / 1000), warmup_seconds: (start - w0) / 1000 };
   }
 }
 
@@ -342,6 +344,6 @@ export function measureSync(run: () => unknown, protocol: Partial<MeasureProtoco
     run();
     const t1 = clock.now();
     const stop = tracker.push(t1 - t0, t1);
-    if (stop) return tracker.outcome(stop, (t1 - start) / 1000);
+    if (stop) return { ...tracker.outcome(stop, (t1 - start) / 1000), warmup_seconds: (start - w0) / 1000 };
   }
 }
