@@ -30,20 +30,6 @@ Napi::Value Guarded(const Napi::CallbackInfo& info, const char* name, F body) {
 }
 
 #if defined(__linux__)
-// threadAffinity(): the cores the calling thread may run on, ascending.
-Napi::Value ThreadAffinity(const Napi::CallbackInfo& info) {
-  return Guarded(info, "threadAffinity", [&]() -> Napi::Value {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) throw std::runtime_error(std::string("sched_getaffinity failed: ") + std::strerror(errno));
-    Napi::Array cores = Napi::Array::New(info.Env());
-    uint32_t n = 0;
-    for (int c = 0; c < CPU_SETSIZE; c++)
-      if (CPU_ISSET(c, &set)) cores.Set(n++, Napi::Number::New(info.Env(), c));
-    return cores;
-  });
-}
-
 // setThreadAffinity(cores): restricts the calling thread to `cores` (core ids, a non-empty array).
 Napi::Value SetThreadAffinity(const Napi::CallbackInfo& info) {
   return Guarded(info, "setThreadAffinity", [&]() -> Napi::Value {
@@ -69,7 +55,6 @@ Napi::Value SetThreadAffinity(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #if defined(__linux__)
-  exports.Set("threadAffinity", Napi::Function::New(env, ThreadAffinity, "threadAffinity"));
   exports.Set("setThreadAffinity", Napi::Function::New(env, SetThreadAffinity, "setThreadAffinity"));
 #endif
   return exports;

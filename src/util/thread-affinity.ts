@@ -1,8 +1,9 @@
 /**
- * The CPU affinity of the calling thread (the main thread, for every caller in mnas), through the
- * small system addon native/sys_binding.cc: a system call, where util-linux's taskset forked the
- * whole process (8 ms at 250 MB). Linux only; elsewhere, or without the addon built, there is no
- * affinity to read or set.
+ * Sets the CPU affinity of the calling thread (the main thread, for every caller in mnas) through
+ * the small system addon native/sys_binding.cc: a system call, where util-linux's taskset forked
+ * the whole process (8 ms at 250 MB). Linux only; elsewhere, or without the addon built, there is
+ * no affinity to set. The thread's cores are read from /proc (../latency/core-choice.ts
+ * mainThreadCores).
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -10,7 +11,6 @@ import path from 'node:path';
 import { repoRoot } from './paths.js';
 
 interface SysAddon {
-  threadAffinity?: () => number[];
   setThreadAffinity?: (cores: readonly number[]) => void;
 }
 
@@ -21,12 +21,6 @@ function addon(): SysAddon | null {
   const file = path.join(repoRoot(), 'native', 'build', 'Release', 'mnas_sys.node');
   loaded = existsSync(file) ? (createRequire(import.meta.url)(file) as SysAddon) : null;
   return loaded;
-}
-
-/** The cores the calling thread may run on, ascending; null where that cannot be read. */
-export function threadAffinity(): number[] | null {
-  const read = addon()?.threadAffinity;
-  return read ? read() : null;
 }
 
 /** Restricts the calling thread to `cores`; false where affinity cannot be set (not Linux, no addon, not allowed). Throws on a bad core list. */
