@@ -169,14 +169,13 @@ function randomWeightsUpTo(plan: NetworkPlan, seed: number, layerCount: number):
     const p = spec.get(name) as ParamSpec;
     const a = new Float32Array(p.size);
     // uniform with the given std: one 32-bit draw per value (millions of values: keep it cheap)
-    const scale = (2 * Math.sqrt(3) * std) / 4294967296;
-    const shift = Math.sqrt(3) * std;
-    for (let i = 0; i < a.length; i++) a[i] = rng.nextUint32() * scale - shift;
+    rng.fillScaled(a, (2 * Math.sqrt(3) * std) / 4294967296, -Math.sqrt(3) * std);
     out.set(name, a);
   };
   const filled = (name: string, f: () => number): void => {
-    const p = spec.get(name) as ParamSpec;
-    out.set(name, Float32Array.from({ length: p.size }, f));
+    const a = new Float32Array((spec.get(name) as ParamSpec).size);
+    for (let i = 0; i < a.length; i++) a[i] = f();
+    out.set(name, a);
   };
   const uniform = (lo: number, hi: number): number => lo + (hi - lo) * rng.next();
   /** conv + BN + optional ReLU; takes and returns the second moment of the activation. */

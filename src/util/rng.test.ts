@@ -34,3 +34,17 @@ test('next() in [0,1) with mean near 0.5; permutation is a permutation', () => {
   const p = Array.from(r.permutation(100)).sort((x, y) => x - y);
   assert.deepEqual(p, Array.from({ length: 100 }, (_, i) => i));
 });
+
+test('fillScaled gives the nextUint32 stream, scaled, and leaves the state where the calls would', () => {
+  const a = new Rng(11), b = new Rng(11);
+  const filled = new Float64Array(1000);
+  a.fillScaled(filled, 2, -1);
+  const called = Array.from({ length: 1000 }, () => b.nextUint32() * 2 - 1);
+  assert.deepEqual(Array.from(filled), called);
+  // values above 2^31 included: the int32 locals must not change them
+  assert.ok(called.some((v) => v > 2 ** 32 - 1));
+  assert.deepEqual(a.state(), b.state());
+  const f32 = new Float32Array(5);
+  a.fillScaled(f32, 1 / 2 ** 32, 0);
+  assert.deepEqual(Array.from(f32), Array.from({ length: 5 }, () => Math.fround(b.nextUint32() / 2 ** 32)));
+});

@@ -60,6 +60,35 @@ export class Rng {
     return result;
   }
 
+  /**
+   * `out[i] = u_i * scale + offset` for the next `out.length` values u_i of nextUint32(): the same
+   * stream, in one loop whose state stays in locals (about 6x faster than calling nextUint32 per
+   * value, which matters for the hundreds of thousands of seeded weights of every measured model).
+   */
+  fillScaled(out: Float32Array | Float64Array, scale: number, offset: number): void {
+    // int32 locals: xor, shifts and imul see the same 32 bits as the uint32 fields
+    let s0 = this.s0 | 0;
+    let s1 = this.s1 | 0;
+    let s2 = this.s2 | 0;
+    let s3 = this.s3 | 0;
+    for (let i = 0; i < out.length; i++) {
+      const m = Math.imul(s1, 5);
+      const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = result * scale + offset;
+    }
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
+  }
+
   /** Uniform float in [0, 1) with 53 random bits. */
   next(): number {
     const hi = this.nextUint32() >>> 5;
