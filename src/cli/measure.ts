@@ -13,7 +13,7 @@ import { parseInputShapeText } from '../model/limits.js';
 import type { InputShape } from '../space/arch.js';
 import type { MeasureProtocol } from '../latency/device.js';
 import { SESSIONS } from '../latency/interleaved.js';
-import { LATENCY_QUANTILE, MAX_SESSIONS } from '../latency/protocol.js';
+import { DEFAULT_PROTOCOL, LATENCY_QUANTILE, MAX_SESSIONS } from '../latency/protocol.js';
 import type { LatencyMeasurement } from '../latency/measure.js';
 import { deviceKinds } from '../latency/registry.js';
 import { InputError } from '../util/input-error.js';
@@ -76,7 +76,8 @@ export async function measureCommand(spec: string, o: MeasureCliOptions): Promis
   if (o.sessions !== undefined && o.against === undefined) throw new UsageError('measure: --sessions applies only with --against (sessions of each model an interleaved measurement rotates through)');
   const protocol: Partial<MeasureProtocol> = {
     ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),
-    ...(o.maxSeconds !== undefined ? { maxSeconds: o.maxSeconds, minSeconds: Math.min(o.maxSeconds, 0.25) } : {}),
+    // an interleaved measurement caps its own minimum by maxSeconds (interleavedProtocol)
+    ...(o.maxSeconds !== undefined ? { maxSeconds: o.maxSeconds, ...(o.against === undefined ? { minSeconds: Math.min(o.maxSeconds, DEFAULT_PROTOCOL.minSeconds ?? 0) } : {}) } : {}),
     ...(o.precision !== undefined ? { relPrecision: o.precision } : {}),
     ...(o.quantile !== undefined ? { quantile: o.quantile } : {}),
   };

@@ -171,7 +171,7 @@ test('creditWarmup counts time already spent running the model toward the warm-u
   assert.equal(creditWarmup(p, 0.2).warmupSeconds, 0);
   assert.equal(creditWarmup(p, 0.2).warmupRuns, 2);
   assert.equal(creditWarmup(DEFAULT_PROTOCOL, 0), DEFAULT_PROTOCOL);
-  assert.ok(Math.abs(creditWarmup(DEFAULT_PROTOCOL, 0.045).warmupSeconds! - 0.055) < 1e-12);
+  assert.ok(Math.abs(creditWarmup(DEFAULT_PROTOCOL, 0.03).warmupSeconds! - (DEFAULT_PROTOCOL.warmupSeconds! - 0.03)) < 1e-12);
   assert.equal(creditWarmup({ ...p, warmupSeconds: undefined }, 0.03).warmupSeconds, undefined);
 });
 
