@@ -10,7 +10,9 @@ import { decodeModel } from '../model/onnx/index.js';
 import { encodeModelObject } from '../model/onnx/proto.js';
 import { OrtCpuDevice } from '../latency/ort-cpu.js';
 import { UsageError } from './errors.js';
-import { measureCommand } from './measure.js';
+import { measureCommand, measureProtocol } from './measure.js';
+import { interleavedProtocol } from '../latency/interleaved.js';
+import { DEFAULT_PROTOCOL } from '../latency/protocol.js';
 import { buildPlan } from '../model/plan.js';
 import { presetArch } from '../space/presets.js';
 import { tempDir } from '../util/testing.js';
@@ -171,4 +173,13 @@ test('ort-cpu refuses an input that cannot fit in memory before creating the ses
   const model = { name: 'huge', onnx: new Uint8Array([1, 2, 3]), inputShape: [1, 64, 1_000_000, 1_000_000] as const };
   await assert.rejects(device.open(model), (e: unknown) => e instanceof LimitError && /^ort-cpu: input of model 'huge' \[1, 64, 1000000, 1000000\] needs [\d.]+ TB, more than/.test(e.message));
   await assert.rejects(device.open({ ...model, inputShape: [1, 3, 1.5, 2] }), (e: unknown) => e instanceof LimitError && /non-positive or inexact/.test(e.message));
+});
+
+test('--max-seconds caps the timing; the minimum of a plain measurement follows it down, an interleaved one keeps its own (0.5 s)', () => {
+  assert.deepEqual(measureProtocol({ maxSeconds: 0.1 }), { maxSeconds: 0.1, minSeconds: 0.1 });
+  assert.deepEqual(measureProtocol({ maxSeconds: 3 }), { maxSeconds: 3, minSeconds: DEFAULT_PROTOCOL.minSeconds });
+  const against = measureProtocol({ maxSeconds: 2, against: 'bench-fmnist' });
+  assert.equal(against.minSeconds, undefined);
+  assert.equal(interleavedProtocol(against).minSeconds, 0.5);
+  assert.equal(interleavedProtocol(measureProtocol({ maxSeconds: 0.3, against: 'bench-fmnist' })).minSeconds, 0.3);
 });

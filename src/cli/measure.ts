@@ -71,16 +71,21 @@ export function registerMeasure(program: Command, write: Writer = (t) => void pr
     });
 }
 
-export async function measureCommand(spec: string, o: MeasureCliOptions): Promise<string> {
-  const input = o.input !== undefined ? parseHwc(o.input, 'measure') : undefined;
-  if (o.sessions !== undefined && o.against === undefined) throw new UsageError('measure: --sessions applies only with --against (sessions of each model an interleaved measurement rotates through)');
-  const protocol: Partial<MeasureProtocol> = {
+/** The protocol the options ask for, over the device's default (plain, or interleaved with --against). */
+export function measureProtocol(o: Pick<MeasureCliOptions, 'sessions' | 'maxSeconds' | 'precision' | 'quantile' | 'against'>): Partial<MeasureProtocol> {
+  return {
     ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),
     // an interleaved measurement caps its own minimum by maxSeconds (interleavedProtocol)
     ...(o.maxSeconds !== undefined ? { maxSeconds: o.maxSeconds, ...(o.against === undefined ? { minSeconds: Math.min(o.maxSeconds, DEFAULT_PROTOCOL.minSeconds ?? 0) } : {}) } : {}),
     ...(o.precision !== undefined ? { relPrecision: o.precision } : {}),
     ...(o.quantile !== undefined ? { quantile: o.quantile } : {}),
   };
+}
+
+export async function measureCommand(spec: string, o: MeasureCliOptions): Promise<string> {
+  const input = o.input !== undefined ? parseHwc(o.input, 'measure') : undefined;
+  if (o.sessions !== undefined && o.against === undefined) throw new UsageError('measure: --sessions applies only with --against (sessions of each model an interleaved measurement rotates through)');
+  const protocol = measureProtocol(o);
   const { measureLatency } = await import('../latency/measure.js');
   let m: LatencyMeasurement;
   try {
