@@ -36,9 +36,10 @@ export const MAX_SESSIONS = 16;
 /**
  * Full-model default: converges in well under a second on small models, capped at ~1.5 s.
  * Timing at least 0.15 s after 0.05 s of warm-up (the core choice's probe counting toward it):
- * on 20 fmnist networks measured 4 times each, alternating with 0.25 s after 0.1 s, the two
- * agreed to a median 0.1% (worst 2%) and spread alike over the repeats, whatever the host's
- * noise (README, "What a measurement reports"); a measurement holds training 0.15 s less.
+ * on 20 fmnist networks measured 4 times each, alternating with 0.25 s after 0.1 s (three runs),
+ * the two agreed to a median 0.0-0.2%, single networks differing no more than one protocol's own
+ * repeats spread, and both spread alike whatever the host's noise (README, "What a measurement
+ * reports"); a measurement holds training 0.15 s less.
  */
 export const DEFAULT_PROTOCOL: Readonly<MeasureProtocol> = Object.freeze({
   warmupRuns: 10,
