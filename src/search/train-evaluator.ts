@@ -204,12 +204,12 @@ export class TrainEvaluator implements Evaluator {
    * The trial's latency and its training, started together: the measurement runs in a hold of the
    * training. Either failing aborts the other, so nothing of the trial runs on after it fails.
    */
-  private async measureWhileTraining(plan: NetworkPlan, signal: AbortSignal, trial: ProxyTrial): Promise<{ latency: { ms: number; stats: Json }; latencyMs: number; trained: ProxyTrialResult; trainMs: number }> {
+  private async measureWhileTraining(trial: ProxyTrial, signal: AbortSignal): Promise<{ latency: { ms: number; stats: Json }; latencyMs: number; trained: ProxyTrialResult; trainMs: number }> {
     const failed = new AbortController();
     const both = AbortSignal.any([signal, failed.signal]);
     const t0 = performance.now();
     const timed = <T>(p: Promise<T>) => p.then((value) => ({ value, ms: performance.now() - t0 }));
-    const measuring = timed(this.latencyOfPlan(plan, both, this.latency, trial.trialId));
+    const measuring = timed(this.latencyOfPlan(trial.plan, both, this.latency, trial.trialId));
     const training = timed(this.trainer.train(trial, both));
     for (const side of [measuring, training]) side.catch(() => failed.abort());
     const [latency, trained] = await Promise.allSettled([measuring, training]);
@@ -226,7 +226,7 @@ export class TrainEvaluator implements Evaluator {
     const l = this.latency;
     const gated = l.kind === 'predicted-then-measured' ? { predictedMs: l.predictor.predict(plan), gate: l.gate } : undefined;
     const skipAbove = this.options.skipAboveMs;
-    const trialSeed = this.options.seed + context.trialId;
+    const trial: ProxyTrial = { plan, seed: this.options.seed + context.trialId, trialId: context.trialId };
     let latency: { ms: number; stats: Json };
     let latencyMs: number;
     let trained: ProxyTrialResult | undefined;
@@ -235,7 +235,7 @@ export class TrainEvaluator implements Evaluator {
       latency = { ms: gated.predictedMs, stats: { source: 'predictor', measured: false, predicted_ms: gated.predictedMs, margin: gated.gate.margin } as Json };
       latencyMs = performance.now() - t0;
     } else if (skipAbove === undefined) {
-      ({ latency, latencyMs, trained, trainMs } = await this.measureWhileTraining(plan, signal, { plan, seed: trialSeed, trialId: context.trialId }));
+      ({ latency, latencyMs, trained, trainMs } = await this.measureWhileTraining(trial, signal));
     } else {
       latency = await this.latencyOfPlan(plan, signal, l, context.trialId);
       latencyMs = performance.now() - t0;
@@ -261,7 +261,7 @@ export class TrainEvaluator implements Evaluator {
     }
     if (!trained) {
       const t1 = performance.now();
-      trained = await this.trainer.train({ plan, seed: trialSeed, trialId: context.trialId }, signal);
+      trained = await this.trainer.train(trial, signal);
       trainMs = performance.now() - t1;
     }
     const memory: Json = trained.memory

@@ -5,8 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { repoRoot } from '../util/paths.js';
+import { nativeAddonPath } from '../util/paths.js';
 
 export type Handle = number;
 export type OptHandle = Handle | null;
@@ -158,7 +157,7 @@ export interface NativeTorch {
 let loaded: NativeTorch | undefined;
 
 export function addonPath(): string {
-  return path.join(repoRoot(), 'native', 'build', 'Release', 'mnas_torch.node');
+  return nativeAddonPath('mnas_torch.node');
 }
 
 /** The addon, loaded once. A missing build is an error that says how to build it. */

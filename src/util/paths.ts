@@ -16,3 +16,8 @@ export function repoRoot(): string {
     dir = parent;
   }
 }
+
+/** Where node-gyp puts a native addon of this package (`name`: e.g. 'mnas_torch.node'). */
+export function nativeAddonPath(name: string): string {
+  return path.join(repoRoot(), 'native', 'build', 'Release', name);
+}

@@ -7,8 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { repoRoot } from './paths.js';
+import { nativeAddonPath } from './paths.js';
 
 interface SysAddon {
   setThreadAffinity?: (cores: readonly number[]) => void;
@@ -18,7 +17,7 @@ let loaded: SysAddon | null | undefined;
 
 function addon(): SysAddon | null {
   if (loaded !== undefined) return loaded;
-  const file = path.join(repoRoot(), 'native', 'build', 'Release', 'mnas_sys.node');
+  const file = nativeAddonPath('mnas_sys.node');
   loaded = existsSync(file) ? (createRequire(import.meta.url)(file) as SysAddon) : null;
   return loaded;
 }
