@@ -150,6 +150,35 @@ test('Redis with a password: the URL or MNAS_REDIS_PASSWORD; a wrong or missing 
   }
 });
 
+test('without --concurrency a distributed search queues the live workers\' training processes + 2 at once, stored with the run', { timeout: 120_000 }, async () => {
+  const redis = await startLocalRedis();
+  const workers = [startWorker(redis.url, ['--concurrency', '2'])];
+  try {
+    await workers[0]!.id;
+    const dir = tmp();
+    const out = path.join(dir, 'run');
+    const r = await startSearch(['--redis', redis.url, '--config', tinyConfig(dir), '--budget', '4', '--target-ms', '1', '--out', out]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assertEveryTrialOnce(out, 4);
+    const store = ExperimentStore.open(out, { readonly: true });
+    try {
+      assert.equal((store.config as { config: { concurrency?: number } }).config.concurrency, 4, 'resumed with the width it started with');
+    } finally {
+      store.close();
+    }
+    assert.equal((JSON.parse(r.stdout) as { session: { workers: number } }).session.workers, 2);
+    // the worker's two processes both trained: some train job started before another had finished
+    await inspect(redis, async ({ train }) => {
+      const jobs = (await train.getJobs(['completed'])).map((j) => ({ start: j.processedOn!, end: j.finishedOn! })).sort((a, b) => a.start - b.start);
+      assert.equal(jobs.length, 4);
+      assert.ok(jobs.some((j, i) => i > 0 && j.start < jobs[i - 1]!.end), JSON.stringify(jobs));
+    });
+  } finally {
+    await stopWorkers(workers);
+    await redis.stop();
+  }
+});
+
 test('a worker without the dataset fails the job with the reason and stops taking train jobs; the search stops resumable, exit 2', { timeout: 120_000 }, async () => {
   const redis = await startLocalRedis();
   const dir = tmp();

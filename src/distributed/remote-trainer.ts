@@ -20,7 +20,7 @@ export interface RemoteTrainerOptions {
   readonly settings: ProxySettings;
   /** The dataset's checksum on the coordinator (src/distributed/dataset-checksum.ts). */
   readonly datasetChecksum: string;
-  /** Trials queued for the workers at once. */
+  /** Trials queued for the workers at once (the search's executor keeps to it; see `setSlots`). */
   readonly inFlight: number;
   readonly onFatal: (e: Error) => void;
   /** Aborts every job wait when the session stops (a call without a signal of its own would otherwise wait forever). */
@@ -28,11 +28,19 @@ export interface RemoteTrainerOptions {
 }
 
 export class RemoteTrainer implements ProxyTrainer {
-  readonly slots: number;
+  private width: number;
 
   constructor(private readonly o: RemoteTrainerOptions) {
-    if (!Number.isInteger(o.inFlight) || o.inFlight < 1) throw new Error(`RemoteTrainer: inFlight must be an integer >= 1, got ${o.inFlight}`);
-    this.slots = o.inFlight;
+    this.width = checkedWidth(o.inFlight);
+  }
+
+  get slots(): number {
+    return this.width;
+  }
+
+  /** Sets the trials queued at once, once the session knows its workers (DistributedSession.queueWidth); before the search starts. */
+  setSlots(inFlight: number): void {
+    this.width = checkedWidth(inFlight);
   }
 
   async train(trial: ProxyTrial, signal?: AbortSignal): Promise<ProxyTrialResult> {
@@ -64,4 +72,9 @@ export class RemoteTrainer implements ProxyTrainer {
   async close(): Promise<void> {
     await this.o.client.close();
   }
+}
+
+function checkedWidth(inFlight: number): number {
+  if (!Number.isInteger(inFlight) || inFlight < 1) throw new Error(`RemoteTrainer: inFlight must be an integer >= 1, got ${inFlight}`);
+  return inFlight;
 }

@@ -27,8 +27,8 @@ export interface DistributedSessionOptions {
   readonly settings: ProxySettings;
   /** The latency device the search measures on (when it measures). */
   readonly device: DeviceSettings;
-  /** Trials queued for the workers at once. */
-  readonly inFlight: number;
+  /** Trials queued for the workers at once (default: queueWidth's, from the live workers). */
+  readonly inFlight?: number;
   /** Polling interval of job states, ms (tests and benchmarks; default 2000). */
   readonly pollMs?: number;
   /** Seconds a job may wait while no live worker takes its kind before the search stops (default 600). */
@@ -36,6 +36,19 @@ export interface DistributedSessionOptions {
   /** Status lines (a job failed on a worker and is submitted again). */
   readonly onLog?: (line: string) => void;
 }
+
+/** The search's queue width, and the train workers live when it was chosen. */
+export interface QueueWidth {
+  readonly inFlight: number;
+  /** Set by the search's config (--concurrency) rather than from the workers. */
+  readonly given: boolean;
+  readonly workers: number;
+  /** Their training processes in all. */
+  readonly processes: number;
+}
+
+/** Most trials queued at once (the config's limit of `concurrency`). */
+const MAX_IN_FLIGHT = 4096;
 
 /** How often the watchdog looks for workers, ms. */
 const WATCH_MS = 1000;
@@ -61,7 +74,7 @@ export class DistributedSession {
     readonly datasetChecksum: string,
   ) {
     this.clients.push(train);
-    this.trainer = new RemoteTrainer({ client: train, runId, settings: o.settings, datasetChecksum, inFlight: o.inFlight, onFatal: this.onFatal, stopped: this.stop.signal });
+    this.trainer = new RemoteTrainer({ client: train, runId, settings: o.settings, datasetChecksum, inFlight: o.inFlight ?? 1, onFatal: this.onFatal, stopped: this.stop.signal });
     this.watchdog = setInterval(() => void this.watch(), Math.min(WATCH_MS, (o.workerWaitSeconds ?? 600) * 250));
     this.watchdog.unref();
   }
@@ -111,6 +124,22 @@ export class DistributedSession {
     this.measure = client;
     this.remoteDevice = new RemoteDevice({ client, runId: this.runId, device: this.o.device, onFatal: this.onFatal, stopped: this.stop.signal });
     return this.remoteDevice;
+  }
+
+  /**
+   * How many trials the search queues for the workers at once: the `inFlight` it was opened with,
+   * or else the training processes of the live workers that take train jobs plus `ahead` (a
+   * process that finishes finds its next trial waiting), 1 + `ahead` while none is connected.
+   * Sets the trainer's slots to it. Workers that connect later share the same queue width.
+   */
+  async queueWidth(ahead: number): Promise<QueueWidth> {
+    const workers = await listWorkers(this.registry).catch(() => [] as WorkerStatus[]);
+    const trainers = workers.filter(this.takes('train'));
+    const processes = trainers.reduce((n, w) => n + w.processes, 0);
+    const given = this.o.inFlight !== undefined;
+    const inFlight = given ? this.o.inFlight! : Math.min(MAX_IN_FLIGHT, Math.max(1, processes) + ahead);
+    this.trainer.setSlots(inFlight);
+    return { inFlight, given, workers: trainers.length, processes };
   }
 
   /** A job failed on a worker: say so, and stop unless some live worker still takes this kind of job. */

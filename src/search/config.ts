@@ -171,8 +171,13 @@ export const SearchConfigSchema = z
       .default({ preset: 'soft', skipOverTarget: true }),
     /** 60 trials on two 1-thread workers take about 10 minutes on 2 cores (each measured interleaved): 3 PPO updates (minibatches of 20). */
     budget: upTo(1_000_000).default(60),
-    /** Trials evaluated at once by the synthetic evaluator (the train evaluator runs one per worker; with `redis`: trials queued for the workers at once). */
-    concurrency: upTo(4096).default(1),
+    /**
+     * Trials evaluated at once by the synthetic and table evaluators (default 1; the train
+     * evaluator runs one per worker). With `redis`: trials queued for the workers at once, by
+     * default the training processes of the workers connected when the search starts plus two
+     * (stored with the run, so a resumed run keeps it).
+     */
+    concurrency: upTo(4096).optional(),
     /**
      * Redis URL of a distributed search: proxy training and latency measurements run on `mnas
      * worker` processes on any machine (src/distributed). Better without the password (read from

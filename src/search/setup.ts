@@ -51,7 +51,7 @@ import { MEASURING_SOURCES } from './config.js';
 import { latencyRow, TrainedTable, type TrainSetting } from '../trained/table.js';
 import { TableTrainer } from '../trained/table-trainer.js';
 import { WorkerPool } from './workers/worker-pool.js';
-import type { DistributedSession } from '../distributed/session.js';
+import type { DistributedSession, QueueWidth } from '../distributed/session.js';
 import { parseRedisUrl } from '../distributed/redis-url.js';
 import { trialCosts, type TrialCosts } from './trial-costs.js';
 
@@ -249,7 +249,8 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
         : await trainSetup(config, space, record, table, resources, log, searchData!.data.ref, run, trained);
   const g = space.skeleton;
   // the input and classes the run searches (the data's unless given) are stored as given: a resume on other data is refused
-  const pinned: SearchConfig = { ...config, input: `${g.input.height}x${g.input.width}x${g.input.channels}`, classes: g.classes };
+  // and so is a distributed run's queue width, chosen from the workers live at its start unless given
+  const pinned: SearchConfig = { ...config, input: `${g.input.height}x${g.input.width}x${g.input.channels}`, classes: g.classes, ...(run.redis !== undefined ? { concurrency: setup.slots } : {}) };
   const runRecord: RunRecord = record ?? {
     // the Redis URL is stored without its password
     config: run.redis !== undefined && pinned.redis !== undefined ? { ...pinned, redis: parseRedisUrl(pinned.redis).display } : pinned,
@@ -388,7 +389,7 @@ function syntheticSetup(config: SearchConfig, space: SearchSpace, record: RunRec
     reward,
     targetSource: record?.targetSource ?? (config.reward.targetMs !== undefined ? 'given' : 'synthetic latency of the default architecture'),
     optimumReward: record?.optimumReward ?? problem.optimumReward(reward),
-    slots: config.concurrency,
+    slots: config.concurrency ?? 1,
     workers: 0,
   };
 }
@@ -422,11 +423,11 @@ async function trainSetup(
       runDir: run.dir,
       settings,
       device: { kind: config.device.kind, threads: config.device.threads, joinTimeoutS: config.device.joinTimeoutS },
-      inFlight: config.concurrency,
+      ...(config.concurrency !== undefined ? { inFlight: config.concurrency } : {}),
       workerWaitSeconds: config.workerWaitSeconds,
       onLog: log,
     });
-    log(`search: distributed on ${resources.distributed.display} (run id ${resources.distributed.runId}), ${config.concurrency} trial(s) queued at once; start workers with: mnas worker --redis URL`);
+    log(`search: distributed on ${resources.distributed.display} (run id ${resources.distributed.runId}); start workers with: mnas worker --redis URL`);
   }
   let oracle: LatencyOracle;
   let device: Json;
@@ -481,7 +482,8 @@ async function trainSetup(
   // of 60 trials drawn from 60 measured proxy-trial times on 2 workers (bench/schedule-replay.mjs,
   // 2026-12-03, seeds 0 and 1), the span over the sum of trial times / 2 was 1.018-1.019 with one
   // ahead, 1.010-1.011 with two and 1.010 with three.
-  const slots = !resources.distributed && workers > 0 ? trainer.slots + QUEUED_AHEAD : trainer.slots;
+  let slots = !resources.distributed && workers > 0 ? trainer.slots + QUEUED_AHEAD : trainer.slots;
+  let trainingProcesses = trainer.slots;
 
   // drift: wherever the search measures latencies on the device now (not predicted or from MACs); with a trained
   // table, the latencies of what it lacks (the table's own were measured in other runs and stay as they are)
@@ -508,15 +510,28 @@ async function trainSetup(
       throw new SearchSetupError(`search: T: the latency table cannot predict ${reference.name}: ${e.message}; give reward.targetMs`, { cause: e });
     }
   });
+  if (resources.distributed) {
+    // after T: the worker that measured it has been listed by then
+    const width = await resources.distributed.queueWidth(QUEUED_AHEAD);
+    slots = width.inFlight;
+    trainingProcesses = width.processes;
+    log(`search: ${slots} trial(s) queued for the workers at once (${queueWidthSource(width)})`);
+  }
   if (config.latencySource === 'predicted-then-measured') {
     const margin = config.predictedMargin ?? marginOfTable(table!.calibration);
     const gate = new MeasureGate(reward, margin, config.final.topK);
     log(`search: predicted-then-measured: a candidate is measured if, ${(100 * margin).toFixed(0)}% faster than predicted, it could enter the measured front or the top ${gate.topK} by reward`);
     const o: LatencyOracle = { kind: 'predicted-then-measured', predictor: new LatencyPredictor(table!), device: resources.device!, gate };
     device = { ...(device as { [k: string]: Json }), predictor_table: config.latencyTable as string, margin };
-    return { evaluator: evaluatorFor(reward.targetMs, o), device, reward, targetSource, slots, workers: trainer.slots, ...(drift ? { drift } : {}), gate };
+    return { evaluator: evaluatorFor(reward.targetMs, o), device, reward, targetSource, slots, workers: trainingProcesses, ...(drift ? { drift } : {}), gate };
   }
-  return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots, workers: trainer.slots, ...(drift ? { drift } : {}) };
+  return { evaluator: evaluatorFor(reward.targetMs), device, reward, targetSource, slots, workers: trainingProcesses, ...(drift ? { drift } : {}) };
+}
+
+function queueWidthSource(w: QueueWidth): string {
+  if (w.given) return 'concurrency as given';
+  if (w.workers === 0) return `no train worker connected yet: 1 + ${QUEUED_AHEAD} ahead; --concurrency sets it`;
+  return `${w.processes} training process(es) of ${w.workers} live train worker(s) + ${QUEUED_AHEAD} ahead; --concurrency sets it`;
 }
 
 /** The model whose latency is T unless T is given, and the drift checks' reference: reward.targetModel, or the space's default architecture. */
@@ -607,7 +622,7 @@ async function tableOnlySetup(config: SearchConfig, space: SearchSpace, record: 
     }
   });
   const evaluator = evaluatorFor(reward.targetMs);
-  return { evaluator, device: { id: 'trained-table', file: config.trainedTable!.file, device: config.device.kind }, reward, targetSource, slots: config.concurrency, workers: 0 };
+  return { evaluator, device: { id: 'trained-table', file: config.trainedTable!.file, device: config.device.kind }, reward, targetSource, slots: config.concurrency ?? 1, workers: 0 };
 }
 
 function runExists(dir: string): SearchSetupError {
