@@ -86,7 +86,7 @@ test('MachineHold: measurements run inside the holds of the host\'s other traine
       await assert.rejects(measured('measurer', measurer), /training on this machine did not pause for a measurement within 2 s \((trainer, silent|silent, trainer|silent)\)/);
       assert.equal(await redis.exists('mnas:machine:box:measuring'), 0, 'the key is released after a failure');
     } finally {
-      await trainer.close();
+      for (const h of [trainer, measurer, other]) await h.close();
     }
   }),
 );
@@ -122,7 +122,35 @@ test('MachineHold: a measurement\'s set-up runs once it is the host\'s one measu
       // the second measurer set up only once the first had finished: never beside another's timing
       assert.ok(at(`${second} prepare`) > at(`${first} done`), log.join(', '));
     } finally {
+      for (const h of [trainer, a, b]) await h.close();
+    }
+  }),
+);
+
+test('MachineHold: a trainer holds and trains again on the machine\'s messages, not at its next poll', { timeout: 60_000 }, () =>
+  onRedis(async (redis, log, holding) => {
+    // polls 10 s apart: only the messages can make a measurement and its release quick
+    const trainer = new MachineHold({ redis, host: 'box', workerId: 'trainer', holdTraining: holding('trainer'), pollMs: 10_000 });
+    const measurer = new MachineHold({ redis, host: 'box', workerId: 'measurer', holdTraining: holding('measurer'), pollMs: 10_000 });
+    try {
+      await publishStatus(redis, status('trainer', 'box', ['train']), 30_000);
+      await trainer.follow();
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        await measurer.measurePrepared(
+          async () => ({ close: async () => {} }),
+          async () => void log.push('measures'),
+        );
+        while (log.filter((l) => l === 'trainer release').length <= i) await new Promise((r) => setTimeout(r, 5));
+        const ms = performance.now() - t0;
+        assert.ok(ms < 5000, `measurement ${i}: held and released in ${ms.toFixed(0)} ms, not at a 10 s poll`);
+      }
+      assert.deepEqual(log.filter((l) => l.startsWith('trainer') || l === 'measures'), ['trainer hold', 'measures', 'trainer release', 'trainer hold', 'measures', 'trainer release', 'trainer hold', 'measures', 'trainer release']);
+    } finally {
+      const t0 = performance.now();
       await trainer.close();
+      await measurer.close();
+      assert.ok(performance.now() - t0 < 5000, 'close does not wait for a poll');
     }
   }),
 );
