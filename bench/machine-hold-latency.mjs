@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { startLocalRedis } from '../dist/src/distributed/local-redis.js';
 import { MachineHold } from '../dist/src/distributed/machine-hold.js';
 import { connectionOptions, parseRedisUrl } from '../dist/src/distributed/redis-url.js';
+import { listedStatus } from '../dist/src/distributed/testing.js';
 import { publishStatus } from '../dist/src/distributed/worker-registry.js';
 import { Rng } from '../dist/src/util/rng.js';
 import { median } from '../dist/src/util/stats.js';
@@ -43,25 +44,10 @@ const trainer = new MachineHold({
   },
 });
 const measurer = new MachineHold({ redis: measurerRedis, host: 'bench-box', workerId: 'measurer', holdTraining: (fn) => fn() });
-const status = {
-  id: 'trainer',
-  host: 'bench-box',
-  pid: process.pid,
-  jobs: ['train'],
-  device: null,
-  processes: 1,
-  threads: null,
-  running: [],
-  done: { train: 0, measure: 0 },
-  failed: { train: 0, measure: 0 },
-  refused: {},
-  startedAt: new Date().toISOString(),
-  seenAt: new Date().toISOString(),
-};
 const rows = [];
 const rng = new Rng(0);
 try {
-  await publishStatus(trainerRedis, status, 600_000);
+  await publishStatus(trainerRedis, listedStatus('trainer', 'bench-box', ['train']), 600_000);
   await trainer.follow();
   for (let i = 0; i < count; i++) {
     // measurements arrive at arbitrary moments of the trainer's polling (seeded)

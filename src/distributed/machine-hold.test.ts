@@ -10,23 +10,8 @@ import { Redis } from 'ioredis';
 import { startLocalRedis } from './local-redis.js';
 import { MachineHold } from './machine-hold.js';
 import { connectionOptions, parseRedisUrl } from './redis-url.js';
-import { publishStatus, type WorkerStatus } from './worker-registry.js';
-
-const status = (id: string, host: string, jobs: WorkerStatus['jobs']): WorkerStatus => ({
-  id,
-  host,
-  pid: 1,
-  jobs,
-  device: null,
-  processes: 1,
-  threads: null,
-  running: [],
-  done: { train: 0, measure: 0 },
-  failed: { train: 0, measure: 0 },
-  refused: {},
-  startedAt: new Date().toISOString(),
-  seenAt: new Date().toISOString(),
-});
+import { publishStatus } from './worker-registry.js';
+import { listedStatus as status } from './testing.js';
 
 /** A real Redis, a log, and holdTraining functions that log when each worker's training is held and released. */
 async function onRedis(body: (redis: Redis, log: string[], holding: (who: string) => <T>(fn: () => Promise<T>) => Promise<T>) => Promise<void>): Promise<void> {
