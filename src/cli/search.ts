@@ -12,7 +12,7 @@ import { DATASET_NAMES, isDatasetName } from '../data/load.js';
 import { spaceNames } from '../space/space.js';
 import { DEVICE_KINDS } from '../latency/registry.js';
 import { MAX_CLASSES } from '../model/limits.js';
-import { DEFAULT_DRIFT_TOLERANCE, EVALUATORS, LATENCY_SOURCES, mergeConfig, type SearchConfigInput } from '../search/config.js';
+import { DEFAULT_DRIFT_TOLERANCE, EVALUATORS, LATENCY_SOURCES, MAX_CONCURRENCY, mergeConfig, type SearchConfigInput } from '../search/config.js';
 import { STRATEGY_KINDS } from '../search/strategy-kinds.js';
 import { readConfigFile } from '../search/run-config.js';
 import { search, type SearchResult } from '../search/setup.js';
@@ -100,7 +100,7 @@ export function registerSearch(program: Command, write: (s: string) => void = (s
     .option('--proxy-epochs <n>', 'proxy-training epochs per trial', intOption('--proxy-epochs', 1))
     .option('--final-epochs <n>', 'fully train, test and export the top-k architectures for N epochs', intOption('--final-epochs', 0))
     .option('--top-k <n>', 'how many architectures --final-epochs trains', intOption('--top-k', 1))
-    .option('--concurrency <n>', 'trials evaluated at once (synthetic and table evaluators; default 1), or queued for the workers at once (--redis; default: the training processes of the workers live at the start + 2)', intOption('--concurrency', 1, 4096))
+    .option('--concurrency <n>', 'trials evaluated at once (synthetic and table evaluators; default 1), or queued for the workers at once (--redis; default: the training processes of the workers live at the start + 2)', intOption('--concurrency', 1, MAX_CONCURRENCY))
     .option('--workers <n>', 'training processes, one trial each at a time; 0 trains in this process (default: one per core)', intOption('--workers', 0, 256))
     .option('--threads-per-worker <n>', 'libtorch threads of each training process (default 1)', intOption('--threads-per-worker', 1, 256))
     .option('--out <dir>', 'run directory (default runs/search-<time>)')

@@ -9,6 +9,7 @@
  * `workerWaitSeconds` while no live worker took its kind at all: no `mnas worker` was started
  * for the search's device, or every one of them is gone (the watchdog).
  */
+import { MAX_CONCURRENCY } from '../search/config.js';
 import type { ProxySettings } from '../search/proxy-trainer.js';
 import { Redis } from 'ioredis';
 import { localDatasetChecksum } from './dataset-checksum.js';
@@ -46,9 +47,6 @@ export interface QueueWidth {
   /** Their training processes in all. */
   readonly processes: number;
 }
-
-/** Most trials queued at once (the config's limit of `concurrency`). */
-const MAX_IN_FLIGHT = 4096;
 
 /** How often the watchdog looks for workers, ms. */
 const WATCH_MS = 1000;
@@ -137,7 +135,7 @@ export class DistributedSession {
     const trainers = workers.filter(this.takes('train'));
     const processes = trainers.reduce((n, w) => n + w.processes, 0);
     const given = this.o.inFlight !== undefined;
-    const inFlight = given ? this.o.inFlight! : Math.min(MAX_IN_FLIGHT, Math.max(1, processes) + ahead);
+    const inFlight = given ? this.o.inFlight! : Math.min(MAX_CONCURRENCY, Math.max(1, processes) + ahead);
     this.trainer.setSlots(inFlight);
     return { inFlight, given, workers: trainers.length, processes };
   }

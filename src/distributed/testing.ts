@@ -22,9 +22,9 @@ export const tmp = (): string => tempDir('mnas-dist-e2e-');
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A worker's status as the registry lists it, for a worker that exists only as this status (no jobs run). */
-export function listedStatus(id: string, host: string, jobs: WorkerStatus['jobs'], pid = process.pid): WorkerStatus {
+export function listedStatus(id: string, host: string, jobs: WorkerStatus['jobs']): WorkerStatus {
   const now = new Date().toISOString();
-  return { id, host, pid, jobs, device: null, processes: 1, threads: null, running: [], done: { train: 0, measure: 0 }, failed: { train: 0, measure: 0 }, refused: {}, startedAt: now, seenAt: now };
+  return { id, host, pid: process.pid, jobs, device: null, processes: 1, threads: null, running: [], done: { train: 0, measure: 0 }, failed: { train: 0, measure: 0 }, refused: {}, startedAt: now, seenAt: now };
 }
 
 /** Proxy settings small enough for a test; latency from MACs (one measurement of the default architecture). */

@@ -31,6 +31,9 @@ const positiveInt = z.number().int().positive();
 /** A positive integer with a ceiling: a typo of a few zeros must not start a run that cannot end or fit. */
 const upTo = (max: number) => positiveInt.max(max);
 
+/** Most trials a search runs or queues at once (`concurrency`). */
+export const MAX_CONCURRENCY = 4096;
+
 export const SearchConfigSchema = z
   .object({
     /** Where an editor finds this file's JSON Schema (`mnas config schema > mnas-config.schema.json`); ignored by mnas. */
@@ -177,7 +180,7 @@ export const SearchConfigSchema = z
      * default the training processes of the workers connected when the search starts plus two
      * (stored with the run, so a resumed run keeps it).
      */
-    concurrency: upTo(4096).optional(),
+    concurrency: upTo(MAX_CONCURRENCY).optional(),
     /**
      * Redis URL of a distributed search: proxy training and latency measurements run on `mnas
      * worker` processes on any machine (src/distributed). Better without the password (read from
