@@ -82,6 +82,9 @@ export interface SideSummary {
   readonly trials: number;
   readonly failed: number;
   readonly median_s: number;
+  /** Seconds of all its trials together. */
+  readonly total_s: number;
+  /** Throughput over these trials: trials x 3600 / total_s (before 2026-12-07 this was 3600 / median_s). */
   readonly trials_per_hour: number;
   readonly median_minor_faults: number;
   readonly median_system_s: number;
@@ -100,6 +103,8 @@ export interface ProxyBenchReport {
   readonly sides: readonly SideSummary[];
   /** Median over architectures of (other side's seconds / mnas seconds), per other side: > 1 means mnas is faster. */
   readonly speedup_vs: { readonly [side: string]: number };
+  /** mnas's trials per hour over the other side's on the same architectures (other side's total seconds / mnas's). */
+  readonly throughput_vs: { readonly [side: string]: number };
   /** Median over architectures of (other side's faults / mnas faults). */
   readonly fault_ratio_vs: { readonly [side: string]: number };
   readonly parallel?: {
@@ -160,21 +165,46 @@ function fromPeer(arch: string, r: PeerTrialResult): TrialRow {
   };
 }
 
-function summarize(side: ProxyBenchSide, rows: readonly TrialRow[]): SideSummary {
+/** One side's figures over its trials (rows in architecture order). */
+export function summarizeSide(side: ProxyBenchSide, rows: readonly TrialRow[]): SideSummary {
   const rss = rows.map((r) => r.peak_rss_mb).filter((x): x is number => x !== null);
-  const med = median(rows.map((r) => r.seconds));
+  const total = rows.reduce((a, r) => a + r.seconds, 0);
   return {
     side,
     trials: rows.length,
     failed: rows.filter((r) => r.status === 'failed').length,
-    median_s: med,
-    trials_per_hour: 3600 / med,
+    median_s: median(rows.map((r) => r.seconds)),
+    total_s: total,
+    trials_per_hour: (rows.length * 3600) / total,
     median_minor_faults: median(rows.map((r) => r.minor_faults)),
     median_system_s: median(rows.map((r) => r.system_s)),
     median_peak_rss_mb: rss.length ? median(rss) : null,
     max_peak_rss_mb: rss.length ? Math.max(...rss) : null,
     rows,
   };
+}
+
+/**
+ * mnas against every other side on the same architectures (rows in architecture order): the
+ * median of per-architecture ratios, the ratio of trials per hour, and the median ratio of page
+ * faults. Empty without an mnas side.
+ */
+export function compareWithMnas(rows: ReadonlyMap<ProxyBenchSide, readonly TrialRow[]>): Pick<ProxyBenchReport, 'speedup_vs' | 'throughput_vs' | 'fault_ratio_vs'> {
+  const speedup: Record<string, number> = {};
+  const throughput: Record<string, number> = {};
+  const faults: Record<string, number> = {};
+  const mnas = rows.get('mnas');
+  if (mnas) {
+    const mnasTotal = mnas.reduce((a, r) => a + r.seconds, 0);
+    for (const [side, other] of rows) {
+      if (side === 'mnas') continue;
+      if (other.length !== mnas.length) throw new Error(`bench proxy: ${side} ran ${other.length} trials, mnas ${mnas.length}`);
+      speedup[side] = median(other.map((r, i) => r.seconds / mnas[i]!.seconds));
+      throughput[side] = other.reduce((a, r) => a + r.seconds, 0) / mnasTotal;
+      faults[side] = median(other.map((r, i) => r.minor_faults / Math.max(1, mnas[i]!.minor_faults)));
+    }
+  }
+  return { speedup_vs: speedup, throughput_vs: throughput, fault_ratio_vs: faults };
 }
 
 interface Runner {
@@ -281,19 +311,8 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
       }
     }
 
-    const sides = o.sides.map((s) => summarize(s, rows.get(s)!));
-    const speedup: Record<string, number> = {};
-    const faults: Record<string, number> = {};
-    const mnas = rows.get('mnas');
-    if (mnas) {
-      for (const s of o.sides) {
-        if (s === 'mnas') continue;
-        const other = rows.get(s)!;
-        speedup[s] = median(other.map((r, i) => r.seconds / mnas[i]!.seconds));
-        faults[s] = median(other.map((r, i) => r.minor_faults / Math.max(1, mnas[i]!.minor_faults)));
-      }
-    }
-    return { space: o.space, samples: o.samples, seed: o.seed, images, epochs, threads: o.threads, sides, speedup_vs: speedup, fault_ratio_vs: faults, ...(parallel ? { parallel } : {}) };
+    const sides = o.sides.map((s) => summarizeSide(s, rows.get(s)!));
+    return { space: o.space, samples: o.samples, seed: o.seed, images, epochs, threads: o.threads, sides, ...compareWithMnas(rows), ...(parallel ? { parallel } : {}) };
   } finally {
     for (const r of runners.values()) await r.close().catch(() => {});
     rmSync(work, { recursive: true, force: true });

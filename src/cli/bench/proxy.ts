@@ -19,13 +19,17 @@ interface BenchProxyOptions {
 
 function formatProxyReport(r: ProxyBenchReport): string {
   const lines = [`${r.samples} random '${r.space}' architectures (seed ${r.seed}), proxy ${r.images} images x ${r.epochs} epoch(s), ${r.threads} thread(s)`];
-  lines.push('side          median s  trials/h  faults/trial  system s  peak RSS MB (median/max)  failed');
+  lines.push('side          median s   total s  trials/h  faults/trial  system s  peak RSS MB (median/max)  failed');
   for (const s of r.sides) {
     lines.push(
-      `${s.side.padEnd(12)}  ${s.median_s.toFixed(1).padStart(8)}  ${s.trials_per_hour.toFixed(0).padStart(8)}  ${s.median_minor_faults.toFixed(0).padStart(12)}  ${s.median_system_s.toFixed(1).padStart(8)}  ${`${s.median_peak_rss_mb?.toFixed(0) ?? '-'}/${s.max_peak_rss_mb?.toFixed(0) ?? '-'}`.padStart(24)}  ${s.failed}`,
+      `${s.side.padEnd(12)}  ${s.median_s.toFixed(1).padStart(8)}  ${s.total_s.toFixed(0).padStart(8)}  ${s.trials_per_hour.toFixed(0).padStart(8)}  ${s.median_minor_faults.toFixed(0).padStart(12)}  ${s.median_system_s.toFixed(1).padStart(8)}  ${`${s.median_peak_rss_mb?.toFixed(0) ?? '-'}/${s.max_peak_rss_mb?.toFixed(0) ?? '-'}`.padStart(24)}  ${s.failed}`,
     );
   }
-  for (const [side, x] of Object.entries(r.speedup_vs)) lines.push(`mnas vs ${side}: ${x.toFixed(2)}x faster, ${r.fault_ratio_vs[side]!.toFixed(1)}x fewer page faults (medians of per-architecture ratios)`);
+  for (const [side, x] of Object.entries(r.speedup_vs)) {
+    lines.push(
+      `mnas vs ${side}: ${r.throughput_vs[side]!.toFixed(2)}x the trials per hour; per architecture (medians of ratios) ${x.toFixed(2)}x faster, ${r.fault_ratio_vs[side]!.toFixed(1)}x fewer page faults`,
+    );
+  }
   if (r.parallel) {
     const l = r.parallel.latency;
     lines.push(`${r.parallel.workers} workers at once: ${r.parallel.trials_per_hour.toFixed(0)} trials/h (${r.parallel.wall_s.toFixed(0)} s for ${r.samples})`);
