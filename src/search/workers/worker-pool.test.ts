@@ -127,6 +127,8 @@ test('WorkerPool: an aborted trial rejects with the reason and the worker takes 
 test('WorkerPool: a hold stops the worker processes at once; the trial counts the stop as held, not as training time', async () => {
   const pool = await WorkerPool.start({ workers: 1, settings: { ...settings, images: 4096 } });
   try {
+    // the worker's first trial of an architecture pays its warm-up (allocator cache, oneDNN primitives): compare two warm trials
+    await pool.train({ plan: SLOW_ARCH, seed: 7 });
     const quiet = await pool.train({ plan: SLOW_ARCH, seed: 7 });
     const trial = pool.train({ plan: SLOW_ARCH, seed: 7 });
     const pid = await untilTraining(pool);
@@ -144,9 +146,10 @@ test('WorkerPool: a hold stops the worker processes at once; the trial counts th
     assert.equal(held.valAccuracy, quiet.valAccuracy, 'a stop changes nothing of the training');
     assert.ok(held.heldSeconds! >= 1.4 && held.heldSeconds! < 2.5, `held ${held.heldSeconds} s`);
     assert.ok((quiet.heldSeconds ?? 0) < 0.05, `nothing held without a hold (${quiet.heldSeconds} s)`);
-    // the 1.5 s stop fell in a training loop of a few seconds: counted in, it would cut the throughput by a third or more
+    // the 1.5 s stop fell in a training loop of about 3 s: counted in, it would cut the throughput by a third or more;
+    // taken out twice, it would double it
     const ratio = held.trainImagesPerSecond / quiet.trainImagesPerSecond;
-    assert.ok(ratio > 0.8 && ratio < 1.25, `training throughput with the stop left out: ${held.trainImagesPerSecond.toFixed(0)} against ${quiet.trainImagesPerSecond.toFixed(0)} images/s`);
+    assert.ok(ratio > 0.8 && ratio < 1.4, `training throughput with the stop left out: ${held.trainImagesPerSecond.toFixed(0)} against ${quiet.trainImagesPerSecond.toFixed(0)} images/s`);
   } finally {
     await pool.close();
   }
