@@ -149,7 +149,7 @@ test('WorkerPool: a hold stops the worker processes at once; the trial counts th
     // the 1.5 s stop fell in a training loop of about 3 s: counted in, it would cut the throughput by a third or more;
     // taken out twice, it would double it
     const ratio = held.trainImagesPerSecond / quiet.trainImagesPerSecond;
-    assert.ok(ratio > 0.8 && ratio < 1.4, `training throughput with the stop left out: ${held.trainImagesPerSecond.toFixed(0)} against ${quiet.trainImagesPerSecond.toFixed(0)} images/s`);
+    assert.ok(ratio > 0.8 && ratio < 1.25, `training throughput with the stop left out: ${held.trainImagesPerSecond.toFixed(0)} against ${quiet.trainImagesPerSecond.toFixed(0)} images/s`);
   } finally {
     await pool.close();
   }
