@@ -165,10 +165,12 @@ function fromPeer(arch: string, r: PeerTrialResult): TrialRow {
   };
 }
 
+const totalSeconds = (rows: readonly TrialRow[]) => rows.reduce((a, r) => a + r.seconds, 0);
+
 /** One side's figures over its trials (rows in architecture order). */
 export function summarizeSide(side: ProxyBenchSide, rows: readonly TrialRow[]): SideSummary {
   const rss = rows.map((r) => r.peak_rss_mb).filter((x): x is number => x !== null);
-  const total = rows.reduce((a, r) => a + r.seconds, 0);
+  const total = totalSeconds(rows);
   return {
     side,
     trials: rows.length,
@@ -195,12 +197,12 @@ export function compareWithMnas(rows: ReadonlyMap<ProxyBenchSide, readonly Trial
   const faults: Record<string, number> = {};
   const mnas = rows.get('mnas');
   if (mnas) {
-    const mnasTotal = mnas.reduce((a, r) => a + r.seconds, 0);
+    const mnasTotal = totalSeconds(mnas);
     for (const [side, other] of rows) {
       if (side === 'mnas') continue;
       if (other.length !== mnas.length) throw new Error(`bench proxy: ${side} ran ${other.length} trials, mnas ${mnas.length}`);
       speedup[side] = median(other.map((r, i) => r.seconds / mnas[i]!.seconds));
-      throughput[side] = other.reduce((a, r) => a + r.seconds, 0) / mnasTotal;
+      throughput[side] = totalSeconds(other) / mnasTotal;
       faults[side] = median(other.map((r, i) => r.minor_faults / Math.max(1, mnas[i]!.minor_faults)));
     }
   }
