@@ -78,7 +78,11 @@ test('MachineHold: measurements run inside the holds of the host\'s other traine
 
 test('MachineHold: a measurement\'s set-up runs once it is the host\'s one measurer, before training has stopped, and is closed after the hold', { timeout: 60_000 }, () =>
   onRedis(async (redis, log, holding) => {
-    const trainer = new MachineHold({ redis, host: 'box', workerId: 'trainer', holdTraining: holding('trainer'), pollMs: 20 });
+    // like a real trainer, this one comes to a stop some time after it is asked to (its step ends):
+    // a set-up that waited for the stop would come after 'trainer hold'
+    const stopping = holding('trainer');
+    const slowToStop = <T>(fn: () => Promise<T>): Promise<T> => new Promise((r) => setTimeout(r, 400)).then(() => stopping(fn));
+    const trainer = new MachineHold({ redis, host: 'box', workerId: 'trainer', holdTraining: slowToStop, pollMs: 20 });
     const a = new MachineHold({ redis, host: 'box', workerId: 'a', holdTraining: holding('a'), pollMs: 20 });
     const b = new MachineHold({ redis, host: 'box', workerId: 'b', holdTraining: holding('b'), pollMs: 20 });
     try {
