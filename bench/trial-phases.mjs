@@ -12,6 +12,7 @@ import { proxySplit, proxyTrain } from '../dist/src/train/run.js';
 import { parseArch } from '../dist/src/space/arch-string.js';
 import { sampleArchitectures } from '../dist/src/bench/proxy-trials.js';
 import { parseSearchConfig } from '../dist/src/search/config.js';
+import { TensorDataset } from '../dist/src/train/tensor-data.js';
 
 const [space = 'fmnist', samplesArg = '5', seedArg = '0'] = process.argv.slice(2);
 const samples = Number(samplesArg);
@@ -22,10 +23,12 @@ if (space !== 'fmnist' || !Number.isInteger(samples) || samples < 1 || !Number.i
 }
 const defaults = parseSearchConfig({});
 const split = proxySplit(loadDataset({ name: 'fashion-mnist', seed: 0 }), { subset: defaults.proxy.images, validationSize: defaults.dataset.validationImages, splitSeed: 0 });
+// a search's training process converts the training set to a tensor once, not per trial
+const pool = new TensorDataset(split.pool);
 const rows = [];
 for (const [i, arch] of sampleArchitectures(space, samples, seed).entries()) {
   const t = performance.now();
-  const r = await proxyTrain(parseArch(arch), split, { threads: defaults.proxy.threads, epochs: defaults.proxy.epochs });
+  const r = await proxyTrain(parseArch(arch), split, { threads: defaults.proxy.threads, epochs: defaults.proxy.epochs, poolTensors: pool });
   const s = (performance.now() - t) / 1000;
   rows.push({ arch: i, seconds: +s.toFixed(2), train_s: +r.trainSeconds.toFixed(2), rest_s: +(s - r.trainSeconds).toFixed(2), val_accuracy: r.valAccuracy, val_loss: r.valLoss });
   console.error(`arch ${i + 1}/${samples}: ${s.toFixed(1)} s, training ${r.trainSeconds.toFixed(1)} s, the rest ${(s - r.trainSeconds).toFixed(1)} s, val ${r.valAccuracy}`);
