@@ -3,7 +3,8 @@
 // proxy --seed 0` proxy-trained by a build of commit 171d353 (one process, 2 threads, glibc
 // malloc, the search's proxy settings then and now: 5,000 images, 1 epoch, 10,000 validation
 // images), one after the other. Compare with `mnas bench proxy --samples N --seed 0 --sides mnas
-// --parallel 2` (the default 2 workers x 1 thread), alternating on a quiet machine.
+// --parallel 2 --no-latency-probes` (the default 2 workers x 1 thread, no latency measured during
+// the trials, as here), alternating on a quiet machine.
 //
 //   git worktree add /tmp/base 171d353 && ln -s "$PWD/node_modules" /tmp/base/node_modules
 //   (cd /tmp/base && npm run build:native && npx tsc -p .)

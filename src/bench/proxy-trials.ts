@@ -64,6 +64,12 @@ export interface ProxyBenchOptions {
   readonly threads: number;
   /** Run the mnas side again with this many workers at once (0: skip). */
   readonly parallelWorkers: number;
+  /**
+   * Measure the default architecture's latency every 3 s of the parallel run (default true). The
+   * held measurements stop the workers, so without them the parallel run's trials per hour is
+   * the trials' alone.
+   */
+  readonly latencyProbes?: boolean;
   readonly onTrial?: (line: string) => void;
 }
 
@@ -115,9 +121,9 @@ export interface ProxyBenchReport {
     /**
      * The space's default architecture measured on ort-cpu (1 thread): quietly before the run,
      * then while the workers train, through the search's hold-off (as a search measures) and
-     * without it (what a measurement next to training would see).
+     * without it (what a measurement next to training would see). Absent without latency probes.
      */
-    readonly latency: {
+    readonly latency?: {
       /** Measured with no training running, before and after the parallel run. */
       readonly quiet_ms: readonly number[];
       readonly held_ms: readonly number[];
@@ -267,19 +273,19 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
     let parallel: ProxyBenchReport['parallel'];
     if (o.parallelWorkers > 0) {
       const pool = await WorkerPool.start({ workers: o.parallelWorkers, settings });
-      const device: LatencyDevice = await createDevice('ort-cpu', { threads: 1 });
+      const device: LatencyDevice | undefined = o.latencyProbes === false ? undefined : await createDevice('ort-cpu', { threads: 1 });
       try {
         const space = getSpace(o.space);
         const model = planToModel(buildPlan(space.decode(space.defaultDna())), 'default');
-        const measure = async () => (await device.measure(model)).latency_ms;
-        const quiet = [await measure(), await measure(), await measure()];
+        const measure = async () => (await device!.measure(model)).latency_ms;
+        const quiet = device ? [await measure(), await measure(), await measure()] : [];
         const held: number[] = [];
         const unheld: number[] = [];
         let done = false;
         const t0 = performance.now();
         const trials = Promise.all(archs.map((arch, i) => pool.train({ plan: planOf(arch), seed: seedOf(i) }))).finally(() => (done = true));
         const probes = (async () => {
-          for (let k = 0; !done; k++) {
+          for (let k = 0; device && !done; k++) {
             await new Promise((r) => setTimeout(r, 3000));
             if (done) break;
             if (k % 3 === 2) unheld.push(await measure());
@@ -289,26 +295,31 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
         const results = await trials;
         const wall = (performance.now() - t0) / 1000;
         await probes;
-        for (let k = 0; k < 3; k++) quiet.push(await measure());
-        const q = median(quiet);
-        const dev = (xs: number[]) => (xs.length ? (100 * Math.abs(median(xs) - q)) / q : 0);
-        parallel = {
-          workers: o.parallelWorkers,
-          wall_s: wall,
-          trials_per_hour: (archs.length * 3600) / wall,
-          failed: results.filter((r) => r.status === 'failed').length,
-          latency: {
+        let latency: NonNullable<ProxyBenchReport['parallel']>['latency'];
+        if (device) {
+          for (let k = 0; k < 3; k++) quiet.push(await measure());
+          const q = median(quiet);
+          const dev = (xs: number[]) => (xs.length ? (100 * Math.abs(median(xs) - q)) / q : 0);
+          latency = {
             quiet_ms: quiet,
             held_ms: held,
             unheld_ms: unheld,
             held_deviation_pct: dev(held),
             unheld_deviation_pct: dev(unheld),
             quiet_spread_pct: (100 * (Math.max(...quiet) - Math.min(...quiet))) / q,
-          },
+          };
+        }
+        parallel = {
+          workers: o.parallelWorkers,
+          wall_s: wall,
+          trials_per_hour: (archs.length * 3600) / wall,
+          failed: results.filter((r) => r.status === 'failed').length,
+          ...(latency ? { latency } : {}),
         };
-        o.onTrial?.(`parallel: ${archs.length} trials on ${o.parallelWorkers} workers in ${wall.toFixed(1)} s; latency quiet ${quiet.map((x) => x.toFixed(4)).join(' ')}, held ${held.map((x) => x.toFixed(4)).join(' ')}, unheld ${unheld.map((x) => x.toFixed(4)).join(' ')}`);
+        const measured = latency ? `; latency quiet ${quiet.map((x) => x.toFixed(4)).join(' ')}, held ${held.map((x) => x.toFixed(4)).join(' ')}, unheld ${unheld.map((x) => x.toFixed(4)).join(' ')}` : ', no latency probes';
+        o.onTrial?.(`parallel: ${archs.length} trials on ${o.parallelWorkers} workers in ${wall.toFixed(1)} s${measured}`);
       } finally {
-        await device.close();
+        await device?.close();
         await pool.close();
       }
     }

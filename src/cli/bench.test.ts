@@ -72,3 +72,22 @@ test('bench proxy runs the same trial with mnas\'s and libtorch\'s depthwise wei
   const [own, libtorchEval] = [report.sides[0]!, report.sides[3]!].map((s) => s.rows[0]!.val_accuracy!);
   assert.ok(Math.abs(own! - libtorchEval!) <= 0.002, `the same training scored on onnxruntime (${own}) and libtorch (${libtorchEval})`);
 });
+
+test('bench proxy --parallel measures latency around and during the parallel run; --no-latency-probes runs the trials alone', () => {
+  type Parallel = { workers: number; wall_s: number; trials_per_hour: number; failed: number; latency?: { quiet_ms: number[] } };
+  const run = (extra: string[]) => {
+    const r = runCli(['bench', 'proxy', '--samples', '2', '--seed', '1', '--images', '128', '--sides', 'mnas', '--parallel', '2', ...extra, '--json'], 240_000);
+    assert.equal(r.status, 0, r.stderr);
+    return { parallel: (JSON.parse(r.stdout) as { parallel: Parallel }).parallel, stderr: r.stderr };
+  };
+  const probed = run([]);
+  assert.equal(probed.parallel.latency?.quiet_ms.length, 6, 'three quiet measurements before the run and three after');
+  const alone = run(['--no-latency-probes']);
+  assert.equal(alone.parallel.latency, undefined);
+  assert.match(alone.stderr, /parallel: 2 trials on 2 workers in [\d.]+ s, no latency probes/);
+  for (const { parallel } of [probed, alone]) {
+    assert.equal(parallel.workers, 2);
+    assert.equal(parallel.failed, 0);
+    assert.ok(Math.abs(parallel.trials_per_hour - (2 * 3600) / parallel.wall_s) < 1e-6);
+  }
+});

@@ -14,6 +14,7 @@ interface BenchProxyOptions {
   epochs?: number;
   threads: number;
   parallel: number;
+  latencyProbes: boolean;
   json?: boolean;
 }
 
@@ -32,8 +33,8 @@ function formatProxyReport(r: ProxyBenchReport): string {
   }
   if (r.parallel) {
     const l = r.parallel.latency;
-    lines.push(`${r.parallel.workers} workers at once: ${r.parallel.trials_per_hour.toFixed(0)} trials/h (${r.parallel.wall_s.toFixed(0)} s for ${r.samples})`);
-    lines.push(
+    lines.push(`${r.parallel.workers} workers at once: ${r.parallel.trials_per_hour.toFixed(0)} trials/h (${r.parallel.wall_s.toFixed(0)} s for ${r.samples}${l ? ', with latency probes' : ''})`);
+    if (l) lines.push(
       `latency of the default arch: median of ${l.held_ms.length} measured during training (held off) ${l.held_deviation_pct.toFixed(1)}% from the quiet median, ` +
         `${l.unheld_ms.length} next to training ${l.unheld_deviation_pct.toFixed(1)}%; the quiet measurements themselves spread ${l.quiet_spread_pct.toFixed(1)}%`,
     );
@@ -53,6 +54,7 @@ export function registerBenchProxy(bench: Command): void {
     .option('--epochs <n>', 'proxy epochs (default: the search default)', intOption('--epochs', 1, 1000))
     .option('--threads <n>', 'threads of each training process', intOption('--threads', 1, 256), 1)
     .option('--parallel <n>', 'then run the mnas side with N workers at once (0: skip)', intOption('--parallel', 0, 256), 0)
+    .option('--no-latency-probes', 'in the parallel run, do not measure latency every 3 s (its held measurements stop the workers): trials alone')
     .option('--json', 'print one JSON object on the last line')
     .action(async (o: BenchProxyOptions) => {
       if (!spaceNames().includes(o.space)) throw new UsageError(`bench proxy: unknown space '${o.space}' (known: ${spaceNames().join(', ')})`);
@@ -68,6 +70,7 @@ export function registerBenchProxy(bench: Command): void {
         ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
         threads: o.threads,
         parallelWorkers: o.parallel,
+        latencyProbes: o.latencyProbes,
         onTrial: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : formatProxyReport(report));
