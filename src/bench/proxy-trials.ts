@@ -277,15 +277,15 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
       try {
         const space = getSpace(o.space);
         const model = planToModel(buildPlan(space.decode(space.defaultDna())), 'default');
-        const measure = async () => (await device!.measure(model)).latency_ms;
-        const quiet = device ? [await measure(), await measure(), await measure()] : [];
+        const measure = device ? async () => (await device.measure(model)).latency_ms : undefined;
+        const quiet = measure ? [await measure(), await measure(), await measure()] : [];
         const held: number[] = [];
         const unheld: number[] = [];
         let done = false;
         const t0 = performance.now();
         const trials = Promise.all(archs.map((arch, i) => pool.train({ plan: planOf(arch), seed: seedOf(i) }))).finally(() => (done = true));
         const probes = (async () => {
-          for (let k = 0; device && !done; k++) {
+          for (let k = 0; measure && !done; k++) {
             await new Promise((r) => setTimeout(r, 3000));
             if (done) break;
             if (k % 3 === 2) unheld.push(await measure());
@@ -296,7 +296,7 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRep
         const wall = (performance.now() - t0) / 1000;
         await probes;
         let latency: NonNullable<ProxyBenchReport['parallel']>['latency'];
-        if (device) {
+        if (measure) {
           for (let k = 0; k < 3; k++) quiet.push(await measure());
           const q = median(quiet);
           const dev = (xs: number[]) => (xs.length ? (100 * Math.abs(median(xs) - q)) / q : 0);
