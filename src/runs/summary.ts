@@ -16,7 +16,7 @@ import { ExperimentStore, DB_FILE, type TrialBrief } from '../search/store.js';
 import { activeSeconds } from '../search/trial-times.js';
 import { readStopNote, stopRequested, type StopNote } from '../search/stop-request.js';
 import { InputError } from '../util/input-error.js';
-import { correctedTrials, driftSummary, speedRetriedTrials, type DriftSummary } from '../search/drift.js';
+import { correctedTrials, driftSummary, interleavedReferenceTimes, speedRetriedTrials, type DriftSummary } from '../search/drift.js';
 import type { DriftCheck } from '../search/run-store.js';
 
 export type RunState = 'running' | 'finished' | 'stopped' | 'interrupted' | 'empty';
@@ -157,7 +157,7 @@ export function summaryOf(run: RunContents, now: Date = new Date()): RunSummary 
   const state = runState(lock.held, trials.length, done + failed, pending, c.budget, stopNote);
   const running = state === 'running';
   const elapsedSec = trials.length > 0 ? activeSeconds(trials, running ? now : undefined) : null;
-  const drift = driftSummary(run.driftChecks ?? [], c.drift.tolerance, correctedTrials(trials), c.device.interleave === true, speedRetriedTrials(trials));
+  const drift = driftSummary(run.driftChecks ?? [], c.drift.tolerance, correctedTrials(trials), c.device.interleave === true, speedRetriedTrials(trials), interleavedReferenceTimes(trials));
   const holder = lock.held && lock.holder ? { pid: lock.holder.pid, host: lock.holder.host, since: lock.holder.since } : undefined;
   return {
     dir: abs,

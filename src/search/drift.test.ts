@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { registerDevice } from '../latency/registry.js';
+import type { LatencyModel } from '../latency/device.js';
 import { CostModelDevice, DriftingDevice } from '../latency/testing.js';
 import { summarizeRun } from '../runs/summary.js';
-import { DriftMonitor, driftSummary } from './drift.js';
+import { DriftMonitor, driftSummary, interleavedReferenceTimes, offText, startOffSpeed } from './drift.js';
 import type { DriftCheck } from './run-store.js';
 import { search } from './setup.js';
 import { ExperimentStore } from './store.js';
@@ -119,6 +120,71 @@ test('a search on a device that slows down 1.5x records its checks, corrects the
     assert.deepEqual(after[0], first, 'check 0 is kept');
     assert.equal(after[3]!.ratio, 1);
     assert.equal(after[3]!.corrects, false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('interleaved: the summary holds the reference fast speed over the trials, once MIN_SEEN were measured, and how check 0 compares with it', () => {
+  const check0: DriftCheck = { seq: 0, at: '2026-12-07T00:00:00.000Z', trialId: null, ms: 0.173, ratio: 1, corrects: false };
+  // briefs carry the reference time as a field, full records in their latency statistics (interleaved only)
+  const trials = [
+    { interleavedReferenceMs: 0.13 },
+    { latencyStats: { interleaved: true, reference_ms: 0.128 } },
+    { latencyStats: { interleaved: true, reference_ms: 0.129 } },
+    { latencyStats: { reference_ms: 0.5 } }, // not interleaved: a drift check's, not a trial's
+    { latencyStats: null },
+    { interleavedReferenceMs: 0.17 }, // one in the slow mode
+  ];
+  const times = interleavedReferenceTimes(trials);
+  assert.deepEqual(times, [0.13, 0.128, 0.129, 0.17]);
+  const s = driftSummary([check0], 0.03, 0, true, 0, times)!;
+  assert.ok(s.trials_reference_ms! >= 0.128 && s.trials_reference_ms! <= 0.13, `the fast speed, not the slow mode: ${s.trials_reference_ms}`);
+  assert.ok(Math.abs(s.start_vs_trials! - 0.173 / s.trials_reference_ms!) < 1e-12);
+  assert.ok(startOffSpeed(s.reference_ms, s.trials_reference_ms)! > 1.3);
+  assert.equal(offText(s.start_vs_trials!), '34% high');
+  assert.equal(offText(0.8), '20% low');
+  assert.equal(startOffSpeed(0.135, 0.129), undefined, 'within OFF_SPEED_TOLERANCE');
+  assert.equal(startOffSpeed(0.135, undefined), undefined);
+  // too few measurements to tell the fast speed, or not interleaved: nothing to compare
+  assert.equal(driftSummary([check0], 0.03, 0, true, 0, times.slice(0, 2))!.trials_reference_ms, undefined);
+  assert.equal(driftSummary([check0], 0.03, 0, false, 0, times)!.trials_reference_ms, undefined);
+  assert.equal(driftSummary([check0], 0.03, 0, true)!.start_vs_trials, undefined);
+});
+
+test('an interleaved search whose start reference ran in a slower speed mode says so once its trials show the fast speed, and its summary and report carry it', async () => {
+  const dir = tempDir('mnas-drift-');
+  // latencies from the MACs (deterministic); the first measurement (check 0, which sets T) runs 1.34x slower, every trial at the fast speed
+  const base = new CostModelDevice();
+  let measurements = 0;
+  registerDevice('ort-cpu', () => ({
+    describe: () => base.describe(),
+    measure: async (model: LatencyModel) => {
+      const r = await base.measure(model);
+      const f = ++measurements === 1 ? 1.34 : 1;
+      return { ...r, latency_ms: r.latency_ms * f };
+    },
+    measureAgainst: async (model: LatencyModel, reference: LatencyModel) => {
+      measurements++;
+      const [m, ref] = [await base.measure(model), await base.measure(reference)];
+      return { ...m, ratio: m.latency_ms / ref.latency_ms, ratio_rel_half_width: 0.001, reference_ms: ref.latency_ms, pairs: 12, runs_per_block: 10 };
+    },
+    close: async () => {},
+  }));
+  const out = path.join(dir, 'run');
+  const lines: string[] = [];
+  try {
+    const result = await search({ config: { ...TINY_TRAINING_SEARCH, budget: 4, seed: 3, device: { kind: 'ort-cpu', interleave: true } }, out, onLog: (l) => lines.push(l) });
+    assert.equal(result.done, 4);
+    const said = lines.filter((l) => /in another speed mode/.test(l));
+    assert.equal(said.length, 1, lines.join('\n'));
+    assert.match(said[0]!, /every latency in ms \(ratio x the start's\) reads about 34% high \(their ratios, and the rewards against T, the reference's latency, are unaffected\)/);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { drift: { interleaved: boolean; reference_ms: number; trials_reference_ms: number; start_vs_trials: number } };
+    assert.equal(summary.drift.interleaved, true);
+    assert.ok(Math.abs(summary.drift.start_vs_trials - 1.34) < 1e-9, `start vs trials ${summary.drift.start_vs_trials}`);
+    assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /every latency in ms reads about 34% high/);
+    // `mnas runs show` reads the same from the briefs
+    assert.ok(Math.abs(summarizeRun(out).drift!.start_vs_trials! - 1.34) < 1e-9);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

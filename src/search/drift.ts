@@ -14,7 +14,9 @@
  * again gives the drifted figure again; the ratio assumes the drift slows every model of the
  * space alike, which holds for frequency and thermal changes (the models share their operators).
  */
+import { fastSpeedMs } from '../latency/speed-mode.js';
 import type { DriftCheck } from './run-store.js';
+import { MIN_SEEN, OFF_SPEED_TOLERANCE } from './speed-watch.js';
 
 export interface DriftSettings {
   /** Re-measure the reference before the measurement of every N-th trial... */
@@ -48,6 +50,14 @@ export interface DriftSummary {
   readonly interleaved: boolean;
   /** Interleaved: trials measured again because the reference ran in a slower speed mode the first time (./speed-watch.ts). */
   readonly speed_retried_trials: number;
+  /**
+   * Interleaved, once MIN_SEEN trials were measured: the reference's fast speed over the trials'
+   * measurements (its time at FAST_QUANTILE of them), ms. Check 0 is one measurement; if it was
+   * taken in a slower speed mode, every latency in ms (ratio x check 0) is high by as much.
+   */
+  readonly trials_reference_ms?: number;
+  /** reference_ms / trials_reference_ms: 1.34 means check 0 ran 34% slower than the trials' fast speed. */
+  readonly start_vs_trials?: number;
 }
 
 /** Where checks are kept (the ExperimentStore). */
@@ -139,9 +149,17 @@ export class DriftMonitor {
 }
 
 /** What summary.json, `mnas runs show` and the report say about a run's drift (undefined: no checks). */
-export function driftSummary(checks: readonly DriftCheck[], tolerance: number, correctedTrials: number, interleaved = false, speedRetriedTrials = 0): DriftSummary | undefined {
+export function driftSummary(
+  checks: readonly DriftCheck[],
+  tolerance: number,
+  correctedTrials: number,
+  interleaved = false,
+  speedRetriedTrials = 0,
+  referenceTimes: readonly number[] = [],
+): DriftSummary | undefined {
   if (checks.length === 0) return undefined;
   const ratios = checks.map((c) => c.ratio);
+  const trialsMs = interleaved && referenceTimes.length >= MIN_SEEN ? fastSpeedMs(referenceTimes) : undefined;
   return {
     reference_ms: checks[0]!.ms,
     tolerance,
@@ -153,7 +171,35 @@ export function driftSummary(checks: readonly DriftCheck[], tolerance: number, c
     corrected_trials: correctedTrials,
     interleaved,
     speed_retried_trials: speedRetriedTrials,
+    ...(trialsMs !== undefined ? { trials_reference_ms: trialsMs, start_vs_trials: checks[0]!.ms / trialsMs } : {}),
   };
+}
+
+/**
+ * Interleaved: check 0 (x the ratios, every latency in ms) over the reference's fast speed in the
+ * trials' measurements, when the two differ by more than OFF_SPEED_TOLERANCE (check 0 taken in
+ * another speed mode than the trials); undefined when they agree or there is nothing to compare.
+ */
+export function startOffSpeed(startMs: number, trialsMs: number | undefined): number | undefined {
+  if (trialsMs === undefined) return undefined;
+  const r = startMs / trialsMs;
+  return Math.abs(r - 1) > OFF_SPEED_TOLERANCE ? r : undefined;
+}
+
+/** How far off a ratio of 1 is, in words: "34% high", "20% low". */
+export function offText(ratio: number): string {
+  return `${Math.round(100 * Math.abs(ratio - 1))}% ${ratio > 1 ? 'high' : 'low'}`;
+}
+
+/** The reference's time in each trial measured interleaved with it, ms; reads briefs or full records. */
+export function interleavedReferenceTimes(trials: readonly { readonly interleavedReferenceMs?: number; readonly latencyStats?: unknown }[]): number[] {
+  const times: number[] = [];
+  for (const t of trials) {
+    const stats = t.latencyStats as { interleaved?: unknown; reference_ms?: unknown } | null | undefined;
+    const ms = t.interleavedReferenceMs ?? (stats?.interleaved === true && typeof stats.reference_ms === 'number' ? stats.reference_ms : undefined);
+    if (ms !== undefined) times.push(ms);
+  }
+  return times;
 }
 
 /** How many trials were measured again for the machine's speed (latency_stats.speed_retry); reads briefs or full records. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { summarize } from './outputs.js';
-import { renderReport } from './report-html.js';
+import { driftText, renderReport } from './report-html.js';
 import { rewardConfig } from './reward.js';
 import type { TrialBrief } from './run-store.js';
 
@@ -42,4 +42,15 @@ test('best so far is a step line through the trials that raised it', () => {
   const svg = reward.slice(0, reward.indexOf('</svg>'));
   // trial 0 (0.5) and trial 1 (0.68) raise it; trial 3 (0.62) does not: two steps, a corner each, and a run to the last trial
   assert.equal((svg.match(/stroke="#2b8a3e"/g) ?? []).length, 3);
+});
+
+test('the interleaved drift line gives the reference speed in the trials and says when the start was measured in another speed mode', () => {
+  const base = { reference_ms: 0.173, tolerance: 0.03, checks: 1, min_ratio: 1, max_ratio: 1, last_ratio: 1, drifted_checks: 0, corrected_trials: 0, interleaved: true, speed_retried_trials: 0 };
+  const off = driftText({ ...base, trials_reference_ms: 0.129, start_vs_trials: 0.173 / 0.129 });
+  assert.match(off, /0\.173 ms at the start, 0\.129 ms at its fast speed in the trials' measurements/);
+  assert.match(off, /the start was measured in another speed mode than the trials, so every latency in ms reads about 34% high/);
+  const agreed = driftText({ ...base, reference_ms: 0.13, trials_reference_ms: 0.129, start_vs_trials: 0.13 / 0.129 });
+  assert.match(agreed, /0\.130 ms at the start, 0\.129 ms at its fast speed/);
+  assert.doesNotMatch(agreed, /speed mode/);
+  assert.doesNotMatch(driftText(base), /fast speed|speed mode/, 'too few trials to tell: only the start');
 });

@@ -10,7 +10,7 @@
  * strings for the ARCH_ROWS best trials and the front only (`mnas runs export` has them all).
  */
 import { escapeXml, scatterSvg, type ScatterPoint } from '../latency/svg.js';
-import type { DriftSummary } from './drift.js';
+import { offText, startOffSpeed, type DriftSummary } from './drift.js';
 import type { SearchOutputs } from './outputs.js';
 import type { SearchConfig } from './config.js';
 import { trialPoints, type TrialPoint } from './trial-points.js';
@@ -191,7 +191,10 @@ export function driftLabel(d: DriftSummary): string {
 export function driftText(d: DriftSummary): string {
   if (d.interleaved) {
     const retried = d.speed_retried_trials > 0 ? `; ${d.speed_retried_trials} measured again after running in a slower speed mode (the measurement nearer the fast speed kept)` : '';
-    return `every trial measured interleaved with the reference (${d.reference_ms.toFixed(3)} ms at the start): LAT = its ratio to the reference x that, no correction needed${retried}`;
+    const trials = d.trials_reference_ms !== undefined ? `, ${d.trials_reference_ms.toFixed(3)} ms at its fast speed in the trials' measurements` : '';
+    const off = startOffSpeed(d.reference_ms, d.trials_reference_ms);
+    const offNote = off !== undefined ? `; the start was measured in another speed mode than the trials, so every latency in ms reads about ${offText(off)} (the ratios, and rewards against a T set by the reference, are unaffected)` : '';
+    return `every trial measured interleaved with the reference (${d.reference_ms.toFixed(3)} ms at the start${trials}): LAT = its ratio to the reference x the start's, no correction needed${retried}${offNote}`;
   }
   return `${d.checks} checks of the reference (${d.reference_ms.toFixed(3)} ms at the start): ratio ${d.min_ratio.toFixed(3)}-${d.max_ratio.toFixed(3)}, last ${d.last_ratio.toFixed(3)}; ${d.drifted_checks} beyond the tolerance of ${(100 * d.tolerance).toFixed(1)}%, ${d.corrected_trials} trial latencies corrected`;
 }

@@ -53,6 +53,8 @@ export type TrialBrief = Pick<
   readonly speedRetried?: boolean;
   /** The trial's latency on the run's other devices (config `devices`), ms by device kind. */
   readonly deviceLatencyMs?: { readonly [device: string]: number };
+  /** Measured interleaved with the reference: the reference's own time in that measurement, ms (latency_stats.reference_ms). */
+  readonly interleavedReferenceMs?: number;
 };
 
 /** One re-measurement of a run's reference architecture (drift check). */

@@ -40,11 +40,12 @@ import { RunLock, RunLockedError } from './run-lock.js';
 import { prepareSearchData } from './search-data.js';
 import { SearchSetupError } from './setup-error.js';
 import type { Json } from './space-like.js';
+import { MIN_SEEN } from './speed-watch.js';
 import { ExperimentStore } from './store.js';
 import type { Strategy } from './strategy.js';
 import { syntheticSearchProblem } from './synthetic-evaluator.js';
 import { TrainEvaluator, type LatencyOracle } from './train-evaluator.js';
-import { correctedTrials, DriftMonitor, driftSummary, speedRetriedTrials, type DriftSummary } from './drift.js';
+import { correctedTrials, DriftMonitor, driftSummary, interleavedReferenceTimes, offText, speedRetriedTrials, type DriftSummary } from './drift.js';
 import { marginOfTable, MeasureGate } from './measure-gate.js';
 import type { DriftCheck } from './run-store.js';
 import { MEASURING_SOURCES } from './config.js';
@@ -326,7 +327,7 @@ async function runPlanned(run: RunPlan, o: SearchOptions, resources: Resources):
         },
       });
       trials = store.listTrials();
-      const drift = setup.drift ? driftSummary(store.driftChecks(), config.drift.tolerance, correctedTrials(trials), config.device.interleave === true, speedRetriedTrials(trials)) : undefined;
+      const drift = setup.drift ? driftSummary(store.driftChecks(), config.drift.tolerance, correctedTrials(trials), config.device.interleave === true, speedRetriedTrials(trials), interleavedReferenceTimes(trials)) : undefined;
       if (drift) context.drift = drift;
       const failure = resources.distributed?.failure;
       if (failure) throw new SearchSetupError(`search: stopped (continue with --resume ${dir} once fixed): ${failure.message}`, { cause: failure });
@@ -491,7 +492,15 @@ async function trainSetup(
   const reference = referenceOf(config, space);
   const referenceModel = measuring ? planToModel(buildPlan(reference.arch), 'reference') : undefined;
   const drift = measuring ? driftMonitor(measuring, referenceModel!, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
-  const interleave = config.device.interleave && drift ? { reference: referenceModel!, referenceArch: printArch(reference.arch), startMs: () => drift.list()[0]!.ms } : undefined;
+  let targetGiven = config.reward.targetMs !== undefined;
+  const onStartOffSpeed = (startMs: number, trialsMs: number): void => {
+    const off = startMs / trialsMs;
+    const rewards = targetGiven
+      ? `and so does the latency term of every reward against the given T: to measure the start again, start a new run (a resumed one keeps it)`
+      : `(their ratios, and the rewards against T, the reference's latency, are unaffected)`;
+    log(`search: the reference runs at ${trialsMs.toFixed(3)} ms in the trials' measurements (its fast speed over the first ${MIN_SEEN}) but measured ${startMs.toFixed(3)} ms at the start, in another speed mode: every latency in ms (ratio x the start's) reads about ${offText(off)} ${rewards}`);
+  };
+  const interleave = config.device.interleave && drift ? { reference: referenceModel!, referenceArch: printArch(reference.arch), startMs: () => drift.list()[0]!.ms, onStartOffSpeed } : undefined;
   const options = { seed: config.initSeed, ...(drift ? { drift } : {}), ...(interleave ? { interleave } : {}), ...(otherDevices.size > 0 ? { otherDevices } : {}) };
   const evaluatorFor = (targetMs: number | undefined, o: LatencyOracle = oracle) => new TrainEvaluator(space, trainer, o, { ...options, ...skipOverTarget(config, targetMs) });
   let referenceMs: number | undefined;
@@ -510,6 +519,7 @@ async function trainSetup(
       throw new SearchSetupError(`search: T: the latency table cannot predict ${reference.name}: ${e.message}; give reward.targetMs`, { cause: e });
     }
   });
+  targetGiven = targetSource === 'given';
   if (resources.distributed) {
     // after T: the worker that measured it has been listed by then
     const width = await resources.distributed.queueWidth(QUEUED_AHEAD);

@@ -95,6 +95,16 @@ test('the SQLite store keeps only the latest snapshots and reopens read-only', (
   db.close();
 });
 
+test('a trial brief carries the reference time of an interleaved measurement and nothing for other latencies', () => {
+  const s = ExperimentStore.open(tmp(), { config: { x: 1 } });
+  for (let id = 0; id < 3; id++) s.addTrial({ id, dna: [id] }, undefined);
+  s.complete(0, { accuracy: 0.8, latencyMs: 0.1, reward: 0.7, latencyStats: { interleaved: true, ratio: 0.77, reference_ms: 0.129, raw_ms: 0.1 } });
+  s.complete(1, { accuracy: 0.8, latencyMs: 0.1, reward: 0.7, latencyStats: { reference_ms: 0.2, drift_ratio: 1.1 } }); // not interleaved
+  s.complete(2, { accuracy: 0.8, latencyMs: 0.1, reward: 0.7 });
+  assert.deepEqual(s.listTrialBriefs().map((t) => t.interleavedReferenceMs), [0.129, undefined, undefined]);
+  s.close();
+});
+
 function runWriterUntil(dir: string, lines: number): Promise<void> {
   const script = fileURLToPath(new URL('./fixtures/store-writer.js', import.meta.url));
   return new Promise((resolve, reject) => {

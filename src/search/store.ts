@@ -315,7 +315,8 @@ export class ExperimentStore implements RunStore {
       briefs: p(`SELECT id, arch, status, accuracy, latency_ms AS latencyMs, macs, params, reward, reused_from AS reusedFrom, error, attempts,
         created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt,
         json_extract(latency_stats, '$.measured') AS measured, json_extract(latency_stats, '$.drift_ratio') AS driftRatio,
-        json_extract(latency_stats, '$.speed_retry.kept') AS speedRetry, json_extract(latency_stats, '$.devices') AS devices FROM trials ORDER BY id`),
+        json_extract(latency_stats, '$.speed_retry.kept') AS speedRetry, json_extract(latency_stats, '$.devices') AS devices,
+        CASE WHEN json_extract(latency_stats, '$.interleaved') = 1 THEN json_extract(latency_stats, '$.reference_ms') END AS referenceMs FROM trials ORDER BY id`),
       byStatus: p('SELECT * FROM trials WHERE status = ? ORDER BY id'),
       inFlight: p(`SELECT * FROM trials WHERE status IN ('pending', 'running') ORDER BY id`),
       eventsAfter: p('SELECT * FROM trials WHERE propose_event > ? OR result_event > ? ORDER BY id'),
@@ -420,12 +421,13 @@ export class ExperimentStore implements RunStore {
 
   /** Every trial without its DNA, statistics, timings and extras, in id order: several times quicker than listTrials on a big run. */
   listTrialBriefs(): TrialBrief[] {
-    return (this.st['briefs']!.all() as (TrialBrief & { measured: number | null; driftRatio: number | null; speedRetry: string | null; devices: string | null })[]).map(({ measured, driftRatio, speedRetry, devices, ...t }) => ({
+    return (this.st['briefs']!.all() as (TrialBrief & { measured: number | null; driftRatio: number | null; speedRetry: string | null; devices: string | null; referenceMs: number | null })[]).map(({ measured, driftRatio, speedRetry, devices, referenceMs, ...t }) => ({
       ...t,
       ...(measured === 0 ? { latencyMeasured: false } : {}),
       ...(driftRatio !== null ? { driftCorrected: true } : {}),
       ...(speedRetry !== null ? { speedRetried: true } : {}),
       ...(devices !== null ? { deviceLatencyMs: deviceLatencies(JSON.parse(devices) as Json) } : {}),
+      ...(typeof referenceMs === 'number' ? { interleavedReferenceMs: referenceMs } : {}),
     }));
   }
 

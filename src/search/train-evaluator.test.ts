@@ -9,6 +9,7 @@ import { buildPlan, type NetworkPlan } from '../model/plan.js';
 import { getSpace } from '../space/space.js';
 import type { ProxyTrainer, ProxyTrial, ProxyTrialResult } from './proxy-trainer.js';
 import { TrainEvaluator } from './train-evaluator.js';
+import { MIN_SEEN } from './speed-watch.js';
 
 const DEVICE: DeviceDescription = { id: 'fake', kind: 'ort-cpu', cpu: 'test', runtime: 'fake', runtimeVersion: '0', threads: 1 };
 
@@ -279,4 +280,31 @@ test('a measurement that fails while its trial trains aborts the training and fa
   const evaluator = new TrainEvaluator(space, trainer, { kind: 'measured', device }, { seed: 7 });
   await assert.rejects(evaluator.evaluate(space.defaultDna(), new AbortController().signal, { trialId: 0, attempt: 1 }), /device lost/);
   assert.ok(aborted, 'the training was aborted');
+});
+
+test('a start reference measured in another speed mode than the trials is reported once, after MIN_SEEN measurements; one at their speed is not', async () => {
+  const space = getSpace('fmnist');
+  const signal = new AbortController().signal;
+  for (const [startMs, expectCall] of [
+    [0.2, true], // the start ran 33% slower than the trials' 0.15 ms
+    [0.12, true], // 20% faster
+    [0.155, false], // within the tolerance
+  ] as const) {
+    const { device } = speedModeDevice([0.15, 0.151, 0.149, 0.15, 0.15]);
+    const told: [number, number][] = [];
+    const evaluator = new TrainEvaluator(space, countingTrainer().trainer, { kind: 'measured', device }, {
+      seed: 0,
+      interleave: { reference: REFERENCE, referenceArch: 'ref', startMs: () => startMs, onStartOffSpeed: (s, t) => void told.push([s, t]) },
+    });
+    for (let trialId = 0; trialId < 2; trialId++) await evaluator.evaluate(space.defaultDna(), signal, { trialId, attempt: 1 });
+    assert.equal(told.length, 0, `nothing said before ${MIN_SEEN} measurements (start ${startMs})`);
+    for (let trialId = 2; trialId < 5; trialId++) await evaluator.evaluate(space.defaultDna(), signal, { trialId, attempt: 1 });
+    if (!expectCall) {
+      assert.equal(told.length, 0, `start ${startMs}`);
+      continue;
+    }
+    assert.equal(told.length, 1, `told once (start ${startMs})`);
+    assert.equal(told[0]![0], startMs);
+    assert.ok(told[0]![1] >= 0.149 && told[0]![1] <= 0.151, `the trials' fast speed, got ${told[0]![1]}`);
+  }
 });

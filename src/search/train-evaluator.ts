@@ -29,11 +29,11 @@ import type { LatencyDevice, LatencyModel, LatencyResult, PreparedMeasurement } 
 import { prepareMeasure, prepareMeasureAgainst, timeQuietly } from '../latency/prepared.js';
 import { planToModel } from '../latency/model.js';
 import type { LatencyPredictor } from '../latency/predictor.js';
-import type { DriftMonitor } from './drift.js';
+import { startOffSpeed, type DriftMonitor } from './drift.js';
 import { SKIPPED_REASON_PREFIX, type EvalContext, type EvalResult, type Evaluator } from './evaluator.js';
 import type { MeasureGate } from './measure-gate.js';
 import type { ProxyTrainer, ProxyTrial, ProxyTrialResult } from './proxy-trainer.js';
-import { SpeedWatch } from './speed-watch.js';
+import { MIN_SEEN, SpeedWatch } from './speed-watch.js';
 import type { Dna, Json } from './space-like.js';
 
 export type LatencyOracle =
@@ -70,6 +70,8 @@ export interface TrainEvaluatorOptions {
     readonly referenceArch: string;
     /** How much slower than the run's fast speed the reference may run before a trial is measured again (./speed-watch.ts; default OFF_SPEED_TOLERANCE). */
     readonly offSpeedTolerance?: number;
+    /** Told once, after MIN_SEEN measurements, if startMs is off the reference's fast speed in them (./drift.ts startOffSpeed): the start ran in another speed mode. */
+    readonly onStartOffSpeed?: (startMs: number, trialsMs: number) => void;
   };
 }
 
@@ -171,6 +173,10 @@ export class TrainEvaluator implements Evaluator {
       (prepared) => prepared.time(signal),
     );
     this.speed.record(r.reference_ms);
+    if (this.speed.count === MIN_SEEN && o.onStartOffSpeed) {
+      const trialsMs = this.speed.fastMs()!;
+      if (startOffSpeed(o.startMs(), trialsMs) !== undefined) o.onStartOffSpeed(o.startMs(), trialsMs);
+    }
     return { ms: r.ratio * o.startMs(), stats: { ...(r as unknown as { [k: string]: Json }), interleaved: true, raw_ms: r.latency_ms }, ratio: r.ratio, rawMs: r.latency_ms };
   }
 
