@@ -117,7 +117,7 @@ test('search --interleave: each latency is its ratio to the reference, measured 
   }
   const shown = runCli(['runs', 'show', run]);
   assert.equal(shown.status, 0, shown.stderr);
-  assert.match(shown.stdout, /latency measurement: every trial measured interleaved with the reference \(\d\.\d{3} ms at the start\)/);
+  assert.match(shown.stdout, /latency measurement: every trial measured interleaved with the reference \(\d\.\d{3} ms at the start, \d\.\d{3} ms at its fast speed in the trials' measurements\)/);
   assert.doesNotMatch(shown.stdout, /device drift/);
 });
 
