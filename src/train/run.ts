@@ -73,6 +73,10 @@ interface RunInfo {
   readonly seconds: number;
   /** Seconds inside the training loop. */
   readonly trainSeconds: number;
+  /** Seconds recalibrating BN statistics after training (0 without recipe.bnRecalibrationImages). */
+  readonly recalibrationSeconds: number;
+  /** Seconds scoring held-out and test images (each epoch's too with evaluateEachEpoch). */
+  readonly evaluationSeconds: number;
   /** Training throughput: images / trainSeconds. */
   readonly trainImagesPerSecond: number;
   /** Peak memory, page faults and allocator cache use of the whole run. */
@@ -169,6 +173,16 @@ export async function trainArch(network: Arch | NetworkPlan, split: DataSplit, r
     ...(options.hold ? { hold: options.hold } : {}),
   } as const;
   let lastValidation: { accuracy: number; loss: number } | undefined;
+  let recalibrationSeconds = 0;
+  let evaluationSeconds = 0;
+  const scored = async (data: TensorDataset, indices?: Int32Array) => {
+    const t = performance.now();
+    try {
+      return await evaluate(net, data, indices, evalOptions);
+    } finally {
+      evaluationSeconds += (performance.now() - t) / 1000;
+    }
+  };
   try {
     const loop = await trainLoop(net, pool, split.train, recipe, augmentation, {
       ...(options.signal ? { signal: options.signal } : {}),
@@ -179,7 +193,7 @@ export async function trainArch(network: Arch | NetworkPlan, split: DataSplit, r
       onEpoch: async (e) => {
         let validation: { accuracy: number; loss: number } | undefined;
         if (options.evaluateEachEpoch && split.validation.length > 0) {
-          validation = await evaluate(net, pool, split.validation, evalOptions);
+          validation = await scored(pool, split.validation);
           if (e.epoch === e.epochs) lastValidation = validation;
         }
         options.onEpoch?.({ ...e, ...(validation ? { validation } : {}) });
@@ -199,24 +213,28 @@ export async function trainArch(network: Arch | NetworkPlan, split: DataSplit, r
       epochLoss: loop.epochLoss,
       seconds: (performance.now() - started) / 1000,
       trainSeconds: loop.trainSeconds,
+      recalibrationSeconds,
+      evaluationSeconds,
       trainImagesPerSecond: loop.trainSeconds > 0 ? loop.images / loop.trainSeconds : 0,
       memory: usage.end(),
     });
     if (loop.status === 'failed') return { status: 'failed', reason: loop.reason, ...info() };
     if (recipe.bnRecalibrationImages > 0) {
       const order = planEpoch(split.train, recipe.epochs, { batchSize: recipe.batchSize, seed: recipe.seed }).order;
+      const t = performance.now();
       await recalibrateBatchNorm(net, pool, order.subarray(0, Math.min(order.length, recipe.bnRecalibrationImages)), recipe.batchSize, {
         memoryFormat,
         ...(options.hold ? { hold: options.hold } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      recalibrationSeconds = (performance.now() - t) / 1000;
       lastValidation = undefined;
     }
-    const val = lastValidation ?? (split.validation.length > 0 ? await evaluate(net, pool, split.validation, evalOptions) : undefined);
+    const val = lastValidation ?? (split.validation.length > 0 ? await scored(pool, split.validation) : undefined);
     let tst: { accuracy: number; loss: number } | undefined;
     if (options.evaluateTest) {
       test = new TensorDataset(split.test);
-      tst = await evaluate(net, test, undefined, evalOptions);
+      tst = await scored(test);
     }
     keep = options.keepNetwork === true;
     return {

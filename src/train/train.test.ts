@@ -39,6 +39,8 @@ test('proxy training on the synthetic set learns: validation accuracy well above
   assert.ok(r.epochLoss[2]! < r.epochLoss[0]! - 0.3, `epoch losses ${r.epochLoss}`);
   assert.ok(r.lossCurve.length > 10 && r.lossCurve.every(Number.isFinite));
   assert.ok(r.trainImagesPerSecond > 0 && r.seconds >= r.trainSeconds);
+  assert.ok(r.recalibrationSeconds > 0 && r.evaluationSeconds > 0, `BN recalibration ${r.recalibrationSeconds} s, evaluation ${r.evaluationSeconds} s`);
+  assert.ok(r.trainSeconds + r.recalibrationSeconds + r.evaluationSeconds <= r.seconds, 'the steps are parts of the run');
   assert.equal(liveTensors(), before, 'no native tensors leak');
 });
 
@@ -132,6 +134,7 @@ test('final training uses the whole training set and reports test accuracy; keep
   assert.equal(r.validationImages, 0);
   assert.equal(r.valAccuracy, undefined);
   assert.ok(r.testAccuracy !== undefined && r.testAccuracy > 0.25, `test accuracy ${r.testAccuracy}`);
+  assert.ok(r.evaluationSeconds > 0 && r.recalibrationSeconds > 0, 'scoring the test set and recalibrating are timed');
   assert.ok(r.network, 'the trained network');
   assert.equal(r.network.training, true);
   r.network.dispose();
