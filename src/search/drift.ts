@@ -14,9 +14,8 @@
  * again gives the drifted figure again; the ratio assumes the drift slows every model of the
  * space alike, which holds for frequency and thermal changes (the models share their operators).
  */
-import { fastSpeedMs } from '../latency/speed-mode.js';
 import type { DriftCheck } from './run-store.js';
-import { MIN_SEEN, OFF_SPEED_TOLERANCE } from './speed-watch.js';
+import { fastSpeedOnceSeen, OFF_SPEED_TOLERANCE } from './speed-watch.js';
 
 export interface DriftSettings {
   /** Re-measure the reference before the measurement of every N-th trial... */
@@ -159,7 +158,7 @@ export function driftSummary(
 ): DriftSummary | undefined {
   if (checks.length === 0) return undefined;
   const ratios = checks.map((c) => c.ratio);
-  const trialsMs = interleaved && referenceTimes.length >= MIN_SEEN ? fastSpeedMs(referenceTimes) : undefined;
+  const trialsMs = interleaved ? fastSpeedOnceSeen(referenceTimes) : undefined;
   return {
     reference_ms: checks[0]!.ms,
     tolerance,

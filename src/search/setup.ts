@@ -492,7 +492,7 @@ async function trainSetup(
   const reference = referenceOf(config, space);
   const referenceModel = measuring ? planToModel(buildPlan(reference.arch), 'reference') : undefined;
   const drift = measuring ? driftMonitor(measuring, referenceModel!, config, record ? storedDriftChecks(run.dir) : [], log) : undefined;
-  let targetGiven = config.reward.targetMs !== undefined;
+  let targetGiven = false; // set once T is resolved; the check runs during the trials
   const onStartOffSpeed = (startMs: number, trialsMs: number): void => {
     const off = startMs / trialsMs;
     const rewards = targetGiven

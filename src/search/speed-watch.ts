@@ -20,6 +20,11 @@ export const OFF_SPEED_TOLERANCE = 0.1;
 /** Measurements seen before any counts as off speed: with fewer there is no telling which mode is the fast one. */
 export const MIN_SEEN = 3;
 
+/** The fast speed of these reference times (fastSpeedMs), or undefined with fewer than MIN_SEEN of them. */
+export function fastSpeedOnceSeen(referenceTimes: readonly number[]): number | undefined {
+  return referenceTimes.length >= MIN_SEEN ? fastSpeedMs(referenceTimes) : undefined;
+}
+
 export class SpeedWatch {
   private readonly seen: number[] = [];
 
@@ -39,7 +44,7 @@ export class SpeedWatch {
 
   /** The run's fast speed: the reference's time at FAST_QUANTILE (../latency/speed-mode.ts) of those recorded; undefined before MIN_SEEN. */
   fastMs(): number | undefined {
-    return this.seen.length >= MIN_SEEN ? fastSpeedMs(this.seen) : undefined;
+    return fastSpeedOnceSeen(this.seen);
   }
 
   /** How much slower than the fast speed a reference time is (0.35: 35% slower); undefined before MIN_SEEN. */
