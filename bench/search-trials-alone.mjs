@@ -1,6 +1,6 @@
 // What a search adds to its trials: proxy-trains trials FROM..TO-1 of a finished fmnist search run
 // again, one after the other in this process, alone on the machine, with the run's proxy
-// settings and one thread, and prints per trial the CPU and kernel seconds of both (the search's
+// settings (threads included), and prints per trial the CPU and kernel seconds of both (the search's
 // from its trial records' extra.memory), then the sums. The difference is what the search's
 // other training process (memory bandwidth shared), its latency measurements' holds and its
 // allocator trims between trials cost the trial's own work; held time is not CPU time. Each
@@ -38,7 +38,7 @@ const rows = [];
 for (const t of trials) {
   const c0 = process.cpuUsage();
   const r = await proxyTrain(parseArch(t.arch), split, {
-    threads: 1,
+    threads: config.proxy.threads,
     epochs: config.proxy.epochs,
     poolTensors: pool,
     recipe: { seed: config.initSeed + t.id, ...(config.proxy.batch !== undefined ? { batchSize: config.proxy.batch } : {}), ...(config.proxy.lr !== undefined ? { lr: config.proxy.lr } : {}) },
