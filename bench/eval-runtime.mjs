@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The validation pass of a proxy trial (10,000 images, one thread) of random fmnist-space
 // architectures on onnxruntime and on libtorch, alternating; prints each architecture's median
-// seconds and minor page faults both ways and which one mnas's default ('auto') picks, then the
-// ratios of libtorch alone to auto: the median per architecture, and of the summed seconds.
+// seconds and minor page faults both ways and which one mnas's default ('auto') picks with the
+// multiply-adds per second it reaches, then the ratios of libtorch alone to auto: the median per
+// architecture, and of the summed seconds.
 //   node bench/eval-runtime.mjs [ARCHS=8] [SEED=0] [REPEATS=3]
 import { median } from '../dist/src/util/stats.js';
 import { setNumThreads } from '../dist/src/torch/index.js';
@@ -12,6 +13,7 @@ import { sampleArchitectures } from '../dist/src/bench/proxy-trials.js';
 import { makeSyntheticDataset } from '../dist/src/data/synthetic.js';
 import { autoEvalRuntime, evaluate } from '../dist/src/train/evaluate.js';
 import { evaluationBatchSize } from '../dist/src/train/run.js';
+import { costOfPlan } from '../dist/src/model/cost.js';
 import { TensorDataset } from '../dist/src/train/tensor-data.js';
 
 const [archCount, seed, repeats] = [process.argv[2] ?? '8', process.argv[3] ?? '0', process.argv[4] ?? '3'].map(Number);
@@ -25,6 +27,7 @@ const data = new TensorDataset(makeSyntheticDataset({ seed: 0, trainCount: image
 const all = Int32Array.from({ length: images }, (_, i) => i);
 const ratios = [];
 const totals = { auto: 0, libtorch: 0, onnxruntime: 0 };
+let totalMacs = 0;
 for (const arch of sampleArchitectures('fmnist', archCount, seed)) {
   const net = buildNetwork(parseArch(arch), { seed: 0 });
   const batchSize = evaluationBatchSize(net.plan, 500); // what a proxy trial asks for
@@ -44,8 +47,10 @@ for (const arch of sampleArchitectures('fmnist', archCount, seed)) {
   totals.libtorch += median(l.s);
   totals.onnxruntime += median(o.s);
   ratios.push(median(l.s) / autoSeconds);
-  console.log(`${arch}: onnxruntime ${median(o.s).toFixed(2)} s (${median(o.faults)} faults), libtorch ${median(l.s).toFixed(2)} s (${median(l.faults)} faults); auto: ${auto}, x${ratios.at(-1).toFixed(2)}`);
+  const macs = costOfPlan(net.plan).macs * images;
+  totalMacs += macs;
+  console.log(`${arch}: onnxruntime ${median(o.s).toFixed(2)} s (${median(o.faults)} faults), libtorch ${median(l.s).toFixed(2)} s (${median(l.faults)} faults); auto: ${auto}, x${ratios.at(-1).toFixed(2)}, ${(macs / autoSeconds / 1e9).toFixed(0)} G multiply-adds/s`);
   net.dispose();
 }
 data.dispose();
-console.log(`libtorch against auto: median per architecture x${median(ratios).toFixed(2)}; summed ${totals.libtorch.toFixed(1)} s against ${totals.auto.toFixed(1)} s, x${(totals.libtorch / totals.auto).toFixed(2)} (onnxruntime alone ${totals.onnxruntime.toFixed(1)} s; ${archCount} architectures, ${repeats} passes each way)`);
+console.log(`libtorch against auto: median per architecture x${median(ratios).toFixed(2)}; summed ${totals.libtorch.toFixed(1)} s against ${totals.auto.toFixed(1)} s, x${(totals.libtorch / totals.auto).toFixed(2)} (onnxruntime alone ${totals.onnxruntime.toFixed(1)} s; ${archCount} architectures, ${repeats} passes each way); auto: ${(totalMacs / totals.auto / 1e9).toFixed(0)} G multiply-adds/s over all`);
