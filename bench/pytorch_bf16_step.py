@@ -39,8 +39,12 @@ def mbconv(cin, cout, expand, kernel, stride):
 
 
 def main():
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    args = sys.argv[1:]
+    if len(args) > 2 or not all(a.isdigit() for a in args):
+        rounds = steps = 0
+    else:
+        rounds = int(args[0]) if len(args) > 0 else 5
+        steps = int(args[1]) if len(args) > 1 else 10
     if rounds < 1 or steps < 1:
         print("usage: bench/pytorch_bf16_step.py [ROUNDS >= 1] [STEPS >= 1]", file=sys.stderr)
         sys.exit(2)
