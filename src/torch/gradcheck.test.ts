@@ -106,7 +106,7 @@ test('conv2d: stride, padding, groups, depthwise, bias', () => {
     input([2]),
   ]);
   check('depthwise 7x7 pad 3 on 2x3', ([x, w]) => conv2d(x!, w!, null, { padding: 3, groups: 2 }), [input([2, 2, 2, 3]), input([2, 1, 7, 7])]);
-  check('depthwise 1x1 and 2x2 (libtorch\'s path)', ([x, w1, w2]) => add(conv2d(x!, w1!, null, { groups: 3 }), slice(slice(conv2d(x!, w2!, null, { padding: 1, groups: 3 }), 2, 0, 4), 3, 0, 4)), [
+  check('depthwise 1x1 and 2x2 (libtorch\'s weight gradient)', ([x, w1, w2]) => add(conv2d(x!, w1!, null, { groups: 3 }), slice(slice(conv2d(x!, w2!, null, { padding: 1, groups: 3 }), 2, 0, 4), 3, 0, 4)), [
     input([1, 3, 4, 4]),
     input([3, 1, 1, 1]),
     input([3, 1, 2, 2]),
@@ -237,4 +237,13 @@ test('argmax is an int64 index with no gradient', () => {
     assert.deepEqual([...argmax(x, 0, true).toBigInt64Array()], [1n, 1n, 1n]);
     assert.deepEqual(argmax(x, 0, true).shape, [1, 3]);
   });
+});
+
+// Last in the file: the inputs above come from one random stream, and checks added before them would change what they draw.
+test('depthwise with stride 1: the input gradient comes from the forward kernel with the kernel turned', () => {
+  check('depthwise 3x3 stride 1 channels_last', ([x, w]) => conv2d(x!.contiguous('channels_last'), w!, null, { padding: 1, groups: 4 }), [
+    input([2, 4, 5, 6]),
+    input([4, 1, 3, 3]),
+  ]);
+  check('depthwise 3x5 stride 1, paddings 0 and 1', ([x, w]) => conv2d(x!, w!, null, { padding: [0, 1], groups: 3 }), [input([1, 3, 6, 7]), input([3, 1, 3, 5])]);
 });
