@@ -289,6 +289,18 @@ at::Tensor DepthwiseGradWeight(const at::Tensor& grad_out_in, const at::Tensor& 
   return grad_weight;
 }
 
+// oneDNN's 3x3 weight gradient is as fast as these loops (channels_last) or nearly (NCHW); its
+// 5x5 one is 2-13x slower. The loops are instantiated for widths 5 and 7.
+bool OwnWeightGradient(int64_t kernel_w) { return kernel_w == 5 || kernel_w == 7; }
+
+// With stride 1 the input gradient is the forward convolution of the output gradient with the
+// kernel turned by 180 degrees and the complementary padding (k - 1 - p, so p < k); oneDNN's
+// depthwise forward kernel runs that 1.4-2x faster than its backward-data kernel
+// (bench/depthwise-backward-data.py).
+bool InputGradientByForward(at::IntArrayRef stride, at::IntArrayRef padding, int64_t kernel_h, int64_t kernel_w) {
+  return stride[0] == 1 && stride[1] == 1 && padding[0] < kernel_h && padding[1] < kernel_w;
+}
+
 struct DepthwiseConv2dFunction : public torch::autograd::Function<DepthwiseConv2dFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, at::Tensor x, at::Tensor weight, std::vector<int64_t> stride,
                             std::vector<int64_t> padding) {
@@ -308,10 +320,7 @@ struct DepthwiseConv2dFunction : public torch::autograd::Function<DepthwiseConv2
     at::Tensor grad_x, grad_weight;
     const int64_t kernel_h = weight.size(2), kernel_w = weight.size(3);
     if (ctx->needs_input_grad(0)) {
-      if (stride[0] == 1 && stride[1] == 1 && padding[0] < kernel_h && padding[1] < kernel_w) {
-        // With stride 1 the input gradient is the forward convolution of the output gradient with
-        // the kernel turned by 180 degrees and the complementary padding; oneDNN's depthwise forward
-        // kernel runs that 1.3-1.8x faster than its backward-data kernel (bench/depthwise-backward-data.py).
+      if (InputGradientByForward(stride, padding, kernel_h, kernel_w)) {
         at::Tensor turned = at::flip(weight, {2, 3}).contiguous();
         grad_x = at::conv2d(grad_out.contiguous(x.suggest_memory_format()), turned, c10::nullopt, {1, 1},
                             {kernel_h - 1 - padding[0], kernel_w - 1 - padding[1]}, {1, 1}, x.size(1));
@@ -321,7 +330,7 @@ struct DepthwiseConv2dFunction : public torch::autograd::Function<DepthwiseConv2
       }
     }
     if (ctx->needs_input_grad(1)) {
-      if (kernel_w == 5 || kernel_w == 7) {
+      if (OwnWeightGradient(kernel_w)) {
         grad_weight = DepthwiseGradWeight(grad_out, x, weight.sizes(), stride, padding);
       } else {
         grad_weight = std::get<1>(at::convolution_backward(grad_out, x, weight, c10::nullopt, stride, padding, {1, 1}, false, {0, 0}, x.size(1),
@@ -341,12 +350,7 @@ bool UsesOwnDepthwiseGradient(const at::Tensor& x, const at::Tensor& weight, at:
   if (dilation.size() != 2 || dilation[0] != 1 || dilation[1] != 1 || stride.size() != 2 || padding.size() != 2) return false;
   if (x.scalar_type() != weight.scalar_type() || (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble)) return false;
   if (x.device().type() != at::kCPU || !(x.is_contiguous() || x.is_contiguous(at::MemoryFormat::ChannelsLast))) return false;
-  const int64_t kernel_w = weight.size(3);
-  // oneDNN's 3x3 weight gradient is as fast as these loops (channels_last) or nearly (NCHW); its
-  // 5x5 one is 2-13x slower. The loops are instantiated for widths 5 and 7. Other widths come
-  // here for the input gradient of stride 1 only (see DepthwiseConv2dFunction::backward).
-  const bool stride_one = stride[0] == 1 && stride[1] == 1;
-  if (kernel_w != 5 && kernel_w != 7 && !stride_one) return false;
+  if (!OwnWeightGradient(weight.size(3)) && !InputGradientByForward(stride, padding, weight.size(2), weight.size(3))) return false;
   return !LibtorchOpRequested("MNAS_DEPTHWISE");
 }
 
