@@ -1,13 +1,13 @@
 // Depthwise convolution (one filter per channel: groups == input channels == output channels)
-// with its own weight gradient for kernels 5 and 7 wide. The forward pass and the input gradient
-// stay with libtorch, whose oneDNN kernels are fast for them; the weight gradient of a 5x5
-// depthwise conv is not: with Debian's libtorch 1.13 on one thread, over 128x96x28x28 it takes
-// 195 ms in NCHW and 61 ms in channels_last against 15 ms for the forward pass (a 3x3 one about
-// as long as its forward, so 3x3 stays with libtorch). Half the search space's layers are 5x5.
-// The loops below are the textbook reduction, laid out so that the inner loop is a multiply-add
-// of whole vectors with the accumulators in registers. With stride 1 (any kernel size), the input
-// gradient is computed by oneDNN's forward kernel with the kernel turned by 180 degrees, which is
-// faster than its backward-data kernel.
+// in training: its own weight gradient for kernels 5 and 7 wide, and with stride 1 the input
+// gradient from oneDNN's forward kernel with the kernel turned by 180 degrees, which is faster
+// than oneDNN's backward-data kernel. The forward pass, stride-2 input gradients and other weight
+// gradients stay with libtorch. The weight gradient of a 5x5 depthwise conv is slow there: with
+// Debian's libtorch 1.13 on one thread, over 128x96x28x28 it takes 195 ms in NCHW and 61 ms in
+// channels_last against 15 ms for the forward pass (a 3x3 one about as long as its forward, so
+// 3x3 keeps libtorch's). Half the search space's layers are 5x5. The loops below are the textbook
+// reduction, laid out so that the inner loop is a multiply-add of whole vectors with the
+// accumulators in registers.
 // MNAS_DEPTHWISE=aten keeps libtorch's gradients, for side-by-side comparisons.
 #include "common.h"
 
